@@ -1,0 +1,62 @@
+// @ts-check
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+// Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, no worker/activity/client SDK.
+const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
+const workflowForbiddenImports = [
+  ...nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not available in workflow code.' })),
+  { name: '@temporalio/activity', message: 'Activity code does not run in workflows.', allowTypeImports: true },
+  { name: '@temporalio/worker', message: 'Worker code does not run in workflows.', allowTypeImports: true },
+  { name: '@temporalio/client', message: 'Client code does not run in workflows.', allowTypeImports: true },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'eslint.config.mjs', 'bin/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use `as const` objects instead of enums.' },
+      ],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: workflowForbiddenImports }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      // node:test's describe/it return promises the runner tracks itself.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
+  },
+  prettier,
+);

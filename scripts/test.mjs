@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// `npm test`: set up what is missing, build, lint, then run the whole suite with Node's test runner.
+// Extra arguments go to `node --test` (e.g. `npm test -- --test-name-pattern=failback`).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setup } from './setup.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const step = (command, args) => {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+};
+
+setup();
+step('npm', ['run', '--silent', 'build']);
+if (!process.env.FOGPILOT_SKIP_LINT) step('npm', ['run', '--silent', 'lint']);
+step(process.execPath, ['--test', ...process.argv.slice(2), 'dist/test/']);

@@ -1,0 +1,296 @@
+/**
+ * Control-plane activities: thin, idempotent, one Azure action each. Every one classifies errors at the boundary
+ * (passing faults retry honouring Retry-After; facts end the runbook) and reports the ARM calls it made.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { ArmAnswer, ControlPlane, FailoverKind } from '../azure/control-plane';
+import { classifyArmError, isArmRequestError } from '../azure/errors';
+import { withArmMeter } from '../azure/arm-call-meter';
+import type { Inventory } from '../config/inventory';
+import {
+  operationInFlight,
+  summarizeGroupRoles,
+  type FailoverGroupView,
+  type GroupRolesSummary,
+  type ManagedInstanceView,
+  type ManagementOperationView,
+  type OperationProgress,
+  type ScaleTarget,
+} from '../domain/azure-state';
+import {
+  isArmGroupId,
+  parseInstanceFailoverGroupId,
+  resolvedGroup,
+  type GroupIdentity,
+  type GroupRef,
+  type ResolvedGroup,
+} from '../domain/group-ref';
+import { normalizeLocation } from '../domain/locations';
+import { FailureTypes, type ArmCallCount } from '../workflows/definitions';
+
+export interface ArmActivityDependencies {
+  controlPlane: ControlPlane;
+  inventory: Inventory;
+}
+
+/** Every ARM activity result says what it cost. */
+export interface Metered {
+  armCalls: ArmCallCount;
+}
+
+export interface GroupRolesReading extends Metered {
+  views: FailoverGroupView[];
+  summary: GroupRolesSummary;
+  /** The largest `Retry-After` among the answers: the workflow waits at least this long before reading again. */
+  retryAfterMs?: number;
+}
+
+export interface InstanceReading {
+  instance: ManagedInstanceView;
+  operationsInFlight: ManagementOperationView[];
+}
+
+export interface InstancesReading extends Metered {
+  instances: InstanceReading[];
+}
+
+export interface StartScaleResult extends Metered {
+  /** `already-at-target`: nothing sent. `adopted-operation`: an identical scale was already running. */
+  status: 'already-at-target' | 'adopted-operation' | 'started';
+  trackingId?: string;
+  before: { vCores: number; storageSizeInGB: number };
+}
+
+export interface OperationProgressReading extends OperationProgress, Metered {
+  retryAfterMs?: number;
+}
+
+export type FailoverSendOutcome =
+  /** This call sent the failover request and Azure accepted it. */
+  | 'sent'
+  /** The target already reports Primary: nothing to send. */
+  | 'already-primary'
+  /** A failover is visibly under way (ours from an earlier attempt, or someone's): nothing sent. */
+  | 'in-progress'
+  /** Azure answered 409 busy to our request while a failover runs: counted as sent. */
+  | 'busy-counted-as-sent';
+
+export interface FailoverSendResult extends Metered {
+  outcome: FailoverSendOutcome;
+  /** Whether this call's POST reached Azure and was accepted (or answered busy). */
+  posted: boolean;
+  targetRoleBefore: string;
+  replicationStateBefore: string;
+}
+
+/** 409 `InstanceFailoverGroupBusy` (or a 409 without a code) answers a request made while a failover runs. */
+function isFailoverBusy(statusCode: number | undefined, code: string | undefined): boolean {
+  return code === 'InstanceFailoverGroupBusy' || (statusCode === 409 && !code);
+}
+
+export function createArmActivities({ controlPlane, inventory }: ArmActivityDependencies) {
+  async function readGroupAt(group: GroupIdentity, location: string): Promise<ArmAnswer<FailoverGroupView>> {
+    try {
+      return await controlPlane.getFailoverGroup(group, location);
+    } catch (error) {
+      throw classifyArmError(error, {
+        doing: `reading failover group ${group.name} at ${location}`,
+        notFoundType: FailureTypes.GroupNotFound,
+      });
+    }
+  }
+
+  return {
+    /**
+     * Resolves a group reference (inventory name, coordinates or ARM id) into coordinates and the group's lock id.
+     * Reads ARM only for an ARM id the inventory does not know (to find the partner region). No side effects.
+     * Fails `GroupNotFound` for a name the inventory does not have.
+     */
+    async resolveGroup(ref: GroupRef): Promise<{ group: ResolvedGroup } & Metered> {
+      const { result, armCalls } = await withArmMeter(async () => {
+        if (typeof ref !== 'string') {
+          return resolvedGroup(ref, inventory.nameOf(ref));
+        }
+        if (!isArmGroupId(ref)) {
+          const entry = inventory.get(ref);
+          if (!entry) {
+            const known = inventory.names();
+            throw ApplicationFailure.create({
+              type: FailureTypes.GroupNotFound,
+              nonRetryable: true,
+              message:
+                `Group "${ref}" is not in the worker's inventory` +
+                (known.length ? ` (it has: ${known.join(', ')})` : ' (the inventory is empty)') +
+                '. Add it to fogpilot.yaml, or pass the group as coordinates or as its ARM id.',
+              details: [{ group: ref, known }],
+            });
+          }
+          return resolvedGroup(entry, ref);
+        }
+        const parsed = parseInstanceFailoverGroupId(ref);
+        if (!parsed) {
+          throw ApplicationFailure.create({
+            type: FailureTypes.InvalidInput,
+            nonRetryable: true,
+            message: `group: "${ref}" is not the ARM id of an instance failover group`,
+          });
+        }
+        const known = inventory.nameOf(parsed);
+        const entry = known ? inventory.get(known) : undefined;
+        if (known && entry) return resolvedGroup(entry, known);
+        const { value: view } = await readGroupAt(parsed, parsed.location);
+        const primaryIsHere = view.replicationRole.toLowerCase() === 'primary';
+        return resolvedGroup(
+          {
+            subscriptionId: parsed.subscriptionId,
+            resourceGroup: parsed.resourceGroup,
+            name: parsed.name,
+            primaryLocation: primaryIsHere ? view.location : view.partnerLocation,
+            secondaryLocation: primaryIsHere ? view.partnerLocation : view.location,
+          },
+          parsed.name,
+        );
+      });
+      return { group: result, armCalls };
+    },
+
+    /**
+     * Reads the group at each location given (in parallel) and adds the answers up. Read-only. A location that does
+     * not know the group fails `GroupNotFound`; throttling and outages retry.
+     */
+    async readGroupRoles(request: { group: GroupIdentity; locations: string[] }): Promise<GroupRolesReading> {
+      const { result, armCalls } = await withArmMeter(() =>
+        Promise.all(request.locations.map((location) => readGroupAt(request.group, location))),
+      );
+      const views = result.map((answer) => answer.value);
+      const hints = result.map((answer) => answer.retryAfterMs ?? 0);
+      const retryAfterMs = Math.max(0, ...hints);
+      return {
+        views,
+        summary: summarizeGroupRoles(views),
+        retryAfterMs: retryAfterMs > 0 ? retryAfterMs : undefined,
+        armCalls,
+      };
+    },
+
+    /** Reads both instances of the pair and their management operations still in flight. Read-only. */
+    async readInstances(request: { instanceIds: string[] }): Promise<InstancesReading> {
+      const { result, armCalls } = await withArmMeter(() =>
+        Promise.all(
+          request.instanceIds.map(async (instanceId) => {
+            try {
+              const [instance, operations] = await Promise.all([
+                controlPlane.getManagedInstance(instanceId),
+                controlPlane.listManagedInstanceOperations(instanceId),
+              ]);
+              return { instance: instance.value, operationsInFlight: operations.value.filter(operationInFlight) };
+            } catch (error) {
+              throw classifyArmError(error, { doing: `reading managed instance ${instanceId}` });
+            }
+          }),
+        ),
+      );
+      return { instances: result, armCalls };
+    },
+
+    /**
+     * Starts scaling an instance to `target`, idempotently: nothing is sent when the instance is already there, and an
+     * identical scale already running is adopted rather than requested again. A different operation in flight fails
+     * `GroupBusy` (Azure would refuse the PATCH).
+     */
+    async startInstanceScale(request: { instanceId: string; target: ScaleTarget }): Promise<StartScaleResult> {
+      const { instanceId, target } = request;
+      const { result, armCalls } = await withArmMeter(async (): Promise<Omit<StartScaleResult, 'armCalls'>> => {
+        try {
+          const { value: instance } = await controlPlane.getManagedInstance(instanceId);
+          const before = { vCores: instance.vCores, storageSizeInGB: instance.storageSizeInGB };
+          const wantsVCores = target.vCores ?? instance.vCores;
+          const wantsStorage = target.storageSizeInGB ?? instance.storageSizeInGB;
+          if (instance.vCores === wantsVCores && instance.storageSizeInGB === wantsStorage) {
+            return { status: 'already-at-target', before };
+          }
+          const { value: operations } = await controlPlane.listManagedInstanceOperations(instanceId);
+          const running = operations.filter(operationInFlight);
+          const same = running.find(
+            (operation) =>
+              (operation.requested?.vCores ?? wantsVCores) === wantsVCores &&
+              (operation.requested?.storageSizeInGB ?? wantsStorage) === wantsStorage &&
+              operation.requested !== undefined,
+          );
+          if (same) return { status: 'adopted-operation', trackingId: same.name, before };
+          if (running.length > 0) {
+            const busy = running[0]!;
+            throw ApplicationFailure.create({
+              type: FailureTypes.GroupBusy,
+              nonRetryable: true,
+              message:
+                `Instance ${instance.name} is busy with "${busy.friendlyName ?? busy.operation}" ` +
+                `(${busy.state}, ${busy.percentComplete ?? 0}%); Azure would refuse a scale now. Wait for it to end.`,
+              details: [{ instance: instance.id, operation: busy }],
+            });
+          }
+          const { value } = await controlPlane.beginScaleManagedInstance(instanceId, {
+            vCores: wantsVCores,
+            storageSizeInGB: wantsStorage,
+          });
+          return { status: 'started', trackingId: value.trackingId, before };
+        } catch (error) {
+          throw classifyArmError(error, { doing: `scaling managed instance ${instanceId}` });
+        }
+      });
+      return { ...result, armCalls };
+    },
+
+    /** One read of a tracked operation's progress, with the server's Retry-After for the next read. */
+    async readOperationProgress(request: {
+      instanceId: string;
+      trackingId: string;
+    }): Promise<OperationProgressReading> {
+      const { result, armCalls } = await withArmMeter(async () => {
+        try {
+          return await controlPlane.getOperationProgress(request.instanceId, request.trackingId);
+        } catch (error) {
+          throw classifyArmError(error, { doing: `reading operation ${request.trackingId}` });
+        }
+      });
+      return { ...result.value, retryAfterMs: result.retryAfterMs, armCalls };
+    },
+
+    /**
+     * Sends a failover to `targetLocation` at most once, whatever happens around it. Reads the group at the target
+     * first: already Primary → nothing to send; a failover visibly under way → nothing to send. Otherwise POSTs, and a
+     * 409 busy answer counts as sent. The workflow calls this with no automatic retries and decides itself, from the
+     * failure's `delivery`, whether an earlier request may have reached Azure before calling again.
+     */
+    async sendFailover(request: {
+      group: GroupIdentity;
+      targetLocation: string;
+      kind: FailoverKind;
+    }): Promise<FailoverSendResult> {
+      const target = normalizeLocation(request.targetLocation);
+      const { result, armCalls } = await withArmMeter(async (): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
+        const { value: view } = await readGroupAt(request.group, target);
+        const seen = { targetRoleBefore: view.replicationRole, replicationStateBefore: view.replicationState };
+        if (view.replicationRole.toLowerCase() === 'primary') {
+          return { outcome: 'already-primary', posted: false, ...seen };
+        }
+        if (summarizeGroupRoles([view]).status === 'failover-in-progress') {
+          return { outcome: 'in-progress', posted: false, ...seen };
+        }
+        try {
+          await controlPlane.beginFailover(request.group, target, request.kind);
+          return { outcome: 'sent', posted: true, ...seen };
+        } catch (error) {
+          if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
+            return { outcome: 'busy-counted-as-sent', posted: true, ...seen };
+          }
+          throw classifyArmError(error, {
+            doing: `sending ${request.kind} failover of ${request.group.name} to ${target}`,
+            notFoundType: FailureTypes.GroupNotFound,
+          });
+        }
+      });
+      return { ...result, armCalls };
+    },
+  };
+}

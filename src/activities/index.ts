@@ -1,0 +1,42 @@
+/**
+ * `createActivities(deps)`: the only object the worker registers. The worker builds the adapters once (credentials,
+ * SDK clients, pools) and injects them here; workflows import only the *type* of the result.
+ */
+import type { ControlPlane } from '../azure/control-plane';
+import type { DataPlane } from '../sql/data-plane';
+import type { Inventory } from '../config/inventory';
+import { createArmActivities } from './arm';
+import { createSqlActivities } from './sql';
+
+export interface ActivityDependencies {
+  controlPlane: ControlPlane;
+  dataPlane: DataPlane;
+  inventory: Inventory;
+  syncHeartbeatIntervalMs?: number;
+}
+
+export function createActivities(deps: ActivityDependencies) {
+  return {
+    ...createArmActivities(deps),
+    ...createSqlActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+/** Activities that change something in Azure. Dry runs and read-only runbooks never call these. */
+export const MUTATING_ACTIVITIES = [
+  'startInstanceScale',
+  'sendFailover',
+] as const satisfies readonly (keyof Activities)[];
+
+export type {
+  GroupRolesReading,
+  InstanceReading,
+  InstancesReading,
+  StartScaleResult,
+  OperationProgressReading,
+  FailoverSendResult,
+  FailoverSendOutcome,
+} from './arm';
+export type { CopySyncResult } from './sql';

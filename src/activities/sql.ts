@@ -1,0 +1,75 @@
+/**
+ * Data-plane activities: read-only T-SQL, plus the blocking copy-sync wait, which heartbeats and stops when cancelled.
+ */
+import { Context } from '@temporalio/activity';
+import type { CopySyncTarget, DataPlane, SqlInstanceTarget } from '../sql/data-plane';
+import { classifySqlError } from '../sql/errors';
+import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
+
+export interface SqlActivityDependencies {
+  dataPlane: DataPlane;
+  /** How often the copy-sync wait heartbeats; keep well under the workflow's heartbeat timeout. */
+  syncHeartbeatIntervalMs?: number;
+}
+
+export interface CopySyncResult {
+  database: string;
+  partnerServer: string;
+  partnerDatabase: string;
+  waitedMs: number;
+}
+
+export function createSqlActivities({ dataPlane, syncHeartbeatIntervalMs = 5_000 }: SqlActivityDependencies) {
+  return {
+    /** Every user database on the instance with its replication link as this side sees it. Read-only. */
+    async readReplicationLinks(request: {
+      instance: SqlInstanceTarget;
+    }): Promise<{ links: DatabaseReplicationLink[] }> {
+      try {
+        return { links: await dataPlane.listReplicationLinks(request.instance) };
+      } catch (error) {
+        throw classifySqlError(error, `reading replication links on ${request.instance.host}`);
+      }
+    },
+
+    /**
+     * Blocks in `sys.sp_wait_for_database_copy_sync` until the secondary has hardened the last committed
+     * transaction of `link.database`, or `timeoutMs` passes (`SyncTimeout`). Heartbeats while waiting; a cancelled
+     * activity cancels the T-SQL request. Read-only for the data: it waits, it writes nothing.
+     */
+    async waitForCopySync(request: {
+      instance: SqlInstanceTarget;
+      link: CopySyncTarget;
+      timeoutMs: number;
+    }): Promise<CopySyncResult> {
+      const context = Context.current();
+      const startedAt = Date.now();
+      const beat = (): void => context.heartbeat({ database: request.link.database, waitedMs: Date.now() - startedAt });
+      beat();
+      const heartbeats = setInterval(beat, syncHeartbeatIntervalMs);
+      try {
+        await dataPlane.waitForCopySync(request.instance, request.link, {
+          timeoutInMs: request.timeoutMs,
+          abortSignal: context.cancellationSignal,
+        });
+      } catch (error) {
+        throw classifySqlError(
+          error,
+          `waiting for copy sync of ${request.link.database} to ${request.link.partnerServer}`,
+        );
+      } finally {
+        clearInterval(heartbeats);
+      }
+      return { ...request.link, waitedMs: Date.now() - startedAt };
+    },
+
+    /** Updateability (READ_WRITE / READ_ONLY) of every user database on the instance. Read-only. */
+    async readUpdateability(request: { instance: SqlInstanceTarget }): Promise<{ databases: DatabaseUpdateability[] }> {
+      try {
+        return { databases: await dataPlane.getUpdateability(request.instance) };
+      } catch (error) {
+        throw classifySqlError(error, `reading updateability on ${request.instance.host}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The ARM control plane as the runbooks need it. The real implementation (over `@azure/arm-sql`) and the scripted one
+ * used by workflow tests both implement this; activities see nothing else of Azure.
+ *
+ * Every method is one ARM request (or one page walk). Methods throw {@link ArmRequestError} for answers that are not
+ * success, and for requests that never got an answer. `retryAfterMs` carries the server's `Retry-After`, so polling
+ * in the workflow can honour it.
+ */
+import type { GroupIdentity } from '../domain/group-ref';
+import type {
+  FailoverGroupView,
+  ManagedInstanceView,
+  ManagementOperationView,
+  OperationProgress,
+  ScaleTarget,
+} from '../domain/azure-state';
+
+export interface ArmAnswer<T> {
+  value: T;
+  /** `Retry-After` of the answer, in milliseconds, when the server sent one. */
+  retryAfterMs?: number;
+}
+
+export interface ArmRequestOptions {
+  /** Stops waiting for the answer (not the operation in Azure). */
+  abortSignal?: AbortSignal;
+}
+
+export type FailoverKind = 'planned' | 'forced';
+
+export type { GroupIdentity };
+
+export interface ControlPlane {
+  /** GET the failover group at one location; the answer describes the group from that location's side. */
+  getFailoverGroup(
+    group: GroupIdentity,
+    location: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<FailoverGroupView>>;
+
+  getManagedInstance(instanceId: string, options?: ArmRequestOptions): Promise<ArmAnswer<ManagedInstanceView>>;
+
+  /** Management operations of an instance (all pages), newest first. */
+  listManagedInstanceOperations(
+    instanceId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<ManagementOperationView[]>>;
+
+  /**
+   * PATCH the instance's size. Returns a tracking id for {@link getOperationProgress}; the operation continues in
+   * Azure whatever happens to the caller.
+   */
+  beginScaleManagedInstance(
+    instanceId: string,
+    target: ScaleTarget,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ trackingId: string }>>;
+
+  /** One read of a tracked operation's progress. */
+  getOperationProgress(
+    instanceId: string,
+    trackingId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<OperationProgress>>;
+
+  /**
+   * POST `failover` (planned) or `forceFailoverAllowDataLoss` (forced) at `location`, which must be the location of
+   * the secondary that is to become primary. Returns once Azure has accepted the request (200 or 202).
+   */
+  beginFailover(
+    group: GroupIdentity,
+    location: string,
+    kind: FailoverKind,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ trackingId?: string }>>;
+}

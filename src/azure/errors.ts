@@ -1,0 +1,151 @@
+/**
+ * ARM errors, and their classification at the activity boundary into Temporal failures: passing faults retry
+ * (honouring `Retry-After`), answers that state a fact end the runbook with a named failure type.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes, TransientFailureTypes } from '../workflows/definitions';
+
+/** Whether the request may have reached Azure: decides if a non-idempotent request can be repeated blindly. */
+export type RequestDelivery = 'not-sent' | 'answered' | 'unknown';
+
+export interface ArmRequestErrorInit {
+  statusCode?: number;
+  /** ARM's `error.code`, or a Node error code (`ECONNRESET`, `ETIMEDOUT`) when no answer came. */
+  code?: string;
+  retryAfterMs?: number;
+  delivery: RequestDelivery;
+  method?: string;
+  url?: string;
+  cause?: unknown;
+}
+
+export class ArmRequestError extends Error {
+  override readonly name = 'ArmRequestError';
+  readonly statusCode?: number;
+  readonly code?: string;
+  readonly retryAfterMs?: number;
+  readonly delivery: RequestDelivery;
+  readonly method?: string;
+  readonly url?: string;
+
+  constructor(message: string, init: ArmRequestErrorInit) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.statusCode = init.statusCode;
+    this.code = init.code;
+    this.retryAfterMs = init.retryAfterMs;
+    this.delivery = init.delivery;
+    this.method = init.method;
+    this.url = init.url;
+  }
+}
+
+export function isArmRequestError(error: unknown): error is ArmRequestError {
+  return error instanceof ArmRequestError;
+}
+
+/** Codes that mean the target location is the primary, not the secondary. */
+const NOT_SECONDARY_CODES = new Set([
+  'InstanceFailoverGroupNotSecondary',
+  'InstanceFailoverGroupFailoverRequestOnPrimary',
+]);
+
+/** 409s and 400s that mean "busy with something else right now". */
+const BUSY_CODES = new Set([
+  'InstanceFailoverGroupBusy',
+  'ConflictingServerOperation',
+  'ConflictingManagedInstanceOperation',
+  'ConflictingSystemOperationInProgress',
+  'ManagedInstanceIsBusy',
+  'ManagedInstanceOperationInProgress',
+  'ManagedInstanceUpdateSloInProgress',
+  'ManagedInstanceUpdateSloOngoing',
+  'UpdateSloInProgress',
+]);
+
+const DEFAULT_THROTTLE_DELAY_MS = 10_000;
+
+export interface ClassifyContext {
+  /** What was being done, for the message: "reading failover group fog-sales at westus". */
+  doing: string;
+  /** The failure type for a 404 (e.g. GroupNotFound when reading a group). */
+  notFoundType?: string;
+}
+
+/**
+ * Turns any error from the control plane into the failure Temporal should see. Retryable failures carry
+ * `nextRetryDelay` from `Retry-After`, so the activity's retry waits exactly as long as Azure asked.
+ */
+export function classifyArmError(error: unknown, context: ClassifyContext): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  if (!isArmRequestError(error)) {
+    return ApplicationFailure.create({
+      type: TransientFailureTypes.ArmUnavailable,
+      message: `${context.doing} failed: ${errorText(error)}`,
+    });
+  }
+  const { statusCode, code } = error;
+  const details = [{ statusCode, code, message: error.message, delivery: error.delivery }];
+  const says = code ? `${code}: ${error.message}` : error.message;
+
+  if (statusCode === 429 || statusCode === 503) {
+    return ApplicationFailure.create({
+      type: TransientFailureTypes.ArmThrottled,
+      message: `${context.doing}: Azure asked to slow down (HTTP ${statusCode} ${says})`,
+      nextRetryDelay: error.retryAfterMs ?? DEFAULT_THROTTLE_DELAY_MS,
+      details,
+    });
+  }
+  if (statusCode === undefined || statusCode >= 500 || statusCode === 408) {
+    return ApplicationFailure.create({
+      type: TransientFailureTypes.ArmUnavailable,
+      message: `${context.doing}: ${statusCode ? `HTTP ${statusCode} ` : ''}${says}`,
+      nextRetryDelay: error.retryAfterMs,
+      details,
+    });
+  }
+  if (statusCode === 401 || statusCode === 403) {
+    return ApplicationFailure.create({
+      type: FailureTypes.AzureAuthorizationFailed,
+      nonRetryable: true,
+      message:
+        `${context.doing}: Azure refused the credential (HTTP ${statusCode} ${says}). ` +
+        'Give the worker identity the SQL Managed Instance Contributor role on the resource group, then retry.',
+      details,
+    });
+  }
+  if (statusCode === 404) {
+    return ApplicationFailure.create({
+      type: context.notFoundType ?? FailureTypes.AzureRequestRejected,
+      nonRetryable: true,
+      message: `${context.doing}: not found (${says}). Check the subscription, resource group, name and region.`,
+      details,
+    });
+  }
+  if (code && NOT_SECONDARY_CODES.has(code)) {
+    return ApplicationFailure.create({
+      type: FailureTypes.NotSecondary,
+      nonRetryable: true,
+      message: `${context.doing}: Azure says the target is not the secondary (${says}).`,
+      details,
+    });
+  }
+  if (code && BUSY_CODES.has(code)) {
+    return ApplicationFailure.create({
+      type: FailureTypes.GroupBusy,
+      nonRetryable: true,
+      message: `${context.doing}: Azure reports an operation in progress (${says}). Wait for it to finish, then start again.`,
+      details,
+    });
+  }
+  return ApplicationFailure.create({
+    type: FailureTypes.AzureRequestRejected,
+    nonRetryable: true,
+    message: `${context.doing}: Azure refused the request (HTTP ${statusCode} ${says}).`,
+    details,
+  });
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,188 @@
+/**
+ * What fogpilot reads from Azure, in the shapes the runbooks reason about. The ARM and SQL adapters translate Azure's
+ * answers into these; workflows see only these (they are plain JSON, so they travel through Temporal unchanged).
+ */
+import { normalizeLocation } from './locations';
+
+/** An instance failover group as answered at one location: ARM describes the group from that location's side. */
+export interface FailoverGroupView {
+  id: string;
+  name: string;
+  /** The location asked (normalized). */
+  location: string;
+  /** `Primary` or `Secondary`: the role of this location's instance. */
+  replicationRole: string;
+  /** Free text in ARM (`CATCH_UP`, `SEEDING`, …); see {@link classifyReplicationState}. */
+  replicationState: string;
+  /** The other location (normalized), from `partnerRegions`. */
+  partnerLocation: string;
+  /** The partner's role as this location reports it, when ARM says. */
+  partnerRole?: string;
+  /** `managedInstancePairs[0]`: the instance currently primary, and its partner, as this location reports them. */
+  primaryManagedInstanceId: string;
+  partnerManagedInstanceId: string;
+  readWriteFailoverPolicy: string;
+  failoverWithDataLossGracePeriodMinutes?: number;
+  readOnlyFailoverPolicy?: string;
+  secondaryType?: string;
+}
+
+export interface ManagedInstanceView {
+  id: string;
+  name: string;
+  location: string;
+  skuName: string;
+  tier: string;
+  family?: string;
+  vCores: number;
+  storageSizeInGB: number;
+  licenseType?: string;
+  provisioningState: string;
+  state: string;
+  fullyQualifiedDomainName: string;
+  backupStorageRedundancy?: string;
+}
+
+export const OperationStates = [
+  'Pending',
+  'InProgress',
+  'Succeeded',
+  'Failed',
+  'CancelInProgress',
+  'Cancelled',
+] as const;
+
+/** A management operation on an instance (`…/managedInstances/{mi}/operations`). */
+export interface ManagementOperationView {
+  id: string;
+  name: string;
+  operation: string;
+  friendlyName?: string;
+  state: string;
+  percentComplete?: number;
+  startTime?: string;
+  estimatedCompletionTime?: string;
+  requested?: { vCores?: number; storageSizeInGB?: number; tier?: string; family?: string };
+  errorMessage?: string;
+}
+
+export function operationInFlight(operation: ManagementOperationView): boolean {
+  return operation.state === 'Pending' || operation.state === 'InProgress' || operation.state === 'CancelInProgress';
+}
+
+/** What to change on an instance when scaling. Absent fields stay as they are. */
+export interface ScaleTarget {
+  vCores?: number;
+  storageSizeInGB?: number;
+}
+
+/** The progress of a long-running management operation being followed to its end. */
+export interface OperationProgress {
+  state: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
+  percentComplete?: number;
+  error?: { code?: string; message: string };
+}
+
+/** One user database's geo-replication link, from `sys.dm_geo_replication_link_status` on one side. */
+export interface DatabaseReplicationLink {
+  database: string;
+  partnerServer: string;
+  partnerDatabase: string;
+  /** `PRIMARY` or `SECONDARY`. */
+  role: string;
+  /** `SEEDING`, `CATCH_UP`, `SUSPENDED`, … */
+  replicationState: string;
+  /** Only the primary side knows the lag; `null` elsewhere. */
+  lagSeconds: number | null;
+  lastReplication?: string;
+}
+
+export interface DatabaseUpdateability {
+  database: string;
+  /** `READ_WRITE` or `READ_ONLY`. */
+  updateability: string;
+}
+
+export type ReplicationStatus = 'synchronizing' | 'seeding' | 'suspended' | 'failover-in-progress' | 'unknown';
+
+/**
+ * What a replication state means for a failover. Only states known to be safe count as synchronizing; anything
+ * unrecognized is `unknown`, which every gate treats as "not known to be safe".
+ */
+export function classifyReplicationState(state: string | undefined): ReplicationStatus {
+  const value = (state ?? '')
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
+  if (value === 'CATCH_UP' || value === 'SYNCHRONIZING' || value === 'SYNCHRONIZED') return 'synchronizing';
+  if (value === 'SEEDING' || value === 'PENDING') return 'seeding';
+  if (value === 'SUSPENDED') return 'suspended';
+  if (value.includes('FAILOVER')) return 'failover-in-progress';
+  return 'unknown';
+}
+
+/** The roles of a group as read at one or more of its locations, and what they add up to. */
+export interface GroupRolesSummary {
+  /** The location every answer agrees is primary, when they agree. */
+  primaryLocation?: string;
+  secondaryLocation?: string;
+  /** Every location's answer agrees with every other's, and exactly one location is primary. */
+  consistent: boolean;
+  status: ReplicationStatus;
+  /** One line a person can read. */
+  detail: string;
+}
+
+function isRole(value: string | undefined, role: 'Primary' | 'Secondary'): boolean {
+  return (value ?? '').toLowerCase() === role.toLowerCase();
+}
+
+/**
+ * Adds up the answers of one or both locations. Azure has no field for "failover in progress", so one is inferred
+ * from the answers disagreeing (both primary, both secondary, a location contradicting what its partner says of it)
+ * or from a replication state that names a failover. Being wrong here errs to the safe side: a group not recognised
+ * as synchronizing is never failed over.
+ */
+export function summarizeGroupRoles(views: FailoverGroupView[]): GroupRolesSummary {
+  if (views.length === 0) return { consistent: false, status: 'unknown', detail: 'no location answered' };
+  const claims = new Map<string, string[]>();
+  const claim = (location: string, role: string | undefined): void => {
+    if (!role) return;
+    const key = normalizeLocation(location);
+    claims.set(key, [...(claims.get(key) ?? []), role.toLowerCase()]);
+  };
+  for (const view of views) {
+    claim(view.location, view.replicationRole);
+    claim(view.partnerLocation, view.partnerRole);
+  }
+  const locationRoles = [...claims.entries()].map(([location, roles]) => ({
+    location,
+    agreed: roles.every((role) => role === roles[0]) ? roles[0] : undefined,
+  }));
+  const primaries = locationRoles.filter((entry) => entry.agreed === 'primary');
+  const secondaries = locationRoles.filter((entry) => entry.agreed === 'secondary');
+  const consistent =
+    locationRoles.length === 2 &&
+    primaries.length === 1 &&
+    secondaries.length === 1 &&
+    views.every((view) => isRole(view.replicationRole, 'Primary') || isRole(view.replicationRole, 'Secondary'));
+
+  const statuses = views.map((view) => classifyReplicationState(view.replicationState));
+  let status: ReplicationStatus;
+  if (!consistent || statuses.includes('failover-in-progress')) status = 'failover-in-progress';
+  else if (statuses.includes('seeding')) status = 'seeding';
+  else if (statuses.includes('suspended')) status = 'suspended';
+  else if (statuses.every((entry) => entry === 'synchronizing')) status = 'synchronizing';
+  else status = 'unknown';
+
+  const described = views
+    .map((view) => `${view.location} says ${view.replicationRole} (${view.replicationState || 'no state'})`)
+    .join('; ');
+  return {
+    primaryLocation: consistent ? primaries[0]?.location : undefined,
+    secondaryLocation: consistent ? secondaries[0]?.location : undefined,
+    consistent,
+    status,
+    detail: described,
+  };
+}

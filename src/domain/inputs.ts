@@ -1,0 +1,229 @@
+/**
+ * Runbook inputs: the public, plain-JSON shapes operators type into `temporal workflow start --input …`.
+ *
+ * Parsed in the workflow (so the Temporal CLI path is validated too) and by the CLI and HTTP trigger before starting,
+ * so a bad input is refused before it reaches Temporal. Every field but `group` has a safe default.
+ */
+import { z } from 'zod';
+import { durationToMs } from './durations';
+import { LOCATION_PATTERN, normalizeLocation } from './locations';
+import { isArmGroupId, parseInstanceFailoverGroupId, type GroupRef } from './group-ref';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
+const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$|^[a-z0-9]$/;
+const INVENTORY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+const location = (field: string) =>
+  z
+    .string({ error: `${field} must be an Azure region name such as "eastus" or "Japan East"` })
+    .regex(LOCATION_PATTERN, { error: `${field} must be an Azure region name such as "eastus" or "Japan East"` })
+    .transform(normalizeLocation);
+
+export const GroupCoordinatesSchema = z
+  .strictObject(
+    {
+      subscriptionId: z
+        .string({ error: 'subscriptionId is required: the subscription GUID that holds the failover group' })
+        .regex(GUID, { error: 'subscriptionId must be a subscription GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)' }),
+      resourceGroup: z
+        .string({ error: 'resourceGroup is required: the resource group of the failover group' })
+        .regex(RESOURCE_GROUP, {
+          error: 'resourceGroup must be 1-90 letters, digits, underscores, hyphens, periods or parentheses',
+        }),
+      name: z
+        .string({ error: 'name is required: the failover group name' })
+        .regex(GROUP_NAME, { error: 'name must be a failover group name: 1-63 lowercase letters, digits and hyphens' }),
+      primaryLocation: location('primaryLocation'),
+      secondaryLocation: location('secondaryLocation'),
+    },
+    {
+      error: (issue) =>
+        unknownKeysMessage(issue, ['subscriptionId', 'resourceGroup', 'name', 'primaryLocation', 'secondaryLocation']),
+    },
+  )
+  .refine((group) => group.primaryLocation !== group.secondaryLocation, {
+    error: 'secondaryLocation must be a different region from primaryLocation: a failover group spans two regions',
+    path: ['secondaryLocation'],
+  });
+
+const GROUP_HELP =
+  'group must be the name of a group in the worker inventory (e.g. "fog-sales"), its coordinates ' +
+  '{ subscriptionId, resourceGroup, name, primaryLocation, secondaryLocation }, or its full ARM id';
+
+export const GroupRefSchema: z.ZodType<GroupRef> = z.union(
+  [
+    z
+      .string()
+      .trim()
+      .refine((ref) => isArmGroupId(ref) || INVENTORY_NAME.test(ref), {
+        error: 'group must be an inventory name (letters, digits, ".", "_" or "-", at most 80) or a full ARM id',
+      })
+      .refine((ref) => !isArmGroupId(ref) || (ref.length <= 512 && parseInstanceFailoverGroupId(ref) !== undefined), {
+        error:
+          'group looks like an ARM id but is not one of an instance failover group: expected ' +
+          '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Sql/locations/<region>/instanceFailoverGroups/<name>',
+      }),
+    GroupCoordinatesSchema,
+  ],
+  { error: GROUP_HELP },
+);
+
+function durationField(field: string, minMs: number, maxMs: number, example: string) {
+  const bounds = `between ${describeMs(minMs)} and ${describeMs(maxMs)}`;
+  return z
+    .union([z.string(), z.number()], { error: `${field} must be a duration such as "${example}" (${bounds})` })
+    .refine((value) => durationToMs(value) !== undefined, {
+      error: `${field} must be a duration such as "${example}" or a number of milliseconds`,
+      abort: true,
+    })
+    .refine(
+      (value) => {
+        const milliseconds = durationToMs(value) ?? -1;
+        return milliseconds >= minMs && milliseconds <= maxMs;
+      },
+      { error: `${field} must be ${bounds}` },
+    );
+}
+
+function describeMs(milliseconds: number): string {
+  if (milliseconds === 0) return '0';
+  if (milliseconds % 86_400_000 === 0) return `${milliseconds / 86_400_000} days`;
+  if (milliseconds % 3_600_000 === 0) return `${milliseconds / 3_600_000} hours`;
+  if (milliseconds % 60_000 === 0) return `${milliseconds / 60_000} minutes`;
+  return `${milliseconds / 1000} seconds`;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const text = (field: string, max: number) =>
+  z
+    .string({ error: `${field} must be text` })
+    .max(max, { error: `${field} must be at most ${max} characters` })
+    .optional();
+
+function unknownKeysMessage(issue: { code?: string; keys?: string[] }, known: string[]): string | undefined {
+  if (issue.code !== 'unrecognized_keys' || !issue.keys) return undefined;
+  const described = issue.keys.map((key) => {
+    const near = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+    return near ? `"${key}" (did you mean "${near}"?)` : `"${key}"`;
+  });
+  return `unknown field ${described.join(', ')}: the accepted fields are ${known.join(', ')}`;
+}
+
+const strictInput = <T extends z.ZodRawShape>(shape: T) =>
+  z.strictObject(shape, {
+    error: (issue) =>
+      unknownKeysMessage(issue as { code?: string; keys?: string[] }, Object.keys(shape)) ??
+      'input must be a JSON object such as {"group": "fog-sales"}',
+  });
+
+/** Fields shared by the runbooks that end in a planned failover. */
+const plannedFailoverFields = {
+  group: GroupRefSchema,
+  targetLocation: location('targetLocation').optional(),
+  maxLagSeconds: z
+    .number({ error: 'maxLagSeconds must be a number of seconds' })
+    .int({ error: 'maxLagSeconds must be a whole number of seconds' })
+    .min(0, { error: 'maxLagSeconds must be 0 or more' })
+    .max(86_400, { error: 'maxLagSeconds must be at most 86400 (one day)' })
+    .default(30),
+  scaleSecondary: z
+    .enum(['match', 'skip'], {
+      error:
+        'scaleSecondary must be "match" (scale a smaller secondary up first) or "skip" (refuse when it is smaller)',
+    })
+    .default('match'),
+  roleSwitchTimeout: durationField('roleSwitchTimeout', MINUTE, 6 * HOUR, '15 minutes').default('15 minutes'),
+  syncTimeout: durationField('syncTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
+  writableTimeout: durationField('writableTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
+  scaleTimeout: durationField('scaleTimeout', MINUTE, 12 * HOUR, '3 hours').default('3 hours'),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+};
+
+export const PlannedFailoverInputSchema = strictInput({
+  ...plannedFailoverFields,
+  failback: strictInput({
+    after: durationField('failback.after', 0, 30 * DAY, '2 hours'),
+  })
+    .optional()
+    .describe('fail back to the original primary after this long'),
+});
+
+export const FailbackInputSchema = strictInput({
+  ...plannedFailoverFields,
+  waitTimeout: durationField('waitTimeout', MINUTE, 30 * DAY, '7 days').default('7 days'),
+  pollInterval: durationField('pollInterval', 5_000, DAY, '1 minute').default('1 minute'),
+  /** Internal: carried across continue-as-new while waiting; not for callers. */
+  resume: z
+    .strictObject(
+      { waitingSince: z.string(), polls: z.number().int().min(0) },
+      { error: 'resume is internal: leave it out' },
+    )
+    .optional(),
+});
+
+/** What callers send (defaults optional). */
+export type PlannedFailoverInput = z.input<typeof PlannedFailoverInputSchema>;
+export type FailbackInput = z.input<typeof FailbackInputSchema>;
+/** What the workflow works with once defaults are applied. */
+export type PlannedFailoverParams = z.output<typeof PlannedFailoverInputSchema>;
+export type FailbackParams = z.output<typeof FailbackInputSchema>;
+
+export interface InputProblem {
+  /** Dotted path of the field, e.g. `group.subscriptionId`, or `(input)` for the whole input. */
+  field: string;
+  message: string;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: InputProblem[] };
+
+/** Parses an input without throwing; the caller decides how to report problems. */
+export function parseRunbookInput<S extends z.ZodType>(schema: S, raw: unknown): ParseResult<z.output<S>> {
+  if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return {
+      ok: false,
+      problems: [{ field: '(input)', message: 'input must be a JSON object such as {"group": "fog-sales"}' }],
+    };
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) return { ok: true, value: result.data };
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return { field: [...path, ...issue.keys].join('.'), message: issue.message };
+    }
+    const field = path.length > 0 ? path.join('.') : '(input)';
+    const missing = path.length > 0 && valueAt(raw, path) === undefined;
+    return { field, message: missing ? `${field} is required: ${issue.message}` : issue.message };
+  });
+  return { ok: false, problems: dedupe(problems) };
+}
+
+function valueAt(root: unknown, path: string[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function dedupe(problems: InputProblem[]): InputProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.field}\u0000${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export function describeInputProblems(runbook: string, problems: InputProblem[]): string {
+  const lines = problems.map((problem) => `${problem.field}: ${problem.message}`);
+  return `Invalid input for ${runbook}: ${lines.join('; ')}. Nothing was changed in Azure; correct the input and start again.`;
+}

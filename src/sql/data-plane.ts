@@ -1,0 +1,68 @@
+/**
+ * The SQL data plane as the runbooks need it: read-only T-SQL on each instance, plus the blocking copy-sync wait. The
+ * real implementation (over `mssql`) and the scripted one used by workflow tests both implement this.
+ *
+ * Methods throw {@link SqlRequestError} with a `kind` the activity classifies (transient faults retry; login failures
+ * and missing links do not).
+ */
+import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
+
+/** An instance to connect to. Credentials are the adapter's business (from config), never part of this. */
+export interface SqlInstanceTarget {
+  instanceId: string;
+  /** The instance's FQDN, from ARM. */
+  host: string;
+}
+
+export interface SqlRequestOptions {
+  abortSignal?: AbortSignal;
+}
+
+export interface CopySyncTarget {
+  database: string;
+  partnerServer: string;
+  partnerDatabase: string;
+}
+
+export interface DataPlane {
+  /** Every user database on the instance with its geo-replication link, as this side sees it. */
+  listReplicationLinks(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<DatabaseReplicationLink[]>;
+
+  /**
+   * `EXEC sys.sp_wait_for_database_copy_sync` inside `link.database`, against its partner. Resolves when the last
+   * committed transaction is hardened on the secondary; rejects with kind `sync-timeout` after `timeoutInMs`.
+   */
+  waitForCopySync(
+    target: SqlInstanceTarget,
+    link: CopySyncTarget,
+    options: SqlRequestOptions & { timeoutInMs: number },
+  ): Promise<void>;
+
+  /** `DATABASEPROPERTYEX(name, 'Updateability')` of every user database. */
+  getUpdateability(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<DatabaseUpdateability[]>;
+}
+
+export type SqlErrorKind =
+  /** Connection refused/reset, request timeout, database in transition: try again. */
+  | 'transient'
+  /** The login was refused: credentials or permissions. */
+  | 'login-failed'
+  /** The database has no replication link to the named partner. */
+  | 'link-missing'
+  /** The copy-sync wait did not finish within its bound. */
+  | 'sync-timeout'
+  /** Anything else SQL stated as a fact. */
+  | 'rejected';
+
+export class SqlRequestError extends Error {
+  override readonly name = 'SqlRequestError';
+  readonly kind: SqlErrorKind;
+  /** SQL Server error number, when SQL answered. */
+  readonly number?: number;
+
+  constructor(message: string, kind: SqlErrorKind, number?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.kind = kind;
+    this.number = number;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * fogpilot's public contracts: workflow type names, messages, failure types and the shapes of status and reports.
+ *
+ * This file imports nothing that runs only inside a workflow, so the CLI, the HTTP trigger and typed clients import it
+ * without pulling in workflow code. Names here are public API: never rename them.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { DurationInput } from '../domain/durations';
+
+export type {
+  PlannedFailoverInput,
+  FailbackInput,
+  PlannedFailoverParams,
+  FailbackParams,
+  InputProblem,
+} from '../domain/inputs';
+export type { GroupCoordinates, GroupRef, ResolvedGroup } from '../domain/group-ref';
+
+/** The task queue fogpilot workers poll (override with `FOGPILOT_TASK_QUEUE`). */
+export const DEFAULT_TASK_QUEUE = 'fogpilot';
+
+/** Workflow type names, as operators type them in `temporal workflow start --type …`. */
+export const RunbookTypes = {
+  plannedFailover: 'plannedFailover',
+  forcedFailover: 'forcedFailover',
+  failback: 'failback',
+  scaleGroup: 'scaleGroup',
+  drDrill: 'drDrill',
+  fleetFailover: 'fleetFailover',
+  readinessCheck: 'readinessCheck',
+} as const;
+export type RunbookType = (typeof RunbookTypes)[keyof typeof RunbookTypes];
+
+/**
+ * Failure types a runbook ends with (`ApplicationFailure.type`). Each is non-retryable: the runbook stopped at a stated,
+ * safe point, and its details carry the report.
+ */
+export const FailureTypes = {
+  /** The input is malformed; the message names the field. Nothing was read or changed. */
+  InvalidInput: 'InvalidInput',
+  /** The group is not in the inventory, or Azure does not know it at a location. */
+  GroupNotFound: 'GroupNotFound',
+  /** One or more preflight gates failed; nothing was changed. Details list each gate with its evidence. */
+  PreflightFailed: 'PreflightFailed',
+  /** The failover target is not the secondary (Azure said so, or the roles read say so). */
+  NotSecondary: 'NotSecondary',
+  /** Another runbook holds the group's lock, or Azure reports the group or an instance busy. */
+  GroupBusy: 'GroupBusy',
+  /** Azure would not accept the failover request within the send window; no failover is under way. */
+  FailoverNotSent: 'FailoverNotSent',
+  /** The failover was sent but the roles did not switch within `roleSwitchTimeout`. */
+  RoleSwitchTimeout: 'RoleSwitchTimeout',
+  /** The roles switched but a database on the new primary stayed read-only beyond `writableTimeout`. */
+  WritableTimeout: 'WritableTimeout',
+  /** `sp_wait_for_database_copy_sync` did not return within `syncTimeout`; nothing was failed over. */
+  SyncTimeout: 'SyncTimeout',
+  /** A database has no replication link to its partner. */
+  ReplicationLinkMissing: 'ReplicationLinkMissing',
+  /** A scaling operation ended Failed or Canceled in Azure, or did not end within `scaleTimeout`. */
+  ScaleFailed: 'ScaleFailed',
+  /** The group did not return to synchronizing within the wait (failback). Nothing was changed. */
+  NotSynchronizing: 'NotSynchronizing',
+  /** A human rejected the approval. Nothing was changed. */
+  ApprovalRejected: 'ApprovalRejected',
+  /** Nobody approved within `approvalTimeout`. Nothing was changed. */
+  ApprovalTimeout: 'ApprovalTimeout',
+  /** Azure refused a request for a reason it states (a 4xx that is a fact); details carry ARM's `error.code`. */
+  AzureRequestRejected: 'AzureRequestRejected',
+  /** The credential was refused or lacks a permission. */
+  AzureAuthorizationFailed: 'AzureAuthorizationFailed',
+  /** SQL refused the login: wrong credentials, or the principal has no user in the database. */
+  SqlLoginFailed: 'SqlLoginFailed',
+} as const;
+export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
+
+/** Retryable failure types activities raise for passing faults; Temporal retries them, honouring `nextRetryDelay`. */
+export const TransientFailureTypes = {
+  ArmThrottled: 'ArmThrottled',
+  ArmUnavailable: 'ArmUnavailable',
+  SqlUnavailable: 'SqlUnavailable',
+} as const;
+
+/** `{ by, reason }`: who sent a message and why; recorded in the report. */
+export interface ActorMessage {
+  by: string;
+  reason: string;
+}
+
+/** Approve a runbook that waits for a human (forced failover). */
+export const approveSignal = defineSignal<[ActorMessage]>('approve');
+/** Reject a runbook that waits for a human; it ends without change. */
+export const rejectSignal = defineSignal<[ActorMessage]>('reject');
+/**
+ * Stop a runbook at the next safe point. Before the failover is sent, compensations run (a scaled-up secondary is
+ * scaled back) and the runbook ends `aborted`. After it, the abort waits until the group is stable and the runbook ends
+ * `aborted-after-failover`.
+ */
+export const abortSignal = defineSignal<[ActorMessage]>('abort');
+/** The runbook's live progress. */
+export const statusQuery = defineQuery<RunbookStatus>('status');
+
+export const StepStates = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'compensated'] as const;
+export type StepState = (typeof StepStates)[number];
+
+/** Evidence is plain JSON: what was read, decided or sent, so a person can check the runbook's reasoning. */
+export type Evidence = Record<string, unknown>;
+
+export interface StepRecord {
+  /** Stable machine name, e.g. `verify-sync` or `failback/await-roles`. */
+  name: string;
+  /** What the step does, for people. */
+  title: string;
+  state: StepState;
+  startedAt?: string;
+  endedAt?: string;
+  evidence?: Evidence;
+  error?: string;
+}
+
+export const Outcomes = {
+  succeeded: 'succeeded',
+  /** `dryRun`: every gate evaluated, the plan returned, nothing changed. */
+  dryRun: 'dry-run',
+  /** Stopped before any failover was sent; compensations ran. */
+  aborted: 'aborted',
+  /** An abort arrived after the failover was sent; the runbook waited until the group was stable and stopped there. */
+  abortedAfterFailover: 'aborted-after-failover',
+  failed: 'failed',
+} as const;
+export type Outcome = (typeof Outcomes)[keyof typeof Outcomes];
+
+export interface RolesRecord {
+  primary: string;
+  secondary: string;
+}
+
+export interface ArmCallCount {
+  reads: number;
+  writes: number;
+  /** Answers of 429 or 503 that were waited out. */
+  throttled: number;
+}
+
+/** A preflight gate's verdict. */
+export interface GateResult {
+  name: string;
+  status: 'pass' | 'warn' | 'fail';
+  message: string;
+  /** What to do about it, when it did not pass. */
+  action?: string;
+  evidence: Evidence;
+}
+
+/** One direction of a role change: the failover, or the failback. */
+export interface FailoverLeg {
+  name: 'failover' | 'failback';
+  from: string;
+  to: string;
+  /** When the failover request was made (workflow time). */
+  requestedAt?: string;
+  /** When every database on the new primary answered READ_WRITE. */
+  allWritableAt?: string;
+  /** Measured RTO: request → every database writable on the new primary. */
+  rtoSeconds?: number;
+  failoverSent: boolean;
+  dataLoss: DataLossRecord;
+}
+
+export interface DataLossRecord {
+  /** `none-proven`: every database's copy sync returned before a planned (synchronous) failover. */
+  kind: 'none-proven' | 'estimated' | 'unknown' | 'not-applicable';
+  detail: string;
+  databases?: { database: string; evidence: string }[];
+}
+
+export interface PlanItem {
+  step: string;
+  action: string;
+}
+
+export interface AbortRecord extends ActorMessage {
+  receivedAt: string;
+  effect: 'compensated-before-failover' | 'deferred-until-stable' | 'ignored-already-finished';
+}
+
+/** The result of every runbook. */
+export interface RunbookReport {
+  runbook: RunbookType;
+  workflowId: string;
+  runId: string;
+  group: {
+    displayName: string;
+    subscriptionId?: string;
+    resourceGroup?: string;
+    name?: string;
+    homePrimary?: string;
+    homeSecondary?: string;
+  };
+  outcome: Outcome;
+  requestedBy?: string;
+  reason?: string;
+  startedAt: string;
+  endedAt: string;
+  rolesBefore?: RolesRecord;
+  rolesAfter?: RolesRecord;
+  /** RTO of the first leg, in seconds (see `legs` for each direction). */
+  rtoSeconds?: number;
+  legs: FailoverLeg[];
+  gates?: GateResult[];
+  plan?: PlanItem[];
+  steps: StepRecord[];
+  armCalls: ArmCallCount;
+  warnings: string[];
+  abort?: AbortRecord;
+  error?: { type: string; message: string };
+}
+
+export interface RunbookStatus {
+  runbook: RunbookType;
+  group: string;
+  workflowId: string;
+  phase: string;
+  steps: StepRecord[];
+  /** Set while the runbook waits on something outside itself (a human, Azure, a timer). */
+  awaiting?: { kind: string; since: string; detail: string };
+  /** Set when the mutating part runs in another workflow (the group's lock holder). */
+  delegatedTo?: string;
+  error?: { type: string; message: string };
+  report?: RunbookReport;
+}
+
+/** Durations the runbooks accept, re-exported for typed clients. */
+export type { DurationInput };

@@ -1,0 +1,111 @@
+import { ApplicationFailure, continueAsNew, sleep } from '@temporalio/workflow';
+import { FailbackInputSchema } from '../domain/inputs';
+import { describeGroupRef } from '../domain/group-ref';
+import { durationToMs, formatDuration } from '../domain/durations';
+import { FailureTypes, Outcomes, RunbookTypes, type FailbackInput, type RunbookReport } from './definitions';
+import type { GroupRolesReading } from '../activities';
+import { reads } from './steps/activity-presets';
+import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
+import { runPlannedLeg } from './steps/planned-leg';
+import { resolveGroupStep } from './steps/resolve';
+import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
+
+/** Polls per run while waiting; past this the wait continues as a new run, so history stays small over days. */
+const POLLS_PER_RUN = 100;
+const MAX_POLL_INTERVAL_MS = 15 * 60_000;
+
+/**
+ * **failback**: returns the primary role to the group's home region (or `targetLocation`). Waits durably — hours or
+ * days if needed — until the group is synchronizing again (after a forced failover, until the old region is back and
+ * reseeded), then runs the planned failover toward it.
+ *
+ * Side effects: those of a planned failover, once the wait ends. Idempotent: when the home region is already primary it
+ * sends nothing and succeeds. Holds the group's lock, also while waiting.
+ *
+ * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `NotSynchronizing` (the wait ran out) or any failure of
+ * `plannedFailover`.
+ */
+export async function failback(input: FailbackInput): Promise<RunbookReport> {
+  const run = new RunbookRun(
+    RunbookTypes.failback,
+    describeGroupRef((input as { group?: unknown } | undefined)?.group),
+  );
+  return run.execute(async () => {
+    const params = run.validateInput(FailbackInputSchema, input);
+    run.requestedBy = params.requestedBy;
+    run.reason = params.reason;
+    const group = await resolveGroupStep(run, params.group);
+    if (!params.dryRun && !holdsGroupLock(group)) {
+      return runUnderGroupLock<typeof failback>(run, group, RunbookTypes.failback, [input]);
+    }
+    const home = params.targetLocation ?? group.primaryLocation;
+    const locations = [group.primaryLocation, group.secondaryLocation];
+    if (!locations.includes(home)) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.InvalidInput,
+        nonRetryable: true,
+        message: `targetLocation: ${home} is not a location of group ${group.displayName} (${locations.join(', ')}).`,
+      });
+    }
+
+    const waitingSince = params.resume?.waitingSince ?? nowIso();
+    const waitTimeoutMs = durationToMs(params.waitTimeout) ?? 0;
+    const pollIntervalMs = durationToMs(params.pollInterval) ?? 60_000;
+    const roles = await run.step(
+      'await-synchronizing',
+      `Wait until the group is synchronizing again (since ${waitingSince})`,
+      async (step) => {
+        run.setAwaiting('azure', 'waiting for the group to be synchronizing again');
+        let intervalMs = pollIntervalMs;
+        for (let poll = 1; ; poll++) {
+          let reading: GroupRolesReading | undefined;
+          try {
+            reading = await reads.readGroupRoles.executeWithOptions({ summary: 'read the group at both locations' }, [
+              { group, locations },
+            ]);
+            run.countArm(reading);
+          } catch (error) {
+            // A region still dark after a forced failover answers nothing: keep waiting, that is what this step is for.
+            step.evidence({ lastError: describeFailure(error).message });
+          }
+          const totalPolls = (params.resume?.polls ?? 0) + poll;
+          step.evidence({ polls: totalPolls, roles: reading?.summary.detail, status: reading?.summary.status });
+          if (reading && reading.summary.consistent && reading.summary.status === 'synchronizing') {
+            run.clearAwaiting();
+            return reading;
+          }
+          const waitedMs = Date.now() - Date.parse(waitingSince);
+          if (waitedMs >= waitTimeoutMs) {
+            throw ApplicationFailure.create({
+              type: FailureTypes.NotSynchronizing,
+              nonRetryable: true,
+              message:
+                `${group.displayName} was not synchronizing after waiting ${formatDuration(waitedMs)} ` +
+                `(last read: ${reading?.summary.detail ?? 'no answer'}). Nothing was changed. Repair replication, then start failback again.`,
+            });
+          }
+          if (poll >= POLLS_PER_RUN) {
+            await continueAsNew<typeof failback>({ ...input, resume: { waitingSince, polls: totalPolls } });
+          }
+          await sleep(Math.min(intervalMs, waitTimeoutMs - waitedMs), { summary: 'wait for the group to synchronize' });
+          intervalMs = Math.min(intervalMs * 2, Math.max(MAX_POLL_INTERVAL_MS, pollIntervalMs));
+        }
+      },
+    );
+
+    if (roles.summary.primaryLocation === home) {
+      run.rolesBefore = run.rolesAfter = { primary: home, secondary: roles.summary.secondaryLocation! };
+      run.skipStep('failback', `Fail back to ${home}`, `${home} is already primary: nothing to do`);
+      return Outcomes.succeeded;
+    }
+    const leg = await runPlannedLeg(
+      run,
+      group,
+      { ...params, targetLocation: home },
+      { leg: 'failback', stepPrefix: '' },
+    );
+    if (params.dryRun) return Outcomes.dryRun;
+    if (!leg || run.abortRequested) return Outcomes.abortedAfterFailover;
+    return Outcomes.succeeded;
+  });
+}

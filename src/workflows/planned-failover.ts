@@ -1,0 +1,71 @@
+import { sleep } from '@temporalio/workflow';
+import { PlannedFailoverInputSchema } from '../domain/inputs';
+import { describeGroupRef } from '../domain/group-ref';
+import { durationToMs, formatDuration } from '../domain/durations';
+import { Outcomes, RunbookTypes, type PlannedFailoverInput, type RunbookReport } from './definitions';
+import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
+import { runPlannedLeg } from './steps/planned-leg';
+import { resolveGroupStep } from './steps/resolve';
+import { RunbookRun } from './steps/runbook-run';
+
+/**
+ * **plannedFailover**: moves the primary role of an instance failover group to its secondary region with no data
+ * loss, step by step: preflight gates, scale the secondary first, verify sync, fail over, await roles and
+ * writability, post-checks, and optionally fail back after `failback.after`.
+ *
+ * Side effects: PATCHes the secondary's size when smaller (undone if the runbook stops before the failover), POSTs
+ * one planned failover per direction. Idempotent: a re-run never sends a second failover to a region already primary.
+ * Holds the group's lock for its whole run. `dryRun` reads and evaluates only.
+ *
+ * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `PreflightFailed`, `ScaleFailed`, `SyncTimeout`,
+ * `FailoverNotSent`, `RoleSwitchTimeout` or `WritableTimeout`; the failure's details carry the report.
+ */
+export async function plannedFailover(input: PlannedFailoverInput): Promise<RunbookReport> {
+  const run = new RunbookRun(
+    RunbookTypes.plannedFailover,
+    describeGroupRef((input as { group?: unknown } | undefined)?.group),
+  );
+  return run.execute(async () => {
+    const params = run.validateInput(PlannedFailoverInputSchema, input);
+    run.requestedBy = params.requestedBy;
+    run.reason = params.reason;
+    const group = await resolveGroupStep(run, params.group);
+    if (!params.dryRun && !holdsGroupLock(group)) {
+      return runUnderGroupLock<typeof plannedFailover>(run, group, RunbookTypes.plannedFailover, [input]);
+    }
+
+    const failover = await runPlannedLeg(run, group, params, { leg: 'failover', stepPrefix: '' });
+    if (params.dryRun) {
+      if (params.failback) {
+        run.plan?.push({
+          step: 'failback',
+          action: `after ${formatDuration(durationToMs(params.failback.after) ?? 0)}, the same runbook back to ${run.rolesBefore?.primary}`,
+        });
+      }
+      return Outcomes.dryRun;
+    }
+    if (!failover || run.abortRequested) return Outcomes.abortedAfterFailover;
+    if (!params.failback) return Outcomes.succeeded;
+
+    const afterMs = durationToMs(params.failback.after) ?? 0;
+    run.resetPointOfNoReturn();
+    await run.beforePointOfNoReturn(() =>
+      run.step('wait-before-failback', `Wait ${formatDuration(afterMs)} before failing back`, async () => {
+        run.setAwaiting('timer', `failing back to ${failover.from} after ${formatDuration(afterMs)}`);
+        await sleep(afterMs, { summary: `wait ${formatDuration(afterMs)} before failing back to ${failover.from}` });
+        run.clearAwaiting();
+      }),
+    );
+    const failback = await runPlannedLeg(
+      run,
+      group,
+      { ...params, targetLocation: failover.from, dryRun: false },
+      {
+        leg: 'failback',
+        stepPrefix: 'failback/',
+      },
+    );
+    if (!failback || run.abortRequested) return Outcomes.abortedAfterFailover;
+    return Outcomes.succeeded;
+  });
+}

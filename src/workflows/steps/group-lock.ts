@@ -1,0 +1,68 @@
+/**
+ * The group lock: every mutating runbook on a group runs under the workflow id `fogpilot/<sub>/<rg>/<group>`, started
+ * with conflict policy FAIL, so at most one runs at a time. A runbook started under another id (the Temporal CLI with
+ * any id, a schedule, a drill, a fleet) runs its mutating part as a child under the lock id instead, so the lock holds
+ * whoever starts it.
+ */
+import { ApplicationFailure, ParentClosePolicy, startChild, workflowInfo, type Workflow } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ResolvedGroup } from '../../domain/group-ref';
+import { FailureTypes, abortSignal, type RunbookReport } from '../definitions';
+import type { RunbookRun } from './runbook-run';
+
+export function holdsGroupLock(group: ResolvedGroup): boolean {
+  return workflowInfo().workflowId === group.lockWorkflowId;
+}
+
+/**
+ * Runs `workflowType` with `args` as a child under the group's lock id and returns its report. Fails `GroupBusy` at
+ * once when another runbook holds the lock. An abort sent to this workflow is forwarded to the child.
+ */
+export async function runUnderGroupLock<W extends Workflow>(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  workflowType: string,
+  args: Parameters<W>,
+): Promise<RunbookReport> {
+  const info = workflowInfo();
+  let child;
+  try {
+    child = await run.step(
+      'acquire-group-lock',
+      `Run under the group's lock (${group.lockWorkflowId})`,
+      async (step) => {
+        const started = await startChild(workflowType, {
+          workflowId: group.lockWorkflowId,
+          args: args as unknown[],
+          taskQueue: info.taskQueue,
+          // Cancelling this workflow asks the child to stop at its next safe point; it is never killed mid-failover.
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          staticSummary: `${workflowType} of ${group.displayName}, started by ${info.workflowId}`,
+        });
+        step.evidence({ lockWorkflowId: group.lockWorkflowId, childRunId: started.firstExecutionRunId });
+        return started;
+      },
+    );
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.GroupBusy,
+        nonRetryable: true,
+        message:
+          `Another runbook holds ${group.displayName} (workflow ${group.lockWorkflowId} is running); nothing was changed. ` +
+          `Watch it with \`temporal workflow describe --workflow-id ${group.lockWorkflowId}\` and start again when it ends.`,
+        details: [{ lockWorkflowId: group.lockWorkflowId }],
+      });
+    }
+    throw error;
+  }
+  run.delegatedTo = group.lockWorkflowId;
+  run.onAbort((message) => {
+    child.signal(abortSignal, { by: message.by, reason: message.reason }).catch(() => undefined);
+  });
+  return run.step(
+    'run-under-lock',
+    `Wait for ${workflowType} under the lock`,
+    async () => (await child.result()) as RunbookReport,
+  );
+}

@@ -1,0 +1,562 @@
+/**
+ * One planned failover of a group, step by step as an operator would run it: preflight, scale the secondary first,
+ * verify sync, fail over (the point of no return), await roles, await writability, post-checks. `plannedFailover`
+ * runs it once (and again in reverse for its failback); `failback` runs it toward the home region.
+ */
+import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import type { InstanceReading } from '../../activities';
+import type { DatabaseReplicationLink, ManagedInstanceView, ScaleTarget } from '../../domain/azure-state';
+import { durationToMs, formatDuration, type DurationInput } from '../../domain/durations';
+import { partnerOf, type ResolvedGroup } from '../../domain/group-ref';
+import { normalizeLocation } from '../../domain/locations';
+import type { SqlInstanceTarget } from '../../sql/data-plane';
+import { FailureTypes, type DataLossRecord, type FailoverLeg, type GateResult, type PlanItem } from '../definitions';
+import { copySyncWaits, reads, scaleStarts } from './activity-presets';
+import { OPERATION_POLLING, ROLE_POLLING, SQL_POLLING, pollUntil } from './poll';
+import { evaluatePlannedFailoverGates, secondaryScaleTarget, type PreflightSnapshot } from './preflight';
+import { nowIso, type RunbookRun, type StepHandle } from './runbook-run';
+import { sendFailoverOnce } from './send-failover';
+
+export interface PlannedLegParams {
+  targetLocation?: string;
+  maxLagSeconds: number;
+  scaleSecondary: 'match' | 'skip';
+  roleSwitchTimeout: DurationInput;
+  syncTimeout: DurationInput;
+  writableTimeout: DurationInput;
+  scaleTimeout: DurationInput;
+  dryRun: boolean;
+}
+
+export interface PlannedLegOptions {
+  leg: FailoverLeg['name'];
+  /** Prefix of step names: '' for the main leg, 'failback/' for the reverse leg of a plannedFailover. */
+  stepPrefix: string;
+}
+
+/** How long post-checks wait for replication to settle before they only warn. */
+const POST_CHECK_TIMEOUT_MS = 10 * 60_000;
+
+function ms(value: DurationInput): number {
+  return durationToMs(value) ?? 0;
+}
+
+export function sqlTarget(instance: ManagedInstanceView): SqlInstanceTarget {
+  return { instanceId: instance.id, host: instance.fullyQualifiedDomainName };
+}
+
+interface PreflightResult {
+  snapshot: PreflightSnapshot;
+  gates: GateResult[];
+  from: string;
+  target: string;
+  primary: InstanceReading;
+  secondary: InstanceReading;
+  links: DatabaseReplicationLink[];
+}
+
+/** Runs one planned failover leg. Returns the leg (also recorded on the run), or `undefined` for a dry run. */
+export async function runPlannedLeg(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  params: PlannedLegParams,
+  options: PlannedLegOptions,
+): Promise<FailoverLeg | undefined> {
+  const name = (step: string): string => `${options.stepPrefix}${step}`;
+  const preflight = await run.step(name('preflight'), 'Read the group at both locations and check every gate', (step) =>
+    readAndEvaluate(run, group, params, step),
+  );
+  if (options.leg === 'failover' || !run.rolesBefore) {
+    run.rolesBefore = { primary: preflight.from, secondary: preflight.target };
+  }
+  if (params.dryRun) {
+    run.plan = [...(run.plan ?? []), ...planOf(preflight, params, options)];
+    return undefined;
+  }
+
+  const leg: FailoverLeg = {
+    name: options.leg,
+    from: preflight.from,
+    to: preflight.target,
+    failoverSent: false,
+    dataLoss: { kind: 'unknown', detail: 'the failover has not been sent' },
+  };
+  const synced = await run.beforePointOfNoReturn(async () => {
+    await scaleSecondaryStep(run, preflight, params, name('scale-secondary'));
+    return verifySyncStep(run, preflight, params, name('verify-sync'));
+  });
+
+  run.passPointOfNoReturn();
+  run.legs.push(leg);
+  // From here the runbook finishes what it sent before it heeds an abort or a cancellation.
+  await CancellationScope.nonCancellable(async () => {
+    leg.requestedAt = nowIso();
+    const requestedAtMs = Date.now();
+    const sent = await run.step(
+      name('failover'),
+      `Send the planned failover to ${leg.to} (the point of no return)`,
+      async (step) => {
+        const outcome = await sendFailoverOnce(run, step, group, leg.to, 'planned');
+        step.evidence({ outcome: outcome.outcome });
+        return outcome;
+      },
+    );
+    leg.failoverSent = sent.outcome !== 'already-primary';
+    await awaitRolesStep(run, group, leg, params, name('await-roles'));
+    await awaitWritableStep(run, preflight, params, name('await-writable'));
+    leg.allWritableAt = nowIso();
+    leg.rtoSeconds = Math.round((Date.now() - requestedAtMs) / 100) / 10;
+    leg.dataLoss = dataLossOfPlannedLeg(leg, synced);
+  });
+  if (run.abortRequested) return leg;
+
+  await postChecksStep(run, group, preflight, name('post-checks'));
+  return leg;
+}
+
+async function readAndEvaluate(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  params: PlannedLegParams,
+  step: StepHandle,
+): Promise<PreflightResult> {
+  const locations = [group.primaryLocation, group.secondaryLocation];
+  const roles = await reads.readGroupRoles.executeWithOptions(
+    { summary: `read ${group.name} at ${locations.join(' and ')}` },
+    [{ group, locations }],
+  );
+  run.countArm(roles);
+  const target = params.targetLocation
+    ? normalizeLocation(params.targetLocation)
+    : (roles.summary.secondaryLocation ?? group.secondaryLocation);
+  if (!locations.includes(target)) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.InvalidInput,
+      nonRetryable: true,
+      message:
+        `targetLocation: ${target} is not a location of group ${group.displayName} (${locations.join(', ')}). ` +
+        'Name the secondary region, or leave targetLocation out to fail over to the current secondary.',
+    });
+  }
+  const from = partnerOf(group, target);
+
+  const instanceIds = [
+    ...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId])),
+  ];
+  const instances = await reads.readInstances.executeWithOptions({ summary: 'read both managed instances' }, [
+    { instanceIds },
+  ]);
+  run.countArm(instances);
+  const at = (location: string | undefined): InstanceReading | undefined =>
+    location ? instances.instances.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
+  const primary = at(roles.summary.primaryLocation);
+  const secondary = at(roles.summary.secondaryLocation);
+
+  let links: DatabaseReplicationLink[] | string = 'the primary is not known while the roles disagree';
+  if (primary) {
+    const reading = await reads.readReplicationLinks.executeWithOptions(
+      { summary: `read replication links on ${primary.instance.name}` },
+      [{ instance: sqlTarget(primary.instance) }],
+    );
+    links = reading.links;
+  }
+
+  const snapshot: PreflightSnapshot = {
+    views: roles.views,
+    summary: roles.summary,
+    targetLocation: target,
+    primary,
+    secondary,
+    links,
+    maxLagSeconds: params.maxLagSeconds,
+    scaleSecondary: params.scaleSecondary,
+  };
+  const gates = evaluatePlannedFailoverGates(snapshot);
+  if (!run.gates) run.gates = gates;
+  step.evidence({
+    roles: roles.summary.detail,
+    target,
+    gates: gates.map((entry) => ({ name: entry.name, status: entry.status, message: entry.message })),
+  });
+  const failed = gates.filter((entry) => entry.status === 'fail');
+  if (failed.length > 0 && !params.dryRun) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.PreflightFailed,
+      nonRetryable: true,
+      message:
+        `Preflight failed for ${group.displayName}; nothing was changed. ` +
+        failed.map((entry) => `[${entry.name}] ${entry.message}${entry.action ? ` → ${entry.action}` : ''}`).join(' '),
+      details: [{ gates }],
+    });
+  }
+  if (!primary || !secondary) {
+    // Only a dry run gets here with unknown instances: the failed gates say why.
+    return {
+      snapshot,
+      gates,
+      from,
+      target,
+      primary: primary ?? secondary!,
+      secondary: secondary ?? primary!,
+      links: [],
+    };
+  }
+  return { snapshot, gates, from, target, primary, secondary, links: typeof links === 'string' ? [] : links };
+}
+
+function planOf(preflight: PreflightResult, params: PlannedLegParams, options: PlannedLegOptions): PlanItem[] {
+  const prefix = options.stepPrefix;
+  const blocked = preflight.gates.filter((entry) => entry.status === 'fail');
+  if (blocked.length > 0) {
+    return [
+      {
+        step: `${prefix}preflight`,
+        action: `blocked by ${blocked.map((entry) => entry.name).join(', ')}: the runbook would stop here and change nothing`,
+      },
+    ];
+  }
+  const { primary, secondary, target, from, links } = preflight;
+  const scaleTo = secondaryScaleTarget(primary.instance, secondary.instance);
+  return [
+    {
+      step: `${prefix}scale-secondary`,
+      action: scaleTo
+        ? `scale ${secondary.instance.name} from ${secondary.instance.vCores} to ${scaleTo.vCores} vCores and ` +
+          `${secondary.instance.storageSizeInGB} to ${scaleTo.storageSizeInGB} GB, and wait for it (at most ${formatDuration(ms(params.scaleTimeout))})`
+        : `none: ${secondary.instance.name} is at least the primary's size`,
+    },
+    {
+      step: `${prefix}verify-sync`,
+      action: `sp_wait_for_database_copy_sync for ${links.map((link) => link.database).join(', ')} (at most ${formatDuration(ms(params.syncTimeout))})`,
+    },
+    { step: `${prefix}failover`, action: `POST failover at ${target} (planned: synchronous, no data loss)` },
+    {
+      step: `${prefix}await-roles`,
+      action: `poll ARM until ${target} is Primary and ${from} Secondary (at most ${formatDuration(ms(params.roleSwitchTimeout))})`,
+    },
+    {
+      step: `${prefix}await-writable`,
+      action: `poll until every database on ${secondary.instance.name} is READ_WRITE (at most ${formatDuration(ms(params.writableTimeout))})`,
+    },
+    { step: `${prefix}post-checks`, action: 'check that replication is synchronizing again toward the old primary' },
+  ];
+}
+
+async function followOperation(
+  run: RunbookRun,
+  step: StepHandle,
+  instanceId: string,
+  trackingId: string,
+  timeoutMs: number,
+): Promise<{ state: string; message?: string }> {
+  const result = await pollUntil({
+    read: () =>
+      reads.readOperationProgress.executeWithOptions({ summary: `progress of ${trackingId}` }, [
+        { instanceId, trackingId },
+      ]),
+    done: (progress) => progress.state !== 'InProgress',
+    timeoutMs,
+    interval: OPERATION_POLLING,
+    retryAfterMs: (progress) => progress.retryAfterMs,
+    summary: 'wait for the scaling operation to progress',
+    onRead: (progress, poll) => {
+      run.countArm(progress);
+      step.evidence({
+        operation: trackingId,
+        state: progress.state,
+        percentComplete: progress.percentComplete,
+        polls: poll,
+      });
+      step.detail(`scaling: ${progress.state} ${progress.percentComplete ?? 0}%`);
+    },
+  });
+  if (!result.done) return { state: 'TimedOut', message: `still running after ${formatDuration(timeoutMs)}` };
+  return { state: result.value.state, message: result.value.error?.message };
+}
+
+async function scaleSecondaryStep(
+  run: RunbookRun,
+  preflight: PreflightResult,
+  params: PlannedLegParams,
+  stepName: string,
+): Promise<void> {
+  const { primary, secondary } = preflight;
+  const target = secondaryScaleTarget(primary.instance, secondary.instance);
+  const title = "Scale the secondary up to the primary's size before failing over";
+  if (!target) {
+    run.skipStep(stepName, title, "the secondary is at least the primary's size", {
+      secondary: { vCores: secondary.instance.vCores, storageSizeInGB: secondary.instance.storageSizeInGB },
+      primary: { vCores: primary.instance.vCores, storageSizeInGB: primary.instance.storageSizeInGB },
+    });
+    return;
+  }
+  const instanceId = secondary.instance.id;
+  const timeoutMs = ms(params.scaleTimeout);
+  await run.step(stepName, title, async (step) => {
+    const started = await scaleStarts.startInstanceScale.executeWithOptions(
+      { summary: `scale ${secondary.instance.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB` },
+      [{ instanceId, target }],
+    );
+    run.countArm(started);
+    step.evidence({ instance: secondary.instance.name, from: started.before, to: target, start: started.status });
+    if (started.status === 'already-at-target' || !started.trackingId) return;
+    const trackingId = started.trackingId;
+    if (started.status === 'started') {
+      run.addCompensation(
+        'scale-secondary',
+        `Scale ${secondary.instance.name} back to ${started.before.vCores} vCores / ${started.before.storageSizeInGB} GB`,
+        (undo) => scaleBack(run, undo, instanceId, trackingId, started.before, timeoutMs),
+      );
+    }
+    const end = await followOperation(run, step, instanceId, trackingId, timeoutMs);
+    if (end.state !== 'Succeeded') {
+      throw ApplicationFailure.create({
+        type: FailureTypes.ScaleFailed,
+        nonRetryable: true,
+        message:
+          `Scaling ${secondary.instance.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB ended ${end.state}` +
+          `${end.message ? ` (${end.message})` : ''}; nothing was failed over. Check the operation in the portal, then start again.`,
+        details: [{ instance: instanceId, operation: trackingId, state: end.state }],
+      });
+    }
+  });
+}
+
+async function scaleBack(
+  run: RunbookRun,
+  step: StepHandle,
+  instanceId: string,
+  trackingId: string,
+  before: ScaleTarget,
+  timeoutMs: number,
+): Promise<void> {
+  // Azure refuses a PATCH while the scale-up still runs; let it end first.
+  await followOperation(run, step, instanceId, trackingId, timeoutMs);
+  const back = await scaleStarts.startInstanceScale.executeWithOptions({ summary: 'scale the secondary back' }, [
+    { instanceId, target: before },
+  ]);
+  run.countArm(back);
+  step.evidence({ scaleBack: back.status, to: before });
+  if (back.status !== 'already-at-target' && back.trackingId) {
+    const end = await followOperation(run, step, instanceId, back.trackingId, timeoutMs);
+    if (end.state !== 'Succeeded') throw new Error(`scaling back ended ${end.state}`);
+  }
+}
+
+async function verifySyncStep(
+  run: RunbookRun,
+  preflight: PreflightResult,
+  params: PlannedLegParams,
+  stepName: string,
+): Promise<Set<string>> {
+  const { primary, links } = preflight;
+  const timeoutMs = ms(params.syncTimeout);
+  return run.step(
+    stepName,
+    'Wait until every database is hardened on the secondary (sp_wait_for_database_copy_sync)',
+    async (step) => {
+      const waits = copySyncWaits(timeoutMs);
+      const results = await allOrCancelRest(
+        links.map(
+          (link) => () =>
+            waits.waitForCopySync.executeWithOptions({ summary: `copy sync of ${link.database}` }, [
+              {
+                instance: sqlTarget(primary.instance),
+                link: {
+                  database: link.database,
+                  partnerServer: link.partnerServer,
+                  partnerDatabase: link.partnerDatabase,
+                },
+                timeoutMs,
+              },
+            ]),
+        ),
+      );
+      step.evidence({
+        databases: results.map((result) => ({
+          database: result.database,
+          partner: `${result.partnerServer}/${result.partnerDatabase}`,
+          waitedMs: result.waitedMs,
+        })),
+      });
+      return new Set(results.map((result) => result.database));
+    },
+  );
+}
+
+/** Runs tasks together; when one fails, cancels the others and waits for them before failing. */
+async function allOrCancelRest<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const scope = new CancellationScope();
+  const running = tasks.map((task) => scope.run(task));
+  try {
+    return await Promise.all(running);
+  } catch (error) {
+    scope.cancel();
+    await Promise.allSettled(running);
+    throw error;
+  }
+}
+
+async function awaitRolesStep(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  leg: FailoverLeg,
+  params: PlannedLegParams,
+  stepName: string,
+): Promise<void> {
+  const timeoutMs = ms(params.roleSwitchTimeout);
+  await run.step(stepName, `Wait until ${leg.to} reports Primary and ${leg.from} Secondary`, async (step) => {
+    run.setAwaiting('azure', `waiting for ${leg.to} to become primary`);
+    const result = await pollUntil({
+      read: () =>
+        reads.readGroupRoles.executeWithOptions({ summary: `read roles at ${leg.to} and ${leg.from}` }, [
+          { group, locations: [leg.to, leg.from] },
+        ]),
+      done: (reading) => reading.summary.consistent && reading.summary.primaryLocation === leg.to,
+      timeoutMs,
+      interval: ROLE_POLLING,
+      retryAfterMs: (reading) => reading.retryAfterMs,
+      summary: 'wait for the roles to switch',
+      onRead: (reading, poll, elapsedMs) => {
+        run.countArm(reading);
+        step.evidence({ polls: poll, elapsedMs, roles: reading.summary.detail });
+        step.detail(`poll ${poll}: ${reading.summary.detail}`);
+      },
+    });
+    run.clearAwaiting();
+    if (!result.done) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.RoleSwitchTimeout,
+        nonRetryable: true,
+        message:
+          `The failover to ${leg.to} was requested at ${leg.requestedAt}, but after ${formatDuration(timeoutMs)} the roles read: ` +
+          `${result.value.summary.detail}. Azure may still be switching: do not send another failover. Watch the group ` +
+          'with `fogpilot status`; once the roles settle, run the runbook again (it will not resend a failover already done).',
+        details: [{ polls: result.polls, roles: result.value.views }],
+      });
+    }
+  });
+}
+
+async function awaitWritableStep(
+  run: RunbookRun,
+  preflight: PreflightResult,
+  params: PlannedLegParams,
+  stepName: string,
+): Promise<void> {
+  const timeoutMs = ms(params.writableTimeout);
+  const newPrimary = preflight.secondary.instance;
+  const expected = preflight.links.map((link) => link.partnerDatabase || link.database);
+  await run.step(stepName, `Wait until every database on ${newPrimary.name} is READ_WRITE`, async (step) => {
+    run.setAwaiting('sql', `waiting for the databases on ${newPrimary.name} to accept writes`);
+    const firstReadOnlyAt = new Map<string, number>();
+    const result = await pollUntil({
+      read: () =>
+        reads.readUpdateability.executeWithOptions({ summary: `updateability on ${newPrimary.name}` }, [
+          { instance: sqlTarget(newPrimary) },
+        ]),
+      done: (reading) =>
+        reading.databases.length > 0 &&
+        expected.every((database) => reading.databases.some((entry) => entry.database === database)) &&
+        reading.databases.every((entry) => entry.updateability.toUpperCase() === 'READ_WRITE'),
+      timeoutMs,
+      interval: SQL_POLLING,
+      summary: 'wait for the new primary to accept writes',
+      onRead: (reading, poll, elapsedMs) => {
+        const readOnly = reading.databases.filter((entry) => entry.updateability.toUpperCase() !== 'READ_WRITE');
+        for (const entry of readOnly)
+          if (!firstReadOnlyAt.has(entry.database)) firstReadOnlyAt.set(entry.database, elapsedMs);
+        step.evidence({
+          polls: poll,
+          elapsedMs,
+          readOnly: readOnly.map((entry) => entry.database),
+          databases: reading.databases,
+        });
+        step.detail(
+          readOnly.length ? `read-only: ${readOnly.map((entry) => entry.database).join(', ')}` : 'all READ_WRITE',
+        );
+      },
+    });
+    run.clearAwaiting();
+    if (!result.done) {
+      const readOnly = result.value.databases.filter((entry) => entry.updateability.toUpperCase() !== 'READ_WRITE');
+      throw ApplicationFailure.create({
+        type: FailureTypes.WritableTimeout,
+        nonRetryable: true,
+        message:
+          `The roles switched, but after ${formatDuration(timeoutMs)} these databases on ${newPrimary.name} are still not writable: ` +
+          `${readOnly.map((entry) => `${entry.database} (${entry.updateability})`).join(', ') || 'some expected databases were missing'}. ` +
+          'The failover itself is done; investigate the databases (role switch can take minutes) before sending traffic.',
+        details: [{ databases: result.value.databases, expected }],
+      });
+    }
+  });
+}
+
+function dataLossOfPlannedLeg(leg: FailoverLeg, synced: Set<string>): DataLossRecord {
+  if (!leg.failoverSent) {
+    return { kind: 'not-applicable', detail: `${leg.to} was already primary: this runbook sent no failover` };
+  }
+  return {
+    kind: 'none-proven',
+    detail:
+      "Every database's sp_wait_for_database_copy_sync returned before the planned failover, and Azure runs a planned " +
+      'failover synchronously: no committed transaction was lost.',
+    databases: [...synced].map((database) => ({ database, evidence: 'copy sync returned before the failover' })),
+  };
+}
+
+async function postChecksStep(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  preflight: PreflightResult,
+  stepName: string,
+): Promise<void> {
+  const { target, from } = preflight;
+  const newPrimary = preflight.secondary.instance;
+  await run.step(stepName, 'Check that replication is synchronizing again toward the old primary', async (step) => {
+    const roles = await pollUntil({
+      read: () =>
+        reads.readGroupRoles.executeWithOptions({ summary: 'read roles after the failover' }, [
+          { group, locations: [target, from] },
+        ]),
+      done: (reading) =>
+        reading.summary.consistent &&
+        reading.summary.primaryLocation === target &&
+        reading.summary.status === 'synchronizing',
+      timeoutMs: POST_CHECK_TIMEOUT_MS,
+      interval: ROLE_POLLING,
+      retryAfterMs: (reading) => reading.retryAfterMs,
+      summary: 'wait for replication to settle',
+      onRead: (reading) => run.countArm(reading),
+    });
+    run.rolesAfter = roles.value.summary.consistent
+      ? { primary: roles.value.summary.primaryLocation!, secondary: roles.value.summary.secondaryLocation! }
+      : run.rolesAfter;
+    const links = await reads.readReplicationLinks.executeWithOptions(
+      { summary: `replication links on ${newPrimary.name}` },
+      [{ instance: sqlTarget(newPrimary) }],
+    );
+    const notReplicating = links.links.filter((link) => link.role.toUpperCase() !== 'PRIMARY');
+    step.evidence({
+      roles: roles.value.summary.detail,
+      groupStatus: roles.value.summary.status,
+      links: links.links.map((link) => ({
+        database: link.database,
+        role: link.role,
+        state: link.replicationState,
+        lagSeconds: link.lagSeconds,
+      })),
+    });
+    if (!roles.done) {
+      run.warn(
+        `After the failover the group reads "${roles.value.summary.detail}" rather than synchronizing; check it in the portal.`,
+      );
+    }
+    if (notReplicating.length > 0) {
+      run.warn(
+        `Databases on the new primary without a primary-side link: ${notReplicating.map((link) => link.database).join(', ')}.`,
+      );
+    }
+  });
+}

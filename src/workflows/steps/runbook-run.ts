@@ -1,0 +1,412 @@
+/**
+ * The state of one runbook execution: its steps with evidence (served by the `status` query and shown in the Temporal
+ * UI), the abort protocol around the point of no return, the compensation stack, and the report it ends with.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  TemporalFailure,
+  TimeoutFailure,
+  isCancellation,
+  log,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { z } from 'zod';
+import { describeInputProblems, parseRunbookInput } from '../../domain/inputs';
+import type { ResolvedGroup } from '../../domain/group-ref';
+import {
+  FailureTypes,
+  Outcomes,
+  abortSignal,
+  statusQuery,
+  type AbortRecord,
+  type ActorMessage,
+  type ArmCallCount,
+  type Evidence,
+  type FailoverLeg,
+  type GateResult,
+  type Outcome,
+  type PlanItem,
+  type RolesRecord,
+  type RunbookReport,
+  type RunbookStatus,
+  type RunbookType,
+  type StepRecord,
+} from '../definitions';
+
+export interface StepHandle {
+  /** Adds to the step's evidence (merged, later keys win). */
+  evidence(evidence: Evidence): void;
+  /** Replaces the live line shown in the UI for this step. */
+  detail(text: string): void;
+}
+
+/** Thrown inside the runbook when an abort stops it before the point of no return (after compensations ran). */
+export class RunbookAborted extends Error {
+  override readonly name = 'RunbookAborted';
+}
+
+interface Compensation {
+  name: string;
+  title: string;
+  undo: (step: StepHandle) => Promise<void>;
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export class RunbookRun {
+  readonly runbook: RunbookType;
+  readonly startedAt = nowIso();
+  groupLabel: string;
+  group?: ResolvedGroup;
+  phase = 'starting';
+  requestedBy?: string;
+  reason?: string;
+  readonly steps: StepRecord[] = [];
+  readonly warnings: string[] = [];
+  readonly legs: FailoverLeg[] = [];
+  readonly armCalls: ArmCallCount = { reads: 0, writes: 0, throttled: 0 };
+  gates?: GateResult[];
+  plan?: PlanItem[];
+  rolesBefore?: RolesRecord;
+  rolesAfter?: RolesRecord;
+  awaiting?: RunbookStatus['awaiting'];
+  delegatedTo?: string;
+  error?: { type: string; message: string };
+  report?: RunbookReport;
+  abort?: AbortRecord;
+
+  /** Once true, a failover may have been sent: aborts and cancellation wait for a stable group. */
+  private pastPointOfNoReturn = false;
+  private preChangeScope?: CancellationScope;
+  private compensations: Compensation[] = [];
+  private cancelRequested = false;
+  private readonly abortListeners: ((message: ActorMessage) => void)[] = [];
+
+  constructor(runbook: RunbookType, groupLabel: string) {
+    this.runbook = runbook;
+    this.groupLabel = groupLabel;
+    setHandler(statusQuery, () => this.status());
+    setHandler(abortSignal, (message) => this.receiveAbort(message, 'signal'));
+    // A Temporal cancellation request is an abort from the platform: same protocol, same safety.
+    CancellationScope.current().cancelRequested.catch(() => {
+      this.cancelRequested = true;
+      this.receiveAbort({ by: 'temporal', reason: 'workflow cancellation requested' }, 'cancellation');
+    });
+  }
+
+  /** Validates raw input against `schema`; fails the workflow at once with `InvalidInput` naming each field. */
+  validateInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+    const parsed = parseRunbookInput(schema, raw);
+    if (parsed.ok) return parsed.value;
+    const message = describeInputProblems(this.runbook, parsed.problems);
+    this.steps.push({
+      name: 'validate-input',
+      title: 'Validate the input',
+      state: 'failed',
+      startedAt: nowIso(),
+      endedAt: nowIso(),
+      evidence: { problems: parsed.problems },
+      error: message,
+    });
+    throw ApplicationFailure.create({
+      type: FailureTypes.InvalidInput,
+      nonRetryable: true,
+      message,
+      details: [{ problems: parsed.problems }],
+    });
+  }
+
+  /** True once an abort (signal or cancellation) has been received. */
+  get abortRequested(): boolean {
+    return this.abort !== undefined;
+  }
+
+  get isPastPointOfNoReturn(): boolean {
+    return this.pastPointOfNoReturn;
+  }
+
+  onAbort(listener: (message: ActorMessage) => void): void {
+    this.abortListeners.push(listener);
+  }
+
+  private receiveAbort(message: ActorMessage, via: 'signal' | 'cancellation'): void {
+    if (this.abort) {
+      log.info('Abort already received; ignoring the repeat', { by: message.by });
+      return;
+    }
+    const finished = this.report !== undefined;
+    this.abort = {
+      by: String(message?.by ?? 'unknown').slice(0, 200),
+      reason: String(message?.reason ?? '').slice(0, 1000),
+      receivedAt: nowIso(),
+      effect: finished
+        ? 'ignored-already-finished'
+        : this.pastPointOfNoReturn
+          ? 'deferred-until-stable'
+          : 'compensated-before-failover',
+    };
+    log.warn('Abort received', { via, effect: this.abort.effect, by: this.abort.by });
+    if (this.abort.effect === 'compensated-before-failover') this.preChangeScope?.cancel();
+    for (const listener of this.abortListeners) listener(this.abort);
+    this.showDetails();
+  }
+
+  /** Counts the ARM calls an activity reported. */
+  countArm(result: { armCalls?: ArmCallCount } | undefined): void {
+    if (!result?.armCalls) return;
+    this.armCalls.reads += result.armCalls.reads;
+    this.armCalls.writes += result.armCalls.writes;
+    this.armCalls.throttled += result.armCalls.throttled;
+  }
+
+  /** Counts the ARM calls a failed activity attempt carried in its details. */
+  countArmOfFailure(error: unknown): void {
+    const cause = error instanceof ActivityFailure ? error.cause : error;
+    if (!(cause instanceof ApplicationFailure)) return;
+    for (const detail of cause.details ?? []) {
+      if (detail && typeof detail === 'object' && 'armCalls' in detail) {
+        this.countArm(detail as { armCalls: ArmCallCount });
+        return;
+      }
+    }
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+    log.warn(message);
+  }
+
+  /** Runs one named step: visible in `status` and the UI while it runs, recorded with its evidence when it ends. */
+  async step<T>(name: string, title: string, work: (step: StepHandle) => Promise<T>): Promise<T> {
+    const record: StepRecord = { name, title, state: 'running', startedAt: nowIso() };
+    this.steps.push(record);
+    this.phase = name;
+    this.showDetails();
+    const handle: StepHandle = {
+      evidence: (evidence) => {
+        record.evidence = { ...record.evidence, ...evidence };
+      },
+      detail: (text) => this.showDetails(text),
+    };
+    try {
+      const value = await work(handle);
+      record.state = 'succeeded';
+      return value;
+    } catch (error) {
+      record.state = isCancellation(error) || error instanceof RunbookAborted ? 'skipped' : 'failed';
+      record.error = describeFailure(error).message;
+      throw error;
+    } finally {
+      record.endedAt = nowIso();
+      this.showDetails();
+    }
+  }
+
+  /** Records a step that was decided without running (e.g. a scale that was not needed). */
+  skipStep(name: string, title: string, why: string, evidence?: Evidence): void {
+    this.steps.push({
+      name,
+      title,
+      state: 'skipped',
+      startedAt: nowIso(),
+      endedAt: nowIso(),
+      evidence: { why, ...evidence },
+    });
+  }
+
+  /** Registers an undo for a change made before the point of no return. */
+  addCompensation(name: string, title: string, undo: (step: StepHandle) => Promise<void>): void {
+    this.compensations.push({ name, title, undo });
+  }
+
+  /**
+   * Runs the part of the runbook that may still be undone. An abort (or cancellation) inside it cancels what runs,
+   * then the compensations run; any failure inside it runs them too. Both leave the group as it was.
+   */
+  async beforePointOfNoReturn<T>(work: () => Promise<T>): Promise<T> {
+    const scope = new CancellationScope();
+    this.preChangeScope = scope;
+    if (this.abortRequested) scope.cancel();
+    try {
+      const value = await scope.run(work);
+      if (this.abortRequested) throw new RunbookAborted('abort received before the failover was sent');
+      return value;
+    } catch (error) {
+      await this.runCompensations();
+      if (this.abortRequested && (isCancellation(error) || error instanceof RunbookAborted)) {
+        throw new RunbookAborted('abort received before the failover was sent');
+      }
+      throw error;
+    } finally {
+      this.preChangeScope = undefined;
+    }
+  }
+
+  /**
+   * Crosses the point of no return: from here on the runbook finishes what it sent before it heeds an abort, and the
+   * compensations are dropped (what was changed stays changed).
+   */
+  passPointOfNoReturn(): void {
+    if (this.abortRequested) throw new RunbookAborted('abort received before the failover was sent');
+    this.pastPointOfNoReturn = true;
+    this.compensations = [];
+  }
+
+  /** Back before the next point of no return (e.g. the failback leg, which has its own). */
+  resetPointOfNoReturn(): void {
+    this.pastPointOfNoReturn = false;
+  }
+
+  private async runCompensations(): Promise<void> {
+    const pending = this.compensations.reverse();
+    this.compensations = [];
+    await CancellationScope.nonCancellable(async () => {
+      for (const compensation of pending) {
+        try {
+          await this.step(`compensate/${compensation.name}`, compensation.title, compensation.undo);
+        } catch (error) {
+          this.warn(
+            `Compensation "${compensation.title}" failed: ${describeFailure(error).message}. ` +
+              'Undo it by hand; the failover was not sent.',
+          );
+        }
+      }
+    });
+  }
+
+  setAwaiting(kind: string, detail: string): void {
+    this.awaiting = { kind, since: nowIso(), detail };
+    this.showDetails(detail);
+  }
+
+  clearAwaiting(): void {
+    this.awaiting = undefined;
+  }
+
+  status(): RunbookStatus {
+    return {
+      runbook: this.runbook,
+      group: this.groupLabel,
+      workflowId: workflowInfo().workflowId,
+      phase: this.phase,
+      steps: this.steps,
+      awaiting: this.awaiting,
+      delegatedTo: this.delegatedTo,
+      error: this.error,
+      report: this.report,
+    };
+  }
+
+  /** The one-paragraph live view in the Temporal UI ("current details"). */
+  private showDetails(detail?: string): void {
+    const current = this.steps[this.steps.length - 1];
+    const lines = [`**${this.runbook}** · ${this.groupLabel} · phase \`${this.phase}\``];
+    if (current) lines.push(`step \`${current.name}\` (${current.state}): ${current.title}`);
+    if (detail) lines.push(detail);
+    if (this.abort) lines.push(`abort from ${this.abort.by}: ${this.abort.effect}`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  /**
+   * Runs the runbook body and turns its end into the report: returned when it succeeded, was a dry run or was
+   * aborted; attached to a non-retryable failure of the matching type otherwise.
+   */
+  async execute(body: () => Promise<Outcome | RunbookReport>): Promise<RunbookReport> {
+    let outcome: Outcome;
+    try {
+      const result = await body();
+      if (typeof result !== 'string') {
+        this.report = result;
+        return result;
+      }
+      outcome = result;
+    } catch (error) {
+      if (error instanceof RunbookAborted) {
+        return this.finish(Outcomes.aborted);
+      }
+      if (isCancellation(error) && this.cancelRequested) {
+        const report = this.finish(this.pastPointOfNoReturn ? Outcomes.abortedAfterFailover : Outcomes.aborted);
+        throw new CancelledFailure('runbook cancelled at a safe point', [report]);
+      }
+      if (!(error instanceof TemporalFailure)) throw error; // a bug: let the workflow task retry once it is fixed
+      const failure = describeFailure(error);
+      this.error = failure;
+      const report = this.finish(Outcomes.failed);
+      throw ApplicationFailure.create({
+        type: failure.type,
+        nonRetryable: true,
+        message: failure.message,
+        details: [report, ...failure.details],
+      });
+    }
+    const report = this.finish(outcome);
+    if (this.cancelRequested) throw new CancelledFailure('runbook cancelled at a safe point', [report]);
+    return report;
+  }
+
+  private finish(outcome: Outcome): RunbookReport {
+    const info = workflowInfo();
+    this.phase = outcome;
+    this.awaiting = undefined;
+    const first = this.legs[0];
+    this.report = {
+      runbook: this.runbook,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      group: this.group
+        ? {
+            displayName: this.group.displayName,
+            subscriptionId: this.group.subscriptionId,
+            resourceGroup: this.group.resourceGroup,
+            name: this.group.name,
+            homePrimary: this.group.primaryLocation,
+            homeSecondary: this.group.secondaryLocation,
+          }
+        : { displayName: this.groupLabel },
+      outcome,
+      requestedBy: this.requestedBy,
+      reason: this.reason,
+      startedAt: this.startedAt,
+      endedAt: nowIso(),
+      rolesBefore: this.rolesBefore,
+      rolesAfter: this.rolesAfter,
+      rtoSeconds: first?.rtoSeconds,
+      legs: this.legs,
+      gates: this.gates,
+      plan: this.plan,
+      steps: this.steps,
+      armCalls: this.armCalls,
+      warnings: this.warnings,
+      abort: this.abort,
+      error: this.error,
+    };
+    this.showDetails();
+    return this.report;
+  }
+}
+
+/** The failure type and message a person should see, whatever layer raised it. */
+export function describeFailure(error: unknown): { type: string; message: string; details: unknown[] } {
+  let current: unknown = error;
+  // Activity and child-workflow failures wrap the failure that says what happened.
+  while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) {
+    if (!current.cause) break;
+    current = current.cause;
+  }
+  if (current instanceof ApplicationFailure) {
+    return { type: current.type ?? 'Error', message: current.message, details: [...(current.details ?? [])] };
+  }
+  if (current instanceof TimeoutFailure) {
+    return { type: 'Timeout', message: `timed out (${current.timeoutType})`, details: [] };
+  }
+  if (current instanceof Error) return { type: current.name, message: current.message, details: [] };
+  return { type: 'Error', message: String(current), details: [] };
+}

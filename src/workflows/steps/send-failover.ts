@@ -1,0 +1,129 @@
+/**
+ * Sending a failover at most once. Temporal never retries the send activity by itself: when a send fails, the workflow
+ * decides whether the request may have reached Azure (no answer, a reset, a timeout, a lost worker) and, if so, looks
+ * at the group before sending again. A failover once started is visible (the target turns Primary, or the group shows
+ * a failover in progress), and a request repeated while one runs is answered 409, which counts as sent.
+ */
+import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
+import type { FailoverSendOutcome } from '../../activities';
+import type { GroupIdentity } from '../../domain/group-ref';
+import { FailureTypes, type Evidence } from '../definitions';
+import { failoverSends, reads } from './activity-presets';
+import { pollUntil } from './poll';
+import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
+
+/** How long to keep trying to get a failover request accepted before giving up with the roles unchanged. */
+const SEND_WINDOW_MS = 10 * 60_000;
+/** How long to look for the effect of a request whose answer was lost before sending again. */
+const SETTLE_WINDOW_MS = 45_000;
+
+export interface SendOutcome {
+  outcome: FailoverSendOutcome | 'sent-by-earlier-attempt';
+  /** Whether a failover is (now) known to have been requested by this runbook or be under way. */
+  failoverUnderWay: boolean;
+  attempts: Evidence[];
+}
+
+function failureCause(error: unknown): unknown {
+  return error instanceof ActivityFailure ? error.cause : error;
+}
+
+/** Whether a failed send may nonetheless have reached Azure and been accepted. */
+export function mayHaveReachedAzure(error: unknown): boolean {
+  const cause = failureCause(error);
+  if (!(cause instanceof ApplicationFailure)) return true; // timeouts, lost workers: no way to know
+  const detail = (cause.details?.[0] ?? {}) as { delivery?: string; statusCode?: number };
+  if (detail.delivery === 'not-sent') return false;
+  if (detail.statusCode === 429 || detail.statusCode === 503) return false; // refused before any work began
+  return true;
+}
+
+function isFinal(error: unknown): boolean {
+  const cause = failureCause(error);
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
+}
+
+function retryDelayMs(error: unknown, fallbackMs: number): number {
+  const cause = failureCause(error);
+  if (cause instanceof ApplicationFailure && typeof cause.nextRetryDelay === 'number') {
+    return Math.max(cause.nextRetryDelay, 1_000);
+  }
+  return fallbackMs;
+}
+
+export async function sendFailoverOnce(
+  run: RunbookRun,
+  step: StepHandle,
+  group: GroupIdentity,
+  targetLocation: string,
+  kind: 'planned' | 'forced',
+): Promise<SendOutcome> {
+  const deadline = Date.now() + SEND_WINDOW_MS;
+  const attempts: Evidence[] = [];
+  let uncertain = false;
+  let backoffMs = 5_000;
+  let lastError: unknown;
+  for (let attempt = 1; Date.now() <= deadline; attempt++) {
+    if (uncertain) {
+      const seen = await pollUntil({
+        read: () =>
+          reads.readGroupRoles.executeWithOptions(
+            { summary: `look for the effect of an earlier failover request at ${targetLocation}` },
+            [{ group, locations: [targetLocation] }],
+          ),
+        done: (reading) =>
+          reading.summary.status === 'failover-in-progress' ||
+          reading.views.some((view) => view.replicationRole.toLowerCase() === 'primary'),
+        timeoutMs: SETTLE_WINDOW_MS,
+        interval: { initialMs: 5_000, maxMs: 15_000, factor: 1.5 },
+        retryAfterMs: (reading) => reading.retryAfterMs,
+        summary: 'wait for an earlier failover request to show',
+        onRead: (reading) => run.countArm(reading),
+      });
+      if (seen.done) {
+        attempts.push({ attempt, result: 'an earlier request took effect', roles: seen.value.summary.detail });
+        step.evidence({ attempts });
+        return { outcome: 'sent-by-earlier-attempt', failoverUnderWay: true, attempts };
+      }
+      attempts.push({ attempt, result: 'no trace of an earlier request', roles: seen.value.summary.detail });
+    }
+    try {
+      const result = await failoverSends.sendFailover.executeWithOptions(
+        { summary: `${kind} failover to ${targetLocation}` },
+        [{ group, targetLocation, kind }],
+      );
+      run.countArm(result);
+      attempts.push({
+        attempt,
+        result: result.outcome,
+        targetRoleBefore: result.targetRoleBefore,
+        replicationStateBefore: result.replicationStateBefore,
+      });
+      step.evidence({ attempts });
+      return { outcome: result.outcome, failoverUnderWay: result.outcome !== 'already-primary', attempts };
+    } catch (error) {
+      run.countArmOfFailure(error);
+      if (isFinal(error)) throw error;
+      lastError = error;
+      uncertain = uncertain || mayHaveReachedAzure(error);
+      attempts.push({
+        attempt,
+        error: describeFailure(error).message,
+        mayHaveReachedAzure: mayHaveReachedAzure(error),
+      });
+      step.evidence({ attempts });
+      step.detail(`attempt ${attempt} failed: ${describeFailure(error).message}`);
+      await sleep(retryDelayMs(error, backoffMs), { summary: 'wait before trying the failover request again' });
+      backoffMs = Math.min(backoffMs * 2, 60_000);
+    }
+  }
+  throw ApplicationFailure.create({
+    type: FailureTypes.FailoverNotSent,
+    nonRetryable: true,
+    message:
+      `Azure did not accept the ${kind} failover to ${targetLocation} within ${SEND_WINDOW_MS / 60_000} minutes ` +
+      `(last error: ${describeFailure(lastError).message}). The group shows no failover under way, so the roles are ` +
+      "unchanged. Check Azure's health, then start the runbook again.",
+    details: [{ attempts }],
+  });
+}

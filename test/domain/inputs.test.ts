@@ -1,0 +1,83 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  FailbackInputSchema,
+  PlannedFailoverInputSchema,
+  describeInputProblems,
+  parseRunbookInput,
+} from '../../src/domain/inputs';
+
+describe('runbook inputs', () => {
+  it('fills every default from a group name alone', () => {
+    const parsed = parseRunbookInput(PlannedFailoverInputSchema, { group: 'fog-sales' });
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.value, {
+      group: 'fog-sales',
+      maxLagSeconds: 30,
+      scaleSecondary: 'match',
+      roleSwitchTimeout: '15 minutes',
+      syncTimeout: '10 minutes',
+      writableTimeout: '10 minutes',
+      scaleTimeout: '3 hours',
+      dryRun: false,
+    });
+  });
+
+  it('normalizes region names in coordinates and target', () => {
+    const parsed = parseRunbookInput(PlannedFailoverInputSchema, {
+      group: {
+        subscriptionId: '00000000-1111-2222-3333-444444444444',
+        resourceGroup: 'rg',
+        name: 'fog',
+        primaryLocation: 'Japan East',
+        secondaryLocation: 'Japan West',
+      },
+      targetLocation: 'Japan West',
+    });
+    assert.ok(parsed.ok);
+    assert.equal(parsed.value.targetLocation, 'japanwest');
+    assert.deepEqual(
+      typeof parsed.value.group === 'object' && [
+        parsed.value.group.primaryLocation,
+        parsed.value.group.secondaryLocation,
+      ],
+      ['japaneast', 'japanwest'],
+    );
+  });
+
+  it('says a missing group is required, and suggests the right spelling of a mistyped field', () => {
+    const missing = parseRunbookInput(PlannedFailoverInputSchema, {});
+    assert.ok(!missing.ok);
+    assert.equal(missing.problems[0]!.field, 'group');
+    assert.match(missing.problems[0]!.message, /group is required/);
+    const typo = parseRunbookInput(PlannedFailoverInputSchema, { group: 'fog', dryrun: true });
+    assert.ok(!typo.ok);
+    assert.equal(typo.problems[0]!.field, 'dryrun');
+    assert.match(typo.problems[0]!.message, /did you mean "dryRun"/);
+  });
+
+  it('refuses an input that is not a JSON object', () => {
+    for (const raw of ['fog-sales', null, undefined, [], 42]) {
+      const parsed = parseRunbookInput(PlannedFailoverInputSchema, raw);
+      assert.ok(!parsed.ok);
+      assert.equal(parsed.problems[0]!.field, '(input)');
+    }
+  });
+
+  it('gives one clear message per bad duration', () => {
+    const parsed = parseRunbookInput(PlannedFailoverInputSchema, { group: 'fog', failback: { after: 'soon' } });
+    assert.ok(!parsed.ok);
+    assert.deepEqual(
+      parsed.problems.map((problem) => problem.field),
+      ['failback.after'],
+    );
+    assert.match(describeInputProblems('plannedFailover', parsed.problems), /Nothing was changed in Azure/);
+  });
+
+  it('keeps the failback wait within its bounds', () => {
+    assert.ok(parseRunbookInput(FailbackInputSchema, { group: 'fog', waitTimeout: '3 days' }).ok);
+    const tooLong = parseRunbookInput(FailbackInputSchema, { group: 'fog', waitTimeout: '90 days' });
+    assert.ok(!tooLong.ok);
+    assert.equal(tooLong.problems[0]!.field, 'waitTimeout');
+  });
+});

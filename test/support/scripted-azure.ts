@@ -1,0 +1,438 @@
+/**
+ * A scripted Azure for workflow tests: one failover group, two instances, a few databases, driven by the Temporal test
+ * server's clock so simulated minutes pass when the workflow sleeps. It implements both adapter interfaces, so the real
+ * activities run against it; knobs script the situations each test needs, and every call is recorded.
+ */
+import type { ArmAnswer, ControlPlane, FailoverKind, GroupIdentity } from '../../src/azure/control-plane';
+import { ArmRequestError } from '../../src/azure/errors';
+import { recordArmCall } from '../../src/azure/arm-call-meter';
+import type {
+  DatabaseReplicationLink,
+  DatabaseUpdateability,
+  FailoverGroupView,
+  ManagedInstanceView,
+  ManagementOperationView,
+  OperationProgress,
+  ScaleTarget,
+} from '../../src/domain/azure-state';
+import { instanceFailoverGroupId, type GroupCoordinates } from '../../src/domain/group-ref';
+import { normalizeLocation } from '../../src/domain/locations';
+import {
+  SqlRequestError,
+  type CopySyncTarget,
+  type DataPlane,
+  type SqlErrorKind,
+  type SqlInstanceTarget,
+  type SqlRequestOptions,
+} from '../../src/sql/data-plane';
+
+interface ScriptedInstance {
+  id: string;
+  name: string;
+  location: string;
+  vCores: number;
+  storageSizeInGB: number;
+  provisioningState: string;
+  state: string;
+  fqdn: string;
+}
+
+interface ScriptedOperation {
+  name: string;
+  instanceId: string;
+  target: Required<ScaleTarget>;
+  startedAt: number;
+  endsAt: number;
+  outcome: 'Succeeded' | 'Failed';
+  state: 'InProgress' | 'Succeeded' | 'Failed';
+  operation: string;
+}
+
+export interface ScriptedAzureOptions {
+  /** The simulated clock: the test server's time. */
+  clock: () => Promise<number>;
+  groupName?: string;
+}
+
+export class ScriptedAzure implements ControlPlane, DataPlane {
+  readonly coordinates: GroupCoordinates;
+  readonly instances: Record<string, ScriptedInstance>;
+  /** The location that is primary now. */
+  primaryLocation: string;
+  replicationState = 'CATCH_UP';
+  databases = ['sales', 'billing'];
+  lagSeconds: Record<string, number> = {};
+  operations: ScriptedOperation[] = [];
+
+  // Knobs.
+  /** Simulated time from an accepted failover to the roles switching. */
+  roleSwitchMs = 40_000;
+  failoverNeverCompletes = false;
+  /** The next failover POST is accepted, then its answer is lost (a reset). */
+  loseNextFailoverAnswer = false;
+  /** The next failover POST is answered 429 with Retry-After. */
+  throttleNextFailover = false;
+  /** While a failover runs, the group reads as before (no trace of it), as a worst case for idempotency. */
+  hideFailoverInProgress = false;
+  /** Databases stay READ_ONLY on the new primary this long after the switch (simulated). */
+  readOnlyAfterSwitchMs = 0;
+  scaleDurationMs = 20 * 60_000;
+  scaleOutcome: 'Succeeded' | 'Failed' = 'Succeeded';
+  /** Real milliseconds each copy-sync wait blocks. */
+  syncWaitRealMs = 5;
+  syncFailure?: SqlErrorKind;
+  /** When set, copy-sync waits block until this promise settles. */
+  syncGate?: Promise<void>;
+  /** Called after every recorded call; tests use it to act at a precise moment (abort, stop a worker). */
+  onCall?: (method: string, args: unknown) => void | Promise<void>;
+
+  // Records.
+  readonly calls: { method: string; args: unknown; at: number }[] = [];
+  /** Failovers Azure accepted (and started). */
+  readonly acceptedFailovers: { location: string; kind: FailoverKind; at: number }[] = [];
+  /** Failover POSTs that reached Azure, whatever the answer. */
+  failoverRequests = 0;
+  readonly scaleRequests: { instanceId: string; target: ScaleTarget; at: number }[] = [];
+
+  private pendingFailover?: { target: string; acceptedAt: number; kind: FailoverKind };
+  private switchedAt?: number;
+  private operationCounter = 0;
+  private readonly clock: () => Promise<number>;
+
+  constructor(options: ScriptedAzureOptions) {
+    this.clock = options.clock;
+    const name = options.groupName ?? 'fog-sales';
+    this.coordinates = {
+      subscriptionId: '00000000-1111-2222-3333-444444444444',
+      resourceGroup: 'rg-fog',
+      name,
+      primaryLocation: 'eastus',
+      secondaryLocation: 'westus',
+    };
+    this.primaryLocation = 'eastus';
+    const instance = (location: string): ScriptedInstance => {
+      const instanceName = `${name}-mi-${location}`;
+      return {
+        id: `/subscriptions/${this.coordinates.subscriptionId}/resourceGroups/rg-fog/providers/Microsoft.Sql/managedInstances/${instanceName}`,
+        name: instanceName,
+        location,
+        vCores: 8,
+        storageSizeInGB: 256,
+        provisioningState: 'Succeeded',
+        state: 'Ready',
+        fqdn: `${instanceName}.abc123.database.windows.net`,
+      };
+    };
+    this.instances = { eastus: instance('eastus'), westus: instance('westus') };
+    for (const database of this.databases) this.lagSeconds[database] = 1;
+  }
+
+  get secondaryLocation(): string {
+    return this.primaryLocation === 'eastus' ? 'westus' : 'eastus';
+  }
+
+  /** Calls made, by method name, in order. */
+  methods(): string[] {
+    return this.calls.map((call) => call.method);
+  }
+
+  private async record(method: string, args: unknown, httpMethod?: string): Promise<number> {
+    const now = await this.clock();
+    this.advance(now);
+    this.calls.push({ method, args, at: now });
+    if (httpMethod) recordArmCall(httpMethod, 200);
+    await this.onCall?.(method, args);
+    return now;
+  }
+
+  /** Applies what simulated time has done: roles switching, operations ending. */
+  private advance(now: number): void {
+    const pending = this.pendingFailover;
+    if (pending && !this.failoverNeverCompletes && now >= pending.acceptedAt + this.roleSwitchMs) {
+      this.primaryLocation = pending.target;
+      this.replicationState = 'CATCH_UP';
+      this.switchedAt = pending.acceptedAt + this.roleSwitchMs;
+      this.pendingFailover = undefined;
+    }
+    for (const operation of this.operations) {
+      if (operation.state === 'InProgress' && now >= operation.endsAt) {
+        operation.state = operation.outcome;
+        const instance = this.instanceById(operation.instanceId);
+        if (operation.outcome === 'Succeeded') {
+          instance.vCores = operation.target.vCores;
+          instance.storageSizeInGB = operation.target.storageSizeInGB;
+        }
+        instance.provisioningState = 'Succeeded';
+      }
+    }
+  }
+
+  instanceById(instanceId: string): ScriptedInstance {
+    const found = Object.values(this.instances).find(
+      (instance) => instance.id.toLowerCase() === instanceId.toLowerCase(),
+    );
+    if (!found)
+      throw new ArmRequestError(`instance ${instanceId} not found`, {
+        statusCode: 404,
+        code: 'ResourceNotFound',
+        delivery: 'answered',
+      });
+    return found;
+  }
+
+  private instanceByHost(host: string): ScriptedInstance {
+    const found = Object.values(this.instances).find((instance) => instance.fqdn === host);
+    if (!found) throw new SqlRequestError(`no instance at ${host}`, 'transient');
+    return found;
+  }
+
+  private checkGroup(group: GroupIdentity): void {
+    if (group.name !== this.coordinates.name) {
+      throw new ArmRequestError(`failover group ${group.name} not found`, {
+        statusCode: 404,
+        code: 'ResourceNotFound',
+        delivery: 'answered',
+      });
+    }
+  }
+
+  // ── ControlPlane ────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async getFailoverGroup(group: GroupIdentity, location: string): Promise<ArmAnswer<FailoverGroupView>> {
+    await this.record('getFailoverGroup', { location }, 'GET');
+    this.checkGroup(group);
+    const here = normalizeLocation(location);
+    const other = here === 'eastus' ? 'westus' : 'eastus';
+    const primaryHere = this.primaryLocation === here;
+    const primaryInstance = this.instances[this.primaryLocation]!;
+    const secondaryInstance = this.instances[this.secondaryLocation]!;
+    return {
+      value: {
+        id: instanceFailoverGroupId(this.coordinates, here),
+        name: this.coordinates.name,
+        location: here,
+        replicationRole: primaryHere ? 'Primary' : 'Secondary',
+        replicationState:
+          this.pendingFailover && !this.hideFailoverInProgress ? 'FAILOVER_IN_PROGRESS' : this.replicationState,
+        partnerLocation: other,
+        partnerRole: primaryHere ? 'Secondary' : 'Primary',
+        primaryManagedInstanceId: primaryInstance.id,
+        partnerManagedInstanceId: secondaryInstance.id,
+        readWriteFailoverPolicy: 'Manual',
+      },
+    };
+  }
+
+  async getManagedInstance(instanceId: string): Promise<ArmAnswer<ManagedInstanceView>> {
+    await this.record('getManagedInstance', { instanceId }, 'GET');
+    const instance = this.instanceById(instanceId);
+    const updating = this.operations.some(
+      (operation) => operation.instanceId === instance.id && operation.state === 'InProgress',
+    );
+    return {
+      value: {
+        id: instance.id,
+        name: instance.name,
+        location: instance.location,
+        skuName: 'GP_Gen5',
+        tier: 'GeneralPurpose',
+        family: 'Gen5',
+        vCores: instance.vCores,
+        storageSizeInGB: instance.storageSizeInGB,
+        licenseType: 'LicenseIncluded',
+        provisioningState: updating ? 'Updating' : instance.provisioningState,
+        state: instance.state,
+        fullyQualifiedDomainName: instance.fqdn,
+      },
+    };
+  }
+
+  async listManagedInstanceOperations(instanceId: string): Promise<ArmAnswer<ManagementOperationView[]>> {
+    const now = await this.record('listManagedInstanceOperations', { instanceId }, 'GET');
+    const instance = this.instanceById(instanceId);
+    return {
+      value: this.operations
+        .filter((operation) => operation.instanceId === instance.id)
+        .map((operation) => this.operationView(operation, now)),
+    };
+  }
+
+  private operationView(operation: ScriptedOperation, now: number): ManagementOperationView {
+    const span = operation.endsAt - operation.startedAt;
+    const percent =
+      operation.state === 'InProgress' ? Math.min(99, Math.floor(((now - operation.startedAt) / span) * 100)) : 100;
+    return {
+      id: `${operation.instanceId}/operations/${operation.name}`,
+      name: operation.name,
+      operation: operation.operation,
+      friendlyName: operation.operation === 'UpsertManagedServer' ? 'Updating managed instance' : operation.operation,
+      state: operation.state,
+      percentComplete: percent,
+      startTime: new Date(operation.startedAt).toISOString(),
+      requested: { vCores: operation.target.vCores, storageSizeInGB: operation.target.storageSizeInGB },
+    };
+  }
+
+  /** Puts an unrelated management operation in flight on an instance (the "instance busy" situation). */
+  async startUnrelatedOperation(location: string, durationMs: number): Promise<void> {
+    const now = await this.clock();
+    const instance = this.instances[location]!;
+    this.operations.push({
+      name: `op-${++this.operationCounter}`,
+      instanceId: instance.id,
+      target: { vCores: instance.vCores, storageSizeInGB: instance.storageSizeInGB },
+      startedAt: now,
+      endsAt: now + durationMs,
+      outcome: 'Succeeded',
+      state: 'InProgress',
+      operation: 'MaintenanceOperation',
+    });
+  }
+
+  /** Someone else's failover, under way (the "failover in progress" situation). */
+  async startForeignFailover(target: string): Promise<void> {
+    this.pendingFailover = { target, acceptedAt: await this.clock(), kind: 'planned' };
+  }
+
+  async beginScaleManagedInstance(instanceId: string, target: ScaleTarget): Promise<ArmAnswer<{ trackingId: string }>> {
+    const now = await this.record('beginScaleManagedInstance', { instanceId, target }, 'PATCH');
+    const instance = this.instanceById(instanceId);
+    if (this.operations.some((operation) => operation.instanceId === instance.id && operation.state === 'InProgress')) {
+      throw new ArmRequestError('An operation is currently in progress for the managed instance.', {
+        statusCode: 409,
+        code: 'ConflictingManagedInstanceOperation',
+        delivery: 'answered',
+      });
+    }
+    this.scaleRequests.push({ instanceId, target, at: now });
+    const operation: ScriptedOperation = {
+      name: `op-${++this.operationCounter}`,
+      instanceId: instance.id,
+      target: {
+        vCores: target.vCores ?? instance.vCores,
+        storageSizeInGB: target.storageSizeInGB ?? instance.storageSizeInGB,
+      },
+      startedAt: now,
+      endsAt: now + this.scaleDurationMs,
+      outcome: this.scaleOutcome,
+      state: 'InProgress',
+      operation: 'UpsertManagedServer',
+    };
+    this.operations.push(operation);
+    return { value: { trackingId: operation.name }, retryAfterMs: 0 };
+  }
+
+  async getOperationProgress(instanceId: string, trackingId: string): Promise<ArmAnswer<OperationProgress>> {
+    const now = await this.record('getOperationProgress', { instanceId, trackingId }, 'GET');
+    const operation = this.operations.find((entry) => entry.name === trackingId);
+    if (!operation)
+      throw new ArmRequestError('The operation with Id does not exist.', {
+        statusCode: 404,
+        code: 'OperationIdNotFound',
+        delivery: 'answered',
+      });
+    const view = this.operationView(operation, now);
+    return {
+      value: {
+        state: operation.state,
+        percentComplete: view.percentComplete,
+        error:
+          operation.state === 'Failed'
+            ? { code: 'ManagedInstanceSloUpdateFailed', message: 'scaling failed in the script' }
+            : undefined,
+      },
+    };
+  }
+
+  async beginFailover(
+    group: GroupIdentity,
+    location: string,
+    kind: FailoverKind,
+  ): Promise<ArmAnswer<{ trackingId?: string }>> {
+    const now = await this.record('beginFailover', { location, kind });
+    this.checkGroup(group);
+    const target = normalizeLocation(location);
+    this.failoverRequests += 1;
+    if (this.throttleNextFailover) {
+      this.throttleNextFailover = false;
+      recordArmCall('POST', 429);
+      throw new ArmRequestError('Requests beyond max requests that can be processed by available resources.', {
+        statusCode: 429,
+        code: 'SubscriptionTooManyRequests',
+        retryAfterMs: 7_000,
+        delivery: 'answered',
+      });
+    }
+    recordArmCall('POST', 202);
+    if (target === this.primaryLocation) {
+      throw new ArmRequestError(
+        'The failover request should be initiated on the secondary server of instance failover group.',
+        {
+          statusCode: 400,
+          code: 'InstanceFailoverGroupFailoverRequestOnPrimary',
+          delivery: 'answered',
+        },
+      );
+    }
+    if (this.pendingFailover) {
+      throw new ArmRequestError('Instance failover group is busy with another operation.', {
+        statusCode: 409,
+        code: 'InstanceFailoverGroupBusy',
+        delivery: 'answered',
+      });
+    }
+    this.pendingFailover = { target, acceptedAt: now, kind };
+    this.acceptedFailovers.push({ location: target, kind, at: now });
+    if (this.loseNextFailoverAnswer) {
+      this.loseNextFailoverAnswer = false;
+      throw new ArmRequestError('socket hang up', { code: 'ECONNRESET', delivery: 'unknown' });
+    }
+    return { value: { trackingId: `failover-${this.acceptedFailovers.length}` } };
+  }
+
+  // ── DataPlane ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async listReplicationLinks(target: SqlInstanceTarget): Promise<DatabaseReplicationLink[]> {
+    await this.record('listReplicationLinks', { host: target.host });
+    const instance = this.instanceByHost(target.host);
+    const isPrimary = instance.location === this.primaryLocation;
+    const partner = this.instances[isPrimary ? this.secondaryLocation : this.primaryLocation]!;
+    return this.databases.map((database) => ({
+      database,
+      partnerServer: partner.fqdn.split('.')[0]!,
+      partnerDatabase: database,
+      role: isPrimary ? 'PRIMARY' : 'SECONDARY',
+      replicationState: this.replicationState === 'SEEDING' ? 'SEEDING' : 'CATCH_UP',
+      lagSeconds: isPrimary ? (this.lagSeconds[database] ?? 0) : null,
+    }));
+  }
+
+  async waitForCopySync(
+    target: SqlInstanceTarget,
+    link: CopySyncTarget,
+    options: SqlRequestOptions & { timeoutInMs: number },
+  ): Promise<void> {
+    await this.record('waitForCopySync', { host: target.host, database: link.database });
+    if (this.syncFailure) {
+      throw new SqlRequestError(`scripted ${this.syncFailure} for ${link.database}`, this.syncFailure);
+    }
+    const waited = this.syncGate ?? new Promise<void>((resolve) => setTimeout(resolve, this.syncWaitRealMs));
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(new SqlRequestError('copy sync wait cancelled', 'transient'));
+      if (options.abortSignal?.aborted) return onAbort();
+      options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+      waited.then(resolve, reject);
+    });
+  }
+
+  async getUpdateability(target: SqlInstanceTarget): Promise<DatabaseUpdateability[]> {
+    const now = await this.record('getUpdateability', { host: target.host });
+    const instance = this.instanceByHost(target.host);
+    const isPrimary = instance.location === this.primaryLocation;
+    const stillSwitching = this.switchedAt !== undefined && now < this.switchedAt + this.readOnlyAfterSwitchMs;
+    return this.databases.map((database) => ({
+      database,
+      updateability: isPrimary && !stillSwitching ? 'READ_WRITE' : 'READ_ONLY',
+    }));
+  }
+}

