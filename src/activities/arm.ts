@@ -65,6 +65,10 @@ export interface OperationProgressReading extends OperationProgress, Metered {
   retryAfterMs?: number;
 }
 
+export interface FailoverProgressReading extends OperationProgress, Metered {
+  retryAfterMs?: number;
+}
+
 export type FailoverSendOutcome =
   /** This call sent the failover request and Azure accepted it. */
   | 'sent'
@@ -79,6 +83,8 @@ export interface FailoverSendResult extends Metered {
   outcome: FailoverSendOutcome;
   /** Whether this call's POST reached Azure and was accepted (or answered busy). */
   posted: boolean;
+  /** The failover's Azure-AsyncOperation, when this call started it: follow it with `readFailoverProgress`. */
+  trackingId?: string;
   targetRoleBefore: string;
   replicationStateBefore: string;
 }
@@ -256,6 +262,21 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
       return { ...result.value, retryAfterMs: result.retryAfterMs, armCalls };
     },
 
+    /** One read of a failover's async operation, with the server's Retry-After for the next read. Read-only. */
+    async readFailoverProgress(request: {
+      group: GroupIdentity;
+      trackingId: string;
+    }): Promise<FailoverProgressReading> {
+      const { result, armCalls } = await withArmMeter(async () => {
+        try {
+          return await controlPlane.getFailoverProgress(request.group, request.trackingId);
+        } catch (error) {
+          throw classifyArmError(error, { doing: `reading the failover operation of ${request.group.name}` });
+        }
+      });
+      return { ...result.value, retryAfterMs: result.retryAfterMs, armCalls };
+    },
+
     /**
      * Sends a failover to `targetLocation` at most once, whatever happens around it. Reads the group at the target
      * first: already Primary → nothing to send; a failover visibly under way → nothing to send. Otherwise POSTs, and a
@@ -278,8 +299,8 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
           return { outcome: 'in-progress', posted: false, ...seen };
         }
         try {
-          await controlPlane.beginFailover(request.group, target, request.kind);
-          return { outcome: 'sent', posted: true, ...seen };
+          const { value } = await controlPlane.beginFailover(request.group, target, request.kind);
+          return { outcome: 'sent', posted: true, trackingId: value.trackingId, ...seen };
         } catch (error) {
           if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
             return { outcome: 'busy-counted-as-sent', posted: true, ...seen };

@@ -37,6 +37,7 @@ export type {
   StartScaleResult,
   OperationProgressReading,
   FailoverSendResult,
+  FailoverProgressReading,
   FailoverSendOutcome,
 } from './arm';
 export type { CopySyncResult } from './sql';

@@ -64,6 +64,16 @@ export interface ControlPlane {
   ): Promise<ArmAnswer<OperationProgress>>;
 
   /**
+   * One read of a failover's Azure-AsyncOperation status (the tracking id {@link beginFailover} returned):
+   * `InProgress`, then `Succeeded`, `Failed` (with ARM's error) or `Canceled`.
+   */
+  getFailoverProgress(
+    group: GroupIdentity,
+    trackingId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<OperationProgress>>;
+
+  /**
    * POST `failover` (planned) or `forceFailoverAllowDataLoss` (forced) at `location`, which must be the location of
    * the secondary that is to become primary. Returns once Azure has accepted the request (200 or 202).
    */

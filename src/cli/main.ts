@@ -1,13 +1,32 @@
 /** `fogpilot`: the command line. Each command lives in its own module; this file only wires them. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { registerEmulator } from './commands/emulator';
+import { registerStatus } from './commands/status';
+import { CliError, ExitCodes } from './errors';
 
 export function buildProgram(): Command {
   const program = new Command('fogpilot')
     .description('Disaster-recovery runbooks for Azure SQL Managed Instance failover groups, on Temporal')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .exitOverride();
+  registerStatus(program);
+  registerEmulator(program);
   return program;
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
+      return;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`fogpilot: ${error.message}\n${error.action ? `  → ${error.action}\n` : ''}`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    throw error;
+  }
 }

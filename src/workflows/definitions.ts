@@ -48,6 +48,8 @@ export const FailureTypes = {
   GroupBusy: 'GroupBusy',
   /** Azure would not accept the failover request within the send window; no failover is under way. */
   FailoverNotSent: 'FailoverNotSent',
+  /** Azure reports that the failover it accepted ended Failed or Canceled; the roles did not change. */
+  FailoverFailed: 'FailoverFailed',
   /** The failover was sent but the roles did not switch within `roleSwitchTimeout`. */
   RoleSwitchTimeout: 'RoleSwitchTimeout',
   /** The roles switched but a database on the new primary stayed read-only beyond `writableTimeout`. */

@@ -74,6 +74,9 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   throttleNextFailover = false;
   /** While a failover runs, the group reads as before (no trace of it), as a worst case for idempotency. */
   hideFailoverInProgress = false;
+  /** The next accepted failover ends Failed in Azure with this code (roles unchanged). */
+  failFailoverWith?: string;
+  private readonly failedFailovers = new Set<string>();
   /** Databases stay READ_ONLY on the new primary this long after the switch (simulated). */
   readOnlyAfterSwitchMs = 0;
   scaleDurationMs = 20 * 60_000;
@@ -388,6 +391,31 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
       throw new ArmRequestError('socket hang up', { code: 'ECONNRESET', delivery: 'unknown' });
     }
     return { value: { trackingId: `failover-${this.acceptedFailovers.length}` } };
+  }
+
+  async getFailoverProgress(group: GroupIdentity, trackingId: string): Promise<ArmAnswer<OperationProgress>> {
+    await this.record('getFailoverProgress', { trackingId }, 'GET');
+    this.checkGroup(group);
+    const accepted = this.acceptedFailovers[Number(trackingId.replace('failover-', '')) - 1];
+    if (!accepted)
+      throw new ArmRequestError('The async operation was not found.', {
+        statusCode: 404,
+        code: 'ResourceNotFound',
+        delivery: 'answered',
+      });
+    if (this.failFailoverWith && this.pendingFailover) {
+      this.pendingFailover = undefined;
+      this.failedFailovers.add(trackingId);
+    }
+    if (this.failedFailovers.has(trackingId)) {
+      return {
+        value: {
+          state: 'Failed',
+          error: { code: this.failFailoverWith ?? 'PlannedFailoverTimedOut', message: 'the scripted failover failed' },
+        },
+      };
+    }
+    return { value: { state: this.pendingFailover ? 'InProgress' : 'Succeeded' }, retryAfterMs: 1_000 };
   }
 
   // ── DataPlane ───────────────────────────────────────────────────────────────────────────────────────────────────

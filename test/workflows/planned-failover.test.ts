@@ -292,12 +292,27 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     const awaitRoles = step(report, 'await-roles');
     assert.equal(awaitRoles.state, 'failed');
     assert.ok(durationMs(awaitRoles) >= 5 * 60_000, `waited ${durationMs(awaitRoles)}ms`);
-    assert.ok((awaitRoles.evidence?.polls as number) > 3);
+    assert.ok((awaitRoles.evidence?.operationPolls as number) > 3, 'the failover operation was polled until the bound');
     assert.equal(s.azure.acceptedFailovers.length, 1);
     assert.equal(status.phase, 'failed');
     assert.equal(status.steps.at(-1)?.name, 'await-roles');
     assert.equal(status.steps.at(-1)?.state, 'failed');
     assert.equal(status.error?.type, 'RoleSwitchTimeout');
+  });
+
+  it("ends in FailoverFailed as soon as Azure reports the failover failed, with ARM's code, roles unchanged", async () => {
+    const s = scenario((azure) => {
+      azure.failFailoverWith = 'PlannedFailoverTimedOut';
+    });
+    const { failure } = await s.run();
+    assert.equal(failure?.type, 'FailoverFailed');
+    assert.match(failure.message, /PlannedFailoverTimedOut/);
+    const report = reportOf(failure);
+    const awaitRoles = step(report, 'await-roles');
+    assert.equal(awaitRoles.state, 'failed');
+    assert.ok(durationMs(awaitRoles) < 60_000, 'noticed at the first read, not after the role-switch bound');
+    assert.equal(s.azure.primaryLocation, 'eastus');
+    assert.equal(s.azure.acceptedFailovers.length, 1);
   });
 
   it('waits for a database that stays READ_ONLY for 4 simulated minutes, then succeeds', async () => {

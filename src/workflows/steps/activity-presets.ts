@@ -4,16 +4,22 @@
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 
-/** Reads of ARM and SQL: short, retried through throttling and outages (Retry-After is honoured via nextRetryDelay). */
+/**
+ * Reads of ARM and SQL: short attempts, retried through throttling and outages for up to 15 minutes. Bounded by time,
+ * not by a count of attempts: a 429 storm is Azure asking to wait (Retry-After is honoured via nextRetryDelay), and
+ * fogpilot waits.
+ */
 export const reads = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-/** Starting a scale: idempotent (adopts an identical running operation), so retrying is safe. */
+/** Starting a scale: idempotent (adopts an identical running operation), so retrying is safe; bounded by time. */
 export const scaleStarts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 /**

@@ -102,7 +102,7 @@ export async function runPlannedLeg(
       },
     );
     leg.failoverSent = sent.outcome !== 'already-primary';
-    await awaitRolesStep(run, group, leg, params, name('await-roles'));
+    await awaitRolesStep(run, group, leg, params, name('await-roles'), sent.trackingId);
     await awaitWritableStep(run, preflight, params, name('await-writable'));
     leg.allWritableAt = nowIso();
     leg.rtoSeconds = Math.round((Date.now() - requestedAtMs) / 100) / 10;
@@ -403,17 +403,70 @@ async function awaitRolesStep(
   leg: FailoverLeg,
   params: PlannedLegParams,
   stepName: string,
+  trackingId: string | undefined,
 ): Promise<void> {
   const timeoutMs = ms(params.roleSwitchTimeout);
   await run.step(stepName, `Wait until ${leg.to} reports Primary and ${leg.from} Secondary`, async (step) => {
     run.setAwaiting('azure', `waiting for ${leg.to} to become primary`);
+    const startedAt = Date.now();
+    const timedOut = (detail: string, details: unknown): never => {
+      throw ApplicationFailure.create({
+        type: FailureTypes.RoleSwitchTimeout,
+        nonRetryable: true,
+        message:
+          `The failover to ${leg.to} was requested at ${leg.requestedAt}, but after ${formatDuration(timeoutMs)} ${detail}. ` +
+          'Azure may still be switching: do not send another failover. Watch the group with `fogpilot status`; once the ' +
+          'roles settle, run the runbook again (it will not resend a failover already done).',
+        details: [details],
+      });
+    };
+    if (trackingId) {
+      // One read per poll of the operation Azure is running, rather than two of the roles; and a failure shows at once.
+      const operation = await pollUntil({
+        read: () =>
+          reads.readFailoverProgress.executeWithOptions({ summary: 'read the failover operation' }, [
+            { group, trackingId },
+          ]),
+        done: (progress) => progress.state !== 'InProgress',
+        timeoutMs,
+        interval: ROLE_POLLING,
+        retryAfterMs: (progress) => progress.retryAfterMs,
+        summary: 'wait for the failover operation',
+        onRead: (progress, poll, elapsedMs) => {
+          run.countArm(progress);
+          step.evidence({ operationPolls: poll, elapsedMs, operation: progress.state });
+          step.detail(`failover operation: ${progress.state} (poll ${poll})`);
+        },
+      });
+      if (!operation.done)
+        timedOut(`Azure still reports the failover operation ${operation.value.state}`, { operation: operation.value });
+      if (operation.value.state !== 'Succeeded') {
+        const roles = await reads.readGroupRoles.executeWithOptions(
+          { summary: 'read the roles after the failed failover' },
+          [{ group, locations: [leg.to, leg.from] }],
+        );
+        run.countArm(roles);
+        step.evidence({ roles: roles.summary.detail });
+        const error = operation.value.error;
+        throw ApplicationFailure.create({
+          type: FailureTypes.FailoverFailed,
+          nonRetryable: true,
+          message:
+            `Azure reports the failover to ${leg.to} ended ${operation.value.state}` +
+            `${error ? ` (${error.code ? `${error.code}: ` : ''}${error.message})` : ''}. The roles now read: ${roles.summary.detail}. ` +
+            "Nothing else was changed. Find the cause (a region health event, the databases' state), then start again.",
+          details: [{ operation: operation.value, roles: roles.views }],
+        });
+      }
+    }
+    const remainingMs = Math.max(timeoutMs - (Date.now() - startedAt), 60_000);
     const result = await pollUntil({
       read: () =>
         reads.readGroupRoles.executeWithOptions({ summary: `read roles at ${leg.to} and ${leg.from}` }, [
           { group, locations: [leg.to, leg.from] },
         ]),
       done: (reading) => reading.summary.consistent && reading.summary.primaryLocation === leg.to,
-      timeoutMs,
+      timeoutMs: remainingMs,
       interval: ROLE_POLLING,
       retryAfterMs: (reading) => reading.retryAfterMs,
       summary: 'wait for the roles to switch',
@@ -424,17 +477,8 @@ async function awaitRolesStep(
       },
     });
     run.clearAwaiting();
-    if (!result.done) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.RoleSwitchTimeout,
-        nonRetryable: true,
-        message:
-          `The failover to ${leg.to} was requested at ${leg.requestedAt}, but after ${formatDuration(timeoutMs)} the roles read: ` +
-          `${result.value.summary.detail}. Azure may still be switching: do not send another failover. Watch the group ` +
-          'with `fogpilot status`; once the roles settle, run the runbook again (it will not resend a failover already done).',
-        details: [{ polls: result.polls, roles: result.value.views }],
-      });
-    }
+    if (!result.done)
+      timedOut(`the roles read: ${result.value.summary.detail}`, { polls: result.polls, roles: result.value.views });
   });
 }
 

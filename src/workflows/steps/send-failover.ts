@@ -21,6 +21,8 @@ export interface SendOutcome {
   outcome: FailoverSendOutcome | 'sent-by-earlier-attempt';
   /** Whether a failover is (now) known to have been requested by this runbook or be under way. */
   failoverUnderWay: boolean;
+  /** The failover's async operation, when this runbook's request started it. */
+  trackingId?: string;
   attempts: Evidence[];
 }
 
@@ -100,7 +102,12 @@ export async function sendFailoverOnce(
         replicationStateBefore: result.replicationStateBefore,
       });
       step.evidence({ attempts });
-      return { outcome: result.outcome, failoverUnderWay: result.outcome !== 'already-primary', attempts };
+      return {
+        outcome: result.outcome,
+        failoverUnderWay: result.outcome !== 'already-primary',
+        trackingId: result.trackingId,
+        attempts,
+      };
     } catch (error) {
       run.countArmOfFailure(error);
       if (isFinal(error)) throw error;

@@ -1,0 +1,462 @@
+/**
+ * The ARM control plane over `@azure/arm-sql`: one `SqlManagementClient` per subscription, sharing one credential,
+ * built once by the worker. Every request is metered (reads, writes, throttled answers) and its `Retry-After` kept; every
+ * failure becomes an {@link ArmRequestError} saying whether the request may have reached Azure.
+ */
+import {
+  SqlManagementClient,
+  type InstanceFailoverGroup,
+  type ManagedInstance,
+  type ManagedInstanceOperation,
+} from '@azure/arm-sql';
+import type { TokenCredential } from '@azure/core-auth';
+import {
+  createPipelineRequest,
+  isRestError,
+  type PipelinePolicy,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
+import type { FullOperationResponse, OperationOptions } from '@azure/core-client';
+import { normalizeLocation } from '../domain/locations';
+import type {
+  FailoverGroupView,
+  ManagedInstanceView,
+  ManagementOperationView,
+  OperationProgress,
+  ScaleTarget,
+} from '../domain/azure-state';
+import { recordArmCall } from './arm-call-meter';
+import type { ArmAnswer, ArmRequestOptions, ControlPlane, FailoverKind, GroupIdentity } from './control-plane';
+import { ArmRequestError } from './errors';
+
+export interface ArmControlPlaneOptions {
+  credential: TokenCredential;
+  /** ARM endpoint: `https://management.azure.com`, a sovereign cloud's, or the emulator's. */
+  endpoint: string;
+  /** Per-request timeout. */
+  requestTimeoutMs?: number;
+  /** Audience of the ARM token; defaults to `<endpoint>/.default`. */
+  credentialScope?: string;
+}
+
+const ARM_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Sql\/managedInstances\/([^/]+)$/i;
+
+export function parseManagedInstanceId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
+  const match = ARM_ID.exec(id);
+  if (!match)
+    throw new ArmRequestError(`not a managed instance id: ${id}`, {
+      statusCode: 400,
+      code: 'InvalidResourceId',
+      delivery: 'not-sent',
+    });
+  return { subscriptionId: match[1]!, resourceGroup: match[2]!, name: match[3]! };
+}
+
+/** `Retry-After` in milliseconds (seconds or an HTTP date), or undefined. */
+export function retryAfterMs(value: string | undefined | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Counts every attempt that goes out (after the retry phase), so the meter sees what Azure sees. */
+const meterPolicy: PipelinePolicy = {
+  name: 'fogpilotArmMeter',
+  async sendRequest(request, next) {
+    try {
+      const response = await next(request);
+      recordArmCall(request.method, response.status);
+      return response;
+    } catch (error) {
+      recordArmCall(request.method, isRestError(error) ? error.statusCode : undefined);
+      throw error;
+    }
+  },
+};
+
+function toArmRequestError(error: unknown, doing: string, abortSignal?: AbortSignal): ArmRequestError {
+  if (error instanceof ArmRequestError) return error;
+  if (isRestError(error)) {
+    const response = error.response;
+    const statusCode = error.statusCode ?? response?.status;
+    return new ArmRequestError(error.message, {
+      statusCode,
+      code: error.code ?? undefined,
+      retryAfterMs: retryAfterMs(response?.headers.get('retry-after')),
+      delivery: statusCode !== undefined ? 'answered' : error.code === 'ECONNREFUSED' ? 'not-sent' : 'unknown',
+      cause: error,
+    });
+  }
+  if (error instanceof Error && error.name === 'AbortError') {
+    const cancelled = abortSignal?.aborted === true;
+    return new ArmRequestError(cancelled ? `${doing}: cancelled` : `${doing}: no answer within the request timeout`, {
+      code: cancelled ? 'Cancelled' : 'ETIMEDOUT',
+      delivery: 'unknown',
+      cause: error,
+    });
+  }
+  return new ArmRequestError(`${doing}: ${error instanceof Error ? error.message : String(error)}`, {
+    delivery: 'unknown',
+    cause: error,
+  });
+}
+
+function toGroupView(location: string, body: InstanceFailoverGroup): FailoverGroupView {
+  const partner = body.partnerRegions?.[0];
+  const pair = body.managedInstancePairs?.[0];
+  return {
+    id: body.id ?? '',
+    name: body.name ?? '',
+    location: normalizeLocation(location),
+    replicationRole: body.replicationRole ?? '',
+    replicationState: body.replicationState ?? '',
+    partnerLocation: normalizeLocation(partner?.location ?? ''),
+    partnerRole: partner?.replicationRole,
+    primaryManagedInstanceId: pair?.primaryManagedInstanceId ?? '',
+    partnerManagedInstanceId: pair?.partnerManagedInstanceId ?? '',
+    readWriteFailoverPolicy: body.readWriteEndpoint?.failoverPolicy ?? '',
+    failoverWithDataLossGracePeriodMinutes: body.readWriteEndpoint?.failoverWithDataLossGracePeriodMinutes,
+    readOnlyFailoverPolicy: body.readOnlyEndpoint?.failoverPolicy,
+    secondaryType: body.secondaryType,
+  };
+}
+
+function toInstanceView(body: ManagedInstance): ManagedInstanceView {
+  return {
+    id: body.id ?? '',
+    name: body.name ?? '',
+    location: normalizeLocation(body.location ?? ''),
+    skuName: body.sku?.name ?? '',
+    tier: body.sku?.tier ?? '',
+    family: body.sku?.family,
+    vCores: body.vCores ?? body.sku?.capacity ?? 0,
+    storageSizeInGB: body.storageSizeInGB ?? 0,
+    licenseType: body.licenseType,
+    provisioningState: body.provisioningState ?? '',
+    state: body.state ?? '',
+    fullyQualifiedDomainName: body.fullyQualifiedDomainName ?? '',
+    backupStorageRedundancy: body.currentBackupStorageRedundancy,
+  };
+}
+
+function toOperationView(body: ManagedInstanceOperation): ManagementOperationView {
+  const requested = body.operationParameters?.requestedParameters;
+  return {
+    id: body.id ?? '',
+    name: body.name ?? '',
+    operation: body.operation ?? '',
+    friendlyName: body.operationFriendlyName,
+    state: body.state ?? '',
+    percentComplete: body.percentComplete,
+    startTime: body.startTime?.toISOString(),
+    estimatedCompletionTime: body.estimatedCompletionTime?.toISOString(),
+    requested: requested
+      ? {
+          vCores: requested.vCores,
+          storageSizeInGB: requested.storageSizeInGB,
+          tier: requested.tier,
+          family: requested.family,
+        }
+      : undefined,
+    errorMessage: body.errorDescription,
+  };
+}
+
+function progressState(state: string | undefined): OperationProgress['state'] {
+  switch ((state ?? '').toLowerCase()) {
+    case 'succeeded':
+      return 'Succeeded';
+    case 'failed':
+      return 'Failed';
+    case 'cancelled':
+    case 'canceled':
+      return 'Canceled';
+    default:
+      return 'InProgress';
+  }
+}
+
+export class ArmControlPlane implements ControlPlane {
+  private readonly clients = new Map<string, SqlManagementClient>();
+  private readonly endpoint: string;
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly options: ArmControlPlaneOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  /** One client per subscription, built on first use and kept. */
+  client(subscriptionId: string): SqlManagementClient {
+    const key = subscriptionId.toLowerCase();
+    let client = this.clients.get(key);
+    if (client) return client;
+    const insecure = this.endpoint.startsWith('http://');
+    client = new SqlManagementClient(this.options.credential, subscriptionId, {
+      endpoint: this.endpoint,
+      credentialScopes: [
+        this.options.credentialScope ?? `${insecure ? 'https://management.azure.com' : this.endpoint}/.default`,
+      ],
+      allowInsecureConnection: insecure,
+      // Temporal retries, durably and honouring Retry-After; retries hidden in the SDK would only delay that.
+      retryOptions: { maxRetries: 0 },
+    });
+    // Bearer tokens are never sent over plain HTTP; only the local emulator is reached that way.
+    if (insecure) client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+    client.pipeline.addPolicy(meterPolicy, { afterPhase: 'Retry' });
+    this.clients.set(key, client);
+    return client;
+  }
+
+  /** Options for one SDK call: timeout, cancellation, and capture of the raw answer for its headers. */
+  private callOptions(
+    options: ArmRequestOptions | undefined,
+    seen: { response?: FullOperationResponse }[],
+  ): OperationOptions {
+    return {
+      abortSignal: options?.abortSignal,
+      requestOptions: { timeout: this.requestTimeoutMs },
+      onResponse: (response) => {
+        seen.push({ response });
+      },
+    };
+  }
+
+  private async call<T>(
+    doing: string,
+    options: ArmRequestOptions | undefined,
+    work: (callOptions: OperationOptions) => Promise<T>,
+  ): Promise<ArmAnswer<T>> {
+    const seen: { response?: FullOperationResponse }[] = [];
+    try {
+      const value = await work(this.callOptions(options, seen));
+      return { value, retryAfterMs: retryAfterMs(seen.at(-1)?.response?.headers.get('retry-after')) };
+    } catch (error) {
+      throw toArmRequestError(error, doing, options?.abortSignal);
+    }
+  }
+
+  async getFailoverGroup(
+    group: GroupIdentity,
+    location: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<FailoverGroupView>> {
+    const answer = await this.call(`reading failover group ${group.name} at ${location}`, options, (callOptions) =>
+      this.client(group.subscriptionId).instanceFailoverGroups.get(
+        group.resourceGroup,
+        location,
+        group.name,
+        callOptions,
+      ),
+    );
+    return { value: toGroupView(location, answer.value), retryAfterMs: answer.retryAfterMs };
+  }
+
+  async getManagedInstance(instanceId: string, options?: ArmRequestOptions): Promise<ArmAnswer<ManagedInstanceView>> {
+    const id = parseManagedInstanceId(instanceId);
+    const answer = await this.call(`reading managed instance ${id.name}`, options, (callOptions) =>
+      this.client(id.subscriptionId).managedInstances.get(id.resourceGroup, id.name, callOptions),
+    );
+    return { value: toInstanceView(answer.value), retryAfterMs: answer.retryAfterMs };
+  }
+
+  async listManagedInstanceOperations(
+    instanceId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<ManagementOperationView[]>> {
+    const id = parseManagedInstanceId(instanceId);
+    return this.call(`listing operations of ${id.name}`, options, async (callOptions) => {
+      const operations: ManagementOperationView[] = [];
+      for await (const operation of this.client(id.subscriptionId).managedInstanceOperations.listByManagedInstance(
+        id.resourceGroup,
+        id.name,
+        callOptions,
+      )) {
+        operations.push(toOperationView(operation));
+      }
+      return operations;
+    });
+  }
+
+  /**
+   * PATCHes the size and returns the instance operation that carries it out (its name is the tracking id), so its
+   * progress can be followed. The SDK's first poll after the PATCH may fail without undoing anything: once Azure has
+   * accepted the PATCH, the scale goes on.
+   */
+  async beginScaleManagedInstance(
+    instanceId: string,
+    target: ScaleTarget,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ trackingId: string }>> {
+    const id = parseManagedInstanceId(instanceId);
+    const client = this.client(id.subscriptionId);
+    const accepted = await this.sendAccepted(`scaling ${id.name}`, 'PATCH', options, (callOptions) =>
+      client.managedInstances.beginUpdate(
+        id.resourceGroup,
+        id.name,
+        { vCores: target.vCores, storageSizeInGB: target.storageSizeInGB },
+        callOptions,
+      ),
+    );
+    const { value: operations } = await this.listManagedInstanceOperations(instanceId, options);
+    const running = operations.find(
+      (operation) =>
+        progressState(operation.state) === 'InProgress' &&
+        (target.vCores === undefined || operation.requested?.vCores === target.vCores) &&
+        (target.storageSizeInGB === undefined || operation.requested?.storageSizeInGB === target.storageSizeInGB),
+    );
+    if (running) return { value: { trackingId: running.name }, retryAfterMs: accepted.retryAfterMs };
+    const asyncUrl = accepted.response.headers.get('azure-asyncoperation');
+    return { value: { trackingId: asyncUrl ? `async:${asyncUrl}` : 'completed' }, retryAfterMs: accepted.retryAfterMs };
+  }
+
+  async getOperationProgress(
+    instanceId: string,
+    trackingId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<OperationProgress>> {
+    if (trackingId === 'completed') return { value: { state: 'Succeeded', percentComplete: 100 } };
+    if (trackingId.startsWith('async:')) {
+      return this.readAsyncOperation(
+        parseManagedInstanceId(instanceId).subscriptionId,
+        trackingId.slice('async:'.length),
+        options,
+      );
+    }
+    const id = parseManagedInstanceId(instanceId);
+    const answer = await this.call(`reading operation ${trackingId} of ${id.name}`, options, (callOptions) =>
+      this.client(id.subscriptionId).managedInstanceOperations.get(id.resourceGroup, id.name, trackingId, callOptions),
+    );
+    const operation = answer.value;
+    const state = progressState(operation.state);
+    return {
+      value: {
+        state,
+        percentComplete: operation.percentComplete,
+        error:
+          state === 'Failed'
+            ? {
+                code: operation.errorCode !== undefined ? String(operation.errorCode) : undefined,
+                message: operation.errorDescription ?? 'the operation failed',
+              }
+            : undefined,
+      },
+      retryAfterMs: answer.retryAfterMs,
+    };
+  }
+
+  /**
+   * POSTs the failover. Returns once Azure has accepted it, with the Azure-AsyncOperation URL as the tracking id. The
+   * SDK follows the POST with one status poll; a failure of that poll does not mean the failover was refused.
+   */
+  async beginFailover(
+    group: GroupIdentity,
+    location: string,
+    kind: FailoverKind,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ trackingId?: string }>> {
+    const failoverGroups = this.client(group.subscriptionId).instanceFailoverGroups;
+    const accepted = await this.sendAccepted(
+      `sending ${kind} failover of ${group.name} to ${location}`,
+      'POST',
+      options,
+      (callOptions) =>
+        kind === 'planned'
+          ? failoverGroups.beginFailover(group.resourceGroup, location, group.name, callOptions)
+          : failoverGroups.beginForceFailoverAllowDataLoss(group.resourceGroup, location, group.name, callOptions),
+    );
+    return {
+      value: { trackingId: accepted.response.headers.get('azure-asyncoperation') ?? undefined },
+      retryAfterMs: accepted.retryAfterMs,
+    };
+  }
+
+  async getFailoverProgress(
+    group: GroupIdentity,
+    trackingId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<OperationProgress>> {
+    return this.readAsyncOperation(group.subscriptionId, trackingId, options);
+  }
+
+  /** Runs a `begin…` call and returns the answer to its initial request, ignoring a failure of the SDK's first poll. */
+  private async sendAccepted(
+    doing: string,
+    method: string,
+    options: ArmRequestOptions | undefined,
+    begin: (callOptions: OperationOptions) => Promise<unknown>,
+  ): Promise<{ response: PipelineResponse; retryAfterMs?: number }> {
+    const seen: { response?: FullOperationResponse }[] = [];
+    const initial = (): PipelineResponse | undefined =>
+      seen.find((entry) => entry.response?.request.method === method)?.response;
+    try {
+      await begin(this.callOptions(options, seen));
+    } catch (error) {
+      const response = initial();
+      if (!response || response.status >= 300) throw toArmRequestError(error, doing, options?.abortSignal);
+    }
+    const response = initial();
+    if (!response) throw new ArmRequestError(`${doing}: no answer to the ${method}`, { delivery: 'unknown' });
+    return { response, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+  }
+
+  /** Reads an ARM async-operation status URL (only URLs of the configured endpoint are followed). */
+  private async readAsyncOperation(
+    subscriptionId: string,
+    url: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<OperationProgress>> {
+    if (new URL(url).origin !== new URL(this.endpoint).origin) {
+      throw new ArmRequestError(`refusing to follow an operation URL outside ${this.endpoint}: ${url}`, {
+        statusCode: 400,
+        code: 'InvalidOperationUrl',
+        delivery: 'not-sent',
+      });
+    }
+    const client = this.client(subscriptionId);
+    let response: PipelineResponse;
+    try {
+      response = await client.sendRequest(
+        createPipelineRequest({
+          url,
+          method: 'GET',
+          timeout: this.requestTimeoutMs,
+          abortSignal: options?.abortSignal,
+          allowInsecureConnection: url.startsWith('http://'),
+        }),
+      );
+    } catch (error) {
+      throw toArmRequestError(error, 'reading an operation status', options?.abortSignal);
+    }
+    const hint = retryAfterMs(response.headers.get('retry-after'));
+    let body: { status?: string; percentComplete?: number; error?: { code?: string; message?: string } } = {};
+    try {
+      body = JSON.parse(response.bodyAsText ?? '{}') as typeof body;
+    } catch {
+      body = {};
+    }
+    if (response.status >= 400) {
+      throw new ArmRequestError(body.error?.message ?? `HTTP ${response.status} reading an operation status`, {
+        statusCode: response.status,
+        code: body.error?.code,
+        retryAfterMs: hint,
+        delivery: 'answered',
+      });
+    }
+    const state = progressState(body.status);
+    return {
+      value: {
+        state,
+        percentComplete: body.percentComplete,
+        error:
+          state === 'Failed' || state === 'Canceled'
+            ? { code: body.error?.code, message: body.error?.message ?? `the operation ended ${state}` }
+            : undefined,
+      },
+      retryAfterMs: hint,
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { startEmulator } from '../../emulator';
+import { CliError, ExitCodes } from '../errors';
+
+export function registerEmulator(program: Command): void {
+  program
+    .command('emulator')
+    .summary('run the offline Azure (ARM over HTTP) for rehearsals and tests')
+    .description(
+      'Runs the emulator of Azure SQL Managed Instance failover groups. On start it prints one JSON line with its\n' +
+        'endpoints and the ARM ids of the groups and instances in its world, then serves until stopped.',
+    )
+    .option('--world <file>', 'world description (JSON or YAML); default: one group, two regions, two databases')
+    .option('--port <n>', 'ARM port (0: any free port)', '0')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--speed <x>', 'simulated seconds per real second', '1')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  fogpilot emulator --speed 60\n  fogpilot emulator --world rehearsal.yaml --port 8443\n' +
+        '  FOGPILOT_ARM_ENDPOINT=<armEndpoint> FOGPILOT_AZURE_CREDENTIAL=emulator fogpilot status <group id>',
+    )
+    .action(async (options: { world?: string; port: string; host: string; speed: string }) => {
+      const port = Number(options.port);
+      const speed = Number(options.speed);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError(`--port must be a port number (got ${options.port})`, ExitCodes.usage);
+      if (!(speed > 0)) throw new CliError(`--speed must be a positive number (got ${options.speed})`, ExitCodes.usage);
+      let emulator;
+      try {
+        emulator = await startEmulator({ world: options.world, port, host: options.host, speed });
+      } catch (error) {
+        throw new CliError(`The emulator could not start: ${(error as Error).message}`, ExitCodes.usage);
+      }
+      process.stdout.write(`${JSON.stringify(emulator.startLine())}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await emulator.close();
+    });
+}

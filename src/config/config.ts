@@ -1,0 +1,191 @@
+/**
+ * fogpilot's configuration: `fogpilot.yaml` (path from `FOGPILOT_CONFIG`) plus environment overrides, parsed once into
+ * one typed object. Errors name the key and the fix. Secrets are never in this file: SQL logins name the environment
+ * variables that hold them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { durationToMs } from '../domain/durations';
+import { GroupCoordinatesSchema } from '../domain/inputs';
+import { Inventory } from './inventory';
+
+/** ARM endpoints of the Azure clouds (sovereign clouds have their own). */
+export const CLOUD_ARM_ENDPOINTS = {
+  AzurePublicCloud: 'https://management.azure.com',
+  AzureUSGovernment: 'https://management.usgovcloudapi.net',
+  AzureChinaCloud: 'https://management.chinacloudapi.cn',
+} as const;
+
+/** Audience of Microsoft Entra tokens for SQL, per cloud. */
+export const CLOUD_SQL_SCOPES = {
+  AzurePublicCloud: 'https://database.windows.net/.default',
+  AzureUSGovernment: 'https://database.usgovcloudapi.net/.default',
+  AzureChinaCloud: 'https://database.chinacloudapi.cn/.default',
+} as const;
+
+const durationSetting = (key: string, fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .refine((value) => durationToMs(value) !== undefined, { error: `${key} must be a duration such as "30 seconds"` })
+    .transform((value) => durationToMs(value)!);
+
+const SqlAuthSchema = z.discriminatedUnion('auth', [
+  z.strictObject({ auth: z.literal('entra') }),
+  z.strictObject({
+    auth: z.literal('sql-login'),
+    /** Name of the environment variable that holds the login name. */
+    userEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'userEnv must name an environment variable, e.g. FOGPILOT_SQL_USER' }),
+    /** Name of the environment variable that holds the password (never the password itself). */
+    passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {
+      error: 'passwordEnv must name an environment variable, e.g. FOGPILOT_SQL_PASSWORD',
+    }),
+  }),
+]);
+
+const InventoryEntrySchema = z.strictObject({
+  subscriptionId: z.string(),
+  resourceGroup: z.string(),
+  /** The failover group's name in Azure; defaults to the inventory key. */
+  name: z.string().optional(),
+  primaryLocation: z.string(),
+  secondaryLocation: z.string(),
+  sql: SqlAuthSchema.optional(),
+});
+
+export const ConfigSchema = z.strictObject({
+  azure: z
+    .strictObject({
+      cloud: z
+        .enum(['AzurePublicCloud', 'AzureUSGovernment', 'AzureChinaCloud'], {
+          error: 'azure.cloud must be AzurePublicCloud, AzureUSGovernment or AzureChinaCloud',
+        })
+        .default('AzurePublicCloud'),
+      armEndpoint: z.url({ error: 'azure.armEndpoint must be a URL such as https://management.azure.com' }).optional(),
+      credential: z
+        .enum(['default', 'emulator'], {
+          error: 'azure.credential must be "default" (DefaultAzureCredential) or "emulator"',
+        })
+        .default('default'),
+      requestTimeout: durationSetting('azure.requestTimeout', '30 seconds'),
+    })
+    .prefault({}),
+  sql: z
+    .strictObject({
+      /** Default authentication for every group (a group's own `sql` wins). */
+      auth: SqlAuthSchema.default({ auth: 'entra' }),
+      encrypt: z.boolean().default(true),
+      trustServerCertificate: z.boolean().default(false),
+      port: z.number().int().min(1).max(65535).default(1433),
+      connectTimeout: durationSetting('sql.connectTimeout', '15 seconds'),
+      requestTimeout: durationSetting('sql.requestTimeout', '30 seconds'),
+      /** Host overrides: FQDN → host:port (the emulator's TDS endpoints, a private DNS gap). */
+      hosts: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
+  temporal: z.strictObject({ taskQueue: z.string().min(1).default('fogpilot') }).prefault({}),
+  inventory: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, { error: 'inventory names are letters, digits, ".", "_" or "-"' }),
+      InventoryEntrySchema,
+    )
+    .default({}),
+});
+
+export type FogpilotConfig = z.output<typeof ConfigSchema> & {
+  /** Where the configuration came from, for messages. */
+  source: string;
+  /** The ARM endpoint after cloud defaults and overrides. */
+  armEndpoint: string;
+  sqlScope: string;
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A path; otherwise `FOGPILOT_CONFIG`, then `./fogpilot.yaml` if it exists, then defaults only. */
+  path?: string;
+}
+
+/** Reads the file, applies the environment, validates: one typed config, or a {@link ConfigError} naming key and fix. */
+export function loadConfig({ env = process.env, path: explicit }: LoadConfigOptions = {}): FogpilotConfig {
+  const file = explicit ?? env.FOGPILOT_CONFIG ?? (existsSync('fogpilot.yaml') ? 'fogpilot.yaml' : undefined);
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    if (!existsSync(file))
+      throw new ConfigError(
+        `Config file ${path.resolve(file)} does not exist. Set FOGPILOT_CONFIG to the path of fogpilot.yaml.`,
+      );
+    try {
+      raw = (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? {};
+    } catch (error) {
+      throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new ConfigError(`${file} must hold a YAML mapping (azure:, inventory:, …)`);
+  }
+  const azure = { ...((raw.azure as Record<string, unknown> | undefined) ?? {}) };
+  if (env.FOGPILOT_ARM_ENDPOINT) azure.armEndpoint = env.FOGPILOT_ARM_ENDPOINT;
+  if (env.FOGPILOT_AZURE_CREDENTIAL) azure.credential = env.FOGPILOT_AZURE_CREDENTIAL;
+  const temporal = { ...((raw.temporal as Record<string, unknown> | undefined) ?? {}) };
+  if (env.FOGPILOT_TASK_QUEUE) temporal.taskQueue = env.FOGPILOT_TASK_QUEUE;
+  const parsed = ConfigSchema.safeParse({ ...raw, azure, temporal });
+  const source = file ? path.resolve(file) : '(defaults and environment)';
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.map(String).join('.') || '(root)';
+      const fix =
+        key === 'azure.armEndpoint'
+          ? ' (or FOGPILOT_ARM_ENDPOINT)'
+          : key === 'azure.credential'
+            ? ' (or FOGPILOT_AZURE_CREDENTIAL)'
+            : '';
+      return issue.code === 'unrecognized_keys'
+        ? `${key}: unknown key(s) ${issue.keys.join(', ')}`
+        : `${key}${fix}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration in ${source}: ${problems.join('; ')}`);
+  }
+  for (const [name, entry] of Object.entries(parsed.data.inventory)) {
+    const { sql: _sql, ...coordinates } = entry;
+    const check = GroupCoordinatesSchema.safeParse({ ...coordinates, name: coordinates.name ?? name });
+    if (!check.success) {
+      const problems = check.error.issues.map(
+        (issue) => `inventory.${name}.${issue.path.map(String).join('.')}: ${issue.message}`,
+      );
+      throw new ConfigError(`Invalid configuration in ${source}: ${problems.join('; ')}`);
+    }
+  }
+  return {
+    ...parsed.data,
+    source,
+    armEndpoint: (parsed.data.azure.armEndpoint ?? CLOUD_ARM_ENDPOINTS[parsed.data.azure.cloud]).replace(/\/+$/, ''),
+    sqlScope: CLOUD_SQL_SCOPES[parsed.data.azure.cloud],
+  };
+}
+
+export function inventoryOf(config: FogpilotConfig): Inventory {
+  return new Inventory(
+    Object.fromEntries(
+      Object.entries(config.inventory).map(([name, entry]) => [
+        name,
+        {
+          subscriptionId: entry.subscriptionId,
+          resourceGroup: entry.resourceGroup,
+          name: entry.name ?? name,
+          primaryLocation: entry.primaryLocation,
+          secondaryLocation: entry.secondaryLocation,
+        },
+      ]),
+    ),
+  );
+}

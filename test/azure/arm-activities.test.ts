@@ -1,0 +1,343 @@
+/**
+ * The control-plane activities through the real @azure/arm-sql over real HTTP against the emulator: what each reads or
+ * changes, and how every fault kind is classified at the boundary.
+ */
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import { createArmActivities } from '../../src/activities/arm';
+import { ArmControlPlane } from '../../src/azure/arm-control-plane';
+import { EmulatorCredential } from '../../src/azure/credentials';
+import { classifyArmError } from '../../src/azure/errors';
+import { Inventory } from '../../src/config/inventory';
+import { startEmulator, type Emulator } from '../../src/emulator';
+import { defaultWorldSpec } from '../../src/emulator/world-spec';
+import type { FaultSpecInput } from '../../src/emulator/faults';
+import { resolvedGroup, type GroupCoordinates } from '../../src/domain/group-ref';
+
+let emulator: Emulator;
+let controlPlane: ArmControlPlane;
+let activities: ReturnType<typeof createArmActivities>;
+let coordinates: GroupCoordinates;
+
+const world = () => ({
+  ...defaultWorldSpec(),
+  timings: { roleSwitchSeconds: 30, roleFlipSkewSeconds: 1, vCoreScaleSeconds: 60 },
+  throttling: { enabled: false },
+});
+
+before(async () => {
+  emulator = await startEmulator({ world: world(), speed: 100 });
+  controlPlane = new ArmControlPlane({
+    credential: new EmulatorCredential(),
+    endpoint: emulator.armEndpoint,
+    requestTimeoutMs: 2_000,
+  });
+  coordinates = {
+    subscriptionId: emulator.world.spec.subscriptionId,
+    resourceGroup: 'rg-fogpilot',
+    name: 'fog-sales',
+    primaryLocation: 'eastus',
+    secondaryLocation: 'westus',
+  };
+  activities = createArmActivities({ controlPlane, inventory: new Inventory({ 'fog-sales': coordinates }) });
+});
+after(async () => emulator?.close());
+beforeEach(() => {
+  emulator.world.load(world());
+  emulator.arm.faults.remove();
+});
+
+const group = () => resolvedGroup(coordinates, 'fog-sales');
+const fault = (spec: FaultSpecInput) => emulator.arm.addFault(spec);
+const secondaryId = () => emulator.startLine().instances.find((instance) => instance.location === 'westus')!.id;
+
+async function failureOf(work: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await work;
+  } catch (error) {
+    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a failure');
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('ARM activities against the emulator', () => {
+  it('resolves a group from its ARM id alone, finding the partner region from partnerRegions', async () => {
+    const id = emulator.startLine().groups[0]!.id.replace('/locations/EastUS/', '/locations/East%20US/');
+    const { group: resolved, armCalls } = await createArmActivities({
+      controlPlane,
+      inventory: new Inventory(),
+    }).resolveGroup(decodeURIComponent(id));
+    assert.equal(resolved.primaryLocation, 'eastus');
+    assert.equal(resolved.secondaryLocation, 'westus');
+    assert.equal(resolved.lockWorkflowId, `fogpilot/${coordinates.subscriptionId}/rg-fogpilot/fog-sales`);
+    assert.equal(armCalls.reads, 1);
+  });
+
+  it('reads the roles at both locations, each from its own side, and counts two reads', async () => {
+    const reading = await activities.readGroupRoles({ group: group(), locations: ['eastus', 'West US'] });
+    assert.deepEqual(
+      reading.views.map((view) => [view.location, view.replicationRole, view.partnerLocation]),
+      [
+        ['eastus', 'Primary', 'westus'],
+        ['westus', 'Secondary', 'eastus'],
+      ],
+    );
+    assert.equal(reading.summary.consistent, true);
+    assert.equal(reading.summary.status, 'synchronizing');
+    assert.deepEqual(reading.armCalls, { reads: 2, writes: 0, throttled: 0 });
+  });
+
+  it('reads both instances with their operations in flight', async () => {
+    emulator.world.requestScale(emulator.world.instanceById(secondaryId())!, { vCores: 16 });
+    const roles = await activities.readGroupRoles({ group: group(), locations: ['eastus', 'westus'] });
+    const reading = await activities.readInstances({
+      instanceIds: [roles.views[0]!.primaryManagedInstanceId, roles.views[0]!.partnerManagedInstanceId],
+    });
+    const secondary = reading.instances.find((entry) => entry.instance.location === 'westus')!;
+    assert.equal(secondary.instance.provisioningState, 'Updating');
+    assert.equal(secondary.operationsInFlight.length, 1);
+    assert.equal(secondary.operationsInFlight[0]!.requested?.vCores, 16);
+    assert.equal(reading.instances.find((entry) => entry.instance.location === 'eastus')!.operationsInFlight.length, 0);
+  });
+
+  it('starts a scale once: a retry adopts the running operation, and after it ends nothing is sent', async () => {
+    const target = { vCores: 16, storageSizeInGB: 256 };
+    const first = await activities.startInstanceScale({ instanceId: secondaryId(), target });
+    assert.equal(first.status, 'started');
+    assert.deepEqual(first.before, { vCores: 8, storageSizeInGB: 256 });
+    const retried = await activities.startInstanceScale({ instanceId: secondaryId(), target });
+    assert.equal(retried.status, 'adopted-operation');
+    assert.equal(retried.trackingId, first.trackingId);
+    await until(
+      async () =>
+        (await activities.readOperationProgress({ instanceId: secondaryId(), trackingId: first.trackingId! })).state ===
+        'Succeeded',
+      'the scale to end',
+    );
+    const after = await activities.startInstanceScale({ instanceId: secondaryId(), target });
+    assert.equal(after.status, 'already-at-target');
+    assert.equal(emulator.world.events.filter((event) => event.kind === 'scale-requested').length, 1, 'one PATCH');
+  });
+
+  it("follows a scale's progress and reports a failed one with Azure's message", async () => {
+    fault({ kind: 'operation-fails', instance: 'fog-sales-westus' });
+    const started = await activities.startInstanceScale({ instanceId: secondaryId(), target: { vCores: 16 } });
+    const seen: number[] = [];
+    await until(async () => {
+      const progress = await activities.readOperationProgress({
+        instanceId: secondaryId(),
+        trackingId: started.trackingId!,
+      });
+      seen.push(progress.percentComplete ?? 0);
+      return progress.state !== 'InProgress';
+    }, 'the scale to end');
+    const final = await activities.readOperationProgress({
+      instanceId: secondaryId(),
+      trackingId: started.trackingId!,
+    });
+    assert.equal(final.state, 'Failed');
+    assert.match(final.error?.message ?? '', /rolled back/);
+    assert.ok(
+      seen.some((percent) => percent > 0 && percent < 100),
+      `progress was visible: ${seen.join(',')}`,
+    );
+  });
+
+  it('sends a failover once, follows it to Succeeded, then finds the target already primary', async () => {
+    const sent = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
+    assert.equal(sent.outcome, 'sent');
+    assert.ok(sent.trackingId);
+    assert.deepEqual(sent.armCalls.writes, 1);
+    const again = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
+    assert.equal(again.outcome, 'in-progress', 'a failover under way is not sent again');
+    await until(
+      async () =>
+        (await activities.readFailoverProgress({ group: group(), trackingId: sent.trackingId! })).state === 'Succeeded',
+      'the failover',
+    );
+    const done = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
+    assert.equal(done.outcome, 'already-primary');
+    assert.deepEqual(emulator.world.invariants().failovers['fog-sales'], {
+      received: 1,
+      accepted: 1,
+      refused: 0,
+      acceptedTo: { westus: 1 },
+    });
+  });
+
+  it('sends one POST when the answer to the first is lost and the activity is retried', async () => {
+    fault({ kind: 'reset', when: 'after', match: { method: 'POST', path: '/failover' }, count: 1 });
+    const lost = await failureOf(
+      activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' }),
+    );
+    assert.equal(lost.type, 'ArmUnavailable');
+    assert.equal(
+      (lost.details?.[0] as { delivery: string }).delivery,
+      'unknown',
+      'the failure says the POST may have reached Azure',
+    );
+    const retried = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
+    assert.equal(retried.outcome, 'in-progress');
+    assert.equal(
+      emulator.world.invariants().failovers['fog-sales']!.received,
+      1,
+      'the emulator received one failover POST',
+    );
+  });
+
+  it('counts a 409 InstanceFailoverGroupBusy answer to the POST as sent', async () => {
+    fault({ kind: 'busy', match: { method: 'POST', path: '/failover' }, count: 1 });
+    const sent = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
+    assert.equal(sent.outcome, 'busy-counted-as-sent');
+  });
+
+  it("reports a failover that Azure ends Failed, with ARM's error code", async () => {
+    fault({ kind: 'failover-fails', group: 'fog-sales', code: 'PlannedFailoverTimedOut' });
+    const sent = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
+    await until(
+      async () =>
+        (await activities.readFailoverProgress({ group: group(), trackingId: sent.trackingId! })).state !==
+        'InProgress',
+      'the failover to end',
+    );
+    const progress = await activities.readFailoverProgress({ group: group(), trackingId: sent.trackingId! });
+    assert.equal(progress.state, 'Failed');
+    assert.equal(progress.error?.code, 'PlannedFailoverTimedOut');
+  });
+
+  it("keeps a failover that never completes InProgress, with the server's Retry-After", async () => {
+    fault({ kind: 'failover-never-completes', group: 'fog-sales' });
+    const sent = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const progress = await activities.readFailoverProgress({ group: group(), trackingId: sent.trackingId! });
+    assert.equal(progress.state, 'InProgress');
+    assert.equal(progress.retryAfterMs, 1_000);
+  });
+});
+
+describe('faults are classified at the boundary', () => {
+  const read = () => activities.readGroupRoles({ group: group(), locations: ['eastus'] });
+
+  it("a 429 is a retryable ArmThrottled failure that waits the server's Retry-After", async () => {
+    fault({ kind: 'throttle', retryAfterSeconds: 7, count: 1 });
+    const failure = await failureOf(read());
+    assert.equal(failure.type, 'ArmThrottled');
+    assert.notEqual(failure.nonRetryable, true);
+    assert.equal(failure.nextRetryDelay, 7_000);
+    assert.equal((await read()).summary.primaryLocation, 'eastus', 'the next attempt goes through');
+  });
+
+  it('a 503 is throttling too', async () => {
+    fault({ kind: 'throttle', status: 503, retryAfterSeconds: 3, count: 1 });
+    const failure = await failureOf(read());
+    assert.equal(failure.type, 'ArmThrottled');
+    assert.equal(failure.nextRetryDelay, 3_000);
+  });
+
+  it("the subscription's read bucket running dry answers 429 with the time until a token is back", async () => {
+    emulator.world.load({ ...world(), throttling: { enabled: true, readCapacity: 2, readsPerSecond: 0.5 } });
+    await read();
+    await read();
+    const failure = await failureOf(read());
+    assert.equal(failure.type, 'ArmThrottled');
+    assert.ok((failure.nextRetryDelay as number) >= 1_000);
+  });
+
+  it('other 5xx answers are retryable ArmUnavailable failures', async () => {
+    fault({ kind: 'error', status: 502, code: 'BadGateway', count: 1 });
+    const failure = await failureOf(read());
+    assert.equal(failure.type, 'ArmUnavailable');
+    assert.notEqual(failure.nonRetryable, true);
+    assert.match(failure.message, /502/);
+  });
+
+  it('a connection reset is a retryable failure that may have reached Azure', async () => {
+    fault({ kind: 'reset', count: 1 });
+    const failure = await failureOf(read());
+    assert.equal(failure.type, 'ArmUnavailable');
+    assert.equal((failure.details?.[0] as { delivery: string }).delivery, 'unknown');
+  });
+
+  it('no answer within the request timeout is a retryable failure', async () => {
+    fault({ kind: 'latency', ms: 3_000, count: 1 });
+    const failure = await failureOf(read());
+    assert.equal(failure.type, 'ArmUnavailable');
+    assert.match(failure.message, /no answer within the request timeout/);
+  });
+
+  it('a region that stops answering fails its reads, retryably, and leaves the other region readable', async () => {
+    fault({ kind: 'region-dark', location: 'eastus', hangMs: 100 });
+    const failure = await failureOf(read());
+    assert.equal(failure.type, 'ArmUnavailable');
+    const west = await activities.readGroupRoles({ group: group(), locations: ['westus'] });
+    assert.equal(west.summary.primaryLocation, 'eastus', 'westus still says eastus is primary');
+  });
+
+  it('a group Azure does not know is a non-retryable GroupNotFound', async () => {
+    const failure = await failureOf(
+      activities.readGroupRoles({ group: { ...group(), name: 'fog-nope' }, locations: ['eastus'] }),
+    );
+    assert.equal(failure.type, 'GroupNotFound');
+    assert.equal(failure.nonRetryable, true);
+    assert.equal((failure.details?.[0] as { code: string }).code, 'ResourceNotFound');
+  });
+
+  it("a failover sent to the primary's location is a non-retryable NotSecondary with ARM's code", async () => {
+    let failure: ApplicationFailure | undefined;
+    try {
+      await controlPlane.beginFailover(group(), 'eastus', 'planned');
+    } catch (error) {
+      failure = classifyArmError(error, { doing: 'failing over' });
+    }
+    assert.equal(failure?.type, 'NotSecondary');
+    assert.equal(failure?.nonRetryable, true);
+    assert.equal((failure?.details?.[0] as { code: string }).code, 'InstanceFailoverGroupFailoverRequestOnPrimary');
+  });
+
+  it('a scale refused because another operation runs is a non-retryable GroupBusy', async () => {
+    await controlPlane.beginScaleManagedInstance(secondaryId(), { vCores: 16 });
+    let failure: ApplicationFailure | undefined;
+    try {
+      await controlPlane.beginScaleManagedInstance(secondaryId(), { vCores: 24 });
+    } catch (error) {
+      failure = classifyArmError(error, { doing: 'scaling' });
+    }
+    assert.equal(failure?.type, 'GroupBusy');
+    assert.equal((failure?.details?.[0] as { code: string }).code, 'ConflictingManagedInstanceOperation');
+  });
+
+  it("an invalid value is a non-retryable AzureRequestRejected carrying ARM's code", async () => {
+    let failure: ApplicationFailure | undefined;
+    try {
+      await controlPlane.beginScaleManagedInstance(secondaryId(), { vCores: 7 });
+    } catch (error) {
+      failure = classifyArmError(error, { doing: 'scaling' });
+    }
+    assert.equal(failure?.type, 'AzureRequestRejected');
+    assert.equal(failure?.nonRetryable, true);
+    assert.equal((failure?.details?.[0] as { code: string }).code, 'InvalidVcoreValue');
+  });
+
+  it('a refused connection says the request was not sent', async () => {
+    const closed = await startEmulator({ world: world() });
+    const endpoint = closed.armEndpoint;
+    await closed.close();
+    const offline = createArmActivities({
+      controlPlane: new ArmControlPlane({ credential: new EmulatorCredential(), endpoint }),
+      inventory: new Inventory(),
+    });
+    const failure = await failureOf(offline.readGroupRoles({ group: group(), locations: ['eastus'] }));
+    assert.equal(failure.type, 'ArmUnavailable');
+    assert.equal((failure.details?.[0] as { delivery: string }).delivery, 'not-sent');
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * plannedFailover and failback end to end on the time-skipping server with the real ARM activities (@azure/arm-sql
+ * over HTTP) against the emulator. The emulator's counters and event log are the judge.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ArmControlPlane } from '../../src/azure/arm-control-plane';
+import { EmulatorCredential } from '../../src/azure/credentials';
+import { Inventory } from '../../src/config/inventory';
+import { startEmulator, type Emulator } from '../../src/emulator';
+import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
+import type { FaultSpecInput } from '../../src/emulator/faults';
+import { lockWorkflowId } from '../../src/domain/group-ref';
+import type { RunbookReport } from '../../src/workflows/definitions';
+import { plannedFailover } from '../../src/workflows';
+import { WorldDataPlane } from '../support/world-data-plane';
+import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+
+let env: TestWorkflowEnvironment;
+let emulator: Emulator;
+
+/**
+ * The emulator runs in real time (sped up) while the workflow's timers skip: emulated durations stay short next to the
+ * runbook's bounds (a 2-minute scale is 0.2 s here, against a 3-hour scaleTimeout that skipping can eat in seconds).
+ */
+const SPEED = 600;
+function worldSpec(configure?: (spec: WorldSpecInput) => void): WorldSpecInput {
+  const spec: WorldSpecInput = {
+    ...defaultWorldSpec(),
+    timings: { roleSwitchSeconds: 30, vCoreScaleSeconds: 120, storageScaleSeconds: 60 },
+    throttling: { enabled: false },
+  };
+  configure?.(spec);
+  return spec;
+}
+
+before(async () => {
+  env = await createTimeSkippingEnvironment();
+  await workflowBundle();
+  emulator = await startEmulator({ world: worldSpec(), speed: SPEED });
+});
+after(async () => {
+  await emulator?.close();
+  await env?.teardown();
+});
+afterEach(() => emulator.arm.faults.remove());
+
+async function runbook(
+  input: Record<string, unknown>,
+  options: { world?: WorldSpecInput; faults?: FaultSpecInput[] } = {},
+) {
+  emulator.world.load(options.world ?? worldSpec());
+  emulator.arm.faults.remove();
+  for (const fault of options.faults ?? []) emulator.arm.addFault(fault);
+  const coordinates = {
+    subscriptionId: emulator.world.spec.subscriptionId,
+    resourceGroup: 'rg-fogpilot',
+    name: 'fog-sales',
+    primaryLocation: 'eastus',
+    secondaryLocation: 'westus',
+  };
+  const controlPlane = new ArmControlPlane({
+    credential: new EmulatorCredential(),
+    endpoint: emulator.armEndpoint,
+    requestTimeoutMs: 2_000,
+  });
+  const dataPlane = new WorldDataPlane(emulator.world);
+  const called: string[] = [];
+  const taskQueue = uniqueTaskQueue('arm-e2e');
+  const worker = await createTestWorker({
+    env,
+    taskQueue,
+    deps: { controlPlane, dataPlane, inventory: new Inventory({ 'fog-sales': coordinates }) },
+    called,
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(plannedFailover, {
+      taskQueue,
+      workflowId: lockWorkflowId(coordinates),
+      workflowIdConflictPolicy: 'FAIL',
+      args: [{ group: 'fog-sales', ...input }],
+    });
+    try {
+      return { report: await handle.result(), called, handle };
+    } catch (error) {
+      if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
+        return { failure: error.cause, report: error.cause.details?.[0] as RunbookReport, called, handle };
+      }
+      await handle.terminate('test failed').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+const counters = () => emulator.world.invariants().failovers['fog-sales'];
+const eventKinds = () => emulator.world.events.map((event) => event.kind);
+
+describe(
+  'plannedFailover with the real ARM activities against the emulator',
+  { concurrency: 1, timeout: 240_000 },
+  () => {
+    it('fails over and back: one accepted POST per direction, roles home again, every step recorded', async () => {
+      const { report, failure } = await runbook({ failback: { after: '1 hour' } });
+      assert.equal(report?.outcome, 'succeeded', failure?.message);
+      assert.deepEqual(counters(), { received: 2, accepted: 2, refused: 0, acceptedTo: { westus: 1, eastus: 1 } });
+      assert.equal(
+        emulator.world.instanceById(emulator.world.findGroup('fog-sales')!.primaryInstanceId)!.location,
+        'eastus',
+      );
+      assert.deepEqual(
+        eventKinds().filter((kind) => kind.startsWith('failover') || kind === 'roles-switched'),
+        [
+          'failover-requested',
+          'roles-switched',
+          'failover-completed',
+          'failover-requested',
+          'roles-switched',
+          'failover-completed',
+        ],
+      );
+      assert.deepEqual(
+        report.legs.map((leg) => [leg.from, leg.to]),
+        [
+          ['eastus', 'westus'],
+          ['westus', 'eastus'],
+        ],
+      );
+      assert.equal(report.armCalls.writes, 2);
+      assert.ok(report.armCalls.reads >= 10, `reads ${report.armCalls.reads}`);
+      assert.equal(emulator.world.violations.length, 0);
+    });
+
+    it('scales the smaller secondary in the emulator before it sends the failover', async () => {
+      const { report, failure } = await runbook(
+        {},
+        { world: worldSpec((spec) => void (spec.instances[1]!.vCores = 4)) },
+      );
+      assert.equal(report?.outcome, 'succeeded', failure?.message);
+      const kinds = eventKinds();
+      assert.ok(
+        kinds.indexOf('scale-completed') >= 0 && kinds.indexOf('scale-completed') < kinds.indexOf('failover-requested'),
+        kinds.join(' → '),
+      );
+      assert.equal(
+        emulator.world.instanceByName(emulator.world.spec.subscriptionId, 'rg-fogpilot', 'fog-sales-westus')!.vCores,
+        8,
+      );
+    });
+
+    it('comes through a storm of 429s with Retry-After and still sends one failover', async () => {
+      const { report, failure } = await runbook(
+        {},
+        { faults: [{ kind: 'throttle', match: { method: 'GET' }, count: 25, retryAfterSeconds: 1 }] },
+      );
+      assert.equal(report?.outcome, 'succeeded', failure?.message);
+      assert.ok(emulator.arm.stats.throttled >= 25, `throttled ${emulator.arm.stats.throttled}`);
+      assert.deepEqual(counters()?.acceptedTo, { westus: 1 });
+      assert.equal(counters()?.received, 1);
+    });
+
+    it('ends FailoverFailed when Azure fails the failover, with the roles as they were', async () => {
+      const { failure } = await runbook(
+        {},
+        { faults: [{ kind: 'failover-fails', group: 'fog-sales', code: 'PlannedFailoverTimedOut' }] },
+      );
+      assert.equal(failure?.type, 'FailoverFailed');
+      assert.match(failure.message, /PlannedFailoverTimedOut/);
+      assert.equal(
+        emulator.world.instanceById(emulator.world.findGroup('fog-sales')!.primaryInstanceId)!.location,
+        'eastus',
+      );
+      assert.equal(counters()?.received, 1);
+    });
+
+    it('sends one POST when the answer to it is lost: the runbook finds the failover under way', async () => {
+      const { report, failure } = await runbook(
+        {},
+        { faults: [{ kind: 'reset', when: 'after', match: { method: 'POST', path: '/failover' }, count: 1 }] },
+      );
+      assert.equal(report?.outcome, 'succeeded', failure?.message);
+      assert.equal(counters()?.received, 1, 'the emulator received one failover POST');
+      const attempts = report.steps.find((step) => step.name === 'failover')?.evidence?.attempts as {
+        result?: string;
+      }[];
+      assert.equal(attempts.at(-1)?.result, 'an earlier request took effect');
+    });
+
+    it('stops at preflight, changing nothing, when the group is seeding in the emulator', async () => {
+      const { failure } = await runbook(
+        {},
+        { world: worldSpec((spec) => void (spec.groups![0]!.seedingSeconds = 86_400)) },
+      );
+      assert.equal(failure?.type, 'PreflightFailed');
+      assert.equal(counters(), undefined, 'no failover request reached the emulator');
+      assert.ok(!eventKinds().includes('scale-requested'));
+    });
+  },
+);
