@@ -2,8 +2,13 @@
  * The fogpilot worker: the only place that builds credentials, SDK clients and pools, injects them into
  * `createActivities(deps)` and runs the workflows on the `fogpilot` task queue.
  */
-import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { createActivities, type ActivityDependencies } from './activities';
+import { ArmControlPlane } from './azure/arm-control-plane';
+import { createCredential } from './azure/credentials';
+import { inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
+import { createDataPlane } from './sql';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 
 export interface FogpilotWorkerOptions {
@@ -30,4 +35,33 @@ export async function createFogpilotWorker(options: FogpilotWorkerOptions): Prom
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),
   });
+}
+
+/**
+ * Builds everything from configuration and runs until SIGINT/SIGTERM: the ARM and SQL adapters (one credential, one
+ * client per subscription, one pool per instance), the Temporal connection from the same settings as the Temporal CLI
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles), and the worker.
+ */
+export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<void> {
+  const credential = createCredential(config.azure.credential);
+  const controlPlane = new ArmControlPlane({
+    credential,
+    endpoint: config.armEndpoint,
+    requestTimeoutMs: config.azure.requestTimeout,
+  });
+  const dataPlane = createDataPlane(config, credential);
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectionOptions);
+  try {
+    const worker = await createFogpilotWorker({
+      connection,
+      namespace: namespace ?? 'default',
+      taskQueue: config.temporal.taskQueue,
+      dependencies: { controlPlane, dataPlane, inventory: inventoryOf(config) },
+    });
+    await worker.run();
+  } finally {
+    await dataPlane.close();
+    await connection.close();
+  }
 }

@@ -2,7 +2,15 @@
  * Data-plane activities: read-only T-SQL, plus the blocking copy-sync wait, which heartbeats and stops when cancelled.
  */
 import { Context } from '@temporalio/activity';
-import type { CopySyncTarget, DataPlane, SqlInstanceTarget } from '../sql/data-plane';
+import type {
+  AgentJobInfo,
+  BackupInfo,
+  CopySyncTarget,
+  DataPlane,
+  LoginInfo,
+  SqlInstanceTarget,
+  UserDatabase,
+} from '../sql/data-plane';
 import { classifySqlError } from '../sql/errors';
 import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
 
@@ -61,6 +69,42 @@ export function createSqlActivities({ dataPlane, syncHeartbeatIntervalMs = 5_000
         clearInterval(heartbeats);
       }
       return { ...request.link, waitedMs: Date.now() - startedAt };
+    },
+
+    /** User databases on the instance. Read-only. */
+    async listUserDatabases(request: { instance: SqlInstanceTarget }): Promise<{ databases: UserDatabase[] }> {
+      try {
+        return { databases: await dataPlane.listUserDatabases(request.instance) };
+      } catch (error) {
+        throw classifySqlError(error, `listing databases on ${request.instance.host}`);
+      }
+    },
+
+    /** Server logins with their SIDs, for drift checks (logins are not replicated). Read-only. */
+    async readLogins(request: { instance: SqlInstanceTarget }): Promise<{ logins: LoginInfo[] }> {
+      try {
+        return { logins: await dataPlane.listLogins(request.instance) };
+      } catch (error) {
+        throw classifySqlError(error, `listing logins on ${request.instance.host}`);
+      }
+    },
+
+    /** SQL Agent jobs, for drift checks (jobs are not replicated). Read-only. */
+    async readAgentJobs(request: { instance: SqlInstanceTarget }): Promise<{ jobs: AgentJobInfo[] }> {
+      try {
+        return { jobs: await dataPlane.listAgentJobs(request.instance) };
+      } catch (error) {
+        throw classifySqlError(error, `listing SQL Agent jobs on ${request.instance.host}`);
+      }
+    },
+
+    /** Latest full and log backup per database. Read-only. */
+    async readLatestBackups(request: { instance: SqlInstanceTarget }): Promise<{ backups: BackupInfo[] }> {
+      try {
+        return { backups: await dataPlane.latestBackups(request.instance) };
+      } catch (error) {
+        throw classifySqlError(error, `reading backup history on ${request.instance.host}`);
+      }
     },
 
     /** Updateability (READ_WRITE / READ_ONLY) of every user database on the instance. Read-only. */

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerEmulator } from './commands/emulator';
 import { registerStatus } from './commands/status';
+import { registerWorker } from './commands/worker';
 import { CliError, ExitCodes } from './errors';
 
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .description('Disaster-recovery runbooks for Azure SQL Managed Instance failover groups, on Temporal')
     .showHelpAfterError()
     .exitOverride();
+  registerWorker(program);
   registerStatus(program);
   registerEmulator(program);
   return program;

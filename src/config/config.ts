@@ -78,7 +78,10 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** Default authentication for every group (a group's own `sql` wins). */
       auth: SqlAuthSchema.default({ auth: 'entra' }),
-      encrypt: z.boolean().default(true),
+      /** `true` (TLS, required against Azure), `strict` (TDS 8: TLS before anything), `false` only for the emulator. */
+      encrypt: z
+        .union([z.boolean(), z.literal('strict')], { error: 'sql.encrypt must be true, false or "strict"' })
+        .default(true),
       trustServerCertificate: z.boolean().default(false),
       port: z.number().int().min(1).max(65535).default(1433),
       connectTimeout: durationSetting('sql.connectTimeout', '15 seconds'),

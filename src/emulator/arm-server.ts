@@ -480,7 +480,31 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
       case 'region-dark':
         world.faults.darkRegions.add(normalizeLocation(spec.location));
         darkHangMs.set(normalizeLocation(spec.location), spec.hangMs);
+        world.emit('change', 'region-dark', normalizeLocation(spec.location));
         return { kind: spec.kind };
+      case 'sql-reset-during-wait':
+        world.faults.sql.resetDuringWait.set(spec.instance.toLowerCase(), spec.count);
+        return { kind: spec.kind };
+      case 'sql-latency':
+        world.faults.sql.latencyMs.set(spec.instance.toLowerCase(), spec.ms);
+        return { kind: spec.kind };
+      case 'sql-login-fails':
+        world.faults.sql.loginFailures.set(spec.instance.toLowerCase(), spec.count);
+        return { kind: spec.kind };
+      case 'link-lost':
+      case 'lag-spike': {
+        const group = world.findGroup(spec.group);
+        if (!group) throw new Error(`no group ${spec.group} in the world`);
+        const databases = group.databases.filter(
+          (database) => !spec.database || database.name.toLowerCase() === spec.database.toLowerCase(),
+        );
+        if (databases.length === 0) throw new Error(`no database ${spec.database} in group ${spec.group}`);
+        for (const database of databases) {
+          if (spec.kind === 'link-lost') world.loseLink(database);
+          else database.lagSpike = { lagMs: spec.lagMs, until: world.now() + spec.seconds * 1000 };
+        }
+        return { kind: spec.kind };
+      }
       default:
         return { id: faults.add(spec).id, kind: spec.kind };
     }
@@ -534,6 +558,15 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
     world.faults.failoverFails.clear();
     world.faults.operationFails.clear();
     world.faults.darkRegions.clear();
+    world.faults.sql.loginFailures.clear();
+    world.faults.sql.latencyMs.clear();
+    world.faults.sql.resetDuringWait.clear();
+    for (const group of world.groups.values()) {
+      for (const database of group.databases) {
+        world.restoreLink(database);
+        database.lagSpike = undefined;
+      }
+    }
     darkHangMs.clear();
     return reply.send({ cleared: true });
   });

@@ -61,6 +61,26 @@ export const FaultSpecSchema = z.discriminatedUnion('kind', [
     location: z.string(),
     hangMs: z.number().int().min(0).default(3000),
   }),
+  // SQL faults; `instance` is an instance name, or `*` for every instance.
+  z.strictObject({
+    kind: z.literal('sql-reset-during-wait'),
+    instance: z.string().default('*'),
+    count: z.number().int().positive().default(1),
+  }),
+  z.strictObject({ kind: z.literal('sql-latency'), instance: z.string().default('*'), ms: z.number().int().min(0) }),
+  z.strictObject({
+    kind: z.literal('sql-login-fails'),
+    instance: z.string().default('*'),
+    count: z.number().int().positive().default(1),
+  }),
+  z.strictObject({ kind: z.literal('link-lost'), group: z.string(), database: z.string().optional() }),
+  z.strictObject({
+    kind: z.literal('lag-spike'),
+    group: z.string(),
+    database: z.string().optional(),
+    lagMs: z.number().int().min(0),
+    seconds: z.number().min(0),
+  }),
 ]);
 export type FaultSpec = z.output<typeof FaultSpecSchema>;
 export type FaultSpecInput = z.input<typeof FaultSpecSchema>;

@@ -7,6 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import { SpeedClock, type WorldClock } from './clock';
 import { startArmServer, type ArmServer } from './arm-server';
 import { World, idLocation } from './world';
+import { SqlEngine } from './tds/sql-engine';
+import { ReadWriteListener, TdsServer } from './tds/tds-server';
 import { defaultWorldSpec, type WorldSpecInput } from './world-spec';
 
 export interface EmulatorOptions {
@@ -36,6 +38,16 @@ export interface StartLine {
     databases: string[];
   }[];
   instances: { name: string; id: string; location: string; fullyQualifiedDomainName: string }[];
+  sql: {
+    /** The SQL login every instance accepts (a rehearsal login, not a secret). */
+    login: { user: string; password: string };
+    /** One TDS endpoint per instance. */
+    instances: { name: string; fullyQualifiedDomainName: string; host: string; port: number }[];
+    /** One read-write listener per group, forwarding to the current primary. */
+    listeners: { group: string; fullyQualifiedDomainName: string; host: string; port: number }[];
+    /** For fogpilot.yaml `sql.hosts`: FQDN → host:port. */
+    hosts: Record<string, string>;
+  };
   use: Record<string, string>;
 }
 
@@ -43,6 +55,10 @@ export interface Emulator {
   world: World;
   arm: ArmServer;
   armEndpoint: string;
+  /** TDS endpoints by instance id (lower case). */
+  tds: Map<string, TdsServer>;
+  /** Read-write listeners by group key. */
+  listeners: Map<string, ReadWriteListener>;
   startLine(): StartLine;
   close(): Promise<void>;
 }
@@ -57,7 +73,47 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const clock = options.clock ?? new SpeedClock(options.speed ?? 1);
   const world = new World(clock, spec);
   world.startTicking();
-  const arm = await startArmServer({ world, host: options.host, port: options.port });
+  const host = options.host ?? '127.0.0.1';
+  const arm = await startArmServer({ world, host, port: options.port });
+  const engine = new SqlEngine(world);
+  const tds = new Map<string, TdsServer>();
+  const listeners = new Map<string, ReadWriteListener>();
+  // With an explicit ARM port, SQL ports follow it (instances, then listeners), so a user can write them down.
+  let nextPort = options.port ? options.port + 1 : 0;
+  const takePort = () => (nextPort ? nextPort++ : 0);
+  /** Matches the SQL endpoints to the world's instances and groups (a new world may bring others). */
+  const syncSqlEndpoints = async (): Promise<void> => {
+    for (const [id, server] of tds) {
+      if (!world.instanceById(id)) {
+        tds.delete(id);
+        await server.close();
+      }
+    }
+    for (const instance of world.instances.values()) {
+      const id = instance.id.toLowerCase();
+      if (tds.has(id)) continue;
+      const server = new TdsServer(world, engine, instance.id);
+      await server.listen(host, takePort());
+      tds.set(id, server);
+    }
+    for (const [key, listener] of listeners) {
+      if (!world.groups.has(key)) {
+        listeners.delete(key);
+        await listener.close();
+      }
+    }
+    for (const group of world.groups.values()) {
+      if (listeners.has(group.key)) continue;
+      const listener = new ReadWriteListener(world, group.key, (instanceId) => tds.get(instanceId.toLowerCase())?.port);
+      await listener.listen(host, takePort());
+      listeners.set(group.key, listener);
+    }
+  };
+  await syncSqlEndpoints();
+  world.on('change', (kind: string) => {
+    if (kind === 'world-loaded') void syncSqlEndpoints();
+  });
+  const listenerFqdn = (groupName: string, primaryZone: string) => `${groupName}.${primaryZone}.database.windows.net`;
   const startLine = (): StartLine => ({
     emulator: 'fogpilot',
     armEndpoint: arm.url,
@@ -83,15 +139,44 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       location: instance.location,
       fullyQualifiedDomainName: instance.fullyQualifiedDomainName,
     })),
+    sql: (() => {
+      const instances = [...world.instances.values()].map((instance) => ({
+        name: instance.name,
+        fullyQualifiedDomainName: instance.fullyQualifiedDomainName,
+        host,
+        port: tds.get(instance.id.toLowerCase())?.port ?? 0,
+      }));
+      const groupListeners = [...world.groups.values()].map((group) => ({
+        group: group.name,
+        fullyQualifiedDomainName: listenerFqdn(group.name, world.instanceById(group.instanceIds[0])!.dnsZone),
+        host,
+        port: listeners.get(group.key)?.port ?? 0,
+      }));
+      return {
+        login: { ...world.spec.sqlLogin },
+        instances,
+        listeners: groupListeners,
+        hosts: Object.fromEntries(
+          [...instances, ...groupListeners].map((entry) => [
+            entry.fullyQualifiedDomainName,
+            `${entry.host}:${entry.port}`,
+          ]),
+        ),
+      };
+    })(),
     use: { FOGPILOT_ARM_ENDPOINT: arm.url, FOGPILOT_AZURE_CREDENTIAL: 'emulator' },
   });
   return {
     world,
     arm,
     armEndpoint: arm.url,
+    tds,
+    listeners,
     startLine,
     async close() {
       world.stopTicking();
+      await Promise.all([...listeners.values()].map((listener) => listener.close()));
+      await Promise.all([...tds.values()].map((server) => server.close()));
       await arm.close();
     },
   };

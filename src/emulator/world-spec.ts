@@ -82,6 +82,8 @@ export const TimingsSchema = z.strictObject({
   /** Scaling vCores takes this long; storage-only scaling takes `storageScaleSeconds`. */
   vCoreScaleSeconds: z.number().min(0).default(900),
   storageScaleSeconds: z.number().min(0).default(180),
+  /** How long `sp_wait_for_database_copy_sync` waits on a lost link before it fails (simulated seconds). */
+  linkTimeoutSeconds: z.number().min(0).default(30),
   /** Default hardening lag of a database's commits on the secondary (simulated ms). */
   replicationLagMs: z.number().int().min(0).default(500),
   /** `Retry-After` of 202 answers and async status polls (real seconds). */

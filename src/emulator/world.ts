@@ -86,6 +86,28 @@ export interface DatabaseState {
   commits: CommitRecord[];
   /** Writes are refused until then (the role switch window on a new primary). */
   readOnlyUntil: number;
+  /** A temporary higher lag (fault `lag-spike`). */
+  lagSpike?: { lagMs: number; until: number };
+  /** The link to the partner is down since then (fault `link-lost`): nothing hardens. */
+  linkLostSince?: number;
+}
+
+/** The fixed `link_guid` of a database's geo-replication link. */
+export function linkGuid(group: GroupState, database: string): string {
+  let hash = 0x811c9dc5;
+  for (const char of `${group.key}/${database}`) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619) >>> 0;
+  const hex = hash.toString(16).padStart(8, '0');
+  return `${hex}-f0c0-4000-8000-${hex}${hex.slice(0, 4)}`.toUpperCase();
+}
+
+/** SQL-side faults (the TDS server consults them). */
+export interface SqlFaults {
+  /** Logins refused with 18456, by instance name (`*`: any), for a number of attempts. */
+  loginFailures: Map<string, number>;
+  /** Extra latency on every SQL request, by instance name (`*`: any). */
+  latencyMs: Map<string, number>;
+  /** Connections dropped in the middle of a copy-sync wait, by instance name (`*`: any), for a number of waits. */
+  resetDuringWait: Map<string, number>;
 }
 
 export interface FailoverState {
@@ -178,6 +200,7 @@ export interface WorldFaults {
   operationFails: Map<string, { code: string; message: string }>;
   /** Regions that answer nothing. */
   darkRegions: Set<string>;
+  sql: SqlFaults;
 }
 
 export type WorldChange =
@@ -208,7 +231,10 @@ export class World extends EventEmitter {
     failoverFails: new Map(),
     operationFails: new Map(),
     darkRegions: new Set(),
+    sql: { loginFailures: new Map(), latencyMs: new Map(), resetDuringWait: new Map() },
   };
+  /** Commits lost by forced failovers, by group and database: the count the workload's own count must match. */
+  readonly lostCommits: { group: string; database: string; lsns: number[]; at: number }[] = [];
   private seq = 0;
   private ticker?: NodeJS.Timeout;
 
@@ -236,6 +262,10 @@ export class World extends EventEmitter {
     this.faults.failoverFails.clear();
     this.faults.operationFails.clear();
     this.faults.darkRegions.clear();
+    this.faults.sql.loginFailures.clear();
+    this.faults.sql.latencyMs.clear();
+    this.faults.sql.resetDuringWait.clear();
+    this.lostCommits.length = 0;
     const now = this.clock.now();
     for (const instance of spec.instances) {
       const subscriptionId = instance.subscriptionId ?? spec.subscriptionId;
@@ -304,6 +334,11 @@ export class World extends EventEmitter {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** Adds an event to the log (for what the servers observe: a copy-sync wait, a dropped connection). */
+  note(kind: string, detail: Omit<WorldEvent, 'seq' | 'at' | 'kind'>): void {
+    this.record(kind, detail);
   }
 
   private record(kind: string, detail: Omit<WorldEvent, 'seq' | 'at' | 'kind'>, at = this.clock.now()): void {
@@ -435,6 +470,7 @@ export class World extends EventEmitter {
     }
     if (!failover.switched && failover.switchAt !== undefined && now >= failover.switchAt) {
       const oldPrimary = group.primaryInstanceId;
+      if (failover.kind === 'forced') this.dropUnhardened(group, failover.switchAt);
       group.primaryInstanceId = failover.targetInstanceId;
       failover.switched = true;
       group.staleClaim = { instanceId: oldPrimary, until: failover.switchAt + this.timings.roleFlipSkewSeconds * 1000 };
@@ -457,6 +493,89 @@ export class World extends EventEmitter {
       this.record('failover-completed', { group: group.name, detail: { kind: failover.kind } }, failover.completeAt);
       this.emit('change', 'failover-completed', group);
     }
+  }
+
+  /** A forced failover keeps only what the secondary had hardened; the rest is lost, and recorded. */
+  private dropUnhardened(group: GroupState, at: number): void {
+    for (const database of group.databases) {
+      const lost = database.commits.filter((commit) => commit.hardenedAt > at);
+      if (lost.length === 0) continue;
+      database.commits = database.commits.filter((commit) => commit.hardenedAt <= at);
+      database.nextLsn = (database.commits.at(-1)?.lsn ?? 0) + 1;
+      this.lostCommits.push({ group: group.name, database: database.name, lsns: lost.map((commit) => commit.lsn), at });
+      this.record('commits-lost', { group: group.name, detail: { database: database.name, count: lost.length } }, at);
+    }
+  }
+
+  // ── data ───────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  databaseOf(group: GroupState, name: string): DatabaseState | undefined {
+    return group.databases.find((database) => database.name.toLowerCase() === name.toLowerCase());
+  }
+
+  /** The lag a commit made now would have. */
+  currentLagMs(database: DatabaseState, now = this.clock.now()): number {
+    if (database.lagSpike && now < database.lagSpike.until) return database.lagSpike.lagMs;
+    return database.lagMs;
+  }
+
+  /** Whether the instance's copy of the database accepts writes: the primary, outside the role-switch window. */
+  acceptsWrites(group: GroupState, instanceId: string, database: DatabaseState, now = this.clock.now()): boolean {
+    const instance = this.instanceById(instanceId);
+    if (!instance || this.isDark(instance.location)) return false;
+    return instance.id === group.primaryInstanceId && now >= database.readOnlyUntil;
+  }
+
+  /** One committed transaction on the primary: it gets the next LSN and hardens on the secondary after the lag. */
+  commit(group: GroupState, database: DatabaseState, payload: string): CommitRecord {
+    this.advance();
+    const now = this.clock.now();
+    const synchronous = group.failover?.kind === 'planned' && !group.failover.switched;
+    const hardenedAt =
+      database.linkLostSince !== undefined
+        ? Number.POSITIVE_INFINITY
+        : synchronous
+          ? now
+          : now + this.currentLagMs(database, now);
+    const commit: CommitRecord = { lsn: database.nextLsn++, committedAt: now, hardenedAt, payload };
+    database.commits.push(commit);
+    return commit;
+  }
+
+  lastCommittedLsn(database: DatabaseState): number {
+    return database.commits.at(-1)?.lsn ?? 0;
+  }
+
+  hardenedLsn(database: DatabaseState, now = this.clock.now()): number {
+    let hardened = 0;
+    for (const commit of database.commits) {
+      if (commit.hardenedAt <= now) hardened = commit.lsn;
+      else break;
+    }
+    return hardened;
+  }
+
+  /** What `replication_lag_sec` reports on the primary: how far behind the oldest unhardened commit is. */
+  replicationLagSeconds(database: DatabaseState, now = this.clock.now()): number {
+    const pending = database.commits.find((commit) => commit.hardenedAt > now);
+    if (pending) return Math.max(0, Math.floor((now - pending.committedAt) / 1000));
+    return Math.floor(this.currentLagMs(database, now) / 1000);
+  }
+
+  /** Loses the link to the partner: nothing more hardens on the secondary, including what was in flight. */
+  loseLink(database: DatabaseState): void {
+    const now = this.clock.now();
+    database.linkLostSince ??= now;
+    for (const commit of database.commits) if (commit.hardenedAt > now) commit.hardenedAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Restores a lost link: what was committed meanwhile hardens after the lag from now. */
+  restoreLink(database: DatabaseState): void {
+    if (database.linkLostSince === undefined) return;
+    const now = this.clock.now();
+    database.linkLostSince = undefined;
+    for (const commit of database.commits)
+      if (!Number.isFinite(commit.hardenedAt)) commit.hardenedAt = now + database.lagMs;
   }
 
   private checkSinglePrimary(group: GroupState): void {
@@ -601,6 +720,12 @@ export class World extends EventEmitter {
       const switchMs = (kind === 'forced' ? this.timings.forcedSwitchSeconds : this.timings.roleSwitchSeconds) * 1000;
       failover.switchAt = now + switchMs;
       failover.completeAt = failover.switchAt + this.timings.roleFlipSkewSeconds * 1000;
+      if (kind === 'planned') {
+        // A planned failover switches replication to synchronous: everything committed is hardened by the switch.
+        for (const database of group.databases) {
+          for (const commit of database.commits) commit.hardenedAt = Math.min(commit.hardenedAt, failover.switchAt);
+        }
+      }
     }
     group.failover = failover;
     counters.accepted += 1;

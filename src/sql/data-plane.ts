@@ -12,6 +12,31 @@ export interface SqlInstanceTarget {
   instanceId: string;
   /** The instance's FQDN, from ARM. */
   host: string;
+  /** The inventory name of its group, so the adapter can use that group's authentication settings. */
+  group?: string;
+}
+
+export interface UserDatabase {
+  name: string;
+  state: string;
+}
+
+export interface LoginInfo {
+  name: string;
+  /** `0x…` hex: logins must match by SID across the pair. */
+  sid: string;
+  type: string;
+}
+
+export interface AgentJobInfo {
+  name: string;
+  enabled: boolean;
+}
+
+export interface BackupInfo {
+  database: string;
+  lastFullBackup?: string;
+  lastLogBackup?: string;
 }
 
 export interface SqlRequestOptions {
@@ -25,6 +50,9 @@ export interface CopySyncTarget {
 }
 
 export interface DataPlane {
+  /** User databases (database_id > 4) and their state. */
+  listUserDatabases(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<UserDatabase[]>;
+
   /** Every user database on the instance with its geo-replication link, as this side sees it. */
   listReplicationLinks(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<DatabaseReplicationLink[]>;
 
@@ -40,6 +68,15 @@ export interface DataPlane {
 
   /** `DATABASEPROPERTYEX(name, 'Updateability')` of every user database. */
   getUpdateability(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<DatabaseUpdateability[]>;
+
+  /** Server logins (`sys.server_principals`), for drift checks: they are not replicated. */
+  listLogins(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<LoginInfo[]>;
+
+  /** SQL Agent jobs (`msdb.dbo.sysjobs`), for drift checks: they are not replicated. */
+  listAgentJobs(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<AgentJobInfo[]>;
+
+  /** Latest full and log backup finish times per database (`msdb.dbo.backupset`). */
+  latestBackups(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<BackupInfo[]>;
 }
 
 export type SqlErrorKind =

@@ -19,6 +19,10 @@ import { instanceFailoverGroupId, type GroupCoordinates } from '../../src/domain
 import { normalizeLocation } from '../../src/domain/locations';
 import {
   SqlRequestError,
+  type AgentJobInfo,
+  type BackupInfo,
+  type LoginInfo,
+  type UserDatabase,
   type CopySyncTarget,
   type DataPlane,
   type SqlErrorKind,
@@ -419,6 +423,40 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   }
 
   // ── DataPlane ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async listUserDatabases(target: SqlInstanceTarget): Promise<UserDatabase[]> {
+    await this.record('listUserDatabases', { host: target.host });
+    this.instanceByHost(target.host);
+    return this.databases.map((name) => ({ name, state: 'ONLINE' }));
+  }
+
+  /** Logins per location, for drift checks. */
+  logins: Record<string, LoginInfo[]> = {
+    eastus: [{ name: 'app', sid: '0x01AB', type: 'S' }],
+    westus: [{ name: 'app', sid: '0x01AB', type: 'S' }],
+  };
+  agentJobs: Record<string, AgentJobInfo[]> = { eastus: [], westus: [] };
+
+  async listLogins(target: SqlInstanceTarget): Promise<LoginInfo[]> {
+    await this.record('listLogins', { host: target.host });
+    return this.logins[this.instanceByHost(target.host).location] ?? [];
+  }
+
+  async listAgentJobs(target: SqlInstanceTarget): Promise<AgentJobInfo[]> {
+    await this.record('listAgentJobs', { host: target.host });
+    return this.agentJobs[this.instanceByHost(target.host).location] ?? [];
+  }
+
+  async latestBackups(target: SqlInstanceTarget): Promise<BackupInfo[]> {
+    const now = await this.record('latestBackups', { host: target.host });
+    const instance = this.instanceByHost(target.host);
+    if (instance.location !== this.primaryLocation) return [];
+    return this.databases.map((database) => ({
+      database,
+      lastFullBackup: new Date(now - 3_600_000).toISOString(),
+      lastLogBackup: new Date(now - 300_000).toISOString(),
+    }));
+  }
 
   async listReplicationLinks(target: SqlInstanceTarget): Promise<DatabaseReplicationLink[]> {
     await this.record('listReplicationLinks', { host: target.host });

@@ -3,7 +3,15 @@
  * data plane over the mssql driver replaces it where a test is about SQL).
  */
 import type { DatabaseReplicationLink, DatabaseUpdateability } from '../../src/domain/azure-state';
-import type { CopySyncTarget, DataPlane, SqlInstanceTarget } from '../../src/sql/data-plane';
+import type {
+  AgentJobInfo,
+  BackupInfo,
+  CopySyncTarget,
+  DataPlane,
+  LoginInfo,
+  SqlInstanceTarget,
+  UserDatabase,
+} from '../../src/sql/data-plane';
 import { SqlRequestError } from '../../src/sql/data-plane';
 import type { World } from '../../src/emulator/world';
 
@@ -17,6 +25,31 @@ export class WorldDataPlane implements DataPlane {
     const group = instance && this.world.groupOfInstance(instance.id);
     if (!instance || !group) throw new SqlRequestError(`no instance at ${target.host}`, 'transient');
     return { instance, group };
+  }
+
+  listUserDatabases(target: SqlInstanceTarget): Promise<UserDatabase[]> {
+    const { group } = this.locate(target);
+    return Promise.resolve(group.databases.map((database) => ({ name: database.name, state: 'ONLINE' })));
+  }
+
+  listLogins(target: SqlInstanceTarget): Promise<LoginInfo[]> {
+    const { instance } = this.locate(target);
+    return Promise.resolve(
+      instance.logins.map((login) => ({
+        name: login.name,
+        sid: login.sid.toUpperCase().replace(/^0X/, '0x'),
+        type: login.type,
+      })),
+    );
+  }
+
+  listAgentJobs(target: SqlInstanceTarget): Promise<AgentJobInfo[]> {
+    const { instance } = this.locate(target);
+    return Promise.resolve(instance.agentJobs.map((name) => ({ name, enabled: true })));
+  }
+
+  latestBackups(): Promise<BackupInfo[]> {
+    return Promise.resolve([]);
   }
 
   listReplicationLinks(target: SqlInstanceTarget): Promise<DatabaseReplicationLink[]> {

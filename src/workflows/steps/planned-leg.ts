@@ -41,11 +41,12 @@ function ms(value: DurationInput): number {
   return durationToMs(value) ?? 0;
 }
 
-export function sqlTarget(instance: ManagedInstanceView): SqlInstanceTarget {
-  return { instanceId: instance.id, host: instance.fullyQualifiedDomainName };
+export function sqlTarget(instance: ManagedInstanceView, group: ResolvedGroup): SqlInstanceTarget {
+  return { instanceId: instance.id, host: instance.fullyQualifiedDomainName, group: group.displayName };
 }
 
 interface PreflightResult {
+  group: ResolvedGroup;
   snapshot: PreflightSnapshot;
   gates: GateResult[];
   from: string;
@@ -156,7 +157,7 @@ async function readAndEvaluate(
   if (primary) {
     const reading = await reads.readReplicationLinks.executeWithOptions(
       { summary: `read replication links on ${primary.instance.name}` },
-      [{ instance: sqlTarget(primary.instance) }],
+      [{ instance: sqlTarget(primary.instance, group) }],
     );
     links = reading.links;
   }
@@ -192,6 +193,7 @@ async function readAndEvaluate(
   if (!primary || !secondary) {
     // Only a dry run gets here with unknown instances: the failed gates say why.
     return {
+      group,
       snapshot,
       gates,
       from,
@@ -201,7 +203,7 @@ async function readAndEvaluate(
       links: [],
     };
   }
-  return { snapshot, gates, from, target, primary, secondary, links: typeof links === 'string' ? [] : links };
+  return { group, snapshot, gates, from, target, primary, secondary, links: typeof links === 'string' ? [] : links };
 }
 
 function planOf(preflight: PreflightResult, params: PlannedLegParams, options: PlannedLegOptions): PlanItem[] {
@@ -361,7 +363,7 @@ async function verifySyncStep(
           (link) => () =>
             waits.waitForCopySync.executeWithOptions({ summary: `copy sync of ${link.database}` }, [
               {
-                instance: sqlTarget(primary.instance),
+                instance: sqlTarget(primary.instance, preflight.group),
                 link: {
                   database: link.database,
                   partnerServer: link.partnerServer,
@@ -497,7 +499,7 @@ async function awaitWritableStep(
     const result = await pollUntil({
       read: () =>
         reads.readUpdateability.executeWithOptions({ summary: `updateability on ${newPrimary.name}` }, [
-          { instance: sqlTarget(newPrimary) },
+          { instance: sqlTarget(newPrimary, preflight.group) },
         ]),
       done: (reading) =>
         reading.databases.length > 0 &&
@@ -579,7 +581,7 @@ async function postChecksStep(
       : run.rolesAfter;
     const links = await reads.readReplicationLinks.executeWithOptions(
       { summary: `replication links on ${newPrimary.name}` },
-      [{ instance: sqlTarget(newPrimary) }],
+      [{ instance: sqlTarget(newPrimary, group) }],
     );
     const notReplicating = links.links.filter((link) => link.role.toUpperCase() !== 'PRIMARY');
     step.evidence({

@@ -1,0 +1,396 @@
+/**
+ * A TDS endpoint for one emulated instance: PRELOGIN (encryption refused: the emulator is plain TCP on loopback),
+ * LOGIN7 with the emulator's SQL login, SQL batches, RPC calls (`sp_executesql`, procedures by name) and attention
+ * (cancel). Answers come from the world through the {@link SqlEngine}.
+ */
+import net from 'node:net';
+import type { World } from '../world';
+import {
+  DoneStatus,
+  MessageReader,
+  PacketType,
+  TokenWriter,
+  packets,
+  parseLogin7,
+  parseRpc,
+  parseSqlBatch,
+  preloginResponse,
+  type Message,
+} from './protocol';
+import { SqlError } from './sql-parser';
+import { type SqlEngine, type Execution, type Session } from './sql-engine';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function faultFor<T>(faults: Map<string, T>, instanceName: string): { key: string; value: T } | undefined {
+  for (const key of [instanceName.toLowerCase(), '*']) {
+    const value = faults.get(key);
+    if (value !== undefined) return { key, value };
+  }
+  return undefined;
+}
+
+export class TdsServer {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  readonly requests = { batches: 0, rpcs: 0, logins: 0, loginFailures: 0 };
+
+  constructor(
+    private readonly world: World,
+    private readonly engine: SqlEngine,
+    readonly instanceId: string,
+  ) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve(this.port));
+    });
+  }
+
+  /** Drops every open connection (a failover, a region going dark). */
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  close(): Promise<void> {
+    this.dropConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private instance() {
+    return this.world.instanceById(this.instanceId);
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setNoDelay(true);
+    const instance = this.instance();
+    if (!instance || this.world.isDark(instance.location)) {
+      setTimeout(() => socket.destroy(), 200).unref();
+      return;
+    }
+    const reader = new MessageReader();
+    let queue = Promise.resolve();
+    let session: Session | undefined;
+    let packetSize = 4096;
+    let current: AbortController | undefined;
+    let attention = false;
+    /** Requests queued or running: an attention while there are none is acknowledged at once. */
+    let pending = 0;
+
+    const send = (payload: Buffer): void => {
+      if (socket.destroyed) return;
+      for (const packet of packets(PacketType.tabularResult, payload, packetSize)) socket.write(packet);
+    };
+
+    const handle = async (message: Message): Promise<void> => {
+      const now = this.instance();
+      if (!now || this.world.isDark(now.location)) {
+        socket.destroy();
+        return;
+      }
+      const latency = faultFor(this.world.faults.sql.latencyMs, now.name);
+      const isRequest = message.type === PacketType.sqlBatch || message.type === PacketType.rpc;
+      if (latency && !isRequest) await sleep(latency.value);
+      switch (message.type) {
+        case PacketType.prelogin:
+          send(preloginResponse());
+          return;
+        case PacketType.login7: {
+          const result = this.login(message.data);
+          if (result.session) {
+            session = result.session;
+            packetSize = result.packetSize;
+          }
+          send(result.response);
+          if (!result.session) socket.end();
+          return;
+        }
+        case PacketType.sqlBatch:
+        case PacketType.rpc: {
+          if (!session) {
+            socket.destroy();
+            return;
+          }
+          const isRpc = message.type === PacketType.rpc;
+          const cancelledResponse = () => {
+            // The interrupted request's response ends first; the attention acknowledgement is a message of its own.
+            send(
+              (isRpc
+                ? new TokenWriter().doneProc(DoneStatus.final)
+                : new TokenWriter().done(DoneStatus.final)
+              ).toBuffer(),
+            );
+            send(new TokenWriter().done(DoneStatus.attention).toBuffer());
+            attention = false;
+          };
+          if (attention) {
+            cancelledResponse();
+            return;
+          }
+          current = new AbortController();
+          const signal = current.signal;
+          if (isRpc) this.requests.rpcs += 1;
+          else this.requests.batches += 1;
+          let execution: Execution;
+          try {
+            if (latency) {
+              await new Promise<void>((resolve, reject) => {
+                const timer = setTimeout(resolve, latency.value);
+                signal.addEventListener(
+                  'abort',
+                  () => {
+                    clearTimeout(timer);
+                    reject(new DOMException('cancelled', 'AbortError'));
+                  },
+                  { once: true },
+                );
+              });
+            }
+            if (isRpc) {
+              const request = parseRpc(message.data);
+              this.maybeResetDuringWait(
+                socket,
+                now.name,
+                request.procedure + JSON.stringify(request.parameters.map((parameter) => parameter.value)),
+              );
+              execution = await this.engine.executeRpc(session, request, signal);
+            } else {
+              const text = parseSqlBatch(message.data);
+              this.maybeResetDuringWait(socket, now.name, text);
+              execution = await this.engine.executeBatch(session, text, signal);
+            }
+          } catch (error) {
+            current = undefined;
+            if (error instanceof Error && error.name === 'AbortError') {
+              cancelledResponse();
+              return;
+            }
+            execution = {
+              results: [],
+              error: error instanceof SqlError ? error : new SqlError(8180, (error as Error).message),
+            };
+          }
+          current = undefined;
+          send(this.render(execution, isRpc, now.name));
+          if (attention) {
+            send(new TokenWriter().done(DoneStatus.attention).toBuffer());
+            attention = false;
+          }
+          return;
+        }
+        default:
+          send(
+            new TokenWriter()
+              .error(
+                8180,
+                1,
+                16,
+                `Requests of type 0x${message.type.toString(16)} are not supported by the emulator.`,
+                now.name,
+              )
+              .done(DoneStatus.error)
+              .toBuffer(),
+          );
+      }
+    };
+
+    socket.on('data', (chunk) => {
+      let messages: Message[];
+      try {
+        messages = reader.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const message of messages) {
+        if (message.type === PacketType.attention) {
+          if (pending === 0) {
+            send(new TokenWriter().done(DoneStatus.attention).toBuffer());
+            continue;
+          }
+          attention = true;
+          current?.abort();
+          continue;
+        }
+        pending += 1;
+        queue = queue
+          .then(() => handle(message))
+          .catch(() => void socket.destroy())
+          .finally(() => {
+            pending -= 1;
+          });
+      }
+    });
+  }
+
+  /** The fault "a connection reset in the middle of a wait". */
+  private maybeResetDuringWait(socket: net.Socket, instanceName: string, request: string): void {
+    if (!/sp_wait_for_database_copy_sync/i.test(request)) return;
+    const fault = faultFor(this.world.faults.sql.resetDuringWait, instanceName);
+    if (!fault || fault.value <= 0) return;
+    if (fault.value <= 1) this.world.faults.sql.resetDuringWait.delete(fault.key);
+    else this.world.faults.sql.resetDuringWait.set(fault.key, fault.value - 1);
+    setTimeout(() => socket.destroy(), 50).unref();
+  }
+
+  private login(data: Buffer): { response: Buffer; session?: Session; packetSize: number } {
+    this.requests.logins += 1;
+    const instance = this.instance()!;
+    const request = parseLogin7(data);
+    const writer = new TokenWriter();
+    const refuse = (message: string, number = 18456): { response: Buffer; packetSize: number } => {
+      this.requests.loginFailures += 1;
+      return {
+        response: writer.error(number, 1, 14, message, instance.name).done(DoneStatus.error).toBuffer(),
+        packetSize: 4096,
+      };
+    };
+    const injected = faultFor(this.world.faults.sql.loginFailures, instance.name);
+    if (injected && injected.value > 0) {
+      if (injected.value <= 1) this.world.faults.sql.loginFailures.delete(injected.key);
+      else this.world.faults.sql.loginFailures.set(injected.key, injected.value - 1);
+      return refuse(`Login failed for user '${request.userName}'.`);
+    }
+    if (request.federatedAuthentication) {
+      return refuse(
+        `Login failed: the emulator accepts its SQL login only (user '${this.world.spec.sqlLogin.user}'), not Microsoft Entra tokens.`,
+      );
+    }
+    const { user, password } = this.world.spec.sqlLogin;
+    if (request.userName !== user || request.password !== password)
+      return refuse(`Login failed for user '${request.userName}'.`);
+    let database = 'master';
+    if (request.database) {
+      const found = [
+        ...['master', 'tempdb', 'model', 'msdb'],
+        ...(this.world.groupOfInstance(instance.id)?.databases.map((entry) => entry.name) ?? []),
+      ].find((name) => name.toLowerCase() === request.database.toLowerCase());
+      if (!found)
+        return refuse(`Cannot open database "${request.database}" requested by the login. The login failed.`, 4060);
+      database = found;
+    }
+    const packetSize = Math.min(Math.max(request.packetSize || 4096, 512), 32_767);
+    writer
+      .envChange(1, database, 'master')
+      .collationChange()
+      .info(5701, `Changed database context to '${database}'.`, instance.name)
+      .envChange(2, 'us_english', '')
+      .info(5703, 'Changed language setting to us_english.', instance.name)
+      .loginAck('Microsoft SQL Server', [12, 0, 0x07, 0xd0])
+      .envChange(4, String(packetSize), '4096')
+      .done(DoneStatus.final);
+    return { response: writer.toBuffer(), session: { instance, database, user: request.userName }, packetSize };
+  }
+
+  private render(execution: Execution, isRpc: boolean, serverName: string): Buffer {
+    const writer = new TokenWriter();
+    const doneInner = (status: number, rows: number) =>
+      isRpc ? writer.doneInProc(status, rows) : writer.done(status, rows);
+    for (const result of execution.results) {
+      if (result.changedDatabase) {
+        writer
+          .envChange(1, result.changedDatabase.to, result.changedDatabase.from)
+          .info(5701, `Changed database context to '${result.changedDatabase.to}'.`, serverName);
+      }
+      if (result.resultSet) {
+        writer.columns(result.resultSet.columns);
+        for (const row of result.resultSet.rows) writer.row(result.resultSet.columns, row);
+        doneInner(DoneStatus.more | DoneStatus.count, result.resultSet.rows.length);
+      } else if (result.rowCount !== undefined) {
+        doneInner(DoneStatus.more | DoneStatus.count, result.rowCount);
+      } else if (!isRpc) {
+        writer.done(DoneStatus.more);
+      }
+    }
+    const error = execution.error;
+    if (error) writer.error(error.number, error.state, error.severity, error.message, serverName);
+    if (isRpc) {
+      writer.returnStatus(error ? -6 : (execution.results.at(-1)?.returnStatus ?? 0));
+      writer.doneProc(error ? DoneStatus.error : DoneStatus.final);
+    } else {
+      writer.done(error ? DoneStatus.error : DoneStatus.final);
+    }
+    return writer.toBuffer();
+  }
+}
+
+/** The read-write listener of a group: forwards to the current primary, and drops its connections at the switch. */
+export class ReadWriteListener {
+  private readonly server: net.Server;
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  private readonly onChange: (kind: string, group?: { key: string }) => void;
+  readonly stats = { connections: 0, dropped: 0 };
+
+  constructor(
+    private readonly world: World,
+    readonly groupKey: string,
+    private readonly portOf: (instanceId: string) => number | undefined,
+  ) {
+    this.server = net.createServer((client) => this.accept(client));
+    this.onChange = (kind, group) => {
+      if ((kind === 'roles-switched' && group?.key === this.groupKey) || kind === 'world-loaded') this.dropAll();
+    };
+    world.on('change', this.onChange);
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve(this.port));
+    });
+  }
+
+  private dropAll(): void {
+    for (const [client, upstream] of this.pairs) {
+      this.stats.dropped += 1;
+      client.destroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  private accept(client: net.Socket): void {
+    this.stats.connections += 1;
+    client.on('error', () => client.destroy());
+    const group = this.world.groups.get(this.groupKey);
+    const primary = group && this.world.instanceById(group.primaryInstanceId);
+    const port = primary && !this.world.isDark(primary.location) ? this.portOf(primary.id) : undefined;
+    if (!port) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(port, '127.0.0.1');
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    this.pairs.add(pair);
+    const close = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', close);
+    upstream.on('close', close);
+    client.on('close', close);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  close(): Promise<void> {
+    this.world.off('change', this.onChange);
+    this.dropAll();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * The SQL data plane over the `mssql` driver (tedious underneath). One pool per instance host for reads, built lazily and
+ * reused, plus one for long copy-sync waits (no driver timeout: each wait has its own bound and is cancelled with the
+ * activity). Microsoft Entra tokens from a `TokenCredential` by default; SQL logins read from environment variables
+ * named in the config. Failures become {@link SqlRequestError}s with a kind the activities classify.
+ */
+import sql from 'mssql';
+import type { TokenCredential } from '@azure/core-auth';
+import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
+import {
+  SqlRequestError,
+  type AgentJobInfo,
+  type BackupInfo,
+  type CopySyncTarget,
+  type DataPlane,
+  type LoginInfo,
+  type SqlInstanceTarget,
+  type SqlRequestOptions,
+  type UserDatabase,
+} from './data-plane';
+import { Queries } from './queries';
+
+export type SqlAuthentication =
+  { kind: 'entra'; credential: TokenCredential } | { kind: 'sql-login'; user: string; password: string };
+
+export interface MssqlDataPlaneOptions {
+  /** How to authenticate to the instance of `target` (its group's settings, or the default). */
+  authenticationFor(target: SqlInstanceTarget): SqlAuthentication;
+  /** Where to connect for an FQDN: itself on 1433, or an override (the emulator, a private DNS gap). */
+  resolve(host: string): { server: string; port: number };
+  /** `strict` (TDS 8, TLS first) or `true` against Azure; the emulator speaks plain TCP (`false`). */
+  encrypt: boolean | 'strict';
+  trustServerCertificate?: boolean;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxPoolSize?: number;
+}
+
+/** SQL errors that mean "the database is in transition or unreachable for now": retry. */
+const TRANSIENT_SQL_NUMBERS = new Set([
+  4060, 40613, 40197, 40501, 49918, 49919, 49920, 976, 978, 983, 1205, 233, 10053, 10054, 10060,
+]);
+const TRANSIENT_CODES = new Set([
+  'ETIMEOUT',
+  'ESOCKET',
+  'ECONNCLOSED',
+  'ENOTOPEN',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EINSTLOOKUP',
+  'ENOCONN',
+]);
+
+export function toSqlRequestError(error: unknown, doing: string): SqlRequestError {
+  if (error instanceof SqlRequestError) return error;
+  const failure = error as {
+    name?: string;
+    code?: string;
+    number?: number;
+    message?: string;
+    originalError?: { code?: string };
+  };
+  const message = `${doing}: ${failure.message ?? String(error)}`;
+  if (failure.number === 18456 || failure.code === 'ELOGIN')
+    return new SqlRequestError(message, 'login-failed', failure.number, error);
+  if (
+    (failure.number !== undefined && TRANSIENT_SQL_NUMBERS.has(failure.number)) ||
+    TRANSIENT_CODES.has(failure.code ?? '') ||
+    TRANSIENT_CODES.has(failure.originalError?.code ?? '')
+  ) {
+    return new SqlRequestError(message, 'transient', failure.number, error);
+  }
+  if (failure.name === 'ConnectionError' || /acquire a connection from the pool/i.test(failure.message ?? '')) {
+    return new SqlRequestError(message, 'transient', failure.number, error);
+  }
+  return new SqlRequestError(message, 'rejected', failure.number, error);
+}
+
+function hex(value: unknown): string {
+  if (Buffer.isBuffer(value)) return `0x${value.toString('hex').toUpperCase()}`;
+  return typeof value === 'string' ? value : '';
+}
+
+function isoOrUndefined(value: unknown): string | undefined {
+  if (value instanceof Date) return value.toISOString();
+  return typeof value === 'string' ? value : undefined;
+}
+
+export class MssqlDataPlane implements DataPlane {
+  private readonly pools = new Map<string, Promise<sql.ConnectionPool>>();
+
+  constructor(private readonly options: MssqlDataPlaneOptions) {}
+
+  private pool(target: SqlInstanceTarget, purpose: 'reads' | 'waits'): Promise<sql.ConnectionPool> {
+    const key = `${target.host.toLowerCase()}|${target.group ?? ''}|${purpose}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const { server, port } = this.options.resolve(target.host);
+      const authentication = this.options.authenticationFor(target);
+      const config: sql.config = {
+        server,
+        port,
+        options: {
+          encrypt: this.options.encrypt as boolean,
+          trustServerCertificate: this.options.trustServerCertificate ?? false,
+          // TLS names the instance by its FQDN even when connecting through an override.
+          serverName: target.host,
+          appName: 'fogpilot',
+        },
+        connectionTimeout: this.options.connectTimeoutMs ?? 15_000,
+        requestTimeout: purpose === 'waits' ? 0 : (this.options.requestTimeoutMs ?? 30_000),
+        pool: { min: 0, max: this.options.maxPoolSize ?? 4, idleTimeoutMillis: 60_000 },
+        // A socket check, not a `SELECT 1` per checkout: a slow server then fails the real request with its own
+        // timeout instead of stalling the pool until its acquire timeout.
+        validateConnection: 'socket',
+        ...(authentication.kind === 'sql-login'
+          ? { user: authentication.user, password: authentication.password }
+          : {
+              authentication: {
+                type: 'token-credential',
+                options: { credential: authentication.credential },
+              } as unknown as sql.config['authentication'],
+            }),
+      };
+      const created = new sql.ConnectionPool(config);
+      // A pool error (a dropped idle connection) is handled on the next request; an unhandled 'error' would crash.
+      created.on('error', () => undefined);
+      pool = created.connect().catch((error: unknown) => {
+        this.pools.delete(key);
+        throw toSqlRequestError(error, `connecting to ${target.host}`);
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private async query<T>(
+    target: SqlInstanceTarget,
+    text: string,
+    doing: string,
+    options?: SqlRequestOptions,
+  ): Promise<T[]> {
+    const pool = await this.pool(target, 'reads');
+    const request = pool.request();
+    const onAbort = () => request.cancel();
+    options?.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await request.query<T>(text);
+      return result.recordset ?? [];
+    } catch (error) {
+      throw toSqlRequestError(error, `${doing} on ${target.host}`);
+    } finally {
+      options?.abortSignal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async listUserDatabases(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<UserDatabase[]> {
+    const rows = await this.query<{ name: string; state_desc: string }>(
+      target,
+      Queries.userDatabases,
+      'listing databases',
+      options,
+    );
+    return rows.map((row) => ({ name: row.name, state: row.state_desc }));
+  }
+
+  private async linkOf(
+    target: SqlInstanceTarget,
+    database: string,
+    options?: SqlRequestOptions,
+  ): Promise<DatabaseReplicationLink | undefined> {
+    const rows = await this.query<{
+      partner_server: string;
+      partner_database: string;
+      replication_lag_sec: number | null;
+      replication_state_desc: string;
+      role_desc: string;
+      last_replication: Date | null;
+    }>(target, Queries.replicationLink(database), `reading the replication link of ${database}`, options);
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      database,
+      partnerServer: row.partner_server,
+      partnerDatabase: row.partner_database,
+      role: row.role_desc,
+      replicationState: row.replication_state_desc,
+      lagSeconds: row.replication_lag_sec,
+      lastReplication: isoOrUndefined(row.last_replication),
+    };
+  }
+
+  async listReplicationLinks(
+    target: SqlInstanceTarget,
+    options?: SqlRequestOptions,
+  ): Promise<DatabaseReplicationLink[]> {
+    const databases = await this.listUserDatabases(target, options);
+    const links = await Promise.all(databases.map((database) => this.linkOf(target, database.name, options)));
+    return databases.map(
+      (database, index) =>
+        links[index] ?? {
+          database: database.name,
+          partnerServer: '',
+          partnerDatabase: '',
+          role: 'NONE',
+          replicationState: 'NONE',
+          lagSeconds: null,
+        },
+    );
+  }
+
+  async waitForCopySync(
+    target: SqlInstanceTarget,
+    link: CopySyncTarget,
+    options: SqlRequestOptions & { timeoutInMs: number },
+  ): Promise<void> {
+    const current = await this.linkOf(target, link.database, options);
+    const linked = (candidate: DatabaseReplicationLink | undefined) =>
+      candidate !== undefined &&
+      candidate.partnerServer.toLowerCase() === link.partnerServer.toLowerCase() &&
+      candidate.partnerDatabase.toLowerCase() === link.partnerDatabase.toLowerCase();
+    if (!linked(current)) {
+      throw new SqlRequestError(
+        `database ${link.database} on ${target.host} has no replication link to ${link.partnerServer}/${link.partnerDatabase}`,
+        'link-missing',
+      );
+    }
+    const pool = await this.pool(target, 'waits');
+    const request = pool.request();
+    request.input('target_server', sql.NVarChar(256), link.partnerServer);
+    request.input('target_database', sql.NVarChar(128), link.partnerDatabase);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.cancel();
+    }, options.timeoutInMs);
+    const onAbort = () => request.cancel();
+    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await request.execute(Queries.copySyncProcedure(link.database));
+    } catch (error) {
+      if (timedOut) {
+        throw new SqlRequestError(
+          `the copy of ${link.database} was not synchronized within ${Math.round(options.timeoutInMs / 1000)}s`,
+          'sync-timeout',
+          undefined,
+          error,
+        );
+      }
+      if (options.abortSignal?.aborted)
+        throw new SqlRequestError(
+          `waiting for copy sync of ${link.database} was cancelled`,
+          'transient',
+          undefined,
+          error,
+        );
+      const failure = toSqlRequestError(error, `waiting for copy sync of ${link.database}`);
+      if (failure.kind !== 'rejected') throw failure;
+      // SQL ended the wait with an error: say whether the link is gone, down, or just had a hiccup.
+      const after = await this.linkOf(target, link.database).catch(() => current);
+      if (!linked(after))
+        throw new SqlRequestError(
+          `${failure.message} — the replication link is gone`,
+          'link-missing',
+          failure.number,
+          error,
+        );
+      if (after!.replicationState.toUpperCase() === 'SUSPENDED') {
+        throw new SqlRequestError(
+          `${failure.message} — the replication link is SUSPENDED (connectivity to the partner lost)`,
+          'sync-timeout',
+          failure.number,
+          error,
+        );
+      }
+      throw new SqlRequestError(failure.message, 'transient', failure.number, error);
+    } finally {
+      clearTimeout(timer);
+      options.abortSignal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async getUpdateability(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<DatabaseUpdateability[]> {
+    const rows = await this.query<{ name: string; updateability: string | null }>(
+      target,
+      Queries.updateability,
+      'reading updateability',
+      options,
+    );
+    return rows.map((row) => ({ database: row.name, updateability: row.updateability ?? 'UNKNOWN' }));
+  }
+
+  async listLogins(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<LoginInfo[]> {
+    const rows = await this.query<{ name: string; sid: Buffer; type: string }>(
+      target,
+      Queries.logins,
+      'listing logins',
+      options,
+    );
+    return rows.map((row) => ({ name: row.name, sid: hex(row.sid), type: row.type.trim() }));
+  }
+
+  async listAgentJobs(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<AgentJobInfo[]> {
+    const rows = await this.query<{ name: string; enabled: number | boolean }>(
+      target,
+      Queries.agentJobs,
+      'listing SQL Agent jobs',
+      options,
+    );
+    return rows.map((row) => ({ name: row.name, enabled: Boolean(row.enabled) }));
+  }
+
+  async latestBackups(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<BackupInfo[]> {
+    const rows = await this.query<{ database_name: string; type: string; last_finish: Date | null }>(
+      target,
+      Queries.latestBackups,
+      'reading backup history',
+      options,
+    );
+    const byDatabase = new Map<string, BackupInfo>();
+    for (const row of rows) {
+      const entry = byDatabase.get(row.database_name) ?? { database: row.database_name };
+      if (row.type.trim() === 'D') entry.lastFullBackup = isoOrUndefined(row.last_finish);
+      if (row.type.trim() === 'L') entry.lastLogBackup = isoOrUndefined(row.last_finish);
+      byDatabase.set(row.database_name, entry);
+    }
+    return [...byDatabase.values()];
+  }
+
+  /** Closes every pool (worker shutdown). */
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map(async (pool) => (await pool.catch(() => undefined))?.close()));
+  }
+}
