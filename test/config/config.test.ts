@@ -18,13 +18,11 @@ describe('configuration', () => {
     assert.equal(config.azure.credential, 'default');
     assert.equal(config.azure.requestTimeout, 30_000);
     assert.equal(config.temporal.taskQueue, 'fogpilot');
-    assert.equal(config.sqlScope, 'https://database.windows.net/.default');
   });
 
   it("uses the sovereign cloud's endpoints, and lets the environment override endpoint, credential and task queue", () => {
     const gov = loadConfig({ env: {}, path: file('azure:\n  cloud: AzureUSGovernment\n') });
     assert.equal(gov.armEndpoint, 'https://management.usgovcloudapi.net');
-    assert.equal(gov.sqlScope, 'https://database.usgovcloudapi.net/.default');
     const overridden = loadConfig({
       env: {
         FOGPILOT_ARM_ENDPOINT: 'http://127.0.0.1:8080/',

@@ -11,6 +11,12 @@ import { startEmulator, type Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import { MssqlDataPlane } from '../../src/sql/mssql-data-plane';
 import type { SqlInstanceTarget } from '../../src/sql/data-plane';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { createDataPlane } from '../../src/sql';
+import { loadConfig } from '../../src/config/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const SPEED = 10;
 let emulator: Emulator;
@@ -262,6 +268,66 @@ describe('SQL activities over TDS against the emulator', () => {
       (await failureOf(wrongPassword.listUserDatabases({ instance: target('eastus') }))).type,
       'SqlLoginFailed',
     );
+  });
+
+  it('authenticates with a Microsoft Entra token by default: the login carries federated authentication', async () => {
+    const credential: TokenCredential = {
+      getToken: () =>
+        Promise.resolve<AccessToken>({ token: 'not-a-real-token', expiresOnTimestamp: Date.now() + 60_000 }),
+    };
+    const line = emulator.startLine();
+    const entra = createSqlActivities({
+      dataPlane: new MssqlDataPlane({
+        authenticationFor: () => ({ kind: 'entra', credential }),
+        resolve: (host) => ({
+          server: line.sql.hosts[host]!.split(':')[0]!,
+          port: Number(line.sql.hosts[host]!.split(':')[1]),
+        }),
+        encrypt: false,
+      }),
+    });
+    const failure = await failureOf(entra.listUserDatabases({ instance: target('eastus') }));
+    assert.equal(failure.type, 'SqlLoginFailed');
+    assert.match(
+      failure.message,
+      /accepts its SQL login only .* not Microsoft Entra tokens/,
+      'the emulator saw a federated-authentication login',
+    );
+  });
+
+  it('takes a SQL login from the environment variables the config names, and says which one is missing', async () => {
+    const line = emulator.startLine();
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'fogpilot-sql-')), 'fogpilot.yaml');
+    writeFileSync(
+      file,
+      [
+        'sql:',
+        '  encrypt: false',
+        '  auth:',
+        '    auth: sql-login',
+        '    userEnv: EMU_SQL_USER',
+        '    passwordEnv: EMU_SQL_PASSWORD',
+        '  hosts:',
+        ...Object.entries(line.sql.hosts).map(([fqdn, hostPort]) => `    ${fqdn}: "${hostPort}"`),
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfig({ env: {}, path: file });
+    const credential: TokenCredential = { getToken: () => Promise.reject(new Error('no Entra here')) };
+    const configured = createSqlActivities({
+      dataPlane: createDataPlane(config, credential, {
+        EMU_SQL_USER: line.sql.login.user,
+        EMU_SQL_PASSWORD: line.sql.login.password,
+      }),
+    });
+    assert.equal((await configured.listUserDatabases({ instance: target('eastus') })).databases.length, 2);
+    const unset = createSqlActivities({
+      dataPlane: createDataPlane(config, credential, { EMU_SQL_USER: line.sql.login.user }),
+    });
+    const failure = await failureOf(unset.listUserDatabases({ instance: target('eastus') }));
+    assert.equal(failure.type, 'SqlLoginFailed');
+    assert.match(failure.message, /EMU_SQL_PASSWORD, which the worker's environment does not set/);
+    assert.ok(!failure.message.includes(line.sql.login.password), 'no secret in the message');
   });
 
   it('reuses one pool per instance for reads', async () => {

@@ -1,6 +1,7 @@
 /**
- * plannedFailover and failback end to end on the time-skipping server with the real ARM activities (@azure/arm-sql
- * over HTTP) against the emulator. The emulator's counters and event log are the judge.
+ * plannedFailover and failback end to end on the time-skipping server with the real activities against the emulator:
+ * @azure/arm-sql over HTTP for ARM, the mssql driver over TDS for SQL. The emulator's counters and event log are the
+ * judge.
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import type { FaultSpecInput } from '../../src/emulator/faults';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import type { RunbookReport } from '../../src/workflows/definitions';
 import { plannedFailover } from '../../src/workflows';
-import { WorldDataPlane } from '../support/world-data-plane';
+import { MssqlDataPlane } from '../../src/sql/mssql-data-plane';
 import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -48,13 +49,18 @@ after(async () => {
 });
 afterEach(() => emulator.arm.faults.remove());
 
-async function runbook(
-  input: Record<string, unknown>,
-  options: { world?: WorldSpecInput; faults?: FaultSpecInput[] } = {},
-) {
+interface RunbookOptions {
+  world?: WorldSpecInput;
+  faults?: FaultSpecInput[];
+  /** Runs once the world is loaded, before the runbook starts. */
+  beforeStart?: () => void;
+}
+
+async function runbook(input: Record<string, unknown>, options: RunbookOptions = {}) {
   emulator.world.load(options.world ?? worldSpec());
   emulator.arm.faults.remove();
   for (const fault of options.faults ?? []) emulator.arm.addFault(fault);
+  options.beforeStart?.();
   const coordinates = {
     subscriptionId: emulator.world.spec.subscriptionId,
     resourceGroup: 'rg-fogpilot',
@@ -67,32 +73,44 @@ async function runbook(
     endpoint: emulator.armEndpoint,
     requestTimeoutMs: 2_000,
   });
-  const dataPlane = new WorldDataPlane(emulator.world);
+  const line = emulator.startLine();
+  const dataPlane = new MssqlDataPlane({
+    authenticationFor: () => ({ kind: 'sql-login', user: line.sql.login.user, password: line.sql.login.password }),
+    resolve: (host) => {
+      const [server, port] = line.sql.hosts[host]!.split(':');
+      return { server: server!, port: Number(port) };
+    },
+    encrypt: false,
+  });
   const called: string[] = [];
-  const taskQueue = uniqueTaskQueue('arm-e2e');
+  const taskQueue = uniqueTaskQueue('emulator-e2e');
   const worker = await createTestWorker({
     env,
     taskQueue,
     deps: { controlPlane, dataPlane, inventory: new Inventory({ 'fog-sales': coordinates }) },
     called,
   });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(plannedFailover, {
-      taskQueue,
-      workflowId: lockWorkflowId(coordinates),
-      workflowIdConflictPolicy: 'FAIL',
-      args: [{ group: 'fog-sales', ...input }],
-    });
-    try {
-      return { report: await handle.result(), called, handle };
-    } catch (error) {
-      if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
-        return { failure: error.cause, report: error.cause.details?.[0] as RunbookReport, called, handle };
+  try {
+    return await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(plannedFailover, {
+        taskQueue,
+        workflowId: lockWorkflowId(coordinates),
+        workflowIdConflictPolicy: 'FAIL',
+        args: [{ group: 'fog-sales', ...input }],
+      });
+      try {
+        return { report: await handle.result(), called, handle };
+      } catch (error) {
+        if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
+          return { failure: error.cause, report: error.cause.details?.[0] as RunbookReport, called, handle };
+        }
+        await handle.terminate('test failed').catch(() => undefined);
+        throw error;
       }
-      await handle.terminate('test failed').catch(() => undefined);
-      throw error;
-    }
-  });
+    });
+  } finally {
+    await dataPlane.close();
+  }
 }
 
 const counters = () => emulator.world.invariants().failovers['fog-sales'];
@@ -186,6 +204,47 @@ describe(
         result?: string;
       }[];
       assert.equal(attempts.at(-1)?.result, 'an earlier request took effect');
+    });
+
+    it("really waits: for every database's copy to be hardened before the failover, and for writability after it", async () => {
+      const world = worldSpec((spec) => {
+        spec.groups![0]!.databases = [
+          { name: 'sales', lagMs: 900_000 },
+          { name: 'inventory', lagMs: 900_000 },
+        ];
+        spec.timings = { ...spec.timings, readOnlyAfterSwitchSeconds: 120 };
+      });
+      const { report, failure } = await runbook(
+        { maxLagSeconds: 1_800 },
+        {
+          world,
+          beforeStart: () => {
+            const group = emulator.world.findGroup('fog-sales')!;
+            for (const database of group.databases)
+              for (let i = 0; i < 3; i++) emulator.world.commit(group, database, `before-${i}`);
+          },
+        },
+      );
+      assert.equal(report?.outcome, 'succeeded', failure?.message);
+      const events = emulator.world.events;
+      const failoverAt = events.find((event) => event.kind === 'failover-requested')!.seq;
+      const waits = events.filter((event) => event.kind === 'copy-sync-waited');
+      assert.deepEqual(waits.map((event) => event.detail?.database).sort(), ['inventory', 'sales']);
+      for (const wait of waits) {
+        assert.ok(wait.seq < failoverAt, 'the copy was hardened before the failover was sent');
+        assert.ok(
+          (wait.detail?.waitedMs as number) >= 60_000,
+          `${String(wait.detail?.database)} waited ${String(wait.detail?.waitedMs)} simulated ms for its lag`,
+        );
+      }
+      const writable = report.steps.find((step) => step.name === 'await-writable')!;
+      assert.ok(
+        (writable.evidence?.polls as number) >= 2,
+        `await-writable polled ${String(writable.evidence?.polls)} times while the new primary was read-only`,
+      );
+      assert.equal(report.legs[0]!.dataLoss.kind, 'none-proven');
+      const switched = events.find((event) => event.kind === 'roles-switched')!;
+      assert.ok(Date.parse(report.legs[0]!.allWritableAt!) > 0 && switched.at > 0);
     });
 
     it('stops at preflight, changing nothing, when the group is seeding in the emulator', async () => {
