@@ -161,6 +161,22 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
     },
 
     /**
+     * The groups of the worker's inventory with their home regions, for runbooks over many groups (`all`, `region`).
+     * Reads nothing in Azure.
+     */
+    async listInventoryGroups(): Promise<{
+      groups: { name: string; primaryLocation: string; secondaryLocation: string }[];
+    }> {
+      return {
+        groups: inventory.entries().map(([name, entry]) => ({
+          name,
+          primaryLocation: normalizeLocation(entry.primaryLocation),
+          secondaryLocation: normalizeLocation(entry.secondaryLocation),
+        })),
+      };
+    },
+
+    /**
      * Reads the group at each location given (in parallel) and adds the answers up. Read-only. A location that does
      * not know the group fails `GroupNotFound`; throttling and outages retry.
      */

@@ -167,12 +167,159 @@ export const FailbackInputSchema = strictInput({
     .optional(),
 });
 
+const actor = (field: string) =>
+  strictInput({
+    by: z
+      .string({ error: `${field}.by is required: who approved (a person or the incident tool)` })
+      .trim()
+      .min(1, { error: `${field}.by must not be empty` })
+      .max(200, { error: `${field}.by must be at most 200 characters` }),
+    reason: z
+      .string({ error: `${field}.reason is required: why (an incident id, a ticket)` })
+      .trim()
+      .min(1, { error: `${field}.reason must not be empty` })
+      .max(1000, { error: `${field}.reason must be at most 1000 characters` }),
+  });
+
+/** Fields of a forced failover; also what `fleetFailover` passes to each child in forced mode. */
+const forcedFailoverFields = {
+  group: GroupRefSchema,
+  targetLocation: location('targetLocation').optional(),
+  tryPlannedFirst: strictInput({
+    timeout: durationField('tryPlannedFirst.timeout', MINUTE, 2 * HOUR, '5 minutes'),
+  }).optional(),
+  approval: actor('approval').optional(),
+  approvalTimeout: durationField('approvalTimeout', MINUTE, 7 * DAY, '1 hour').default('1 hour'),
+  roleSwitchTimeout: durationField('roleSwitchTimeout', MINUTE, 6 * HOUR, '15 minutes').default('15 minutes'),
+  writableTimeout: durationField('writableTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+};
+
+export const ForcedFailoverInputSchema = strictInput(forcedFailoverFields);
+
+/** vCore counts Azure accepts for a managed instance. */
+export const VALID_VCORES = [4, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 128] as const;
+const SKU_NAME = /^(GP|BC)_(Gen5|G8IM|G8IH)$/;
+
+export const ScaleGroupInputSchema = strictInput({
+  group: GroupRefSchema,
+  vCores: z
+    .number({ error: `vCores must be a number, one of ${VALID_VCORES.join(', ')}` })
+    .refine((value) => (VALID_VCORES as readonly number[]).includes(value), {
+      error: `vCores must be one of ${VALID_VCORES.join(', ')} (the sizes Azure offers for a managed instance)`,
+    })
+    .optional(),
+  storageSizeInGB: z
+    .number({ error: 'storageSizeInGB must be a number of GB' })
+    .int({ error: 'storageSizeInGB must be a whole number of GB' })
+    .min(32, { error: 'storageSizeInGB must be at least 32' })
+    .max(16_384, { error: 'storageSizeInGB must be at most 16384' })
+    .refine((value) => value % 32 === 0, {
+      error: 'storageSizeInGB must be a multiple of 32 (Azure scales in 32 GB steps)',
+    })
+    .optional(),
+  sku: z
+    .string({ error: 'sku must be a managed instance SKU name such as "GP_Gen5" or "BC_Gen5"' })
+    .regex(SKU_NAME, {
+      error: 'sku must be a managed instance SKU name: GP_Gen5, BC_Gen5, GP_G8IM, BC_G8IM, GP_G8IH or BC_G8IH',
+    })
+    .optional(),
+  scaleTimeout: durationField('scaleTimeout', MINUTE, 12 * HOUR, '3 hours').default('3 hours'),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+}).refine((input) => input.vCores !== undefined || input.storageSizeInGB !== undefined || input.sku !== undefined, {
+  error: 'vCores: say what to scale to: vCores, storageSizeInGB or sku (at least one)',
+  path: ['vCores'],
+});
+
+export const DrDrillInputSchema = strictInput({
+  ...plannedFailoverFields,
+  soak: durationField('soak', 0, 7 * DAY, '10 minutes').default('10 minutes'),
+  smoke: strictInput({
+    write: z.boolean({ error: 'smoke.write must be true or false' }).default(true),
+    database: z
+      .string({ error: 'smoke.database must be a database name' })
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/, { error: 'smoke.database must be a database name' })
+      .optional(),
+    httpCheck: strictInput({
+      url: z
+        .string({ error: 'smoke.httpCheck.url must be an http(s) URL' })
+        .max(2048, { error: 'smoke.httpCheck.url must be at most 2048 characters' })
+        .refine((value) => /^https?:\/\/[^\s]+$/i.test(value), {
+          error: 'smoke.httpCheck.url must be an http(s) URL such as "https://app.example.com/health"',
+        }),
+      expectStatus: z
+        .number({ error: 'smoke.httpCheck.expectStatus must be an HTTP status code' })
+        .int()
+        .min(100)
+        .max(599, { error: 'smoke.httpCheck.expectStatus must be an HTTP status code (100-599)' })
+        .default(200),
+      timeout: durationField('smoke.httpCheck.timeout', 1_000, 5 * MINUTE, '10 seconds').default('10 seconds'),
+    }).optional(),
+  }).prefault({}),
+  failback: z
+    .literal(true, { error: 'failback must be true: a drill always returns the primary to where it was' })
+    .default(true),
+});
+
+export const FleetFailoverInputSchema = strictInput({
+  groups: z
+    .array(GroupRefSchema, { error: 'groups must be a list of group references' })
+    .min(1, { error: 'groups must name at least one group' })
+    .max(500, { error: 'groups must name at most 500 groups' })
+    .optional(),
+  region: location('region').optional(),
+  mode: z.enum(['planned', 'forced'], { error: 'mode must be "planned" or "forced"' }).default('planned'),
+  concurrency: z
+    .number({ error: 'concurrency must be a number' })
+    .int({ error: 'concurrency must be a whole number' })
+    .min(1, { error: 'concurrency must be at least 1' })
+    .max(100, { error: 'concurrency must be at most 100' })
+    .default(5),
+  approval: actor('approval').optional(),
+  approvalTimeout: durationField('approvalTimeout', MINUTE, 7 * DAY, '1 hour').default('1 hour'),
+  maxLagSeconds: plannedFailoverFields.maxLagSeconds,
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+}).refine((input) => (input.groups === undefined) !== (input.region === undefined), {
+  error:
+    'region: give either region (every inventory group with its primary there) or groups (a list), not both or neither',
+  path: ['region'],
+});
+
+export const ReadinessCheckInputSchema = strictInput({
+  group: GroupRefSchema.optional(),
+  all: z.boolean({ error: 'all must be true or false' }).optional(),
+  maxLagSeconds: plannedFailoverFields.maxLagSeconds,
+  maxRestorePointAge: durationField('maxRestorePointAge', MINUTE, 30 * DAY, '1 hour').default('1 hour'),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+}).refine((input) => (input.group !== undefined) !== (input.all === true), {
+  error: 'group: give either group (one group) or all: true (every group in the inventory), not both or neither',
+  path: ['group'],
+});
+
 /** What callers send (defaults optional). */
 export type PlannedFailoverInput = z.input<typeof PlannedFailoverInputSchema>;
 export type FailbackInput = z.input<typeof FailbackInputSchema>;
 /** What the workflow works with once defaults are applied. */
 export type PlannedFailoverParams = z.output<typeof PlannedFailoverInputSchema>;
 export type FailbackParams = z.output<typeof FailbackInputSchema>;
+
+export type ForcedFailoverInput = z.input<typeof ForcedFailoverInputSchema>;
+export type ForcedFailoverParams = z.output<typeof ForcedFailoverInputSchema>;
+export type ScaleGroupInput = z.input<typeof ScaleGroupInputSchema>;
+export type ScaleGroupParams = z.output<typeof ScaleGroupInputSchema>;
+export type DrDrillInput = z.input<typeof DrDrillInputSchema>;
+export type DrDrillParams = z.output<typeof DrDrillInputSchema>;
+export type FleetFailoverInput = z.input<typeof FleetFailoverInputSchema>;
+export type FleetFailoverParams = z.output<typeof FleetFailoverInputSchema>;
+export type ReadinessCheckInput = z.input<typeof ReadinessCheckInputSchema>;
+export type ReadinessCheckParams = z.output<typeof ReadinessCheckInputSchema>;
 
 export interface InputProblem {
   /** Dotted path of the field, e.g. `group.subscriptionId`, or `(input)` for the whole input. */

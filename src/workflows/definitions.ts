@@ -12,6 +12,16 @@ export type {
   FailbackInput,
   PlannedFailoverParams,
   FailbackParams,
+  ForcedFailoverInput,
+  ForcedFailoverParams,
+  ScaleGroupInput,
+  ScaleGroupParams,
+  DrDrillInput,
+  DrDrillParams,
+  FleetFailoverInput,
+  FleetFailoverParams,
+  ReadinessCheckInput,
+  ReadinessCheckParams,
   InputProblem,
 } from '../domain/inputs';
 export type { GroupCoordinates, GroupRef, ResolvedGroup } from '../domain/group-ref';
@@ -127,6 +137,8 @@ export const Outcomes = {
   aborted: 'aborted',
   /** An abort arrived after the failover was sent; the runbook waited until the group was stable and stopped there. */
   abortedAfterFailover: 'aborted-after-failover',
+  /** A fleet where some groups succeeded and others did not; the fleet report lists each. */
+  partial: 'partial',
   failed: 'failed',
 } as const;
 export type Outcome = (typeof Outcomes)[keyof typeof Outcomes];
@@ -185,6 +197,87 @@ export interface AbortRecord extends ActorMessage {
   effect: 'compensated-before-failover' | 'deferred-until-stable' | 'ignored-already-finished';
 }
 
+/** Who allowed a forced failover, and how the approval arrived. */
+export interface ApprovalRecord extends ActorMessage {
+  at: string;
+  /** `signal`: an `approve` signal; `input`: pre-approved by the caller; `fleet`: the fleet's one approval. */
+  via: 'signal' | 'input' | 'fleet';
+}
+
+/** What a forced failover may lose, as known before it was sent. */
+export interface DataLossEstimate {
+  /** Upper bound of the committed transactions at risk, in seconds of log, when known. */
+  seconds?: number;
+  /** Where the figure comes from (the primary's last lag, or the secondary's last replicated time). */
+  basis: string;
+  databases: { database: string; lagSeconds?: number | null; lastReplication?: string }[];
+}
+
+/** Application-visible effects measured by a drill's write probe through the read-write listener. */
+export interface DrillProbeRecord {
+  database: string;
+  listener: string;
+  attempted: number;
+  acknowledged: number;
+  inDoubt: number;
+  refused: number;
+  /** Time with no successful write, summed over the windows below. */
+  downtimeSeconds: number;
+  windows: { from: string; to: string; seconds: number }[];
+  /** Acknowledged writes missing afterwards (must be 0). */
+  lostAcknowledged: number;
+  errors: Record<string, number>;
+}
+
+export interface DrillSummary {
+  rtoFailoverSeconds?: number;
+  rtoFailbackSeconds?: number;
+  soakSeconds: number;
+  /** The application-visible side, when `smoke.write` ran a probe. */
+  probe?: DrillProbeRecord;
+  smokeChecks: { name: string; status: 'pass' | 'fail'; at: string; detail: string }[];
+  /** Zero-loss verdict: every acknowledged probe write present and copy sync proven before each failover. */
+  dataLoss: 'none' | 'lost' | 'not-measured';
+  stepTimings: { name: string; seconds: number }[];
+}
+
+export interface FleetMember {
+  group: string;
+  workflowId?: string;
+  outcome: Outcome | 'skipped' | 'not-started';
+  /** Why it was skipped, or the failure's type and message. */
+  detail?: string;
+  error?: { type: string; message: string };
+  rtoSeconds?: number;
+  dataLoss?: DataLossRecord;
+}
+
+export interface FleetSummary {
+  mode: 'planned' | 'forced';
+  region?: string;
+  concurrency: number;
+  counts: Record<string, number>;
+  members: FleetMember[];
+}
+
+export interface ReadinessGroupResult {
+  group: string;
+  verdict: 'pass' | 'warn' | 'fail';
+  checks: GateResult[];
+}
+
+export interface ReadinessSummary {
+  verdict: 'pass' | 'warn' | 'fail';
+  groups: ReadinessGroupResult[];
+}
+
+/** The scaling a `scaleGroup` run did, in the order it did it. */
+export interface ScaleRecord {
+  direction: 'up' | 'down' | 'none';
+  target: { vCores?: number; storageSizeInGB?: number; sku?: string };
+  operations: { instance: string; location: string; role: string; from: Evidence; to: Evidence; state: string }[];
+}
+
 /** The result of every runbook. */
 export interface RunbookReport {
   runbook: RunbookType;
@@ -214,6 +307,14 @@ export interface RunbookReport {
   armCalls: ArmCallCount;
   warnings: string[];
   abort?: AbortRecord;
+  /** Forced failover: who approved, and how. */
+  approval?: ApprovalRecord;
+  /** Forced failover: the data-loss estimate shown while it waited for approval. */
+  dataLossEstimate?: DataLossEstimate;
+  drill?: DrillSummary;
+  fleet?: FleetSummary;
+  readiness?: ReadinessSummary;
+  scale?: ScaleRecord;
   error?: { type: string; message: string };
 }
 

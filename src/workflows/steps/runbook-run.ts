@@ -82,6 +82,8 @@ export class RunbookRun {
   error?: { type: string; message: string };
   report?: RunbookReport;
   abort?: AbortRecord;
+  /** Runbook-specific parts of the report (approval, drill, fleet, readiness, scale), set by the runbook. */
+  readonly extra: Pick<RunbookReport, 'approval' | 'dataLossEstimate' | 'drill' | 'fleet' | 'readiness' | 'scale'> = {};
 
   /** Once true, a failover may have been sent: aborts and cancellation wait for a stable group. */
   private pastPointOfNoReturn = false;
@@ -386,6 +388,7 @@ export class RunbookRun {
       armCalls: this.armCalls,
       warnings: this.warnings,
       abort: this.abort,
+      ...this.extra,
       error: this.error,
     };
     this.showDetails();
