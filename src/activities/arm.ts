@@ -15,7 +15,10 @@ import {
   type ManagedInstanceView,
   type ManagementOperationView,
   type OperationProgress,
+  type RetentionPolicyView,
   type ScaleTarget,
+  sameSku,
+  skuParts,
 } from '../domain/azure-state';
 import {
   isArmGroupId,
@@ -54,11 +57,17 @@ export interface InstancesReading extends Metered {
   instances: InstanceReading[];
 }
 
+export interface RetentionPoliciesReading extends Metered {
+  /** One per database asked, in the order asked. */
+  policies: ({ database: string } & RetentionPolicyView)[];
+}
+
 export interface StartScaleResult extends Metered {
   /** `already-at-target`: nothing sent. `adopted-operation`: an identical scale was already running. */
   status: 'already-at-target' | 'adopted-operation' | 'started';
   trackingId?: string;
-  before: { vCores: number; storageSizeInGB: number };
+  /** The size before; `skuName` only when the target names a SKU. */
+  before: { vCores: number; storageSizeInGB: number; skuName?: string };
 }
 
 export interface OperationProgressReading extends OperationProgress, Metered {
@@ -164,16 +173,16 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
      * The groups of the worker's inventory with their home regions, for runbooks over many groups (`all`, `region`).
      * Reads nothing in Azure.
      */
-    async listInventoryGroups(): Promise<{
+    listInventoryGroups(): Promise<{
       groups: { name: string; primaryLocation: string; secondaryLocation: string }[];
     }> {
-      return {
+      return Promise.resolve({
         groups: inventory.entries().map(([name, entry]) => ({
           name,
           primaryLocation: normalizeLocation(entry.primaryLocation),
           secondaryLocation: normalizeLocation(entry.secondaryLocation),
         })),
-      };
+      });
     },
 
     /**
@@ -216,19 +225,54 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
     },
 
     /**
+     * The long-term retention policy of each database on one instance, for drift checks (LTR is configured per
+     * instance, not replicated). Read-only. Unconfigured reads as `PT0S`; a database the instance does not have fails
+     * non-retryably; throttling and outages retry.
+     */
+    async readRetentionPolicies(request: {
+      instanceId: string;
+      databases: string[];
+    }): Promise<RetentionPoliciesReading> {
+      const { result, armCalls } = await withArmMeter(() =>
+        Promise.all(
+          request.databases.map(async (database) => {
+            try {
+              const { value } = await controlPlane.listDatabaseRetentionPolicies(request.instanceId, database);
+              return { database, ...value };
+            } catch (error) {
+              throw classifyArmError(error, {
+                doing: `reading the long-term retention policy of ${database} on ${request.instanceId}`,
+              });
+            }
+          }),
+        ),
+      );
+      return { policies: result, armCalls };
+    },
+
+    /**
      * Starts scaling an instance to `target`, idempotently: nothing is sent when the instance is already there, and an
-     * identical scale already running is adopted rather than requested again. A different operation in flight fails
-     * `GroupBusy` (Azure would refuse the PATCH).
+     * identical scale already running is adopted rather than requested again (sizes and, when the target names one,
+     * the SKU's tier and family). A different operation in flight fails `GroupBusy` (Azure would refuse the PATCH).
+     * The SKU is sent only when it differs from the instance's.
      */
     async startInstanceScale(request: { instanceId: string; target: ScaleTarget }): Promise<StartScaleResult> {
       const { instanceId, target } = request;
       const { result, armCalls } = await withArmMeter(async (): Promise<Omit<StartScaleResult, 'armCalls'>> => {
         try {
           const { value: instance } = await controlPlane.getManagedInstance(instanceId);
-          const before = { vCores: instance.vCores, storageSizeInGB: instance.storageSizeInGB };
+          const before = {
+            vCores: instance.vCores,
+            storageSizeInGB: instance.storageSizeInGB,
+            ...(target.skuName !== undefined ? { skuName: instance.skuName } : {}),
+          };
           const wantsVCores = target.vCores ?? instance.vCores;
           const wantsStorage = target.storageSizeInGB ?? instance.storageSizeInGB;
-          if (instance.vCores === wantsVCores && instance.storageSizeInGB === wantsStorage) {
+          const wantsSku = target.skuName ?? instance.skuName;
+          const skuChanges = !sameSku(instance.skuName, wantsSku);
+          // Compared even when the SKU stays: an operation moving the instance to another tier is not this scale.
+          const wantsSkuParts = skuParts(wantsSku);
+          if (instance.vCores === wantsVCores && instance.storageSizeInGB === wantsStorage && !skuChanges) {
             return { status: 'already-at-target', before };
           }
           const { value: operations } = await controlPlane.listManagedInstanceOperations(instanceId);
@@ -237,6 +281,10 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
             (operation) =>
               (operation.requested?.vCores ?? wantsVCores) === wantsVCores &&
               (operation.requested?.storageSizeInGB ?? wantsStorage) === wantsStorage &&
+              (!wantsSkuParts ||
+                ((operation.requested?.tier ?? wantsSkuParts.tier).toLowerCase() === wantsSkuParts.tier.toLowerCase() &&
+                  (operation.requested?.family ?? wantsSkuParts.family).toLowerCase() ===
+                    wantsSkuParts.family.toLowerCase())) &&
               operation.requested !== undefined,
           );
           if (same) return { status: 'adopted-operation', trackingId: same.name, before };
@@ -254,6 +302,7 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
           const { value } = await controlPlane.beginScaleManagedInstance(instanceId, {
             vCores: wantsVCores,
             storageSizeInGB: wantsStorage,
+            ...(skuChanges ? { skuName: wantsSku } : {}),
           });
           return { status: 'started', trackingId: value.trackingId, before };
         } catch (error) {

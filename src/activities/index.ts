@@ -6,6 +6,7 @@ import type { ControlPlane } from '../azure/control-plane';
 import type { DataPlane } from '../sql/data-plane';
 import type { Inventory } from '../config/inventory';
 import { createArmActivities } from './arm';
+import { createProbeActivities } from './probe';
 import { createSqlActivities } from './sql';
 
 export interface ActivityDependencies {
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createArmActivities(deps),
     ...createSqlActivities(deps),
+    ...createProbeActivities(deps),
   };
 }
 
@@ -30,6 +32,15 @@ export const MUTATING_ACTIVITIES = [
   'sendFailover',
 ] as const satisfies readonly (keyof Activities)[];
 
+/**
+ * Activities that write data through the group's read-write listener (rows in `dbo.fogpilot_smoke`). Dry runs and
+ * read-only runbooks (readiness checks) never call these; DR drills do.
+ */
+export const DATA_WRITING_ACTIVITIES = [
+  'probeListenerWrites',
+  'smokeWrite',
+] as const satisfies readonly (keyof Activities)[];
+
 export type {
   GroupRolesReading,
   InstanceReading,
@@ -39,5 +50,17 @@ export type {
   FailoverSendResult,
   FailoverProgressReading,
   FailoverSendOutcome,
+  RetentionPoliciesReading,
 } from './arm';
 export type { CopySyncResult } from './sql';
+export type {
+  ProbeWritesRequest,
+  ProbeVerification,
+  VerifyProbeRequest,
+  SmokeWriteRequest,
+  SmokeWriteResult,
+  HttpHealthCheckRequest,
+  HttpHealthCheckResult,
+  ProbeCheckpointRequest,
+  ProbeCheckpointReading,
+} from './probe';

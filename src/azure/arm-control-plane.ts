@@ -7,6 +7,7 @@ import {
   SqlManagementClient,
   type InstanceFailoverGroup,
   type ManagedInstance,
+  type ManagedInstanceLongTermRetentionPolicy,
   type ManagedInstanceOperation,
 } from '@azure/arm-sql';
 import type { TokenCredential } from '@azure/core-auth';
@@ -18,16 +19,20 @@ import {
 } from '@azure/core-rest-pipeline';
 import type { FullOperationResponse, OperationOptions } from '@azure/core-client';
 import { normalizeLocation } from '../domain/locations';
-import type {
-  FailoverGroupView,
-  ManagedInstanceView,
-  ManagementOperationView,
-  OperationProgress,
-  ScaleTarget,
+import {
+  skuParts,
+  type FailoverGroupView,
+  type ManagedInstanceView,
+  type ManagementOperationView,
+  type OperationProgress,
+  type RetentionPolicyView,
+  type ScaleTarget,
+  UNCONFIGURED_RETENTION,
 } from '../domain/azure-state';
 import { recordArmCall } from './arm-call-meter';
 import type { ArmAnswer, ArmRequestOptions, ControlPlane, FailoverKind, GroupIdentity } from './control-plane';
 import { ArmRequestError } from './errors';
+import { DEFAULT_RATE_LIMITS, SubscriptionRateLimiter, type RateLimits } from './rate-limiter';
 
 export interface ArmControlPlaneOptions {
   credential: TokenCredential;
@@ -37,6 +42,8 @@ export interface ArmControlPlaneOptions {
   requestTimeoutMs?: number;
   /** Audience of the ARM token; defaults to `<endpoint>/.default`. */
   credentialScope?: string;
+  /** Client-side budget per subscription, shared by every runbook of this worker. */
+  rateLimits?: RateLimits;
 }
 
 const ARM_ID =
@@ -60,6 +67,23 @@ export function retryAfterMs(value: string | undefined | null): number | undefin
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * Spends the subscription's request budget evenly, and on a 429 holds back every request of the subscription for the
+ * Retry-After, so one throttled child of a fleet slows the others instead of each meeting its own 429.
+ */
+function rateLimitPolicy(limiter: SubscriptionRateLimiter): PipelinePolicy {
+  return {
+    name: 'fogpilotArmRateLimit',
+    async sendRequest(request, next) {
+      const bucket = limiter.bucketFor(request.method);
+      await bucket.take(request.abortSignal);
+      const response = await next(request);
+      if (response.status === 429) bucket.pauseFor(retryAfterMs(response.headers.get('retry-after')) ?? 5_000);
+      return response;
+    },
+  };
 }
 
 /** Counts every attempt that goes out (after the retry phase), so the meter sees what Azure sees. */
@@ -139,6 +163,17 @@ function toInstanceView(body: ManagedInstance): ManagedInstanceView {
     state: body.state ?? '',
     fullyQualifiedDomainName: body.fullyQualifiedDomainName ?? '',
     backupStorageRedundancy: body.currentBackupStorageRedundancy,
+    dnsZone: body.dnsZone,
+  };
+}
+
+/** Absent fields read as Azure's unconfigured values, so a partial answer never looks like a configured policy. */
+function toRetentionPolicyView(body: ManagedInstanceLongTermRetentionPolicy): RetentionPolicyView {
+  return {
+    weeklyRetention: body.weeklyRetention ?? UNCONFIGURED_RETENTION.weeklyRetention,
+    monthlyRetention: body.monthlyRetention ?? UNCONFIGURED_RETENTION.monthlyRetention,
+    yearlyRetention: body.yearlyRetention ?? UNCONFIGURED_RETENTION.yearlyRetention,
+    weekOfYear: body.weekOfYear ?? UNCONFIGURED_RETENTION.weekOfYear,
   };
 }
 
@@ -206,7 +241,13 @@ export class ArmControlPlane implements ControlPlane {
     });
     // Bearer tokens are never sent over plain HTTP; only the local emulator is reached that way.
     if (insecure) client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
-    client.pipeline.addPolicy(meterPolicy, { afterPhase: 'Retry' });
+    client.pipeline.addPolicy(
+      rateLimitPolicy(new SubscriptionRateLimiter(this.options.rateLimits ?? DEFAULT_RATE_LIMITS)),
+      {
+        afterPhase: 'Retry',
+      },
+    );
+    client.pipeline.addPolicy(meterPolicy, { afterPhase: 'Retry', afterPolicies: ['fogpilotArmRateLimit'] });
     this.clients.set(key, client);
     return client;
   }
@@ -263,6 +304,29 @@ export class ArmControlPlane implements ControlPlane {
     return { value: toInstanceView(answer.value), retryAfterMs: answer.retryAfterMs };
   }
 
+  /** Walks every page; the instance's policy is the one named `default` (Azure keeps exactly one per database). */
+  async listDatabaseRetentionPolicies(
+    instanceId: string,
+    database: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<RetentionPolicyView>> {
+    const id = parseManagedInstanceId(instanceId);
+    return this.call(
+      `reading the long-term retention policy of ${database} on ${id.name}`,
+      options,
+      async (callOptions) => {
+        const policies: ManagedInstanceLongTermRetentionPolicy[] = [];
+        for await (const policy of this.client(
+          id.subscriptionId,
+        ).managedInstanceLongTermRetentionPolicies.listByDatabase(id.resourceGroup, id.name, database, callOptions)) {
+          policies.push(policy);
+        }
+        const policy = policies.find((entry) => entry.name?.toLowerCase() === 'default') ?? policies[0];
+        return policy ? toRetentionPolicyView(policy) : { ...UNCONFIGURED_RETENTION };
+      },
+    );
+  }
+
   async listManagedInstanceOperations(
     instanceId: string,
     options?: ArmRequestOptions,
@@ -293,11 +357,26 @@ export class ArmControlPlane implements ControlPlane {
   ): Promise<ArmAnswer<{ trackingId: string }>> {
     const id = parseManagedInstanceId(instanceId);
     const client = this.client(id.subscriptionId);
+    // ARM wants the tier and hardware family beside the SKU name (`BC_G8IM` → BusinessCritical, G8IM).
+    const sku = target.skuName !== undefined ? skuParts(target.skuName) : undefined;
+    if (target.skuName !== undefined && !sku) {
+      throw new ArmRequestError(`not a managed instance SKU name: ${target.skuName}`, {
+        statusCode: 400,
+        code: 'InvalidSkuName',
+        delivery: 'not-sent',
+      });
+    }
     const accepted = await this.sendAccepted(`scaling ${id.name}`, 'PATCH', options, (callOptions) =>
       client.managedInstances.beginUpdate(
         id.resourceGroup,
         id.name,
-        { vCores: target.vCores, storageSizeInGB: target.storageSizeInGB },
+        {
+          vCores: target.vCores,
+          storageSizeInGB: target.storageSizeInGB,
+          ...(sku
+            ? { sku: { name: target.skuName!, tier: sku.tier, family: sku.family, capacity: target.vCores } }
+            : {}),
+        },
         callOptions,
       ),
     );
@@ -306,7 +385,8 @@ export class ArmControlPlane implements ControlPlane {
       (operation) =>
         progressState(operation.state) === 'InProgress' &&
         (target.vCores === undefined || operation.requested?.vCores === target.vCores) &&
-        (target.storageSizeInGB === undefined || operation.requested?.storageSizeInGB === target.storageSizeInGB),
+        (target.storageSizeInGB === undefined || operation.requested?.storageSizeInGB === target.storageSizeInGB) &&
+        (!sku || operation.requested?.tier === undefined || operation.requested.tier === sku.tier),
     );
     if (running) return { value: { trackingId: running.name }, retryAfterMs: accepted.retryAfterMs };
     const asyncUrl = accepted.response.headers.get('azure-asyncoperation');

@@ -12,6 +12,7 @@ import type {
   ManagedInstanceView,
   ManagementOperationView,
   OperationProgress,
+  RetentionPolicyView,
   ScaleTarget,
 } from '../domain/azure-state';
 
@@ -39,6 +40,17 @@ export interface ControlPlane {
   ): Promise<ArmAnswer<FailoverGroupView>>;
 
   getManagedInstance(instanceId: string, options?: ArmRequestOptions): Promise<ArmAnswer<ManagedInstanceView>>;
+
+  /**
+   * The long-term retention policy of one database of the instance (`…/databases/{db}/backupLongTermRetentionPolicies`,
+   * whose only policy is `default`). An unconfigured policy is answered with `PT0S` durations, not as an absence; a
+   * database the instance does not have is a 404.
+   */
+  listDatabaseRetentionPolicies(
+    instanceId: string,
+    database: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<RetentionPolicyView>>;
 
   /** Management operations of an instance (all pages), newest first. */
   listManagedInstanceOperations(

@@ -8,5 +8,6 @@ export function createControlPlane(config: FogpilotConfig): ArmControlPlane {
     credential: createCredential(config.azure.credential),
     endpoint: config.armEndpoint,
     requestTimeoutMs: config.azure.requestTimeout,
+    rateLimits: config.azure.rateLimits,
   });
 }

@@ -7,9 +7,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_RATE_LIMITS } from '../azure/rate-limiter';
 import { durationToMs } from '../domain/durations';
 import { GroupCoordinatesSchema } from '../domain/inputs';
 import { Inventory } from './inventory';
+
+function positiveRate(key: string) {
+  return z
+    .number({ error: `${key} must be a number` })
+    .positive({ error: `${key} must be more than 0` })
+    .max(10_000, { error: `${key} must be at most 10000` });
+}
 
 /** ARM endpoints of the Azure clouds (sovereign clouds have their own). */
 export const CLOUD_ARM_ENDPOINTS = {
@@ -65,6 +73,17 @@ export const ConfigSchema = z.strictObject({
         })
         .default('default'),
       requestTimeout: durationSetting('azure.requestTimeout', '30 seconds'),
+      /** This worker's share of each subscription's ARM budget (Azure refills 25 reads/s per subscription). */
+      rateLimits: z
+        .strictObject({
+          readsPerSecond: positiveRate('azure.rateLimits.readsPerSecond').default(DEFAULT_RATE_LIMITS.readsPerSecond),
+          readBurst: positiveRate('azure.rateLimits.readBurst').default(DEFAULT_RATE_LIMITS.readBurst),
+          writesPerSecond: positiveRate('azure.rateLimits.writesPerSecond').default(
+            DEFAULT_RATE_LIMITS.writesPerSecond,
+          ),
+          writeBurst: positiveRate('azure.rateLimits.writeBurst').default(DEFAULT_RATE_LIMITS.writeBurst),
+        })
+        .prefault({}),
     })
     .prefault({}),
   sql: z

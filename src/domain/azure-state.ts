@@ -41,7 +41,29 @@ export interface ManagedInstanceView {
   state: string;
   fullyQualifiedDomainName: string;
   backupStorageRedundancy?: string;
+  /** The DNS zone Azure gave the instance (the partner of a failover group shares it): names the group's listener. */
+  dnsZone?: string;
 }
+
+/**
+ * A database's long-term retention policy, durations in ISO 8601. Azure answers `PT0S` for every duration (and week 0)
+ * when no policy is configured, so "unconfigured" is a value, not an absence.
+ */
+export interface RetentionPolicyView {
+  weeklyRetention: string;
+  monthlyRetention: string;
+  yearlyRetention: string;
+  /** The week of the year whose weekly backup is kept for `yearlyRetention`. */
+  weekOfYear: number;
+}
+
+/** What Azure answers for a database with no long-term retention configured. */
+export const UNCONFIGURED_RETENTION: Readonly<RetentionPolicyView> = Object.freeze({
+  weeklyRetention: 'PT0S',
+  monthlyRetention: 'PT0S',
+  yearlyRetention: 'PT0S',
+  weekOfYear: 0,
+});
 
 export const OperationStates = [
   'Pending',
@@ -74,6 +96,28 @@ export function operationInFlight(operation: ManagementOperationView): boolean {
 export interface ScaleTarget {
   vCores?: number;
   storageSizeInGB?: number;
+  /** SKU name such as `GP_Gen5` or `BC_G8IM`: the service tier (prefix) and the hardware family (suffix). */
+  skuName?: string;
+}
+
+const SKU_TIERS: Record<string, string> = { GP: 'GeneralPurpose', BC: 'BusinessCritical' };
+
+/** `BC_G8IM` → `{ tier: 'BusinessCritical', family: 'G8IM' }`, as ARM's `sku` wants them; undefined for other names. */
+export function skuParts(skuName: string): { tier: string; family: string } | undefined {
+  const match = /^(GP|BC)_([A-Za-z0-9]+)$/i.exec(skuName.trim());
+  if (!match) return undefined;
+  return { tier: SKU_TIERS[match[1]!.toUpperCase()]!, family: match[2]! };
+}
+
+/** `BusinessCritical` + `Gen5` → `BC_Gen5`; undefined for a tier that is not a managed instance's. */
+export function skuNameOf(tier: string, family: string): string | undefined {
+  const prefix = Object.entries(SKU_TIERS).find(([, name]) => name.toLowerCase() === tier.toLowerCase())?.[0];
+  return prefix ? `${prefix}_${family}` : undefined;
+}
+
+/** Whether two SKU names mean the same tier and family (ARM is case-insensitive about them). */
+export function sameSku(a: string | undefined, b: string | undefined): boolean {
+  return (a ?? '').trim().toLowerCase() === (b ?? '').trim().toLowerCase();
 }
 
 /** The progress of a long-running management operation being followed to its end. */

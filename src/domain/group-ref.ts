@@ -69,6 +69,14 @@ export function instanceFailoverGroupId(group: GroupIdentity, location: string):
   );
 }
 
+/**
+ * The FQDN of a group's read-write listener: `<group>.<dnsZone>.database.windows.net`, where `dnsZone` is the zone the
+ * instances of the pair share. Azure points it (a CNAME) at the current primary, so writes through it follow failovers.
+ */
+export function listenerHost(groupName: string, dnsZone: string): string {
+  return `${groupName}.${dnsZone}.database.windows.net`;
+}
+
 /** `fogpilot/<subscriptionId>/<resourceGroup>/<groupName>`: the id every mutating runbook on the group runs under. */
 export function lockWorkflowId(group: GroupIdentity): string {
   return `fogpilot/${group.subscriptionId.toLowerCase()}/${group.resourceGroup.toLowerCase()}/${group.name.toLowerCase()}`;

@@ -6,11 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { skuParts, UNCONFIGURED_RETENTION } from '../domain/azure-state';
 import { normalizeLocation } from '../domain/locations';
 import { armErrorBody, asyncOperationBody, failoverGroupBody, managedInstanceBody, operationBody } from './arm-bodies';
 import { FaultSpecSchema, HttpFaults, type FaultSpec } from './faults';
 import { TokenBucket } from './throttle';
-import { EmulatedArmError, instanceResourceId, type AsyncOperation, type World } from './world';
+import { EmulatedArmError, instanceResourceId, type AsyncOperation, type InstanceState, type World } from './world';
+import { InstanceSpecSchema, LoginSpecSchema } from './world-spec';
 
 const API = {
   groups: '2022-05-01-preview',
@@ -375,15 +378,24 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
     const instance = world.instanceByName(subscription!, resourceGroup!, name!);
     if (!instance) return notFound(request, reply, `Microsoft.Sql/managedInstances/${name}`);
     const body = (request.body ?? {}) as {
-      sku?: { capacity?: number; tier?: string; family?: string };
+      sku?: { name?: string; capacity?: number; tier?: string; family?: string };
       properties?: { vCores?: number; storageSizeInGB?: number; licenseType?: string };
     };
     try {
+      // A SKU name carries the tier and the hardware family (`BC_G8IM`); explicit tier and family win.
+      const named = body.sku?.name !== undefined ? skuParts(body.sku.name) : undefined;
+      if (body.sku?.name !== undefined && !named && !(body.sku.tier && body.sku.family)) {
+        throw new EmulatedArmError(
+          400,
+          'InvalidParameterValue',
+          `'${body.sku.name}' is not a valid SKU name for a managed instance (e.g. GP_Gen5, BC_Gen5, GP_G8IM).`,
+        );
+      }
       const operation = world.requestScale(instance, {
         vCores: body.properties?.vCores ?? body.sku?.capacity,
         storageSizeInGB: body.properties?.storageSizeInGB,
-        tier: body.sku?.tier,
-        family: body.sku?.family,
+        tier: body.sku?.tier ?? named?.tier,
+        family: body.sku?.family ?? named?.family,
         licenseType: body.properties?.licenseType,
       });
       if (!operation) return send(request, reply, 200, managedInstanceBody(instance));
@@ -409,6 +421,41 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
         ? `${baseUrl(request)}${instanceResourceId(instance.subscriptionId, instance.resourceGroup, instance.name)}/operations?api-version=${API.operations}&$skiptoken=${skip + 2}`
         : undefined;
     return send(request, reply, 200, nextLink ? { value: page, nextLink } : { value: page });
+  });
+
+  // Long-term retention (api-version 2020-11-01-preview in @azure/arm-sql 10): one policy, `default`, per database.
+  const retentionPath = `${instancePath}/databases/:database/backupLongTermRetentionPolicies`;
+  /** The instance and the database's name as the world spells it, or the 404 ARM answers. */
+  const retentionTarget = (
+    request: FastifyRequest,
+  ): { missing: string } | { instance: InstanceState; database: string } => {
+    const { subscription, resourceGroup, instance: name, database } = request.params as Params;
+    const instance = world.instanceByName(subscription!, resourceGroup!, name!);
+    if (!instance) return { missing: `Microsoft.Sql/managedInstances/${name}` };
+    const group = world.groupOfInstance(instance.id);
+    const state = group && world.databaseOf(group, database!);
+    if (!state) return { missing: `Microsoft.Sql/managedInstances/${instance.name}/databases/${database}` };
+    return { instance, database: state.name };
+  };
+
+  app.get(retentionPath, async (request, reply) => {
+    const target = retentionTarget(request);
+    if ('missing' in target) return notFound(request, reply, target.missing);
+    return send(request, reply, 200, { value: [retentionPolicyBody(target.instance, target.database)] });
+  });
+
+  app.get(`${retentionPath}/:policy`, async (request, reply) => {
+    const target = retentionTarget(request);
+    if ('missing' in target) return notFound(request, reply, target.missing);
+    const { policy } = request.params as Params;
+    if (policy!.toLowerCase() !== 'default') {
+      return notFound(
+        request,
+        reply,
+        `Microsoft.Sql/managedInstances/${target.instance.name}/databases/${target.database}/backupLongTermRetentionPolicies/${policy}`,
+      );
+    }
+    return send(request, reply, 200, retentionPolicyBody(target.instance, target.database));
   });
 
   app.get(`${instancePath}/operations/:operationId`, async (request, reply) => {
@@ -578,6 +625,29 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
   });
   app.get('/_admin/invariants', (_request, reply) => reply.send(world.invariants()));
   app.get('/_admin/stats', (_request, reply) => reply.send(stats));
+  app.patch('/_admin/instances/:name', (request, reply) => {
+    const { name } = request.params as Params;
+    const matches = [...world.instances.values()].filter(
+      (instance) => instance.name.toLowerCase() === name!.toLowerCase(),
+    );
+    if (matches.length === 0) return reply.code(404).send({ error: `no instance named ${name} in the world` });
+    if (matches.length > 1) {
+      return reply.code(400).send({
+        error: `${matches.length} instances are named ${name}: ${matches.map((match) => match.id).join(', ')}`,
+      });
+    }
+    const parsed = InstancePatchSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map(
+        (issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`,
+      );
+      return reply.code(400).send({ error: `Invalid change to instance ${name}: ${problems.join('; ')}` });
+    }
+    const instance = matches[0]!;
+    const changed = applyInstancePatch(instance, parsed.data);
+    world.note('instance-patched', { instance: instance.name, detail: { changed } });
+    return reply.send({ instance: instance.name, changed });
+  });
 
   const address = await app.listen({ host, port });
   const actualPort = Number(new URL(address).port);
@@ -589,5 +659,59 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
     stats,
     addFault,
     close: () => app.close(),
+  };
+}
+
+/**
+ * What `PATCH /_admin/instances/:name` may change at once, for tests that inject drift between the two instances of a
+ * pair: the fields a readiness check compares. `longTermRetention: null` removes the policy.
+ */
+const InstancePatchSchema = z
+  .strictObject({
+    logins: z.array(LoginSpecSchema).optional(),
+    agentJobs: z.array(z.string().min(1)).optional(),
+    vCores: z.number().int().positive().optional(),
+    storageSizeInGB: z.number().int().positive().optional(),
+    licenseType: z.string().min(1).optional(),
+    backupStorageRedundancy: z.string().min(1).optional(),
+    longTermRetention: InstanceSpecSchema.shape.longTermRetention.unwrap().nullable().optional(),
+  })
+  .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
+    error:
+      'name at least one of logins, agentJobs, vCores, storageSizeInGB, licenseType, backupStorageRedundancy, longTermRetention',
+  });
+
+type InstancePatch = z.output<typeof InstancePatchSchema>;
+
+/** Applies the change in place: the ARM and TDS servers read these fields on every request, so it shows at once. */
+function applyInstancePatch(instance: InstanceState, patch: InstancePatch): string[] {
+  const changed: string[] = [];
+  if (patch.logins !== undefined) instance.logins = patch.logins;
+  if (patch.agentJobs !== undefined) instance.agentJobs = patch.agentJobs;
+  if (patch.vCores !== undefined) instance.vCores = patch.vCores;
+  if (patch.storageSizeInGB !== undefined) instance.storageSizeInGB = patch.storageSizeInGB;
+  if (patch.licenseType !== undefined) instance.licenseType = patch.licenseType;
+  if (patch.backupStorageRedundancy !== undefined) instance.backupStorageRedundancy = patch.backupStorageRedundancy;
+  if (patch.longTermRetention !== undefined) instance.longTermRetention = patch.longTermRetention ?? undefined;
+  for (const [field, value] of Object.entries(patch)) if (value !== undefined) changed.push(field);
+  return changed;
+}
+
+/**
+ * A managed database's long-term retention policy as ARM answers it. The world keeps one policy per instance and
+ * applies it to every database of the instance's group; unconfigured reads as `PT0S`, as Azure answers.
+ */
+function retentionPolicyBody(instance: InstanceState, database: string): Record<string, unknown> {
+  const policy = instance.longTermRetention ?? UNCONFIGURED_RETENTION;
+  return {
+    id: `${instance.id}/databases/${database}/backupLongTermRetentionPolicies/default`,
+    name: 'default',
+    type: 'Microsoft.Sql/managedInstances/databases/backupLongTermRetentionPolicies',
+    properties: {
+      weeklyRetention: policy.weeklyRetention,
+      monthlyRetention: policy.monthlyRetention,
+      yearlyRetention: policy.yearlyRetention,
+      weekOfYear: policy.weekOfYear,
+    },
   };
 }

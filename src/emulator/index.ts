@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { listenerHost } from '../domain/group-ref';
 import { SpeedClock, type WorldClock } from './clock';
 import { startArmServer, type ArmServer } from './arm-server';
 import { World, idLocation } from './world';
@@ -113,7 +114,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   world.on('change', (kind: string) => {
     if (kind === 'world-loaded') void syncSqlEndpoints();
   });
-  const listenerFqdn = (groupName: string, primaryZone: string) => `${groupName}.${primaryZone}.database.windows.net`;
   const startLine = (): StartLine => ({
     emulator: 'fogpilot',
     armEndpoint: arm.url,
@@ -148,7 +148,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }));
       const groupListeners = [...world.groups.values()].map((group) => ({
         group: group.name,
-        fullyQualifiedDomainName: listenerFqdn(group.name, world.instanceById(group.instanceIds[0])!.dnsZone),
+        fullyQualifiedDomainName: listenerHost(group.name, world.instanceById(group.instanceIds[0])!.dnsZone),
         host,
         port: listeners.get(group.key)?.port ?? 0,
       }));

@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { skuNameOf } from '../domain/azure-state';
 import { normalizeLocation } from '../domain/locations';
 import type { WorldClock } from './clock';
 import { parseWorldSpec, type InstanceSpec, type Timings, type WorldSpec, type WorldSpecInput } from './world-spec';
@@ -611,6 +612,7 @@ export class World extends EventEmitter {
       instance.storageSizeInGB = operation.requested.storageSizeInGB;
       instance.tier = operation.requested.tier;
       instance.family = operation.requested.family;
+      instance.skuName = skuNameOf(instance.tier, instance.family) ?? instance.skuName;
       if (asyncOperation) Object.assign(asyncOperation, { status: 'Succeeded', endTime: operation.endsAt });
       this.record('scale-completed', { instance: instance.name, detail: { ...operation.requested } }, operation.endsAt);
     }

@@ -1,6 +1,7 @@
 /**
- * The SQL data plane as the runbooks need it: read-only T-SQL on each instance, plus the blocking copy-sync wait. The
- * real implementation (over `mssql`) and the scripted one used by workflow tests both implement this.
+ * The SQL data plane as the runbooks need it: read-only T-SQL on each instance, the blocking copy-sync wait, and the
+ * write probe's inserts into `dbo.fogpilot_smoke` (DR drills only). The real implementation (over `mssql`) and the
+ * scripted one used by workflow tests both implement this.
  *
  * Methods throw {@link SqlRequestError} with a `kind` the activity classifies (transient faults retry; login failures
  * and missing links do not).
@@ -43,6 +44,25 @@ export interface SqlRequestOptions {
   abortSignal?: AbortSignal;
 }
 
+/** A row to write to `dbo.fogpilot_smoke` in `database` (see `Queries` for the table). */
+export interface SmokeRowWrite {
+  database: string;
+  /** Unique per write, so a read-back proves exactly which writes survived. At most 200 characters. */
+  payload: string;
+}
+
+export interface SmokeRowWritten {
+  id: number;
+  /** ISO 8601, the server's commit time. */
+  committedAt: string;
+}
+
+export interface SmokeRowQuery {
+  database: string;
+  /** Matched literally (no wildcards). */
+  prefix: string;
+}
+
 export interface CopySyncTarget {
   database: string;
   partnerServer: string;
@@ -77,6 +97,16 @@ export interface DataPlane {
 
   /** Latest full and log backup finish times per database (`msdb.dbo.backupset`). */
   latestBackups(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<BackupInfo[]>;
+
+  /**
+   * Inserts one row into `dbo.fogpilot_smoke`, with short timeouts, on a pool of its own (writes never queue behind
+   * reads). Not idempotent: a failure whose `delivery` is `unknown` may have committed. A read-only database is kind
+   * `rejected`, with SQL's message.
+   */
+  insertSmokeRow(target: SqlInstanceTarget, row: SmokeRowWrite, options?: SqlRequestOptions): Promise<SmokeRowWritten>;
+
+  /** Payloads of the `dbo.fogpilot_smoke` rows that start with `query.prefix`. Read-only. */
+  findSmokeRows(target: SqlInstanceTarget, query: SmokeRowQuery, options?: SqlRequestOptions): Promise<string[]>;
 }
 
 export type SqlErrorKind =
@@ -91,15 +121,24 @@ export type SqlErrorKind =
   /** Anything else SQL stated as a fact. */
   | 'rejected';
 
+/**
+ * Whether a request reached SQL: `answered` (SQL stated an error), `not-sent` (no connection was made), `unknown` (sent,
+ * and the connection failed before an answer: a write may have committed).
+ */
+export type SqlDelivery = 'answered' | 'not-sent' | 'unknown';
+
 export class SqlRequestError extends Error {
   override readonly name = 'SqlRequestError';
   readonly kind: SqlErrorKind;
   /** SQL Server error number, when SQL answered. */
   readonly number?: number;
+  /** When known: what a caller needs to count a non-idempotent write (see {@link SqlDelivery}). */
+  readonly delivery?: SqlDelivery;
 
-  constructor(message: string, kind: SqlErrorKind, number?: number, cause?: unknown) {
+  constructor(message: string, kind: SqlErrorKind, number?: number, cause?: unknown, delivery?: SqlDelivery) {
     super(message, cause === undefined ? undefined : { cause });
     this.kind = kind;
     this.number = number;
+    this.delivery = delivery ?? (number !== undefined ? 'answered' : undefined);
   }
 }

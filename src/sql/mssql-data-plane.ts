@@ -1,7 +1,8 @@
 /**
  * The SQL data plane over the `mssql` driver (tedious underneath). One pool per instance host for reads, built lazily and
- * reused, plus one for long copy-sync waits (no driver timeout: each wait has its own bound and is cancelled with the
- * activity). Microsoft Entra tokens from a `TokenCredential` by default; SQL logins read from environment variables
+ * reused, one for long copy-sync waits (no driver timeout: each wait has its own bound and is cancelled with the
+ * activity), and one for the write probe's inserts (short timeouts, so a write through a listener that is failing over
+ * fails fast and the probe counts it). Microsoft Entra tokens from a `TokenCredential` by default; SQL logins read from environment variables
  * named in the config. Failures become {@link SqlRequestError}s with a kind the activities classify.
  */
 import sql from 'mssql';
@@ -14,11 +15,15 @@ import {
   type CopySyncTarget,
   type DataPlane,
   type LoginInfo,
+  type SmokeRowQuery,
+  type SmokeRowWrite,
+  type SmokeRowWritten,
+  type SqlDelivery,
   type SqlInstanceTarget,
   type SqlRequestOptions,
   type UserDatabase,
 } from './data-plane';
-import { Queries } from './queries';
+import { likePrefix, Queries } from './queries';
 
 export type SqlAuthentication =
   { kind: 'entra'; credential: TokenCredential } | { kind: 'sql-login'; user: string; password: string };
@@ -34,7 +39,13 @@ export interface MssqlDataPlaneOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxPoolSize?: number;
+  /** Connect timeout of the write pool (default 5 s): a probe must see an unreachable listener quickly. */
+  writeConnectTimeoutMs?: number;
+  /** Request timeout of the write pool (default 5 s). */
+  writeRequestTimeoutMs?: number;
 }
+
+type PoolPurpose = 'reads' | 'waits' | 'writes';
 
 /** SQL errors that mean "the database is in transition or unreachable for now": retry. */
 const TRANSIENT_SQL_NUMBERS = new Set([
@@ -56,24 +67,40 @@ export function toSqlRequestError(error: unknown, doing: string): SqlRequestErro
   const failure = error as {
     name?: string;
     code?: string;
-    number?: number;
+    number?: unknown;
     message?: string;
     originalError?: { code?: string };
   };
+  // mssql puts the socket's code in `number` when a connection drops mid-request ('ECONNRESET'): not SQL's answer.
+  const number = typeof failure.number === 'number' ? failure.number : undefined;
   const message = `${doing}: ${failure.message ?? String(error)}`;
-  if (failure.number === 18456 || failure.code === 'ELOGIN')
-    return new SqlRequestError(message, 'login-failed', failure.number, error);
+  const delivery = deliveryOf({ name: failure.name, code: failure.code, number });
+  if (number === 18456 || failure.code === 'ELOGIN')
+    return new SqlRequestError(message, 'login-failed', number, error, delivery);
   if (
-    (failure.number !== undefined && TRANSIENT_SQL_NUMBERS.has(failure.number)) ||
+    (number !== undefined && TRANSIENT_SQL_NUMBERS.has(number)) ||
     TRANSIENT_CODES.has(failure.code ?? '') ||
     TRANSIENT_CODES.has(failure.originalError?.code ?? '')
   ) {
-    return new SqlRequestError(message, 'transient', failure.number, error);
+    return new SqlRequestError(message, 'transient', number, error, delivery);
   }
   if (failure.name === 'ConnectionError' || /acquire a connection from the pool/i.test(failure.message ?? '')) {
-    return new SqlRequestError(message, 'transient', failure.number, error);
+    return new SqlRequestError(message, 'transient', number, error, delivery);
   }
-  return new SqlRequestError(message, 'rejected', failure.number, error);
+  return new SqlRequestError(message, 'rejected', number, error, delivery);
+}
+
+/** Request errors that mean the request never left the client (no open connection to send it on). */
+const NOT_SENT_CODES = new Set(['EINVALIDSTATE', 'ENOTOPEN', 'ENOCONN', 'ECONNREFUSED', 'EINSTLOOKUP']);
+
+/**
+ * A SQL error number means SQL answered; a ConnectionError (from connecting or from the pool's acquire) means nothing
+ * was sent; any other failure of a request (the socket closed, the request timed out) came after it was sent.
+ */
+function deliveryOf(failure: { name?: string; code?: string; number?: number }): SqlDelivery {
+  if (failure.number !== undefined) return 'answered';
+  if (failure.name === 'ConnectionError' || NOT_SENT_CODES.has(failure.code ?? '')) return 'not-sent';
+  return 'unknown';
 }
 
 function hex(value: unknown): string {
@@ -91,7 +118,7 @@ export class MssqlDataPlane implements DataPlane {
 
   constructor(private readonly options: MssqlDataPlaneOptions) {}
 
-  private pool(target: SqlInstanceTarget, purpose: 'reads' | 'waits'): Promise<sql.ConnectionPool> {
+  private pool(target: SqlInstanceTarget, purpose: PoolPurpose): Promise<sql.ConnectionPool> {
     const key = `${target.host.toLowerCase()}|${target.group ?? ''}|${purpose}`;
     let pool = this.pools.get(key);
     if (!pool) {
@@ -107,9 +134,13 @@ export class MssqlDataPlane implements DataPlane {
           serverName: target.host,
           appName: 'fogpilot',
         },
-        connectionTimeout: this.options.connectTimeoutMs ?? 15_000,
-        requestTimeout: purpose === 'waits' ? 0 : (this.options.requestTimeoutMs ?? 30_000),
-        pool: { min: 0, max: this.options.maxPoolSize ?? 4, idleTimeoutMillis: 60_000 },
+        connectionTimeout: this.connectTimeoutMs(purpose),
+        requestTimeout: this.requestTimeoutMs(purpose),
+        pool:
+          purpose === 'writes'
+            ? // One write at a time per probe; a dead connection is replaced rather than waited for.
+              { min: 0, max: 2, idleTimeoutMillis: 60_000, acquireTimeoutMillis: this.connectTimeoutMs(purpose) }
+            : { min: 0, max: this.options.maxPoolSize ?? 4, idleTimeoutMillis: 60_000 },
         // A socket check, not a `SELECT 1` per checkout: a slow server then fails the real request with its own
         // timeout instead of stalling the pool until its acquire timeout.
         validateConnection: 'socket',
@@ -134,14 +165,29 @@ export class MssqlDataPlane implements DataPlane {
     return pool;
   }
 
+  private connectTimeoutMs(purpose: PoolPurpose): number {
+    return purpose === 'writes'
+      ? (this.options.writeConnectTimeoutMs ?? 5_000)
+      : (this.options.connectTimeoutMs ?? 15_000);
+  }
+
+  private requestTimeoutMs(purpose: PoolPurpose): number {
+    if (purpose === 'waits') return 0;
+    return purpose === 'writes'
+      ? (this.options.writeRequestTimeoutMs ?? 5_000)
+      : (this.options.requestTimeoutMs ?? 30_000);
+  }
+
   private async query<T>(
     target: SqlInstanceTarget,
     text: string,
     doing: string,
     options?: SqlRequestOptions,
+    bind?: (request: sql.Request) => void,
   ): Promise<T[]> {
     const pool = await this.pool(target, 'reads');
     const request = pool.request();
+    bind?.(request);
     const onAbort = () => request.cancel();
     options?.abortSignal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -325,6 +371,55 @@ export class MssqlDataPlane implements DataPlane {
       byDatabase.set(row.database_name, entry);
     }
     return [...byDatabase.values()];
+  }
+
+  async insertSmokeRow(
+    target: SqlInstanceTarget,
+    row: SmokeRowWrite,
+    options?: SqlRequestOptions,
+  ): Promise<SmokeRowWritten> {
+    const doing = `writing a smoke row to ${row.database} on ${target.host}`;
+    const pool = await this.pool(target, 'writes');
+    const request = pool.request();
+    request.input('payload', sql.NVarChar(200), row.payload);
+    const onAbort = () => request.cancel();
+    options?.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    let written: { id: number | string; committed_at: Date | string | null } | undefined;
+    try {
+      written = (
+        await request.query<{ id: number | string; committed_at: Date | string | null }>(
+          Queries.insertSmokeRow(row.database),
+        )
+      ).recordset?.[0];
+    } catch (error) {
+      throw toSqlRequestError(error, doing);
+    } finally {
+      options?.abortSignal?.removeEventListener('abort', onAbort);
+    }
+    if (!written) {
+      throw new SqlRequestError(
+        `${doing}: SQL answered without the inserted row`,
+        'rejected',
+        undefined,
+        undefined,
+        'answered',
+      );
+    }
+    return {
+      id: Number(written.id),
+      committedAt: isoOrUndefined(written.committed_at) ?? new Date().toISOString(),
+    };
+  }
+
+  async findSmokeRows(target: SqlInstanceTarget, query: SmokeRowQuery, options?: SqlRequestOptions): Promise<string[]> {
+    const rows = await this.query<{ payload: string }>(
+      target,
+      Queries.smokeRowsLike(query.database),
+      `reading smoke rows of ${query.database}`,
+      options,
+      (request) => request.input('pattern', sql.NVarChar(4000), likePrefix(query.prefix)),
+    );
+    return rows.map((row) => row.payload);
   }
 
   /** Closes every pool (worker shutdown). */

@@ -8,6 +8,21 @@ export function quoteName(name: string): string {
   return `[${name.replace(/]/g, ']]')}]`;
 }
 
+/** A LIKE pattern matching every value that starts with `prefix` literally (`%`, `_` and `[` in it match themselves). */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[[%_]/g, (char) => `[${char}]`)}%`;
+}
+
+/*
+ * Write probes (DR drills, smoke checks) write to a table the user creates in every database of the group:
+ *
+ *   CREATE TABLE dbo.fogpilot_smoke (id bigint IDENTITY PRIMARY KEY, payload nvarchar(200) NOT NULL,
+ *     committed_at datetime2 NOT NULL DEFAULT SYSUTCDATETIME())
+ *
+ * fogpilot only inserts rows and reads them back by payload prefix; it never creates, alters or deletes anything.
+ */
+export const SMOKE_TABLE = 'dbo.fogpilot_smoke';
+
 export const Queries = {
   userDatabases: 'SELECT name, state_desc FROM sys.databases WHERE database_id > 4 ORDER BY name',
   replicationLink: (database: string) =>
@@ -20,6 +35,12 @@ export const Queries = {
   logins:
     "SELECT name, sid, type FROM sys.server_principals WHERE type IN ('S', 'U', 'G', 'E', 'X') AND name NOT LIKE '##%' ORDER BY name",
   agentJobs: 'SELECT name, enabled FROM msdb.dbo.sysjobs ORDER BY name',
+  /** Parameter `@payload` (nvarchar(200)); answers the row's id and commit time. */
+  insertSmokeRow: (database: string) =>
+    `INSERT INTO ${quoteName(database)}.${SMOKE_TABLE} (payload) OUTPUT INSERTED.id, INSERTED.committed_at VALUES (@payload)`,
+  /** Parameter `@pattern` (a {@link likePrefix}). */
+  smokeRowsLike: (database: string) =>
+    `SELECT payload FROM ${quoteName(database)}.${SMOKE_TABLE} WHERE payload LIKE @pattern`,
   latestBackups:
     'SELECT database_name, type, MAX(backup_finish_date) AS last_finish FROM msdb.dbo.backupset ' +
     'GROUP BY database_name, type ORDER BY database_name',

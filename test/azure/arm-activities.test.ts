@@ -13,7 +13,7 @@ import { Inventory } from '../../src/config/inventory';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { defaultWorldSpec } from '../../src/emulator/world-spec';
 import type { FaultSpecInput } from '../../src/emulator/faults';
-import { resolvedGroup, type GroupCoordinates } from '../../src/domain/group-ref';
+import { listenerHost, resolvedGroup, type GroupCoordinates } from '../../src/domain/group-ref';
 
 let emulator: Emulator;
 let controlPlane: ArmControlPlane;
@@ -339,5 +339,82 @@ describe('faults are classified at the boundary', () => {
     const failure = await failureOf(offline.readGroupRoles({ group: group(), locations: ['eastus'] }));
     assert.equal(failure.type, 'ArmUnavailable');
     assert.equal((failure.details?.[0] as { delivery: string }).delivery, 'not-sent');
+  });
+});
+
+describe('long-term retention policies through @azure/arm-sql', () => {
+  const weekly = { weeklyRetention: 'P4W', monthlyRetention: 'P12M', yearlyRetention: 'P5Y', weekOfYear: 16 };
+  const instanceId = (location: 'eastus' | 'westus') =>
+    emulator.startLine().instances.find((instance) => instance.location === location)!.id;
+
+  beforeEach(() => {
+    const spec = world();
+    spec.instances[0]!.longTermRetention = weekly;
+    emulator.world.load(spec);
+  });
+
+  it("reads the instance's configured policy for every database of its group, one GET each", async () => {
+    const reading = await activities.readRetentionPolicies({
+      instanceId: instanceId('eastus'),
+      databases: ['sales', 'inventory'],
+    });
+    assert.deepEqual(reading.policies, [
+      { database: 'sales', ...weekly },
+      { database: 'inventory', ...weekly },
+    ]);
+    assert.deepEqual(reading.armCalls, { reads: 2, writes: 0, throttled: 0 });
+  });
+
+  it('reads an unconfigured policy as PT0S, as Azure answers it', async () => {
+    const reading = await activities.readRetentionPolicies({ instanceId: instanceId('westus'), databases: ['sales'] });
+    assert.deepEqual(reading.policies, [
+      { database: 'sales', weeklyRetention: 'PT0S', monthlyRetention: 'PT0S', yearlyRetention: 'PT0S', weekOfYear: 0 },
+    ]);
+  });
+
+  it("answers the SDK's get of the policy named default with the ARM resource shape", async () => {
+    const policy = await controlPlane
+      .client(coordinates.subscriptionId)
+      .managedInstanceLongTermRetentionPolicies.get('rg-fogpilot', 'fog-sales-eastus', 'sales', 'default');
+    assert.equal(policy.name, 'default');
+    assert.equal(policy.type, 'Microsoft.Sql/managedInstances/databases/backupLongTermRetentionPolicies');
+    assert.equal(policy.id, `${instanceId('eastus')}/databases/sales/backupLongTermRetentionPolicies/default`);
+    assert.equal(policy.weeklyRetention, 'P4W');
+    assert.equal(policy.weekOfYear, 16);
+  });
+
+  it('shows a policy changed with the admin API at once (drift between the pair)', async () => {
+    const response = await fetch(`${emulator.armEndpoint}/_admin/instances/fog-sales-westus`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ longTermRetention: { ...weekly, yearlyRetention: 'P10Y' } }),
+    });
+    assert.equal(response.status, 200, await response.text());
+    const reading = await activities.readRetentionPolicies({ instanceId: instanceId('westus'), databases: ['sales'] });
+    assert.equal(reading.policies[0]!.yearlyRetention, 'P10Y');
+  });
+
+  it('fails a database the instance does not have as non-retryable, with ARM 404 ResourceNotFound', async () => {
+    const failure = await failureOf(
+      activities.readRetentionPolicies({ instanceId: instanceId('eastus'), databases: ['sales', 'payroll'] }),
+    );
+    assert.equal(failure.type, 'AzureRequestRejected');
+    assert.equal(failure.nonRetryable, true);
+    assert.deepEqual(
+      [(failure.details?.[0] as { statusCode: number }).statusCode, (failure.details?.[0] as { code: string }).code],
+      [404, 'ResourceNotFound'],
+    );
+    assert.match(failure.message, /payroll/);
+  });
+
+  it("maps the instance's DNS zone, which names the group's listener", async () => {
+    const { instances } = await activities.readInstances({ instanceIds: [instanceId('eastus')] });
+    const zone = emulator.world.instanceById(instanceId('eastus'))!.dnsZone;
+    assert.equal(instances[0]!.instance.dnsZone, zone);
+    assert.equal(
+      emulator.startLine().sql.listeners[0]!.fullyQualifiedDomainName,
+      listenerHost('fog-sales', zone),
+      "the emulator's listener has the name listenerHost gives",
+    );
   });
 });

@@ -13,9 +13,11 @@ import type {
   ManagedInstanceView,
   ManagementOperationView,
   OperationProgress,
+  RetentionPolicyView,
   ScaleTarget,
 } from '../../src/domain/azure-state';
-import { instanceFailoverGroupId, type GroupCoordinates } from '../../src/domain/group-ref';
+import { skuParts, UNCONFIGURED_RETENTION } from '../../src/domain/azure-state';
+import { instanceFailoverGroupId, listenerHost, type GroupCoordinates } from '../../src/domain/group-ref';
 import { normalizeLocation } from '../../src/domain/locations';
 import {
   SqlRequestError,
@@ -25,6 +27,10 @@ import {
   type UserDatabase,
   type CopySyncTarget,
   type DataPlane,
+  type SmokeRowQuery,
+  type SmokeRowWrite,
+  type SmokeRowWritten,
+  type SqlDelivery,
   type SqlErrorKind,
   type SqlInstanceTarget,
   type SqlRequestOptions,
@@ -36,8 +42,10 @@ interface ScriptedInstance {
   location: string;
   vCores: number;
   storageSizeInGB: number;
+  skuName: string;
   provisioningState: string;
   state: string;
+  dnsZone: string;
   fqdn: string;
 }
 
@@ -90,6 +98,8 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   syncFailure?: SqlErrorKind;
   /** When set, copy-sync waits block until this promise settles. */
   syncGate?: Promise<void>;
+  /** Regions that answer nothing (ARM and SQL): requests there fail as connection resets, as in a regional outage. */
+  readonly darkLocations = new Set<string>();
   /** Called after every recorded call; tests use it to act at a precise moment (abort, stop a worker). */
   onCall?: (method: string, args: unknown) => void | Promise<void>;
 
@@ -125,8 +135,10 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
         location,
         vCores: 8,
         storageSizeInGB: 256,
+        skuName: 'GP_Gen5',
         provisioningState: 'Succeeded',
         state: 'Ready',
+        dnsZone: 'abc123',
         fqdn: `${instanceName}.abc123.database.windows.net`,
       };
     };
@@ -155,7 +167,15 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   /** Applies what simulated time has done: roles switching, operations ending. */
   private advance(now: number): void {
     const pending = this.pendingFailover;
-    if (pending && !this.failoverNeverCompletes && now >= pending.acceptedAt + this.roleSwitchMs) {
+    if (
+      pending?.kind === 'planned' &&
+      this.darkLocations.has(this.primaryLocation) &&
+      now >= pending.acceptedAt + this.roleSwitchMs
+    ) {
+      // A planned failover needs the primary; with its region dark Azure ends it Failed and nothing switches.
+      this.failedFailovers.add(`failover-${this.acceptedFailovers.length}`);
+      this.pendingFailover = undefined;
+    } else if (pending && !this.failoverNeverCompletes && now >= pending.acceptedAt + this.roleSwitchMs) {
       this.primaryLocation = pending.target;
       this.replicationState = 'CATCH_UP';
       this.switchedAt = pending.acceptedAt + this.roleSwitchMs;
@@ -168,6 +188,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
         if (operation.outcome === 'Succeeded') {
           instance.vCores = operation.target.vCores;
           instance.storageSizeInGB = operation.target.storageSizeInGB;
+          instance.skuName = operation.target.skuName;
         }
         instance.provisioningState = 'Succeeded';
       }
@@ -187,10 +208,23 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
     return found;
   }
 
+  /** The group's read-write listener: it reaches whichever instance is primary. */
+  get listenerHost(): string {
+    return listenerHost(this.coordinates.name, this.instances[this.primaryLocation]!.dnsZone);
+  }
+
   private instanceByHost(host: string): ScriptedInstance {
+    if (host === this.listenerHost) return this.instanceByHost(this.instances[this.primaryLocation]!.fqdn);
     const found = Object.values(this.instances).find((instance) => instance.fqdn === host);
     if (!found) throw new SqlRequestError(`no instance at ${host}`, 'transient');
+    if (this.darkLocations.has(found.location)) throw new SqlRequestError(`${host} does not answer`, 'transient');
     return found;
+  }
+
+  private failIfDark(location: string): void {
+    if (this.darkLocations.has(normalizeLocation(location))) {
+      throw new ArmRequestError(`no answer from ${location}`, { code: 'ECONNRESET', delivery: 'unknown' });
+    }
   }
 
   private checkGroup(group: GroupIdentity): void {
@@ -207,6 +241,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
 
   async getFailoverGroup(group: GroupIdentity, location: string): Promise<ArmAnswer<FailoverGroupView>> {
     await this.record('getFailoverGroup', { location }, 'GET');
+    this.failIfDark(location);
     this.checkGroup(group);
     const here = normalizeLocation(location);
     const other = here === 'eastus' ? 'westus' : 'eastus';
@@ -233,6 +268,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   async getManagedInstance(instanceId: string): Promise<ArmAnswer<ManagedInstanceView>> {
     await this.record('getManagedInstance', { instanceId }, 'GET');
     const instance = this.instanceById(instanceId);
+    this.failIfDark(instance.location);
     const updating = this.operations.some(
       (operation) => operation.instanceId === instance.id && operation.state === 'InProgress',
     );
@@ -241,17 +277,41 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
         id: instance.id,
         name: instance.name,
         location: instance.location,
-        skuName: 'GP_Gen5',
-        tier: 'GeneralPurpose',
-        family: 'Gen5',
+        skuName: instance.skuName,
+        tier: skuParts(instance.skuName)?.tier ?? '',
+        family: skuParts(instance.skuName)?.family,
         vCores: instance.vCores,
         storageSizeInGB: instance.storageSizeInGB,
         licenseType: 'LicenseIncluded',
         provisioningState: updating ? 'Updating' : instance.provisioningState,
         state: instance.state,
         fullyQualifiedDomainName: instance.fqdn,
+        dnsZone: instance.dnsZone,
       },
     };
+  }
+
+  /** Long-term retention per location (instance-wide, for every database); absent: unconfigured (`PT0S`). */
+  retentionPolicies: Record<string, RetentionPolicyView | undefined> = {
+    eastus: { weeklyRetention: 'P4W', monthlyRetention: 'P12M', yearlyRetention: 'P5Y', weekOfYear: 1 },
+    westus: { weeklyRetention: 'P4W', monthlyRetention: 'P12M', yearlyRetention: 'P5Y', weekOfYear: 1 },
+  };
+
+  async listDatabaseRetentionPolicies(instanceId: string, database: string): Promise<ArmAnswer<RetentionPolicyView>> {
+    await this.record('listDatabaseRetentionPolicies', { instanceId, database }, 'GET');
+    const instance = this.instanceById(instanceId);
+    this.failIfDark(instance.location);
+    if (!this.databases.includes(database)) {
+      throw new ArmRequestError(
+        `The Resource 'Microsoft.Sql/managedInstances/${instance.name}/databases/${database}' was not found.`,
+        {
+          statusCode: 404,
+          code: 'ResourceNotFound',
+          delivery: 'answered',
+        },
+      );
+    }
+    return { value: { ...(this.retentionPolicies[instance.location] ?? UNCONFIGURED_RETENTION) } };
   }
 
   async listManagedInstanceOperations(instanceId: string): Promise<ArmAnswer<ManagementOperationView[]>> {
@@ -276,7 +336,11 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
       state: operation.state,
       percentComplete: percent,
       startTime: new Date(operation.startedAt).toISOString(),
-      requested: { vCores: operation.target.vCores, storageSizeInGB: operation.target.storageSizeInGB },
+      requested: {
+        vCores: operation.target.vCores,
+        storageSizeInGB: operation.target.storageSizeInGB,
+        ...skuParts(operation.target.skuName),
+      },
     };
   }
 
@@ -287,7 +351,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
     this.operations.push({
       name: `op-${++this.operationCounter}`,
       instanceId: instance.id,
-      target: { vCores: instance.vCores, storageSizeInGB: instance.storageSizeInGB },
+      target: { vCores: instance.vCores, storageSizeInGB: instance.storageSizeInGB, skuName: instance.skuName },
       startedAt: now,
       endsAt: now + durationMs,
       outcome: 'Succeeded',
@@ -318,6 +382,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
       target: {
         vCores: target.vCores ?? instance.vCores,
         storageSizeInGB: target.storageSizeInGB ?? instance.storageSizeInGB,
+        skuName: target.skuName ?? instance.skuName,
       },
       startedAt: now,
       endsAt: now + this.scaleDurationMs,
@@ -459,7 +524,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   }
 
   async listReplicationLinks(target: SqlInstanceTarget): Promise<DatabaseReplicationLink[]> {
-    await this.record('listReplicationLinks', { host: target.host });
+    const now = await this.record('listReplicationLinks', { host: target.host });
     const instance = this.instanceByHost(target.host);
     const isPrimary = instance.location === this.primaryLocation;
     const partner = this.instances[isPrimary ? this.secondaryLocation : this.primaryLocation]!;
@@ -470,6 +535,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
       role: isPrimary ? 'PRIMARY' : 'SECONDARY',
       replicationState: this.replicationState === 'SEEDING' ? 'SEEDING' : 'CATCH_UP',
       lagSeconds: isPrimary ? (this.lagSeconds[database] ?? 0) : null,
+      lastReplication: new Date(now - (this.lagSeconds[database] ?? 0) * 1000).toISOString(),
     }));
   }
 
@@ -494,11 +560,52 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   async getUpdateability(target: SqlInstanceTarget): Promise<DatabaseUpdateability[]> {
     const now = await this.record('getUpdateability', { host: target.host });
     const instance = this.instanceByHost(target.host);
-    const isPrimary = instance.location === this.primaryLocation;
-    const stillSwitching = this.switchedAt !== undefined && now < this.switchedAt + this.readOnlyAfterSwitchMs;
     return this.databases.map((database) => ({
       database,
-      updateability: isPrimary && !stillSwitching ? 'READ_WRITE' : 'READ_ONLY',
+      updateability: this.writable(instance, now) ? 'READ_WRITE' : 'READ_ONLY',
     }));
+  }
+
+  private writable(instance: ScriptedInstance, now: number): boolean {
+    const stillSwitching = this.switchedAt !== undefined && now < this.switchedAt + this.readOnlyAfterSwitchMs;
+    return instance.location === this.primaryLocation && !stillSwitching;
+  }
+
+  /** Rows written to `dbo.fogpilot_smoke` and where; the script replicates at once and loses nothing. */
+  readonly smokeRows: { database: string; payload: string; id: number; committedAt: string; location: string }[] = [];
+  /** The next smoke writes fail like this, one per entry (e.g. a dropped connection: `transient`, `unknown`). */
+  readonly smokeWriteFailures: { kind: SqlErrorKind; delivery: SqlDelivery; number?: number; message?: string }[] = [];
+
+  async insertSmokeRow(target: SqlInstanceTarget, row: SmokeRowWrite): Promise<SmokeRowWritten> {
+    const now = await this.record('insertSmokeRow', { host: target.host, ...row });
+    const failure = this.smokeWriteFailures.shift();
+    if (failure) {
+      throw new SqlRequestError(
+        failure.message ?? `scripted ${failure.kind} smoke write`,
+        failure.kind,
+        failure.number,
+        undefined,
+        failure.delivery,
+      );
+    }
+    const instance = this.instanceByHost(target.host);
+    if (!this.writable(instance, now)) {
+      throw new SqlRequestError(
+        `Failed to update database "${row.database}" because the database is read-only.`,
+        'rejected',
+        3906,
+      );
+    }
+    const written = { id: this.smokeRows.length + 1, committedAt: new Date(now).toISOString() };
+    this.smokeRows.push({ ...row, ...written, location: instance.location });
+    return written;
+  }
+
+  async findSmokeRows(target: SqlInstanceTarget, query: SmokeRowQuery): Promise<string[]> {
+    await this.record('findSmokeRows', { host: target.host, ...query });
+    this.instanceByHost(target.host);
+    return this.smokeRows
+      .filter((row) => row.database === query.database && row.payload.startsWith(query.prefix))
+      .map((row) => row.payload);
   }
 }

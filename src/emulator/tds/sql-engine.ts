@@ -1,6 +1,8 @@
 /**
  * What the emulated instances answer to SQL: virtual system views computed from the world, `DATABASEPROPERTYEX`, the
- * copy-sync wait, and writes to `dbo.fogpilot_workload` (the table every emulated user database has, for workloads).
+ * copy-sync wait, and writes to `dbo.fogpilot_workload` (the table every emulated user database has, for workloads) and
+ * `dbo.fogpilot_smoke` (the table fogpilot's write probes use). Both tables share the database's commit log, so their
+ * writes replicate, harden, get refused while read-only and get lost in a forced failover alike.
  *
  * Error numbers are SQL Server's where it has one for the situation (208, 207, 102, 911, 2812, 3906, 18456).
  * `sp_wait_for_database_copy_sync` has no documented numbers; the emulator uses 51001 (no link to that partner),
@@ -8,7 +10,14 @@
  */
 import type { Column, CellValue, ColumnType, ParameterValue, RpcRequest } from './protocol';
 import { SqlError, parseSql, type Condition, type Expr, type SelectItem, type Statement } from './sql-parser';
-import { linkGuid, type DatabaseState, type GroupState, type InstanceState, type World } from '../world';
+import {
+  linkGuid,
+  type CommitRecord,
+  type DatabaseState,
+  type GroupState,
+  type InstanceState,
+  type World,
+} from '../world';
 
 export const EmulatorSqlErrors = { noLink: 51001, linkLost: 51002, notPrimary: 51003 } as const;
 
@@ -42,9 +51,14 @@ interface Table {
 
 const SYSTEM_DATABASES = ['master', 'tempdb', 'model', 'msdb'];
 const WORKLOAD_TABLE = 'fogpilot_workload';
+const SMOKE_TABLE = 'fogpilot_smoke';
+const WRITABLE_TABLES = new Set([WORKLOAD_TABLE, SMOKE_TABLE]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SqlEngine {
+  /** Which commits are rows of `fogpilot_smoke` (the rest are `fogpilot_workload`'s); dies with a reloaded world. */
+  private readonly smokeCommits = new WeakSet<CommitRecord>();
+
   constructor(private readonly world: World) {}
 
   /** The group and database behind a database name on an instance, when it is a replicated user database. */
@@ -240,7 +254,7 @@ export class SqlEngine {
   ): StatementResult {
     const { database: databaseName, table } = splitTable(statement.table, session.database);
     const located = this.locate(session.instance, databaseName);
-    if (!located || table.toLowerCase() !== WORKLOAD_TABLE)
+    if (!located || !WRITABLE_TABLES.has(table.toLowerCase()))
       throw new SqlError(208, `Invalid object name '${statement.table.join('.')}'.`);
     const columns = statement.columns ?? ['payload'];
     const payloadIndex = columns.findIndex((column) => column.toLowerCase() === 'payload');
@@ -258,6 +272,7 @@ export class SqlEngine {
     }
     const payload = this.evaluate(statement.values[payloadIndex]!, undefined, session, variables);
     const commit = this.world.commit(group, database, payload === null ? '' : String(payload));
+    if (table.toLowerCase() === SMOKE_TABLE) this.smokeCommits.add(commit);
     if (statement.output.length === 0) return { rowCount: 1 };
     const row: Record<string, CellValue> = {
       id: commit.lsn,
@@ -433,11 +448,14 @@ export class SqlEngine {
         rows,
       };
     }
-    if (name === WORKLOAD_TABLE) {
+    if (WRITABLE_TABLES.has(name)) {
       const located = this.locate(instance, database);
       if (located) {
         const isPrimary = located.group.primaryInstanceId === instance.id;
-        const visible = located.database.commits.filter((commit) => isPrimary || commit.hardenedAt <= now);
+        const wantsSmoke = name === SMOKE_TABLE;
+        const visible = located.database.commits.filter(
+          (commit) => this.smokeCommits.has(commit) === wantsSmoke && (isPrimary || commit.hardenedAt <= now),
+        );
         return {
           columns: this.workloadColumns(),
           rows: visible.map((commit) => ({
@@ -719,15 +737,7 @@ export class SqlEngine {
         const value = this.evaluate(condition.expr, row, session, variables);
         const pattern = String(this.evaluate(condition.pattern, row, session, variables));
         if (value === null) return false;
-        const regex = new RegExp(
-          `^${pattern
-            .replace(/[.+?^${}()|\\]/g, '\\$&')
-            .replace(/\[(.)\]/g, '$1')
-            .replace(/%/g, '.*')
-            .replace(/_/g, '.')}$`,
-          'is',
-        );
-        const matched = regex.test(String(value));
+        const matched = likeToRegExp(pattern).test(String(value));
         return condition.not ? !matched : matched;
       }
       case 'compare': {
@@ -753,6 +763,33 @@ export class SqlEngine {
       }
     }
   }
+}
+
+/**
+ * T-SQL LIKE as a regular expression: `%` any run, `_` any one character, `[…]` a set (`[^…]` its complement, `[%]` a
+ * literal `%`), everything else literally, case-insensitively (the default collation is CI).
+ */
+function likeToRegExp(pattern: string): RegExp {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i]!;
+    if (char === '%') source += '[\\s\\S]*';
+    else if (char === '_') source += '[\\s\\S]';
+    else if (char === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) {
+        source += literal(char);
+        continue;
+      }
+      const body = pattern.slice(i + 1, close);
+      const negated = body.startsWith('^') && body.length > 1;
+      const members = (negated ? body.slice(1) : body).replace(/[\\\]^[]/g, '\\$&');
+      source += `[${negated ? '^' : ''}${members}]`;
+      i = close;
+    } else source += literal(char);
+  }
+  return new RegExp(`^${source}$`, 'i');
 }
 
 function containsAggregate(expr: Expr): boolean {

@@ -1,0 +1,105 @@
+/**
+ * Client-side ARM throttling, per subscription. Azure meters a subscription's requests with token buckets (reads and
+ * writes apart); every runbook a worker runs — a fleet's dozens of children included — shares the subscription's
+ * budget. Spending it evenly keeps the worker under the sustained rate instead of bursting into 429s, and a 429's
+ * Retry-After pauses every request of that subscription, not only the one that met it.
+ */
+
+export interface RateLimits {
+  /** Sustained reads per second (Azure refills 25 per second per subscription; stay under it). */
+  readsPerSecond: number;
+  readBurst: number;
+  writesPerSecond: number;
+  writeBurst: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  readsPerSecond: 20,
+  readBurst: 100,
+  writesPerSecond: 4,
+  writeBurst: 20,
+};
+
+/** The part of an abort signal waiting needs (the SDK's pipeline hands over its own signal type). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+  private pausedUntil = 0;
+  /** Requests waiting, in order: a waiter takes a token only when those before it have. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly perSecond: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = capacity;
+    this.updatedAt = now();
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond);
+    this.updatedAt = now;
+  }
+
+  /** How long until a token is free (0: now). */
+  private waitMs(): number {
+    this.refill();
+    const paused = Math.max(0, this.pausedUntil - this.now());
+    if (paused > 0) return paused;
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+  }
+
+  /** Waits for a token, in arrival order. */
+  take(signal?: AbortSignalLike): Promise<void> {
+    const turn = this.queue.then(async () => {
+      for (let wait = this.waitMs(); wait > 0; wait = this.waitMs()) await sleep(wait, signal);
+      this.tokens -= 1;
+    });
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Azure said to wait: nothing of this bucket goes out before then. */
+  pauseFor(milliseconds: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + milliseconds);
+  }
+}
+
+function sleep(milliseconds: number, signal?: AbortSignalLike): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('aborted while waiting for the ARM request budget'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new Error('aborted while waiting for the ARM request budget'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The read and write buckets of one subscription. */
+export class SubscriptionRateLimiter {
+  readonly reads: TokenBucket;
+  readonly writes: TokenBucket;
+
+  constructor(limits: RateLimits, now?: () => number) {
+    this.reads = new TokenBucket(limits.readBurst, limits.readsPerSecond, now);
+    this.writes = new TokenBucket(limits.writeBurst, limits.writesPerSecond, now);
+  }
+
+  bucketFor(method: string): TokenBucket {
+    const upper = method.toUpperCase();
+    return upper === 'GET' || upper === 'HEAD' ? this.reads : this.writes;
+  }
+}
