@@ -1,0 +1,180 @@
+import { TemporalFailure, isCancellation } from '@temporalio/workflow';
+import { ReadinessCheckInputSchema } from '../domain/inputs';
+import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
+import { durationToMs } from '../domain/durations';
+import {
+  Outcomes,
+  RunbookTypes,
+  type GateResult,
+  type ReadinessCheckInput,
+  type ReadinessGroupResult,
+  type RunbookReport,
+} from './definitions';
+import { reads } from './steps/activity-presets';
+import { gate } from './steps/preflight';
+import { DEFAULT_MAX_RESTORE_POINT_AGE_MS, evaluateReadinessChecks, worstStatus } from './steps/readiness';
+import { collectReadiness } from './steps/readiness-collect';
+import { resolveGroupStep } from './steps/resolve';
+import { RunbookRun, describeFailure } from './steps/runbook-run';
+
+/** Groups checked at once with `all: true`: enough to be quick, few enough to stay far below ARM's read budget. */
+const GROUP_CONCURRENCY = 4;
+
+interface CheckParams {
+  maxLagSeconds: number;
+  maxRestorePointAgeMs: number;
+}
+
+/**
+ * **readinessCheck**: is a group (or every group of the inventory, `all: true`) ready to fail over, and would a
+ * failover carry anything over badly? Every preflight gate of a planned failover to the current secondary, plus drift
+ * checks: configuration parity of the two instances (SKU and tier, vCores, storage, license type, backup storage
+ * redundancy, long-term retention policies), logins on both with the same SID, SQL Agent jobs on both, the age of the
+ * latest restore point, replication lag, and the failover policy with its grace period. Each check has a status
+ * (pass, warn, fail), evidence, and what to do when it does not pass.
+ *
+ * Side effects: none. It calls only read activities and takes no lock, so it can run beside a mutating runbook.
+ * The verdict is the answer: the run succeeds whatever it is, with the report in `readiness` (a group's verdict is
+ * its worst check; the overall verdict the worst group). With `all`, groups are checked 4 at a time, and a group that
+ * cannot be read gets a `fail` verdict with the error as evidence while the others go on.
+ *
+ * Fails only with `InvalidInput` (a bad input; the message names the field) or `GroupNotFound` (a `group` the
+ * inventory does not have).
+ */
+export async function readinessCheck(input: ReadinessCheckInput): Promise<RunbookReport> {
+  const raw = input as { group?: unknown; all?: unknown } | undefined;
+  const run = new RunbookRun(
+    RunbookTypes.readinessCheck,
+    raw?.all === true && raw.group === undefined ? 'all groups' : describeGroupRef(raw?.group),
+  );
+  return run.execute(async () => {
+    const params = run.validateInput(ReadinessCheckInputSchema, input);
+    run.requestedBy = params.requestedBy;
+    run.reason = params.reason;
+    const checkParams: CheckParams = {
+      maxLagSeconds: params.maxLagSeconds,
+      maxRestorePointAgeMs: durationToMs(params.maxRestorePointAge) ?? DEFAULT_MAX_RESTORE_POINT_AGE_MS,
+    };
+
+    let results: ReadinessGroupResult[];
+    if (params.group !== undefined) {
+      const group = await resolveGroupStep(run, params.group);
+      const result = await checkGroup(run, group, checkParams);
+      if (result.rolesNow) run.rolesBefore = result.rolesNow;
+      results = [result.readiness];
+    } else {
+      const groups = await resolveInventoryStep(run);
+      results = await mapBounded(groups, GROUP_CONCURRENCY, async (entry) =>
+        'failure' in entry
+          ? unreadable(entry.name, 'resolve', entry.failure)
+          : (await checkGroup(run, entry.group, checkParams)).readiness,
+      );
+    }
+    if (results.length === 0) {
+      run.warn("The worker's inventory has no groups: nothing was checked. Add the groups to fogpilot.yaml.");
+    }
+    run.extra.readiness = {
+      verdict: results.length === 0 ? 'warn' : worstStatus(results.map((result) => result.verdict)),
+      groups: results,
+    };
+    return Outcomes.succeeded;
+  });
+}
+
+type InventoryEntry = { name: string; group: ResolvedGroup } | { name: string; failure: unknown };
+
+/** Every group of the worker's inventory, resolved; one that does not resolve is kept, to be reported as `fail`. */
+async function resolveInventoryStep(run: RunbookRun): Promise<InventoryEntry[]> {
+  return run.step('resolve-group', "Resolve every group of the worker's inventory", async (step) => {
+    const listed = await reads.listInventoryGroups.executeWithOptions({ summary: 'list the inventory groups' }, []);
+    const entries = await Promise.all(
+      listed.groups.map(async ({ name }): Promise<InventoryEntry> => {
+        try {
+          const resolved = await reads.resolveGroup.executeWithOptions({ summary: `resolve ${name}` }, [name]);
+          run.countArm(resolved);
+          return { name, group: resolved.group };
+        } catch (error) {
+          if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;
+          return { name, failure: error };
+        }
+      }),
+    );
+    step.evidence({
+      groups: entries.map((entry) => entry.name),
+      unresolved: entries.filter((e) => 'failure' in e).length,
+    });
+    return entries;
+  });
+}
+
+/** Collects and evaluates one group; any failure to read it becomes a `fail` verdict with the error as evidence. */
+async function checkGroup(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  params: CheckParams,
+): Promise<{ readiness: ReadinessGroupResult; rolesNow?: { primary: string; secondary: string } }> {
+  const label = group.displayName;
+  let collection: Awaited<ReturnType<typeof collectReadiness>>;
+  try {
+    collection = await run.step(
+      `collect/${label}`,
+      `Read ${label} at both locations, its instances and databases`,
+      (step) => collectReadiness(run, group, { maxLagSeconds: params.maxLagSeconds }, step),
+    );
+  } catch (error) {
+    if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;
+    return { readiness: unreadable(label, 'read', error) };
+  }
+  const checks = await run.step(`evaluate/${label}`, `Evaluate every gate and drift check of ${label}`, (step) => {
+    const evaluated = evaluateReadinessChecks(collection.snapshot, collection.drift, {
+      maxRestorePointAgeMs: params.maxRestorePointAgeMs,
+      sizes: true,
+    });
+    const verdict = worstStatus(evaluated.map((check) => check.status));
+    step.evidence({
+      verdict,
+      checks: evaluated.length,
+      notPassing: evaluated
+        .filter((check) => check.status !== 'pass')
+        .map((check) => ({ name: check.name, status: check.status })),
+    });
+    step.detail(`${label}: ${verdict}`);
+    return Promise.resolve(evaluated);
+  });
+  const { summary } = collection.snapshot;
+  return {
+    readiness: { group: label, verdict: worstStatus(checks.map((check) => check.status)), checks },
+    rolesNow:
+      summary.consistent && summary.primaryLocation && summary.secondaryLocation
+        ? { primary: summary.primaryLocation, secondary: summary.secondaryLocation }
+        : undefined,
+  };
+}
+
+function unreadable(group: string, what: 'read' | 'resolve', error: unknown): ReadinessGroupResult {
+  const failure = describeFailure(error);
+  const check: GateResult = gate(
+    'group-readable',
+    'fail',
+    `${group} could not be ${what === 'read' ? 'read' : 'resolved'}: ${failure.message}`,
+    { error: { type: failure.type, message: failure.message } },
+    what === 'read'
+      ? 'Check that the group exists at both locations and that the worker can reach ARM and SQL, then run the check again.'
+      : "Check the group's entry in the worker's inventory (fogpilot.yaml), then run the check again.",
+  );
+  return { group, verdict: 'fail', checks: [check] };
+}
+
+/** `work` over every item, at most `limit` at once, results in the items' order. Deterministic: no timers, no races. */
+async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
