@@ -76,6 +76,13 @@ export const FailureTypes = {
   ApprovalRejected: 'ApprovalRejected',
   /** Nobody approved within `approvalTimeout`. Nothing was changed. */
   ApprovalTimeout: 'ApprovalTimeout',
+  /**
+   * A drill ran to its end (the group is back home) but a check failed: a smoke check, or an acknowledged write
+   * missing afterwards. Details carry the drill report.
+   */
+  DrillCheckFailed: 'DrillCheckFailed',
+  /** A fleet failover in which no group succeeded. Details carry the fleet report with each group's failure. */
+  FleetFailed: 'FleetFailed',
   /** Azure refused a request for a reason it states (a 4xx that is a fact); details carry ARM's `error.code`. */
   AzureRequestRejected: 'AzureRequestRejected',
   /** The credential was refused or lacks a permission. */
@@ -273,7 +280,8 @@ export interface ReadinessSummary {
 
 /** The scaling a `scaleGroup` run did, in the order it did it. */
 export interface ScaleRecord {
-  direction: 'up' | 'down' | 'none';
+  /** `mixed`: some changes grow and some shrink; run as an up pass, then a down pass. */
+  direction: 'up' | 'down' | 'mixed' | 'none';
   target: { vCores?: number; storageSizeInGB?: number; sku?: string };
   operations: { instance: string; location: string; role: string; from: Evidence; to: Evidence; state: string }[];
 }

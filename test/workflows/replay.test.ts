@@ -24,6 +24,9 @@ describe('replay of recorded histories', () => {
       'planned-failover-preflight-failed.json',
       'planned-failover-aborted-before-failover.json',
       'failback-home.json',
+      'forced-failover-pre-approved.json',
+      'dr-drill-without-probe.json',
+      'fleet-failover-partial.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -43,3 +43,24 @@ export function copySyncWaits(timeoutMs: number) {
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
 }
+
+/**
+ * The drill's write probe: runs for the whole drill, heartbeating; a lost worker is noticed in 30 seconds and the
+ * probe resumes elsewhere from its last heartbeat. Cancelling it is how the drill stops it, and the drill waits for
+ * the probe to hand back its tally.
+ */
+export const PROBE_ACTIVITY_ID = 'drill-write-probe';
+export const probes = proxyActivities<Activities>({
+  // A fixed id, so the drill can read the probe's last heartbeat from its own description.
+  activityId: PROBE_ACTIVITY_ID,
+  startToCloseTimeout: '7 days',
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** Checks that report their own failures (a smoke write, an HTTP health check): one short attempt, a few retries. */
+export const checks = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});

@@ -4,10 +4,17 @@
  * any id, a schedule, a drill, a fleet) runs its mutating part as a child under the lock id instead, so the lock holds
  * whoever starts it.
  */
-import { ApplicationFailure, ParentClosePolicy, startChild, workflowInfo, type Workflow } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  workflowInfo,
+  type Workflow,
+} from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ResolvedGroup } from '../../domain/group-ref';
-import { FailureTypes, abortSignal, type RunbookReport } from '../definitions';
+import { FailureTypes, abortSignal, approveSignal, rejectSignal, type RunbookReport } from '../definitions';
 import type { RunbookRun } from './runbook-run';
 
 export function holdsGroupLock(group: ResolvedGroup): boolean {
@@ -60,6 +67,12 @@ export async function runUnderGroupLock<W extends Workflow>(
   run.onAbort((message) => {
     child.signal(abortSignal, { by: message.by, reason: message.reason }).catch(() => undefined);
   });
+  // People answer the workflow they started; the decision belongs to the lock holder that waits for it.
+  for (const signal of [approveSignal, rejectSignal]) {
+    setHandler(signal, (message) => {
+      child.signal(signal, message).catch(() => undefined);
+    });
+  }
   return run.step(
     'run-under-lock',
     `Wait for ${workflowType} under the lock`,

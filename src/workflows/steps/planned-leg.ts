@@ -5,17 +5,21 @@
  */
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import type { InstanceReading } from '../../activities';
-import type { DatabaseReplicationLink, ManagedInstanceView, ScaleTarget } from '../../domain/azure-state';
+import type { DatabaseReplicationLink } from '../../domain/azure-state';
 import { durationToMs, formatDuration, type DurationInput } from '../../domain/durations';
 import { partnerOf, type ResolvedGroup } from '../../domain/group-ref';
 import { normalizeLocation } from '../../domain/locations';
-import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { FailureTypes, type DataLossRecord, type FailoverLeg, type GateResult, type PlanItem } from '../definitions';
 import { copySyncWaits, reads, scaleStarts } from './activity-presets';
-import { OPERATION_POLLING, ROLE_POLLING, SQL_POLLING, pollUntil } from './poll';
+import { ROLE_POLLING, pollUntil } from './poll';
 import { evaluatePlannedFailoverGates, secondaryScaleTarget, type PreflightSnapshot } from './preflight';
+import { preflightDriftChecks } from './readiness-collect';
 import { nowIso, type RunbookRun, type StepHandle } from './runbook-run';
+import { followOperation, scaleBack } from './scale-operations';
 import { sendFailoverOnce } from './send-failover';
+import { awaitDatabasesWritable, sqlTarget } from './await-writable';
+
+export { sqlTarget };
 
 export interface PlannedLegParams {
   targetLocation?: string;
@@ -39,10 +43,6 @@ const POST_CHECK_TIMEOUT_MS = 10 * 60_000;
 
 function ms(value: DurationInput): number {
   return durationToMs(value) ?? 0;
-}
-
-export function sqlTarget(instance: ManagedInstanceView, group: ResolvedGroup): SqlInstanceTarget {
-  return { instanceId: instance.id, host: instance.fullyQualifiedDomainName, group: group.displayName };
 }
 
 interface PreflightResult {
@@ -172,7 +172,8 @@ async function readAndEvaluate(
     maxLagSeconds: params.maxLagSeconds,
     scaleSecondary: params.scaleSecondary,
   };
-  const gates = evaluatePlannedFailoverGates(snapshot);
+  // The gates decide; the drift checks after them only warn.
+  const gates = [...evaluatePlannedFailoverGates(snapshot), ...(await preflightDriftChecks(run, group, snapshot))];
   if (!run.gates) run.gates = gates;
   step.evidence({
     roles: roles.summary.detail,
@@ -244,38 +245,6 @@ function planOf(preflight: PreflightResult, params: PlannedLegParams, options: P
   ];
 }
 
-async function followOperation(
-  run: RunbookRun,
-  step: StepHandle,
-  instanceId: string,
-  trackingId: string,
-  timeoutMs: number,
-): Promise<{ state: string; message?: string }> {
-  const result = await pollUntil({
-    read: () =>
-      reads.readOperationProgress.executeWithOptions({ summary: `progress of ${trackingId}` }, [
-        { instanceId, trackingId },
-      ]),
-    done: (progress) => progress.state !== 'InProgress',
-    timeoutMs,
-    interval: OPERATION_POLLING,
-    retryAfterMs: (progress) => progress.retryAfterMs,
-    summary: 'wait for the scaling operation to progress',
-    onRead: (progress, poll) => {
-      run.countArm(progress);
-      step.evidence({
-        operation: trackingId,
-        state: progress.state,
-        percentComplete: progress.percentComplete,
-        polls: poll,
-      });
-      step.detail(`scaling: ${progress.state} ${progress.percentComplete ?? 0}%`);
-    },
-  });
-  if (!result.done) return { state: 'TimedOut', message: `still running after ${formatDuration(timeoutMs)}` };
-  return { state: result.value.state, message: result.value.error?.message };
-}
-
 async function scaleSecondaryStep(
   run: RunbookRun,
   preflight: PreflightResult,
@@ -322,27 +291,6 @@ async function scaleSecondaryStep(
       });
     }
   });
-}
-
-async function scaleBack(
-  run: RunbookRun,
-  step: StepHandle,
-  instanceId: string,
-  trackingId: string,
-  before: ScaleTarget,
-  timeoutMs: number,
-): Promise<void> {
-  // Azure refuses a PATCH while the scale-up still runs; let it end first.
-  await followOperation(run, step, instanceId, trackingId, timeoutMs);
-  const back = await scaleStarts.startInstanceScale.executeWithOptions({ summary: 'scale the secondary back' }, [
-    { instanceId, target: before },
-  ]);
-  run.countArm(back);
-  step.evidence({ scaleBack: back.status, to: before });
-  if (back.status !== 'already-at-target' && back.trackingId) {
-    const end = await followOperation(run, step, instanceId, back.trackingId, timeoutMs);
-    if (end.state !== 'Succeeded') throw new Error(`scaling back ended ${end.state}`);
-  }
 }
 
 async function verifySyncStep(
@@ -490,53 +438,15 @@ async function awaitWritableStep(
   params: PlannedLegParams,
   stepName: string,
 ): Promise<void> {
-  const timeoutMs = ms(params.writableTimeout);
   const newPrimary = preflight.secondary.instance;
-  const expected = preflight.links.map((link) => link.partnerDatabase || link.database);
-  await run.step(stepName, `Wait until every database on ${newPrimary.name} is READ_WRITE`, async (step) => {
-    run.setAwaiting('sql', `waiting for the databases on ${newPrimary.name} to accept writes`);
-    const firstReadOnlyAt = new Map<string, number>();
-    const result = await pollUntil({
-      read: () =>
-        reads.readUpdateability.executeWithOptions({ summary: `updateability on ${newPrimary.name}` }, [
-          { instance: sqlTarget(newPrimary, preflight.group) },
-        ]),
-      done: (reading) =>
-        reading.databases.length > 0 &&
-        expected.every((database) => reading.databases.some((entry) => entry.database === database)) &&
-        reading.databases.every((entry) => entry.updateability.toUpperCase() === 'READ_WRITE'),
-      timeoutMs,
-      interval: SQL_POLLING,
-      summary: 'wait for the new primary to accept writes',
-      onRead: (reading, poll, elapsedMs) => {
-        const readOnly = reading.databases.filter((entry) => entry.updateability.toUpperCase() !== 'READ_WRITE');
-        for (const entry of readOnly)
-          if (!firstReadOnlyAt.has(entry.database)) firstReadOnlyAt.set(entry.database, elapsedMs);
-        step.evidence({
-          polls: poll,
-          elapsedMs,
-          readOnly: readOnly.map((entry) => entry.database),
-          databases: reading.databases,
-        });
-        step.detail(
-          readOnly.length ? `read-only: ${readOnly.map((entry) => entry.database).join(', ')}` : 'all READ_WRITE',
-        );
-      },
-    });
-    run.clearAwaiting();
-    if (!result.done) {
-      const readOnly = result.value.databases.filter((entry) => entry.updateability.toUpperCase() !== 'READ_WRITE');
-      throw ApplicationFailure.create({
-        type: FailureTypes.WritableTimeout,
-        nonRetryable: true,
-        message:
-          `The roles switched, but after ${formatDuration(timeoutMs)} these databases on ${newPrimary.name} are still not writable: ` +
-          `${readOnly.map((entry) => `${entry.database} (${entry.updateability})`).join(', ') || 'some expected databases were missing'}. ` +
-          'The failover itself is done; investigate the databases (role switch can take minutes) before sending traffic.',
-        details: [{ databases: result.value.databases, expected }],
-      });
-    }
-  });
+  await run.step(stepName, `Wait until every database on ${newPrimary.name} is READ_WRITE`, (step) =>
+    awaitDatabasesWritable(run, step, {
+      instance: sqlTarget(newPrimary, preflight.group),
+      instanceName: newPrimary.name,
+      expected: preflight.links.map((link) => link.partnerDatabase || link.database),
+      timeoutMs: ms(params.writableTimeout),
+    }),
+  );
 }
 
 function dataLossOfPlannedLeg(leg: FailoverLeg, synced: Set<string>): DataLossRecord {

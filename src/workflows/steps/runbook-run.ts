@@ -332,7 +332,9 @@ export class RunbookRun {
       outcome = result;
     } catch (error) {
       if (error instanceof RunbookAborted) {
-        return this.finish(Outcomes.aborted);
+        // Stopped between legs (a drill's soak, the wait before a failback), the first failover stays done.
+        const changed = this.legs.some((leg) => leg.failoverSent);
+        return this.finish(changed ? Outcomes.abortedAfterFailover : Outcomes.aborted);
       }
       if (isCancellation(error) && this.cancelRequested) {
         const report = this.finish(this.pastPointOfNoReturn ? Outcomes.abortedAfterFailover : Outcomes.aborted);

@@ -1,0 +1,480 @@
+import { ApplicationFailure, CancellationScope, condition, setHandler } from '@temporalio/workflow';
+import { ForcedFailoverInputSchema, type ForcedFailoverParams } from '../domain/inputs';
+import { describeGroupRef, partnerOf, type ResolvedGroup } from '../domain/group-ref';
+import { durationToMs, formatDuration } from '../domain/durations';
+import { normalizeLocation } from '../domain/locations';
+import type { FailoverGroupView, ManagedInstanceView } from '../domain/azure-state';
+import {
+  FailureTypes,
+  Outcomes,
+  RunbookTypes,
+  approveSignal,
+  rejectSignal,
+  type ActorMessage,
+  type ApprovalRecord,
+  type DataLossEstimate,
+  type FailoverLeg,
+  type ForcedFailoverInput,
+  type RunbookReport,
+} from './definitions';
+import { reads } from './steps/activity-presets';
+import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
+import { ROLE_POLLING, pollUntil } from './steps/poll';
+import { awaitDatabasesWritable, sqlTarget } from './steps/await-writable';
+import { resolveGroupStep } from './steps/resolve';
+import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
+import { sendFailoverOnce } from './steps/send-failover';
+
+/** What the secondary's side of the group looked like before anything was sent. */
+interface Assessment {
+  view: FailoverGroupView;
+  target: string;
+  from: string;
+  targetInstance: ManagedInstanceView;
+  databases: string[];
+  estimate: DataLossEstimate;
+}
+
+/**
+ * **forcedFailover**: for a region that is down. Makes the secondary the primary with
+ * `forceFailoverAllowDataLoss`, accepting the loss of what the secondary had not hardened.
+ *
+ * Reads only the secondary's location (the primary's may not answer), estimates the data at risk from the last
+ * replication the secondary saw, and shows it while it waits for a person: the `approve` or `reject` signal, for at
+ * most `approvalTimeout` (durably: a worker restart does not lose the wait). Incident tooling that already approved
+ * passes `approval` in the input. With `tryPlannedFirst` it first tries a planned (lossless) failover, and escalates
+ * to the forced one only when that cannot complete — what Azure offers for SQL Database but not for Managed Instance.
+ *
+ * Side effects: at most one forced failover POST (and, with `tryPlannedFirst`, at most one planned POST before it).
+ * Nothing is sent before approval; a rejection, an approval timeout or an abort before the POST changes nothing.
+ *
+ * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `ApprovalRejected`, `ApprovalTimeout`, `FailoverNotSent`,
+ * `FailoverFailed`, `RoleSwitchTimeout` or `WritableTimeout`; the failure's details carry the report.
+ */
+export async function forcedFailover(input: ForcedFailoverInput): Promise<RunbookReport> {
+  const run = new RunbookRun(
+    RunbookTypes.forcedFailover,
+    describeGroupRef((input as { group?: unknown } | undefined)?.group),
+  );
+  // Registered before anything else, so a decision sent early is never missed.
+  let decision: { approved: boolean; message: ActorMessage; at: string } | undefined;
+  const decide = (approved: boolean) => (message: ActorMessage) => {
+    if (decision) return;
+    decision = {
+      approved,
+      message: {
+        by: String(message?.by ?? 'unknown').slice(0, 200),
+        reason: String(message?.reason ?? '').slice(0, 1000),
+      },
+      at: nowIso(),
+    };
+  };
+  setHandler(approveSignal, decide(true));
+  setHandler(rejectSignal, decide(false));
+
+  return run.execute(async () => {
+    const params = run.validateInput(ForcedFailoverInputSchema, input);
+    run.requestedBy = params.requestedBy;
+    run.reason = params.reason;
+    const group = await resolveGroupStep(run, params.group);
+    if (!params.dryRun && !holdsGroupLock(group)) {
+      // A decision that reached this workflow before the lock holder existed travels with its input.
+      const early = decision;
+      if (early && !early.approved) throw rejection(run, early.message, early.at);
+      const delegated = early && !params.approval ? { ...input, approval: early.message } : input;
+      return runUnderGroupLock<typeof forcedFailover>(run, group, RunbookTypes.forcedFailover, [delegated]);
+    }
+
+    const assessment = await run.step(
+      'assess',
+      "Read the group at the secondary's location only and estimate the data at risk",
+      (step) => assess(run, group, params, step),
+    );
+    const { target, from } = assessment;
+    run.rolesBefore = { primary: from, secondary: target };
+    run.extra.dataLossEstimate = assessment.estimate;
+
+    if (assessment.view.replicationRole.toLowerCase() === 'primary') {
+      run.rolesAfter = { primary: target, secondary: from };
+      run.warn(`${target} already reports Primary: no failover was sent.`);
+      run.skipStep('force-failover', `Force the failover to ${target}`, `${target} is already primary: nothing to do`);
+      return params.dryRun ? Outcomes.dryRun : Outcomes.succeeded;
+    }
+
+    if (params.dryRun) {
+      run.plan = planOf(assessment, params);
+      return Outcomes.dryRun;
+    }
+
+    await run.beforePointOfNoReturn(() =>
+      run.step('await-approval', `Wait for approval to fail over to ${target} with possible data loss`, (step) =>
+        awaitApproval(run, params, assessment, step, () => decision),
+      ),
+    );
+
+    run.passPointOfNoReturn();
+    const leg: FailoverLeg = {
+      name: 'failover',
+      from,
+      to: target,
+      failoverSent: false,
+      dataLoss: { kind: 'unknown', detail: 'the failover has not been sent' },
+    };
+    run.legs.push(leg);
+    await CancellationScope.nonCancellable(async () => {
+      leg.requestedAt = nowIso();
+      const requestedAtMs = Date.now();
+      let planned = false;
+      if (params.tryPlannedFirst) {
+        planned = await run.step('try-planned', `Try a planned (lossless) failover to ${target} first`, (step) =>
+          tryPlanned(run, group, target, durationToMs(params.tryPlannedFirst!.timeout) ?? 0, step),
+        );
+      }
+      if (!planned) {
+        const sent = await run.step(
+          'force-failover',
+          `Send forceFailoverAllowDataLoss to ${target} (the point of no return)`,
+          async (step) => {
+            const outcome = await sendFailoverOnce(run, step, group, target, 'forced');
+            step.evidence({ outcome: outcome.outcome });
+            return outcome;
+          },
+        );
+        await run.step('await-new-primary', `Wait until ${target} reports Primary`, (step) =>
+          awaitNewPrimary(run, group, target, durationToMs(params.roleSwitchTimeout) ?? 0, step, sent.trackingId),
+        );
+      }
+      leg.failoverSent = true;
+      await run.step(
+        'await-writable',
+        `Wait until every database on ${assessment.targetInstance.name} is READ_WRITE`,
+        (step) =>
+          awaitDatabasesWritable(run, step, {
+            instance: sqlTarget(assessment.targetInstance, group),
+            instanceName: assessment.targetInstance.name,
+            expected: assessment.databases,
+            timeoutMs: durationToMs(params.writableTimeout) ?? 0,
+          }),
+      );
+      leg.allWritableAt = nowIso();
+      leg.rtoSeconds = Math.round((Date.now() - requestedAtMs) / 100) / 10;
+      leg.dataLoss = planned
+        ? {
+            kind: 'none-proven',
+            detail:
+              'The planned failover completed: Azure runs it synchronously, so no committed transaction was lost.',
+          }
+        : {
+            kind: 'estimated',
+            detail:
+              `Forced failover: what ${from} committed after the secondary last hardened it is lost. ` +
+              describeEstimate(assessment.estimate),
+            databases: assessment.estimate.databases.map((entry) => ({
+              database: entry.database,
+              evidence: entry.lastReplication
+                ? `last replicated ${entry.lastReplication}`
+                : 'the secondary reported no last replication time',
+            })),
+          };
+      run.rolesAfter = { primary: target, secondary: from };
+    });
+    return run.abortRequested ? Outcomes.abortedAfterFailover : Outcomes.succeeded;
+  });
+}
+
+async function assess(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  params: ForcedFailoverParams,
+  step: StepHandle,
+): Promise<Assessment> {
+  const target = params.targetLocation ? normalizeLocation(params.targetLocation) : group.secondaryLocation;
+  const locations = [group.primaryLocation, group.secondaryLocation];
+  if (!locations.includes(target)) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.InvalidInput,
+      nonRetryable: true,
+      message:
+        `targetLocation: ${target} is not a location of group ${group.displayName} (${locations.join(', ')}). ` +
+        'Name the region that is to become primary, or leave targetLocation out for the home secondary.',
+    });
+  }
+  const from = partnerOf(group, target);
+  const roles = await reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name} at ${target} only` }, [
+    { group, locations: [target] },
+  ]);
+  run.countArm(roles);
+  const view = roles.views[0]!;
+  step.evidence({ target, role: view.replicationRole, replicationState: view.replicationState });
+  if (roles.summary.status === 'failover-in-progress' && view.replicationRole.toLowerCase() !== 'primary') {
+    throw ApplicationFailure.create({
+      type: FailureTypes.GroupBusy,
+      nonRetryable: true,
+      message:
+        `${target} reports a failover in progress (${roles.summary.detail}); nothing was sent. Azure accepts no other ` +
+        'failover until it ends: watch it with `fogpilot status`, then start again if the roles did not switch.',
+      details: [{ views: roles.views }],
+    });
+  }
+  const targetInstanceId =
+    view.replicationRole.toLowerCase() === 'primary' ? view.primaryManagedInstanceId : view.partnerManagedInstanceId;
+  const instances = await reads.readInstances.executeWithOptions({ summary: `read the instance at ${target}` }, [
+    { instanceIds: [targetInstanceId] },
+  ]);
+  run.countArm(instances);
+  const targetInstance = instances.instances[0]!.instance;
+  const links = await reads.readReplicationLinks.executeWithOptions(
+    { summary: `replication links on ${targetInstance.name}` },
+    [{ instance: sqlTarget(targetInstance, group) }],
+  );
+  const readAt = Date.now();
+  const databases = links.links.map((link) => ({
+    database: link.database,
+    lagSeconds: link.lagSeconds,
+    lastReplication: link.lastReplication,
+  }));
+  const ages = databases
+    .map((entry) => (entry.lastReplication ? (readAt - Date.parse(entry.lastReplication)) / 1000 : undefined))
+    .filter((age): age is number => age !== undefined && Number.isFinite(age));
+  const knownLags = databases.map((entry) => entry.lagSeconds).filter((lag): lag is number => typeof lag === 'number');
+  const estimate: DataLossEstimate =
+    knownLags.length > 0
+      ? {
+          seconds: Math.max(...knownLags),
+          basis: `the replication lag ${targetInstance.name} reported`,
+          databases,
+        }
+      : ages.length > 0
+        ? {
+            seconds: Math.round(Math.max(0, ...ages) * 10) / 10,
+            basis:
+              `the time since ${targetInstance.name} last hardened a transaction (an upper bound: it also counts the ` +
+              'time since the primary stopped)',
+            databases,
+          }
+        : { basis: `${targetInstance.name} reported no replication times: the loss cannot be estimated`, databases };
+  step.evidence({ instance: targetInstance.name, databases, estimate: describeEstimate(estimate) });
+  return {
+    view,
+    target,
+    from,
+    targetInstance,
+    databases: links.links.map((link) => link.database),
+    estimate,
+  };
+}
+
+function describeEstimate(estimate: DataLossEstimate): string {
+  if (estimate.seconds === undefined) return `Estimate: unknown (${estimate.basis}).`;
+  return `Estimate: at most the last ${formatDuration(estimate.seconds * 1000)} of commits (from ${estimate.basis}).`;
+}
+
+async function awaitApproval(
+  run: RunbookRun,
+  params: ForcedFailoverParams,
+  assessment: Assessment,
+  step: StepHandle,
+  decision: () => { approved: boolean; message: ActorMessage; at: string } | undefined,
+): Promise<void> {
+  const record = (approval: ApprovalRecord): void => {
+    run.extra.approval = approval;
+    step.evidence({ approval });
+  };
+  if (params.approval) {
+    record({ ...params.approval, at: nowIso(), via: 'input' });
+    return;
+  }
+  const timeoutMs = durationToMs(params.approvalTimeout) ?? 0;
+  const question =
+    `approve or reject: forced failover of ${run.groupLabel} to ${assessment.target}. ` +
+    describeEstimate(assessment.estimate) +
+    ` Waiting at most ${formatDuration(timeoutMs)}.`;
+  run.setAwaiting('approval', question);
+  step.evidence({ question, approvalTimeout: formatDuration(timeoutMs) });
+  const decided = await condition(() => decision() !== undefined, timeoutMs);
+  run.clearAwaiting();
+  const answer = decision();
+  if (!decided || !answer) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.ApprovalTimeout,
+      nonRetryable: true,
+      message:
+        `Nobody approved the forced failover of ${run.groupLabel} within ${formatDuration(timeoutMs)}; nothing was ` +
+        'changed. Start it again when someone can decide, or pass `approval` if the incident process already approved.',
+    });
+  }
+  if (!answer.approved) {
+    step.evidence({ rejectedBy: answer.message.by, rejectedReason: answer.message.reason });
+    throw rejection(run, answer.message, answer.at);
+  }
+  record({ ...answer.message, at: answer.at, via: 'signal' });
+}
+
+function rejection(run: RunbookRun, message: ActorMessage, at: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureTypes.ApprovalRejected,
+    nonRetryable: true,
+    message: `${message.by} rejected the forced failover of ${run.groupLabel} (${message.reason}); nothing was changed.`,
+    details: [{ rejectedBy: message.by, reason: message.reason, at }],
+  });
+}
+
+/**
+ * A planned failover bounded by `timeoutMs`. True when the roles switched; false when it cannot complete (refused, or
+ * ended Failed — the primary's region did not answer). Azure accepts no other failover while one runs, so when the
+ * planned one is still running at the timeout this waits for Azure to end it before the escalation.
+ */
+async function tryPlanned(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  target: string,
+  timeoutMs: number,
+  step: StepHandle,
+): Promise<boolean> {
+  let sent;
+  try {
+    sent = await sendFailoverOnce(run, step, group, target, 'planned');
+  } catch (error) {
+    step.evidence({ planned: 'not accepted', error: describeFailure(error).message });
+    return false;
+  }
+  step.evidence({ planned: sent.outcome });
+  if (sent.outcome === 'already-primary') return true;
+  const startedAt = Date.now();
+  const watched = await pollUntil({
+    read: () =>
+      reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name} at ${target}` }, [
+        { group, locations: [target] },
+      ]),
+    done: (reading) =>
+      reading.views[0]!.replicationRole.toLowerCase() === 'primary' ||
+      reading.summary.status !== 'failover-in-progress',
+    timeoutMs,
+    interval: ROLE_POLLING,
+    retryAfterMs: (reading) => reading.retryAfterMs,
+    summary: 'wait for the planned failover',
+    onRead: (reading, poll) => {
+      run.countArm(reading);
+      step.evidence({ polls: poll, roles: reading.summary.detail });
+    },
+  });
+  if (watched.value.views[0]!.replicationRole.toLowerCase() === 'primary') return true;
+  if (!watched.done) {
+    step.detail('the planned failover is still running; a forced one is refused until Azure ends it');
+    const ended = await pollUntil({
+      read: () =>
+        reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name} at ${target}` }, [
+          { group, locations: [target] },
+        ]),
+      done: (reading) =>
+        reading.views[0]!.replicationRole.toLowerCase() === 'primary' ||
+        reading.summary.status !== 'failover-in-progress',
+      timeoutMs: 6 * 60 * 60_000,
+      interval: ROLE_POLLING,
+      retryAfterMs: (reading) => reading.retryAfterMs,
+      summary: 'wait for Azure to end the planned failover',
+      onRead: (reading) => run.countArm(reading),
+    });
+    if (ended.value.views[0]!.replicationRole.toLowerCase() === 'primary') return true;
+  }
+  step.evidence({
+    escalated: true,
+    plannedEndedAfter: formatDuration(Date.now() - startedAt),
+    why: 'the planned failover could not complete',
+  });
+  run.warn(`The planned failover to ${target} could not complete; escalated to a forced failover.`);
+  return false;
+}
+
+async function awaitNewPrimary(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  target: string,
+  timeoutMs: number,
+  step: StepHandle,
+  trackingId: string | undefined,
+): Promise<void> {
+  run.setAwaiting('azure', `waiting for ${target} to become primary`);
+  if (trackingId) {
+    const operation = await pollUntil({
+      read: () =>
+        reads.readFailoverProgress.executeWithOptions({ summary: 'read the forced failover operation' }, [
+          { group, trackingId },
+        ]),
+      done: (progress) => progress.state !== 'InProgress',
+      timeoutMs,
+      interval: ROLE_POLLING,
+      retryAfterMs: (progress) => progress.retryAfterMs,
+      summary: 'wait for the forced failover operation',
+      onRead: (progress, poll) => {
+        run.countArm(progress);
+        step.evidence({ operationPolls: poll, operation: progress.state });
+      },
+    });
+    if (operation.done && operation.value.state !== 'Succeeded') {
+      const error = operation.value.error;
+      throw ApplicationFailure.create({
+        type: FailureTypes.FailoverFailed,
+        nonRetryable: true,
+        message:
+          `Azure reports the forced failover to ${target} ended ${operation.value.state}` +
+          `${error ? ` (${error.code ? `${error.code}: ` : ''}${error.message})` : ''}. Check the group at ${target} ` +
+          'with `fogpilot status` before doing anything else.',
+        details: [{ operation: operation.value }],
+      });
+    }
+  }
+  const result = await pollUntil({
+    read: () =>
+      reads.readGroupRoles.executeWithOptions({ summary: `read the role at ${target}` }, [
+        { group, locations: [target] },
+      ]),
+    done: (reading) => reading.views[0]!.replicationRole.toLowerCase() === 'primary',
+    timeoutMs: Math.max(timeoutMs, 60_000),
+    interval: ROLE_POLLING,
+    retryAfterMs: (reading) => reading.retryAfterMs,
+    summary: `wait for ${target} to report Primary`,
+    onRead: (reading, poll) => {
+      run.countArm(reading);
+      step.evidence({ polls: poll, roles: reading.summary.detail });
+      step.detail(`poll ${poll}: ${reading.summary.detail}`);
+    },
+  });
+  run.clearAwaiting();
+  if (!result.done) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.RoleSwitchTimeout,
+      nonRetryable: true,
+      message:
+        `The forced failover to ${target} was sent, but after ${formatDuration(timeoutMs)} ${target} reads ` +
+        `"${result.value.summary.detail}". Do not send another failover: watch the group with \`fogpilot status\`.`,
+      details: [{ views: result.value.views }],
+    });
+  }
+}
+
+function planOf(assessment: Assessment, params: ForcedFailoverParams) {
+  const { target, from } = assessment;
+  return [
+    {
+      step: 'await-approval',
+      action: params.approval
+        ? `pre-approved by ${params.approval.by} (${params.approval.reason})`
+        : `wait at most ${formatDuration(durationToMs(params.approvalTimeout) ?? 0)} for approve/reject; ${describeEstimate(assessment.estimate)}`,
+    },
+    ...(params.tryPlannedFirst
+      ? [
+          {
+            step: 'try-planned',
+            action: `POST failover at ${target}; escalate if it cannot complete within ${formatDuration(durationToMs(params.tryPlannedFirst.timeout) ?? 0)}`,
+          },
+        ]
+      : []),
+    { step: 'force-failover', action: `POST forceFailoverAllowDataLoss at ${target} (once)` },
+    { step: 'await-new-primary', action: `poll ${target} only until it reports Primary (${from} may not answer)` },
+    {
+      step: 'await-writable',
+      action: `poll until every database on ${assessment.targetInstance.name} is READ_WRITE`,
+    },
+  ];
+}

@@ -1,0 +1,137 @@
+/**
+ * A scripted group, a worker for it, and helpers to start any runbook against it on the time-skipping test server:
+ * the shared frame of the workflow tests whose subject is a runbook's logic.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { MUTATING_ACTIVITIES } from '../../src/activities';
+import { lockWorkflowId } from '../../src/domain/group-ref';
+import { statusQuery, type RunbookReport, type RunbookStatus, type StepRecord } from '../../src/workflows/definitions';
+import { ScriptedAzure } from './scripted-azure';
+import { Inventory, createTestWorker, repoRoot, uniqueTaskQueue } from './temporal';
+
+export interface RunOutcome {
+  report?: RunbookReport;
+  failure?: ApplicationFailure;
+  /** The `status` query answered after the end (a replay on the worker, so the worker must still run). */
+  status: RunbookStatus;
+  handle: WorkflowHandle;
+}
+
+/** Waits for the runbook to end; call it inside `worker.runUntil` so the final status query can be answered. */
+export async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
+  let report: RunbookReport | undefined;
+  let failure: ApplicationFailure | undefined;
+  try {
+    report = (await handle.result()) as RunbookReport;
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure)) throw error;
+    failure = error.cause;
+  }
+  return { report, failure, status: await handle.query(statusQuery), handle };
+}
+
+export function reportOf(failure: ApplicationFailure | undefined): RunbookReport {
+  assert.ok(failure, 'expected the runbook to fail');
+  return failure.details?.[0] as RunbookReport;
+}
+
+export function stepOf(report: RunbookReport, name: string): StepRecord {
+  const found = report.steps.find((entry) => entry.name === name);
+  assert.ok(found, `step ${name} not in ${report.steps.map((entry) => entry.name).join(', ')}`);
+  return found;
+}
+
+export async function waitFor(
+  condition: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Terminates what a test left running: one left running would hold time skipping for every other test. */
+export class StartedWorkflows {
+  private readonly ids = new Set<string>();
+  add(...ids: string[]): void {
+    for (const id of ids) this.ids.add(id);
+  }
+  async terminateAll(env: TestWorkflowEnvironment): Promise<void> {
+    for (const workflowId of this.ids) {
+      const handle = env.client.workflow.getHandle(workflowId);
+      const { status } = await handle.describe().catch(() => ({ status: { name: 'UNKNOWN' } }));
+      if (status.name === 'RUNNING') await handle.terminate('test ended').catch(() => undefined);
+    }
+    this.ids.clear();
+  }
+}
+
+/** Saves a run's history as a replay fixture when FOGPILOT_RECORD_HISTORIES=1 (see test/histories/README.md). */
+export async function saveHistory(handle: WorkflowHandle, fixture: string): Promise<void> {
+  if (process.env.FOGPILOT_RECORD_HISTORIES !== '1') return;
+  const history = await handle.fetchHistory();
+  const dir = path.join(repoRoot, 'test', 'histories');
+  mkdirSync(dir, { recursive: true });
+  // The id matters on replay: a runbook compares its own id with the group's lock id.
+  writeFileSync(
+    path.join(dir, `${fixture}.json`),
+    `{"workflowId":${JSON.stringify(handle.workflowId)},"history":${historyToJSON(history)}}\n`,
+  );
+}
+
+let groupCounter = 0;
+
+/** One group in a scripted world (one inventory entry), a task queue, and starters for any runbook type. */
+export function scriptedScenario(
+  env: TestWorkflowEnvironment,
+  started: StartedWorkflows,
+  configure?: (azure: ScriptedAzure) => void,
+) {
+  const name = `fog-h${++groupCounter}`;
+  const azure = new ScriptedAzure({ clock: () => env.currentTimeMs(), groupName: name });
+  configure?.(azure);
+  const inventory = new Inventory({ [name]: azure.coordinates });
+  const called: string[] = [];
+  const taskQueue = uniqueTaskQueue();
+  const deps = { controlPlane: azure, dataPlane: azure, inventory };
+  const lockId = lockWorkflowId(azure.coordinates);
+  return {
+    name,
+    azure,
+    called,
+    taskQueue,
+    lockId,
+    deps,
+    worker: () => createTestWorker({ env, taskQueue, deps, called }),
+    start(workflowType: string, input: Record<string, unknown>, workflowId = lockId): Promise<WorkflowHandle> {
+      started.add(workflowId, lockId);
+      return env.client.workflow.start(workflowType, {
+        taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'FAIL',
+        args: [{ group: name, ...input }],
+      });
+    },
+    /** Runs a worker until the runbook ends; returns its report, or the failure it ended with. */
+    async run(workflowType: string, input: Record<string, unknown> = {}, workflowId = lockId): Promise<RunOutcome> {
+      const worker = await createTestWorker({ env, taskQueue, deps, called });
+      const handle = await this.start(workflowType, input, workflowId);
+      return worker.runUntil(outcomeOf(handle));
+    },
+    assertNothingChanged(): void {
+      for (const mutating of MUTATING_ACTIVITIES)
+        assert.ok(!called.includes(mutating), `${mutating} must not be called`);
+      assert.equal(azure.acceptedFailovers.length, 0, 'no failover may be posted');
+      assert.equal(azure.scaleRequests.length, 0, 'no scale may be requested');
+    },
+  };
+}

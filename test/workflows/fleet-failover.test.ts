@@ -1,0 +1,234 @@
+/**
+ * fleetFailover on Temporal's time-skipping test server, over several scripted groups behind one Azure.
+ */
+import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { lockWorkflowId } from '../../src/domain/group-ref';
+import { approveSignal, rejectSignal, statusQuery, type RunbookReport } from '../../src/workflows/definitions';
+import {
+  Inventory,
+  createTestWorker,
+  createTimeSkippingEnvironment,
+  uniqueTaskQueue,
+  workflowBundle,
+} from '../support/temporal';
+import {
+  StartedWorkflows,
+  outcomeOf,
+  reportOf,
+  saveHistory,
+  waitFor,
+  type RunOutcome,
+} from '../support/runbook-harness';
+import { ScriptedFleet } from '../support/scripted-fleet';
+import type { ScriptedAzure } from '../support/scripted-azure';
+
+function it(name: string, fn: () => Promise<void>): void {
+  nodeIt(name, { timeout: 120_000 }, fn);
+}
+
+let env: TestWorkflowEnvironment;
+const started = new StartedWorkflows();
+let fleetCounter = 0;
+
+before(async () => {
+  env = await createTimeSkippingEnvironment();
+  await workflowBundle();
+});
+after(async () => {
+  await env?.teardown();
+});
+afterEach(async () => {
+  await started.terminateAll(env);
+});
+
+function fleetScenario(size: number, configure?: (azure: ScriptedAzure, index: number) => void) {
+  const prefix = `fleet${++fleetCounter}`;
+  const names = Array.from({ length: size }, (_, index) => `${prefix}-g${index + 1}`);
+  const fleet = new ScriptedFleet(
+    () => env.currentTimeMs(),
+    names,
+    (azure, name) => configure?.(azure, names.indexOf(name)),
+  );
+  const inventory = new Inventory(
+    Object.fromEntries([...fleet.members].map(([name, azure]) => [name, azure.coordinates])),
+  );
+  const planes = fleet.planes();
+  const deps = { controlPlane: planes, dataPlane: planes, inventory };
+  const called: string[] = [];
+  const taskQueue = uniqueTaskQueue();
+  const lockIds = [...fleet.members.values()].map((azure) => lockWorkflowId(azure.coordinates));
+  const workflowId = `fleet/${prefix}`;
+  return {
+    names,
+    fleet,
+    called,
+    workflowId,
+    lockIds,
+    worker: () => createTestWorker({ env, taskQueue, deps, called }),
+    start(input: Record<string, unknown>) {
+      started.add(workflowId, ...lockIds);
+      return env.client.workflow.start('fleetFailover', { taskQueue, workflowId, args: [input] });
+    },
+    async run(input: Record<string, unknown>): Promise<RunOutcome> {
+      const worker = await createTestWorker({ env, taskQueue, deps, called });
+      const handle = await this.start(input);
+      return worker.runUntil(outcomeOf(handle));
+    },
+    accepted(): string[] {
+      return [...fleet.members].flatMap(([name, azure]) =>
+        azure.acceptedFailovers.map((entry) => `${name}:${entry.kind}→${entry.location}`),
+      );
+    },
+  };
+}
+
+function member(report: RunbookReport, group: string) {
+  const found = report.fleet?.members.find((entry) => entry.group === group);
+  assert.ok(found, `${group} not in the fleet report`);
+  return found;
+}
+
+describe('fleetFailover', { concurrency: 1 }, () => {
+  it("fails over every inventory group of a region, at most `concurrency` at once, and reports each group's outcome", async () => {
+    const s = fleetScenario(5);
+    const { report } = await s.run({ region: 'eastus', concurrency: 2 });
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(report?.fleet?.members.length, 5);
+    for (const name of s.names) {
+      assert.equal(member(report, name).outcome, 'succeeded');
+      assert.ok((member(report, name).rtoSeconds ?? 0) > 0);
+    }
+    assert.equal(s.accepted().length, 5);
+    assert.ok(s.accepted().every((entry) => entry.endsWith('planned→westus')));
+
+    const windows = await Promise.all(
+      s.lockIds.map(async (id) => {
+        const description = await env.client.workflow.getHandle(id).describe();
+        return [description.startTime.getTime(), description.closeTime!.getTime()] as const;
+      }),
+    );
+    const mostAtOnce = Math.max(
+      ...windows.map(([start]) => windows.filter(([from, to]) => from <= start && start < to).length),
+    );
+    assert.ok(mostAtOnce <= 2, `at most 2 children at once, saw ${mostAtOnce}`);
+  });
+
+  it('one group failing does not stop the others: the fleet ends partial and names the failure', async () => {
+    const s = fleetScenario(4, (azure, index) => {
+      if (index === 1) azure.replicationState = 'SEEDING';
+    });
+    const { report, handle } = await s.run({ region: 'eastus', concurrency: 4 });
+    await saveHistory(handle, 'fleet-failover-partial');
+    assert.equal(report?.outcome, 'partial');
+    const failed = member(report, s.names[1]!);
+    assert.equal(failed.outcome, 'failed');
+    assert.equal(failed.error?.type, 'PreflightFailed');
+    assert.equal(report?.fleet?.counts.succeeded, 3);
+    assert.equal(s.accepted().length, 3);
+    assert.ok(report?.warnings.some((warning) => warning.includes(s.names[1]!)));
+  });
+
+  it('skips a group already primary outside the region, so a repeated fleet does only what is left', async () => {
+    const s = fleetScenario(3, (azure, index) => {
+      if (index === 0) azure.primaryLocation = 'westus';
+    });
+    const { report } = await s.run({ region: 'eastus' });
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(member(report, s.names[0]!).outcome, 'skipped');
+    assert.equal(s.accepted().length, 2);
+  });
+
+  it('a group held by another runbook is reported GroupBusy and left alone while the rest proceed', async () => {
+    const s = fleetScenario(2);
+    const holder = lockWorkflowId(s.fleet.members.get(s.names[0]!)!.coordinates);
+    started.add(holder);
+    // Something else holds the first group's lock (a workflow nobody serves on another queue).
+    await env.client.workflow.start('plannedFailover', {
+      taskQueue: 'nobody-serves-this',
+      workflowId: holder,
+      args: [{ group: s.names[0] }],
+    });
+    const { report } = await s.run({ region: 'eastus' });
+    assert.equal(report?.outcome, 'partial');
+    assert.equal(member(report, s.names[0]!).error?.type, 'GroupBusy');
+    assert.equal(member(report, s.names[1]!).outcome, 'succeeded');
+  });
+
+  it('in forced mode one approval covers the fleet, and every child records it', async () => {
+    const s = fleetScenario(3, (azure) => azure.darkLocations.add('eastus'));
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start({ region: 'eastus', mode: 'forced' });
+      await waitFor(async () => {
+        const status = await handle.query(statusQuery).catch(() => undefined);
+        return status?.awaiting?.kind === 'approval';
+      }, 'the fleet approval');
+      assert.equal(s.accepted().length, 0, 'nothing is sent before the approval');
+      await handle.signal(approveSignal, { by: 'incident-commander', reason: 'eastus down' });
+      const { report } = await outcomeOf(handle);
+      assert.equal(report?.outcome, 'succeeded');
+      assert.equal(report?.approval?.by, 'incident-commander');
+      for (const id of s.lockIds) {
+        const child = (await env.client.workflow.getHandle(id).result()) as RunbookReport;
+        assert.equal(child.approval?.via, 'input');
+        assert.match(child.approval.reason, /fleet approval: eastus down/);
+      }
+    });
+    assert.equal(s.accepted().length, 3);
+    assert.ok(s.accepted().every((entry) => entry.endsWith('forced→westus')));
+  });
+
+  it('a rejected fleet approval changes nothing on any group', async () => {
+    const s = fleetScenario(2);
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start({ region: 'eastus', mode: 'forced' });
+      await waitFor(async () => {
+        const status = await handle.query(statusQuery).catch(() => undefined);
+        return status?.awaiting?.kind === 'approval';
+      }, 'the fleet approval');
+      await handle.signal(rejectSignal, { by: 'cto', reason: 'not yet' });
+      const { failure } = await outcomeOf(handle);
+      assert.equal(failure?.type, 'ApprovalRejected');
+      assert.equal(reportOf(failure).fleet?.members.length, 2);
+    });
+    assert.equal(s.accepted().length, 0);
+    assert.ok(!s.called.includes('sendFailover'));
+  });
+
+  it('a dry run evaluates every group as a dry-run child and changes nothing', async () => {
+    const s = fleetScenario(3);
+    const { report } = await s.run({ groups: s.names, dryRun: true });
+    assert.equal(report?.outcome, 'dry-run');
+    assert.ok(report?.fleet?.members.every((entry) => entry.outcome === 'dry-run'));
+    assert.equal(s.accepted().length, 0);
+    assert.ok(!s.called.includes('startInstanceScale') && !s.called.includes('sendFailover'));
+  });
+
+  it('fails FleetFailed when no group could be failed over', async () => {
+    const s = fleetScenario(2, (azure) => {
+      azure.replicationState = 'SEEDING';
+    });
+    const { failure } = await s.run({ groups: s.names });
+    assert.equal(failure?.type, 'FleetFailed');
+    assert.equal(reportOf(failure).fleet?.counts.failed, 2);
+  });
+
+  for (const [field, input] of [
+    ['region', { region: 'eastus', groups: ['a'] }],
+    ['region', {}],
+    ['concurrency', { region: 'eastus', concurrency: 0 }],
+    ['mode', { region: 'eastus', mode: 'sideways' }],
+    ['groups', { groups: [] }],
+  ] as const) {
+    it(`refuses ${JSON.stringify(input)} with InvalidInput naming ${field}`, async () => {
+      const s = fleetScenario(1);
+      const { failure } = await s.run(input);
+      assert.equal(failure?.type, 'InvalidInput');
+      assert.match(failure.message, new RegExp(field));
+      assert.equal(s.called.length, 0);
+    });
+  }
+});

@@ -1,0 +1,252 @@
+/**
+ * forcedFailover (and failback after it) on Temporal's time-skipping test server, with the real activities over a
+ * scripted Azure whose primary region can go dark.
+ */
+import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  abortSignal,
+  approveSignal,
+  rejectSignal,
+  statusQuery,
+  type RunbookStatus,
+} from '../../src/workflows/definitions';
+import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
+import {
+  StartedWorkflows,
+  outcomeOf,
+  reportOf,
+  saveHistory,
+  scriptedScenario,
+  stepOf,
+  waitFor,
+} from '../support/runbook-harness';
+
+function it(name: string, fn: () => Promise<void>): void {
+  nodeIt(name, { timeout: 90_000 }, fn);
+}
+
+let env: TestWorkflowEnvironment;
+const started = new StartedWorkflows();
+
+before(async () => {
+  env = await createTimeSkippingEnvironment();
+  await workflowBundle();
+});
+after(async () => {
+  await env?.teardown();
+});
+afterEach(async () => {
+  await started.terminateAll(env);
+});
+
+const approval = { by: 'incident-bot', reason: 'INC-4711: eastus outage' };
+
+/** Reads status until the runbook waits for a person. */
+async function awaitingApproval(handle: { query: (q: typeof statusQuery) => Promise<RunbookStatus> }) {
+  let status: RunbookStatus | undefined;
+  await waitFor(async () => {
+    status = await handle.query(statusQuery).catch(() => undefined);
+    return status?.awaiting?.kind === 'approval';
+  }, 'the approval wait');
+  return status!;
+}
+
+describe('forcedFailover', { concurrency: 1 }, () => {
+  it('with the primary region dark and pre-approval, reads only the secondary, forces once and reports the estimate', async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.lagSeconds = { sales: 4, billing: 2 };
+      azure.darkLocations.add('eastus');
+    });
+    const { report, handle } = await s.run('forcedFailover', { approval });
+    await saveHistory(handle, 'forced-failover-pre-approved');
+    assert.ok(report, 'the runbook succeeds');
+    assert.equal(report.outcome, 'succeeded');
+    assert.deepEqual(
+      report.steps.map((entry) => entry.name),
+      ['resolve-group', 'assess', 'await-approval', 'force-failover', 'await-new-primary', 'await-writable'],
+    );
+    assert.equal(s.azure.acceptedFailovers.length, 1);
+    assert.equal(s.azure.acceptedFailovers[0]!.kind, 'forced');
+    assert.equal(s.azure.acceptedFailovers[0]!.location, 'westus');
+    const eastusReads = s.azure.calls.filter(
+      (call) =>
+        (call.method === 'getFailoverGroup' && (call.args as { location: string }).location === 'eastus') ||
+        (call.method === 'getManagedInstance' && (call.args as { instanceId: string }).instanceId.endsWith('eastus')),
+    );
+    assert.equal(eastusReads.length, 0, "nothing is read at the dark primary's location");
+    assert.deepEqual(report.approval && { by: report.approval.by, via: report.approval.via }, {
+      by: 'incident-bot',
+      via: 'input',
+    });
+    assert.equal(report.approval?.reason, approval.reason);
+    assert.ok(report.dataLossEstimate?.seconds !== undefined, 'the loss is estimated');
+    assert.equal(report.legs[0]!.dataLoss.kind, 'estimated');
+    assert.deepEqual(report.rolesAfter, { primary: 'westus', secondary: 'eastus' });
+    assert.ok((report.legs[0]!.rtoSeconds ?? 0) > 0);
+  });
+
+  it('waits for approval showing the estimate, then records who approved and why', async () => {
+    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start('forcedFailover', {});
+      const status = await awaitingApproval(handle);
+      assert.match(status.awaiting!.detail, /forced failover .* to westus/);
+      assert.match(status.awaiting!.detail, /Estimate: at most/);
+      assert.equal(s.azure.acceptedFailovers.length, 0, 'nothing is sent before approval');
+      await handle.signal(approveSignal, { by: 'dba-on-call', reason: 'region confirmed down' });
+      const { report } = await outcomeOf(handle);
+      assert.equal(report?.outcome, 'succeeded');
+      assert.equal(report?.approval?.by, 'dba-on-call');
+      assert.equal(report?.approval?.via, 'signal');
+      assert.equal(s.azure.acceptedFailovers.length, 1);
+    });
+  });
+
+  it('a rejected approval ends ApprovalRejected and changes nothing', async () => {
+    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start('forcedFailover', {});
+      await awaitingApproval(handle);
+      await handle.signal(rejectSignal, { by: 'cto', reason: 'eastus is recovering' });
+      const { failure } = await outcomeOf(handle);
+      assert.equal(failure?.type, 'ApprovalRejected');
+      assert.match(failure.message, /cto rejected .*nothing was changed/);
+      assert.equal(reportOf(failure).outcome, 'failed');
+    });
+    s.assertNothingChanged();
+  });
+
+  it('an approval that never comes ends ApprovalTimeout after approvalTimeout and changes nothing', async () => {
+    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const { failure } = await s.run('forcedFailover', { approvalTimeout: '2 hours' });
+    assert.equal(failure?.type, 'ApprovalTimeout');
+    const waited = stepOf(reportOf(failure), 'await-approval');
+    assert.ok(Date.parse(waited.endedAt!) - Date.parse(waited.startedAt!) >= 2 * 3_600_000);
+    s.assertNothingChanged();
+  });
+
+  it('an abort while waiting for approval ends aborted and changes nothing', async () => {
+    const s = scriptedScenario(env, started);
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start('forcedFailover', {});
+      await awaitingApproval(handle);
+      await handle.signal(abortSignal, { by: 'sre', reason: 'wrong group' });
+      const { report } = await outcomeOf(handle);
+      assert.equal(report?.outcome, 'aborted');
+      assert.equal(report?.abort?.effect, 'compensated-before-failover');
+    });
+    s.assertNothingChanged();
+  });
+
+  it('with tryPlannedFirst and a healthy primary, a planned failover completes and nothing is forced', async () => {
+    const s = scriptedScenario(env, started);
+    const { report } = await s.run('forcedFailover', { approval, tryPlannedFirst: { timeout: '5 minutes' } });
+    assert.equal(report?.outcome, 'succeeded');
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => entry.kind),
+      ['planned'],
+    );
+    assert.equal(report?.legs[0]!.dataLoss.kind, 'none-proven');
+    assert.ok(!report?.steps.some((entry) => entry.name === 'force-failover'));
+  });
+
+  it('with tryPlannedFirst and the primary region dark, the planned attempt fails and it escalates to one forced failover', async () => {
+    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const { report } = await s.run('forcedFailover', { approval, tryPlannedFirst: { timeout: '5 minutes' } });
+    assert.equal(report?.outcome, 'succeeded');
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => entry.kind),
+      ['planned', 'forced'],
+    );
+    assert.equal(stepOf(report, 'try-planned').evidence?.escalated, true);
+    assert.ok(report.warnings.some((warning) => /escalated to a forced failover/.test(warning)));
+    assert.equal(s.azure.primaryLocation, 'westus');
+  });
+
+  it('sends nothing when the target already reports Primary', async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.primaryLocation = 'westus';
+    });
+    const { report } = await s.run('forcedFailover', { approval });
+    assert.equal(report?.outcome, 'succeeded');
+    assert.equal(stepOf(report, 'force-failover').state, 'skipped');
+    s.assertNothingChanged();
+  });
+
+  it('started under another id, it runs under the group lock and an approval sent to the starter reaches it', async () => {
+    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start('forcedFailover', {}, `incident-${s.name}`);
+      const lockHolder = env.client.workflow.getHandle(s.lockId);
+      await awaitingApproval(lockHolder);
+      await handle.signal(approveSignal, { by: 'incident-commander', reason: 'go' });
+      const { report } = await outcomeOf(handle);
+      assert.equal(report?.outcome, 'succeeded');
+      assert.equal(report?.workflowId, s.lockId, "the report is the lock holder's");
+      assert.equal(report?.approval?.by, 'incident-commander');
+    });
+    assert.equal(s.azure.acceptedFailovers.length, 1);
+  });
+
+  it('a dry run shows the estimate and the plan, waits for nobody and changes nothing', async () => {
+    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const { report } = await s.run('forcedFailover', { dryRun: true, tryPlannedFirst: { timeout: '5 minutes' } });
+    assert.equal(report?.outcome, 'dry-run');
+    assert.deepEqual(
+      report?.plan?.map((item) => item.step),
+      ['await-approval', 'try-planned', 'force-failover', 'await-new-primary', 'await-writable'],
+    );
+    assert.ok(report?.dataLossEstimate);
+    s.assertNothingChanged();
+  });
+
+  for (const [field, input] of [
+    ['approval.reason', { approval: { by: 'x' } }],
+    ['tryPlannedFirst.timeout', { tryPlannedFirst: { timeout: '10 seconds' } }],
+    ['approvalTimeout', { approvalTimeout: 'soon' }],
+    ['targetLocation', { targetLocation: 'not a region!' }],
+  ] as const) {
+    it(`refuses an invalid ${field} with InvalidInput naming it, reading nothing`, async () => {
+      const s = scriptedScenario(env, started);
+      const { failure } = await s.run('forcedFailover', input);
+      assert.equal(failure?.type, 'InvalidInput');
+      assert.match(failure.message, new RegExp(field.replace('.', '\\.')));
+      assert.equal(s.azure.calls.length, 0);
+    });
+  }
+});
+
+describe('failback after a forced failover', { concurrency: 1 }, () => {
+  it('waits while the old region is dark, then fails back once it is synchronizing again', async () => {
+    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const forced = await s.run('forcedFailover', { approval });
+    assert.equal(forced.report?.outcome, 'succeeded');
+
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start('failback', { pollInterval: '10 minutes', waitTimeout: '30 days' });
+      // Awaiting the result is what lets the test server skip time through the polls.
+      const ended = outcomeOf(handle);
+      await waitFor(async () => {
+        const status = await handle.query(statusQuery).catch(() => undefined);
+        const waiting = status?.steps.find((entry) => entry.name === 'await-synchronizing');
+        return Number(waiting?.evidence?.polls ?? 0) >= 2;
+      }, 'two polls of a dark region');
+      assert.equal(s.azure.acceptedFailovers.length, 1, 'nothing is sent while the old region is dark');
+      s.azure.darkLocations.delete('eastus');
+      const { report } = await ended;
+      assert.equal(report?.outcome, 'succeeded');
+      assert.deepEqual(report?.rolesAfter, { primary: 'eastus', secondary: 'westus' });
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['forced→westus', 'planned→eastus'],
+    );
+  });
+});
