@@ -48,6 +48,7 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
     credential,
     endpoint: config.armEndpoint,
     requestTimeoutMs: config.azure.requestTimeout,
+    rateLimits: config.azure.rateLimits,
   });
   const dataPlane = createDataPlane(config, credential);
   const { connectionOptions, namespace } = loadClientConnectConfig();

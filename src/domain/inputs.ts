@@ -250,6 +250,11 @@ export const DrDrillInputSchema = strictInput({
         .max(2048, { error: 'smoke.httpCheck.url must be at most 2048 characters' })
         .refine((value) => /^https?:\/\/[^\s]+$/i.test(value), {
           error: 'smoke.httpCheck.url must be an http(s) URL such as "https://app.example.com/health"',
+          abort: true,
+        })
+        .refine((value) => !/^https?:\/\/[^/?#]*@/i.test(value), {
+          error:
+            'smoke.httpCheck.url must not carry credentials (user:password@): the URL is kept in the workflow history; use a health endpoint that needs none',
         }),
       expectStatus: z
         .number({ error: 'smoke.httpCheck.expectStatus must be an HTTP status code' })
@@ -287,7 +292,7 @@ export const FleetFailoverInputSchema = strictInput({
   reason: text('reason', 1000),
 }).refine((input) => (input.groups === undefined) !== (input.region === undefined), {
   error:
-    'region: give either region (every inventory group with its primary there) or groups (a list), not both or neither',
+    'region: give either region (every inventory group with a location there) or groups (a list), not both or neither',
   path: ['region'],
 });
 

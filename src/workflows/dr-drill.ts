@@ -154,10 +154,16 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
   });
 }
 
+/** A URL as reports and logs show it: without its query, which may carry a token. */
+function shownUrl(url: string): string {
+  const cut = url.search(/[?#]/);
+  return cut < 0 ? url : `${url.slice(0, cut)}?…`;
+}
+
 function describeSmoke(params: DrDrillParams): string {
   const parts = [params.smoke.write ? 'a write through the read-write listener' : 'no write'];
   if (params.smoke.httpCheck)
-    parts.push(`GET ${params.smoke.httpCheck.url} expecting ${params.smoke.httpCheck.expectStatus}`);
+    parts.push(`GET ${shownUrl(params.smoke.httpCheck.url)} expecting ${params.smoke.httpCheck.expectStatus}`);
   return parts.join(', ');
 }
 
@@ -230,8 +236,8 @@ async function smokeChecks(
       status: result.ok ? 'pass' : 'fail',
       at: nowIso(),
       detail: result.ok
-        ? `GET ${http.url} answered ${result.status} in ${result.latencyMs} ms`
-        : `GET ${http.url}: ${result.error ?? `answered ${result.status}, expected ${http.expectStatus}`}`,
+        ? `GET ${shownUrl(http.url)} answered ${result.status} in ${result.latencyMs} ms`
+        : `GET ${shownUrl(http.url)}: ${result.error ?? `answered ${result.status}, expected ${http.expectStatus}`}`,
     });
   }
   const failed = drill.smokeChecks.filter((check) => check.status === 'fail' && check.name.endsWith(moment));
@@ -248,13 +254,18 @@ async function finishProbe(
 ): Promise<void> {
   await run.step('verify-writes', 'Stop the write probe and read back every acknowledged write', async (step) => {
     // Cancelled between two attempts, no probe is running to hand back its tally: its last heartbeat, read first,
-    // stands in for it.
+    // stands in for it. The read is optional; stopping the probe is not.
     const { workflowId, runId } = workflowInfo();
-    const checkpoint = await reads.readProbeCheckpoint.executeWithOptions(
-      { summary: "read the probe's last heartbeat" },
-      [{ workflowId, runId, activityId: PROBE_ACTIVITY_ID }],
-    );
-    scope.cancel();
+    let checkpoint: { tally?: ProbeTally } = {};
+    try {
+      checkpoint = await checks.readProbeCheckpoint.executeWithOptions({ summary: "read the probe's last heartbeat" }, [
+        { workflowId, runId, activityId: PROBE_ACTIVITY_ID },
+      ]);
+    } catch (error) {
+      step.evidence({ checkpointUnreadable: describeFailure(error).message });
+    } finally {
+      scope.cancel();
+    }
     let tally: ProbeTally;
     try {
       tally = await probeRun;

@@ -51,46 +51,51 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
     const waitingSince = params.resume?.waitingSince ?? nowIso();
     const waitTimeoutMs = durationToMs(params.waitTimeout) ?? 0;
     const pollIntervalMs = durationToMs(params.pollInterval) ?? 60_000;
-    const roles = await run.step(
-      'await-synchronizing',
-      `Wait until the group is synchronizing again (since ${waitingSince})`,
-      async (step) => {
-        run.setAwaiting('azure', 'waiting for the group to be synchronizing again');
-        let intervalMs = pollIntervalMs;
-        for (let poll = 1; ; poll++) {
-          let reading: GroupRolesReading | undefined;
-          try {
-            reading = await reads.readGroupRoles.executeWithOptions({ summary: 'read the group at both locations' }, [
-              { group, locations },
-            ]);
-            run.countArm(reading);
-          } catch (error) {
-            // A region still dark after a forced failover answers nothing: keep waiting, that is what this step is for.
-            step.evidence({ lastError: describeFailure(error).message });
-          }
-          const totalPolls = (params.resume?.polls ?? 0) + poll;
-          step.evidence({ polls: totalPolls, roles: reading?.summary.detail, status: reading?.summary.status });
-          if (reading && reading.summary.consistent && reading.summary.status === 'synchronizing') {
-            run.clearAwaiting();
-            return reading;
-          }
-          const waitedMs = Date.now() - Date.parse(waitingSince);
-          if (waitedMs >= waitTimeoutMs) {
-            throw ApplicationFailure.create({
-              type: FailureTypes.NotSynchronizing,
-              nonRetryable: true,
-              message:
-                `${group.displayName} was not synchronizing after waiting ${formatDuration(waitedMs)} ` +
-                `(last read: ${reading?.summary.detail ?? 'no answer'}). Nothing was changed. Repair replication, then start failback again.`,
+    // Nothing is changed while waiting: an abort (or a cancellation) ends the wait at once, and the runbook aborted.
+    const roles = await run.beforePointOfNoReturn(() =>
+      run.step(
+        'await-synchronizing',
+        `Wait until the group is synchronizing again (since ${waitingSince})`,
+        async (step) => {
+          run.setAwaiting('azure', 'waiting for the group to be synchronizing again');
+          let intervalMs = pollIntervalMs;
+          for (let poll = 1; ; poll++) {
+            let reading: GroupRolesReading | undefined;
+            try {
+              reading = await reads.readGroupRoles.executeWithOptions({ summary: 'read the group at both locations' }, [
+                { group, locations },
+              ]);
+              run.countArm(reading);
+            } catch (error) {
+              // A region still dark after a forced failover answers nothing: keep waiting, that is what this step is for.
+              step.evidence({ lastError: describeFailure(error).message });
+            }
+            const totalPolls = (params.resume?.polls ?? 0) + poll;
+            step.evidence({ polls: totalPolls, roles: reading?.summary.detail, status: reading?.summary.status });
+            if (reading && reading.summary.consistent && reading.summary.status === 'synchronizing') {
+              run.clearAwaiting();
+              return reading;
+            }
+            const waitedMs = Date.now() - Date.parse(waitingSince);
+            if (waitedMs >= waitTimeoutMs) {
+              throw ApplicationFailure.create({
+                type: FailureTypes.NotSynchronizing,
+                nonRetryable: true,
+                message:
+                  `${group.displayName} was not synchronizing after waiting ${formatDuration(waitedMs)} ` +
+                  `(last read: ${reading?.summary.detail ?? 'no answer'}). Nothing was changed. Repair replication, then start failback again.`,
+              });
+            }
+            if (poll >= POLLS_PER_RUN) {
+              await continueAsNew<typeof failback>({ ...input, resume: { waitingSince, polls: totalPolls } });
+            }
+            await sleep(Math.min(intervalMs, waitTimeoutMs - waitedMs), {
+              summary: 'wait for the group to synchronize',
             });
+            intervalMs = Math.min(intervalMs * 2, Math.max(MAX_POLL_INTERVAL_MS, pollIntervalMs));
           }
-          if (poll >= POLLS_PER_RUN) {
-            await continueAsNew<typeof failback>({ ...input, resume: { waitingSince, polls: totalPolls } });
-          }
-          await sleep(Math.min(intervalMs, waitTimeoutMs - waitedMs), { summary: 'wait for the group to synchronize' });
-          intervalMs = Math.min(intervalMs * 2, Math.max(MAX_POLL_INTERVAL_MS, pollIntervalMs));
-        }
-      },
+        },
+      ),
     );
 
     if (roles.summary.primaryLocation === home) {

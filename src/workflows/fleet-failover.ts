@@ -25,7 +25,7 @@ import {
   type RunbookReport,
 } from './definitions';
 import { reads } from './steps/activity-presets';
-import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
+import { RunbookRun, actorOf, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
 
 /** One group of the fleet, resolved, with where it is to fail over to. */
 interface Candidate {
@@ -59,14 +59,7 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
   const run = new RunbookRun(RunbookTypes.fleetFailover, label);
   let decision: { approved: boolean; message: ActorMessage; at: string } | undefined;
   const decide = (approved: boolean) => (message: ActorMessage) => {
-    decision ??= {
-      approved,
-      message: {
-        by: String(message?.by ?? 'unknown').slice(0, 200),
-        reason: String(message?.reason ?? '').slice(0, 1000),
-      },
-      at: nowIso(),
-    };
+    decision ??= { approved, message: actorOf(message), at: nowIso() };
   };
   setHandler(approveSignal, decide(true));
   setHandler(rejectSignal, decide(false));
@@ -323,6 +316,8 @@ async function runChildren(
       return;
     }
     running.add(child);
+    // An abort that arrived while this child was starting missed the forwarding above.
+    if (run.abort) child.signal(abortSignal, { by: run.abort.by, reason: run.abort.reason }).catch(() => undefined);
     progress();
     try {
       const report = await child.result();

@@ -3,7 +3,7 @@ import { ForcedFailoverInputSchema, type ForcedFailoverParams } from '../domain/
 import { describeGroupRef, partnerOf, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
 import { normalizeLocation } from '../domain/locations';
-import type { FailoverGroupView, ManagedInstanceView } from '../domain/azure-state';
+import type { DatabaseReplicationLink, FailoverGroupView, ManagedInstanceView } from '../domain/azure-state';
 import {
   FailureTypes,
   Outcomes,
@@ -17,13 +17,16 @@ import {
   type ForcedFailoverInput,
   type RunbookReport,
 } from './definitions';
-import { reads } from './steps/activity-presets';
+import { checks, reads } from './steps/activity-presets';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ROLE_POLLING, pollUntil } from './steps/poll';
 import { awaitDatabasesWritable, sqlTarget } from './steps/await-writable';
 import { resolveGroupStep } from './steps/resolve';
-import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
+import { RunbookRun, actorOf, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
 import { sendFailoverOnce } from './steps/send-failover';
+
+/** The estimate's SQL read: short, since an unanswered one only leaves the estimate unknown. */
+const estimateReads = checks;
 
 /** What the secondary's side of the group looked like before anything was sent. */
 interface Assessment {
@@ -60,14 +63,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
   let decision: { approved: boolean; message: ActorMessage; at: string } | undefined;
   const decide = (approved: boolean) => (message: ActorMessage) => {
     if (decision) return;
-    decision = {
-      approved,
-      message: {
-        by: String(message?.by ?? 'unknown').slice(0, 200),
-        reason: String(message?.reason ?? '').slice(0, 1000),
-      },
-      at: nowIso(),
-    };
+    decision = { approved, message: actorOf(message), at: nowIso() };
   };
   setHandler(approveSignal, decide(true));
   setHandler(rejectSignal, decide(false));
@@ -127,7 +123,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       let planned = false;
       if (params.tryPlannedFirst) {
         planned = await run.step('try-planned', `Try a planned (lossless) failover to ${target} first`, (step) =>
-          tryPlanned(run, group, target, durationToMs(params.tryPlannedFirst!.timeout) ?? 0, step),
+          tryPlanned(run, group, target, durationToMs(params.tryPlannedFirst!.timeout) ?? 0, step, leg),
         );
       }
       if (!planned) {
@@ -140,11 +136,20 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
             return outcome;
           },
         );
+        leg.failoverSent = leg.failoverSent || sent.outcome !== 'already-primary';
+        const sentBy = sent.outcome === 'in-progress' ? 'found under way (nothing was sent)' : 'sent';
         await run.step('await-new-primary', `Wait until ${target} reports Primary`, (step) =>
-          awaitNewPrimary(run, group, target, durationToMs(params.roleSwitchTimeout) ?? 0, step, sent.trackingId),
+          awaitNewPrimary(
+            run,
+            group,
+            target,
+            durationToMs(params.roleSwitchTimeout) ?? 0,
+            step,
+            sent.trackingId,
+            sentBy,
+          ),
         );
       }
-      leg.failoverSent = true;
       await run.step(
         'await-writable',
         `Wait until every database on ${assessment.targetInstance.name} is READ_WRITE`,
@@ -223,10 +228,28 @@ async function assess(
   ]);
   run.countArm(instances);
   const targetInstance = instances.instances[0]!.instance;
-  const links = await reads.readReplicationLinks.executeWithOptions(
-    { summary: `replication links on ${targetInstance.name}` },
-    [{ instance: sqlTarget(targetInstance, group) }],
-  );
+  // The estimate only informs the person approving: a SQL read that fails must not stand in the way of the failover.
+  let links: { links: DatabaseReplicationLink[] };
+  try {
+    links = await estimateReads.readReplicationLinks.executeWithOptions(
+      { summary: `replication links on ${targetInstance.name}` },
+      [{ instance: sqlTarget(targetInstance, group) }],
+    );
+  } catch (error) {
+    const reason = describeFailure(error).message;
+    step.evidence({ instance: targetInstance.name, linksUnreadable: reason });
+    run.warn(
+      `The replication links on ${targetInstance.name} could not be read (${reason}): the loss is not estimated.`,
+    );
+    return {
+      view,
+      target,
+      from,
+      targetInstance,
+      databases: [],
+      estimate: { basis: `the links on ${targetInstance.name} could not be read: ${reason}`, databases: [] },
+    };
+  }
   const readAt = Date.now();
   const databases = links.links.map((link) => ({
     database: link.database,
@@ -319,10 +342,13 @@ function rejection(run: RunbookRun, message: ActorMessage, at: string): Applicat
   });
 }
 
+/** How long a planned attempt may still run after its timeout before the runbook stops waiting for Azure to end it. */
+const PLANNED_END_WAIT_MS = 6 * 60 * 60_000;
+
 /**
  * A planned failover bounded by `timeoutMs`. True when the roles switched; false when it cannot complete (refused, or
  * ended Failed — the primary's region did not answer). Azure accepts no other failover while one runs, so when the
- * planned one is still running at the timeout this waits for Azure to end it before the escalation.
+ * planned one is still running at the timeout this follows it until Azure ends it, and only then escalates.
  */
 async function tryPlanned(
   run: RunbookRun,
@@ -330,52 +356,96 @@ async function tryPlanned(
   target: string,
   timeoutMs: number,
   step: StepHandle,
+  leg: FailoverLeg,
 ): Promise<boolean> {
   let sent;
   try {
     sent = await sendFailoverOnce(run, step, group, target, 'planned');
   } catch (error) {
     step.evidence({ planned: 'not accepted', error: describeFailure(error).message });
+    run.warn(`Azure did not accept the planned failover to ${target}; escalated to a forced failover.`);
     return false;
   }
   step.evidence({ planned: sent.outcome });
   if (sent.outcome === 'already-primary') return true;
+  leg.failoverSent = true;
   const startedAt = Date.now();
-  const watched = await pollUntil({
-    read: () =>
-      reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name} at ${target}` }, [
-        { group, locations: [target] },
-      ]),
-    done: (reading) =>
-      reading.views[0]!.replicationRole.toLowerCase() === 'primary' ||
-      reading.summary.status !== 'failover-in-progress',
-    timeoutMs,
-    interval: ROLE_POLLING,
-    retryAfterMs: (reading) => reading.retryAfterMs,
-    summary: 'wait for the planned failover',
-    onRead: (reading, poll) => {
-      run.countArm(reading);
-      step.evidence({ polls: poll, roles: reading.summary.detail });
-    },
-  });
-  if (watched.value.views[0]!.replicationRole.toLowerCase() === 'primary') return true;
-  if (!watched.done) {
-    step.detail('the planned failover is still running; a forced one is refused until Azure ends it');
-    const ended = await pollUntil({
-      read: () =>
-        reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name} at ${target}` }, [
-          { group, locations: [target] },
-        ]),
-      done: (reading) =>
-        reading.views[0]!.replicationRole.toLowerCase() === 'primary' ||
-        reading.summary.status !== 'failover-in-progress',
-      timeoutMs: 6 * 60 * 60_000,
+  const targetIsPrimary = (reading: { views: FailoverGroupView[] }) =>
+    reading.views[0]?.replicationRole.toLowerCase() === 'primary';
+  const readTarget = () =>
+    reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name} at ${target}` }, [
+      { group, locations: [target] },
+    ]);
+
+  let ended: 'succeeded' | 'failed' | 'running';
+  if (sent.trackingId) {
+    // Azure's own account of the operation: a failure shows at once, and nothing is guessed from the roles.
+    const trackingId = sent.trackingId;
+    const follow = (limitMs: number) =>
+      pollUntil({
+        read: () =>
+          reads.readFailoverProgress.executeWithOptions({ summary: 'read the planned failover operation' }, [
+            { group, trackingId },
+          ]),
+        done: (progress) => progress.state !== 'InProgress',
+        timeoutMs: limitMs,
+        interval: ROLE_POLLING,
+        retryAfterMs: (progress) => progress.retryAfterMs,
+        summary: 'wait for the planned failover',
+        onRead: (progress, poll) => {
+          run.countArm(progress);
+          step.evidence({ operationPolls: poll, operation: progress.state });
+        },
+      });
+    let operation = await follow(timeoutMs);
+    if (!operation.done) {
+      step.detail('the planned failover is still running; a forced one is refused until Azure ends it');
+      operation = await follow(PLANNED_END_WAIT_MS);
+    }
+    ended = !operation.done ? 'running' : operation.value.state === 'Succeeded' ? 'succeeded' : 'failed';
+  } else {
+    // Sent by an earlier attempt whose answer was lost: only the roles tell.
+    const settled = (reading: Awaited<ReturnType<typeof readTarget>>) =>
+      targetIsPrimary(reading) || reading.summary.status !== 'failover-in-progress';
+    const watch = (limitMs: number) =>
+      pollUntil({
+        read: readTarget,
+        done: settled,
+        timeoutMs: limitMs,
+        interval: ROLE_POLLING,
+        retryAfterMs: (reading) => reading.retryAfterMs,
+        summary: 'wait for the planned failover',
+        onRead: (reading, poll) => {
+          run.countArm(reading);
+          step.evidence({ polls: poll, roles: reading.summary.detail });
+        },
+      });
+    let watched = await watch(timeoutMs);
+    if (!watched.done) watched = await watch(PLANNED_END_WAIT_MS);
+    ended = !watched.done ? 'running' : targetIsPrimary(watched.value) ? 'succeeded' : 'failed';
+  }
+
+  if (ended === 'running') {
+    throw ApplicationFailure.create({
+      type: FailureTypes.RoleSwitchTimeout,
+      nonRetryable: true,
+      message:
+        `The planned failover to ${target} was still running after ${formatDuration(Date.now() - startedAt)}; Azure ` +
+        'refuses a forced failover while it runs, so none was sent. Check the group with `fogpilot status`.',
+    });
+  }
+  if (ended === 'succeeded') {
+    // The operation said Succeeded; the roles confirm before the runbook moves on.
+    const confirmed = await pollUntil({
+      read: readTarget,
+      done: targetIsPrimary,
+      timeoutMs: 10 * 60_000,
       interval: ROLE_POLLING,
       retryAfterMs: (reading) => reading.retryAfterMs,
-      summary: 'wait for Azure to end the planned failover',
+      summary: `wait for ${target} to report Primary`,
       onRead: (reading) => run.countArm(reading),
     });
-    if (ended.value.views[0]!.replicationRole.toLowerCase() === 'primary') return true;
+    if (confirmed.done) return true;
   }
   step.evidence({
     escalated: true,
@@ -393,6 +463,7 @@ async function awaitNewPrimary(
   timeoutMs: number,
   step: StepHandle,
   trackingId: string | undefined,
+  sentBy: string,
 ): Promise<void> {
   run.setAwaiting('azure', `waiting for ${target} to become primary`);
   if (trackingId) {
@@ -446,7 +517,7 @@ async function awaitNewPrimary(
       type: FailureTypes.RoleSwitchTimeout,
       nonRetryable: true,
       message:
-        `The forced failover to ${target} was sent, but after ${formatDuration(timeoutMs)} ${target} reads ` +
+        `The failover to ${target} was ${sentBy}, but after ${formatDuration(timeoutMs)} ${target} reads ` +
         `"${result.value.summary.detail}". Do not send another failover: watch the group with \`fogpilot status\`.`,
       details: [{ views: result.value.views }],
     });

@@ -542,6 +542,7 @@ async function verifyStep(
     run.warn(`After scaling, ${now.text}; check both instances in the portal.`);
     return;
   }
+  const off: string[] = [];
   for (const role of ['primary', 'secondary'] as const) {
     const expected = plan.final[role];
     const actual = now.sizes[role];
@@ -550,11 +551,21 @@ async function verifyStep(
       actual.storageSizeInGB !== expected.storageSizeInGB ||
       actual.skuName.toLowerCase() !== expected.skuName.toLowerCase()
     ) {
-      run.warn(
-        `After scaling, the ${role} ${pair[role].instanceName} reads ${describeSize(actual)} rather than ` +
-          `${describeSize(expected)}; check it in the portal.`,
+      off.push(
+        `the ${role} ${pair[role].instanceName} reads ${describeSize(actual)} rather than ${describeSize(expected)}`,
       );
     }
+  }
+  if (off.length > 0) {
+    // Every operation said Succeeded, yet the sizes are not the ones asked for: something else changed them.
+    throw ApplicationFailure.create({
+      type: FailureTypes.ScaleFailed,
+      nonRetryable: true,
+      message:
+        `Every scaling operation ended Succeeded, but ${off.join(' and ')}. Something else changed the instances ` +
+        'meanwhile; check them in the portal, then run scaleGroup again with the size you want.',
+      details: [{ expected: plan.final, actual: now.sizes }],
+    });
   }
   if (rolesMoved(run.rolesBefore, run.rolesAfter)) {
     run.warn(

@@ -7,7 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MUTATING_ACTIVITIES } from '../../src/activities';
 import { lockWorkflowId } from '../../src/domain/group-ref';
@@ -112,7 +116,11 @@ export function scriptedScenario(
     lockId,
     deps,
     worker: () => createTestWorker({ env, taskQueue, deps, called }),
-    start(workflowType: string, input: Record<string, unknown>, workflowId = lockId): Promise<WorkflowHandle> {
+    start(
+      workflowType: string,
+      input: Record<string, unknown>,
+      workflowId = lockId,
+    ): Promise<WorkflowHandleWithFirstExecutionRunId> {
       started.add(workflowId, lockId);
       return env.client.workflow.start(workflowType, {
         taskQueue,

@@ -181,8 +181,9 @@ describe('drDrill', { concurrency: 1 }, () => {
     ['soak', { soak: -5 }],
     ['smoke.httpCheck.url', { smoke: { httpCheck: { url: 'ftp://example.com' } } }],
     ['smoke.database', { smoke: { database: 'x; DROP TABLE y' } }],
+    ['smoke.httpCheck.url', { smoke: { httpCheck: { url: 'https://user:secret@app.example.com/health' } } }],
   ] as const) {
-    it(`refuses an invalid ${field} with InvalidInput naming it`, async () => {
+    it(`refuses ${JSON.stringify(input)} with InvalidInput naming ${field}`, async () => {
       const s = scriptedScenario(env, started);
       const { failure } = await s.run('drDrill', input);
       assert.equal(failure?.type, 'InvalidInput');

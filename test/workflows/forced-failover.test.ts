@@ -223,6 +223,54 @@ describe('forcedFailover', { concurrency: 1 }, () => {
 });
 
 describe('failback after a forced failover', { concurrency: 1 }, () => {
+  it('keeps its history small over a long wait: past 100 reads it continues as a new run, then fails back', async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.primaryLocation = 'westus';
+      azure.replicationState = 'SEEDING';
+    });
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start('failback', { pollInterval: '5 seconds', waitTimeout: '30 days' });
+      const ended = outcomeOf(handle);
+      await waitFor(
+        async () => (await handle.describe()).runId !== handle.firstExecutionRunId,
+        'the wait to continue as a new run',
+        60_000,
+      );
+      const firstRun = await env.client.workflow.getHandle(s.lockId, handle.firstExecutionRunId).fetchHistory();
+      assert.ok(firstRun.events!.length < 1_500, `the first run's history holds ${firstRun.events!.length} events`);
+      s.azure.replicationState = 'CATCH_UP';
+      const { report } = await ended;
+      assert.equal(report?.outcome, 'succeeded');
+      assert.ok(Number(stepOf(report, 'await-synchronizing').evidence?.polls) > 100, 'the count carries over');
+      assert.deepEqual(report?.rolesAfter, { primary: 'eastus', secondary: 'westus' });
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['planned→eastus'],
+    );
+  });
+
+  it('an abort while it waits ends it aborted, with nothing sent', async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.primaryLocation = 'westus';
+      azure.replicationState = 'SEEDING';
+    });
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start('failback', { pollInterval: '1 hour' });
+      await waitFor(async () => {
+        const status = await handle.query(statusQuery).catch(() => undefined);
+        return status?.phase === 'await-synchronizing';
+      }, 'the wait');
+      await handle.signal(abortSignal, { by: 'dba', reason: 'keep westus for now' });
+      const { report } = await outcomeOf(handle);
+      assert.equal(report?.outcome, 'aborted');
+      assert.equal(stepOf(report, 'await-synchronizing').state, 'skipped');
+    });
+    s.assertNothingChanged();
+  });
+
   it('waits while the old region is dark, then fails back once it is synchronizing again', async () => {
     const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
     const forced = await s.run('forcedFailover', { approval });

@@ -14,8 +14,15 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ResolvedGroup } from '../../domain/group-ref';
-import { FailureTypes, abortSignal, approveSignal, rejectSignal, type RunbookReport } from '../definitions';
-import type { RunbookRun } from './runbook-run';
+import {
+  FailureTypes,
+  abortSignal,
+  approveSignal,
+  rejectSignal,
+  type ActorMessage,
+  type RunbookReport,
+} from '../definitions';
+import { RunbookAborted, type RunbookRun } from './runbook-run';
 
 export function holdsGroupLock(group: ResolvedGroup): boolean {
   return workflowInfo().workflowId === group.lockWorkflowId;
@@ -32,6 +39,13 @@ export async function runUnderGroupLock<W extends Workflow>(
   args: Parameters<W>,
 ): Promise<RunbookReport> {
   const info = workflowInfo();
+  if (run.abortRequested) throw new RunbookAborted('abort received before the lock holder was started');
+  // Decisions that arrive while the lock holder is being started are kept and handed over once it exists.
+  const pending: { signal: typeof approveSignal; message: ActorMessage }[] = [];
+  let deliver = (signal: typeof approveSignal, message: ActorMessage): void => {
+    pending.push({ signal, message });
+  };
+  for (const signal of [approveSignal, rejectSignal]) setHandler(signal, (message) => deliver(signal, message));
   let child;
   try {
     child = await run.step(
@@ -64,15 +78,15 @@ export async function runUnderGroupLock<W extends Workflow>(
     throw error;
   }
   run.delegatedTo = group.lockWorkflowId;
+  // An abort that arrived while the child was starting is forwarded now (onAbort calls back at once for it).
   run.onAbort((message) => {
     child.signal(abortSignal, { by: message.by, reason: message.reason }).catch(() => undefined);
   });
   // People answer the workflow they started; the decision belongs to the lock holder that waits for it.
-  for (const signal of [approveSignal, rejectSignal]) {
-    setHandler(signal, (message) => {
-      child.signal(signal, message).catch(() => undefined);
-    });
-  }
+  deliver = (signal, message) => {
+    child.signal(signal, message).catch(() => undefined);
+  };
+  for (const { signal, message } of pending.splice(0)) deliver(signal, message);
   return run.step(
     'run-under-lock',
     `Wait for ${workflowType} under the lock`,

@@ -57,6 +57,12 @@ interface Compensation {
   undo: (step: StepHandle) => Promise<void>;
 }
 
+/** A signal's `{ by, reason }` as recorded: trimmed, bounded, never empty (signals are not validated by Temporal). */
+export function actorOf(message: Partial<ActorMessage> | undefined): ActorMessage {
+  const text = (value: unknown, max: number) => (typeof value === 'string' ? value.trim().slice(0, max) : '');
+  return { by: text(message?.by, 200) || 'unknown', reason: text(message?.reason, 1000) || '(no reason given)' };
+}
+
 export function nowIso(): string {
   return new Date().toISOString();
 }
@@ -135,8 +141,10 @@ export class RunbookRun {
     return this.pastPointOfNoReturn;
   }
 
+  /** Calls `listener` on an abort; at once when one has already arrived. */
   onAbort(listener: (message: ActorMessage) => void): void {
     this.abortListeners.push(listener);
+    if (this.abort && this.abort.effect !== 'ignored-already-finished') listener(this.abort);
   }
 
   private receiveAbort(message: ActorMessage, via: 'signal' | 'cancellation'): void {
@@ -146,8 +154,7 @@ export class RunbookRun {
     }
     const finished = this.report !== undefined;
     this.abort = {
-      by: String(message?.by ?? 'unknown').slice(0, 200),
-      reason: String(message?.reason ?? '').slice(0, 1000),
+      ...actorOf(message),
       receivedAt: nowIso(),
       effect: finished
         ? 'ignored-already-finished'
@@ -343,12 +350,15 @@ export class RunbookRun {
       if (!(error instanceof TemporalFailure)) throw error; // a bug: let the workflow task retry once it is fixed
       const failure = describeFailure(error);
       this.error = failure;
-      const report = this.finish(Outcomes.failed);
+      // A runbook that delegated to the group's lock holder ends with the lock holder's report: it did the work.
+      const delegated = this.delegatedTo ? reportIn(failure.details) : undefined;
+      if (delegated) this.report = delegated;
+      const report = delegated ?? this.finish(Outcomes.failed);
       throw ApplicationFailure.create({
         type: failure.type,
         nonRetryable: true,
         message: failure.message,
-        details: [report, ...failure.details],
+        details: delegated ? failure.details : [report, ...failure.details],
       });
     }
     const report = this.finish(outcome);
@@ -396,6 +406,14 @@ export class RunbookRun {
     this.showDetails();
     return this.report;
   }
+}
+
+/** The runbook report a failure carries first in its details, if it carries one. */
+function reportIn(details: unknown[]): RunbookReport | undefined {
+  const first = details[0] as Partial<RunbookReport> | undefined;
+  return first && typeof first === 'object' && typeof first.runbook === 'string' && Array.isArray(first.steps)
+    ? (first as RunbookReport)
+    : undefined;
 }
 
 /** The failure type and message a person should see, whatever layer raised it. */
