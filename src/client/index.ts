@@ -1,0 +1,256 @@
+/**
+ * `fogpilot/client`: typed starters for incident tooling, the HTTP trigger and the CLI. Inputs are validated here, with
+ * the same schemas the workflows use, so a bad input is refused before it reaches Temporal; starts, signals, queries
+ * and results are typed per runbook.
+ *
+ * ```ts
+ * import { Connection, Client } from '@temporalio/client';
+ * import { FogpilotClient } from 'fogpilot/client';
+ * const fogpilot = new FogpilotClient(new Client({ connection: await Connection.connect() }));
+ * const run = await fogpilot.start('forcedFailover', { group: 'fog-sales', approval: { by: 'pagerduty', reason: 'INC-9' } },
+ *   { idempotencyKey: 'INC-9' });
+ * const report = await fogpilot.result(run.workflowId);
+ * ```
+ */
+import {
+  WorkflowFailedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { z } from 'zod';
+import {
+  DrDrillInputSchema,
+  FailbackInputSchema,
+  FleetFailoverInputSchema,
+  ForcedFailoverInputSchema,
+  PlannedFailoverInputSchema,
+  ReadinessCheckInputSchema,
+  ScaleGroupInputSchema,
+  describeInputProblems,
+  parseRunbookInput,
+  type DrDrillInput,
+  type FailbackInput,
+  type FleetFailoverInput,
+  type ForcedFailoverInput,
+  type InputProblem,
+  type PlannedFailoverInput,
+  type ReadinessCheckInput,
+  type ScaleGroupInput,
+} from '../domain/inputs';
+import { describeGroupRef } from '../domain/group-ref';
+import {
+  DEFAULT_TASK_QUEUE,
+  RunbookTypes,
+  abortSignal,
+  approveSignal,
+  rejectSignal,
+  statusQuery,
+  type ActorMessage,
+  type RunbookReport,
+  type RunbookStatus,
+  type RunbookType,
+} from '../workflows/definitions';
+
+export * from '../workflows/definitions';
+
+/** The input each runbook takes. */
+export interface RunbookInputs {
+  plannedFailover: PlannedFailoverInput;
+  forcedFailover: ForcedFailoverInput;
+  failback: FailbackInput;
+  scaleGroup: ScaleGroupInput;
+  drDrill: DrDrillInput;
+  fleetFailover: FleetFailoverInput;
+  readinessCheck: ReadinessCheckInput;
+}
+
+const schemas: Record<RunbookType, z.ZodType> = {
+  plannedFailover: PlannedFailoverInputSchema,
+  forcedFailover: ForcedFailoverInputSchema,
+  failback: FailbackInputSchema,
+  scaleGroup: ScaleGroupInputSchema,
+  drDrill: DrDrillInputSchema,
+  fleetFailover: FleetFailoverInputSchema,
+  readinessCheck: ReadinessCheckInputSchema,
+};
+
+/** A runbook input refused before anything was started. */
+export class InvalidRunbookInputError extends Error {
+  override readonly name = 'InvalidRunbookInputError';
+  constructor(
+    readonly runbook: RunbookType,
+    readonly problems: InputProblem[],
+  ) {
+    super(describeInputProblems(runbook, problems));
+  }
+}
+
+export function isRunbookType(value: string): value is RunbookType {
+  return Object.values(RunbookTypes).includes(value as RunbookType);
+}
+
+/** Validates an input without starting anything; throws {@link InvalidRunbookInputError} naming each field. */
+export function validateRunbookInput<R extends RunbookType>(runbook: R, input: unknown): RunbookInputs[R] {
+  const parsed = parseRunbookInput(schemas[runbook], input);
+  if (!parsed.ok) throw new InvalidRunbookInputError(runbook, parsed.problems);
+  // The workflow applies the defaults itself: what travels is what the caller wrote, so history shows their intent.
+  return input as RunbookInputs[R];
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export interface StartOptions {
+  /**
+   * An id from the caller's world (an incident id): the workflow id becomes `fogpilot/<runbook>/<group>/<key>` and a
+   * repeated start with the same key returns the run already started instead of starting another.
+   */
+  idempotencyKey?: string;
+  /** An explicit workflow id (ignored when `idempotencyKey` is given). */
+  workflowId?: string;
+}
+
+export interface StartedRunbook {
+  runbook: RunbookType;
+  workflowId: string;
+  runId: string;
+  /** False when an idempotency key matched a run already started: this is that run. */
+  started: boolean;
+}
+
+function groupLabel(input: unknown): string {
+  const raw = input as { group?: unknown; region?: unknown; all?: unknown } | undefined;
+  if (raw?.group !== undefined) return describeGroupRef(raw.group);
+  if (typeof raw?.region === 'string') return `region-${raw.region}`;
+  if (raw?.all === true) return 'all';
+  return 'fleet';
+}
+
+/** The workflow id a start gets: from the idempotency key, the explicit id, or a fresh time-stamped one. */
+export function workflowIdFor(
+  runbook: RunbookType,
+  input: unknown,
+  options: StartOptions = {},
+  now = Date.now(),
+): string {
+  const label = groupLabel(input)
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .slice(0, 100);
+  if (options.idempotencyKey !== undefined) {
+    if (!IDEMPOTENCY_KEY.test(options.idempotencyKey)) {
+      throw new InvalidRunbookInputError(runbook, [
+        {
+          field: 'idempotencyKey',
+          message:
+            'idempotencyKey must be 1-128 letters, digits, ".", "_", ":" or "-" starting with a letter or digit (e.g. an incident id)',
+        },
+      ]);
+    }
+    return `fogpilot/${runbook}/${label}/${options.idempotencyKey}`;
+  }
+  return options.workflowId ?? `fogpilot/${runbook}/${label}/${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+}
+
+export class FogpilotClient {
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string = process.env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
+  ) {}
+
+  /**
+   * Starts a runbook after validating its input. With an idempotency key a repeated call returns the existing run.
+   * Mutating runbooks take the group's lock themselves (they run their mutating part under the lock id).
+   */
+  async start<R extends RunbookType>(
+    runbook: R,
+    input: RunbookInputs[R],
+    options: StartOptions = {},
+  ): Promise<StartedRunbook> {
+    validateRunbookInput(runbook, input);
+    const workflowId = workflowIdFor(runbook, input, options);
+    const keyed = options.idempotencyKey !== undefined;
+    if (keyed) {
+      // The same key again: the run it started, running or ended, is the answer.
+      const existing = await this.handle(workflowId)
+        .describe()
+        .catch(() => undefined);
+      if (existing) return { runbook, workflowId, runId: existing.runId, started: false };
+    }
+    try {
+      const handle = await this.client.workflow.start(runbook, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        // Keyed starts racing each other land on one run; a keyed id is never reused once its run has ended.
+        workflowIdConflictPolicy: keyed ? WorkflowIdConflictPolicy.USE_EXISTING : WorkflowIdConflictPolicy.FAIL,
+        workflowIdReusePolicy: keyed ? WorkflowIdReusePolicy.REJECT_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: `${runbook} of ${groupLabel(input)}`,
+      });
+      return { runbook, workflowId, runId: handle.firstExecutionRunId, started: true };
+    } catch (error) {
+      if (!keyed || !(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const existing = await this.handle(workflowId).describe();
+      return { runbook, workflowId, runId: existing.runId, started: false };
+    }
+  }
+
+  handle(workflowId: string): WorkflowHandle {
+    return this.client.workflow.getHandle(workflowId);
+  }
+
+  approve(workflowId: string, message: ActorMessage): Promise<void> {
+    return this.handle(workflowId).signal(approveSignal, message);
+  }
+
+  reject(workflowId: string, message: ActorMessage): Promise<void> {
+    return this.handle(workflowId).signal(rejectSignal, message);
+  }
+
+  abort(workflowId: string, message: ActorMessage): Promise<void> {
+    return this.handle(workflowId).signal(abortSignal, message);
+  }
+
+  /** The runbook's live progress (needs a running worker to answer). */
+  status(workflowId: string): Promise<RunbookStatus> {
+    return this.handle(workflowId).query(statusQuery);
+  }
+
+  /**
+   * Waits for the runbook to end and returns its report, whether it succeeded or failed (a failed runbook's report
+   * travels in its failure's details). Rethrows what is not a runbook's end (a terminated workflow, a lost server).
+   */
+  async result(workflowId: string): Promise<RunbookOutcome> {
+    try {
+      return { report: (await this.handle(workflowId).result()) as RunbookReport };
+    } catch (error) {
+      const failure = runbookFailureOf(error);
+      if (failure) return failure;
+      throw error;
+    }
+  }
+}
+
+export interface RunbookOutcome {
+  report?: RunbookReport;
+  /** Set when the runbook failed: its failure type (e.g. `PreflightFailed`) and message. */
+  failure?: { type: string; message: string };
+}
+
+/** The report and failure of a runbook that ended failed, or undefined when `error` is something else. */
+export function runbookFailureOf(error: unknown): RunbookOutcome | undefined {
+  if (!(error instanceof WorkflowFailedError)) return undefined;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure) {
+    return {
+      report: cause.details?.[0] as RunbookReport | undefined,
+      failure: { type: cause.type ?? 'Error', message: cause.message },
+    };
+  }
+  const details = (cause as { details?: unknown[] } | undefined)?.details;
+  return {
+    report: details?.[0] as RunbookReport | undefined,
+    failure: { type: cause?.name ?? 'Error', message: cause?.message ?? error.message },
+  };
+}
