@@ -10,6 +10,8 @@ import { createCredential } from './azure/credentials';
 import { inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
 import { createDataPlane } from './sql';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { createLogger, installRuntime, metricsBindAddressFromEnvironment } from './runtime';
 
 export interface FogpilotWorkerOptions {
   connection: NativeConnection;
@@ -25,15 +27,19 @@ export function taskQueueFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   return env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
 }
 
+function workflowCodeOption(given: WorkflowBundleWithSourceMap | undefined) {
+  if (given) return { workflowBundle: given };
+  const prebuilt = prebuiltWorkflowBundle();
+  return prebuilt ? { workflowBundle: prebuilt } : { workflowsPath: require.resolve('./workflows') };
+}
+
 export async function createFogpilotWorker(options: FogpilotWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? taskQueueFromEnvironment(),
     activities: createActivities(options.dependencies),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
+    ...workflowCodeOption(options.workflowBundle),
   });
 }
 
@@ -43,6 +49,9 @@ export async function createFogpilotWorker(options: FogpilotWorkerOptions): Prom
  * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles), and the worker.
  */
 export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<void> {
+  const logger = createLogger();
+  const metricsBindAddress = metricsBindAddressFromEnvironment();
+  installRuntime({ logger, metricsBindAddress });
   const credential = createCredential(config.azure.credential);
   const controlPlane = new ArmControlPlane({
     credential,
@@ -53,6 +62,17 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
   const dataPlane = createDataPlane(config, credential);
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: namespace ?? 'default',
+      armEndpoint: config.armEndpoint,
+      credential: config.azure.credential,
+      groups: inventoryOf(config).names(),
+      metrics: metricsBindAddress ? `http://${metricsBindAddress}/metrics` : 'off',
+    },
+    'fogpilot worker starting',
+  );
   try {
     const worker = await createFogpilotWorker({
       connection,

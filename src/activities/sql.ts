@@ -67,6 +67,9 @@ export function createSqlActivities({ dataPlane, syncHeartbeatIntervalMs = 5_000
         );
       } finally {
         clearInterval(heartbeats);
+        context.metricMeter
+          .createHistogram('fogpilot_copy_sync_wait', 'float', 's', 'Time spent in sp_wait_for_database_copy_sync')
+          .record((Date.now() - startedAt) / 1000);
       }
       return { ...request.link, waitedMs: Date.now() - startedAt };
     },

@@ -11,8 +11,10 @@ import {
   Runtime,
   Worker,
   bundleWorkflowCode,
+  type WorkflowBundlePath,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { prebuiltWorkflowBundle } from '../../src/workflow-bundle';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDependencies, type Activities } from '../../src/activities';
 import { Inventory } from '../../src/config/inventory';
@@ -69,13 +71,16 @@ export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvir
   );
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+let bundle: Promise<WorkflowBundleWithSourceMap | WorkflowBundlePath> | undefined;
+/** The workflow bundle: the one `npm run build` wrote when it is fresh, else built once per process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap | WorkflowBundlePath> {
+  const prebuilt = prebuiltWorkflowBundle();
+  bundle ??= prebuilt
+    ? Promise.resolve(prebuilt)
+    : bundleWorkflowCode({
+        workflowsPath: require.resolve('../../src/workflows'),
+        logger: new DefaultLogger('WARN'),
+      });
   return bundle;
 }
 

@@ -12,6 +12,7 @@ import {
   TimeoutFailure,
   isCancellation,
   log,
+  metricMeter,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -149,7 +150,7 @@ export class RunbookRun {
 
   private receiveAbort(message: ActorMessage, via: 'signal' | 'cancellation'): void {
     if (this.abort) {
-      log.info('Abort already received; ignoring the repeat', { by: message.by });
+      log.info('Abort already received; ignoring the repeat', { ...this.logContext(), by: message.by });
       return;
     }
     const finished = this.report !== undefined;
@@ -162,7 +163,7 @@ export class RunbookRun {
           ? 'deferred-until-stable'
           : 'compensated-before-failover',
     };
-    log.warn('Abort received', { via, effect: this.abort.effect, by: this.abort.by });
+    log.warn('Abort received', { ...this.logContext(), via, effect: this.abort.effect, by: this.abort.by });
     if (this.abort.effect === 'compensated-before-failover') this.preChangeScope?.cancel();
     for (const listener of this.abortListeners) listener(this.abort);
     this.showDetails();
@@ -190,13 +191,19 @@ export class RunbookRun {
 
   warn(message: string): void {
     this.warnings.push(message);
-    log.warn(message);
+    log.warn(message, this.logContext());
+  }
+
+  /** What every log line of a runbook carries besides the SDK's workflow id and type. */
+  logContext(): Record<string, unknown> {
+    return { runbook: this.runbook, group: this.groupLabel, step: this.steps[this.steps.length - 1]?.name };
   }
 
   /** Runs one named step: visible in `status` and the UI while it runs, recorded with its evidence when it ends. */
   async step<T>(name: string, title: string, work: (step: StepHandle) => Promise<T>): Promise<T> {
     const record: StepRecord = { name, title, state: 'running', startedAt: nowIso() };
     this.steps.push(record);
+    log.info(`Step ${name}: ${title}`, this.logContext());
     this.phase = name;
     this.showDetails();
     const handle: StepHandle = {
@@ -216,6 +223,11 @@ export class RunbookRun {
     } finally {
       record.endedAt = nowIso();
       this.showDetails();
+      stepDurations().record((Date.parse(record.endedAt) - Date.parse(record.startedAt!)) / 1000, {
+        runbook: this.runbook,
+        step: metricStepName(name),
+        state: record.state,
+      });
     }
   }
 
@@ -368,6 +380,8 @@ export class RunbookRun {
 
   private finish(outcome: Outcome): RunbookReport {
     const info = workflowInfo();
+    runbookCounter().add(1, { runbook: this.runbook, outcome });
+    log.info('Runbook ended', { ...this.logContext(), outcome });
     this.phase = outcome;
     this.awaiting = undefined;
     const first = this.legs[0];
@@ -406,6 +420,18 @@ export class RunbookRun {
     this.showDetails();
     return this.report;
   }
+}
+
+// Metrics go through Temporal's meter: the worker exports them on its Prometheus endpoint, and replay emits none.
+const runbookCounter = () =>
+  metricMeter.createCounter('fogpilot_runbooks', 'runs', 'Runbooks ended, by type and outcome');
+const stepDurations = () =>
+  metricMeter.createHistogram('fogpilot_step_duration', 'float', 's', 'Duration of runbook steps, by runbook and step');
+
+/** A step name without its per-group part (`collect/fog-sales` → `collect`), so metric labels stay few. */
+function metricStepName(name: string): string {
+  const [head, ...rest] = name.split('/');
+  return head === 'collect' || head === 'evaluate' || rest.length === 0 ? head! : name;
 }
 
 /** The runbook report a failure carries first in its details, if it carries one. */
