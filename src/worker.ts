@@ -12,6 +12,7 @@ import { createDataPlane } from './sql';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { createLogger, installRuntime, metricsBindAddressFromEnvironment } from './runtime';
+import { ensureSearchAttributes } from './search-attributes';
 
 export interface FogpilotWorkerOptions {
   connection: NativeConnection;
@@ -62,6 +63,8 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
   const dataPlane = createDataPlane(config, credential);
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
+  const registered = await ensureSearchAttributes(connection, namespace ?? 'default');
+  if (registered.length > 0) logger.info({ searchAttributes: registered }, 'registered search attributes');
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,

@@ -8,6 +8,8 @@ import { Writable } from 'node:stream';
 import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PinoSdkLogger, createLogger, installRuntime, metricsBindAddressFromEnvironment } from '../src/runtime';
+import { ensureSearchAttributes } from '../src/search-attributes';
+import { FogpilotGroup, FogpilotPhase, FogpilotRunbook } from '../src/workflows/search-attributes';
 import { findTestServerBinary, workflowBundle } from './support/temporal';
 import { StartedWorkflows, scriptedScenario } from './support/runbook-harness';
 
@@ -97,6 +99,7 @@ describe('a worker with the fogpilot runtime', { timeout: 120_000 }, () => {
     env = await TestWorkflowEnvironment.createTimeSkipping(
       binary ? { server: { executable: { type: 'existing-path', path: binary } } } : undefined,
     );
+    await ensureSearchAttributes(env.connection, 'default');
     await workflowBundle();
   });
   after(async () => {
@@ -104,10 +107,14 @@ describe('a worker with the fogpilot runtime', { timeout: 120_000 }, () => {
     await env?.teardown();
   });
 
-  it("logs each runbook step with runbook, group, step and workflow id, and exports fogpilot's metrics", async () => {
+  it("logs each runbook step with runbook, group, step and workflow id, tags the run, and exports fogpilot's metrics", async () => {
     const s = scriptedScenario(env, started);
-    const { report } = await s.run('plannedFailover', { dryRun: true });
+    const { report, handle } = await s.run('plannedFailover', { dryRun: true });
     assert.equal(report?.outcome, 'dry-run');
+    const attributes = (await handle.describe()).typedSearchAttributes;
+    assert.equal(attributes.get(FogpilotRunbook), 'plannedFailover');
+    assert.equal(attributes.get(FogpilotGroup), s.name);
+    assert.equal(attributes.get(FogpilotPhase), 'dry-run', 'the phase ends as the outcome');
 
     const stepLines = lines.filter((line) => typeof line.msg === 'string' && line.msg.startsWith('Step preflight'));
     assert.ok(stepLines.length > 0, `a line for the preflight step among ${lines.length} lines`);

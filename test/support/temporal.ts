@@ -15,6 +15,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { prebuiltWorkflowBundle } from '../../src/workflow-bundle';
+import { ensureSearchAttributes } from '../../src/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDependencies, type Activities } from '../../src/activities';
 import { Inventory } from '../../src/config/inventory';
@@ -66,9 +67,12 @@ export function installQuietRuntime(): void {
 export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const binary = findTestServerBinary();
-  return TestWorkflowEnvironment.createTimeSkipping(
+  const env = await TestWorkflowEnvironment.createTimeSkipping(
     binary ? { server: { executable: { type: 'existing-path', path: binary } } } : undefined,
   );
+  // Runbooks set fogpilot's search attributes; a namespace must know them first, as the worker ensures in production.
+  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap | WorkflowBundlePath> | undefined;

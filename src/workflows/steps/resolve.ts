@@ -7,8 +7,7 @@ export async function resolveGroupStep(run: RunbookRun, ref: GroupRef): Promise<
   return run.step('resolve-group', 'Resolve the group reference', async (step) => {
     const resolved = await reads.resolveGroup.executeWithOptions({ summary: 'resolve the group' }, [ref]);
     run.countArm(resolved);
-    run.group = resolved.group;
-    run.groupLabel = resolved.group.displayName;
+    run.identify(resolved.group);
     step.evidence({ ...resolved.group });
     return resolved.group;
   });

@@ -13,11 +13,15 @@ import {
   isCancellation,
   log,
   metricMeter,
+  patched,
+  upsertSearchAttributes,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { FogpilotGroup, FogpilotPhase, FogpilotRunbook, SEARCH_ATTRIBUTES_PATCH } from '../search-attributes';
 import { describeInputProblems, parseRunbookInput } from '../../domain/inputs';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import {
@@ -102,6 +106,7 @@ export class RunbookRun {
   constructor(runbook: RunbookType, groupLabel: string) {
     this.runbook = runbook;
     this.groupLabel = groupLabel;
+    this.tag([{ key: FogpilotRunbook, value: runbook }]);
     setHandler(statusQuery, () => this.status());
     setHandler(abortSignal, (message) => this.receiveAbort(message, 'signal'));
     // A Temporal cancellation request is an abort from the platform: same protocol, same safety.
@@ -109,6 +114,18 @@ export class RunbookRun {
       this.cancelRequested = true;
       this.receiveAbort({ by: 'temporal', reason: 'workflow cancellation requested' }, 'cancellation');
     });
+  }
+
+  /** Sets search attributes, for runs recorded after they were introduced. */
+  private tag(pairs: SearchAttributeUpdatePair[]): void {
+    if (patched(SEARCH_ATTRIBUTES_PATCH)) upsertSearchAttributes(pairs);
+  }
+
+  /** The group is known: its name goes on the run (search attribute `FogpilotGroup`) and in the status. */
+  identify(group: ResolvedGroup): void {
+    this.group = group;
+    this.groupLabel = group.displayName;
+    this.tag([{ key: FogpilotGroup, value: group.displayName }]);
   }
 
   /** Validates raw input against `schema`; fails the workflow at once with `InvalidInput` naming each field. */
@@ -205,6 +222,7 @@ export class RunbookRun {
     this.steps.push(record);
     log.info(`Step ${name}: ${title}`, this.logContext());
     this.phase = name;
+    this.tag([{ key: FogpilotPhase, value: name }]);
     this.showDetails();
     const handle: StepHandle = {
       evidence: (evidence) => {
@@ -381,6 +399,7 @@ export class RunbookRun {
   private finish(outcome: Outcome): RunbookReport {
     const info = workflowInfo();
     runbookCounter().add(1, { runbook: this.runbook, outcome });
+    this.tag([{ key: FogpilotPhase, value: outcome }]);
     log.info('Runbook ended', { ...this.logContext(), outcome });
     this.phase = outcome;
     this.awaiting = undefined;
