@@ -1,0 +1,282 @@
+/**
+ * `npm run demo`: the first five minutes of a new user. Starts a Temporal dev server (its UI on a printed port), the
+ * emulator and a worker, runs a DR drill with live progress, writes the drill report and says where it is. Ctrl-C
+ * stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { ArmControlPlane } from './azure/arm-control-plane';
+import { EmulatorCredential } from './azure/credentials';
+import { FogpilotClient } from './client';
+import { Inventory } from './config/inventory';
+import { startEmulator, type Emulator } from './emulator';
+import { renderReport } from './report';
+import { createLogger, installRuntime } from './runtime';
+import { MssqlDataPlane } from './sql/mssql-data-plane';
+import { createFogpilotWorker } from './worker';
+import { FOGPILOT_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
+import type { RunbookReport, RunbookStatus } from './workflows/definitions';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export interface DemoOptions {
+  json: boolean;
+  /** Where the report files go. */
+  outputDir: string;
+  /** Emulated seconds per real second. */
+  speed: number;
+  soak: string;
+}
+
+function say(options: DemoOptions, line: string): void {
+  // With --json the last line of stdout is the report; everything for people goes to stderr.
+  (options.json ? process.stderr : process.stdout).write(`${line}\n`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The Temporal CLI: `FOGPILOT_TEMPORAL_CLI`, the project's venv (from PyPI), or PATH. */
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [env.FOGPILOT_TEMPORAL_CLI, path.join(root, '.tools', 'bin', 'temporal')];
+  for (const candidate of candidates) if (candidate && existsSync(candidate)) return candidate;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'temporal');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+interface DevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+/** `temporal server start-dev` (in memory, fogpilot's search attributes registered), or the SDK's download of it. */
+async function startDevServer(options: DemoOptions): Promise<DevServer> {
+  const port = await freePort();
+  const uiPort = await freePort();
+  const cli = findTemporalCli();
+  if (!cli) {
+    say(options, '· no Temporal CLI found (FOGPILOT_TEMPORAL_CLI, .tools/bin, PATH): letting the SDK download one');
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: '127.0.0.1',
+        port,
+        ui: true,
+        uiPort,
+        searchAttributes: [...FOGPILOT_SEARCH_ATTRIBUTES],
+      },
+    });
+    return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, stop: () => env.teardown() };
+  }
+  const child: ChildProcess = spawn(
+    cli,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--log-level',
+      'error',
+      ...FOGPILOT_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+    ],
+    { stdio: 'ignore' },
+  );
+  const address = `127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      break;
+    } catch (error) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`the Temporal dev server did not start (${(error as Error).message})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+function describeStep(status: RunbookStatus): string[] {
+  return status.steps.map((step) => `${step.name}:${step.state}`);
+}
+
+export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  const onSignal = (): void => {
+    if (stopping) return;
+    stopping = true;
+    say(options, '\nstopping everything the demo started…');
+    void stopAll().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    installRuntime({ logger: createLogger({ level: process.env.FOGPILOT_LOG_LEVEL ?? 'error', format: 'json' }) });
+    say(
+      options,
+      'fogpilot demo: a DR drill of fog-sales (eastus → westus → eastus) against the offline Azure emulator',
+    );
+    const server = await startDevServer(options);
+    cleanups.push(() => server.stop());
+    say(options, `· Temporal dev server at ${server.address}; its UI: ${server.uiUrl}`);
+
+    const emulator: Emulator = await startEmulator({ speed: options.speed });
+    cleanups.push(() => emulator.close());
+    const line = emulator.startLine();
+    say(options, `· Azure emulator: ARM at ${line.armEndpoint}, SQL at ${Object.values(line.sql.hosts).join(', ')}`);
+
+    const group = emulator.world.findGroup('fog-sales')!;
+    const primary = emulator.world.instanceById(group.primaryInstanceId)!;
+    const secondary = emulator.world.partnerInstance(group, primary.id);
+    const inventory = new Inventory({
+      'fog-sales': {
+        subscriptionId: group.subscriptionId,
+        resourceGroup: group.resourceGroup,
+        name: group.name,
+        primaryLocation: primary.location,
+        secondaryLocation: secondary.location,
+      },
+    });
+    const dataPlane = new MssqlDataPlane({
+      authenticationFor: () => ({ kind: 'sql-login', user: line.sql.login.user, password: line.sql.login.password }),
+      resolve: (host) => {
+        const [server, port] = (line.sql.hosts[host] ?? '').split(':');
+        return { server: server!, port: Number(port) };
+      },
+      encrypt: false,
+    });
+    cleanups.push(() => dataPlane.close());
+    const connection = await NativeConnection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const taskQueue = 'fogpilot';
+    const worker = await createFogpilotWorker({
+      connection,
+      taskQueue,
+      dependencies: {
+        controlPlane: new ArmControlPlane({ credential: new EmulatorCredential(), endpoint: line.armEndpoint }),
+        dataPlane,
+        inventory,
+      },
+    });
+    const running = worker.run();
+    cleanups.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+    });
+    say(options, `· worker polling task queue ${taskQueue}`);
+
+    const clientConnection = await Connection.connect({ address: server.address });
+    cleanups.push(() => clientConnection.close());
+    const fogpilot = new FogpilotClient(new Client({ connection: clientConnection }), taskQueue);
+    const started = await fogpilot.start('drDrill', {
+      group: 'fog-sales',
+      soak: options.soak,
+      requestedBy: 'npm run demo',
+      reason: 'first look at fogpilot',
+    });
+    say(options, `· drill started: workflow ${started.workflowId}`);
+    say(
+      options,
+      `  watch it in the UI: ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.workflowId)}`,
+    );
+
+    // Live progress: the lock holder does the work; its status query shows each step as it changes.
+    const lockHolder = `fogpilot/${group.subscriptionId}/${group.resourceGroup}/${group.name}`.toLowerCase();
+    const seen = new Set<string>();
+    const progress = setInterval(() => {
+      fogpilot
+        .status(lockHolder)
+        .then((status) => {
+          for (const entry of describeStep(status)) {
+            if (seen.has(entry)) continue;
+            seen.add(entry);
+            const [name, state] = entry.split(':');
+            if (state !== 'running' || !seen.has(`${name}:succeeded`)) say(options, `  ${state!.padEnd(9)} ${name}`);
+          }
+        })
+        .catch(() => undefined);
+    }, 500);
+    const outcome = await fogpilot.result(started.workflowId);
+    clearInterval(progress);
+    const report = outcome.report;
+    if (!report) throw new Error(`the drill ended without a report (${outcome.failure?.message ?? 'unknown'})`);
+
+    mkdirSync(options.outputDir, { recursive: true });
+    const base = path.join(
+      options.outputDir,
+      `drill-${report.group.displayName}-${report.startedAt.replace(/[:.]/g, '-')}`,
+    );
+    for (const format of ['md', 'html', 'json'] as const)
+      writeFileSync(`${base}.${format}`, renderReport(report, format));
+    const drill = report.drill;
+    say(options, '');
+    say(
+      options,
+      `drill ${report.outcome}${outcome.failure ? ` (${outcome.failure.type}: ${outcome.failure.message})` : ''}: ` +
+        `RTO ${drill?.rtoFailoverSeconds ?? '?'} s over, ${drill?.rtoFailbackSeconds ?? '?'} s back; ` +
+        `downtime seen by the probe ${drill?.probe?.downtimeSeconds ?? '?'} s; data lost: ${drill?.dataLoss ?? 'unknown'}`,
+    );
+    say(options, `report: ${base}.html (also .md and .json)`);
+    if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    return report;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (!stopping) await stopAll();
+  }
+}
+
+if (require.main === module) {
+  const json = process.argv.includes('--json');
+  // Ten emulated seconds per second: the role switch takes 3 s and the new primary's read-only window 1 s, so the
+  // probe sees what an application would.
+  runDemo({
+    json,
+    outputDir: process.env.FOGPILOT_DEMO_OUTPUT ?? path.join(root, 'reports'),
+    speed: 10,
+    soak: '10 seconds',
+  })
+    .then((report) => process.exit(report.outcome === 'succeeded' ? 0 : 5))
+    .catch((error: unknown) => {
+      process.stderr.write(`demo failed: ${(error as Error).message}\n`);
+      process.exit(1);
+    });
+}

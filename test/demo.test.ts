@@ -1,0 +1,43 @@
+/**
+ * `npm run demo`'s program, run as a new user would see it: a dev server, the emulator and a worker come up, a drill
+ * runs to its end, the report is written and its path printed, and `--json` puts the report on the last line.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunbookReport } from '../src/workflows/definitions';
+import { findTemporalCli, repoRoot } from './support/temporal';
+
+describe('the demo', { timeout: 240_000 }, () => {
+  it('runs a drill end to end, writes the report, says where it is, and prints it as the last line with --json', async () => {
+    const outputDir = mkdtempSync(path.join(os.tmpdir(), 'fogpilot-demo-'));
+    const cli = findTemporalCli();
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'demo.js'), '--json'], {
+      env: { ...process.env, FOGPILOT_DEMO_OUTPUT: outputDir, ...(cli ? { FOGPILOT_TEMPORAL_CLI: cli } : {}) },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, stderr);
+
+    assert.match(stderr, /Temporal dev server at 127\.0\.0\.1:\d+; its UI: http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(stderr, /succeeded +failback\/await-roles/, 'live progress shows the steps');
+    const reportPath = /report: (\S+\.html)/.exec(stderr)?.[1];
+    assert.ok(reportPath && existsSync(reportPath), `the report path is printed and exists: ${reportPath}`);
+    assert.ok(existsSync(reportPath.replace(/\.html$/, '.md')));
+    assert.match(readFileSync(reportPath, 'utf8'), /<svg/);
+
+    const lastLine = stdout.trim().split('\n').at(-1)!;
+    const report = JSON.parse(lastLine) as RunbookReport;
+    assert.equal(report.runbook, 'drDrill');
+    assert.equal(report.outcome, 'succeeded');
+    assert.equal(report.drill?.dataLoss, 'none');
+    assert.equal(report.drill?.probe?.lostAcknowledged, 0);
+    assert.ok((report.drill?.rtoFailoverSeconds ?? 0) > 0 && (report.drill?.rtoFailbackSeconds ?? 0) > 0);
+  });
+});
