@@ -103,6 +103,9 @@ export async function runPlannedLeg(
       },
     );
     leg.failoverSent = sent.outcome !== 'already-primary';
+    if (leg.failoverSent) {
+      leg.dataLoss = { kind: 'unknown', detail: 'the failover was sent; the runbook has not yet seen it complete' };
+    }
     await awaitRolesStep(run, group, leg, params, name('await-roles'), sent.trackingId);
     await awaitWritableStep(run, preflight, params, name('await-writable'));
     leg.allWritableAt = nowIso();
