@@ -1,8 +1,10 @@
 /** `fogpilot`: the command line. Each command lives in its own module; this file only wires them. */
 import { Command, CommanderError } from 'commander';
 import { registerEmulator } from './commands/emulator';
+import { registerRunbookCommands } from './commands/runbooks';
 import { registerStatus } from './commands/status';
 import { registerWorker } from './commands/worker';
+import { registerWebhook } from './commands/webhook';
 import { CliError, ExitCodes } from './errors';
 
 export function buildProgram(): Command {
@@ -11,8 +13,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerWorker(program);
+  registerRunbookCommands(program);
   registerStatus(program);
   registerEmulator(program);
+  registerWebhook(program);
   return program;
 }
 

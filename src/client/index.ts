@@ -254,3 +254,4 @@ export function runbookFailureOf(error: unknown): RunbookOutcome | undefined {
     failure: { type: cause?.name ?? 'Error', message: cause?.message ?? error.message },
   };
 }
+export * from './schedules';

@@ -1,0 +1,27 @@
+/** The commands that start runbooks, follow them and message them, in the order `fogpilot --help` lists them. */
+import type { Command } from 'commander';
+import { registerDrill } from './drill';
+import { registerFailback } from './failback';
+import { registerFailover } from './failover';
+import { registerFleetFailover } from './fleet-failover';
+import { registerForceFailover } from './force-failover';
+import { registerMessages } from './messages';
+import { registerReadiness } from './readiness';
+import { registerReport } from './report';
+import { registerScale } from './scale';
+import { registerSchedule } from './schedule';
+import { registerWatch } from './watch';
+
+export function registerRunbookCommands(program: Command): void {
+  registerFailover(program);
+  registerForceFailover(program);
+  registerFailback(program);
+  registerScale(program);
+  registerDrill(program);
+  registerFleetFailover(program);
+  registerReadiness(program);
+  registerWatch(program);
+  registerMessages(program);
+  registerReport(program);
+  registerSchedule(program);
+}

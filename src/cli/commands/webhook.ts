@@ -1,0 +1,145 @@
+import type { Command } from 'commander';
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { pino } from 'pino';
+import { FogpilotClient } from '../../client';
+import {
+  BEARER_TOKEN_ENV,
+  DEFAULT_UI_BASE_URL,
+  HMAC_SECRET_ENV,
+  WebhookSettingsError,
+  createWebhookServer,
+  webhookAuthFromEnvironment,
+} from '../../webhook';
+import { DEFAULT_TASK_QUEUE } from '../../workflows/definitions';
+import { CliError, ExitCodes } from '../errors';
+
+/** The line `fogpilot webhook` prints on stdout once it listens (logs go to stderr). */
+export interface WebhookStartLine {
+  url: string;
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  auth: ('hmac' | 'bearer')[];
+  uiBaseUrl: string;
+}
+
+interface WebhookFlags {
+  port: string;
+  host: string;
+  uiUrl: string;
+}
+
+export function registerWebhook(program: Command): void {
+  program
+    .command('webhook')
+    .summary('serve the HTTP trigger for incident tooling: start runbooks, read status, approve/reject/abort')
+    .description(
+      [
+        'Serves POST /v1/runbooks/<runbook>, GET /v1/runbooks/<workflowId> and ' +
+          'POST /v1/runbooks/<workflowId>/signals/(approve|reject|abort), plus /healthz and /readyz, until SIGINT/SIGTERM.',
+        `Requests are authenticated by an HMAC-SHA256 signature (secret in ${HMAC_SECRET_ENV}) or a bearer token ` +
+          `(${BEARER_TOKEN_ENV}); set at least one. Secrets are read from the environment only, never from flags.`,
+        'Temporal is reached with the settings the Temporal CLI uses (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ' +
+          'TEMPORAL_API_KEY, TLS variables, temporal.toml profiles); runbooks go to FOGPILOT_TASK_QUEUE (default fogpilot).',
+      ].join('\n\n'),
+    )
+    .option('--port <n>', 'port to listen on (0: any free port)', '8088')
+    .option('--host <address>', 'address to listen on (0.0.0.0 to serve other machines)', '127.0.0.1')
+    .option('--ui-url <url>', 'Temporal UI base URL, for the links in answers', DEFAULT_UI_BASE_URL)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        `  ${HMAC_SECRET_ENV}="$(openssl rand -hex 32)" fogpilot webhook`,
+        `  TEMPORAL_ADDRESS=temporal.internal:7233 ${BEARER_TOKEN_ENV}=... fogpilot webhook --host 0.0.0.0 --port 8088 \\`,
+        '    --ui-url https://temporal.example.com',
+        '',
+        '  # start a forced failover for incident INC-123 (a repeat returns the same run)',
+        '  body=\'{"input":{"group":"fog-sales"},"idempotencyKey":"INC-123"}\'; ts=$(date +%s)',
+        `  sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$${HMAC_SECRET_ENV}" -hex | sed 's/^.* //')`,
+        '  curl -sS -X POST http://127.0.0.1:8088/v1/runbooks/forcedFailover -H "Content-Type: application/json" \\',
+        '    -H "X-Fogpilot-Timestamp: $ts" -H "X-Fogpilot-Signature: sha256=$sig" --data "$body"',
+      ].join('\n'),
+    )
+    .action(async (flags: WebhookFlags) => {
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError(`--port must be a port number (got ${flags.port})`, ExitCodes.usage);
+      let uiBaseUrl: string;
+      try {
+        uiBaseUrl = new URL(flags.uiUrl).toString().replace(/\/+$/, '');
+      } catch {
+        throw new CliError(
+          `--ui-url must be a URL such as ${DEFAULT_UI_BASE_URL} (got ${flags.uiUrl})`,
+          ExitCodes.usage,
+        );
+      }
+      let auth;
+      try {
+        auth = webhookAuthFromEnvironment();
+      } catch (error) {
+        if (error instanceof WebhookSettingsError) throw new CliError(error.message, ExitCodes.usage, error.action);
+        throw error;
+      }
+      let connectConfig;
+      try {
+        connectConfig = loadClientConnectConfig();
+      } catch (error) {
+        throw new CliError(
+          `The Temporal connection settings could not be read: ${(error as Error).message}`,
+          ExitCodes.usage,
+          'Check TEMPORAL_ADDRESS, TEMPORAL_PROFILE and the temporal.toml file (TEMPORAL_CONFIG_FILE).',
+        );
+      }
+      const namespace = connectConfig.namespace ?? 'default';
+      const taskQueue = process.env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
+      // Lazy: the trigger serves /healthz at once and /readyz tells when Temporal answers.
+      const connection = Connection.lazy(connectConfig.connectionOptions);
+      const logger = pino(
+        {
+          name: 'fogpilot-webhook',
+          level: process.env.FOGPILOT_LOG_LEVEL?.trim() || 'info',
+          redact: ['req.headers.authorization', 'req.headers["x-fogpilot-signature"]'],
+        },
+        pino.destination(2),
+      );
+      const app = createWebhookServer({
+        client: new FogpilotClient(new Client({ connection, namespace }), taskQueue),
+        auth,
+        uiBaseUrl,
+        namespace,
+        logger,
+      });
+      let listening: string;
+      try {
+        listening = await app.listen({ port, host: flags.host });
+      } catch (error) {
+        await connection.close().catch(() => undefined);
+        throw new CliError(
+          `The webhook could not listen on ${flags.host}:${port}: ${(error as Error).message}`,
+          ExitCodes.failure,
+          'Choose another --port, or stop what holds this one.',
+        );
+      }
+      const startLine: WebhookStartLine = {
+        url: listening,
+        temporalAddress: connectConfig.connectionOptions.address ?? 'localhost:7233',
+        namespace,
+        taskQueue,
+        auth: [...(auth.hmacSecret ? (['hmac'] as const) : []), ...(auth.bearerToken ? (['bearer'] as const) : [])],
+        uiBaseUrl,
+      };
+      process.stdout.write(`${JSON.stringify(startLine)}\n`);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
+      logger.info({ signal }, 'stopping: finishing requests in flight');
+      // close() stops accepting connections and waits for the requests in flight.
+      await app.close();
+      await connection.close().catch(() => undefined);
+      logger.flush();
+    });
+}

@@ -1,0 +1,162 @@
+/**
+ * The runbook commands as an operator runs them: `bin/fogpilot.js` in its own process, pointed at the real Temporal
+ * dev server by TEMPORAL_ADDRESS and at this test's task queue by FOGPILOT_TASK_QUEUE, with a fogpilot worker in this
+ * process over a scripted Azure.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FogpilotClient } from '../../src/client';
+import { renderReport } from '../../src/report';
+import type { RunbookReport } from '../../src/workflows/definitions';
+import { startDevServer, type DevServer } from '../support/dev-server';
+import { StartedWorkflows, scriptedScenario, waitFor } from '../support/runbook-harness';
+import { workflowBundle } from '../support/temporal';
+import { fogpilot, jsonOf } from './fogpilot-cli';
+
+let server: DevServer;
+const started = new StartedWorkflows();
+
+before(async () => {
+  [server] = await Promise.all([startDevServer(), workflowBundle()]);
+});
+afterEach(async () => {
+  await started.terminateAll(server.env);
+});
+after(async () => {
+  await server?.teardown();
+});
+
+/** A group over a scripted Azure whose failovers take a second of real time. */
+function scenario(configure?: Parameters<typeof scriptedScenario>[2]) {
+  const s = scriptedScenario(server.env, started, (azure) => {
+    azure.roleSwitchMs = 1_000;
+    configure?.(azure);
+  });
+  return {
+    ...s,
+    cliEnv: { TEMPORAL_ADDRESS: server.address, FOGPILOT_TASK_QUEUE: s.taskQueue },
+    fogpilot: new FogpilotClient(server.env.client, s.taskQueue),
+  };
+}
+
+describe('fogpilot runbook commands', { concurrency: 1, timeout: 120_000 }, () => {
+  it('drill --no-wait returns the workflow id at once; watch follows it to its end; report renders it', async () => {
+    const s = scenario();
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      // No write probe: stopping it waits on heartbeat throttling, seconds this test does not need to spend.
+      const start = await fogpilot(
+        ['drill', s.name, '--json', '--soak', '1s', '--no-smoke-write', '--no-wait'],
+        s.cliEnv,
+      );
+      assert.equal(start.code, 0, start.stderr);
+      const { workflowId, started: fresh } = jsonOf<{ workflowId: string; started: boolean }>(start);
+      started.add(workflowId);
+      assert.equal(fresh, true);
+      assert.match(workflowId, new RegExp(`^fogpilot/drDrill/${s.name}/`));
+      const { status } = await s.fogpilot.handle(workflowId).describe();
+      assert.equal(status.name, 'RUNNING', 'the command returned while the drill runs');
+
+      const watch = await fogpilot(['watch', workflowId], s.cliEnv);
+      assert.equal(watch.code, 0, watch.stderr);
+      assert.match(watch.stdout, new RegExp(`running under the group's lock as ${s.lockId}`));
+      assert.match(watch.stdout, /waiting\s+azure: waiting for westus to become primary/, 'live progress while it ran');
+      for (const step of ['preflight', 'failover', 'soak', 'failback/failover', 'failback/post-checks']) {
+        assert.match(watch.stdout, new RegExp(`succeeded\\s+${step}\\b`), `${step} ended in the progress`);
+      }
+      assert.match(watch.stdout, new RegExp(`drDrill of ${s.name}: succeeded`));
+      assert.match(watch.stdout, /failover eastus → westus: RTO \d+\.\ds; data loss: none-proven/);
+      assert.match(watch.stdout, /failback westus → eastus: RTO \d+\.\ds; data loss: none-proven/);
+
+      const { report } = await s.fogpilot.result(workflowId);
+      const markdown = await fogpilot(['report', workflowId, '--format', 'md'], s.cliEnv);
+      assert.equal(markdown.code, 0, markdown.stderr);
+      assert.equal(markdown.stdout, renderReport(report!, 'md'));
+      assert.match(markdown.stdout, /^# /);
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['planned→westus', 'planned→eastus'],
+    );
+  });
+
+  it('a forced failover waits showing how to approve; approve --by --reason from another shell lets it finish', async () => {
+    const s = scenario((azure) => azure.darkLocations.add('eastus'));
+    const workflowId = `fogpilot/forcedFailover/${s.name}/INC-7`;
+    started.add(workflowId);
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const waiting = fogpilot(['force-failover', s.name, '--idempotency-key', 'INC-7'], s.cliEnv);
+      await waitFor(
+        async () => (await s.fogpilot.status(s.lockId).catch(() => undefined))?.awaiting?.kind === 'approval',
+        'the approval wait',
+      );
+      assert.equal(s.azure.failoverRequests, 0, 'nothing sent before the approval');
+
+      const approve = await fogpilot(['approve', workflowId, '--by', 'x', '--reason', 'y'], s.cliEnv);
+      assert.equal(approve.code, 0, approve.stderr);
+      assert.match(approve.stdout, new RegExp(`approve sent to ${workflowId} \\(by x: y\\)`));
+
+      const run = await waiting;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /waiting\s+approval: /);
+      assert.match(run.stdout, new RegExp(`approve: fogpilot approve ${workflowId} --by <you> --reason <why>`));
+      assert.match(run.stdout, new RegExp(`forcedFailover of ${s.name}: succeeded`));
+      assert.match(run.stdout, /approved by x \(signal\): y/);
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['forced→westus'],
+    );
+  });
+
+  it('a runbook that fails exits 5 with its failure type, message and what to do; --json keeps stdout one object', async () => {
+    const s = scenario((azure) => {
+      azure.replicationState = 'SEEDING';
+    });
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const run = await fogpilot(['failover', s.name, '--json', '--reason', 'CHG-1'], s.cliEnv);
+      assert.equal(run.code, 5, run.stderr);
+      const result = jsonOf<{ workflowId: string; outcome: string; failure: { type: string }; report: RunbookReport }>(
+        run,
+      );
+      started.add(result.workflowId);
+      assert.equal(result.outcome, 'failed');
+      assert.equal(result.failure.type, 'PreflightFailed');
+      assert.equal(result.report.reason, 'CHG-1');
+      assert.match(run.stderr, new RegExp(`plannedFailover of ${s.name} failed: PreflightFailed: `));
+      assert.match(run.stderr, /→ Nothing was changed\. Fix what the failing gates show \(`fogpilot readiness /);
+    });
+    s.assertNothingChanged();
+  });
+
+  it('refuses bad input with exit 2, naming the field and its flag, before anything starts', async () => {
+    const s = scenario();
+    const [scale, drill] = await Promise.all([
+      fogpilot(['scale', s.name, '--vcores', '6', '--storage-gb', 'lots'], s.cliEnv),
+      fogpilot(['drill', s.name, '--http-check', 'ftp://example.com', '--soak', '1s'], s.cliEnv),
+    ]);
+    assert.equal(scale.code, 2);
+    assert.match(scale.stderr, /invalid input for scaleGroup:\n\s+vCores \(--vcores\): vCores must be one of 4, 8, 16/);
+    assert.match(scale.stderr, /storageSizeInGB \(--storage-gb\): storageSizeInGB must be a number of GB/);
+    assert.match(scale.stderr, /Nothing was started/);
+    assert.equal(drill.code, 2);
+    assert.match(
+      drill.stderr,
+      /smoke\.httpCheck\.url \(--http-check\): smoke\.httpCheck\.url must be an http\(s\) URL/,
+    );
+  });
+
+  it('exits 3 for a workflow Temporal does not know', async () => {
+    const s = scenario();
+    const [watch, approve] = await Promise.all([
+      fogpilot(['watch', 'fogpilot/drDrill/nowhere/1'], s.cliEnv),
+      fogpilot(['approve', 'fogpilot/drDrill/nowhere/1', '--by', 'x', '--reason', 'y'], s.cliEnv),
+    ]);
+    for (const run of [watch, approve]) {
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, /No workflow fogpilot\/drDrill\/nowhere\/1 in namespace default/);
+    }
+  });
+});

@@ -1,0 +1,116 @@
+/** `fogpilot webhook` as an operator starts it: a separate process, secrets from the environment only. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { WebhookStartLine } from '../../src/cli/commands/webhook';
+import { repoRoot } from '../support/temporal';
+
+const run = promisify(execFile);
+const bin = path.join(repoRoot, 'bin', 'fogpilot.js');
+const SECRET = 'cli-test-secret-0123456789abcdef';
+
+/** The caller's environment without any webhook secret, Temporal pointed at a port where nothing listens. */
+function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', ...extra };
+  if (!('FOGPILOT_WEBHOOK_HMAC_SECRET' in extra)) delete env.FOGPILOT_WEBHOOK_HMAC_SECRET;
+  if (!('FOGPILOT_WEBHOOK_TOKEN' in extra)) delete env.FOGPILOT_WEBHOOK_TOKEN;
+  return env;
+}
+
+describe('fogpilot webhook', () => {
+  it('refuses to start without a secret, exiting 2 with a message naming FOGPILOT_WEBHOOK_HMAC_SECRET', async () => {
+    const child = spawn(process.execPath, [bin, 'webhook', '--port', '0'], {
+      env: environment(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let errors = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.equal(code, 2);
+    assert.match(errors, /FOGPILOT_WEBHOOK_HMAC_SECRET/);
+    assert.match(errors, /FOGPILOT_WEBHOOK_TOKEN/);
+    assert.match(errors, /openssl rand -hex 32/);
+  });
+
+  it('shows its routes, the secret variables and a signed curl example in --help', async () => {
+    const { stdout } = await run(process.execPath, [bin, 'webhook', '--help'], { env: environment() });
+    assert.match(stdout, /POST \/v1\/runbooks\/<runbook>/);
+    assert.match(stdout, /--ui-url <url>/);
+    assert.match(stdout, /Examples:/);
+    assert.match(stdout, /X-Fogpilot-Signature: sha256=\$sig/);
+    assert.doesNotMatch(stdout, /--secret|--token/, 'secrets are never flags');
+  });
+
+  it('serves health while Temporal is down, accepts a request signed with openssl as the README shows, and stops on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [bin, 'webhook', '--port', '0', '--ui-url', 'https://temporal.example.com/'],
+      {
+        env: environment({ FOGPILOT_WEBHOOK_HMAC_SECRET: SECRET }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    let errors = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+    child.stdout.setEncoding('utf8');
+    const exited = once(child, 'exit');
+    try {
+      const firstLine = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: string) => {
+          output += chunk;
+          if (output.includes('\n')) resolve(output.split('\n')[0]!);
+        });
+        child.once('exit', (code) => reject(new Error(`webhook exited with ${code}: ${errors}`)));
+      });
+      const line = JSON.parse(firstLine) as WebhookStartLine;
+      assert.match(line.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.deepEqual(line.auth, ['hmac']);
+      assert.equal(line.temporalAddress, '127.0.0.1:1');
+      assert.equal(line.uiBaseUrl, 'https://temporal.example.com');
+
+      assert.equal((await fetch(`${line.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${line.url}/readyz`)).status, 503, 'Temporal does not answer');
+
+      const body = JSON.stringify({ input: { group: 'fog-sales', vCores: 6 } });
+      const unsigned = await fetch(`${line.url}/v1/runbooks/scaleGroup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(unsigned.status, 401);
+
+      // The README's recipe: printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -hex
+      const ts = Math.floor(Date.now() / 1000).toString();
+      const { stdout: digest } = await run(
+        'bash',
+        [
+          '-c',
+          `printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$FOGPILOT_WEBHOOK_HMAC_SECRET" -hex | sed 's/^.* //'`,
+        ],
+        { env: { ...process.env, ts, body, FOGPILOT_WEBHOOK_HMAC_SECRET: SECRET } },
+      );
+      const signed = await fetch(`${line.url}/v1/runbooks/scaleGroup`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-fogpilot-timestamp': ts,
+          'x-fogpilot-signature': `sha256=${digest.trim()}`,
+        },
+        body,
+      });
+      // Authenticated, then refused by validation, which needs no Temporal.
+      assert.equal(signed.status, 400, await signed.clone().text());
+      assert.match(((await signed.json()) as { message: string }).message, /input\.vCores/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0, errors);
+    assert.match(errors, /"signal":"SIGTERM"/);
+    assert.ok(!output.includes(SECRET) && !errors.includes(SECRET), 'the secret is never printed');
+  });
+});
