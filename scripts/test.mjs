@@ -2,6 +2,7 @@
 // `npm test`: set up what is missing, build, lint, then run the whole suite with Node's test runner.
 // Extra arguments go to `node --test` (e.g. `npm test -- --test-name-pattern=failback`).
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setup } from './setup.mjs';
@@ -18,4 +19,10 @@ if (!process.env.FOGPILOT_SKIP_LINT) step('npm', ['run', '--silent', 'lint']);
 // Test files wait on servers and timers far more than they compute: two at a time halves the wall time on two cores.
 // Each file has its own Temporal test server, so files never share time skipping.
 const concurrency = process.env.FOGPILOT_TEST_CONCURRENCY ?? '2';
-step(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...process.argv.slice(2), 'dist/test/']);
+// Only the test files: handed a directory, node would also run every helper and fixture module under test/ as a test.
+const testFiles = readdirSync(path.join(root, 'dist', 'test'), { recursive: true })
+  .map(String)
+  .filter((file) => file.endsWith('.test.js'))
+  .sort()
+  .map((file) => path.join('dist', 'test', file));
+step(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...process.argv.slice(2), ...testFiles]);

@@ -2,7 +2,6 @@ import {
   ApplicationFailure,
   ParentClosePolicy,
   condition,
-  setHandler,
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
@@ -16,16 +15,15 @@ import {
   Outcomes,
   RunbookTypes,
   abortSignal,
-  approveSignal,
-  rejectSignal,
   type ActorMessage,
   type FleetFailoverInput,
   type FleetMember,
   type FleetSummary,
   type RunbookReport,
 } from './definitions';
+import { listenForDecision, type Decision } from './steps/approval';
 import { reads } from './steps/activity-presets';
-import { RunbookRun, actorOf, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
+import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
 
 /** One group of the fleet, resolved, with where it is to fail over to. */
 interface Candidate {
@@ -57,12 +55,7 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
       ? `region ${raw.region}`
       : `${Array.isArray(raw?.groups) ? raw.groups.length : 0} group(s)`;
   const run = new RunbookRun(RunbookTypes.fleetFailover, label);
-  let decision: { approved: boolean; message: ActorMessage; at: string } | undefined;
-  const decide = (approved: boolean) => (message: ActorMessage) => {
-    decision ??= { approved, message: actorOf(message), at: nowIso() };
-  };
-  setHandler(approveSignal, decide(true));
-  setHandler(rejectSignal, decide(false));
+  const decision = listenForDecision();
 
   return run.execute(async () => {
     const params = run.validateInput(FleetFailoverInputSchema, input);
@@ -92,7 +85,7 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
     if (params.mode === 'forced' && !params.dryRun && toRun.length > 0) {
       approval = await run.beforePointOfNoReturn(() =>
         run.step('await-approval', `Wait for one approval covering ${toRun.length} forced failover(s)`, (step) =>
-          awaitFleetApproval(run, params, toRun, step, () => decision),
+          awaitFleetApproval(run, params, toRun, step, decision),
         ),
       );
     }
@@ -206,7 +199,7 @@ async function awaitFleetApproval(
   params: FleetFailoverParams,
   toRun: Candidate[],
   step: StepHandle,
-  decision: () => { approved: boolean; message: ActorMessage; at: string } | undefined,
+  decision: () => Decision | undefined,
 ): Promise<ActorMessage> {
   if (params.approval) {
     run.extra.approval = { ...params.approval, at: nowIso(), via: 'input' };

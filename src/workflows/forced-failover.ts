@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition } from '@temporalio/workflow';
 import { ForcedFailoverInputSchema, type ForcedFailoverParams } from '../domain/inputs';
 import { describeGroupRef, partnerOf, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -8,8 +8,6 @@ import {
   FailureTypes,
   Outcomes,
   RunbookTypes,
-  approveSignal,
-  rejectSignal,
   type ActorMessage,
   type ApprovalRecord,
   type DataLossEstimate,
@@ -18,12 +16,13 @@ import {
   type RunbookReport,
 } from './definitions';
 import { checks, reads } from './steps/activity-presets';
+import { listenForDecision, type Decision } from './steps/approval';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ROLE_POLLING, pollUntil } from './steps/poll';
 import { awaitDatabasesWritable, sqlTarget } from './steps/await-writable';
 import { resolveGroupStep } from './steps/resolve';
-import { RunbookRun, actorOf, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
-import { sendFailoverOnce } from './steps/send-failover';
+import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
+import { followFailoverOperation, sendFailoverOnce } from './steps/send-failover';
 
 /** The estimate's SQL read: short, since an unanswered one only leaves the estimate unknown. */
 const estimateReads = checks;
@@ -59,14 +58,8 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     RunbookTypes.forcedFailover,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
-  // Registered before anything else, so a decision sent early is never missed.
-  let decision: { approved: boolean; message: ActorMessage; at: string } | undefined;
-  const decide = (approved: boolean) => (message: ActorMessage) => {
-    if (decision) return;
-    decision = { approved, message: actorOf(message), at: nowIso() };
-  };
-  setHandler(approveSignal, decide(true));
-  setHandler(rejectSignal, decide(false));
+  // Listening before anything else, so a decision sent early is never missed.
+  const decision = listenForDecision();
 
   return run.execute(async () => {
     const params = run.validateInput(ForcedFailoverInputSchema, input);
@@ -75,7 +68,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     const group = await resolveGroupStep(run, params.group);
     if (!params.dryRun && !holdsGroupLock(group)) {
       // A decision that reached this workflow before the lock holder existed travels with its input.
-      const early = decision;
+      const early = decision();
       if (early && !early.approved) throw rejection(run, early.message, early.at);
       const delegated = early && !params.approval ? { ...input, approval: early.message } : input;
       return runUnderGroupLock<typeof forcedFailover>(run, group, RunbookTypes.forcedFailover, [delegated]);
@@ -104,7 +97,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
 
     await run.beforePointOfNoReturn(() =>
       run.step('await-approval', `Wait for approval to fail over to ${target} with possible data loss`, (step) =>
-        awaitApproval(run, params, assessment, step, () => decision),
+        awaitApproval(run, params, assessment, step, decision),
       ),
     );
 
@@ -297,7 +290,7 @@ async function awaitApproval(
   params: ForcedFailoverParams,
   assessment: Assessment,
   step: StepHandle,
-  decision: () => { approved: boolean; message: ActorMessage; at: string } | undefined,
+  decision: () => Decision | undefined,
 ): Promise<void> {
   const record = (approval: ApprovalRecord): void => {
     run.extra.approval = approval;
@@ -382,21 +375,7 @@ async function tryPlanned(
     // Azure's own account of the operation: a failure shows at once, and nothing is guessed from the roles.
     const trackingId = sent.trackingId;
     const follow = (limitMs: number) =>
-      pollUntil({
-        read: () =>
-          reads.readFailoverProgress.executeWithOptions({ summary: 'read the planned failover operation' }, [
-            { group, trackingId },
-          ]),
-        done: (progress) => progress.state !== 'InProgress',
-        timeoutMs: limitMs,
-        interval: ROLE_POLLING,
-        retryAfterMs: (progress) => progress.retryAfterMs,
-        summary: 'wait for the planned failover',
-        onRead: (progress, poll) => {
-          run.countArm(progress);
-          step.evidence({ operationPolls: poll, operation: progress.state });
-        },
-      });
+      followFailoverOperation(run, step, group, trackingId, limitMs, 'planned failover');
     let operation = await follow(timeoutMs);
     if (!operation.done) {
       step.detail('the planned failover is still running; a forced one is refused until Azure ends it');
@@ -467,21 +446,7 @@ async function awaitNewPrimary(
 ): Promise<void> {
   run.setAwaiting('azure', `waiting for ${target} to become primary`);
   if (trackingId) {
-    const operation = await pollUntil({
-      read: () =>
-        reads.readFailoverProgress.executeWithOptions({ summary: 'read the forced failover operation' }, [
-          { group, trackingId },
-        ]),
-      done: (progress) => progress.state !== 'InProgress',
-      timeoutMs,
-      interval: ROLE_POLLING,
-      retryAfterMs: (progress) => progress.retryAfterMs,
-      summary: 'wait for the forced failover operation',
-      onRead: (progress, poll) => {
-        run.countArm(progress);
-        step.evidence({ operationPolls: poll, operation: progress.state });
-      },
-    });
+    const operation = await followFailoverOperation(run, step, group, trackingId, timeoutMs, 'forced failover');
     if (operation.done && operation.value.state !== 'Succeeded') {
       const error = operation.value.error;
       throw ApplicationFailure.create({

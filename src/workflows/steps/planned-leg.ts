@@ -16,7 +16,7 @@ import { evaluatePlannedFailoverGates, secondaryScaleTarget, type PreflightSnaps
 import { preflightDriftChecks } from './readiness-collect';
 import { nowIso, type RunbookRun, type StepHandle } from './runbook-run';
 import { followOperation, scaleBack } from './scale-operations';
-import { sendFailoverOnce } from './send-failover';
+import { followFailoverOperation, sendFailoverOnce } from './send-failover';
 import { awaitDatabasesWritable, sqlTarget } from './await-writable';
 
 export { sqlTarget };
@@ -375,22 +375,7 @@ async function awaitRolesStep(
     };
     if (trackingId) {
       // One read per poll of the operation Azure is running, rather than two of the roles; and a failure shows at once.
-      const operation = await pollUntil({
-        read: () =>
-          reads.readFailoverProgress.executeWithOptions({ summary: 'read the failover operation' }, [
-            { group, trackingId },
-          ]),
-        done: (progress) => progress.state !== 'InProgress',
-        timeoutMs,
-        interval: ROLE_POLLING,
-        retryAfterMs: (progress) => progress.retryAfterMs,
-        summary: 'wait for the failover operation',
-        onRead: (progress, poll, elapsedMs) => {
-          run.countArm(progress);
-          step.evidence({ operationPolls: poll, elapsedMs, operation: progress.state });
-          step.detail(`failover operation: ${progress.state} (poll ${poll})`);
-        },
-      });
+      const operation = await followFailoverOperation(run, step, group, trackingId, timeoutMs, 'failover');
       if (!operation.done)
         timedOut(`Azure still reports the failover operation ${operation.value.state}`, { operation: operation.value });
       if (operation.value.state !== 'Succeeded') {

@@ -9,7 +9,7 @@ import type { FailoverSendOutcome } from '../../activities';
 import type { GroupIdentity } from '../../domain/group-ref';
 import { FailureTypes, type Evidence } from '../definitions';
 import { failoverSends, reads } from './activity-presets';
-import { pollUntil } from './poll';
+import { ROLE_POLLING, pollUntil } from './poll';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 
 /** How long to keep trying to get a failover request accepted before giving up with the roles unchanged. */
@@ -132,5 +132,33 @@ export async function sendFailoverOnce(
       `(last error: ${describeFailure(lastError).message}). The group shows no failover under way, so the roles are ` +
       "unchanged. Check Azure's health, then start the runbook again.",
     details: [{ attempts }],
+  });
+}
+
+/**
+ * Follows a failover's Azure-AsyncOperation until Azure says it ended (or `timeoutMs` passes): one read per poll, and a
+ * failure shows at once. `what` names it in the UI (`failover`, `forced failover`, `planned failover`).
+ */
+export function followFailoverOperation(
+  run: RunbookRun,
+  step: StepHandle,
+  group: GroupIdentity,
+  trackingId: string,
+  timeoutMs: number,
+  what: string,
+) {
+  return pollUntil({
+    read: () =>
+      reads.readFailoverProgress.executeWithOptions({ summary: `read the ${what} operation` }, [{ group, trackingId }]),
+    done: (progress) => progress.state !== 'InProgress',
+    timeoutMs,
+    interval: ROLE_POLLING,
+    retryAfterMs: (progress) => progress.retryAfterMs,
+    summary: `wait for the ${what} operation`,
+    onRead: (progress, poll, elapsedMs) => {
+      run.countArm(progress);
+      step.evidence({ operationPolls: poll, elapsedMs, operation: progress.state });
+      step.detail(`${what} operation: ${progress.state} (poll ${poll})`);
+    },
   });
 }
