@@ -3,25 +3,19 @@
  * emulator and a worker, runs a DR drill with live progress, writes the drill report and says where it is. Ctrl-C
  * stops everything it started.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { ArmControlPlane } from './azure/arm-control-plane';
-import { EmulatorCredential } from './azure/credentials';
 import { FogpilotClient } from './client';
-import { Inventory } from './config/inventory';
+import { findTemporalCli, freePort, packageRoot, startDevServerProcess } from './dev-server';
 import { startEmulator, type Emulator } from './emulator';
+import { emulatorAdapters, emulatorInventory } from './emulator/adapters';
 import { renderReport } from './report';
 import { createLogger, installRuntime } from './runtime';
-import { MssqlDataPlane } from './sql/mssql-data-plane';
 import { createFogpilotWorker } from './worker';
 import { FOGPILOT_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 import type { RunbookReport, RunbookStatus } from './workflows/definitions';
-
-const root = path.resolve(__dirname, '..', '..');
 
 export interface DemoOptions {
   json: boolean;
@@ -37,28 +31,6 @@ function say(options: DemoOptions, line: string): void {
   (options.json ? process.stderr : process.stdout).write(`${line}\n`);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The Temporal CLI: `FOGPILOT_TEMPORAL_CLI`, the project's venv (from PyPI), or PATH. */
-export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [env.FOGPILOT_TEMPORAL_CLI, path.join(root, '.tools', 'bin', 'temporal')];
-  for (const candidate of candidates) if (candidate && existsSync(candidate)) return candidate;
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'temporal');
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 interface DevServer {
   address: string;
   uiUrl: string;
@@ -67,65 +39,19 @@ interface DevServer {
 
 /** `temporal server start-dev` (in memory, fogpilot's search attributes registered), or the SDK's download of it. */
 async function startDevServer(options: DemoOptions): Promise<DevServer> {
+  const cli = findTemporalCli();
+  if (cli) {
+    const server = await startDevServerProcess(cli, { ui: true, readyTimeoutMs: 60_000 });
+    return { address: server.address, uiUrl: server.uiUrl!, stop: () => server.stop() };
+  }
+  say(options, '· no Temporal CLI found (FOGPILOT_TEMPORAL_CLI, .tools/bin, PATH): letting the SDK download one');
   const port = await freePort();
   const uiPort = await freePort();
-  const cli = findTemporalCli();
-  if (!cli) {
-    say(options, '· no Temporal CLI found (FOGPILOT_TEMPORAL_CLI, .tools/bin, PATH): letting the SDK download one');
-    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        ip: '127.0.0.1',
-        port,
-        ui: true,
-        uiPort,
-        searchAttributes: [...FOGPILOT_SEARCH_ATTRIBUTES],
-      },
-    });
-    return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, stop: () => env.teardown() };
-  }
-  const child: ChildProcess = spawn(
-    cli,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--log-level',
-      'error',
-      ...FOGPILOT_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
-    ],
-    { stdio: 'ignore' },
-  );
-  const address = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
-      break;
-    } catch (error) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`the Temporal dev server did not start (${(error as Error).message})`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
-  return {
-    address,
-    uiUrl: `http://127.0.0.1:${uiPort}`,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { ip: '127.0.0.1', port, ui: true, uiPort, searchAttributes: [...FOGPILOT_SEARCH_ATTRIBUTES] },
+  });
+  return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, stop: () => env.teardown() };
 }
 
 function describeStep(status: RunbookStatus): string[] {
@@ -164,25 +90,8 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     say(options, `· Azure emulator: ARM at ${line.armEndpoint}, SQL at ${Object.values(line.sql.hosts).join(', ')}`);
 
     const group = emulator.world.findGroup('fog-sales')!;
-    const primary = emulator.world.instanceById(group.primaryInstanceId)!;
-    const secondary = emulator.world.partnerInstance(group, primary.id);
-    const inventory = new Inventory({
-      'fog-sales': {
-        subscriptionId: group.subscriptionId,
-        resourceGroup: group.resourceGroup,
-        name: group.name,
-        primaryLocation: primary.location,
-        secondaryLocation: secondary.location,
-      },
-    });
-    const dataPlane = new MssqlDataPlane({
-      authenticationFor: () => ({ kind: 'sql-login', user: line.sql.login.user, password: line.sql.login.password }),
-      resolve: (host) => {
-        const [server, port] = (line.sql.hosts[host] ?? '').split(':');
-        return { server: server!, port: Number(port) };
-      },
-      encrypt: false,
-    });
+    const inventory = emulatorInventory(emulator);
+    const { controlPlane, dataPlane } = emulatorAdapters(emulator);
     cleanups.push(() => dataPlane.close());
     const connection = await NativeConnection.connect({ address: server.address });
     cleanups.push(() => connection.close());
@@ -191,7 +100,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
       connection,
       taskQueue,
       dependencies: {
-        controlPlane: new ArmControlPlane({ credential: new EmulatorCredential(), endpoint: line.armEndpoint }),
+        controlPlane,
         dataPlane,
         inventory,
       },
@@ -270,7 +179,7 @@ if (require.main === module) {
   // probe sees what an application would.
   runDemo({
     json,
-    outputDir: process.env.FOGPILOT_DEMO_OUTPUT ?? path.join(root, 'reports'),
+    outputDir: process.env.FOGPILOT_DEMO_OUTPUT ?? path.join(packageRoot, 'reports'),
     speed: 10,
     soak: '10 seconds',
   })

@@ -5,10 +5,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PinoSdkLogger, createLogger, installRuntime, metricsBindAddressFromEnvironment } from '../src/runtime';
 import { ensureSearchAttributes } from '../src/search-attributes';
+import { freePort } from '../src/dev-server';
 import { FogpilotGroup, FogpilotPhase, FogpilotRunbook } from '../src/workflows/search-attributes';
 import { findTestServerBinary, workflowBundle } from './support/temporal';
 import { StartedWorkflows, scriptedScenario } from './support/runbook-harness';
@@ -23,16 +23,6 @@ function capture(): { lines: Record<string, unknown>[]; stream: Writable } {
     },
   });
   return { lines, stream };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('logging', () => {

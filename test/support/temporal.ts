@@ -16,6 +16,7 @@ import {
 } from '@temporalio/worker';
 import { prebuiltWorkflowBundle } from '../../src/workflow-bundle';
 import { ensureSearchAttributes } from '../../src/search-attributes';
+import { findTestServerBinary } from '../../src/dev-server';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDependencies, type Activities } from '../../src/activities';
 import { Inventory } from '../../src/config/inventory';
@@ -27,34 +28,7 @@ export const repoRoot = (() => {
   return dir;
 })();
 
-function onPath(executable: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, executable);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function findBinary(envVar: string, executable: string): string | undefined {
-  const fromEnv = process.env[envVar];
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`${envVar} points at ${fromEnv}, which does not exist`);
-    return fromEnv;
-  }
-  const inVenv = path.join(repoRoot, '.tools', 'bin', executable);
-  if (existsSync(inVenv)) return inVenv;
-  return onPath(executable);
-}
-
-/** The time-skipping test server (`temporal-test-server`), or undefined to let the SDK download it. */
-export function findTestServerBinary(): string | undefined {
-  return findBinary('FOGPILOT_TEMPORAL_TEST_SERVER', 'temporal-test-server');
-}
-
-/** The Temporal CLI (`temporal`, for `server start-dev`), or undefined to let the SDK download it. */
-export function findTemporalCli(): string | undefined {
-  return findBinary('FOGPILOT_TEMPORAL_CLI', 'temporal');
-}
+export { findTemporalCli, findTestServerBinary } from '../../src/dev-server';
 
 let runtimeInstalled = false;
 /** One Runtime per process; quiet, so test output stays readable. */

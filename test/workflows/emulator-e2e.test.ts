@@ -8,16 +8,14 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { ArmControlPlane } from '../../src/azure/arm-control-plane';
-import { EmulatorCredential } from '../../src/azure/credentials';
 import { Inventory } from '../../src/config/inventory';
+import { emulatorAdapters } from '../../src/emulator/adapters';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import type { FaultSpecInput } from '../../src/emulator/faults';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import type { RunbookReport } from '../../src/workflows/definitions';
 import { plannedFailover } from '../../src/workflows';
-import { MssqlDataPlane } from '../../src/sql/mssql-data-plane';
 import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -68,20 +66,7 @@ async function runbook(input: Record<string, unknown>, options: RunbookOptions =
     primaryLocation: 'eastus',
     secondaryLocation: 'westus',
   };
-  const controlPlane = new ArmControlPlane({
-    credential: new EmulatorCredential(),
-    endpoint: emulator.armEndpoint,
-    requestTimeoutMs: 2_000,
-  });
-  const line = emulator.startLine();
-  const dataPlane = new MssqlDataPlane({
-    authenticationFor: () => ({ kind: 'sql-login', user: line.sql.login.user, password: line.sql.login.password }),
-    resolve: (host) => {
-      const [server, port] = line.sql.hosts[host]!.split(':');
-      return { server: server!, port: Number(port) };
-    },
-    encrypt: false,
-  });
+  const { controlPlane, dataPlane } = emulatorAdapters(emulator, { requestTimeoutMs: 2_000 });
   const called: string[] = [];
   const taskQueue = uniqueTaskQueue('emulator-e2e');
   const worker = await createTestWorker({

@@ -27,6 +27,8 @@ describe('replay of recorded histories', () => {
       'forced-failover-pre-approved.json',
       'dr-drill-without-probe.json',
       'fleet-failover-partial.json',
+      'scale-group-up.json',
+      'readiness-check-all.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -8,14 +8,11 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { ArmControlPlane } from '../../src/azure/arm-control-plane';
-import { EmulatorCredential } from '../../src/azure/credentials';
-import { Inventory } from '../../src/config/inventory';
+import { emulatorAdapters, emulatorInventory } from '../../src/emulator/adapters';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
-import { lockWorkflowId, type GroupCoordinates } from '../../src/domain/group-ref';
+import { lockWorkflowId } from '../../src/domain/group-ref';
 import { rejectSignal, statusQuery, type RunbookReport } from '../../src/workflows/definitions';
-import { MssqlDataPlane } from '../../src/sql/mssql-data-plane';
 import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { waitFor } from '../support/runbook-harness';
 
@@ -55,35 +52,11 @@ function fleetWorld(size: number): WorldSpecInput {
 /** The emulator, a worker with the real adapters over it, and the inventory of every group in its world. */
 async function rig(world: WorldSpecInput) {
   const emulator: Emulator = await startEmulator({ world, speed: SPEED });
-  const inventory: Record<string, GroupCoordinates> = {};
-  for (const group of emulator.world.groups.values()) {
-    const primary = emulator.world.instanceById(group.primaryInstanceId)!;
-    const secondary = emulator.world.partnerInstance(group, primary.id);
-    inventory[group.name] = {
-      subscriptionId: group.subscriptionId,
-      resourceGroup: group.resourceGroup,
-      name: group.name,
-      primaryLocation: primary.location,
-      secondaryLocation: secondary.location,
-    };
-  }
-  const line = emulator.startLine();
-  const controlPlane = new ArmControlPlane({
-    credential: new EmulatorCredential(),
-    endpoint: emulator.armEndpoint,
-    requestTimeoutMs: 2_000,
-  });
-  const dataPlane = new MssqlDataPlane({
-    authenticationFor: () => ({ kind: 'sql-login', user: line.sql.login.user, password: line.sql.login.password }),
-    resolve: (host) => {
-      const [server, port] = line.sql.hosts[host]!.split(':');
-      return { server: server!, port: Number(port) };
-    },
-    encrypt: false,
-  });
+  const inventory = emulatorInventory(emulator);
+  const { controlPlane, dataPlane } = emulatorAdapters(emulator, { requestTimeoutMs: 2_000 });
   const called: string[] = [];
   const taskQueue = uniqueTaskQueue('runbooks-emulator');
-  const deps = { controlPlane, dataPlane, inventory: new Inventory(inventory) };
+  const deps = { controlPlane, dataPlane, inventory };
   return {
     emulator,
     inventory,
@@ -91,7 +64,7 @@ async function rig(world: WorldSpecInput) {
     start(type: string, input: Record<string, unknown>, workflowId?: string): Promise<WorkflowHandle> {
       return env.client.workflow.start(type, {
         taskQueue,
-        workflowId: workflowId ?? lockWorkflowId(inventory[input.group as string]!),
+        workflowId: workflowId ?? lockWorkflowId(inventory.get(input.group as string)!),
         args: [input],
       });
     },

@@ -18,6 +18,7 @@ import {
 } from '../../src/workflows/definitions';
 import { scaleGroup } from '../../src/workflows';
 import { ScriptedAzure } from '../support/scripted-azure';
+import { saveHistory } from '../support/runbook-harness';
 import {
   Inventory,
   createTestWorker,
@@ -142,7 +143,8 @@ async function waitFor(condition: () => Promise<boolean> | boolean, what: string
 describe('scaleGroup', { concurrency: 1 }, () => {
   it('scales up the secondary first, and starts the primary only after the secondary has finished', async () => {
     const s = scenario();
-    const { report, failure } = await s.run({ vCores: 16 });
+    const { report, failure, handle } = await s.run({ vCores: 16 });
+    await saveHistory(handle, 'scale-group-up');
     assert.equal(report?.outcome, 'succeeded', failure?.message);
     assert.deepEqual(patchedRoles(s), ['secondary', 'primary']);
     const [secondaryOperation] = s.azure.operations;

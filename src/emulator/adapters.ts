@@ -1,0 +1,50 @@
+/**
+ * fogpilot's real adapters pointed at a running emulator: the ARM control plane over its HTTP endpoint and the SQL data
+ * plane over its TDS ports with its SQL login, plus an inventory of its groups. What the demo and the end-to-end tests
+ * run the runbooks on, so both exercise exactly what production uses.
+ */
+import { ArmControlPlane } from '../azure/arm-control-plane';
+import { EmulatorCredential } from '../azure/credentials';
+import { Inventory } from '../config/inventory';
+import { MssqlDataPlane } from '../sql/mssql-data-plane';
+import type { Emulator } from './index';
+
+export function emulatorAdapters(
+  emulator: Emulator,
+  options: { requestTimeoutMs?: number } = {},
+): { controlPlane: ArmControlPlane; dataPlane: MssqlDataPlane } {
+  const line = emulator.startLine();
+  return {
+    controlPlane: new ArmControlPlane({
+      credential: new EmulatorCredential(),
+      endpoint: emulator.armEndpoint,
+      requestTimeoutMs: options.requestTimeoutMs,
+    }),
+    dataPlane: new MssqlDataPlane({
+      authenticationFor: () => ({ kind: 'sql-login', user: line.sql.login.user, password: line.sql.login.password }),
+      resolve: (host) => {
+        const [server, port] = (line.sql.hosts[host] ?? '').split(':');
+        return { server: server!, port: Number(port) };
+      },
+      // The emulator speaks plain TDS; against Azure encryption is always on.
+      encrypt: false,
+    }),
+  };
+}
+
+/** Every group of the emulated world, by name, with its current primary as home. */
+export function emulatorInventory(emulator: Emulator): Inventory {
+  const entries: ConstructorParameters<typeof Inventory>[0] = {};
+  for (const group of emulator.world.groups.values()) {
+    const primary = emulator.world.instanceById(group.primaryInstanceId)!;
+    const secondary = emulator.world.partnerInstance(group, primary.id);
+    entries[group.name] = {
+      subscriptionId: group.subscriptionId,
+      resourceGroup: group.resourceGroup,
+      name: group.name,
+      primaryLocation: primary.location,
+      secondaryLocation: secondary.location,
+    };
+  }
+  return new Inventory(entries);
+}
