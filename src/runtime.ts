@@ -5,6 +5,7 @@
  */
 import pino, { type Logger as PinoLogger } from 'pino';
 import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
+import { ConfigError } from './config/config';
 
 /**
  * Paths pino blanks out wherever they appear in a line's fields. Secrets have no business in logs; this is the net
@@ -34,38 +35,115 @@ export const REDACTED_PATHS = [
   '*.hmacSecret',
 ];
 
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
 export interface LoggerOptions {
   level?: string;
-  /** `json` (one object per line), `pretty` (for a terminal); default: pretty when stdout is a terminal. */
-  format?: 'json' | 'pretty';
-  /** Where lines go (tests pass a stream to read them back). */
+  /**
+   * `json` (one object per line, for a log pipeline) or `pretty` (short coloured lines, for a person). Default:
+   * `FOGPILOT_LOG_FORMAT`, else pretty when the lines go to a terminal and JSON otherwise.
+   */
+  format?: LogFormat;
+  /** Where lines go (tests pass a stream to read them back); default stdout. */
   destination?: pino.DestinationStream;
+  /** Where `FOGPILOT_LOG_LEVEL` and `FOGPILOT_LOG_FORMAT` are read; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * `FOGPILOT_LOG_FORMAT`: `json`, `pretty`, or `auto` / unset (undefined: pretty on a terminal, JSON otherwise).
+ * A wrong value is a {@link ConfigError} naming the variable and its values.
+ */
+export function logFormatFromEnvironment(env: NodeJS.ProcessEnv = process.env): LogFormat | undefined {
+  const raw = env.FOGPILOT_LOG_FORMAT?.trim() ?? '';
+  const value = raw.toLowerCase();
+  if (value === '' || value === 'auto') return undefined;
+  if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
+  throw new ConfigError(
+    `FOGPILOT_LOG_FORMAT must be json, pretty or auto (pretty on a terminal, JSON otherwise); got "${raw}"`,
+  );
+}
+
+/** `FOGPILOT_LOG_LEVEL` (default `info`); a wrong value is a {@link ConfigError} naming the variable and its values. */
+export function logLevelFromEnvironment(env: NodeJS.ProcessEnv = process.env): string {
+  const raw = env.FOGPILOT_LOG_LEVEL?.trim() ?? '';
+  const value = raw.toLowerCase();
+  if (value === '') return 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value;
+  throw new ConfigError(`FOGPILOT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${raw}"`);
+}
+
+/** The part of pino-pretty's API used here. */
+interface PinoPrettyOptions {
+  colorize: boolean;
+  sync: boolean;
+  destination: number | pino.DestinationStream;
+  translateTime: string;
+  ignore: string;
+}
+type PinoPretty = ((options: PinoPrettyOptions) => pino.DestinationStream) & { isColorSupported?: boolean };
+
+/**
+ * pino-pretty, loaded only when a logger is pretty (a worker in a container never pays for it); undefined when it is
+ * not installed.
+ */
+function loadPinoPretty(): PinoPretty | undefined {
+  let loaded: PinoPretty | { default: PinoPretty };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+    loaded = require('pino-pretty') as PinoPretty | { default: PinoPretty };
+  } catch (error) {
+    const missing =
+      (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'pino-pretty'/.test((error as Error).message);
+    if (missing) return undefined;
+    throw error;
+  }
+  return typeof loaded === 'function' ? loaded : loaded.default;
+}
+
+/**
+ * One pino logger, with secrets redacted (before any line is formatted, so in both formats). Pretty lines go through
+ * pino-pretty as a synchronous stream in this thread (no transport worker thread), coloured when the destination is a
+ * terminal that supports colour (`NO_COLOR` turns it off).
+ */
 export function createLogger(options: LoggerOptions = {}): PinoLogger {
-  const format =
-    options.format ?? (process.env.FOGPILOT_LOG_FORMAT === 'json' || !process.stdout.isTTY ? 'json' : 'pretty');
+  const env = options.env ?? process.env;
   const base: pino.LoggerOptions = {
-    level: options.level ?? process.env.FOGPILOT_LOG_LEVEL ?? 'info',
+    level: options.level ?? logLevelFromEnvironment(env),
     base: { service: 'fogpilot' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (options.destination) return pino(base, options.destination);
-  if (format === 'pretty' && canResolve('pino-pretty')) {
-    // A terminal gets short, readable lines; anything else gets JSON for the log pipeline.
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } });
-  }
-  return pino(base);
-}
+  const terminal =
+    options.destination === undefined
+      ? process.stdout.isTTY === true
+      : (options.destination as { isTTY?: boolean }).isTTY === true;
+  const requested = options.format ?? logFormatFromEnvironment(env);
+  const format = requested ?? (terminal ? 'pretty' : 'json');
+  if (format === 'json') return options.destination ? pino(base, options.destination) : pino(base);
 
-function canResolve(module: string): boolean {
-  try {
-    require.resolve(module);
-    return true;
-  } catch {
-    return false;
+  const pinoPretty = loadPinoPretty();
+  if (!pinoPretty) {
+    if (requested === 'pretty')
+      throw new ConfigError(
+        'FOGPILOT_LOG_FORMAT=pretty needs the pino-pretty package, which is not installed: ' +
+          'reinstall fogpilot with its dependencies, or set FOGPILOT_LOG_FORMAT=json',
+      );
+    const logger = options.destination ? pino(base, options.destination) : pino(base);
+    logger.info('pino-pretty is not installed: logging JSON on a terminal');
+    return logger;
   }
+  const pretty = pinoPretty({
+    colorize: terminal && !('NO_COLOR' in env) && pinoPretty.isColorSupported !== false,
+    sync: true,
+    destination: options.destination ?? 1,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+  });
+  return pino(base, pretty);
 }
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -130,7 +208,9 @@ export function metricsBindAddressFromEnvironment(env: NodeJS.ProcessEnv = proce
   const port = env.FOGPILOT_METRICS_PORT?.trim() || '9464';
   if (port === '0') return undefined;
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) {
-    throw new Error(`FOGPILOT_METRICS_PORT must be a port number (1-65535), or 0 to turn metrics off; got "${port}"`);
+    throw new ConfigError(
+      `FOGPILOT_METRICS_PORT must be a port number (1-65535), or 0 to turn metrics off; got "${port}"`,
+    );
   }
   return `${env.FOGPILOT_METRICS_HOST?.trim() || '0.0.0.0'}:${port}`;
 }

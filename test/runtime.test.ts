@@ -28,7 +28,7 @@ function capture(): { lines: Record<string, unknown>[]; stream: Writable } {
 describe('logging', () => {
   it('redacts secrets wherever they sit in a line', () => {
     const { lines, stream } = capture();
-    const logger = createLogger({ destination: stream, level: 'info' });
+    const logger = createLogger({ destination: stream, level: 'info', format: 'json' });
     logger.info(
       {
         sql: { user: 'fogpilot', password: 'Emulator-only-5ecret!' },
@@ -45,7 +45,7 @@ describe('logging', () => {
 
   it("maps the SDK's levels and metadata onto pino", () => {
     const { lines, stream } = capture();
-    const sdk = new PinoSdkLogger(createLogger({ destination: stream, level: 'debug' }));
+    const sdk = new PinoSdkLogger(createLogger({ destination: stream, level: 'debug', format: 'json' }));
     sdk.warn('slow answer', { workflowId: 'w-1' });
     sdk.debug('detail');
     sdk.trace('dropped at debug level');
@@ -82,7 +82,7 @@ describe('a worker with the fogpilot runtime', { timeout: 120_000 }, () => {
     const port = await freePort();
     metricsUrl = `http://127.0.0.1:${port}/metrics`;
     installRuntime({
-      logger: createLogger({ destination: stream, level: 'info' }),
+      logger: createLogger({ destination: stream, level: 'info', format: 'json' }),
       metricsBindAddress: `127.0.0.1:${port}`,
     });
     const binary = findTestServerBinary();
