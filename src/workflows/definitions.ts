@@ -117,6 +117,11 @@ export const rejectSignal = defineSignal<[ActorMessage]>('reject');
 export const abortSignal = defineSignal<[ActorMessage]>('abort');
 /** The runbook's live progress. */
 export const statusQuery = defineQuery<RunbookStatus>('status');
+/**
+ * From a lock holder to the workflow that started it under the lock (a runbook started under any other id): the
+ * holder's live status, so `status` on the id a person started shows the real progress and what it waits for.
+ */
+export const lockHolderStatusSignal = defineSignal<[RunbookStatus]>('fogpilotLockHolderStatus');
 
 export const StepStates = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'compensated'] as const;
 export type StepState = (typeof StepStates)[number];

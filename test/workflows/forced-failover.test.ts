@@ -185,11 +185,20 @@ describe('forcedFailover', { concurrency: 1 }, () => {
       const handle = await s.start('forcedFailover', {}, `incident-${s.name}`);
       const lockHolder = env.client.workflow.getHandle(s.lockId);
       await awaitingApproval(lockHolder);
+      // The id people started shows what the lock holder waits for.
+      const starterWaiting = await awaitingApproval(handle);
+      assert.equal(starterWaiting.delegatedTo, s.lockId);
       await handle.signal(approveSignal, { by: 'incident-commander', reason: 'go' });
       const { report } = await outcomeOf(handle);
       assert.equal(report?.outcome, 'succeeded');
       assert.equal(report?.workflowId, s.lockId, "the report is the lock holder's");
       assert.equal(report?.approval?.by, 'incident-commander');
+      // The starter ends in the holder's outcome, its status shows the holder's steps.
+      const starterStatus = await handle.query(statusQuery);
+      assert.equal(starterStatus.phase, 'succeeded');
+      assert.ok(starterStatus.steps.some((entry) => entry.name === 'force-failover' && entry.state === 'succeeded'));
+      await saveHistory(handle, 'forced-failover-delegated-starter');
+      await saveHistory(lockHolder, 'forced-failover-delegated-holder');
     });
     assert.equal(s.azure.acceptedFailovers.length, 1);
   });

@@ -29,6 +29,8 @@ describe('replay of recorded histories', () => {
       'fleet-failover-partial.json',
       'scale-group-up.json',
       'readiness-check-all.json',
+      'forced-failover-delegated-starter.json',
+      'forced-failover-delegated-holder.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

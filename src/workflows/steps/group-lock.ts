@@ -7,6 +7,7 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -22,7 +23,7 @@ import {
   type ActorMessage,
   type RunbookReport,
 } from '../definitions';
-import { RunbookAborted, type RunbookRun } from './runbook-run';
+import { LOCK_HOLDER_STATUS_PATCH, RunbookAborted, STATUS_MIRROR_MEMO, type RunbookRun } from './runbook-run';
 
 export function holdsGroupLock(group: ResolvedGroup): boolean {
   return workflowInfo().workflowId === group.lockWorkflowId;
@@ -46,6 +47,8 @@ export async function runUnderGroupLock<W extends Workflow>(
     pending.push({ signal, message });
   };
   for (const signal of [approveSignal, rejectSignal]) setHandler(signal, (message) => deliver(signal, message));
+  // The holder tells this workflow its status as it goes, so `status` here shows the real progress.
+  const mirrorStatus = patched(LOCK_HOLDER_STATUS_PATCH);
   let child;
   try {
     child = await run.step(
@@ -59,6 +62,7 @@ export async function runUnderGroupLock<W extends Workflow>(
           // Cancelling this workflow asks the child to stop at its next safe point; it is never killed mid-failover.
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
           staticSummary: `${workflowType} of ${group.displayName}, started by ${info.workflowId}`,
+          ...(mirrorStatus ? { memo: { [STATUS_MIRROR_MEMO]: info.workflowId } } : {}),
         });
         step.evidence({ lockWorkflowId: group.lockWorkflowId, childRunId: started.firstExecutionRunId });
         return started;

@@ -10,6 +10,7 @@ import {
   ChildWorkflowFailure,
   TemporalFailure,
   TimeoutFailure,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   metricMeter,
@@ -28,6 +29,7 @@ import {
   FailureTypes,
   Outcomes,
   abortSignal,
+  lockHolderStatusSignal,
   statusQuery,
   type AbortRecord,
   type ActorMessage,
@@ -50,6 +52,14 @@ export interface StepHandle {
   /** Replaces the live line shown in the UI for this step. */
   detail(text: string): void;
 }
+
+/**
+ * The patch that made a lock holder report its live status to the workflow that started it, and that workflow end
+ * in the holder's outcome phase: histories recorded before replay without those signals and upserts.
+ */
+export const LOCK_HOLDER_STATUS_PATCH = 'fogpilot-lock-holder-status';
+/** Memo key on a lock holder started by `runUnderGroupLock`: the id of the workflow to send its status to. */
+export const STATUS_MIRROR_MEMO = 'fogpilotStatusTo';
 
 /** Thrown inside the runbook when an abort stops it before the point of no return (after compensations ran). */
 export class RunbookAborted extends Error {
@@ -102,12 +112,26 @@ export class RunbookRun {
   private compensations: Compensation[] = [];
   private cancelRequested = false;
   private readonly abortListeners: ((message: ActorMessage) => void)[] = [];
+  /** Set on a lock holder whose starter delegated to it: where its status goes as it changes. */
+  private statusMirrorTarget?: string;
+  private statusMirrorDirty = false;
+  private statusMirrorSending = false;
+  /** On a starter that delegated: the lock holder's latest status. */
+  private lockHolderStatus?: RunbookStatus;
 
   constructor(runbook: RunbookType, groupLabel: string) {
     this.runbook = runbook;
     this.groupLabel = groupLabel;
+    const info = workflowInfo();
+    const mirrorTarget = info.memo?.[STATUS_MIRROR_MEMO];
+    if (typeof mirrorTarget === 'string' && mirrorTarget === info.parent?.workflowId) {
+      this.statusMirrorTarget = mirrorTarget;
+    }
     this.tag([{ key: FogpilotRunbook, value: runbook }]);
     setHandler(statusQuery, () => this.status());
+    setHandler(lockHolderStatusSignal, (status) => {
+      this.lockHolderStatus = status;
+    });
     setHandler(abortSignal, (message) => this.receiveAbort(message, 'signal'));
     // A Temporal cancellation request is an abort from the platform: same protocol, same safety.
     CancellationScope.current().cancelRequested.catch(() => {
@@ -328,18 +352,64 @@ export class RunbookRun {
 
   clearAwaiting(): void {
     this.awaiting = undefined;
+    this.mirrorStatus();
+  }
+
+  /**
+   * Sends the status to the starter that delegated to this lock holder. One signal at a time, each after the last was
+   * delivered: Temporal does not keep separate signals to another workflow in order. Changes made meanwhile go as one.
+   */
+  private mirrorStatus(): void {
+    if (!this.statusMirrorTarget) return;
+    this.statusMirrorDirty = true;
+    if (this.statusMirrorSending) return;
+    this.statusMirrorSending = true;
+    void this.sendStatusMirror(this.statusMirrorTarget);
+  }
+
+  private async sendStatusMirror(target: string): Promise<void> {
+    try {
+      while (this.statusMirrorDirty) {
+        // Let the rest of this activation change the status first: its changes travel together.
+        await Promise.resolve();
+        this.statusMirrorDirty = false;
+        // The report goes to the starter as this workflow's result; the live view does not need it twice.
+        await getExternalWorkflowHandle(target).signal(lockHolderStatusSignal, { ...this.status(), report: undefined });
+      }
+    } catch {
+      // The starter has ended (terminated, timed out): nobody is left to show the status to.
+      this.statusMirrorTarget = undefined;
+    } finally {
+      this.statusMirrorSending = false;
+    }
+  }
+
+  /** A starter that delegated ends in the lock holder's outcome: in `status` and in `FogpilotPhase`. */
+  private adoptDelegatedOutcome(report: RunbookReport): void {
+    this.report = report;
+    this.phase = report.outcome;
+    this.awaiting = undefined;
+    if (patched(LOCK_HOLDER_STATUS_PATCH)) this.tag([{ key: FogpilotPhase, value: report.outcome }]);
   }
 
   status(): RunbookStatus {
+    const holder = this.lockHolderStatus;
     return {
       runbook: this.runbook,
       group: this.groupLabel,
       workflowId: workflowInfo().workflowId,
-      phase: this.phase,
-      steps: this.steps,
-      awaiting: this.awaiting,
+      // While the lock holder works, its phase and what it waits for are this run's too.
+      phase: holder && !this.report ? holder.phase : this.phase,
+      // Once ended, the holder's report has its whole timeline (its last live update may still be on its way).
+      steps:
+        this.delegatedTo && this.report
+          ? [...this.steps, ...this.report.steps]
+          : holder
+            ? [...this.steps, ...holder.steps]
+            : this.steps,
+      awaiting: holder && !this.report ? holder.awaiting : this.awaiting,
       delegatedTo: this.delegatedTo,
-      error: this.error,
+      error: this.error ?? (this.report ? undefined : holder?.error),
       report: this.report,
     };
   }
@@ -347,6 +417,7 @@ export class RunbookRun {
   /** The one-paragraph live view in the Temporal UI ("current details"). */
   private showDetails(detail?: string): void {
     const current = this.steps[this.steps.length - 1];
+    this.mirrorStatus();
     const lines = [`**${this.runbook}** · ${this.groupLabel} · phase \`${this.phase}\``];
     if (current) lines.push(`step \`${current.name}\` (${current.state}): ${current.title}`);
     if (detail) lines.push(detail);
@@ -363,7 +434,8 @@ export class RunbookRun {
     try {
       const result = await body();
       if (typeof result !== 'string') {
-        this.report = result;
+        if (this.delegatedTo) this.adoptDelegatedOutcome(result);
+        else this.report = result;
         return result;
       }
       outcome = result;
@@ -378,11 +450,11 @@ export class RunbookRun {
         throw new CancelledFailure('runbook cancelled at a safe point', [report]);
       }
       if (!(error instanceof TemporalFailure)) throw error; // a bug: let the workflow task retry once it is fixed
-      const failure = describeFailure(error);
+      const failure = this.delegatedTo ? describeFailure(error) : this.documented(describeFailure(error));
       this.error = failure;
       // A runbook that delegated to the group's lock holder ends with the lock holder's report: it did the work.
       const delegated = this.delegatedTo ? reportIn(failure.details) : undefined;
-      if (delegated) this.report = delegated;
+      if (delegated) this.adoptDelegatedOutcome(delegated);
       const report = delegated ?? this.finish(Outcomes.failed);
       throw ApplicationFailure.create({
         type: failure.type,
@@ -396,6 +468,34 @@ export class RunbookRun {
     return report;
   }
 
+  /**
+   * A failure of a type no runbook documents: a step whose reads or requests Azure did not answer for their whole
+   * retry budget (the transient `ArmUnavailable`, `ArmThrottled`, `SqlUnavailable` of its last attempt, or a timeout).
+   * It ends as `AzureUnavailable`, saying what this run had sent by then, so the person reading it knows where the
+   * group stands and that no second failover may be sent.
+   */
+  private documented(failure: ReturnType<typeof describeFailure>): ReturnType<typeof describeFailure> {
+    if ((Object.values(FailureTypes) as string[]).includes(failure.type)) return failure;
+    const step = [...this.steps].reverse().find((entry) => entry.state === 'failed')?.name;
+    const sent = this.legs.filter((leg) => leg.failoverSent).at(-1);
+    const where = sent
+      ? sent.allWritableAt
+        ? `The failover to ${sent.to} completed (every database writable at ${sent.allWritableAt}); ${sent.to} is primary.`
+        : `The failover to ${sent.to} was sent${sent.requestedAt ? ` at ${sent.requestedAt}` : ''} and its end was not ` +
+          `confirmed: Azure may have switched the roles. Do not send another failover; watch the group with ` +
+          '`fogpilot status` until one location reads Primary and the other Secondary.'
+      : this.pastPointOfNoReturn
+        ? 'A failover request may have reached Azure: do not send another; watch the group with `fogpilot status`.'
+        : 'No failover was sent by this run.';
+    return {
+      type: FailureTypes.AzureUnavailable,
+      message:
+        `${step ? `Step ${step}: ` : ''}Azure did not answer within the retry budget (last error, ${failure.type}: ` +
+        `${failure.message}). ${where} Start the runbook again once Azure answers.`,
+      details: [{ lastError: { type: failure.type, message: failure.message } }, ...failure.details],
+    };
+  }
+
   private finish(outcome: Outcome): RunbookReport {
     const info = workflowInfo();
     runbookCounter().add(1, { runbook: this.runbook, outcome });
@@ -403,6 +503,7 @@ export class RunbookRun {
     log.info('Runbook ended', { ...this.logContext(), outcome });
     this.phase = outcome;
     this.awaiting = undefined;
+    this.mirrorStatus();
     const first = this.legs[0];
     this.report = {
       runbook: this.runbook,
