@@ -164,6 +164,7 @@ export function actionFor(type: string, workflowId: string, report?: RunbookRepo
       "Grant the worker's identity the role the README lists (least privilege), then start again.",
     [FailureTypes.SqlLoginFailed]:
       "Give the worker's identity a login and user on both instances (see the README), then start again.",
+    [FailureTypes.AzureUnavailable]: `The message says whether a failover was sent. If one was, do not send another: watch \`fogpilot status ${group}\` until the roles settle. If not, nothing was changed: start again once Azure answers (for a region that stays down, forcedFailover).`,
   };
   return actions[type] ?? fullReport;
 }

@@ -89,6 +89,11 @@ export const FailureTypes = {
   AzureAuthorizationFailed: 'AzureAuthorizationFailed',
   /** SQL refused the login: wrong credentials, or the principal has no user in the database. */
   SqlLoginFailed: 'SqlLoginFailed',
+  /**
+   * Azure (ARM or SQL) did not answer a step for its whole retry budget: an outage, a dark region, throttling that
+   * never eased. The message says what the run had sent by then: nothing, or a failover whose end it could not confirm.
+   */
+  AzureUnavailable: 'AzureUnavailable',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 

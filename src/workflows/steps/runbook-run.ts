@@ -115,7 +115,8 @@ export class RunbookRun {
   /** Set on a lock holder whose starter delegated to it: where its status goes as it changes. */
   private statusMirrorTarget?: string;
   private statusMirrorDirty = false;
-  private statusMirrorSending = false;
+  /** The status send under way, if any; it never rejects. */
+  private statusMirrorSend?: Promise<void>;
   /** On a starter that delegated: the lock holder's latest status. */
   private lockHolderStatus?: RunbookStatus;
 
@@ -362,9 +363,8 @@ export class RunbookRun {
   private mirrorStatus(): void {
     if (!this.statusMirrorTarget) return;
     this.statusMirrorDirty = true;
-    if (this.statusMirrorSending) return;
-    this.statusMirrorSending = true;
-    void this.sendStatusMirror(this.statusMirrorTarget);
+    if (this.statusMirrorSend) return;
+    this.statusMirrorSend = this.sendStatusMirror(this.statusMirrorTarget);
   }
 
   private async sendStatusMirror(target: string): Promise<void> {
@@ -380,7 +380,7 @@ export class RunbookRun {
       // The starter has ended (terminated, timed out): nobody is left to show the status to.
       this.statusMirrorTarget = undefined;
     } finally {
-      this.statusMirrorSending = false;
+      this.statusMirrorSend = undefined;
     }
   }
 
@@ -430,6 +430,16 @@ export class RunbookRun {
    * aborted; attached to a non-retryable failure of the matching type otherwise.
    */
   async execute(body: () => Promise<Outcome | RunbookReport>): Promise<RunbookReport> {
+    try {
+      return await this.conclude(body);
+    } finally {
+      // A lock holder ends only once its starter has its last status: no signal is left in flight at the end.
+      const sending = this.statusMirrorSend;
+      if (sending) await CancellationScope.nonCancellable(() => sending);
+    }
+  }
+
+  private async conclude(body: () => Promise<Outcome | RunbookReport>): Promise<RunbookReport> {
     let outcome: Outcome;
     try {
       const result = await body();

@@ -1,0 +1,115 @@
+/**
+ * The fast part of the fault storms (the full matrix is `node dist/bench/fault-storm.js`, in `npm run chaos`): every
+ * emulator fault kind during a planned failover with failback, and a few cells of scaleGroup, drDrill, forcedFailover,
+ * failback and fleetFailover, each with the real activities against the emulator on the time-skipping server. The
+ * emulator judges every cell (see bench/fault-matrix.ts): succeeded, or a stated safe state.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  FAULTS,
+  RUNBOOKS,
+  createRig,
+  runCell,
+  type CellResult,
+  type FaultCase,
+  type Rig,
+  type RunbookId,
+} from '../../bench/fault-matrix';
+
+/** Faults a runbook must absorb: it ends succeeded, not merely safe. */
+const ABSORBED = new Set([
+  'none',
+  'throttle-429',
+  'throttle-503',
+  'error-5xx',
+  'reset-before',
+  'reset-after',
+  'latency',
+  'sql-reset-during-wait',
+  'sql-latency',
+]);
+
+const runbook = (id: RunbookId) => RUNBOOKS.find((entry) => entry.id === id)!;
+const fault = (id: string): FaultCase => {
+  const found = FAULTS.find((entry) => entry.id === id);
+  assert.ok(found, `no fault ${id}`);
+  return found;
+};
+
+const CELLS: [FaultCase, RunbookId][] = [
+  ...FAULTS.map((entry): [FaultCase, RunbookId] => [entry, 'plannedFailover']),
+  [fault('reset-after'), 'scaleGroup'],
+  [fault('busy-409'), 'scaleGroup'],
+  [fault('operation-fails'), 'scaleGroup'],
+  [fault('failover-fails'), 'drDrill'],
+  [fault('sql-reset-during-wait'), 'drDrill'],
+  [fault('region-dark'), 'forcedFailover'],
+  [fault('failover-never-completes'), 'failback'],
+  [fault('failover-fails'), 'fleetFailover'],
+];
+
+/** What some cells must show beyond being safe: the behaviours the storms exist to pin down. */
+const SPECIFIC: Record<string, (result: CellResult) => void> = {
+  'reset-after/plannedFailover': (result) =>
+    assert.deepEqual(result.acceptedTo, { westus: 1, eastus: 1 }, 'a lost answer is not a reason to send again'),
+  'failover-fails/plannedFailover': (result) => {
+    assert.equal(result.failure?.type, 'FailoverFailed');
+    assert.equal(result.primaryAfter, 'eastus');
+  },
+  'region-dark/plannedFailover': (result) => {
+    assert.equal(result.failure?.type, 'AzureUnavailable');
+    assert.match(result.failure.message, /No failover was sent/);
+    assert.deepEqual(result.acceptedTo, {});
+  },
+  'region-dark-mid-failover/plannedFailover': (result) => {
+    assert.equal(result.failure?.type, 'AzureUnavailable');
+    assert.match(result.failure.message, /failover to westus was sent .*Do not send another failover/);
+    assert.deepEqual(result.acceptedTo, { westus: 1 });
+  },
+  'region-dark/forcedFailover': (result) => {
+    assert.equal(result.outcome, 'succeeded');
+    assert.equal(result.primaryAfter, 'westus');
+  },
+  'failover-fails/fleetFailover': (result) => {
+    assert.equal(result.outcome, 'partial');
+    assert.match(result.stated ?? '', /2\/3 failed over; fleet-2 FailoverFailed/);
+  },
+};
+
+let rig: Rig;
+
+before(async () => {
+  rig = await createRig();
+});
+after(async () => {
+  await rig?.close();
+});
+
+describe(
+  'fault storms: each fault kind during a runbook ends succeeded or in a stated safe state',
+  { concurrency: 1 },
+  () => {
+    for (const [faultCase, runbookId] of CELLS) {
+      const expectation = ABSORBED.has(faultCase.id)
+        ? 'absorbs it and succeeds'
+        : 'ends succeeded or in a stated safe state';
+      it(`${runbookId} under "${faultCase.title}" ${expectation}`, async () => {
+        const result = await runCell(rig, faultCase, runbook(runbookId), { boundMs: 60_000 });
+        assert.notEqual(result.verdict, 'n/a', result.notApplicable);
+        assert.deepEqual(result.problems, [], `${result.cell}: ${result.failure?.message ?? ''}`);
+        assert.equal(result.verdict, 'safe');
+        assert.ok(result.faultHit, `the fault was installed (${result.aim}) but the run never met it`);
+        for (const [location, accepted] of Object.entries(result.acceptedTo ?? {}))
+          assert.ok(accepted <= 1, `${accepted} failovers accepted toward ${location}`);
+        if (ABSORBED.has(faultCase.id)) assert.equal(result.outcome, 'succeeded', result.failure?.message);
+        else if (result.outcome !== 'succeeded') {
+          // A fleet states each group's end in its member list; a single runbook names the step it stopped at.
+          if (runbookId !== 'fleetFailover') assert.ok(result.failure?.failedStep, 'a failure names its step');
+          assert.ok(result.stated ?? runbookId === 'scaleGroup', 'a failure states where the group stands');
+        }
+        SPECIFIC[`${faultCase.id}/${runbookId}`]?.(result);
+      });
+    }
+  },
+);
