@@ -5,7 +5,8 @@
  * is skipped, never queued), a catch-up window (a drill missed while Temporal was down runs only if it is at most that
  * late), pause-on-failure (a drill that fails pauses its schedule until a person has looked), and optional jitter. The
  * drill a schedule starts runs its mutating part under the group's lock, as every drill does: while another runbook
- * holds the group, the scheduled drill ends `GroupBusy` without changing anything.
+ * holds the group, the scheduled drill (input `ifGroupBusy: 'skip'` unless given) ends `skipped` without changing
+ * anything — not a failure, so an incident never pauses the schedule.
  *
  * ```ts
  * const schedules = new DrillSchedules(client);
@@ -243,7 +244,8 @@ export class DrillSchedules {
         action: {
           type: 'startWorkflow',
           workflowType: RunbookTypes.drDrill,
-          args: [options.input],
+          // An incident holding the group skips that week's drill instead of failing it, which would pause the schedule.
+          args: [{ ifGroupBusy: 'skip', ...options.input }],
           taskQueue: this.taskQueue,
           // Temporal appends the scheduled time to this id, so each drill has its own.
           workflowId: `fogpilot/drDrill/${label.replace(/[^A-Za-z0-9._-]+/g, '-')}/scheduled`,

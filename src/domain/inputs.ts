@@ -237,6 +237,11 @@ export const ScaleGroupInputSchema = strictInput({
 
 export const DrDrillInputSchema = strictInput({
   ...plannedFailoverFields,
+  /**
+   * What to do when another runbook holds the group: `fail` (GroupBusy), or `skip` — end `skipped` with nothing
+   * changed, as a scheduled drill does so that an incident never pauses the drill schedule.
+   */
+  ifGroupBusy: z.enum(['fail', 'skip'], { error: 'ifGroupBusy must be "fail" or "skip"' }).default('fail'),
   soak: durationField('soak', 0, 7 * DAY, '10 minutes').default('10 minutes'),
   smoke: strictInput({
     write: z.boolean({ error: 'smoke.write must be true or false' }).default(true),

@@ -156,6 +156,8 @@ export const Outcomes = {
   abortedAfterFailover: 'aborted-after-failover',
   /** A fleet where some groups succeeded and others did not; the fleet report lists each. */
   partial: 'partial',
+  /** A drill with `ifGroupBusy: 'skip'` found another runbook holding the group and did nothing. */
+  skipped: 'skipped',
   failed: 'failed',
 } as const;
 export type Outcome = (typeof Outcomes)[keyof typeof Outcomes];

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { DrDrillInputSchema, type DrDrillParams } from '../domain/inputs';
 import { describeGroupRef, listenerHost, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -29,6 +29,12 @@ interface ProbeTarget {
 }
 
 type ProbeTally = Awaited<ReturnType<typeof probes.probeListenerWrites>>;
+
+/**
+ * The write probe starts once the preflight gates pass, so a drill they refuse has written nothing; drills started
+ * before this patch started it ahead of the preflight.
+ */
+export const DRILL_PROBE_AFTER_PREFLIGHT_PATCH = 'drill-probe-after-preflight';
 
 /**
  * **drDrill**: rehearses disaster recovery end to end and proves it: a planned failover, a soak in the secondary
@@ -65,7 +71,13 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
       return Outcomes.dryRun;
     }
     if (!holdsGroupLock(group)) {
-      return runUnderGroupLock<typeof drDrill>(run, group, RunbookTypes.drDrill, [input]);
+      try {
+        return await runUnderGroupLock<typeof drDrill>(run, group, RunbookTypes.drDrill, [input]);
+      } catch (error) {
+        if (params.ifGroupBusy !== 'skip' || !isGroupBusy(error)) throw error;
+        run.warn(`${error.message} The drill was skipped; the next one runs as scheduled.`);
+        return Outcomes.skipped;
+      }
     }
 
     const drill: DrillSummary = {
@@ -77,20 +89,27 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
     run.extra.drill = drill;
     const probeTarget = params.smoke.write ? await locateProbe(run, group, params) : undefined;
     const probeScope = new CancellationScope();
-    const probeRun = probeTarget
-      ? probeScope.run(() =>
-          probes.probeListenerWrites.executeWithOptions(
-            { summary: `write probe through ${probeTarget.listener.host}` },
-            [{ ...probeTarget, intervalMs: PROBE_INTERVAL_MS }],
-          ),
-        )
-      : undefined;
-    // The probe must not outlive the drill, whatever way the drill ends.
-    probeRun?.catch(() => undefined);
+    const probe: { run?: Promise<ProbeTally> } = {};
+    const startProbe = (): void => {
+      if (!probeTarget || probe.run) return;
+      probe.run = probeScope.run(() =>
+        probes.probeListenerWrites.executeWithOptions({ summary: `write probe through ${probeTarget.listener.host}` }, [
+          { ...probeTarget, intervalMs: PROBE_INTERVAL_MS },
+        ]),
+      );
+      // The probe must not outlive the drill, whatever way the drill ends.
+      probe.run.catch(() => undefined);
+    };
+    const probeAfterPreflight = probeTarget !== undefined && patched(DRILL_PROBE_AFTER_PREFLIGHT_PATCH);
+    if (!probeAfterPreflight) startProbe();
 
     let outcome: typeof Outcomes.succeeded | typeof Outcomes.abortedAfterFailover = Outcomes.succeeded;
     try {
-      const failover = await runPlannedLeg(run, group, params, { leg: 'failover', stepPrefix: '' });
+      const failover = await runPlannedLeg(run, group, params, {
+        leg: 'failover',
+        stepPrefix: '',
+        onPreflightPassed: probeAfterPreflight ? startProbe : undefined,
+      });
       if (!failover || run.abortRequested) {
         outcome = Outcomes.abortedAfterFailover;
         return outcome;
@@ -123,7 +142,7 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
       await smokeChecks(run, drill, params, probeTarget, 'after-failback');
     } finally {
       await CancellationScope.nonCancellable(async () => {
-        if (probeTarget && probeRun) await finishProbe(run, drill, probeTarget, probeScope, probeRun);
+        if (probeTarget && probe.run) await finishProbe(run, drill, probeTarget, probeScope, probe.run);
         drill.dataLoss = verdictOnLoss(run.legs, drill.probe);
         drill.stepTimings = run.steps
           .filter((entry) => entry.startedAt && entry.endedAt)
@@ -314,4 +333,9 @@ function verdictOnLoss(legs: FailoverLeg[], probe: DrillProbeRecord | undefined)
   if (probe) return probe.lostAcknowledged > 0 ? 'lost' : 'none';
   // Without a probe, zero loss rests on the copy sync each planned failover proved before it was sent.
   return legs.length > 0 && legs.every((leg) => leg.dataLoss.kind === 'none-proven') ? 'none' : 'not-measured';
+}
+
+/** The lock refused the drill: another runbook holds the group. */
+function isGroupBusy(error: unknown): error is ApplicationFailure {
+  return error instanceof ApplicationFailure && error.type === FailureTypes.GroupBusy;
 }

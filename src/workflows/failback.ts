@@ -44,7 +44,9 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
       throw ApplicationFailure.create({
         type: FailureTypes.InvalidInput,
         nonRetryable: true,
-        message: `targetLocation: ${home} is not a location of group ${group.displayName} (${locations.join(', ')}).`,
+        message:
+          `targetLocation: ${home} is not a location of group ${group.displayName} (${locations.join(', ')}); ` +
+          'nothing was changed. Name one of its regions, or leave targetLocation out to fail back to the home primary.',
       });
     }
 

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, condition } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, patched } from '@temporalio/workflow';
 import { ForcedFailoverInputSchema, type ForcedFailoverParams } from '../domain/inputs';
 import { describeGroupRef, partnerOf, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -38,6 +38,12 @@ interface Assessment {
 }
 
 /**
+ * A group still seeding is refused before the approval wait, with nothing sent (Azure would refuse the failover);
+ * runs started before this patch sent it and ended with Azure's refusal.
+ */
+export const FORCED_FAILOVER_REFUSES_SEEDING_PATCH = 'forced-failover-refuses-seeding';
+
+/**
  * **forcedFailover**: for a region that is down. Makes the secondary the primary with
  * `forceFailoverAllowDataLoss`, accepting the loss of what the secondary had not hardened.
  *
@@ -50,8 +56,9 @@ interface Assessment {
  * Side effects: at most one forced failover POST (and, with `tryPlannedFirst`, at most one planned POST before it).
  * Nothing is sent before approval; a rejection, an approval timeout or an abort before the POST changes nothing.
  *
- * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `ApprovalRejected`, `ApprovalTimeout`, `FailoverNotSent`,
- * `FailoverFailed`, `RoleSwitchTimeout` or `WritableTimeout`; the failure's details carry the report.
+ * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `PreflightFailed` (the group is still seeding),
+ * `ApprovalRejected`, `ApprovalTimeout`, `FailoverNotSent`, `FailoverFailed`, `RoleSwitchTimeout` or `WritableTimeout`;
+ * the failure's details carry the report.
  */
 export async function forcedFailover(input: ForcedFailoverInput): Promise<RunbookReport> {
   const run = new RunbookRun(
@@ -211,6 +218,17 @@ async function assess(
       message:
         `${target} reports a failover in progress (${roles.summary.detail}); nothing was sent. Azure accepts no other ` +
         'failover until it ends: watch it with `fogpilot status`, then start again if the roles did not switch.',
+      details: [{ views: roles.views }],
+    });
+  }
+  if (roles.summary.status === 'seeding' && patched(FORCED_FAILOVER_REFUSES_SEEDING_PATCH)) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.PreflightFailed,
+      nonRetryable: true,
+      message:
+        `${group.displayName} is still seeding (${roles.summary.detail}): ${target} does not hold a full copy of the ` +
+        'databases yet and Azure accepts no failover, forced or planned, until seeding completes; nothing was sent. ' +
+        'Wait for seeding to finish (`fogpilot status` shows Synchronizing), then start again.',
       details: [{ views: roles.views }],
     });
   }

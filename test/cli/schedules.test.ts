@@ -79,7 +79,11 @@ describe('DR-drill schedules', { concurrency: 1, timeout: 120_000 }, () => {
     assert.deepEqual(view.policies, { overlap: 'SKIP', catchupWindowMs: 600_000, pauseOnFailure: true });
     assert.equal(view.spec.timezone, 'Europe/Paris');
     assert.equal(view.spec.jitter, 30 * 60_000);
-    assert.deepEqual(view.input, { group: s.name, soak: '1s' });
+    assert.deepEqual(
+      view.input,
+      { ifGroupBusy: 'skip', group: s.name, soak: '1s' },
+      'a scheduled drill skips a held group',
+    );
     assert.equal(view.taskQueue, s.taskQueue);
     assert.equal(view.paused, false);
     // The next drills are Saturdays between 03:00 and 03:30 in Paris (jitter included in the times shown).
@@ -163,7 +167,7 @@ describe('DR-drill schedules', { concurrency: 1, timeout: 120_000 }, () => {
     );
   });
 
-  it('a triggered drill while another runbook holds the group ends GroupBusy, sends no failover, and pauses the schedule', async () => {
+  it('a triggered drill while another runbook holds the group is skipped: nothing sent, the schedule stays active', async () => {
     const s = scenario((azure) => azure.darkLocations.add('eastus'));
     const worker = await s.worker();
     await worker.runUntil(async () => {
@@ -178,24 +182,45 @@ describe('DR-drill schedules', { concurrency: 1, timeout: 120_000 }, () => {
       );
 
       const triggered = await s.schedules.trigger(view.scheduleId);
-      // Overlap SKIP only knows the schedule's own drills: the drill starts, and the group's lock refuses it.
+      // Overlap SKIP only knows the schedule's own drills: the drill starts, finds the group's lock held, and skips.
       assert.ok(triggered.started, 'the drill was started');
       started.add(triggered.started.workflowId);
       const drill = await s.fogpilot.result(triggered.started.workflowId);
-      assert.equal(drill.failure?.type, 'GroupBusy');
-      assert.match(drill.failure.message, new RegExp(`holds ${s.name}`));
+      assert.equal(drill.failure, undefined, drill.failure?.message);
+      assert.equal(drill.report?.outcome, 'skipped');
+      assert.match(drill.report.warnings.join(' '), new RegExp(`holds ${s.name}.*The drill was skipped`));
       assert.equal(s.azure.failoverRequests, 0, 'no failover sent while the group was held');
 
-      // pause-on-failure: the failed drill paused the schedule until a person looks.
-      await waitFor(async () => (await s.schedules.describe(view.scheduleId)).paused, 'the schedule to pause');
-      const paused = await s.schedules.describe(view.scheduleId);
-      assert.equal(paused.paused, true);
+      // The skipped drill is not a failure: pause-on-failure leaves the schedule active for the next one.
+      const afterSkip = await s.schedules.describe(view.scheduleId);
+      assert.equal(afterSkip.paused, false);
 
       await s.fogpilot.reject(incident.workflowId, { by: 'test', reason: 'drill test' });
       const rejected = await s.fogpilot.result(incident.workflowId);
       assert.equal(rejected.failure?.type, 'ApprovalRejected');
     });
     assert.equal(s.azure.failoverRequests, 0, 'no failover at all');
+  });
+
+  it('a drill started by hand while the group is held fails GroupBusy unless it asks to skip', async () => {
+    const s = scenario((azure) => azure.darkLocations.add('eastus'));
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const incident = await s.fogpilot.start('forcedFailover', { group: s.name });
+      started.add(incident.workflowId);
+      await waitFor(
+        async () => (await s.fogpilot.status(s.lockId).catch(() => undefined))?.awaiting?.kind === 'approval',
+        'the forced failover to wait for approval',
+      );
+      const byHand = await s.fogpilot.start('drDrill', { group: s.name, soak: '1s' });
+      started.add(byHand.workflowId);
+      const failed = await s.fogpilot.result(byHand.workflowId);
+      assert.equal(failed.failure?.type, 'GroupBusy');
+      assert.match(failed.failure.message, new RegExp(`holds ${s.name}`));
+      await s.fogpilot.reject(incident.workflowId, { by: 'test', reason: 'drill test' });
+      await s.fogpilot.result(incident.workflowId);
+    });
+    assert.equal(s.azure.failoverRequests, 0);
   });
 
   it('pauses and unpauses a schedule, by group name or id, with a note', async () => {

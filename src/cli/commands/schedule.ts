@@ -90,7 +90,7 @@ export function registerSchedule(program: Command): Command {
       'Each schedule starts a drDrill for one group. Overlap policy SKIP (a drill still running means the next is ' +
         'skipped), a catch-up window (default 10 minutes), pause-on-failure (a failed drill pauses its schedule until ' +
         "unpaused), optional jitter. The drill runs under the group's lock: while another runbook holds the group the\n" +
-        'drill ends GroupBusy without changing anything (and, being a failure, pauses the schedule). ' +
+        'drill ends skipped without changing anything, and the schedule stays active for the next one. ' +
         'A <scheduleId> may be given as the group name: fog-sales means fogpilot-drill/fog-sales.',
     )
     .addHelpText(

@@ -36,6 +36,11 @@ export interface PlannedLegOptions {
   leg: FailoverLeg['name'];
   /** Prefix of step names: '' for the main leg, 'failback/' for the reverse leg of a plannedFailover. */
   stepPrefix: string;
+  /**
+   * Called once the preflight gates have passed, before anything is changed (never on a dry run): a drill starts its
+   * write probe here, so a drill its gates refuse has written nothing.
+   */
+  onPreflightPassed?: () => void;
 }
 
 /** How long post-checks wait for replication to settle before they only warn. */
@@ -74,6 +79,7 @@ export async function runPlannedLeg(
     run.plan = [...(run.plan ?? []), ...planOf(preflight, params, options)];
     return undefined;
   }
+  options.onPreflightPassed?.();
 
   const leg: FailoverLeg = {
     name: options.leg,
