@@ -1,4 +1,4 @@
-import { sleep } from '@temporalio/workflow';
+import { patched, sleep } from '@temporalio/workflow';
 import { PlannedFailoverInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -7,6 +7,9 @@ import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { runPlannedLeg } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun } from './steps/runbook-run';
+
+/** Runs recorded before it waited a zero `failback.after` with a timer. */
+export const NO_ZERO_TIMER_PATCH = 'failback-after-zero-without-timer';
 
 /**
  * **plannedFailover**: moves the primary role of an instance failover group to its secondary region with no data
@@ -51,6 +54,8 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
     run.resetPointOfNoReturn();
     await run.beforePointOfNoReturn(() =>
       run.step('wait-before-failback', `Wait ${formatDuration(afterMs)} before failing back`, async () => {
+        // A zero wait is no wait: a timer, even of 0, fires only on the server's next tick (about a second).
+        if (afterMs === 0 && patched(NO_ZERO_TIMER_PATCH)) return;
         run.setAwaiting('timer', `failing back to ${failover.from} after ${formatDuration(afterMs)}`);
         await sleep(afterMs, { summary: `wait ${formatDuration(afterMs)} before failing back to ${failover.from}` });
         run.clearAwaiting();
