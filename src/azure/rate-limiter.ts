@@ -13,9 +13,13 @@ export interface RateLimits {
   writeBurst: number;
 }
 
+/**
+ * A burst no larger than the sustained rate: no second ever sees more than Azure's 25 reads/s from this worker, so a
+ * fleet never spends the subscription's shared bucket (250) that other clients and the portal also draw on.
+ */
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   readsPerSecond: 20,
-  readBurst: 100,
+  readBurst: 20,
   writesPerSecond: 4,
   writeBurst: 20,
 };

@@ -26,7 +26,11 @@ export const RETRY_AFTER_CADENCE_PATCH = 'role-polling-follows-retry-after';
  * inside the subscription's budget.
  */
 export const ROLE_POLLING: PollInterval = { initialMs: 2_000, maxMs: 15_000, factor: 1.5, followRetryAfter: true };
-export const SQL_POLLING: PollInterval = { initialMs: 5_000, maxMs: 15_000, factor: 1.5 };
+/**
+ * Waiting for the new primary to accept writes: SQL reads cost no ARM budget, so they come every second at first — the
+ * database is writable to the application then, and the runbook should not see it seconds later.
+ */
+export const SQL_POLLING: PollInterval = { initialMs: 1_000, maxMs: 5_000, factor: 1.25 };
 export const OPERATION_POLLING: PollInterval = { initialMs: 15_000, maxMs: 120_000, factor: 2 };
 
 export interface PollOptions<T> {
