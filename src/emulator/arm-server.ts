@@ -29,6 +29,21 @@ export interface ArmStats {
   byRoute: Record<string, number>;
 }
 
+/** One ARM request as the emulator answered it: what benchmarks need to see request rates and who noticed what when. */
+export interface ArmRequestRecord {
+  /** Real epoch milliseconds when the request arrived. */
+  at: number;
+  method: string;
+  /** The route it matched, e.g. `/subscriptions/:subscription/…/instanceFailoverGroups/:group`. */
+  route: string;
+  /** The path without the query. */
+  path: string;
+  status: number;
+}
+
+/** The request log keeps this many of the latest requests. */
+const REQUEST_LOG_LIMIT = 100_000;
+
 export interface ArmServer {
   app: FastifyInstance;
   /** e.g. `http://127.0.0.1:41234` */
@@ -36,6 +51,8 @@ export interface ArmServer {
   port: number;
   faults: HttpFaults;
   stats: ArmStats;
+  /** The latest requests (admin API excluded), oldest first. */
+  requestLog: ArmRequestRecord[];
   /** Adds a fault of any kind (HTTP or world). */
   addFault(spec: unknown): { id?: string; kind: string };
   close(): Promise<void>;
@@ -75,6 +92,7 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
   });
   const faults = new HttpFaults();
   const stats: ArmStats = { reads: 0, writes: 0, throttled: 0, faulted: 0, byRoute: {} };
+  const requestLog: ArmRequestRecord[] = [];
   const readBuckets = new Map<string, TokenBucket>();
   const writeBuckets = new Map<string, TokenBucket>();
   /** How long a dark region holds a request before dropping it, per region. */
@@ -146,6 +164,18 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
     }
     return undefined;
   };
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.url.startsWith('/_admin')) return;
+    requestLog.push({
+      at: Math.round(Date.now() - reply.elapsedTime),
+      method: request.method.toUpperCase(),
+      route: request.routeOptions.url ?? 'unknown',
+      path: request.url.split('?')[0]!,
+      status: reply.statusCode,
+    });
+    if (requestLog.length > REQUEST_LOG_LIMIT) requestLog.splice(0, requestLog.length - REQUEST_LOG_LIMIT);
+  });
 
   app.addHook('preHandler', async (request, reply) => {
     if (request.url.startsWith('/_admin')) return;
@@ -657,6 +687,7 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
     port: actualPort,
     faults,
     stats,
+    requestLog,
     addFault,
     close: () => app.close(),
   };

@@ -1131,7 +1131,7 @@ describe('the proof', () => {
       `The emulator saw **${stats.writes} ARM writes** and **0 failover POSTs** (${stats.reads} reads, from the cases that got`,
       'past validation and read the group before refusing); no mutating or data-writing activity ran.',
       '',
-      'Reproduce: `npm run build && FOGPILOT_RELIABILITY_OUT=docs/reliability node --test dist/test/reliability/bad-input.test.js`',
+      'Reproduce: `npm run build && FOGPILOT_RELIABILITY_OUT=docs/results node --test dist/test/reliability/bad-input.test.js`',
       '',
       table,
       '',

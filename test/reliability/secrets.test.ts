@@ -378,7 +378,7 @@ describe('the scan', { timeout: 60_000 }, () => {
       'Every history event, result, status answer, log line and report is then searched for the password as is,',
       'JSON-escaped, URL-encoded, hex, and base64/base64url at each byte alignment.',
       '',
-      'Reproduce: `npm run build && FOGPILOT_RELIABILITY_OUT=docs/reliability node --test dist/test/reliability/secrets.test.js`',
+      'Reproduce: `npm run build && FOGPILOT_RELIABILITY_OUT=docs/results node --test dist/test/reliability/secrets.test.js`',
       '',
       markdownTable(['scanned', 'count'], figures),
       '',
