@@ -244,6 +244,8 @@ export class World extends EventEmitter {
     spec: WorldSpecInput | WorldSpec,
   ) {
     super();
+    // Every group's read-write listener follows the world's changes: a world of many groups has many listeners.
+    this.setMaxListeners(0);
     this.load(spec);
   }
 
