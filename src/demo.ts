@@ -130,10 +130,13 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     // Live progress: the lock holder does the work; its status query shows each step as it changes.
     const lockHolder = `fogpilot/${group.subscriptionId}/${group.resourceGroup}/${group.name}`.toLowerCase();
     const seen = new Set<string>();
+    let finished = false;
     const progress = setInterval(() => {
       fogpilot
         .status(lockHolder)
         .then((status) => {
+          // A status answer still on its way when the drill ends must not print after the summary.
+          if (finished) return;
           for (const entry of describeStep(status)) {
             if (seen.has(entry)) continue;
             seen.add(entry);
@@ -144,9 +147,15 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
         .catch(() => undefined);
     }, 500);
     const outcome = await fogpilot.result(started.workflowId);
+    finished = true;
     clearInterval(progress);
     const report = outcome.report;
     if (!report) throw new Error(`the drill ended without a report (${outcome.failure?.message ?? 'unknown'})`);
+    // The steps that ended after the last status answer, from the report, so the list above is complete.
+    for (const step of report.steps) {
+      if (!seen.has(`${step.name}:${step.state}`) && step.state !== 'running')
+        say(options, `  ${step.state.padEnd(9)} ${step.name}`);
+    }
 
     mkdirSync(options.outputDir, { recursive: true });
     const base = path.join(
