@@ -9,9 +9,9 @@ import { FogpilotClient } from '../../src/client';
 import { renderReport } from '../../src/report';
 import type { RunbookReport } from '../../src/workflows/definitions';
 import { startDevServer, type DevServer } from '../support/dev-server';
-import { StartedWorkflows, scriptedScenario, waitFor } from '../support/runbook-harness';
+import { StartedWorkflows, scriptedScenario } from '../support/runbook-harness';
 import { workflowBundle } from '../support/temporal';
-import { fogpilot, jsonOf } from './fogpilot-cli';
+import { fogpilot, jsonOf, startFogpilot } from './fogpilot-cli';
 
 let server: DevServer;
 const started = new StartedWorkflows();
@@ -86,20 +86,17 @@ describe('fogpilot runbook commands', { concurrency: 1, timeout: 120_000 }, () =
     started.add(workflowId);
     const worker = await s.worker();
     await worker.runUntil(async () => {
-      const waiting = fogpilot(['force-failover', s.name, '--idempotency-key', 'INC-7'], s.cliEnv);
-      await waitFor(
-        async () => (await s.fogpilot.status(s.lockId).catch(() => undefined))?.awaiting?.kind === 'approval',
-        'the approval wait',
-      );
+      const waiting = startFogpilot(['force-failover', s.name, '--idempotency-key', 'INC-7'], s.cliEnv);
+      // Approve only once the command has shown the wait: what an operator reads before approving from another shell.
+      await waiting.printed(/waiting\s+approval: /);
       assert.equal(s.azure.failoverRequests, 0, 'nothing sent before the approval');
 
       const approve = await fogpilot(['approve', workflowId, '--by', 'x', '--reason', 'y'], s.cliEnv);
       assert.equal(approve.code, 0, approve.stderr);
       assert.match(approve.stdout, new RegExp(`approve sent to ${workflowId} \\(by x: y\\)`));
 
-      const run = await waiting;
+      const run = await waiting.ended;
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout, /waiting\s+approval: /);
       assert.match(run.stdout, new RegExp(`approve: fogpilot approve ${workflowId} --by <you> --reason <why>`));
       assert.match(run.stdout, new RegExp(`forcedFailover of ${s.name}: succeeded`));
       assert.match(run.stdout, /approved by x \(signal\): y/);
