@@ -7,7 +7,7 @@
  * `bench/chaos.ts` (`npm run chaos`) drives it for many drills in a row; `test/reliability/chaos.test.ts` for a few.
  *
  * Three moments to kill at, each watched on the emulator rather than guessed from the clock:
- * - `in-activity`: an ARM read of the group arrives (an activity is waiting for its answer);
+ * - `in-activity`: an ARM read of the group arrives, or a SQL write commits (an activity is waiting for its answer);
  * - `after-failover-post`: Azure has just accepted the failover POST (at once, before the answer is written, or a few
  *   milliseconds later);
  * - `while-polling`: the failover Azure accepted is still in progress (the runbook is polling for the role switch).
@@ -43,7 +43,15 @@ export type Leg = 'failover' | 'failback' | 'any';
 export type KillPlan =
   | {
       class: typeof KillClasses.inActivity;
-      /** Kill on the first ARM read of the group this long after the plan is armed. */
+      /**
+       * What the activity is doing: `arm-read` (default) kills when an ARM read of the group arrives; `sql-write` when a
+       * write through the group's listener (the drill's probe or smoke check) has committed and before its answer is
+       * sent (an in-doubt write); `probe-write` the same for the drill's write probe only.
+       */
+      target?: 'arm-read' | 'sql-write' | 'probe-write';
+      /** Only while Azure's failover of the group is in progress (the runbook waits on a poll timer meanwhile). */
+      duringFailover?: boolean;
+      /** Kill on the first such request this long after the plan is armed. */
       afterMs: number;
     }
   | {
@@ -318,6 +326,12 @@ export interface AcceptedPost {
   kind: 'planned' | 'forced';
 }
 
+export interface CommittedWrite {
+  group: GroupState;
+  database: string;
+  payload: string;
+}
+
 export interface TwoPrimaries {
   group: string;
   at: string;
@@ -343,6 +357,7 @@ export class ChaosMonitor {
   bothReportPrimarySamples = 0;
   private readonly postListeners = new Set<(post: AcceptedPost) => void>();
   private readonly requestListeners = new Set<(request: ArmRequest) => void>();
+  private readonly commitListeners = new Set<(write: CommittedWrite) => void>();
   private readonly timer: NodeJS.Timeout;
   private readonly restore: () => void;
 
@@ -357,6 +372,12 @@ export class ChaosMonitor {
       for (const listener of [...this.postListeners]) listener({ group, location: location.toLowerCase(), kind });
       return operation;
     };
+    const commit = world.commit.bind(world);
+    world.commit = (group, database, payload) => {
+      const record = commit(group, database, payload);
+      for (const listener of [...this.commitListeners]) listener({ group, database: database.name, payload });
+      return record;
+    };
     const onRequest = (request: IncomingMessage) => {
       const url = request.url ?? '';
       if (url.startsWith('/_admin')) return;
@@ -370,6 +391,7 @@ export class ChaosMonitor {
     this.timer = setInterval(() => this.sample(), sampleEveryMs);
     this.restore = () => {
       Reflect.deleteProperty(world, 'requestFailover');
+      Reflect.deleteProperty(world, 'commit');
       emulator.arm.app.server.removeListener('request', onRequest);
       world.removeListener('change', onChange);
     };
@@ -378,6 +400,12 @@ export class ChaosMonitor {
   onFailoverAccepted(listener: (post: AcceptedPost) => void): () => void {
     this.postListeners.add(listener);
     return () => this.postListeners.delete(listener);
+  }
+
+  /** Called when a write has committed, before the SQL answer is sent. */
+  onCommit(listener: (write: CommittedWrite) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   onArmRequest(listener: (request: ArmRequest) => void): () => void {
@@ -578,12 +606,16 @@ export class ChaosRig {
     plan: KillPlan,
     groupName: string,
     startedAt: number,
+    /** Where the group's primary was when the runbook started (default: where it is now). */
+    startLocation?: string,
   ): { fired: Promise<KillRecord | undefined>; disarm(): void } {
     const group = this.group(groupName);
     const world = this.emulator.world;
-    // The runbook starts from the current primary: the failover leg goes to its partner, the failback leg back.
-    const home = world.instanceById(group.primaryInstanceId)!.location;
-    const away = world.partnerInstance(group, group.primaryInstanceId).location;
+    // The failover leg goes from the runbook's starting primary to its partner, the failback leg back.
+    const start =
+      (startLocation && world.instanceAt(group, startLocation)) || world.instanceById(group.primaryInstanceId)!;
+    const home = start.location;
+    const away = world.partnerInstance(group, start.id).location;
     const legOf = (location: string): Leg => (location === away ? 'failover' : location === home ? 'failback' : 'any');
     const disposers: (() => void)[] = [];
     let settle!: (kill: KillRecord | undefined) => void;
@@ -602,7 +634,22 @@ export class ChaosRig {
     };
     const armedAt = Date.now();
 
-    if (plan.class === KillClasses.inActivity) {
+    if (plan.class === KillClasses.inActivity && (plan.target === 'sql-write' || plan.target === 'probe-write')) {
+      const failoverInProgress = () => group.failover !== undefined && !group.failover.switched;
+      disposers.push(
+        this.monitor.onCommit((write) => {
+          if (write.group.key !== group.key || Date.now() - armedAt < plan.afterMs) return;
+          // Probe payloads are `<label>:<seq>`; smoke checks write `<label>:smoke:<moment>`.
+          const probe = /:\d+$/.test(write.payload) && !write.payload.includes(':smoke:');
+          if (plan.target === 'probe-write' && !probe) return;
+          if (plan.duringFailover && !failoverInProgress()) return;
+          tryCrash(
+            `${probe ? 'probe' : 'smoke'} write to ${write.database} committed, its answer not yet sent` +
+              (failoverInProgress() ? ' (failover in progress)' : ''),
+          );
+        }),
+      );
+    } else if (plan.class === KillClasses.inActivity) {
       // A read of the group or its instances names them; a poll of a failover operation names the operation.
       const isAbout = (url: string): boolean => {
         const path = url.split('?')[0]!.toLowerCase();
@@ -630,20 +677,28 @@ export class ChaosRig {
             tryCrash(`${leg} POST to ${post.location} accepted; killed before the answer was written`);
             return;
           }
-          const timer = setTimeout(() => {
-            timers.delete(timer);
+          const later = (ms: number, action: () => void) => {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              action();
+            }, ms);
+            timers.add(timer);
+          };
+          const whilePolling = () => {
             const waited = Date.now() - postedAt;
-            if (plan.class === KillClasses.afterFailoverPost) {
-              tryCrash(`${leg} POST to ${post.location} accepted; killed ${waited} ms after`);
-              return;
-            }
             const inProgress = group.failover !== undefined && !group.failover.switched;
-            tryCrash(
+            const killed = tryCrash(
               `${leg} to ${post.location} ${inProgress ? 'in progress (roles not yet switched)' : 'switched, operation finishing'}` +
                 ` ${(waited / 1000).toFixed(1)} s after the POST`,
             );
-          }, plan.delayMs);
-          timers.add(timer);
+            // The worker was down (another kill) or still starting: try again while Azure's failover still runs.
+            if (!killed && group.failover !== undefined) later(100, whilePolling);
+          };
+          later(plan.delayMs, () => {
+            if (plan.class === KillClasses.afterFailoverPost)
+              tryCrash(`${leg} POST to ${post.location} accepted; killed ${Date.now() - postedAt} ms after`);
+            else whilePolling();
+          });
         }),
       );
     }
@@ -803,7 +858,7 @@ export async function runUnderChaos(rig: ChaosRig, options: ChaosRunOptions): Pr
         index > 0 && planned.class !== KillClasses.inActivity && postsSoFar >= 2
           ? { class: KillClasses.inActivity, afterMs: 0 }
           : planned;
-      const armed = rig.armKill(plan, group.name, startedAt);
+      const armed = rig.armKill(plan, group.name, startedAt, home);
       current = armed;
       const kill = await armed.fired;
       if (!kill) {
