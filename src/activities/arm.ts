@@ -85,12 +85,17 @@ export type FailoverSendOutcome =
   | 'already-primary'
   /** A failover is visibly under way (ours from an earlier attempt, or someone's): nothing sent. */
   | 'in-progress'
-  /** Azure answered 409 busy to our request while a failover runs: counted as sent. */
+  /**
+   * Azure answered 409 busy: another operation runs on the group, and this request was refused — nothing started.
+   * The workflow decides whose operation it is (its own earlier request whose answer was lost, or someone else's).
+   */
+  | 'refused-busy'
+  /** Recorded by runs before `refused-busy`: a 409 busy answer was counted as sent. Kept so their histories read. */
   | 'busy-counted-as-sent';
 
 export interface FailoverSendResult extends Metered {
   outcome: FailoverSendOutcome;
-  /** Whether this call's POST reached Azure and was accepted (or answered busy). */
+  /** Whether this call's POST reached Azure and was accepted. */
   posted: boolean;
   /** The failover's Azure-AsyncOperation, when this call started it: follow it with `readFailoverProgress`. */
   trackingId?: string;
@@ -124,7 +129,8 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
     async resolveGroup(ref: GroupRef): Promise<{ group: ResolvedGroup } & Metered> {
       const { result, armCalls } = await withArmMeter(async () => {
         if (typeof ref !== 'string') {
-          return resolvedGroup(ref, inventory.nameOf(ref));
+          const known = inventory.nameOf(ref);
+          return resolvedGroup(ref, known, known ? 'inventory' : 'coordinates');
         }
         if (!isArmGroupId(ref)) {
           const entry = inventory.get(ref);
@@ -140,7 +146,7 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
               details: [{ group: ref, known }],
             });
           }
-          return resolvedGroup(entry, ref);
+          return resolvedGroup(entry, ref, 'inventory');
         }
         const parsed = parseInstanceFailoverGroupId(ref);
         if (!parsed) {
@@ -152,7 +158,7 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
         }
         const known = inventory.nameOf(parsed);
         const entry = known ? inventory.get(known) : undefined;
-        if (known && entry) return resolvedGroup(entry, known);
+        if (known && entry) return resolvedGroup(entry, known, 'inventory');
         const { value: view } = await readGroupAt(parsed, parsed.location);
         const primaryIsHere = view.replicationRole.toLowerCase() === 'primary';
         return resolvedGroup(
@@ -164,6 +170,7 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
             secondaryLocation: primaryIsHere ? view.partnerLocation : view.location,
           },
           parsed.name,
+          'arm-id',
         );
       });
       return { group: result, armCalls };
@@ -344,9 +351,9 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
 
     /**
      * Sends a failover to `targetLocation` at most once, whatever happens around it. Reads the group at the target
-     * first: already Primary → nothing to send; a failover visibly under way → nothing to send. Otherwise POSTs, and a
-     * 409 busy answer counts as sent. The workflow calls this with no automatic retries and decides itself, from the
-     * failure's `delivery`, whether an earlier request may have reached Azure before calling again.
+     * first: already Primary → nothing to send; a failover visibly under way → nothing to send. Otherwise POSTs; a 409
+     * busy answer is `refused-busy` (Azure started nothing for it). The workflow calls this with no automatic retries
+     * and decides itself, from the failure's `delivery`, whether an earlier request may have reached Azure.
      */
     async sendFailover(request: {
       group: GroupIdentity;
@@ -368,7 +375,7 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
           return { outcome: 'sent', posted: true, trackingId: value.trackingId, ...seen };
         } catch (error) {
           if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
-            return { outcome: 'busy-counted-as-sent', posted: true, ...seen };
+            return { outcome: 'refused-busy', posted: false, ...seen };
           }
           throw classifyArmError(error, {
             doing: `sending ${request.kind} failover of ${request.group.name} to ${target}`,

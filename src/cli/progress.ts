@@ -146,9 +146,9 @@ export function actionFor(type: string, workflowId: string, report?: RunbookRepo
     [FailureTypes.NotSecondary]: `Check the roles with \`fogpilot status ${group}\`: the target may already be primary.`,
     [FailureTypes.GroupBusy]: `Nothing was changed. Another runbook holds ${group}: follow it (the message names it) with \`fogpilot watch <id>\` and start again when it ends.`,
     [FailureTypes.FailoverNotSent]: "No failover is under way. Check Azure's health for the regions, then start again.",
-    [FailureTypes.FailoverFailed]: `The roles did not change. Check Azure's health and \`fogpilot status ${group}\`, then start again.`,
-    [FailureTypes.RoleSwitchTimeout]: `Do not send another failover. Watch \`fogpilot status ${group}\`; once the roles settle, run the runbook again (it will not resend a failover already done).`,
-    [FailureTypes.WritableTimeout]: `The roles switched. Check the databases on the new primary (\`fogpilot status ${group}\`), then the application.`,
+    [FailureTypes.FailoverFailed]: `Azure ended the failover it was sent; no other is under way. Check Azure's health and \`fogpilot status ${group}\`, then run the command the message above names (it states the same target, and sends nothing if that region is primary).`,
+    [FailureTypes.RoleSwitchTimeout]: `A failover was sent: do not send another. Watch \`fogpilot status ${group}\`; once the roles settle, the command the message above names is safe (it states the same target, and sends nothing if that region is primary).`,
+    [FailureTypes.WritableTimeout]: `The roles switched: do not send another failover. Check the databases on the new primary (\`fogpilot status ${group}\`), then the application.`,
     [FailureTypes.SyncTimeout]:
       'Nothing was failed over. Find why replication lags (load, log generation), then start again, perhaps with a longer syncTimeout.',
     [FailureTypes.ReplicationLinkMissing]: 'Add the database to the failover group (or remove it), then start again.',
@@ -164,7 +164,7 @@ export function actionFor(type: string, workflowId: string, report?: RunbookRepo
       "Grant the worker's identity the role the README lists (least privilege), then start again.",
     [FailureTypes.SqlLoginFailed]:
       "Give the worker's identity a login and user on both instances (see the README), then start again.",
-    [FailureTypes.AzureUnavailable]: `The message says whether a failover was sent. If one was, do not send another: watch \`fogpilot status ${group}\` until the roles settle. If not, nothing was changed: start again once Azure answers (for a region that stays down, forcedFailover).`,
+    [FailureTypes.AzureUnavailable]: `The message says whether a failover was sent. If one was, do not send another: watch \`fogpilot status ${group}\` until the roles settle, then only the command the message names. If not, nothing was changed: start again once Azure answers (for a region that stays down, forcedFailover).`,
   };
   return actions[type] ?? fullReport;
 }

@@ -26,6 +26,27 @@ export interface ResolvedGroup extends GroupCoordinates {
   displayName: string;
   /** The workflow id that holds the group's lock: at most one mutating runbook runs under it. */
   lockWorkflowId: string;
+  /**
+   * Where the locations came from. `inventory` and `coordinates` name the group's home (its configured primary and
+   * secondary); `arm-id` means a full ARM id the inventory does not know, whose locations are the roles ARM reported
+   * when it was resolved: no home is known, so a runbook that goes "home" or to "the home secondary" needs a
+   * `targetLocation`. Absent in results recorded before it was introduced (read as a known home).
+   */
+  resolvedFrom?: 'inventory' | 'coordinates' | 'arm-id';
+}
+
+/** Whether the group's home regions are known (configured), rather than read from its roles at some moment. */
+export function homeIsKnown(group: Pick<ResolvedGroup, 'resolvedFrom'>): boolean {
+  return group.resolvedFrom !== 'arm-id';
+}
+
+/**
+ * How to name the group on the `fogpilot` command line: its inventory name, or else its full ARM id (which every
+ * command accepts), so a command quoted in a message works as it is.
+ */
+export function groupCommandArgument(group: ResolvedGroup): string {
+  if (group.resolvedFrom === 'inventory' || group.resolvedFrom === undefined) return group.displayName;
+  return instanceFailoverGroupId(group, group.primaryLocation);
 }
 
 const ARM_GROUP_ID =
@@ -82,7 +103,11 @@ export function lockWorkflowId(group: GroupIdentity): string {
   return `fogpilot/${group.subscriptionId.toLowerCase()}/${group.resourceGroup.toLowerCase()}/${group.name.toLowerCase()}`;
 }
 
-export function resolvedGroup(coordinates: GroupCoordinates, displayName?: string): ResolvedGroup {
+export function resolvedGroup(
+  coordinates: GroupCoordinates,
+  displayName?: string,
+  resolvedFrom?: ResolvedGroup['resolvedFrom'],
+): ResolvedGroup {
   const normalized: GroupCoordinates = {
     subscriptionId: coordinates.subscriptionId,
     resourceGroup: coordinates.resourceGroup,
@@ -90,7 +115,12 @@ export function resolvedGroup(coordinates: GroupCoordinates, displayName?: strin
     primaryLocation: normalizeLocation(coordinates.primaryLocation),
     secondaryLocation: normalizeLocation(coordinates.secondaryLocation),
   };
-  return { ...normalized, displayName: displayName ?? coordinates.name, lockWorkflowId: lockWorkflowId(normalized) };
+  return {
+    ...normalized,
+    displayName: displayName ?? coordinates.name,
+    lockWorkflowId: lockWorkflowId(normalized),
+    ...(resolvedFrom ? { resolvedFrom } : {}),
+  };
 }
 
 /** The other location of the pair. */

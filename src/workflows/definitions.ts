@@ -158,6 +158,11 @@ export const Outcomes = {
   partial: 'partial',
   /** A drill with `ifGroupBusy: 'skip'` found another runbook holding the group and did nothing. */
   skipped: 'skipped',
+  /**
+   * The region the runbook was to make primary already was, with the group healthy: nothing was sent. A retried
+   * webhook call, a schedule firing twice or an operator running the command again ends here.
+   */
+  alreadyPrimary: 'alreadyPrimary',
   failed: 'failed',
 } as const;
 export type Outcome = (typeof Outcomes)[keyof typeof Outcomes];
@@ -195,7 +200,13 @@ export interface FailoverLeg {
   allWritableAt?: string;
   /** Measured RTO: request → every database writable on the new primary. */
   rtoSeconds?: number;
+  /** Whether this run's own failover request was accepted (a 409 busy answer is not). */
   failoverSent: boolean;
+  /**
+   * `another-operation`: Azure refused this run's request (409) or a failover was already under way, and that
+   * operation made the switch; the data-loss verdict is then not this run's proof.
+   */
+  switchedBy?: 'this-run' | 'another-operation';
   dataLoss: DataLossRecord;
 }
 
@@ -204,6 +215,14 @@ export interface DataLossRecord {
   kind: 'none-proven' | 'estimated' | 'unknown' | 'not-applicable';
   detail: string;
   databases?: { database: string; evidence: string }[];
+}
+
+/** What a runbook set out to do, fixed when it started: the region to make primary, and why that one. */
+export interface IntentRecord {
+  primary: string;
+  /** `targetLocation` from the input, or the group's configured home region the runbook defaults to. */
+  source: 'targetLocation' | 'home-secondary' | 'home-primary';
+  detail: string;
 }
 
 export interface PlanItem {
@@ -312,6 +331,8 @@ export interface RunbookReport {
     homeSecondary?: string;
   };
   outcome: Outcome;
+  /** The runbook's intent, when it has one (failovers and failbacks): the region it was to make primary. */
+  intent?: IntentRecord;
   requestedBy?: string;
   reason?: string;
   startedAt: string;

@@ -15,7 +15,7 @@ import {
 } from './definitions';
 import { PROBE_ACTIVITY_ID, checks, probes, reads } from './steps/activity-presets';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
-import { runPlannedLeg } from './steps/planned-leg';
+import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
 
@@ -110,6 +110,16 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
         stepPrefix: '',
         onPreflightPassed: probeAfterPreflight ? startProbe : undefined,
       });
+      if (failover === ALREADY_PRIMARY) {
+        // Only a targetLocation naming the current primary gets here: there is nothing to rehearse from there.
+        throw ApplicationFailure.create({
+          type: FailureTypes.PreflightFailed,
+          nonRetryable: true,
+          message:
+            `targetLocation: ${run.rolesBefore?.primary} is already primary, so a drill has no failover to rehearse; ` +
+            'nothing was changed. Leave targetLocation out: the drill fails over to the current secondary and back.',
+        });
+      }
       if (!failover || run.abortRequested) {
         outcome = Outcomes.abortedAfterFailover;
         return outcome;
@@ -138,7 +148,9 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
         outcome = Outcomes.abortedAfterFailover;
         return outcome;
       }
-      drill.rtoFailbackSeconds = failback.rtoSeconds;
+      if (failback === ALREADY_PRIMARY)
+        run.warn(`${failover.from} was primary again before the failback: none was sent.`);
+      else drill.rtoFailbackSeconds = failback.rtoSeconds;
       await smokeChecks(run, drill, params, probeTarget, 'after-failback');
     } finally {
       await CancellationScope.nonCancellable(async () => {

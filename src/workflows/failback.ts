@@ -6,7 +6,8 @@ import { FailureTypes, Outcomes, RunbookTypes, type FailbackInput, type RunbookR
 import type { GroupRolesReading } from '../activities';
 import { reads } from './steps/activity-presets';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
-import { runPlannedLeg } from './steps/planned-leg';
+import { intendedPrimary, statesIntent } from './steps/intent';
+import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
 
@@ -19,8 +20,9 @@ const MAX_POLL_INTERVAL_MS = 15 * 60_000;
  * days if needed — until the group is synchronizing again (after a forced failover, until the old region is back and
  * reseeded), then runs the planned failover toward it.
  *
- * Side effects: those of a planned failover, once the wait ends. Idempotent: when the home region is already primary it
- * sends nothing and succeeds. Holds the group's lock, also while waiting.
+ * Side effects: those of a planned failover, once the wait ends. States an intent: when the home region (or
+ * `targetLocation`) already is primary it sends nothing and ends `alreadyPrimary`. A group named by an ARM id the
+ * inventory does not know has no known home: it needs `targetLocation`. Holds the group's lock, also while waiting.
  *
  * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `NotSynchronizing` (the wait ran out) or any failure of
  * `plannedFailover`.
@@ -35,10 +37,13 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
     run.requestedBy = params.requestedBy;
     run.reason = params.reason;
     const group = await resolveGroupStep(run, params.group);
+    const intent = statesIntent();
+    // Fixed before anything is read; a group whose home is not known needs targetLocation.
+    const intended = intent ? intendedPrimary(run, group, params.targetLocation, 'home-primary').primary : undefined;
     if (!params.dryRun && !holdsGroupLock(group)) {
       return runUnderGroupLock<typeof failback>(run, group, RunbookTypes.failback, [input]);
     }
-    const home = params.targetLocation ?? group.primaryLocation;
+    const home = intended ?? params.targetLocation ?? group.primaryLocation;
     const locations = [group.primaryLocation, group.secondaryLocation];
     if (!locations.includes(home)) {
       throw ApplicationFailure.create({
@@ -103,7 +108,7 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
     if (roles.summary.primaryLocation === home) {
       run.rolesBefore = run.rolesAfter = { primary: home, secondary: roles.summary.secondaryLocation! };
       run.skipStep('failback', `Fail back to ${home}`, `${home} is already primary: nothing to do`);
-      return Outcomes.succeeded;
+      return intent ? Outcomes.alreadyPrimary : Outcomes.succeeded;
     }
     const leg = await runPlannedLeg(
       run,
@@ -112,6 +117,7 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
       { leg: 'failback', stepPrefix: '' },
     );
     if (params.dryRun) return Outcomes.dryRun;
+    if (leg === ALREADY_PRIMARY) return Outcomes.alreadyPrimary;
     if (!leg || run.abortRequested) return Outcomes.abortedAfterFailover;
     return Outcomes.succeeded;
   });

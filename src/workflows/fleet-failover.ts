@@ -8,7 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { FleetFailoverInputSchema, type FleetFailoverParams } from '../domain/inputs';
-import { partnerOf, type GroupRef, type ResolvedGroup } from '../domain/group-ref';
+import { homeIsKnown, partnerOf, type GroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
 import {
   FailureTypes,
@@ -23,6 +23,7 @@ import {
 } from './definitions';
 import { listenForDecision, type Decision } from './steps/approval';
 import { reads } from './steps/activity-presets';
+import { statesIntent } from './steps/intent';
 import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
 
 /** One group of the fleet, resolved, with where it is to fail over to. */
@@ -142,12 +143,27 @@ async function selectGroups(
     refs = params.groups!;
   }
   const candidates: Candidate[] = [];
+  const intent = statesIntent();
   await inBatches(refs, params.concurrency, async (ref) => {
     try {
       const resolved = await reads.resolveGroup.executeWithOptions({ summary: 'resolve a group of the fleet' }, [ref]);
       run.countArm(resolved);
       const group = resolved.group;
       if (candidates.some((candidate) => candidate.group.lockWorkflowId === group.lockWorkflowId)) return;
+      if (intent && !params.region && !homeIsKnown(group)) {
+        // Its "home secondary" would be whatever is secondary now: a fleet run twice would swing it back.
+        fleet.members.push({
+          group: group.displayName,
+          outcome: 'failed',
+          error: {
+            type: FailureTypes.InvalidInput,
+            message:
+              `${group.displayName} is named by an ARM id the inventory does not know, so its home is not known: ` +
+              'nothing was sent. Give the fleet a region to evacuate, or add the group to the inventory.',
+          },
+        });
+        return;
+      }
       const target = params.region ? partnerOf(group, params.region) : group.secondaryLocation;
       candidates.push({ ref, group, target });
       fleet.members.push({ group: group.displayName, outcome: 'not-started' });

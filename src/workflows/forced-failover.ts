@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, condition, patched } from '@temporalio/workflow';
 import { ForcedFailoverInputSchema, type ForcedFailoverParams } from '../domain/inputs';
-import { describeGroupRef, partnerOf, type ResolvedGroup } from '../domain/group-ref';
+import { describeGroupRef, groupCommandArgument, partnerOf, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
 import { normalizeLocation } from '../domain/locations';
 import type { DatabaseReplicationLink, FailoverGroupView, ManagedInstanceView } from '../domain/azure-state';
@@ -20,9 +20,11 @@ import { listenForDecision, type Decision } from './steps/approval';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ROLE_POLLING, pollUntil } from './steps/poll';
 import { awaitDatabasesWritable, sqlTarget } from './steps/await-writable';
+import { intendedPrimary, statesIntent } from './steps/intent';
+import { afterSentFailover, sameIntentCommand } from '../domain/next-steps';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
-import { followFailoverOperation, sendFailoverOnce } from './steps/send-failover';
+import { REFUSED_BUSY_IS_NOT_SENT_PATCH, followFailoverOperation, sendFailoverOnce } from './steps/send-failover';
 
 /** The estimate's SQL read: short, since an unanswered one only leaves the estimate unknown. */
 const estimateReads = checks;
@@ -73,6 +75,8 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     run.requestedBy = params.requestedBy;
     run.reason = params.reason;
     const group = await resolveGroupStep(run, params.group);
+    // Fixed before anything is read: a forced failover never guesses its target from the roles it finds.
+    const intent = statesIntent() ? intendedPrimary(run, group, params.targetLocation, 'home-secondary') : undefined;
     if (!params.dryRun && !holdsGroupLock(group)) {
       // A decision that reached this workflow before the lock holder existed travels with its input.
       const early = decision();
@@ -90,6 +94,30 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     run.rolesBefore = { primary: from, secondary: target };
     run.extra.dataLossEstimate = assessment.estimate;
 
+    if (assessment.view.replicationRole.toLowerCase() === 'primary' && intent) {
+      if (intent.source !== 'targetLocation') {
+        // The group is not at home: which region the operator wants primary is theirs to say, not ours to guess.
+        throw ApplicationFailure.create({
+          type: FailureTypes.InvalidInput,
+          nonRetryable: true,
+          message:
+            `targetLocation: required, because ${group.displayName} is not at home: ${target} (its home secondary) ` +
+            `reads Primary, so ${from} (its home primary) is the secondary or unreachable. Nothing was sent. If ` +
+            `${target} is to stay primary there is nothing to do; to force ${from} to be primary, start again with ` +
+            `targetLocation ${from} (\`${sameIntentCommand(group, { to: from, kind: 'forced' })}\`).`,
+          details: [
+            { field: 'targetLocation', roles: { [target]: assessment.view.replicationRole, [from]: 'unknown' } },
+          ],
+        });
+      }
+      run.rolesBefore = run.rolesAfter = { primary: target, secondary: from };
+      run.skipStep(
+        'force-failover',
+        `Force the failover to ${target}`,
+        `${target} is already primary: nothing to send`,
+      );
+      return params.dryRun ? Outcomes.dryRun : Outcomes.alreadyPrimary;
+    }
     if (assessment.view.replicationRole.toLowerCase() === 'primary') {
       run.rolesAfter = { primary: target, secondary: from };
       run.warn(`${target} already reports Primary: no failover was sent.`);
@@ -136,8 +164,15 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
             return outcome;
           },
         );
-        leg.failoverSent = leg.failoverSent || sent.outcome !== 'already-primary';
-        const sentBy = sent.outcome === 'in-progress' ? 'found under way (nothing was sent)' : 'sent';
+        const busyIsNotSent = patched(REFUSED_BUSY_IS_NOT_SENT_PATCH);
+        leg.failoverSent = leg.failoverSent || (busyIsNotSent ? sent.byThisRun : sent.outcome !== 'already-primary');
+        if (busyIsNotSent && !sent.byThisRun && sent.failoverUnderWay) leg.switchedBy = 'another-operation';
+        const sentBy =
+          sent.outcome === 'refused-busy' && !sent.byThisRun
+            ? 'refused by Azure because another operation runs (nothing was sent)'
+            : sent.outcome === 'in-progress'
+              ? 'found under way (nothing was sent)'
+              : 'sent';
         await run.step('await-new-primary', `Wait until ${target} reports Primary`, (step) =>
           awaitNewPrimary(
             run,
@@ -183,7 +218,17 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
           };
       run.rolesAfter = { primary: target, secondary: from };
     });
-    return run.abortRequested ? Outcomes.abortedAfterFailover : Outcomes.succeeded;
+    if (run.abortRequested) return Outcomes.abortedAfterFailover;
+    if (intent && !leg.failoverSent) {
+      // The target turned primary without a request of this run (another operation, or in a race with it).
+      leg.dataLoss = {
+        kind: 'unknown',
+        detail: `${target} became primary without a failover sent by this run: the loss is not this run's to measure`,
+      };
+      run.warn(`${target} became primary without a failover sent by this run; none was sent.`);
+      return Outcomes.alreadyPrimary;
+    }
+    return Outcomes.succeeded;
   });
 }
 
@@ -379,7 +424,7 @@ async function tryPlanned(
   }
   step.evidence({ planned: sent.outcome });
   if (sent.outcome === 'already-primary') return true;
-  leg.failoverSent = true;
+  leg.failoverSent = patched(REFUSED_BUSY_IS_NOT_SENT_PATCH) ? sent.byThisRun : true;
   const startedAt = Date.now();
   const targetIsPrimary = (reading: { views: FailoverGroupView[] }) =>
     reading.views[0]?.replicationRole.toLowerCase() === 'primary';
@@ -388,19 +433,23 @@ async function tryPlanned(
       { group, locations: [target] },
     ]);
 
-  let ended: 'succeeded' | 'failed' | 'running';
+  let ended: 'succeeded' | 'failed' | 'running' | undefined;
   if (sent.trackingId) {
     // Azure's own account of the operation: a failure shows at once, and nothing is guessed from the roles.
     const trackingId = sent.trackingId;
     const follow = (limitMs: number) =>
       followFailoverOperation(run, step, group, trackingId, limitMs, 'planned failover');
     let operation = await follow(timeoutMs);
-    if (!operation.done) {
+    if (!operation.done && !('unreadable' in operation)) {
       step.detail('the planned failover is still running; a forced one is refused until Azure ends it');
       operation = await follow(PLANNED_END_WAIT_MS);
     }
-    ended = !operation.done ? 'running' : operation.value.state === 'Succeeded' ? 'succeeded' : 'failed';
-  } else {
+    // An operation that cannot be read leaves the roles to tell (below).
+    if (!('unreadable' in operation)) {
+      ended = !operation.done ? 'running' : operation.value.state === 'Succeeded' ? 'succeeded' : 'failed';
+    }
+  }
+  if (ended === undefined) {
     // Sent by an earlier attempt whose answer was lost: only the roles tell.
     const settled = (reading: Awaited<ReturnType<typeof readTarget>>) =>
       targetIsPrimary(reading) || reading.summary.status !== 'failover-in-progress';
@@ -472,8 +521,10 @@ async function awaitNewPrimary(
         nonRetryable: true,
         message:
           `Azure reports the forced failover to ${target} ended ${operation.value.state}` +
-          `${error ? ` (${error.code ? `${error.code}: ` : ''}${error.message})` : ''}. Check the group at ${target} ` +
-          'with `fogpilot status` before doing anything else.',
+          `${error ? ` (${error.code ? `${error.code}: ` : ''}${error.message})` : ''}. The failover this run sent has ` +
+          `ended. Check the group with \`fogpilot status ${groupCommandArgument(group)}\` before anything else; ` +
+          `\`${sameIntentCommand(group, { to: target, kind: 'forced' })}\` sends nothing if ${target} is primary, and ` +
+          'asks for a fresh approval if it is not.',
         details: [{ operation: operation.value }],
       });
     }
@@ -501,7 +552,7 @@ async function awaitNewPrimary(
       nonRetryable: true,
       message:
         `The failover to ${target} was ${sentBy}, but after ${formatDuration(timeoutMs)} ${target} reads ` +
-        `"${result.value.summary.detail}". Do not send another failover: watch the group with \`fogpilot status\`.`,
+        `"${result.value.summary.detail}". ${afterSentFailover(group, { to: target, from: partnerOf(group, target), kind: 'forced' })}`,
       details: [{ views: result.value.views }],
     });
   }

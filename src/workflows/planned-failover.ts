@@ -4,7 +4,8 @@ import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
 import { Outcomes, RunbookTypes, type PlannedFailoverInput, type RunbookReport } from './definitions';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
-import { runPlannedLeg } from './steps/planned-leg';
+import { intendedPrimary, statesIntent } from './steps/intent';
+import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun } from './steps/runbook-run';
 
@@ -12,13 +13,15 @@ import { RunbookRun } from './steps/runbook-run';
 export const NO_ZERO_TIMER_PATCH = 'failback-after-zero-without-timer';
 
 /**
- * **plannedFailover**: moves the primary role of an instance failover group to its secondary region with no data
- * loss, step by step: preflight gates, scale the secondary first, verify sync, fail over, await roles and
- * writability, post-checks, and optionally fail back after `failback.after`.
+ * **plannedFailover**: makes `targetLocation` — by default the group's home secondary, fixed when the run starts —
+ * the primary of an instance failover group with no data loss, step by step: preflight gates, scale the secondary
+ * first, verify sync, fail over, await roles and writability, post-checks, and optionally fail back after
+ * `failback.after`.
  *
  * Side effects: PATCHes the secondary's size when smaller (undone if the runbook stops before the failover), POSTs
- * one planned failover per direction. Idempotent: a re-run never sends a second failover to a region already primary.
- * Holds the group's lock for its whole run. `dryRun` reads and evaluates only.
+ * one planned failover per direction. States an intent, so running it again is safe: when the target already is
+ * primary with the group synchronizing it sends nothing and ends `alreadyPrimary` (no failback either). The way home
+ * is `failback`. Holds the group's lock for its whole run. `dryRun` reads and evaluates only.
  *
  * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `PreflightFailed`, `ScaleFailed`, `SyncTimeout`,
  * `FailoverNotSent`, `RoleSwitchTimeout` or `WritableTimeout`; the failure's details carry the report.
@@ -33,11 +36,22 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
     run.requestedBy = params.requestedBy;
     run.reason = params.reason;
     const group = await resolveGroupStep(run, params.group);
+    // Fixed before anything is read: the target never follows the roles a run happens to find.
+    const target = statesIntent()
+      ? intendedPrimary(run, group, params.targetLocation, 'home-secondary').primary
+      : params.targetLocation;
     if (!params.dryRun && !holdsGroupLock(group)) {
       return runUnderGroupLock<typeof plannedFailover>(run, group, RunbookTypes.plannedFailover, [input]);
     }
 
-    const failover = await runPlannedLeg(run, group, params, { leg: 'failover', stepPrefix: '' });
+    const failover = await runPlannedLeg(
+      run,
+      group,
+      { ...params, targetLocation: target },
+      { leg: 'failover', stepPrefix: '' },
+    );
+    // Met already: no failover, and no failback either, which would move the group away from where it was asked to be.
+    if (failover === ALREADY_PRIMARY) return params.dryRun ? Outcomes.dryRun : Outcomes.alreadyPrimary;
     if (params.dryRun) {
       if (params.failback) {
         run.plan?.push({
@@ -71,6 +85,8 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
       },
     );
     if (!failback || run.abortRequested) return Outcomes.abortedAfterFailover;
+    if (failback === ALREADY_PRIMARY)
+      run.warn(`${failover.from} was primary again before the failback: none was sent.`);
     return Outcomes.succeeded;
   });
 }

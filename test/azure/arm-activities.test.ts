@@ -195,10 +195,12 @@ describe('ARM activities against the emulator', () => {
     );
   });
 
-  it('counts a 409 InstanceFailoverGroupBusy answer to the POST as sent', async () => {
+  it('records a 409 InstanceFailoverGroupBusy answer to the POST as refused, not sent', async () => {
     fault({ kind: 'busy', match: { method: 'POST', path: '/failover' }, count: 1 });
     const sent = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
-    assert.equal(sent.outcome, 'busy-counted-as-sent');
+    assert.equal(sent.outcome, 'refused-busy');
+    assert.equal(sent.posted, false);
+    assert.equal(sent.trackingId, undefined);
   });
 
   it("reports a failover that Azure ends Failed, with ARM's error code", async () => {

@@ -60,7 +60,11 @@ export function startFogpilot(args: string[], env: Record<string, string>, timeo
         void ended.then((run) => {
           if (check()) return;
           watchers.delete(check);
-          reject(new Error(`the command ended (exit ${run.code}) without printing ${pattern}:\n${run.stdout}\n${run.stderr}`));
+          reject(
+            new Error(
+              `the command ended (exit ${run.code}) without printing ${pattern}:\n${run.stdout}\n${run.stderr}`,
+            ),
+          );
         });
       }),
     ended,

@@ -100,6 +100,12 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   syncGate?: Promise<void>;
   /** Regions that answer nothing (ARM and SQL): requests there fail as connection resets, as in a regional outage. */
   readonly darkLocations = new Set<string>();
+  /** Until this clock time, ARM answers no read of the group or its failover operation (an outage, or a lost link). */
+  armReadsFailUntil = 0;
+  /** Answer the next failover POST 409 InstanceFailoverGroupBusy, as Azure does while any other operation runs. */
+  busyNextFailover = false;
+  /** Answer every read of a failover's async operation with this 4xx (an expired record, 403 on the status path). */
+  failoverOperationStatus?: 403 | 404;
   /** Called after every recorded call; tests use it to act at a precise moment (abort, stop a worker). */
   onCall?: (method: string, args: unknown) => void | Promise<void>;
 
@@ -239,8 +245,15 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
 
   // ── ControlPlane ────────────────────────────────────────────────────────────────────────────────────────────────
 
+  private failIfArmReadsFail(now: number): void {
+    if (now < this.armReadsFailUntil) {
+      throw new ArmRequestError('read ECONNRESET', { code: 'ECONNRESET', delivery: 'unknown' });
+    }
+  }
+
   async getFailoverGroup(group: GroupIdentity, location: string): Promise<ArmAnswer<FailoverGroupView>> {
-    await this.record('getFailoverGroup', { location }, 'GET');
+    const now = await this.record('getFailoverGroup', { location }, 'GET');
+    this.failIfArmReadsFail(now);
     this.failIfDark(location);
     this.checkGroup(group);
     const here = normalizeLocation(location);
@@ -446,7 +459,8 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
         },
       );
     }
-    if (this.pendingFailover) {
+    if (this.pendingFailover || this.busyNextFailover) {
+      this.busyNextFailover = false;
       throw new ArmRequestError('Instance failover group is busy with another operation.', {
         statusCode: 409,
         code: 'InstanceFailoverGroupBusy',
@@ -463,8 +477,21 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   }
 
   async getFailoverProgress(group: GroupIdentity, trackingId: string): Promise<ArmAnswer<OperationProgress>> {
-    await this.record('getFailoverProgress', { trackingId }, 'GET');
+    const now = await this.record('getFailoverProgress', { trackingId }, 'GET');
+    this.failIfArmReadsFail(now);
     this.checkGroup(group);
+    if (this.failoverOperationStatus) {
+      throw new ArmRequestError(
+        this.failoverOperationStatus === 403
+          ? 'The client does not have authorization to perform action over scope of the operation.'
+          : 'The async operation was not found.',
+        {
+          statusCode: this.failoverOperationStatus,
+          code: this.failoverOperationStatus === 403 ? 'AuthorizationFailed' : 'ResourceNotFound',
+          delivery: 'answered',
+        },
+      );
+    }
     const accepted = this.acceptedFailovers[Number(trackingId.replace('failover-', '')) - 1];
     if (!accepted)
       throw new ArmRequestError('The async operation was not found.', {

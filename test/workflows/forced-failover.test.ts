@@ -168,12 +168,12 @@ describe('forcedFailover', { concurrency: 1 }, () => {
     assert.equal(s.azure.primaryLocation, 'westus');
   });
 
-  it('sends nothing when the target already reports Primary', async () => {
+  it('sends nothing when the target it is given already reports Primary, and ends alreadyPrimary', async () => {
     const s = scriptedScenario(env, started, (azure) => {
       azure.primaryLocation = 'westus';
     });
-    const { report } = await s.run('forcedFailover', { approval });
-    assert.equal(report?.outcome, 'succeeded');
+    const { report } = await s.run('forcedFailover', { approval, targetLocation: 'westus' });
+    assert.equal(report?.outcome, 'alreadyPrimary');
     assert.equal(stepOf(report, 'force-failover').state, 'skipped');
     s.assertNothingChanged();
   });

@@ -30,7 +30,10 @@ export const failoverCommand: RunbookCommandSpec<FailoverFlags> = {
   ],
   flags: (command) =>
     command
-      .option('--target-location <region>', 'the region to fail over to (default: the current secondary)')
+      .option(
+        '--target-location <region>',
+        "the region to make primary (default: the group's home secondary); nothing is sent if it already is",
+      )
       .option('--max-lag-seconds <n>', 'refuse when any database lags more than this (default 30)')
       .addOption(
         new Option('--scale-secondary <mode>', 'scale a smaller secondary up first, or refuse (default match)').choices(

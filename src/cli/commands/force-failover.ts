@@ -45,7 +45,10 @@ export const forceFailoverCommand: RunbookCommandSpec<ForceFailoverFlags> = {
   ],
   flags: (command) =>
     command
-      .option('--target-location <region>', 'the region to fail over to (default: the secondary)')
+      .option(
+        '--target-location <region>',
+        'the region to make primary (default: the home secondary; required when the group is not at home)',
+      )
       .option('--try-planned-first <duration>', 'try a planned failover for this long before forcing, e.g. 5m')
       .option('--approve-by <who>', 'pre-approve: who approves (with --approve-reason)')
       .option('--approve-reason <why>', 'pre-approve: why (an incident id)')

@@ -15,6 +15,18 @@ export const reads = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/**
+ * Reads after a failover was sent: retried until `deadlineMs` (workflow time: the POST plus `roleSwitchTimeout`), not
+ * for a budget of their own, so a worker outage after the POST is bounded by the runbook's own deadline.
+ */
+export function readsUntil(deadlineMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
+}
+
 /** Starting a scale: idempotent (adopts an identical running operation), so retrying is safe; bounded by time. */
 export const scaleStarts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',

@@ -66,7 +66,8 @@ export async function awaitDatabasesWritable(
     message:
       `The roles switched, but after ${formatDuration(timeoutMs)} these databases on ${instanceName} are still not writable: ` +
       `${readOnly.map((entry) => `${entry.database} (${entry.updateability})`).join(', ') || 'some expected databases were missing'}. ` +
-      'The failover itself is done; investigate the databases (role switch can take minutes) before sending traffic.',
+      'The failover itself is done: do not send another. Investigate the databases (a role switch can take minutes) ' +
+      'before sending traffic.',
     details: [{ databases: result.value.databases, expected }],
   });
 }

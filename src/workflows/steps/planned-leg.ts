@@ -3,21 +3,23 @@
  * verify sync, fail over (the point of no return), await roles, await writability, post-checks. `plannedFailover`
  * runs it once (and again in reverse for its failback); `failback` runs it toward the home region.
  */
-import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
-import type { InstanceReading } from '../../activities';
+import { ActivityFailure, ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
+import type { FailoverProgressReading, GroupRolesReading, InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
 import { durationToMs, formatDuration, type DurationInput } from '../../domain/durations';
-import { partnerOf, type ResolvedGroup } from '../../domain/group-ref';
+import { groupCommandArgument, partnerOf, type ResolvedGroup } from '../../domain/group-ref';
 import { normalizeLocation } from '../../domain/locations';
 import { FailureTypes, type DataLossRecord, type FailoverLeg, type GateResult, type PlanItem } from '../definitions';
-import { copySyncWaits, reads, scaleStarts } from './activity-presets';
-import { ROLE_POLLING, pollUntil } from './poll';
+import { copySyncWaits, reads, readsUntil, scaleStarts } from './activity-presets';
+import { ROLE_POLLING, pollUntil, type PollResult } from './poll';
 import { evaluatePlannedFailoverGates, secondaryScaleTarget, type PreflightSnapshot } from './preflight';
 import { preflightDriftChecks } from './readiness-collect';
-import { nowIso, type RunbookRun, type StepHandle } from './runbook-run';
+import { describeFailure, nowIso, type RunbookRun, type StepHandle } from './runbook-run';
 import { followOperation, scaleBack } from './scale-operations';
-import { followFailoverOperation, sendFailoverOnce } from './send-failover';
+import { REFUSED_BUSY_IS_NOT_SENT_PATCH, followFailoverOperation, sendFailoverOnce } from './send-failover';
 import { awaitDatabasesWritable, sqlTarget } from './await-writable';
+import { statesIntent } from './intent';
+import { afterSentFailover, sameIntentCommand } from '../../domain/next-steps';
 
 export { sqlTarget };
 
@@ -50,7 +52,19 @@ function ms(value: DurationInput): number {
   return durationToMs(value) ?? 0;
 }
 
+/** What `runPlannedLeg` returns when the target already was primary with the group healthy: nothing was sent. */
+export const ALREADY_PRIMARY = 'already-primary';
+
+/** The preflight's finding that the target already is primary and the group synchronizing: nothing to do. */
+interface AlreadyPrimaryReading {
+  alreadyPrimary: true;
+  target: string;
+  from: string;
+  rolesDetail: string;
+}
+
 interface PreflightResult {
+  alreadyPrimary?: undefined;
   group: ResolvedGroup;
   snapshot: PreflightSnapshot;
   gates: GateResult[];
@@ -61,17 +75,32 @@ interface PreflightResult {
   links: DatabaseReplicationLink[];
 }
 
-/** Runs one planned failover leg. Returns the leg (also recorded on the run), or `undefined` for a dry run. */
+/**
+ * Runs one planned failover leg. Returns the leg (also recorded on the run), `ALREADY_PRIMARY` when the target already
+ * was primary with the group synchronizing (nothing sent, on a dry run too), or `undefined` for a dry run.
+ */
 export async function runPlannedLeg(
   run: RunbookRun,
   group: ResolvedGroup,
   params: PlannedLegParams,
   options: PlannedLegOptions,
-): Promise<FailoverLeg | undefined> {
+): Promise<FailoverLeg | typeof ALREADY_PRIMARY | undefined> {
   const name = (step: string): string => `${options.stepPrefix}${step}`;
   const preflight = await run.step(name('preflight'), 'Read the group at both locations and check every gate', (step) =>
     readAndEvaluate(run, group, params, step),
   );
+  if (preflight.alreadyPrimary) {
+    const roles = { primary: preflight.target, secondary: preflight.from };
+    if (options.leg === 'failover' || !run.rolesBefore) run.rolesBefore = roles;
+    run.rolesAfter = roles;
+    const why = `${preflight.target} is already primary and the group is synchronizing: nothing to send`;
+    if (params.dryRun) {
+      run.plan = [...(run.plan ?? []), { step: name('failover'), action: `none: ${why} (outcome alreadyPrimary)` }];
+    } else {
+      run.skipStep(name('failover'), `Fail over to ${preflight.target}`, why, { roles: preflight.rolesDetail });
+    }
+    return ALREADY_PRIMARY;
+  }
   if (options.leg === 'failover' || !run.rolesBefore) {
     run.rolesBefore = { primary: preflight.from, secondary: preflight.target };
   }
@@ -108,11 +137,29 @@ export async function runPlannedLeg(
         return outcome;
       },
     );
-    leg.failoverSent = sent.outcome !== 'already-primary';
+    const sentAtMs = Date.now();
+    const busyIsNotSent = patched(REFUSED_BUSY_IS_NOT_SENT_PATCH);
+    leg.failoverSent = busyIsNotSent ? sent.byThisRun : sent.outcome !== 'already-primary';
+    if (busyIsNotSent && !sent.byThisRun && sent.failoverUnderWay) {
+      leg.switchedBy = 'another-operation';
+      run.warn(
+        sent.outcome === 'refused-busy'
+          ? `Azure refused the failover to ${leg.to} (409: another operation runs on the group); this run follows it.`
+          : `A failover was already under way on the group; this run sent none and follows it.`,
+      );
+    }
     if (leg.failoverSent) {
       leg.dataLoss = { kind: 'unknown', detail: 'the failover was sent; the runbook has not yet seen it complete' };
     }
-    await awaitRolesStep(run, group, leg, params, name('await-roles'), sent.trackingId);
+    await awaitRolesStep(
+      run,
+      group,
+      leg,
+      params,
+      name('await-roles'),
+      sent.trackingId,
+      busyIsNotSent ? sentAtMs : undefined,
+    );
     await awaitWritableStep(run, preflight, params, name('await-writable'));
     leg.allWritableAt = nowIso();
     leg.rtoSeconds = Math.round((Date.now() - requestedAtMs) / 100) / 10;
@@ -129,7 +176,7 @@ async function readAndEvaluate(
   group: ResolvedGroup,
   params: PlannedLegParams,
   step: StepHandle,
-): Promise<PreflightResult> {
+): Promise<PreflightResult | AlreadyPrimaryReading> {
   const locations = [group.primaryLocation, group.secondaryLocation];
   const roles = await reads.readGroupRoles.executeWithOptions(
     { summary: `read ${group.name} at ${locations.join(' and ')}` },
@@ -149,6 +196,16 @@ async function readAndEvaluate(
     });
   }
   const from = partnerOf(group, target);
+  if (
+    statesIntent() &&
+    roles.summary.consistent &&
+    roles.summary.primaryLocation === target &&
+    roles.summary.status === 'synchronizing'
+  ) {
+    // The intent is met already; anything else about the group is for a readiness check, not for this run.
+    step.evidence({ roles: roles.summary.detail, target, alreadyPrimary: true });
+    return { alreadyPrimary: true, target, from, rolesDetail: roles.summary.detail };
+  }
 
   const instanceIds = [
     ...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId])),
@@ -363,66 +420,131 @@ async function awaitRolesStep(
   params: PlannedLegParams,
   stepName: string,
   trackingId: string | undefined,
+  /** When the request was answered; absent in runs recorded before the deadline counted from it. */
+  sentAtMs: number | undefined,
 ): Promise<void> {
   const timeoutMs = ms(params.roleSwitchTimeout);
+  const ours = leg.failoverSent;
   await run.step(stepName, `Wait until ${leg.to} reports Primary and ${leg.from} Secondary`, async (step) => {
     run.setAwaiting('azure', `waiting for ${leg.to} to become primary`);
     const startedAt = Date.now();
+    const deadline = sentAtMs === undefined ? undefined : sentAtMs + timeoutMs;
     const timedOut = (detail: string, details: unknown): never => {
       throw ApplicationFailure.create({
         type: FailureTypes.RoleSwitchTimeout,
         nonRetryable: true,
         message:
-          `The failover to ${leg.to} was requested at ${leg.requestedAt}, but after ${formatDuration(timeoutMs)} ${detail}. ` +
-          'Azure may still be switching: do not send another failover. Watch the group with `fogpilot status`; once the ' +
-          'roles settle, run the runbook again (it will not resend a failover already done).',
+          `The failover to ${leg.to} was ${ours ? 'requested' : 'under way, started by another operation,'} at ` +
+          `${leg.requestedAt}, but after ${formatDuration(timeoutMs)} ${detail}. Azure may still be switching. ` +
+          (ours
+            ? afterSentFailover(group, { to: leg.to, from: leg.from, kind: 'planned' })
+            : 'This run sent no failover: do not send one while that operation runs. See where the group stands with ' +
+              `\`fogpilot status ${groupCommandArgument(group)}\`; once it settles, ` +
+              `\`${sameIntentCommand(group, { to: leg.to, kind: 'planned' })}\` sends nothing if ${leg.to} is primary.`),
         details: [details],
       });
     };
     if (trackingId) {
       // One read per poll of the operation Azure is running, rather than two of the roles; and a failure shows at once.
-      const operation = await followFailoverOperation(run, step, group, trackingId, timeoutMs, 'failover');
-      if (!operation.done)
-        timedOut(`Azure still reports the failover operation ${operation.value.state}`, { operation: operation.value });
-      if (operation.value.state !== 'Succeeded') {
-        const roles = await reads.readGroupRoles.executeWithOptions(
-          { summary: 'read the roles after the failed failover' },
-          [{ group, locations: [leg.to, leg.from] }],
-        );
-        run.countArm(roles);
-        step.evidence({ roles: roles.summary.detail });
-        const error = operation.value.error;
-        throw ApplicationFailure.create({
-          type: FailureTypes.FailoverFailed,
-          nonRetryable: true,
-          message:
-            `Azure reports the failover to ${leg.to} ended ${operation.value.state}` +
-            `${error ? ` (${error.code ? `${error.code}: ` : ''}${error.message})` : ''}. The roles now read: ${roles.summary.detail}. ` +
-            "Nothing else was changed. Find the cause (a region health event, the databases' state), then start again.",
-          details: [{ operation: operation.value, roles: roles.views }],
-        });
+      const operation = await followFailoverOperation(
+        run,
+        step,
+        group,
+        trackingId,
+        deadline === undefined ? timeoutMs : Math.max(deadline - Date.now(), 0),
+        'failover',
+      );
+      if (!('unreadable' in operation)) {
+        if (!operation.done)
+          timedOut(`Azure still reports the failover operation ${operation.value.state}`, {
+            operation: operation.value,
+          });
+        if (operation.value.state !== 'Succeeded') await failoverFailed(run, group, leg, step, operation.value);
       }
     }
-    const remainingMs = Math.max(timeoutMs - (Date.now() - startedAt), 60_000);
-    const result = await pollUntil({
-      read: () =>
-        reads.readGroupRoles.executeWithOptions({ summary: `read roles at ${leg.to} and ${leg.from}` }, [
-          { group, locations: [leg.to, leg.from] },
-        ]),
-      done: (reading) => reading.summary.consistent && reading.summary.primaryLocation === leg.to,
-      timeoutMs: remainingMs,
-      interval: ROLE_POLLING,
-      retryAfterMs: (reading) => reading.retryAfterMs,
-      summary: 'wait for the roles to switch',
-      onRead: (reading, poll, elapsedMs) => {
+    // Another operation's failover is followed until it ends, wherever it leaves the roles.
+    const settled = (reading: GroupRolesReading) =>
+      reading.summary.consistent &&
+      (reading.summary.primaryLocation === leg.to || (!ours && reading.summary.status !== 'failover-in-progress'));
+    const readRoles = (preset: typeof reads) =>
+      preset.readGroupRoles.executeWithOptions({ summary: `read roles at ${leg.to} and ${leg.from}` }, [
+        { group, locations: [leg.to, leg.from] },
+      ]);
+    let result: PollResult<GroupRolesReading> | undefined;
+    while (!result) {
+      try {
+        result = await pollUntil({
+          // After the POST, reads retry until the deadline rather than for their own budget: a worker outage meanwhile
+          // ends in a last look at the roles, not in "Azure unavailable".
+          read: () => readRoles(deadline === undefined ? reads : readsUntil(deadline)),
+          done: settled,
+          timeoutMs:
+            deadline === undefined
+              ? Math.max(timeoutMs - (Date.now() - startedAt), 60_000)
+              : Math.max(deadline - Date.now(), 0),
+          interval: ROLE_POLLING,
+          retryAfterMs: (reading) => reading.retryAfterMs,
+          summary: 'wait for the roles to switch',
+          onRead: (reading, poll, elapsedMs) => {
+            run.countArm(reading);
+            step.evidence({ polls: poll, elapsedMs, roles: reading.summary.detail });
+            step.detail(`poll ${poll}: ${reading.summary.detail}`);
+          },
+        });
+      } catch (error) {
+        // Reads bounded by the deadline ran out of time (Temporal stops retrying before a retry would pass it): one
+        // more look at the roles, with a read's own budget, decides — or, before the deadline, polling goes on.
+        if (deadline === undefined || !(error instanceof ActivityFailure)) throw error;
+        step.evidence({ readsUntilDeadline: describeFailure(error).message, lastLook: true });
+        const reading = await readRoles(reads);
         run.countArm(reading);
-        step.evidence({ polls: poll, elapsedMs, roles: reading.summary.detail });
-        step.detail(`poll ${poll}: ${reading.summary.detail}`);
-      },
-    });
+        step.evidence({ roles: reading.summary.detail });
+        if (settled(reading) || Date.now() >= deadline) {
+          result = { value: reading, done: settled(reading), polls: 0, elapsedMs: Date.now() - startedAt };
+        }
+      }
+    }
     run.clearAwaiting();
     if (!result.done)
       timedOut(`the roles read: ${result.value.summary.detail}`, { polls: result.polls, roles: result.value.views });
+    if (result.value.summary.primaryLocation !== leg.to) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.FailoverNotSent,
+        nonRetryable: true,
+        message:
+          `Azure refused the failover to ${leg.to}: another operation was running on the group. It has ended with ` +
+          `${result.value.summary.detail}. This run sent no failover. Once you know what that operation was, ` +
+          `\`${sameIntentCommand(group, { to: leg.to, kind: 'planned' })}\` makes ${leg.to} primary (and sends ` +
+          'nothing if it already is).',
+        details: [{ roles: result.value.views }],
+      });
+    }
+  });
+}
+
+async function failoverFailed(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  leg: FailoverLeg,
+  step: StepHandle,
+  operation: FailoverProgressReading,
+): Promise<never> {
+  const roles = await reads.readGroupRoles.executeWithOptions({ summary: 'read the roles after the failed failover' }, [
+    { group, locations: [leg.to, leg.from] },
+  ]);
+  run.countArm(roles);
+  step.evidence({ roles: roles.summary.detail });
+  const error = operation.error;
+  throw ApplicationFailure.create({
+    type: FailureTypes.FailoverFailed,
+    nonRetryable: true,
+    message:
+      `Azure reports the failover to ${leg.to} ended ${operation.state}` +
+      `${error ? ` (${error.code ? `${error.code}: ` : ''}${error.message})` : ''}. The roles now read: ${roles.summary.detail}. ` +
+      'The failover this run sent has ended and no other is under way. Find the cause (a region health event, the ' +
+      `databases' state); then \`${sameIntentCommand(group, { to: leg.to, kind: 'planned' })}\` makes ${leg.to} ` +
+      'primary, and sends nothing if it already is.',
+    details: [{ operation, roles: roles.views }],
   });
 }
 
@@ -444,6 +566,14 @@ async function awaitWritableStep(
 }
 
 function dataLossOfPlannedLeg(leg: FailoverLeg, synced: Set<string>): DataLossRecord {
+  if (leg.switchedBy === 'another-operation') {
+    return {
+      kind: 'unknown',
+      detail:
+        `${leg.to} became primary through another operation, not a failover this run sent after its copy-sync proof: ` +
+        'whether that operation lost data is not known here (a forced failover may have).',
+    };
+  }
   if (!leg.failoverSent) {
     return { kind: 'not-applicable', detail: `${leg.to} was already primary: this runbook sent no failover` };
   }

@@ -25,6 +25,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { FogpilotGroup, FogpilotPhase, FogpilotRunbook, SEARCH_ATTRIBUTES_PATCH } from '../search-attributes';
 import { describeInputProblems, parseRunbookInput } from '../../domain/inputs';
 import type { ResolvedGroup } from '../../domain/group-ref';
+import { afterSentFailover } from '../../domain/next-steps';
 import {
   FailureTypes,
   Outcomes,
@@ -37,6 +38,7 @@ import {
   type Evidence,
   type FailoverLeg,
   type GateResult,
+  type IntentRecord,
   type Outcome,
   type PlanItem,
   type RolesRecord,
@@ -96,6 +98,7 @@ export class RunbookRun {
   readonly armCalls: ArmCallCount = { reads: 0, writes: 0, throttled: 0 };
   gates?: GateResult[];
   plan?: PlanItem[];
+  intent?: IntentRecord;
   rolesBefore?: RolesRecord;
   rolesAfter?: RolesRecord;
   awaiting?: RunbookStatus['awaiting'];
@@ -488,20 +491,23 @@ export class RunbookRun {
     if ((Object.values(FailureTypes) as string[]).includes(failure.type)) return failure;
     const step = [...this.steps].reverse().find((entry) => entry.state === 'failed')?.name;
     const sent = this.legs.filter((leg) => leg.failoverSent).at(-1);
+    const kind = this.runbook === 'forcedFailover' ? 'forced' : 'planned';
+    const next = (to: string, from: string) =>
+      this.group ? afterSentFailover(this.group, { to, from, kind }) : 'Do not send another failover.';
     const where = sent
       ? sent.allWritableAt
-        ? `The failover to ${sent.to} completed (every database writable at ${sent.allWritableAt}); ${sent.to} is primary.`
+        ? `The failover to ${sent.to} completed (every database writable at ${sent.allWritableAt}); ${sent.to} is ` +
+          `primary. ${next(sent.to, sent.from)}`
         : `The failover to ${sent.to} was sent${sent.requestedAt ? ` at ${sent.requestedAt}` : ''} and its end was not ` +
-          `confirmed: Azure may have switched the roles. Do not send another failover; watch the group with ` +
-          '`fogpilot status` until one location reads Primary and the other Secondary.'
+          `confirmed: Azure may have switched the roles. ${next(sent.to, sent.from)}`
       : this.pastPointOfNoReturn
-        ? 'A failover request may have reached Azure: do not send another; watch the group with `fogpilot status`.'
-        : 'No failover was sent by this run.';
+        ? `A failover request may have reached Azure. ${this.legs.at(-1) ? next(this.legs.at(-1)!.to, this.legs.at(-1)!.from) : 'Do not send another failover.'}`
+        : 'No failover was sent by this run: start it again once Azure answers.';
     return {
       type: FailureTypes.AzureUnavailable,
       message:
         `${step ? `Step ${step}: ` : ''}Azure did not answer within the retry budget (last error, ${failure.type}: ` +
-        `${failure.message}). ${where} Start the runbook again once Azure answers.`,
+        `${failure.message}). ${where}`,
       details: [{ lastError: { type: failure.type, message: failure.message } }, ...failure.details],
     };
   }
@@ -530,6 +536,7 @@ export class RunbookRun {
           }
         : { displayName: this.groupLabel },
       outcome,
+      ...(this.intent ? { intent: this.intent } : {}),
       requestedBy: this.requestedBy,
       reason: this.reason,
       startedAt: this.startedAt,

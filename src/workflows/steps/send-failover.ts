@@ -2,15 +2,22 @@
  * Sending a failover at most once. Temporal never retries the send activity by itself: when a send fails, the workflow
  * decides whether the request may have reached Azure (no answer, a reset, a timeout, a lost worker) and, if so, looks
  * at the group before sending again. A failover once started is visible (the target turns Primary, or the group shows
- * a failover in progress), and a request repeated while one runs is answered 409, which counts as sent.
+ * a failover in progress), and a request repeated while one runs is answered 409. A 409 is not "sent": it is this
+ * run's failover only when an earlier attempt of this run may have reached Azure; otherwise another operation runs.
  */
-import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
-import type { FailoverSendOutcome } from '../../activities';
+import { ActivityFailure, ApplicationFailure, patched, sleep } from '@temporalio/workflow';
+import type { FailoverProgressReading, FailoverSendOutcome } from '../../activities';
 import type { GroupIdentity } from '../../domain/group-ref';
 import { FailureTypes, type Evidence } from '../definitions';
 import { failoverSends, reads } from './activity-presets';
-import { ROLE_POLLING, pollUntil } from './poll';
+import { ROLE_POLLING, pollUntil, type PollResult } from './poll';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
+
+/**
+ * Runs recorded before a 409 busy answer stopped counting as sent (and, in a planned failover, before the waits after
+ * the POST were bounded by `roleSwitchTimeout` from the POST rather than by each read's own retry budget).
+ */
+export const REFUSED_BUSY_IS_NOT_SENT_PATCH = 'failover-refused-busy-is-not-sent';
 
 /** How long to keep trying to get a failover request accepted before giving up with the roles unchanged. */
 const SEND_WINDOW_MS = 10 * 60_000;
@@ -21,6 +28,12 @@ export interface SendOutcome {
   outcome: FailoverSendOutcome | 'sent-by-earlier-attempt';
   /** Whether a failover is (now) known to have been requested by this runbook or be under way. */
   failoverUnderWay: boolean;
+  /**
+   * Whether the failover under way is this run's own request: accepted now, or an earlier attempt of this run whose
+   * answer was lost. False when Azure refused the request (409 busy) or a failover was found under way with no
+   * earlier attempt of this run that could have started it: another operation's, whose result is not this run's.
+   */
+  byThisRun: boolean;
   /** The failover's async operation, when this runbook's request started it. */
   trackingId?: string;
   attempts: Evidence[];
@@ -85,7 +98,7 @@ export async function sendFailoverOnce(
       if (seen.done) {
         attempts.push({ attempt, result: 'an earlier request took effect', roles: seen.value.summary.detail });
         step.evidence({ attempts });
-        return { outcome: 'sent-by-earlier-attempt', failoverUnderWay: true, attempts };
+        return { outcome: 'sent-by-earlier-attempt', failoverUnderWay: true, byThisRun: true, attempts };
       }
       attempts.push({ attempt, result: 'no trace of an earlier request', roles: seen.value.summary.detail });
     }
@@ -102,9 +115,13 @@ export async function sendFailoverOnce(
         replicationStateBefore: result.replicationStateBefore,
       });
       step.evidence({ attempts });
+      const foundUnderWay = result.outcome === 'in-progress' || result.outcome === 'refused-busy';
       return {
         outcome: result.outcome,
         failoverUnderWay: result.outcome !== 'already-primary',
+        // Found under way after an attempt of this run that may have reached Azure: most likely that attempt's.
+        byThisRun:
+          result.outcome === 'sent' || result.outcome === 'busy-counted-as-sent' || (foundUnderWay && uncertain),
         trackingId: result.trackingId,
         attempts,
       };
@@ -136,10 +153,46 @@ export async function sendFailoverOnce(
 }
 
 /**
+ * Runs recorded before a 4xx from the operation URL fell back to the roles: the run failed with Azure's refusal even
+ * though a failover had been sent.
+ */
+export const OPERATION_UNREADABLE_FALLBACK_PATCH = 'failover-operation-unreadable-falls-back-to-roles';
+
+/** Following the operation ended without Azure's account of it: the record is gone or may not be read. */
+export interface OperationUnreadable {
+  unreadable: string;
+  done: false;
+}
+
+/**
  * Follows a failover's Azure-AsyncOperation until Azure says it ended (or `timeoutMs` passes): one read per poll, and a
  * failure shows at once. `what` names it in the UI (`failover`, `forced failover`, `planned failover`).
+ *
+ * A 4xx from the operation URL (a record expired or unknown, 403 on the async-status path) says nothing about the
+ * failover itself: it returns `unreadable`, and the caller follows the roles instead. Nothing after the point of no
+ * return ends a run on such a classification alone.
  */
-export function followFailoverOperation(
+export async function followFailoverOperation(
+  run: RunbookRun,
+  step: StepHandle,
+  group: GroupIdentity,
+  trackingId: string,
+  timeoutMs: number,
+  what: string,
+): Promise<PollResult<FailoverProgressReading> | OperationUnreadable> {
+  try {
+    return await pollOperation(run, step, group, trackingId, timeoutMs, what);
+  } catch (error) {
+    // Any failure to read the operation (a 4xx, or reads that ran out of time) leaves the roles as the truth.
+    if (!(error instanceof ActivityFailure) || !patched(OPERATION_UNREADABLE_FALLBACK_PATCH)) throw error;
+    const reason = describeFailure(error).message;
+    step.evidence({ operationUnreadable: reason, fallback: 'following the roles' });
+    step.detail(`the ${what} operation could not be read (${reason}); following the roles instead`);
+    return { unreadable: reason, done: false };
+  }
+}
+
+function pollOperation(
   run: RunbookRun,
   step: StepHandle,
   group: GroupIdentity,
