@@ -136,9 +136,15 @@ export interface DatabaseReplicationLink {
   role: string;
   /** `SEEDING`, `CATCH_UP`, `SUSPENDED`, … */
   replicationState: string;
-  /** Only the primary side knows the lag; `null` elsewhere. */
+  /** `replication_lag_sec`: documented for the primary side only; `null` on the secondary. */
   lagSeconds: number | null;
+  /** `last_replication` (the primary's clock): documented for the primary side only; absent on the secondary. */
   lastReplication?: string;
+  /**
+   * `last_commit`, on both sides: the last commit on the primary, or how far the secondary has caught up (also when
+   * the primary is down). Absent when the side reported none.
+   */
+  lastCommit?: string;
 }
 
 export interface DatabaseUpdateability {

@@ -564,6 +564,16 @@ export class World extends EventEmitter {
     return hardened;
   }
 
+  /** The newest commit the secondary holds: log hardens in order, so the last of the hardened prefix. */
+  lastHardenedCommit(database: DatabaseState, now = this.clock.now()): CommitRecord | undefined {
+    let hardened: CommitRecord | undefined;
+    for (const commit of database.commits) {
+      if (commit.hardenedAt <= now) hardened = commit;
+      else break;
+    }
+    return hardened;
+  }
+
   /** What `replication_lag_sec` reports on the primary: how far behind the oldest unhardened commit is. */
   replicationLagSeconds(database: DatabaseState, now = this.clock.now()): number {
     const pending = database.commits.find((commit) => commit.hardenedAt > now);

@@ -4,6 +4,7 @@
  * their data, so every runbook type renders.
  */
 import type {
+  DatabaseLossEstimate,
   DrillSummary,
   FailoverLeg,
   GateResult,
@@ -280,10 +281,13 @@ function legsLossFact(report: RunbookReport): Fact {
   const estimated = report.legs.filter((leg) => leg.dataLoss.kind === 'estimated');
   if (estimated.length > 0) {
     const seconds = report.dataLossEstimate?.seconds;
+    const lostWhole = report.dataLossEstimate?.lostWhole ?? [];
+    const figure =
+      seconds !== undefined ? `up to ${formatSeconds(seconds)} of commits (estimated)` : 'possible (estimated)';
     return {
       key: 'data-loss',
       label,
-      value: seconds !== undefined ? `up to ${formatSeconds(seconds)} of commits (estimated)` : 'possible (estimated)',
+      value: lostWhole.length > 0 ? `${figure}; ${lostWhole.join(', ')} lost whole` : figure,
       tone: 'bad',
       detail: [...new Set(estimated.map((leg) => leg.dataLoss.detail))].join(' '),
     };
@@ -546,19 +550,61 @@ function approvalSection(report: RunbookReport): Section | undefined {
   };
 }
 
+/** What one database's estimate says, as a table cell. */
+function databaseLossCell(entry: DatabaseLossEstimate): Cell {
+  switch (entry.kind) {
+    case 'measured':
+      return text(`${formatSeconds(entry.seconds)} of commits`, 'bad');
+    case 'upper-bound':
+      return text(`at most ${formatSeconds(entry.seconds)} of commits`, 'bad');
+    case 'lost-whole':
+      return text('lost whole', 'bad');
+    case 'none':
+      return text('none', 'good');
+    default:
+      return text('unknown', 'warn');
+  }
+}
+
 function estimateSection(report: RunbookReport): Section | undefined {
   const estimate = report.dataLossEstimate;
   if (!estimate) return undefined;
-  const blocks: Block[] = [
-    {
-      kind: 'pairs',
-      pairs: [
-        ['At most', text(estimate.seconds !== undefined ? `${formatSeconds(estimate.seconds)} of commits` : 'unknown')],
-        ['Basis', text(estimate.basis)],
-      ],
-    },
+  const perDatabase = estimate.method === 'last-commit';
+  const pairs: [string, Cell][] = [
+    [
+      'At most',
+      text(
+        estimate.seconds !== undefined
+          ? `${formatSeconds(estimate.seconds)} of commits${estimate.upperBound ? ' (an upper bound)' : ''}`
+          : 'unknown',
+      ),
+    ],
+    ['Basis', text(estimate.basis)],
   ];
-  if (estimate.databases.length > 0) {
+  if (estimate.lostWhole?.length) pairs.push(['Lost whole', text(estimate.lostWhole.join(', '), 'bad')]);
+  if (estimate.unknown?.length) pairs.push(['Not estimated', text(estimate.unknown.join(', '), 'warn')]);
+  const blocks: Block[] = [{ kind: 'pairs', pairs }];
+  if (perDatabase && estimate.databases.length > 0) {
+    blocks.push({
+      kind: 'table',
+      columns: [
+        'Database',
+        'Replication state',
+        'At risk',
+        'Source or reason',
+        'Secondary last commit',
+        'Primary last commit',
+      ],
+      rows: estimate.databases.map((entry) => [
+        code(entry.database),
+        text(entry.replicationState ?? '—'),
+        databaseLossCell(entry),
+        text([entry.source, entry.reason].filter(Boolean).join(' — ') || '—'),
+        text(entry.secondaryLastCommit ? formatTimestamp(entry.secondaryLastCommit) : '—'),
+        text(entry.primaryLastCommit ? formatTimestamp(entry.primaryLastCommit) : '—'),
+      ]),
+    });
+  } else if (estimate.databases.length > 0) {
     blocks.push({
       kind: 'table',
       columns: ['Database', 'Lag', 'Last replicated'],

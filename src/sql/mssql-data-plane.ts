@@ -222,6 +222,7 @@ export class MssqlDataPlane implements DataPlane {
       replication_state_desc: string;
       role_desc: string;
       last_replication: Date | null;
+      last_commit: Date | null;
     }>(target, Queries.replicationLink(database), `reading the replication link of ${database}`, options);
     const row = rows[0];
     if (!row) return undefined;
@@ -233,6 +234,7 @@ export class MssqlDataPlane implements DataPlane {
       replicationState: row.replication_state_desc,
       lagSeconds: row.replication_lag_sec,
       lastReplication: isoOrUndefined(row.last_replication),
+      lastCommit: isoOrUndefined(row.last_commit),
     };
   }
 

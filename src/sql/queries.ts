@@ -27,7 +27,7 @@ export const Queries = {
   userDatabases: 'SELECT name, state_desc FROM sys.databases WHERE database_id > 4 ORDER BY name',
   replicationLink: (database: string) =>
     `EXEC ${quoteName(database)}.sys.sp_executesql N'SELECT partner_server, partner_database, replication_lag_sec, ` +
-    `replication_state_desc, role_desc, last_replication FROM sys.dm_geo_replication_link_status'`,
+    `replication_state_desc, role_desc, last_replication, last_commit FROM sys.dm_geo_replication_link_status'`,
   updateability:
     "SELECT name, CAST(DATABASEPROPERTYEX(name, 'Updateability') AS nvarchar(128)) AS updateability " +
     'FROM sys.databases WHERE database_id > 4 ORDER BY name',

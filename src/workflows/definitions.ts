@@ -242,13 +242,51 @@ export interface ApprovalRecord extends ActorMessage {
   via: 'signal' | 'input' | 'fleet';
 }
 
+/**
+ * How one database's share of the loss is known:
+ * - `measured`: the primary's `last_commit` minus the secondary's, both read before the failover;
+ * - `upper-bound`: the time since the secondary's `last_commit` (the primary did not answer): it counts idle time too;
+ * - `lost-whole`: the secondary holds no usable copy (seeding, pending, or no copy at all): everything in it is lost;
+ * - `none`: nothing is at risk (the target already holds the primary copy);
+ * - `unknown`: not enough was read; `reason` says why.
+ */
+export type DatabaseLossKind = 'measured' | 'upper-bound' | 'lost-whole' | 'none' | 'unknown';
+
+/** One database in a {@link DataLossEstimate}. Reports from runs before per-database estimates carry only the first three fields. */
+export interface DatabaseLossEstimate {
+  database: string;
+  /** The primary's `replication_lag_sec` (documented for the primary only), when the primary answered. */
+  lagSeconds?: number | null;
+  /** The primary's `last_replication`, when it answered; older reports hold what the secondary reported. */
+  lastReplication?: string;
+  kind?: DatabaseLossKind;
+  /** Seconds of commits at risk (`measured`, `upper-bound`; 0 for `none`). */
+  seconds?: number;
+  /** Where the figure comes from, e.g. "primary last_commit vs secondary last_commit". */
+  source?: string;
+  /** Why it is lost whole or unknown. */
+  reason?: string;
+  /** `replication_state_desc` on the secondary (the failover target): anything but CATCH_UP is listed. */
+  replicationState?: string;
+  secondaryLastCommit?: string;
+  primaryLastCommit?: string;
+}
+
 /** What a forced failover may lose, as known before it was sent. */
 export interface DataLossEstimate {
-  /** Upper bound of the committed transactions at risk, in seconds of log, when known. */
+  /** The most seconds of commits at risk in any database, when known (an upper bound when `upperBound`). */
   seconds?: number;
-  /** Where the figure comes from (the primary's last lag, or the secondary's last replicated time). */
+  /** Where the figure comes from, in a sentence. */
   basis: string;
-  databases: { database: string; lagSeconds?: number | null; lastReplication?: string }[];
+  databases: DatabaseLossEstimate[];
+  /** Set by per-database estimates (`last_commit` on each side): each database then has `kind` and `source`. */
+  method?: 'last-commit';
+  /** `seconds` comes from at least one database bounded from the secondary alone. */
+  upperBound?: boolean;
+  /** Databases the secondary holds no usable copy of: their whole content is lost. */
+  lostWhole?: string[];
+  /** Databases whose loss could not be estimated. */
+  unknown?: string[];
 }
 
 /** Application-visible effects measured by a drill's write probe through the read-write listener. */

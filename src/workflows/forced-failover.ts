@@ -25,6 +25,12 @@ import { afterSentFailover, sameIntentCommand } from '../domain/next-steps';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
 import { REFUSED_BUSY_IS_NOT_SENT_PATCH, followFailoverOperation, sendFailoverOnce } from './steps/send-failover';
+import {
+  FORCED_FAILOVER_ESTIMATE_PATCH,
+  describeDataLossEstimate,
+  lossEvidence,
+  readDataLossEstimate,
+} from './steps/data-loss-estimate';
 
 /** The estimate's SQL read: short, since an unanswered one only leaves the estimate unknown. */
 const estimateReads = checks;
@@ -209,12 +215,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
             detail:
               `Forced failover: what ${from} committed after the secondary last hardened it is lost. ` +
               describeEstimate(assessment.estimate),
-            databases: assessment.estimate.databases.map((entry) => ({
-              database: entry.database,
-              evidence: entry.lastReplication
-                ? `last replicated ${entry.lastReplication}`
-                : 'the secondary reported no last replication time',
-            })),
+            databases: lossEvidence(assessment.estimate),
           };
       run.rolesAfter = { primary: target, secondary: from };
     });
@@ -284,6 +285,10 @@ async function assess(
   ]);
   run.countArm(instances);
   const targetInstance = instances.instances[0]!.instance;
+  if (patched(FORCED_FAILOVER_ESTIMATE_PATCH)) {
+    const { estimate, databases } = await readDataLossEstimate(run, step, { group, view, targetInstance });
+    return { view, target, from, targetInstance, databases, estimate };
+  }
   // The estimate only informs the person approving: a SQL read that fails must not stand in the way of the failover.
   let links: { links: DatabaseReplicationLink[] };
   try {
@@ -343,10 +348,7 @@ async function assess(
   };
 }
 
-function describeEstimate(estimate: DataLossEstimate): string {
-  if (estimate.seconds === undefined) return `Estimate: unknown (${estimate.basis}).`;
-  return `Estimate: at most the last ${formatDuration(estimate.seconds * 1000)} of commits (from ${estimate.basis}).`;
-}
+const describeEstimate = describeDataLossEstimate;
 
 async function awaitApproval(
   run: RunbookRun,

@@ -282,6 +282,73 @@ describe('renderReport for the other runbooks', () => {
     ]);
   });
 
+  it('shows a per-database estimate with each source, lists a database lost whole, and marks an upper bound', () => {
+    const report: RunbookReport = {
+      ...failedPlannedFailoverReport(),
+      runbook: 'forcedFailover',
+      outcome: 'succeeded',
+      error: undefined,
+      gates: undefined,
+      warnings: [],
+      legs: [
+        {
+          name: 'failover',
+          from: 'eastus',
+          to: 'westus',
+          failoverSent: true,
+          dataLoss: { kind: 'estimated', detail: 'Forced failover: what eastus committed after … is lost.' },
+        },
+      ],
+      dataLossEstimate: {
+        method: 'last-commit',
+        seconds: 12,
+        upperBound: true,
+        basis: 'last_commit on fog-orders-mi-westus only: fog-orders-mi-eastus did not answer (connect ETIMEOUT)',
+        lostWhole: ['ledger'],
+        databases: [
+          {
+            database: 'sales',
+            kind: 'upper-bound',
+            seconds: 12,
+            source: 'secondary last_commit only (primary unreachable): upper bound',
+            replicationState: 'CATCH_UP',
+            secondaryLastCommit: '2026-11-22T00:59:04.210Z',
+          },
+          {
+            database: 'ledger',
+            kind: 'lost-whole',
+            source: 'replication_state_desc on the secondary',
+            reason: 'SEEDING on fog-orders-mi-westus: no consistent copy yet',
+            replicationState: 'SEEDING',
+          },
+        ],
+      },
+    };
+    const md = renderReport(report, 'md');
+    assert.match(headlineLine(md, 'Data lost'), /^up to 12 s of commits \(estimated\); ledger lost whole — /);
+    assert.match(md, /- \*\*At most:\*\* 12 s of commits \(an upper bound\)\n/);
+    assert.match(md, /- \*\*Lost whole:\*\* ledger\n/);
+    assert.deepEqual(markdownTable(md, 'Data-loss estimate before the forced failover'), [
+      [
+        '`sales`',
+        'CATCH_UP',
+        'at most 12 s of commits',
+        'secondary last_commit only (primary unreachable): upper bound',
+        '2026-11-22 00:59:04 UTC',
+        '—',
+      ],
+      [
+        '`ledger`',
+        'SEEDING',
+        'lost whole',
+        'replication_state_desc on the secondary — SEEDING on fog-orders-mi-westus: no consistent copy yet',
+        '—',
+        '—',
+      ],
+    ]);
+    assert.match(renderReport(report, 'html'), /lost whole/);
+  });
+
   it('lists a fleet’s members and a readiness check’s failing checks, without a failover headline', () => {
     const base = failedPlannedFailoverReport();
     const fleet: RunbookReport = {

@@ -91,6 +91,15 @@ function commit(database = 'sales'): number {
   return emulator.world.commit(group, emulator.world.databaseOf(group, database)!, 'test').lsn;
 }
 
+/** Polls `condition` until it holds (what the test waits for is observed, never assumed after a delay). */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** The activity, called as Temporal calls it (a plain function). */
 const waitForCopySync = (request: ReturnType<typeof syncRequest>) => activities.waitForCopySync(request);
 
@@ -133,6 +142,50 @@ describe('SQL activities over TDS against the emulator', () => {
         ['SECONDARY', null],
       ],
     );
+  });
+
+  it('answers last_commit on both sides, and NULL lag and last_replication on the secondary, as Azure documents', async () => {
+    commit();
+    const committed = emulator.world
+      .findGroup('fog-sales')!
+      .databases.find((db) => db.name === 'sales')!
+      .commits.at(-1)!;
+    const committedAt = new Date(committed.committedAt).toISOString();
+    const sales = async (location: 'eastus' | 'westus') =>
+      (await activities.readReplicationLinks({ instance: target(location) })).links.find(
+        (link) => link.database === 'sales',
+      )!;
+    const onPrimary = await sales('eastus');
+    assert.equal(onPrimary.lastCommit, committedAt);
+    assert.equal(typeof onPrimary.lagSeconds, 'number');
+    assert.ok(onPrimary.lastReplication, 'the primary reports last_replication');
+    // The secondary's last_commit is what it has hardened: wait until the commit reaches it.
+    let onSecondary = await sales('westus');
+    await waitUntil(async () => (onSecondary = await sales('westus')).lastCommit === committedAt);
+    assert.equal(onSecondary.role, 'SECONDARY');
+    assert.equal(onSecondary.lagSeconds, null);
+    assert.equal(onSecondary.lastReplication, undefined);
+  });
+
+  it("answers, on the secondary with the primary region dark, the last commit it holds and not the primary's", async () => {
+    const sales = async () =>
+      (await activities.readReplicationLinks({ instance: target('westus') })).links.find(
+        (link) => link.database === 'sales',
+      )!;
+    commit();
+    const commits = emulator.world.findGroup('fog-sales')!.databases.find((db) => db.name === 'sales')!.commits;
+    const held = new Date(commits.at(-1)!.committedAt).toISOString();
+    await waitUntil(async () => (await sales()).lastCommit === held);
+    // The next commit never reaches the secondary: the link drops, then the primary's region goes dark.
+    await fault({ kind: 'link-lost', group: 'fog-sales', database: 'sales' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    commit();
+    assert.notEqual(new Date(commits.at(-1)!.committedAt).toISOString(), held);
+    await fault({ kind: 'region-dark', location: 'eastus', hangMs: 0 });
+    const onSecondary = await sales();
+    assert.equal(onSecondary.lastCommit, held);
+    assert.equal(onSecondary.replicationState, 'SUSPENDED');
+    assert.equal(onSecondary.lagSeconds, null);
   });
 
   it('reports a lag spike in replication_lag_sec', async () => {

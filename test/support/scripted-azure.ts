@@ -74,6 +74,15 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   replicationState = 'CATCH_UP';
   databases = ['sales', 'billing'];
   lagSeconds: Record<string, number> = {};
+  /** A database's own replication state on both sides, over the group's (a database added later seeds alone). */
+  databaseStates: Record<string, string> = {};
+  /**
+   * When the primary last committed, per database (simulated ms); `null`: never. Absent: at the moment of the read,
+   * as on a busy primary. The secondary holds commits up to `lagSeconds` before it.
+   */
+  lastCommitAt: Record<string, number | null> = {};
+  /** Databases the instances leave out of their updateability answer (a copy that never opened). */
+  updateabilityOmits: string[] = [];
   operations: ScriptedOperation[] = [];
 
   // Knobs.
@@ -555,15 +564,25 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
     const instance = this.instanceByHost(target.host);
     const isPrimary = instance.location === this.primaryLocation;
     const partner = this.instances[isPrimary ? this.secondaryLocation : this.primaryLocation]!;
-    return this.databases.map((database) => ({
-      database,
-      partnerServer: partner.fqdn.split('.')[0]!,
-      partnerDatabase: database,
-      role: isPrimary ? 'PRIMARY' : 'SECONDARY',
-      replicationState: this.replicationState === 'SEEDING' ? 'SEEDING' : 'CATCH_UP',
-      lagSeconds: isPrimary ? (this.lagSeconds[database] ?? 0) : null,
-      lastReplication: new Date(now - (this.lagSeconds[database] ?? 0) * 1000).toISOString(),
-    }));
+    return this.databases.map((database) => {
+      const replicationState =
+        this.databaseStates[database] ?? (this.replicationState === 'SEEDING' ? 'SEEDING' : 'CATCH_UP');
+      const lagMs = (this.lagSeconds[database] ?? 0) * 1000;
+      const primaryCommit = this.lastCommitAt[database] === undefined ? now : this.lastCommitAt[database];
+      // As Azure documents the view: lag and last_replication on the primary only, last_commit on both sides; a
+      // seeding secondary has no consistent copy, so no commit of its own.
+      const lastCommit = isPrimary ? primaryCommit : replicationState === 'SEEDING' ? null : primaryCommit;
+      return {
+        database,
+        partnerServer: partner.fqdn.split('.')[0]!,
+        partnerDatabase: database,
+        role: isPrimary ? 'PRIMARY' : 'SECONDARY',
+        replicationState,
+        lagSeconds: isPrimary ? lagMs / 1000 : null,
+        ...(isPrimary ? { lastReplication: new Date(now - lagMs).toISOString() } : {}),
+        ...(lastCommit !== null ? { lastCommit: new Date(lastCommit - (isPrimary ? 0 : lagMs)).toISOString() } : {}),
+      };
+    });
   }
 
   async waitForCopySync(
@@ -587,10 +606,12 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   async getUpdateability(target: SqlInstanceTarget): Promise<DatabaseUpdateability[]> {
     const now = await this.record('getUpdateability', { host: target.host });
     const instance = this.instanceByHost(target.host);
-    return this.databases.map((database) => ({
-      database,
-      updateability: this.writable(instance, now) ? 'READ_WRITE' : 'READ_ONLY',
-    }));
+    return this.databases
+      .filter((database) => !this.updateabilityOmits.includes(database))
+      .map((database) => ({
+        database,
+        updateability: this.writable(instance, now) ? 'READ_WRITE' : 'READ_ONLY',
+      }));
   }
 
   private writable(instance: ScriptedInstance, now: number): boolean {

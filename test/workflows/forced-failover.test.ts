@@ -12,6 +12,7 @@ import {
   statusQuery,
   type RunbookStatus,
 } from '../../src/workflows/definitions';
+import { renderReport } from '../../src/report';
 import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
 import {
   StartedWorkflows,
@@ -213,6 +214,92 @@ describe('forcedFailover', { concurrency: 1 }, () => {
     );
     assert.ok(report?.dataLossEstimate);
     s.assertNothingChanged();
+  });
+
+  it("with the primary answering, estimates each database from the primary's last_commit minus the secondary's and shows that source", async () => {
+    const lastCommit = Date.parse('2026-11-22T00:59:00.000Z');
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.lagSeconds = { sales: 4, billing: 0 };
+      azure.lastCommitAt = { sales: lastCommit, billing: lastCommit };
+    });
+    const { report, handle } = await s.run('forcedFailover', { approval });
+    await saveHistory(handle, 'forced-failover-estimate-both-sides');
+    assert.equal(report?.outcome, 'succeeded');
+    const estimate = report.dataLossEstimate!;
+    assert.deepEqual(
+      estimate.databases.map((entry) => [entry.database, entry.kind, entry.seconds, entry.source]),
+      [
+        ['sales', 'measured', 4, 'primary last_commit vs secondary last_commit'],
+        ['billing', 'measured', 0, 'primary last_commit vs secondary last_commit'],
+      ],
+    );
+    assert.equal(estimate.seconds, 4);
+    assert.equal(estimate.upperBound, undefined, 'both sides answered: no bound, a measurement');
+    const table = renderReport(report, 'md').split('## Data-loss estimate before the forced failover')[1]!;
+    assert.match(table, /\| `sales` \| CATCH_UP \| 4 s of commits \| primary last_commit vs secondary last_commit \|/);
+    assert.match(report.legs[0]!.dataLoss.detail, /sales: 4s \(primary last_commit vs secondary last_commit\)/);
+  });
+
+  it('lists a database still seeding on the secondary as lost whole, and does not wait for it to become writable', async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.databases = ['sales', 'billing', 'ledger'];
+      azure.databaseStates = { ledger: 'SEEDING' };
+      // The half-seeded copy never opens on the new primary.
+      azure.updateabilityOmits = ['ledger'];
+    });
+    const { report } = await s.run('forcedFailover', { approval });
+    assert.equal(report?.outcome, 'succeeded');
+    const estimate = report.dataLossEstimate!;
+    assert.deepEqual(estimate.lostWhole, ['ledger']);
+    const ledger = estimate.databases.find((entry) => entry.database === 'ledger')!;
+    assert.equal(ledger.kind, 'lost-whole');
+    assert.equal(ledger.replicationState, 'SEEDING');
+    assert.match(ledger.reason!, /SEEDING on .*no transactionally consistent copy/);
+    assert.ok(report.warnings.some((warning) => /loses these databases whole: ledger/.test(warning)));
+    assert.match(renderReport(report, 'md'), /\*\*Data lost:\*\* up to .* of commits \(estimated\); ledger lost whole/);
+    assert.equal(report.steps.find((entry) => entry.name === 'await-writable')?.state, 'succeeded');
+  });
+
+  it("with the primary unreachable, bounds each database's loss from the secondary's last_commit alone and says it is an upper bound", async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.lagSeconds = { sales: 30, billing: 2 };
+      azure.darkLocations.add('eastus');
+    });
+    const { report, handle } = await s.run('forcedFailover', { approval });
+    await saveHistory(handle, 'forced-failover-estimate-primary-unreachable');
+    assert.equal(report?.outcome, 'succeeded');
+    const estimate = report.dataLossEstimate!;
+    assert.deepEqual(
+      estimate.databases.map((entry) => [entry.database, entry.kind, entry.source]),
+      [
+        ['sales', 'upper-bound', 'secondary last_commit only (primary unreachable): upper bound'],
+        ['billing', 'upper-bound', 'secondary last_commit only (primary unreachable): upper bound'],
+      ],
+    );
+    assert.equal(estimate.upperBound, true);
+    assert.ok((estimate.seconds ?? 0) >= 30, `at least the 30 s the secondary is behind: ${estimate.seconds}`);
+    assert.match(estimate.basis, /did not answer/);
+    assert.match(renderReport(report, 'md'), /\*\*At most:\*\* .* of commits \(an upper bound\)/);
+  });
+
+  it('with the primary unreachable and no last_commit on the secondary, the estimate is unknown and says why', async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.lastCommitAt = { sales: null, billing: null };
+      azure.darkLocations.add('eastus');
+    });
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start('forcedFailover', {});
+      const status = await awaitingApproval(handle);
+      assert.match(status.awaiting!.detail, /Estimate: unknown/);
+      assert.match(
+        status.awaiting!.detail,
+        /sales: unknown \(.* reported no last_commit for it and the primary did not answer\)/,
+      );
+      await handle.signal(rejectSignal, { by: 'dba-on-call', reason: 'no estimate' });
+      await outcomeOf(handle);
+    });
+    assert.equal(s.azure.acceptedFailovers.length, 0);
   });
 
   for (const [field, input] of [

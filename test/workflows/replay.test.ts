@@ -31,6 +31,8 @@ describe('replay of recorded histories', () => {
       'readiness-check-all.json',
       'forced-failover-delegated-starter.json',
       'forced-failover-delegated-holder.json',
+      'forced-failover-estimate-both-sides.json',
+      'forced-failover-estimate-primary-unreachable.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

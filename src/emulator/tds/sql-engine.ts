@@ -351,7 +351,18 @@ export class SqlEngine {
         : suspended
           ? [4, 'SUSPENDED']
           : [2, 'CATCH_UP'];
-      const lastCommit = state.commits.at(-1);
+      // Each column as Microsoft documents it for this side (learn.microsoft.com/sql/relational-databases/
+      // system-dynamic-management-views/sys-dm-geo-replication-link-status-azure-sql-database):
+      // - last_replication and replication_lag_sec: "available on the primary database only", so NULL on the secondary;
+      // - last_commit: on the primary, its last commit; on the secondary, the last commit it holds, which is "until
+      //   what point the secondary has caught up" when the primary is down — here the last commit hardened there.
+      // While seeding the secondary holds no consistent copy (state 1: "the two databases aren't synchronized yet"),
+      // so it reports no last_commit (inferred: Microsoft does not say what the column holds then).
+      const lastCommit = isPrimary
+        ? state.commits.at(-1)
+        : seeding
+          ? undefined
+          : this.world.lastHardenedCommit(state, now);
       return {
         columns,
         rows: [
@@ -359,7 +370,7 @@ export class SqlEngine {
             link_guid: linkGuid(group, state.name),
             partner_server: partner.name,
             partner_database: state.name,
-            last_replication: new Date(now - this.world.currentLagMs(state, now)),
+            last_replication: isPrimary ? new Date(now - this.world.currentLagMs(state, now)) : null,
             replication_lag_sec: isPrimary ? this.world.replicationLagSeconds(state, now) : null,
             replication_state: replicationState,
             replication_state_desc: replicationStateDesc,

@@ -76,3 +76,12 @@ export const checks = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
+
+/**
+ * A read of the partner in a region that may be down (the primary, during a forced failover): its failure is an answer
+ * in itself, so two short attempts, then the caller moves on without it rather than keeping a person waiting.
+ */
+export const partnerReads = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 2 },
+});
