@@ -31,7 +31,7 @@ import {
 } from '../domain/azure-state';
 import { recordArmCall } from './arm-call-meter';
 import type { ArmAnswer, ArmRequestOptions, ControlPlane, FailoverKind, GroupIdentity } from './control-plane';
-import { ArmRequestError } from './errors';
+import { ArmRequestError, stoppedBeforeSending } from './errors';
 import { BudgetWaitAbortedError, DEFAULT_RATE_LIMITS, SubscriptionRateLimiter, type RateLimits } from './rate-limiter';
 
 export interface ArmControlPlaneOptions {
@@ -85,28 +85,16 @@ function rateLimitPolicy(limiter: SubscriptionRateLimiter): PipelinePolicy {
       try {
         await bucket.take(request.abortSignal);
       } catch (error) {
-        if (error instanceof BudgetWaitAbortedError) throw notSentError(request.method, error.reason, error);
+        if (error instanceof BudgetWaitAbortedError) throw stoppedBeforeSending(request.method, error.reason, error);
         throw error;
       }
       const signal = request.abortSignal;
-      if (signal?.aborted) throw notSentError(request.method, 'reason' in signal ? signal.reason : undefined);
+      if (signal?.aborted) throw stoppedBeforeSending(request.method, 'reason' in signal ? signal.reason : undefined);
       const response = await next(request);
       if (response.status === 429) bucket.pauseFor(retryAfterMs(response.headers.get('retry-after')) ?? 5_000);
       return response;
     },
   };
-}
-
-/** A request its caller stopped (cancellation, deadline) before it went out. */
-function notSentError(method: string, reason: unknown, cause?: unknown): ArmRequestError {
-  const deadline = reason instanceof Error && reason.name === 'TimeoutError';
-  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'aborted';
-  return new ArmRequestError(`${method} not sent: stopped before it left the worker (${why})`, {
-    code: deadline ? 'DeadlineExceeded' : 'Cancelled',
-    delivery: 'not-sent',
-    method,
-    cause: cause ?? reason,
-  });
 }
 
 /** Counts every attempt that goes out (after the retry phase), so the meter sees what Azure sees. */
