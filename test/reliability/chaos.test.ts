@@ -5,8 +5,8 @@
  * accepted exactly one failover POST per direction, and the pair never had two writable primaries.
  *
  * The runbooks run at the same time on four groups of one world, so the waits the kills cost overlap (a lost read is
- * noticed after its 1-minute timeout, a lost failover send after 2 minutes). Every kill hits whatever the others were
- * doing too, which only makes the check harder.
+ * noticed after its 1-minute timeout, a lost failover send after its 30-second heartbeat timeout). Every kill hits
+ * whatever the others were doing too, which only makes the check harder.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
