@@ -290,7 +290,8 @@ function markdown(summary: Summary): string {
     ),
     '',
     'A worker lost while an activity runs is noticed when that activity times out: a read after its 1-minute',
-    'start-to-close timeout, the failover send after 2 minutes; a lost workflow task after the sticky queue timeout (10 s).',
+    'start-to-close timeout, the failover send after its 30-second heartbeat timeout; a lost workflow task after the',
+    'sticky queue timeout (10 s).',
     '',
   ];
   if (summary.violations.length > 0) {

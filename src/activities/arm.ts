@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ArmAnswer, ControlPlane, FailoverKind } from '../azure/control-plane';
-import { classifyArmError, isArmRequestError } from '../azure/errors';
+import { classifyArmError, isArmRequestError, stoppedBeforeSending } from '../azure/errors';
 import { withArmMeter } from '../azure/arm-call-meter';
 import type { Inventory } from '../config/inventory';
 import {
@@ -30,10 +30,13 @@ import {
 } from '../domain/group-ref';
 import { normalizeLocation } from '../domain/locations';
 import { FailureTypes, type ArmCallCount } from '../workflows/definitions';
+import { boundAttempt } from './attempt-bounds';
 
 export interface ArmActivityDependencies {
   controlPlane: ControlPlane;
   inventory: Inventory;
+  /** How often `sendFailover` heartbeats while it waits; keep well under the send preset's heartbeat timeout. */
+  sendHeartbeatIntervalMs?: number;
 }
 
 /** Every ARM activity result says what it cost. */
@@ -108,10 +111,18 @@ function isFailoverBusy(statusCode: number | undefined, code: string | undefined
   return code === 'InstanceFailoverGroupBusy' || (statusCode === 409 && !code);
 }
 
-export function createArmActivities({ controlPlane, inventory }: ArmActivityDependencies) {
-  async function readGroupAt(group: GroupIdentity, location: string): Promise<ArmAnswer<FailoverGroupView>> {
+export function createArmActivities({
+  controlPlane,
+  inventory,
+  sendHeartbeatIntervalMs = 5_000,
+}: ArmActivityDependencies) {
+  async function readGroupAt(
+    group: GroupIdentity,
+    location: string,
+    abortSignal?: AbortSignal,
+  ): Promise<ArmAnswer<FailoverGroupView>> {
     try {
-      return await controlPlane.getFailoverGroup(group, location);
+      return await controlPlane.getFailoverGroup(group, location, { abortSignal });
     } catch (error) {
       throw classifyArmError(error, {
         doing: `reading failover group ${group.name} at ${location}`,
@@ -354,6 +365,10 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
      * first: already Primary → nothing to send; a failover visibly under way → nothing to send. Otherwise POSTs; a 409
      * busy answer is `refused-busy` (Azure started nothing for it). The workflow calls this with no automatic retries
      * and decides itself, from the failure's `delivery`, whether an earlier request may have reached Azure.
+     *
+     * Bounded in time: it heartbeats while it runs, and stops at its cancellation or its deadline (its start-to-close
+     * or schedule-to-close, less a margin). Once stopped it never sends the POST, even if the subscription's request
+     * budget frees up afterwards, and fails retryably with `delivery: 'not-sent'`.
      */
     async sendFailover(request: {
       group: GroupIdentity;
@@ -361,29 +376,44 @@ export function createArmActivities({ controlPlane, inventory }: ArmActivityDepe
       kind: FailoverKind;
     }): Promise<FailoverSendResult> {
       const target = normalizeLocation(request.targetLocation);
-      const { result, armCalls } = await withArmMeter(async (): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
-        const { value: view } = await readGroupAt(request.group, target);
-        const seen = { targetRoleBefore: view.replicationRole, replicationStateBefore: view.replicationState };
-        if (view.replicationRole.toLowerCase() === 'primary') {
-          return { outcome: 'already-primary', posted: false, ...seen };
-        }
-        if (summarizeGroupRoles([view]).status === 'failover-in-progress') {
-          return { outcome: 'in-progress', posted: false, ...seen };
-        }
-        try {
-          const { value } = await controlPlane.beginFailover(request.group, target, request.kind);
-          return { outcome: 'sent', posted: true, trackingId: value.trackingId, ...seen };
-        } catch (error) {
-          if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
-            return { outcome: 'refused-busy', posted: false, ...seen };
+      const doing = `sending ${request.kind} failover of ${request.group.name} to ${target}`;
+      // Bounded so that a timed-out attempt, still held by the request budget on this worker, can never POST after
+      // the workflow has moved on to its next attempt.
+      const bounds = boundAttempt({ heartbeatIntervalMs: sendHeartbeatIntervalMs });
+      const { signal } = bounds;
+      try {
+        const { result, armCalls } = await withArmMeter(async (): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
+          let view: FailoverGroupView;
+          try {
+            ({ value: view } = await readGroupAt(request.group, target, signal));
+          } catch (error) {
+            if (signal?.aborted) throw classifyArmError(stoppedBeforeSending('POST', signal.reason, error), { doing });
+            throw error;
           }
-          throw classifyArmError(error, {
-            doing: `sending ${request.kind} failover of ${request.group.name} to ${target}`,
-            notFoundType: FailureTypes.GroupNotFound,
-          });
-        }
-      });
-      return { ...result, armCalls };
+          const seen = { targetRoleBefore: view.replicationRole, replicationStateBefore: view.replicationState };
+          if (view.replicationRole.toLowerCase() === 'primary') {
+            return { outcome: 'already-primary', posted: false, ...seen };
+          }
+          if (summarizeGroupRoles([view]).status === 'failover-in-progress') {
+            return { outcome: 'in-progress', posted: false, ...seen };
+          }
+          if (signal?.aborted) throw classifyArmError(stoppedBeforeSending('POST', signal.reason), { doing });
+          try {
+            const { value } = await controlPlane.beginFailover(request.group, target, request.kind, {
+              abortSignal: signal,
+            });
+            return { outcome: 'sent', posted: true, trackingId: value.trackingId, ...seen };
+          } catch (error) {
+            if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
+              return { outcome: 'refused-busy', posted: false, ...seen };
+            }
+            throw classifyArmError(error, { doing, notFoundType: FailureTypes.GroupNotFound });
+          }
+        });
+        return { ...result, armCalls };
+      } finally {
+        bounds.close();
+      }
     },
   };
 }

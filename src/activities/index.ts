@@ -14,6 +14,7 @@ export interface ActivityDependencies {
   dataPlane: DataPlane;
   inventory: Inventory;
   syncHeartbeatIntervalMs?: number;
+  sendHeartbeatIntervalMs?: number;
 }
 
 export function createActivities(deps: ActivityDependencies) {

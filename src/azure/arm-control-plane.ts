@@ -31,8 +31,8 @@ import {
 } from '../domain/azure-state';
 import { recordArmCall } from './arm-call-meter';
 import type { ArmAnswer, ArmRequestOptions, ControlPlane, FailoverKind, GroupIdentity } from './control-plane';
-import { ArmRequestError } from './errors';
-import { DEFAULT_RATE_LIMITS, SubscriptionRateLimiter, type RateLimits } from './rate-limiter';
+import { ArmRequestError, stoppedBeforeSending } from './errors';
+import { BudgetWaitAbortedError, DEFAULT_RATE_LIMITS, SubscriptionRateLimiter, type RateLimits } from './rate-limiter';
 
 export interface ArmControlPlaneOptions {
   credential: TokenCredential;
@@ -72,13 +72,24 @@ export function retryAfterMs(value: string | undefined | null): number | undefin
 /**
  * Spends the subscription's request budget evenly, and on a 429 holds back every request of the subscription for the
  * Retry-After, so one throttled child of a fleet slows the others instead of each meeting its own 429.
+ *
+ * The wait for a token ends when the request's abort signal does, and the signal is read again once the token is
+ * granted, with nothing awaited between that check and the transport: a request whose caller has given up (cancelled,
+ * or past its deadline) never goes out, whenever the budget frees up. Either way it fails `not-sent`.
  */
 function rateLimitPolicy(limiter: SubscriptionRateLimiter): PipelinePolicy {
   return {
     name: 'fogpilotArmRateLimit',
     async sendRequest(request, next) {
       const bucket = limiter.bucketFor(request.method);
-      await bucket.take(request.abortSignal);
+      try {
+        await bucket.take(request.abortSignal);
+      } catch (error) {
+        if (error instanceof BudgetWaitAbortedError) throw stoppedBeforeSending(request.method, error.reason, error);
+        throw error;
+      }
+      const signal = request.abortSignal;
+      if (signal?.aborted) throw stoppedBeforeSending(request.method, 'reason' in signal ? signal.reason : undefined);
       const response = await next(request);
       if (response.status === 429) bucket.pauseFor(retryAfterMs(response.headers.get('retry-after')) ?? 5_000);
       return response;

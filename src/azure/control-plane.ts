@@ -23,7 +23,11 @@ export interface ArmAnswer<T> {
 }
 
 export interface ArmRequestOptions {
-  /** Stops waiting for the answer (not the operation in Azure). */
+  /**
+   * Stops waiting for the answer (not the operation in Azure). A request that has not gone out yet when it aborts
+   * (it was waiting for the subscription's request budget) is never sent, and fails with `delivery: 'not-sent'`.
+   * Combine a cancellation and a deadline into one signal to bound a request in time.
+   */
   abortSignal?: AbortSignal;
 }
 

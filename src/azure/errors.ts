@@ -43,6 +43,21 @@ export function isArmRequestError(error: unknown): error is ArmRequestError {
   return error instanceof ArmRequestError;
 }
 
+/**
+ * A request its caller stopped before it left the worker: `reason` is the abort signal's reason (an error named
+ * `TimeoutError` for a deadline, code `DeadlineExceeded`; anything else is a cancellation, code `Cancelled`).
+ */
+export function stoppedBeforeSending(method: string, reason: unknown, cause: unknown = reason): ArmRequestError {
+  const deadline = reason instanceof Error && reason.name === 'TimeoutError';
+  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'it was cancelled';
+  return new ArmRequestError(`${method} not sent: stopped before it left the worker, as ${why}`, {
+    code: deadline ? 'DeadlineExceeded' : 'Cancelled',
+    delivery: 'not-sent',
+    method,
+    cause,
+  });
+}
+
 /** Codes that mean the target location is the primary, not the secondary. */
 const NOT_SECONDARY_CODES = new Set([
   'InstanceFailoverGroupNotSecondary',

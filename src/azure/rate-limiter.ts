@@ -27,8 +27,27 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 /** The part of an abort signal waiting needs (the SDK's pipeline hands over its own signal type). */
 export interface AbortSignalLike {
   readonly aborted: boolean;
+  readonly reason?: unknown;
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * Thrown by {@link TokenBucket.take} when its signal aborts before a token was granted: the request it guarded was
+ * never sent. `reason` is the signal's reason (a cancellation, a deadline).
+ */
+export class BudgetWaitAbortedError extends Error {
+  override readonly name = 'BudgetWaitAbortedError';
+
+  constructor(readonly reason: unknown) {
+    super(`aborted while waiting for the ARM request budget${describeReason(reason)}`);
+  }
+}
+
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error && reason.message) return `: ${reason.message}`;
+  if (typeof reason === 'string' && reason) return `: ${reason}`;
+  return '';
 }
 
 export class TokenBucket {
@@ -61,14 +80,20 @@ export class TokenBucket {
     return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
   }
 
-  /** Waits for a token, in arrival order. */
+  /**
+   * Waits for a token, in arrival order. An aborted `signal` rejects at once with {@link BudgetWaitAbortedError},
+   * wherever the waiter is in the queue, and its turn, when it comes, takes no token: a request whose caller gave up
+   * never goes out late, and those behind it do not wait for it.
+   */
   take(signal?: AbortSignalLike): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new BudgetWaitAbortedError(signal.reason));
     const turn = this.queue.then(async () => {
       for (let wait = this.waitMs(); wait > 0; wait = this.waitMs()) await sleep(wait, signal);
+      if (signal?.aborted) throw new BudgetWaitAbortedError(signal.reason);
       this.tokens -= 1;
     });
     this.queue = turn.catch(() => undefined);
-    return turn;
+    return signal ? untilAborted(turn, signal) : turn;
   }
 
   /** Azure said to wait: nothing of this bucket goes out before then. */
@@ -77,16 +102,34 @@ export class TokenBucket {
   }
 }
 
+/** `work`, or a {@link BudgetWaitAbortedError} as soon as `signal` aborts, whichever comes first. */
+function untilAborted(work: Promise<void>, signal: AbortSignalLike): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(new BudgetWaitAbortedError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
 function sleep(milliseconds: number, signal?: AbortSignalLike): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new Error('aborted while waiting for the ARM request budget'));
+    if (signal?.aborted) return reject(new BudgetWaitAbortedError(signal.reason));
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, milliseconds);
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(new Error('aborted while waiting for the ARM request budget'));
+      reject(new BudgetWaitAbortedError(signal?.reason));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

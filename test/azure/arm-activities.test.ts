@@ -5,7 +5,8 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { createArmActivities } from '../../src/activities/arm';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createArmActivities, type FailoverSendResult } from '../../src/activities/arm';
 import { ArmControlPlane } from '../../src/azure/arm-control-plane';
 import { EmulatorCredential } from '../../src/azure/credentials';
 import { classifyArmError } from '../../src/azure/errors';
@@ -14,6 +15,7 @@ import { startEmulator, type Emulator } from '../../src/emulator';
 import { defaultWorldSpec } from '../../src/emulator/world-spec';
 import type { FaultSpecInput } from '../../src/emulator/faults';
 import { listenerHost, resolvedGroup, type GroupCoordinates } from '../../src/domain/group-ref';
+import { mayHaveReachedAzure } from '../../src/workflows/steps/send-failover';
 
 let emulator: Emulator;
 let controlPlane: ArmControlPlane;
@@ -224,6 +226,97 @@ describe('ARM activities against the emulator', () => {
     const progress = await activities.readFailoverProgress({ group: group(), trackingId: sent.trackingId! });
     assert.equal(progress.state, 'InProgress');
     assert.equal(progress.retryAfterMs, 1_000);
+  });
+});
+
+describe('the failover send is bounded in time', () => {
+  const HELD_SECONDS = 3;
+  let sending: ReturnType<typeof createArmActivities>;
+  let budget: ArmControlPlane;
+
+  beforeEach(() => {
+    // A control plane of its own per test, so the request budget one test holds back does not hold the next.
+    budget = new ArmControlPlane({ credential: new EmulatorCredential(), endpoint: emulator.armEndpoint });
+    sending = createArmActivities({
+      controlPlane: budget,
+      inventory: new Inventory({ 'fog-sales': coordinates }),
+      sendHeartbeatIntervalMs: 20,
+    });
+  });
+
+  /** Another write of the subscription meets a 429: every write of the subscription holds back for its Retry-After. */
+  async function holdWrites(): Promise<void> {
+    fault({ kind: 'throttle', match: { method: 'PATCH' }, retryAfterSeconds: HELD_SECONDS, count: 1 });
+    await assert.rejects(budget.beginScaleManagedInstance(secondaryId(), { vCores: 16 }), { statusCode: 429 });
+  }
+
+  /** An attempt as the worker runs it for the workflow's send preset, with a start-to-close of `timeoutMs`. */
+  function attempt(timeoutMs: number): MockActivityEnvironment {
+    return new MockActivityEnvironment({
+      startToCloseTimeoutMs: timeoutMs,
+      scheduleToCloseTimeoutMs: 0,
+      scheduledTimestampMs: Date.now(),
+      currentAttemptScheduledTimestampMs: Date.now(),
+      heartbeatTimeoutMs: 30_000,
+    });
+  }
+
+  const send = (env: MockActivityEnvironment): Promise<FailoverSendResult> =>
+    env.run((request: Parameters<typeof sending.sendFailover>[0]) => sending.sendFailover(request), {
+      group: group(),
+      targetLocation: 'westus',
+      kind: 'planned' as const,
+    });
+
+  const postsReceived = () => emulator.world.invariants().failovers['fog-sales']?.received ?? 0;
+
+  it('never POSTs from an attempt that timed out while held by the request budget; the retry sends the one POST', async () => {
+    await holdWrites();
+    const first = attempt(1_000);
+    let heartbeats = 0;
+    first.on('heartbeat', () => (heartbeats += 1));
+    const timedOut = await failureOf(send(first));
+    assert.equal(timedOut.type, 'ArmUnavailable');
+    assert.notEqual(timedOut.nonRetryable, true);
+    assert.deepEqual(
+      {
+        code: (timedOut.details?.[0] as { code: string }).code,
+        delivery: (timedOut.details?.[0] as { delivery: string }).delivery,
+      },
+      { code: 'DeadlineExceeded', delivery: 'not-sent' },
+    );
+    assert.equal(mayHaveReachedAzure(timedOut), false, 'the workflow may send again without looking for its effect');
+    assert.ok(heartbeats >= 2, `the attempt heartbeated while it waited (${heartbeats} heartbeats)`);
+    assert.equal(postsReceived(), 0);
+
+    // The workflow's next attempt waits out the same Retry-After and is granted the budget the first one waited for.
+    const retried = await send(attempt(120_000));
+    assert.equal(retried.outcome, 'sent');
+    assert.equal(retried.posted, true);
+    assert.deepEqual(emulator.world.invariants().failovers['fog-sales'], {
+      received: 1,
+      accepted: 1,
+      refused: 0,
+      acceptedTo: { westus: 1 },
+    });
+  });
+
+  it('never POSTs from an attempt cancelled while held by the request budget', async () => {
+    await holdWrites();
+    const first = attempt(120_000);
+    // The first heartbeat comes as the attempt starts, the next ones while it waits: cancel once it waits.
+    let heartbeats = 0;
+    first.on('heartbeat', () => {
+      heartbeats += 1;
+      if (heartbeats === 3) first.cancel();
+    });
+    const cancelled = await failureOf(send(first));
+    assert.equal((cancelled.details?.[0] as { delivery: string }).delivery, 'not-sent');
+    assert.equal((cancelled.details?.[0] as { code: string }).code, 'Cancelled');
+
+    const retried = await send(attempt(120_000));
+    assert.equal(retried.outcome, 'sent');
+    assert.equal(postsReceived(), 1, 'Azure received one failover POST');
   });
 });
 

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ArmControlPlane } from '../../src/azure/arm-control-plane';
 import { EmulatorCredential } from '../../src/azure/credentials';
+import { ArmRequestError } from '../../src/azure/errors';
 import { TokenBucket } from '../../src/azure/rate-limiter';
 import { startEmulator } from '../../src/emulator';
 import { defaultWorldSpec } from '../../src/emulator/world-spec';
@@ -37,7 +38,44 @@ describe('TokenBucket', () => {
     controller.abort();
     await assert.rejects(waiting, /aborted while waiting for the ARM request budget/);
   });
+
+  it('refuses a request whose signal has already aborted, even with a token free, and leaves that token to the next', async () => {
+    // A frozen clock: no token comes back, so only the one the bucket starts with can be granted.
+    const bucket = new TokenBucket(1, 10, () => 0);
+    await assert.rejects(
+      bucket.take(AbortSignal.abort(new Error('the deadline passed'))),
+      /aborted while waiting for the ARM request budget: the deadline passed/,
+    );
+    assert.equal(await settlesFirst(bucket.take()), 'resolved', 'the free token is still there');
+  });
+
+  it('stops a queued request as soon as it is aborted, without waiting for the requests ahead of it', async () => {
+    let now = 0;
+    const bucket = new TokenBucket(1, 10, () => now);
+    await bucket.take();
+    const first = bucket.take();
+    const queued = new AbortController();
+    const second = bucket.take(queued.signal);
+    try {
+      queued.abort(new Error('the activity was cancelled'));
+      assert.equal(await settlesFirst(second), 'rejected', 'the aborted request stopped waiting at once');
+      await assert.rejects(second, /aborted while waiting for the ARM request budget: the activity was cancelled/);
+      assert.equal(await settlesFirst(first), 'pending', 'the request ahead still waits for its token');
+    } finally {
+      now = 1_000;
+    }
+    await first;
+  });
 });
+
+/** How a promise stands once everything already scheduled has run (no timer decides it). */
+async function settlesFirst(promise: Promise<unknown>): Promise<'resolved' | 'rejected' | 'pending'> {
+  const state = promise.then(
+    () => 'resolved' as const,
+    () => 'rejected' as const,
+  );
+  return Promise.race([state, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
+}
 
 describe('ArmControlPlane under a subscription budget', () => {
   it('spends reads at its own rate and meets no 429 from an emulator that throttles above it', async () => {
@@ -62,6 +100,41 @@ describe('ArmControlPlane under a subscription budget', () => {
       assert.ok(elapsedMs >= (35 / 8) * 1000 - 200, `40 reads at 8/s after a burst of 5 took ${elapsedMs} ms`);
       assert.equal(emulator.arm.stats.throttled, 0, 'the emulator throttled nothing');
       assert.equal(emulator.arm.stats.reads, 40);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('never sends a request aborted while it waits for the budget, even once the budget frees up, and says it was not sent', async () => {
+    const emulator = await startEmulator({ world: { ...defaultWorldSpec(), throttling: { enabled: false } } });
+    try {
+      const controlPlane = new ArmControlPlane({
+        credential: new EmulatorCredential(),
+        endpoint: emulator.armEndpoint,
+      });
+      const subscriptionId = emulator.world.spec.subscriptionId;
+      const group = { subscriptionId, resourceGroup: 'rg-fogpilot', name: 'fog-sales' };
+      const secondary = emulator.startLine().instances.find((instance) => instance.location === 'westus')!;
+      // Another write of the subscription meets a 429: every write of the subscription holds back for its Retry-After.
+      emulator.arm.addFault({ kind: 'throttle', match: { method: 'PATCH' }, retryAfterSeconds: 2, count: 1 });
+      await assert.rejects(controlPlane.beginScaleManagedInstance(secondary.id, { vCores: 16 }), { statusCode: 429 });
+
+      const caller = new AbortController();
+      const held = controlPlane.beginFailover(group, 'westus', 'planned', { abortSignal: caller.signal });
+      const heldOutcome = held.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      caller.abort(new Error('the caller gave up'));
+      const error = await heldOutcome;
+      assert.ok(error instanceof ArmRequestError, `expected an ArmRequestError, got ${String(error)}`);
+      assert.equal(error.delivery, 'not-sent');
+      assert.equal(error.code, 'Cancelled');
+      assert.match(error.message, /POST not sent: stopped before it left the worker, as the caller gave up/);
+
+      // The next write waits out the same Retry-After: once it has gone, the aborted one had its turn and stayed home.
+      await controlPlane.beginFailover(group, 'westus', 'planned');
+      assert.equal(emulator.world.invariants().failovers['fog-sales']!.received, 1, 'Azure received one failover POST');
     } finally {
       await emulator.close();
     }

@@ -6,8 +6,8 @@
  *
  * The moments are the cheap ones, to keep the file short: a few milliseconds after the POST was accepted (the answer on
  * its way), a poll timer, a write of the drill's probe in flight (a lost probe attempt resumes after its heartbeat
- * timeout, off the drill's path). A lost read costs its 1-minute timeout and a lost failover send 2 minutes: those
- * kills, the lost answer to the POST among them, run in `npm run chaos` (bench/chaos.ts).
+ * timeout, off the drill's path). A lost read costs its 1-minute timeout and a lost failover send its 30-second
+ * heartbeat timeout: those kills, the lost answer to the POST among them, run in `npm run chaos` (bench/chaos.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -33,6 +33,8 @@ describe('replay of recorded histories', () => {
       'forced-failover-delegated-holder.json',
       'forced-failover-estimate-both-sides.json',
       'forced-failover-estimate-primary-unreachable.json',
+      'planned-failover-already-primary.json',
+      'planned-failover-refused-busy.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -36,10 +36,13 @@ export const scaleStarts = proxyActivities<Activities>({
 
 /**
  * The failover request: never retried by Temporal. The workflow retries it itself, and only after checking that an
- * earlier request did not reach Azure (see `sendFailoverOnce`).
+ * earlier request did not reach Azure (see `sendFailoverOnce`). It heartbeats, so a lost worker is noticed in 30
+ * seconds rather than at the 2-minute timeout, and the server's cancellation reaches an attempt that is still waiting
+ * for the request budget (it then never sends).
  */
 export const failoverSends = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });
 
