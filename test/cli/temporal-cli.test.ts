@@ -186,7 +186,14 @@ describe('the plain Temporal CLI', { concurrency: 1, timeout: 120_000, skip: cli
       '--workflow-id',
       workflowId,
       '--input',
-      JSON.stringify({ group: 'fog-sales', maxLagSeconds: 10, requestedBy: 'sre@contoso', reason: 'CHG-4711' }),
+      // The way home is named: without a target a planned failover goes to the home secondary, already primary here.
+      JSON.stringify({
+        group: 'fog-sales',
+        targetLocation: 'eastus',
+        maxLagSeconds: 10,
+        requestedBy: 'sre@contoso',
+        reason: 'CHG-4711',
+      }),
     );
     assert.equal(startOutput.workflowId, workflowId);
 
