@@ -190,6 +190,11 @@ const forcedFailoverFields = {
   }).optional(),
   approval: actor('approval').optional(),
   approvalTimeout: durationField('approvalTimeout', MINUTE, 7 * DAY, '1 hour').default('1 hour'),
+  /**
+   * How old an approval may be when a failed `tryPlannedFirst` escalates to the forced failover: an older one is asked
+   * for again, with the data-loss estimate read anew.
+   */
+  approvalMaxAge: durationField('approvalMaxAge', MINUTE, DAY, '15 minutes').default('15 minutes'),
   roleSwitchTimeout: durationField('roleSwitchTimeout', MINUTE, 6 * HOUR, '15 minutes').default('15 minutes'),
   writableTimeout: durationField('writableTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),

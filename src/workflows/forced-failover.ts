@@ -16,7 +16,7 @@ import {
   type RunbookReport,
 } from './definitions';
 import { checks, reads } from './steps/activity-presets';
-import { listenForDecision, type Decision } from './steps/approval';
+import { listenForDecision, type Decision, type Decisions } from './steps/approval';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ROLE_POLLING, pollUntil } from './steps/poll';
 import { awaitDatabasesWritable, sqlTarget } from './steps/await-writable';
@@ -151,14 +151,38 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       dataLoss: { kind: 'unknown', detail: 'the failover has not been sent' },
     };
     run.legs.push(leg);
+    // Escalating after a planned attempt is a decision of its own, made on what is true then (runs before this patch
+    // went on with the approval given before the attempt, and followed a planned attempt for up to six hours).
+    const escalationIsDecided = params.tryPlannedFirst !== undefined && patched(ESCALATION_IS_A_NEW_DECISION_PATCH);
+    let stopped: 'aborted' | undefined;
     await CancellationScope.nonCancellable(async () => {
       leg.requestedAt = nowIso();
       const requestedAtMs = Date.now();
       let planned = false;
       if (params.tryPlannedFirst) {
         planned = await run.step('try-planned', `Try a planned (lossless) failover to ${target} first`, (step) =>
-          tryPlanned(run, group, target, durationToMs(params.tryPlannedFirst!.timeout) ?? 0, step, leg),
+          tryPlanned(
+            run,
+            group,
+            target,
+            durationToMs(params.tryPlannedFirst!.timeout) ?? 0,
+            step,
+            leg,
+            escalationIsDecided,
+          ),
         );
+      }
+      if (!planned && escalationIsDecided) {
+        const decided = await run.step(
+          'decide-escalation',
+          `Decide again before forcing ${target}: re-read the group, heed an abort or reject, refresh an old approval`,
+          (step) => decideEscalation(run, group, params, assessment, step, decision),
+        );
+        if (decided === 'aborted') {
+          stopped = 'aborted';
+          return;
+        }
+        if (decided === 'already-primary') planned = true;
       }
       if (!planned) {
         const sent = await run.step(
@@ -205,11 +229,19 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       leg.allWritableAt = nowIso();
       leg.rtoSeconds = Math.round((Date.now() - requestedAtMs) / 100) / 10;
       leg.dataLoss = planned
-        ? {
-            kind: 'none-proven',
-            detail:
-              'The planned failover completed: Azure runs it synchronously, so no committed transaction was lost.',
-          }
+        ? escalationIsDecided
+          ? {
+              // "None proven" is kept for a planned POST sent after this run's own copy-sync proof, which this path has not.
+              kind: 'unknown',
+              detail:
+                'The planned failover completed. Azure synchronizes fully before a planned failover switches the roles, ' +
+                'so no loss is expected, but this run did not prove it with sp_wait_for_database_copy_sync.',
+            }
+          : {
+              kind: 'none-proven',
+              detail:
+                'The planned failover completed: Azure runs it synchronously, so no committed transaction was lost.',
+            }
         : {
             kind: 'estimated',
             detail:
@@ -219,7 +251,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
           };
       run.rolesAfter = { primary: target, secondary: from };
     });
-    if (run.abortRequested) return Outcomes.abortedAfterFailover;
+    if (stopped || run.abortRequested) return leg.failoverSent ? Outcomes.abortedAfterFailover : Outcomes.aborted;
     if (intent && !leg.failoverSent) {
       // The target turned primary without a request of this run (another operation, or in a race with it).
       leg.dataLoss = {
@@ -391,11 +423,13 @@ async function awaitApproval(
   record({ ...answer.message, at: answer.at, via: 'signal' });
 }
 
-function rejection(run: RunbookRun, message: ActorMessage, at: string): ApplicationFailure {
+function rejection(run: RunbookRun, message: ActorMessage, at: string, what?: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: FailureTypes.ApprovalRejected,
     nonRetryable: true,
-    message: `${message.by} rejected the forced failover of ${run.groupLabel} (${message.reason}); nothing was changed.`,
+    message:
+      `${message.by} rejected the forced failover of ${run.groupLabel} (${message.reason});` +
+      (what ?? ' nothing was changed.'),
     details: [{ rejectedBy: message.by, reason: message.reason, at }],
   });
 }
@@ -415,6 +449,8 @@ async function tryPlanned(
   timeoutMs: number,
   step: StepHandle,
   leg: FailoverLeg,
+  /** Follow the planned attempt for `timeoutMs` only; a run before the patch followed it for up to six hours more. */
+  bounded: boolean,
 ): Promise<boolean> {
   let sent;
   try {
@@ -442,7 +478,7 @@ async function tryPlanned(
     const follow = (limitMs: number) =>
       followFailoverOperation(run, step, group, trackingId, limitMs, 'planned failover');
     let operation = await follow(timeoutMs);
-    if (!operation.done && !('unreadable' in operation)) {
+    if (!operation.done && !('unreadable' in operation) && !bounded) {
       step.detail('the planned failover is still running; a forced one is refused until Azure ends it');
       operation = await follow(PLANNED_END_WAIT_MS);
     }
@@ -468,8 +504,8 @@ async function tryPlanned(
           step.evidence({ polls: poll, roles: reading.summary.detail });
         },
       });
-    let watched = await watch(timeoutMs);
-    if (!watched.done) watched = await watch(PLANNED_END_WAIT_MS);
+    let watched = await watch(Math.max(timeoutMs - (Date.now() - startedAt), 0));
+    if (!watched.done && !bounded) watched = await watch(PLANNED_END_WAIT_MS);
     ended = !watched.done ? 'running' : targetIsPrimary(watched.value) ? 'succeeded' : 'failed';
   }
 
@@ -478,8 +514,10 @@ async function tryPlanned(
       type: FailureTypes.RoleSwitchTimeout,
       nonRetryable: true,
       message:
-        `The planned failover to ${target} was still running after ${formatDuration(Date.now() - startedAt)}; Azure ` +
-        'refuses a forced failover while it runs, so none was sent. Check the group with `fogpilot status`.',
+        `The planned failover to ${target} was still running after ${formatDuration(Date.now() - startedAt)} ` +
+        `(tryPlannedFirst.timeout); Azure refuses a forced failover while it runs, so none was sent. ` +
+        `${afterSentFailover(group, { to: target, from: partnerOf(group, target), kind: 'planned' })} If it ends ` +
+        `without switching, forcing ${target} is a new decision: \`${sameIntentCommand(group, { to: target, kind: 'forced' })}\`.`,
     });
   }
   if (ended === 'succeeded') {
@@ -502,6 +540,89 @@ async function tryPlanned(
   });
   run.warn(`The planned failover to ${target} could not complete; escalated to a forced failover.`);
   return false;
+}
+
+/**
+ * Runs recorded before escalating after a failed planned attempt was a decision of its own: they forced with the
+ * approval given before the attempt, whatever happened meanwhile, and followed a planned attempt for up to six hours.
+ */
+export const ESCALATION_IS_A_NEW_DECISION_PATCH = 'forced-escalation-is-a-new-decision';
+
+/**
+ * Before forcing after a planned attempt that did not complete: read the group at the target again (it may have
+ * switched after all), heed an `abort` or `reject` that arrived meanwhile, and ask again for an approval older than
+ * `approvalMaxAge`, showing the data-loss estimate read now.
+ */
+async function decideEscalation(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  params: ForcedFailoverParams,
+  before: Assessment,
+  step: StepHandle,
+  decisions: Decisions,
+): Promise<'force' | 'aborted' | 'already-primary'> {
+  const now = await assess(run, group, params, step);
+  run.extra.dataLossEstimate = now.estimate;
+  if (now.view.replicationRole.toLowerCase() === 'primary') {
+    step.evidence({ decision: `${now.target} reads Primary: nothing to force` });
+    return 'already-primary';
+  }
+  if (run.abortRequested) {
+    step.evidence({ decision: `aborted by ${run.abort!.by}: no forced failover` });
+    run.warn(
+      `${run.abort!.by} aborted while the planned attempt ran (${run.abort!.reason}): no forced failover was sent.`,
+    );
+    return 'aborted';
+  }
+  const approval = run.extra.approval;
+  const rejected = decisions.all.find((entry) => !entry.approved);
+  if (rejected) {
+    step.evidence({ decision: 'rejected', rejectedBy: rejected.message.by });
+    throw rejection(
+      run,
+      rejected.message,
+      rejected.at,
+      ` The planned failover to ${before.target} did not switch the roles; no forced failover was sent.`,
+    );
+  }
+  const maxAgeMs = durationToMs(params.approvalMaxAge) ?? 0;
+  const ageMs = approval ? Date.now() - Date.parse(approval.at) : Number.POSITIVE_INFINITY;
+  step.evidence({
+    approvalAge: formatDuration(ageMs),
+    approvalMaxAge: formatDuration(maxAgeMs),
+    estimate: describeEstimate(now.estimate),
+  });
+  if (ageMs <= maxAgeMs) return 'force';
+
+  // Asked again: the question carries the estimate as it is now, not as it was before the planned attempt.
+  const timeoutMs = durationToMs(params.approvalTimeout) ?? 0;
+  const askedAt = nowIso();
+  run.setAwaiting(
+    'approval',
+    `approve or reject again: the planned failover to ${now.target} did not complete, and the approval given at ` +
+      `${approval?.at ?? 'the start'} is older than ${formatDuration(maxAgeMs)}. Force ${now.target} now? ` +
+      `${describeEstimate(now.estimate)} Waiting at most ${formatDuration(timeoutMs)}.`,
+  );
+  const answered = await condition(() => decisions.since(askedAt).length > 0 || run.abortRequested, timeoutMs);
+  run.clearAwaiting();
+  if (run.abortRequested) return 'aborted';
+  const answer = decisions.since(askedAt)[0];
+  if (!answered || !answer) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.ApprovalTimeout,
+      nonRetryable: true,
+      message:
+        `The planned failover to ${now.target} did not complete, and nobody approved forcing it again within ` +
+        `${formatDuration(timeoutMs)}; no forced failover was sent. Forcing it is a new decision: ` +
+        `\`${sameIntentCommand(group, { to: now.target, kind: 'forced' })}\`.`,
+    });
+  }
+  if (!answer.approved) {
+    throw rejection(run, answer.message, answer.at, ' No forced failover was sent.');
+  }
+  run.extra.approval = { ...answer.message, at: answer.at, via: 'signal' };
+  step.evidence({ approvedAgainBy: answer.message.by, approval: run.extra.approval });
+  return 'force';
 }
 
 async function awaitNewPrimary(
