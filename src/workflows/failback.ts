@@ -114,7 +114,7 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
       run,
       group,
       { ...params, targetLocation: home },
-      { leg: 'failback', stepPrefix: '' },
+      { leg: 'failback', stepPrefix: '', sizesAfterSwitch: 'match' },
     );
     if (params.dryRun) return Outcomes.dryRun;
     if (leg === ALREADY_PRIMARY) return Outcomes.alreadyPrimary;

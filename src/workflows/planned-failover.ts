@@ -48,7 +48,8 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
       run,
       group,
       { ...params, targetLocation: target },
-      { leg: 'failover', stepPrefix: '' },
+      // A failback of this run evens the sizes by going home; without one, the pair is made ready for the way back.
+      { leg: 'failover', stepPrefix: '', sizesAfterSwitch: params.failback ? 'warn' : 'match' },
     );
     // Met already: no failover, and no failback either, which would move the group away from where it was asked to be.
     if (failover === ALREADY_PRIMARY) return params.dryRun ? Outcomes.dryRun : Outcomes.alreadyPrimary;

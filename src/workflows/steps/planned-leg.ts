@@ -43,7 +43,16 @@ export interface PlannedLegOptions {
    * write probe here, so a drill its gates refuse has written nothing.
    */
   onPreflightPassed?: () => void;
+  /**
+   * When the old secondary was larger than the old primary, the new secondary is smaller after the switch. `match`
+   * scales it up then (with `scaleSecondary: 'match'`), so the way back needs no scaling; `warn` only says so — for a
+   * leg that is followed by its own way back (a drill, a failover with `failback`). Default `warn`.
+   */
+  sizesAfterSwitch?: 'match' | 'warn';
 }
+
+/** Runs recorded before a planned leg looked at the sizes after the switch (warning, and scaling with `match`). */
+export const SIZES_AFTER_SWITCH_PATCH = 'planned-leg-sizes-after-switch';
 
 /** How long post-checks wait for replication to settle before they only warn. */
 const POST_CHECK_TIMEOUT_MS = 10 * 60_000;
@@ -168,7 +177,70 @@ export async function runPlannedLeg(
   if (run.abortRequested) return leg;
 
   await postChecksStep(run, group, preflight, name('post-checks'));
+  if (leg.failoverSent && patched(SIZES_AFTER_SWITCH_PATCH)) {
+    await sizesAfterSwitchStep(run, preflight, params, options, name('scale-new-secondary'));
+  }
   return leg;
+}
+
+/**
+ * After the switch the old primary is the secondary. Smaller than the new primary, it could not carry the load on the
+ * way back: say so, and with `match` scale it up now (the secondary first, as a planned failover scales).
+ */
+async function sizesAfterSwitchStep(
+  run: RunbookRun,
+  preflight: PreflightResult,
+  params: PlannedLegParams,
+  options: PlannedLegOptions,
+  stepName: string,
+): Promise<void> {
+  const newPrimary = preflight.secondary.instance;
+  const newSecondary = preflight.primary.instance;
+  // Scaled up before the switch, the old secondary matched the old primary: the pair is even now.
+  if (secondaryScaleTarget(newSecondary, newPrimary) !== undefined) return;
+  const target = secondaryScaleTarget(newPrimary, newSecondary);
+  if (!target) return;
+  const sizes =
+    `${newSecondary.name} (now secondary) has ${newSecondary.vCores} vCores / ${newSecondary.storageSizeInGB} GB, ` +
+    `${newPrimary.name} (now primary) ${newPrimary.vCores} / ${newPrimary.storageSizeInGB}`;
+  const title = "Scale the new secondary up to the new primary's size, ready for the way back";
+  if (params.scaleSecondary !== 'match' || options.sizesAfterSwitch !== 'match') {
+    run.warn(
+      `After the switch the secondary is smaller than the primary: ${sizes}. A failover back would have to scale it ` +
+        `up first; \`scaleGroup\` with ${target.vCores} vCores / ${target.storageSizeInGB} GB evens the pair now.`,
+    );
+    run.skipStep(stepName, title, params.scaleSecondary !== 'match' ? 'scaleSecondary is "skip"' : 'warned only', {
+      sizes,
+    });
+    return;
+  }
+  const instanceId = newSecondary.id;
+  const timeoutMs = ms(params.scaleTimeout);
+  try {
+    await run.step(stepName, title, async (step) => {
+      const started = await scaleStarts.startInstanceScale.executeWithOptions(
+        { summary: `scale ${newSecondary.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB` },
+        [{ instanceId, target }],
+      );
+      run.countArm(started);
+      step.evidence({ instance: newSecondary.name, from: started.before, to: target, start: started.status });
+      if (started.status === 'already-at-target' || !started.trackingId) return;
+      const end = await followOperation(run, step, instanceId, started.trackingId, timeoutMs);
+      if (end.state !== 'Succeeded') {
+        throw ApplicationFailure.create({
+          type: FailureTypes.ScaleFailed,
+          nonRetryable: true,
+          message: `Scaling ${newSecondary.name} ended ${end.state}${end.message ? ` (${end.message})` : ''}`,
+        });
+      }
+    });
+  } catch (error) {
+    // The failover is done and stays done: a scale that did not finish is for a person to finish, not a failure of it.
+    run.warn(
+      `The failover is done, but scaling the new secondary up did not finish (${describeFailure(error).message}): ` +
+        `${sizes}. Finish it with \`scaleGroup\` (${target.vCores} vCores / ${target.storageSizeInGB} GB).`,
+    );
+  }
 }
 
 async function readAndEvaluate(
