@@ -77,6 +77,8 @@ const TONES: Record<string, Tone> = {
   partial: 'warn',
   aborted: 'warn',
   'aborted-after-failover': 'warn',
+  // The primary was left in the other region: someone must run the failback.
+  failbackPending: 'bad',
   compensated: 'warn',
   unknown: 'warn',
   'not-measured': 'warn',
