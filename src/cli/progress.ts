@@ -195,6 +195,13 @@ export function formatOutcome(workflowId: string, outcome: RunbookOutcome): stri
     for (const gate of failedGates) {
       lines.push(`  gate ${gate.name} failed: ${gate.message}${gate.action ? ` → ${gate.action}` : ''}`);
     }
+    if (report.failbackPending) {
+      const pending = report.failbackPending;
+      lines.push(
+        `  failback pending: the primary is still in ${pending.primary} (${pending.reason}); fail back to ` +
+          `${pending.home} with: ${pending.command}`,
+      );
+    }
     if (report.approval) {
       lines.push(`  approved by ${report.approval.by} (${report.approval.via}): ${report.approval.reason}`);
     }
@@ -260,7 +267,8 @@ export function outcomeJson(workflowId: string, outcome: RunbookOutcome): Record
 
 /**
  * The exit code of an ended run: 0 when it did what was asked (or a dry run), 5 when it failed, was aborted, ended
- * partial, or (readiness) found a failing check. Throws the CliError for a non-zero code.
+ * partial or failbackPending (the primary left in the other region), or (readiness) found a failing check. Throws the
+ * CliError for a non-zero code.
  */
 export function raiseForOutcome(workflowId: string, outcome: RunbookOutcome): void {
   const report = outcome.report;
@@ -281,6 +289,18 @@ export function raiseForOutcome(workflowId: string, outcome: RunbookOutcome): vo
       report.outcome === 'aborted'
         ? 'Nothing was changed (compensations ran). Start again when ready.'
         : `The failover was done and the group is stable; check \`fogpilot status ${report.group.displayName}\`.`,
+    );
+  }
+  if (report.outcome === 'failbackPending') {
+    const pending = report.failbackPending;
+    const command = pending?.command ?? `fogpilot failback ${report.group.displayName}`;
+    throw new CliError(
+      `${what} ended failbackPending: it did not fail back, and the primary is still in ` +
+        `${pending?.primary ?? report.rolesAfter?.primary ?? 'the other region'}` +
+        (pending ? ` (${pending.reason})` : ''),
+      ExitCodes.runbookFailed,
+      `Fail back once replication has caught up: \`${command}\` (it waits until every database is within the lag ` +
+        'bound, then fails over; it sends nothing if the home region already is primary).',
     );
   }
   if (report.outcome === 'partial' || report.outcome === 'failed') {

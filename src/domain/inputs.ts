@@ -88,10 +88,11 @@ function durationField(field: string, minMs: number, maxMs: number, example: str
 
 function describeMs(milliseconds: number): string {
   if (milliseconds === 0) return '0';
-  if (milliseconds % 86_400_000 === 0) return `${milliseconds / 86_400_000} days`;
-  if (milliseconds % 3_600_000 === 0) return `${milliseconds / 3_600_000} hours`;
-  if (milliseconds % 60_000 === 0) return `${milliseconds / 60_000} minutes`;
-  return `${milliseconds / 1000} seconds`;
+  const count = (amount: number, unit: string) => `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+  if (milliseconds % 86_400_000 === 0) return count(milliseconds / 86_400_000, 'day');
+  if (milliseconds % 3_600_000 === 0) return count(milliseconds / 3_600_000, 'hour');
+  if (milliseconds % 60_000 === 0) return count(milliseconds / 60_000, 'minute');
+  return count(milliseconds / 1000, 'second');
 }
 
 const MINUTE = 60_000;
@@ -120,6 +121,15 @@ const strictInput = <T extends z.ZodRawShape>(shape: T) =>
       'input must be a JSON object such as {"group": "fog-sales"}',
   });
 
+/** The replication lag, in seconds, a planned failover accepts unless told otherwise. */
+export const DEFAULT_MAX_LAG_SECONDS = 30;
+
+/**
+ * How long a drill, or a plannedFailover with `failback`, waits for replication to catch up before its failback; past
+ * it the run ends `failbackPending` with the command that fails back.
+ */
+const failbackWaitTimeout = durationField('failbackWaitTimeout', 0, DAY, '1 hour').default('1 hour');
+
 /** Fields shared by the runbooks that end in a planned failover. */
 const plannedFailoverFields = {
   group: GroupRefSchema,
@@ -129,7 +139,7 @@ const plannedFailoverFields = {
     .int({ error: 'maxLagSeconds must be a whole number of seconds' })
     .min(0, { error: 'maxLagSeconds must be 0 or more' })
     .max(86_400, { error: 'maxLagSeconds must be at most 86400 (one day)' })
-    .default(30),
+    .default(DEFAULT_MAX_LAG_SECONDS),
   scaleSecondary: z
     .enum(['match', 'skip'], {
       error:
@@ -152,6 +162,7 @@ export const PlannedFailoverInputSchema = strictInput({
   })
     .optional()
     .describe('fail back to the original primary after this long'),
+  failbackWaitTimeout,
 });
 
 export const FailbackInputSchema = strictInput({
@@ -275,6 +286,7 @@ export const DrDrillInputSchema = strictInput({
       timeout: durationField('smoke.httpCheck.timeout', 1_000, 5 * MINUTE, '10 seconds').default('10 seconds'),
     }).optional(),
   }).prefault({}),
+  failbackWaitTimeout,
   failback: z
     .literal(true, { error: 'failback must be true: a drill always returns the primary to where it was' })
     .default(true),

@@ -3,7 +3,8 @@
  * commands, with the group and the target named. Runbooks state an intent ("make X primary"), so running the same
  * runbook again toward the same target sends nothing while X is primary: that, not a bare "run it again", is safe.
  */
-import { groupCommandArgument, type ResolvedGroup } from './group-ref';
+import { groupCommandArgument, homeIsKnown, type ResolvedGroup } from './group-ref';
+import { DEFAULT_MAX_LAG_SECONDS } from './inputs';
 
 export interface SentFailover {
   /** The region the failover was sent to. */
@@ -28,6 +29,18 @@ export function afterSentFailover(group: ResolvedGroup, sent: SentFailover): str
     `\`${sameIntentCommand(group, sent)}\` is safe: it sends nothing when ${sent.to} is primary` +
     (sent.kind === 'forced' ? ', and asks for a fresh approval when it is not.' : '.')
   );
+}
+
+/**
+ * The command that fails back to `home`: `fogpilot failback <group>`, with `--target-location` unless `home` is the
+ * group's configured home primary (the failback's default), and the lag bound when it is not the default. The failback
+ * runbook waits until replication has caught up, then fails over; it sends nothing if `home` already is primary.
+ */
+export function failbackCommand(group: ResolvedGroup, home: string, maxLagSeconds = DEFAULT_MAX_LAG_SECONDS): string {
+  const parts = ['fogpilot', 'failback', quoteArgument(groupCommandArgument(group))];
+  if (!homeIsKnown(group) || group.primaryLocation !== home) parts.push('--target-location', home);
+  if (maxLagSeconds !== DEFAULT_MAX_LAG_SECONDS) parts.push('--max-lag-seconds', String(maxLagSeconds));
+  return parts.join(' ');
 }
 
 /** Shell-quotes an argument that is not a plain word (an ARM id is, so most need nothing). */

@@ -77,6 +77,8 @@ const TONES: Record<string, Tone> = {
   partial: 'warn',
   aborted: 'warn',
   'aborted-after-failover': 'warn',
+  // The primary was left in the other region: someone must run the failback.
+  failbackPending: 'bad',
   compensated: 'warn',
   unknown: 'warn',
   'not-measured': 'warn',
@@ -146,7 +148,16 @@ function headlineFacts(report: RunbookReport): Fact[] {
   if (failover || drill || (FAILS_OVER.includes(report.runbook) && report.runbook !== 'failback')) {
     facts.push(rtoFact('rto-failover', 'RTO failover', failover, drill?.rtoFailoverSeconds));
   }
-  if (failback || drill) {
+  const pending = report.failbackPending;
+  if (pending) {
+    facts.push({
+      key: 'rto-failback',
+      label: 'RTO failback',
+      value: 'pending',
+      tone: 'bad',
+      detail: `the primary is still in ${pending.primary}; fail back to ${pending.home} with: ${pending.command}`,
+    });
+  } else if (failback || drill) {
     facts.push(rtoFact('rto-failback', 'RTO failback', failback, drill?.rtoFailbackSeconds));
   }
   if (drill) facts.push(downtimeFact(drill));

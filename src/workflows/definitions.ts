@@ -70,7 +70,10 @@ export const FailureTypes = {
   ReplicationLinkMissing: 'ReplicationLinkMissing',
   /** A scaling operation ended Failed or Canceled in Azure, or did not end within `scaleTimeout`. */
   ScaleFailed: 'ScaleFailed',
-  /** The group did not return to synchronizing within the wait (failback). Nothing was changed. */
+  /**
+   * The group did not return to synchronizing, or its replication lag did not come within `maxLagSeconds`, within the
+   * wait (failback). Nothing was changed.
+   */
   NotSynchronizing: 'NotSynchronizing',
   /** A human rejected the approval. Nothing was changed. */
   ApprovalRejected: 'ApprovalRejected',
@@ -163,6 +166,13 @@ export const Outcomes = {
    * webhook call, a schedule firing twice or an operator running the command again ends here.
    */
   alreadyPrimary: 'alreadyPrimary',
+  /**
+   * A drill, or a plannedFailover with `failback`, failed over but did not fail back: replication had not caught up
+   * (the group synchronizing, every database's lag within `maxLagSeconds`) within `failbackWaitTimeout`. Nothing was
+   * sent toward home; the primary stays in the other region. Needs a person: the report's `failbackPending.command`
+   * (`fogpilot failback <group>`) waits until replication has caught up, then fails back.
+   */
+  failbackPending: 'failbackPending',
   failed: 'failed',
 } as const;
 export type Outcome = (typeof Outcomes)[keyof typeof Outcomes];
@@ -317,6 +327,19 @@ export interface DrillSummary {
   stepTimings: { name: string; seconds: number }[];
 }
 
+/** A failback that did not run (outcome `failbackPending`): what was read, and the command that finishes the job. */
+export interface FailbackPendingRecord {
+  /** The region that is primary now, and stays so until the failback runs. */
+  primary: string;
+  /** The region the failback was to make primary again. */
+  home: string;
+  /** The exact command that fails back: it waits until replication has caught up, then fails over. */
+  command: string;
+  /** What the last look read: why the failback did not start. */
+  reason: string;
+  waitedSeconds: number;
+}
+
 export interface FleetMember {
   group: string;
   workflowId?: string;
@@ -391,6 +414,8 @@ export interface RunbookReport {
   /** Forced failover: the data-loss estimate shown while it waited for approval. */
   dataLossEstimate?: DataLossEstimate;
   drill?: DrillSummary;
+  /** Outcome `failbackPending`: why the failback did not run, and the command that runs it. */
+  failbackPending?: FailbackPendingRecord;
   fleet?: FleetSummary;
   readiness?: ReadinessSummary;
   scale?: ScaleRecord;

@@ -14,6 +14,7 @@ import {
   type RunbookReport,
 } from './definitions';
 import { PROBE_ACTIVITY_ID, checks, probes, reads } from './steps/activity-presets';
+import { FAILBACK_WAITS_FOR_LAG_PATCH, awaitCatchUp, failbackPending } from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
@@ -48,6 +49,11 @@ export const DRILL_PROBE_AFTER_PREFLIGHT_PATCH = 'drill-probe-after-preflight';
  * Side effects: those of two planned failovers (scale-up of a smaller secondary included), plus small writes into
  * `dbo.fogpilot_smoke` of the smoke database through the listener (turn off with `smoke.write: false`).
  *
+ * Before the failback it waits, durably, until the group is synchronizing and every database's replication lag is
+ * within `maxLagSeconds`, for at most `failbackWaitTimeout` (default 1 hour): a lag after the soak delays the failback
+ * rather than failing its preflight. Past that bound the drill ends `failbackPending` — the primary still in the
+ * drill's region — with the exact `fogpilot failback` command in its report and warnings.
+ *
  * Fails with the failures of `plannedFailover`, or `DrillCheckFailed` when the drill completed (the primary is back
  * home) but a smoke check failed or an acknowledged write was missing.
  */
@@ -66,7 +72,13 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
           step: 'soak',
           action: `stay ${formatDuration(soakMs)} in the secondary region with smoke checks (${describeSmoke(params)})`,
         },
-        { step: 'failback', action: `the same runbook back to ${run.rolesBefore?.primary}, then the drill report` },
+        {
+          step: 'failback',
+          action:
+            `once replication has caught up (every database within ${params.maxLagSeconds}s; at most ` +
+            `${formatDuration(durationToMs(params.failbackWaitTimeout) ?? 0)}, else the drill ends failbackPending), ` +
+            `the same runbook back to ${run.rolesBefore?.primary}, then the drill report`,
+        },
       );
       return Outcomes.dryRun;
     }
@@ -103,7 +115,8 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
     const probeAfterPreflight = probeTarget !== undefined && patched(DRILL_PROBE_AFTER_PREFLIGHT_PATCH);
     if (!probeAfterPreflight) startProbe();
 
-    let outcome: typeof Outcomes.succeeded | typeof Outcomes.abortedAfterFailover = Outcomes.succeeded;
+    let outcome: typeof Outcomes.succeeded | typeof Outcomes.abortedAfterFailover | typeof Outcomes.failbackPending =
+      Outcomes.succeeded;
     try {
       const failover = await runPlannedLeg(run, group, params, {
         leg: 'failover',
@@ -138,6 +151,29 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
         }),
       );
 
+      if (patched(FAILBACK_WAITS_FOR_LAG_PATCH)) {
+        const timeoutMs = durationToMs(params.failbackWaitTimeout) ?? 0;
+        const caughtUp = await run.beforePointOfNoReturn(() =>
+          awaitCatchUp(run, group, {
+            home: failover.from,
+            maxLagSeconds: params.maxLagSeconds,
+            timeoutMs,
+            stepName: 'failback/await-catch-up',
+          }),
+        );
+        if (!caughtUp.ready) {
+          failbackPending(run, group, {
+            primary: failover.to,
+            home: failover.from,
+            maxLagSeconds: params.maxLagSeconds,
+            reason: caughtUp.last.detail,
+            waitedMs: caughtUp.waitedMs,
+            what: 'The drill',
+          });
+          outcome = Outcomes.failbackPending;
+          return outcome;
+        }
+      }
       const failback = await runPlannedLeg(
         run,
         group,

@@ -1,10 +1,16 @@
-import { ApplicationFailure, continueAsNew, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, patched, sleep } from '@temporalio/workflow';
 import { FailbackInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
 import { FailureTypes, Outcomes, RunbookTypes, type FailbackInput, type RunbookReport } from './definitions';
 import type { GroupRolesReading } from '../activities';
 import { reads } from './steps/activity-presets';
+import {
+  FAILBACK_WAITS_FOR_LAG_PATCH,
+  readCatchUp,
+  type CatchUpReading,
+  type InstanceCache,
+} from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
@@ -17,15 +23,16 @@ const MAX_POLL_INTERVAL_MS = 15 * 60_000;
 
 /**
  * **failback**: returns the primary role to the group's home region (or `targetLocation`). Waits durably — hours or
- * days if needed — until the group is synchronizing again (after a forced failover, until the old region is back and
- * reseeded), then runs the planned failover toward it.
+ * days if needed, at most `waitTimeout` — until the group is synchronizing again (after a forced failover, until the
+ * old region is back and reseeded) and every database's replication lag, read on the current primary, is within
+ * `maxLagSeconds`; then runs the planned failover toward it.
  *
  * Side effects: those of a planned failover, once the wait ends. States an intent: when the home region (or
  * `targetLocation`) already is primary it sends nothing and ends `alreadyPrimary`. A group named by an ARM id the
  * inventory does not know has no known home: it needs `targetLocation`. Holds the group's lock, also while waiting.
  *
- * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `NotSynchronizing` (the wait ran out) or any failure of
- * `plannedFailover`.
+ * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `NotSynchronizing` (the wait ran out: not synchronizing,
+ * or still lagging) or any failure of `plannedFailover`.
  */
 export async function failback(input: FailbackInput): Promise<RunbookReport> {
   const run = new RunbookRun(
@@ -64,33 +71,57 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
         'await-synchronizing',
         `Wait until the group is synchronizing again (since ${waitingSince})`,
         async (step) => {
-          run.setAwaiting('azure', 'waiting for the group to be synchronizing again');
+          const waitsForLag = patched(FAILBACK_WAITS_FOR_LAG_PATCH);
+          run.setAwaiting(
+            'azure',
+            waitsForLag
+              ? `waiting for the group to be synchronizing with every database within ${params.maxLagSeconds}s`
+              : 'waiting for the group to be synchronizing again',
+          );
+          const instances: InstanceCache = new Map();
           let intervalMs = pollIntervalMs;
           for (let poll = 1; ; poll++) {
             let reading: GroupRolesReading | undefined;
-            try {
-              reading = await reads.readGroupRoles.executeWithOptions({ summary: 'read the group at both locations' }, [
-                { group, locations },
-              ]);
-              run.countArm(reading);
-            } catch (error) {
-              // A region still dark after a forced failover answers nothing: keep waiting, that is what this step is for.
-              step.evidence({ lastError: describeFailure(error).message });
+            let catchUp: CatchUpReading | undefined;
+            if (waitsForLag) {
+              catchUp = await readCatchUp(run, group, home, params.maxLagSeconds, instances);
+              reading = catchUp.roles;
+              step.evidence({ detail: catchUp.detail, lags: catchUp.lags });
+            } else {
+              try {
+                reading = await reads.readGroupRoles.executeWithOptions(
+                  { summary: 'read the group at both locations' },
+                  [{ group, locations }],
+                );
+                run.countArm(reading);
+              } catch (error) {
+                // A region still dark after a forced failover answers nothing: keep waiting, that is what this step is for.
+                step.evidence({ lastError: describeFailure(error).message });
+              }
             }
             const totalPolls = (params.resume?.polls ?? 0) + poll;
             step.evidence({ polls: totalPolls, roles: reading?.summary.detail, status: reading?.summary.status });
-            if (reading && reading.summary.consistent && reading.summary.status === 'synchronizing') {
+            const ready = catchUp
+              ? catchUp.ready
+              : reading !== undefined && reading.summary.consistent && reading.summary.status === 'synchronizing';
+            if (reading && ready) {
               run.clearAwaiting();
               return reading;
             }
             const waitedMs = Date.now() - Date.parse(waitingSince);
             if (waitedMs >= waitTimeoutMs) {
+              const synchronizing = reading?.summary.consistent && reading.summary.status === 'synchronizing';
               throw ApplicationFailure.create({
                 type: FailureTypes.NotSynchronizing,
                 nonRetryable: true,
                 message:
-                  `${group.displayName} was not synchronizing after waiting ${formatDuration(waitedMs)} ` +
-                  `(last read: ${reading?.summary.detail ?? 'no answer'}). Nothing was changed. Repair replication, then start failback again.`,
+                  catchUp && synchronizing
+                    ? `${group.displayName} is synchronizing, but replication had not caught up after waiting ` +
+                      `${formatDuration(waitedMs)} (last read: ${catchUp.detail}). Nothing was changed. Find what ` +
+                      'holds the secondary back (log rate, network), then start failback again, with ' +
+                      '--max-lag-seconds raised if this lag is acceptable.'
+                    : `${group.displayName} was not synchronizing after waiting ${formatDuration(waitedMs)} ` +
+                      `(last read: ${catchUp?.detail ?? reading?.summary.detail ?? 'no answer'}). Nothing was changed. Repair replication, then start failback again.`,
               });
             }
             if (poll >= POLLS_PER_RUN) {

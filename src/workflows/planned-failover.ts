@@ -3,6 +3,7 @@ import { PlannedFailoverInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
 import { Outcomes, RunbookTypes, type PlannedFailoverInput, type RunbookReport } from './definitions';
+import { FAILBACK_WAITS_FOR_LAG_PATCH, awaitCatchUp, failbackPending } from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
@@ -22,6 +23,10 @@ export const NO_ZERO_TIMER_PATCH = 'failback-after-zero-without-timer';
  * one planned failover per direction. States an intent, so running it again is safe: when the target already is
  * primary with the group synchronizing it sends nothing and ends `alreadyPrimary` (no failback either). The way home
  * is `failback`. Holds the group's lock for its whole run. `dryRun` reads and evaluates only.
+ *
+ * With `failback`, after `failback.after` it waits, durably, until the group is synchronizing and every database's
+ * replication lag is within `maxLagSeconds`, for at most `failbackWaitTimeout` (default 1 hour); past that it ends
+ * `failbackPending`, the primary still in the target region, with the exact `fogpilot failback` command in its report.
  *
  * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `PreflightFailed`, `ScaleFailed`, `SyncTimeout`,
  * `FailoverNotSent`, `RoleSwitchTimeout` or `WritableTimeout`; the failure's details carry the report.
@@ -57,7 +62,11 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
       if (params.failback) {
         run.plan?.push({
           step: 'failback',
-          action: `after ${formatDuration(durationToMs(params.failback.after) ?? 0)}, the same runbook back to ${run.rolesBefore?.primary}`,
+          action:
+            `after ${formatDuration(durationToMs(params.failback.after) ?? 0)} and once replication has caught up ` +
+            `(every database within ${params.maxLagSeconds}s; at most ` +
+            `${formatDuration(durationToMs(params.failbackWaitTimeout) ?? 0)}, else it ends failbackPending), the ` +
+            `same runbook back to ${run.rolesBefore?.primary}`,
         });
       }
       return Outcomes.dryRun;
@@ -76,6 +85,27 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
         run.clearAwaiting();
       }),
     );
+    if (patched(FAILBACK_WAITS_FOR_LAG_PATCH)) {
+      const caughtUp = await run.beforePointOfNoReturn(() =>
+        awaitCatchUp(run, group, {
+          home: failover.from,
+          maxLagSeconds: params.maxLagSeconds,
+          timeoutMs: durationToMs(params.failbackWaitTimeout) ?? 0,
+          stepName: 'failback/await-catch-up',
+        }),
+      );
+      if (!caughtUp.ready) {
+        failbackPending(run, group, {
+          primary: failover.to,
+          home: failover.from,
+          maxLagSeconds: params.maxLagSeconds,
+          reason: caughtUp.last.detail,
+          waitedMs: caughtUp.waitedMs,
+          what: 'The failover',
+        });
+        return Outcomes.failbackPending;
+      }
+    }
     const failback = await runPlannedLeg(
       run,
       group,

@@ -23,7 +23,7 @@ import { readinessCommand } from '../../src/cli/commands/readiness';
 import { scaleCommand } from '../../src/cli/commands/scale';
 import { CliError, ExitCodes } from '../../src/cli/errors';
 import { invalidInputError } from '../../src/cli/flags';
-import { ProgressPrinter, raiseForOutcome } from '../../src/cli/progress';
+import { ProgressPrinter, formatOutcome, raiseForOutcome } from '../../src/cli/progress';
 import {
   registerRunbookCommand,
   type CommonRunbookOptions,
@@ -151,6 +151,15 @@ describe('runbook command flags', () => {
       (await parse(commands.fleet!, ['--groups', 'fog-a, fog-b', '--mode', 'forced', '--concurrency', '2'])).input,
       { groups: ['fog-a', 'fog-b'], mode: 'forced', concurrency: 2 },
     );
+    assert.deepEqual((await parse(commands.drill!, ['fog-sales', '--failback-wait-timeout', '2h'])).input, {
+      group: 'fog-sales',
+      failbackWaitTimeout: '2h',
+    });
+    assert.deepEqual(
+      (await parse(commands.failover!, ['fog-sales', '--failback-after', '1h', '--failback-wait-timeout', '30m']))
+        .input,
+      { group: 'fog-sales', failback: { after: '1h' }, failbackWaitTimeout: '30m' },
+    );
     assert.deepEqual((await parse(commands.fleet!, ['--region', 'eastus'])).input, { region: 'eastus' });
     assert.deepEqual((await parse(commands.readiness!, ['--all'])).input, { all: true });
   });
@@ -259,6 +268,37 @@ describe('run progress and outcomes', () => {
       code({ report: report({ runbook: 'readinessCheck', readiness: { verdict: 'warn', groups: [] } }) }).code,
       0,
     );
+  });
+
+  it('exits 5 on failbackPending, naming where the primary stays and the exact failback command, which the outcome shows too', () => {
+    const pending = report({
+      runbook: 'drDrill',
+      outcome: 'failbackPending',
+      rolesBefore: { primary: 'eastus', secondary: 'westus' },
+      rolesAfter: { primary: 'westus', secondary: 'eastus' },
+      failbackPending: {
+        primary: 'westus',
+        home: 'eastus',
+        command: 'fogpilot failback fog-sales',
+        reason: 'Replication lag above 30s: sales lags 120s',
+        waitedSeconds: 3600,
+      },
+    });
+    let refused: CliError | undefined;
+    try {
+      raiseForOutcome('wf', { report: pending });
+    } catch (error) {
+      assert.ok(error instanceof CliError);
+      refused = error;
+    }
+    assert.ok(refused, 'failbackPending is not a success');
+    assert.equal(refused.exitCode, ExitCodes.runbookFailed);
+    assert.match(refused.message, /drDrill of fog-sales ended failbackPending: .*primary is still in westus/);
+    assert.match(refused.message, /sales lags 120s/);
+    assert.match(refused.action ?? '', /`fogpilot failback fog-sales`/);
+    const shown = formatOutcome('wf', { report: pending });
+    assert.match(shown, /drDrill of fog-sales: failbackPending/);
+    assert.match(shown, /failback pending: the primary is still in westus .* with: fogpilot failback fog-sales/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  DrDrillInputSchema,
   FailbackInputSchema,
   PlannedFailoverInputSchema,
   describeInputProblems,
@@ -20,6 +21,7 @@ describe('runbook inputs', () => {
       writableTimeout: '10 minutes',
       scaleTimeout: '3 hours',
       dryRun: false,
+      failbackWaitTimeout: '1 hour',
     });
   });
 
@@ -72,6 +74,20 @@ describe('runbook inputs', () => {
       ['failback.after'],
     );
     assert.match(describeInputProblems('plannedFailover', parsed.problems), /Nothing was changed in Azure/);
+  });
+
+  it('waits at most a day, by default an hour, for replication to catch up before a drill or a failover fails back', () => {
+    for (const schema of [DrDrillInputSchema, PlannedFailoverInputSchema]) {
+      const parsed = parseRunbookInput(schema, { group: 'fog' });
+      assert.ok(parsed.ok);
+      assert.equal(parsed.value.failbackWaitTimeout, '1 hour');
+      assert.ok(parseRunbookInput(schema, { group: 'fog', failbackWaitTimeout: '0s' }).ok, 'one look, then pending');
+      const tooLong = parseRunbookInput(schema, { group: 'fog', failbackWaitTimeout: '2 days' });
+      assert.ok(!tooLong.ok);
+      assert.deepEqual(tooLong.problems, [
+        { field: 'failbackWaitTimeout', message: 'failbackWaitTimeout must be between 0 and 1 day' },
+      ]);
+    }
   });
 
   it('keeps the failback wait within its bounds', () => {

@@ -92,6 +92,31 @@ describe('renderReport as JSON', () => {
   });
 });
 
+describe('renderReport for a drill that did not fail back', () => {
+  const report: RunbookReport = {
+    ...drillReport(),
+    outcome: 'failbackPending',
+    rolesAfter: { primary: 'westus', secondary: 'eastus' },
+    failbackPending: {
+      primary: 'westus',
+      home: 'eastus',
+      command: 'fogpilot failback fog-sales',
+      reason: 'Replication lag above 30s: sales lags 120s',
+      waitedSeconds: 3600,
+    },
+  };
+
+  it('heads the report with failbackPending, where the primary stays and the command that fails back', () => {
+    const md = renderReport(report, 'md');
+    assert.ok(md.startsWith('# DR drill of fog-sales: failbackPending\n'), md.slice(0, 60));
+    assert.equal(
+      headlineLine(md, 'RTO failback'),
+      'pending — the primary is still in westus; fail back to eastus with: fogpilot failback fog-sales',
+    );
+    assert.match(renderReport(report, 'html'), /class="headline tone-bad"/);
+  });
+});
+
 describe('renderReport as Markdown, for a DR drill', () => {
   const report = drillReport();
   const md = renderReport(report, 'md');

@@ -35,6 +35,9 @@ describe('replay of recorded histories', () => {
       'forced-failover-estimate-primary-unreachable.json',
       'planned-failover-already-primary.json',
       'planned-failover-refused-busy.json',
+      'dr-drill-failback-pending.json',
+      'planned-failover-failback-pending.json',
+      'failback-waited-for-lag.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -12,6 +12,7 @@ export interface DrillFlags {
   smokeWrite?: boolean;
   targetLocation?: string;
   maxLagSeconds?: string;
+  failbackWaitTimeout?: string;
   dryRun?: boolean;
 }
 
@@ -23,7 +24,11 @@ export function addDrillFlags(command: Command): Command {
     .option('--smoke-database <name>', 'the database the write probe uses (default: the first in the group)')
     .option('--no-smoke-write', 'do not write probe rows through the read-write listener')
     .option('--target-location <region>', 'the region to drill into (default: the current secondary)')
-    .option('--max-lag-seconds <n>', 'refuse when any database lags more than this (default 30)');
+    .option('--max-lag-seconds <n>', 'refuse when any database lags more than this (default 30)')
+    .option(
+      '--failback-wait-timeout <duration>',
+      'how long to wait for replication to catch up before failing back; past it the drill ends failbackPending (default 1 hour)',
+    );
 }
 
 export function drillInputFromFlags(group: string | undefined, options: DrillFlags): Record<string, unknown> {
@@ -43,6 +48,7 @@ export function drillInputFromFlags(group: string | undefined, options: DrillFla
     },
     targetLocation: options.targetLocation,
     maxLagSeconds: options.maxLagSeconds === undefined ? undefined : numberOrText(options.maxLagSeconds),
+    failbackWaitTimeout: options.failbackWaitTimeout,
     dryRun: options.dryRun,
   };
 }
@@ -55,6 +61,7 @@ export const DRILL_FIELD_FLAGS: Record<string, string> = {
   'smoke.write': '--no-smoke-write',
   targetLocation: '--target-location',
   maxLagSeconds: '--max-lag-seconds',
+  failbackWaitTimeout: '--failback-wait-timeout',
 };
 
 /** `fogpilot drill <group>`: a DR drill, there and back, with proof. */

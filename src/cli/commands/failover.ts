@@ -8,6 +8,7 @@ interface FailoverFlags {
   maxLagSeconds?: string;
   scaleSecondary?: string;
   failbackAfter?: string;
+  failbackWaitTimeout?: string;
   roleSwitchTimeout?: string;
   syncTimeout?: string;
   dryRun?: boolean;
@@ -41,6 +42,10 @@ export const failoverCommand: RunbookCommandSpec<FailoverFlags> = {
         ),
       )
       .option('--failback-after <duration>', 'fail back to the original primary after this long, e.g. 2h')
+      .option(
+        '--failback-wait-timeout <duration>',
+        'with --failback-after: how long to wait for replication to catch up before failing back (default 1 hour)',
+      )
       .option('--role-switch-timeout <duration>', 'how long to wait for the roles to switch (default 15 minutes)')
       .option('--sync-timeout <duration>', 'how long to wait for the databases to sync (default 10 minutes)')
       .option('--dry-run', 'evaluate every gate and print the plan; change nothing'),
@@ -50,6 +55,7 @@ export const failoverCommand: RunbookCommandSpec<FailoverFlags> = {
     maxLagSeconds: options.maxLagSeconds === undefined ? undefined : numberOrText(options.maxLagSeconds),
     scaleSecondary: options.scaleSecondary,
     failback: options.failbackAfter === undefined ? undefined : { after: options.failbackAfter },
+    failbackWaitTimeout: options.failbackWaitTimeout,
     roleSwitchTimeout: options.roleSwitchTimeout,
     syncTimeout: options.syncTimeout,
     dryRun: options.dryRun,
@@ -59,6 +65,7 @@ export const failoverCommand: RunbookCommandSpec<FailoverFlags> = {
     maxLagSeconds: '--max-lag-seconds',
     scaleSecondary: '--scale-secondary',
     'failback.after': '--failback-after',
+    failbackWaitTimeout: '--failback-wait-timeout',
     roleSwitchTimeout: '--role-switch-timeout',
     syncTimeout: '--sync-timeout',
   },

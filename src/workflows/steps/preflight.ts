@@ -202,7 +202,8 @@ function linksGate(links: PreflightSnapshot['links']): GateResult {
   return gate('replication-links', 'pass', `${links.length} database(s) replicating to the partner`, evidence);
 }
 
-function lagGate(links: PreflightSnapshot['links'], maxLagSeconds: number): GateResult {
+/** Every database's replication lag, read on the primary, known and within `maxLagSeconds`. */
+export function lagGate(links: PreflightSnapshot['links'], maxLagSeconds: number): GateResult {
   if (typeof links === 'string') {
     return gate('replication-lag', 'fail', 'Replication lag unknown', {}, 'Fix the cause, then start again.');
   }

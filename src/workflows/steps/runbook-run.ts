@@ -106,8 +106,11 @@ export class RunbookRun {
   error?: { type: string; message: string };
   report?: RunbookReport;
   abort?: AbortRecord;
-  /** Runbook-specific parts of the report (approval, drill, fleet, readiness, scale), set by the runbook. */
-  readonly extra: Pick<RunbookReport, 'approval' | 'dataLossEstimate' | 'drill' | 'fleet' | 'readiness' | 'scale'> = {};
+  /** Runbook-specific parts of the report (approval, drill, failbackPending, fleet, …), set by the runbook. */
+  readonly extra: Pick<
+    RunbookReport,
+    'approval' | 'dataLossEstimate' | 'drill' | 'failbackPending' | 'fleet' | 'readiness' | 'scale'
+  > = {};
 
   /** Once true, a failover may have been sent: aborts and cancellation wait for a stable group. */
   private pastPointOfNoReturn = false;

@@ -1,0 +1,188 @@
+/**
+ * Before a failback: wait until replication has caught up. Right after a failover (a drill's soak, `failback.after`)
+ * the old primary may still be catching up; a failback preflight run then fails its lag gate and leaves production in
+ * the DR region. Waiting — durably, bounded — for what that gate needs turns a lag spike into a delay, not a stranding.
+ */
+import { isCancellation, sleep } from '@temporalio/workflow';
+import type { GroupRolesReading, InstanceReading } from '../../activities';
+import type { DatabaseReplicationLink } from '../../domain/azure-state';
+import { formatDuration } from '../../domain/durations';
+import type { ResolvedGroup } from '../../domain/group-ref';
+import { failbackCommand } from '../../domain/next-steps';
+import { reads } from './activity-presets';
+import { lagGate } from './preflight';
+import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
+import { sqlTarget } from './await-writable';
+
+/**
+ * Runs recorded before a failback waited for replication to catch up: a drill and a plannedFailover with `failback`
+ * ran the failback preflight at once, and `failback` waited for synchronizing only, not for the lag.
+ */
+export const FAILBACK_WAITS_FOR_LAG_PATCH = 'failback-waits-for-lag';
+
+/** The first pause between two looks while a drill or a failover waits to fail back; it doubles up to the cap. */
+const FIRST_LOOK_INTERVAL_MS = 30_000;
+const MAX_LOOK_INTERVAL_MS = 5 * 60_000;
+
+/** One look at whether a failback toward `home` may start. */
+export interface CatchUpReading {
+  /** Synchronizing, and every database's lag within `maxLagSeconds` (or `home` already primary). */
+  ready: boolean;
+  /** The roles, when ARM answered. */
+  roles?: GroupRolesReading;
+  /** What was read, in a line a person can act on. */
+  detail: string;
+  /** Each database's lag as read on the current primary, when it was read. */
+  lags?: { database: string; lagSeconds: number | null }[];
+}
+
+/** Instance readings by id: a failback wait reads the primary instance once, not at every look. */
+export type InstanceCache = Map<string, InstanceReading>;
+
+/**
+ * Reads the group at both locations and, when it is synchronizing with `home` still secondary, the replication links on
+ * the current primary (as the preflight does). A read that fails is a "not yet": the wait goes on.
+ */
+export async function readCatchUp(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  home: string,
+  maxLagSeconds: number,
+  instances: InstanceCache,
+): Promise<CatchUpReading> {
+  let roles: GroupRolesReading;
+  try {
+    roles = await reads.readGroupRoles.executeWithOptions({ summary: 'read the group at both locations' }, [
+      { group, locations: [group.primaryLocation, group.secondaryLocation] },
+    ]);
+    run.countArm(roles);
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    // A region still dark answers nothing: waiting is what this is for.
+    return { ready: false, detail: `the group could not be read (${describeFailure(error).message})` };
+  }
+  const summary = roles.summary;
+  if (!summary.consistent || summary.status !== 'synchronizing') {
+    return { ready: false, roles, detail: `not synchronizing (${summary.detail})` };
+  }
+  // Home already primary: nothing will be sent, so the lag does not matter.
+  if (summary.primaryLocation === home) return { ready: true, roles, detail: summary.detail };
+
+  let links: DatabaseReplicationLink[];
+  try {
+    const primaryId = roles.views[0]!.primaryManagedInstanceId;
+    let primary = instances.get(primaryId.toLowerCase());
+    if (!primary) {
+      const reading = await reads.readInstances.executeWithOptions({ summary: 'read the primary instance' }, [
+        { instanceIds: [primaryId] },
+      ]);
+      run.countArm(reading);
+      primary = reading.instances[0]!;
+      instances.set(primaryId.toLowerCase(), primary);
+    }
+    const reading = await reads.readReplicationLinks.executeWithOptions(
+      { summary: `read replication lag on ${primary.instance.name}` },
+      [{ instance: sqlTarget(primary.instance, group) }],
+    );
+    links = reading.links;
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    return { ready: false, roles, detail: `replication lag could not be read (${describeFailure(error).message})` };
+  }
+  const lag = lagGate(links, maxLagSeconds);
+  const lags = links.map((link) => ({ database: link.database, lagSeconds: link.lagSeconds }));
+  return { ready: lag.status === 'pass', roles, lags, detail: `${summary.detail}; ${lag.message}` };
+}
+
+/** The failback wait ran out: what it read last and how long it waited. */
+export interface CatchUpTimedOut {
+  ready: false;
+  last: CatchUpReading;
+  waitedMs: number;
+}
+
+/** Thrown inside the wait step so the step reads `failed`; caught by {@link awaitCatchUp}. */
+class CatchUpWaitExpired extends Error {}
+
+/**
+ * Waits, durably and for at most `timeoutMs`, until a failback toward `home` may start: the group synchronizing and
+ * every database's replication lag within `maxLagSeconds`. Looks every 30 s at first, backing off to every 5 minutes.
+ * Records a step named `stepName`; it reads `failed` when the wait ran out, and the runbook decides what then.
+ */
+export async function awaitCatchUp(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  request: { home: string; maxLagSeconds: number; timeoutMs: number; stepName: string },
+): Promise<{ ready: true; roles: GroupRolesReading } | CatchUpTimedOut> {
+  const { home, maxLagSeconds, timeoutMs } = request;
+  let expired: CatchUpTimedOut | undefined;
+  try {
+    return await run.step(
+      request.stepName,
+      `Wait until replication has caught up (every database within ${maxLagSeconds}s) before failing back to ${home}`,
+      async (step: StepHandle) => {
+        run.setAwaiting('azure', `waiting for replication to catch up before failing back to ${home}`);
+        const startedAt = Date.now();
+        const instances: InstanceCache = new Map();
+        let intervalMs = FIRST_LOOK_INTERVAL_MS;
+        for (let look = 1; ; look++) {
+          const reading = await readCatchUp(run, group, home, maxLagSeconds, instances);
+          const waitedMs = Date.now() - startedAt;
+          step.evidence({ looks: look, waitedMs, detail: reading.detail, lags: reading.lags });
+          if (reading.ready && reading.roles) {
+            run.clearAwaiting();
+            return { ready: true as const, roles: reading.roles };
+          }
+          if (waitedMs >= timeoutMs) {
+            run.clearAwaiting();
+            expired = { ready: false, last: reading, waitedMs };
+            throw new CatchUpWaitExpired(
+              `replication had not caught up after ${formatDuration(waitedMs)}: ${reading.detail}`,
+            );
+          }
+          await sleep(Math.min(intervalMs, timeoutMs - waitedMs), {
+            summary: `wait for replication to catch up before failing back to ${home}`,
+          });
+          intervalMs = Math.min(intervalMs * 2, MAX_LOOK_INTERVAL_MS);
+        }
+      },
+    );
+  } catch (error) {
+    if (error instanceof CatchUpWaitExpired && expired) return expired;
+    throw error;
+  }
+}
+
+/**
+ * Ends a run's failback as pending: records where the primary stays and the exact command that fails back, in the
+ * report and as a warning. The run then ends `failbackPending`.
+ */
+export function failbackPending(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  pending: {
+    primary: string;
+    home: string;
+    maxLagSeconds: number;
+    reason: string;
+    waitedMs: number;
+    /** The run, as the warning names it: "The drill", "The failover". */
+    what: string;
+  },
+): void {
+  const command = failbackCommand(group, pending.home, pending.maxLagSeconds);
+  run.rolesAfter = { primary: pending.primary, secondary: pending.home };
+  run.extra.failbackPending = {
+    primary: pending.primary,
+    home: pending.home,
+    command,
+    reason: pending.reason,
+    waitedSeconds: Math.round(pending.waitedMs / 1000),
+  };
+  run.warn(
+    `${pending.what} failed over to ${pending.primary} but did not fail back: replication had not caught up after ` +
+      `${formatDuration(pending.waitedMs)} (${pending.reason}). The primary is still in ${pending.primary}; nothing ` +
+      `was sent toward ${pending.home}. Fail back with \`${command}\`: it waits until every database is within ` +
+      `${pending.maxLagSeconds}s, then fails over, and sends nothing if ${pending.home} already is primary.`,
+  );
+}
