@@ -64,7 +64,7 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
         'await-synchronizing',
         `Wait until the group is synchronizing again (since ${waitingSince})`,
         async (step) => {
-          run.setAwaiting('azure', 'waiting for the group to be synchronizing again');
+          run.setAwaiting('azure', 'waiting for the group to be synchronizing again', { preemptible: true });
           let intervalMs = pollIntervalMs;
           for (let poll = 1; ; poll++) {
             let reading: GroupRolesReading | undefined;

@@ -370,7 +370,7 @@ async function awaitApproval(
     `approve or reject: forced failover of ${run.groupLabel} to ${assessment.target}. ` +
     describeEstimate(assessment.estimate) +
     ` Waiting at most ${formatDuration(timeoutMs)}.`;
-  run.setAwaiting('approval', question);
+  run.setAwaiting('approval', question, { preemptible: true });
   step.evidence({ question, approvalTimeout: formatDuration(timeoutMs) });
   const decided = await condition(() => decision() !== undefined, timeoutMs);
   run.clearAwaiting();
