@@ -88,7 +88,10 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       const early = decision();
       if (early && !early.approved) throw rejection(run, early.message, early.at);
       const delegated = early && !params.approval ? { ...input, approval: early.message } : input;
-      return runUnderGroupLock<typeof forcedFailover>(run, group, RunbookTypes.forcedFailover, [delegated]);
+      // An emergency does not queue behind a runbook that only waits: that one is asked to stand down.
+      return runUnderGroupLock<typeof forcedFailover>(run, group, RunbookTypes.forcedFailover, [delegated], {
+        preemptWaitingHolder: true,
+      });
     }
 
     const assessment = await run.step(

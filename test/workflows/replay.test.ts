@@ -35,6 +35,7 @@ describe('replay of recorded histories', () => {
       'forced-failover-estimate-primary-unreachable.json',
       'planned-failover-already-primary.json',
       'planned-failover-refused-busy.json',
+      'forced-failover-preempts-waiting-holder.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }
