@@ -424,7 +424,8 @@ describe('forcedFailover and the runbook holding the group', { concurrency: 1 },
       assert.equal(waiting.pastPointOfNoReturn, false);
 
       const forced = await s.start('forcedFailover', { approval, targetLocation: 'eastus' }, incident(s));
-      const { report } = await outcomeOf(forced);
+      const { report, failure } = await outcomeOf(forced);
+      assert.equal(failure?.message, undefined, 'the forced failover is not refused');
       const held = await outcomeOf(holder);
       assert.equal(held.report?.outcome, 'aborted-after-failover', 'its failover stays done; no failback');
       assert.deepEqual(held.report.abort && { by: held.report.abort.by, reason: held.report.abort.reason }, {
@@ -464,7 +465,8 @@ describe('forcedFailover and the runbook holding the group', { concurrency: 1 },
       // The region it is waiting to return to answers, the current primary's does not: force back home.
       s.azure.darkLocations.add('westus');
       const forced = await s.start('forcedFailover', { approval, targetLocation: 'eastus' }, incident(s));
-      const { report } = await outcomeOf(forced);
+      const { report, failure } = await outcomeOf(forced);
+      assert.equal(failure?.message, undefined, 'the forced failover is not refused');
       const held = await outcomeOf(holder);
       assert.equal(held.report?.outcome, 'aborted');
       assert.equal(held.report.abort?.reason, `pre-empted by forcedFailover ${incident(s)}`);
@@ -475,6 +477,33 @@ describe('forcedFailover and the runbook holding the group', { concurrency: 1 },
     assert.deepEqual(
       s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
       ['forced→eastus'],
+    );
+  });
+
+  it('pre-empts a scheduled drill in its soak: the drill stops in the secondary region without failing back, and the forced failover moves the group', async () => {
+    const s = scriptedScenario(env, started);
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const drill = await s.start('drDrill', { soak: '1 day', smoke: { write: false } }, `scheduled-drill-${s.name}`);
+      // The drill's mutating part holds the lock as a child under the lock id.
+      const soaking = await untilPhase(env.client.workflow.getHandle(s.lockId), 'soak');
+      assert.equal(soaking.preemptible, true);
+
+      const forced = await s.start('forcedFailover', { approval, targetLocation: 'eastus' }, incident(s));
+      const { report, failure } = await outcomeOf(forced);
+      assert.equal(failure?.message, undefined, 'the forced failover is not refused');
+      const drilled = await outcomeOf(drill);
+      assert.equal(drilled.report?.outcome, 'aborted-after-failover');
+      assert.equal(drilled.report.abort?.reason, `pre-empted by forcedFailover ${incident(s)}`);
+      assert.ok(
+        !drilled.report.steps.some((entry) => entry.name.startsWith('failback/')),
+        'the drill did not fail back',
+      );
+      assert.equal(report?.outcome, 'succeeded');
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['planned→westus', 'forced→eastus'],
     );
   });
 
