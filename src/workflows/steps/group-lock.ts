@@ -168,7 +168,7 @@ function holderBusy(group: ResolvedGroup, what: string, details: Record<string, 
     nonRetryable: true,
     message:
       `Another runbook holds ${group.displayName}: ${what}. Nothing was changed. Watch it with ` +
-      `\`temporal workflow query --workflow-id ${lockId} --type status\` and start again when it has ended.`,
+      `\`temporal workflow query --workflow-id ${lockId} --name status\` and start again when it has ended.`,
     details: [{ lockWorkflowId: lockId, ...details }],
   });
 }
