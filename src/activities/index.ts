@@ -6,6 +6,7 @@ import type { ControlPlane } from '../azure/control-plane';
 import type { DataPlane } from '../sql/data-plane';
 import type { Inventory } from '../config/inventory';
 import { createArmActivities } from './arm';
+import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
 import { createSqlActivities } from './sql';
 
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createArmActivities(deps),
     ...createSqlActivities(deps),
     ...createProbeActivities(deps),
+    ...createLockHolderActivities(),
   };
 }
 
@@ -54,6 +56,13 @@ export type {
   RetentionPoliciesReading,
 } from './arm';
 export type { CopySyncResult } from './sql';
+export type {
+  LockHolderRequest,
+  LockHolderReading,
+  LockHolderStatus,
+  AwaitLockHolderEndRequest,
+  LockHolderEnd,
+} from './lock-holder';
 export type {
   ProbeWritesRequest,
   ProbeVerification,

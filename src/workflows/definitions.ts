@@ -430,6 +430,15 @@ export interface RunbookStatus {
   steps: StepRecord[];
   /** Set while the runbook waits on something outside itself (a human, Azure, a timer). */
   awaiting?: { kind: string; since: string; detail: string };
+  /**
+   * True while the runbook only waits, with nothing of its current leg sent: for approval (forcedFailover), for
+   * `failback.after` (plannedFailover), in a drill's soak, or for the group to synchronize again (failback). An abort
+   * then stops it with nothing left half done, so a forcedFailover may pre-empt it (see `forcedFailover`). Absent in
+   * statuses of runs from before this field.
+   */
+  preemptible?: boolean;
+  /** True from the moment a failover may have been sent until the runbook is back before its next one (or ends). */
+  pastPointOfNoReturn?: boolean;
   /** Set when the mutating part runs in another workflow (the group's lock holder). */
   delegatedTo?: string;
   error?: { type: string; message: string };

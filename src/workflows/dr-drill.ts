@@ -143,7 +143,9 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
       await run.beforePointOfNoReturn(() =>
         run.step('soak', `Soak ${formatDuration(soakMs)} in ${failover.to} with smoke checks`, async (step) => {
           await smokeChecks(run, drill, params, probeTarget, 'soak-start');
-          run.setAwaiting('timer', `soaking in ${failover.to} until ${new Date(Date.now() + soakMs).toISOString()}`);
+          run.setAwaiting('timer', `soaking in ${failover.to} until ${new Date(Date.now() + soakMs).toISOString()}`, {
+            preemptible: true,
+          });
           await sleep(soakMs, { summary: `soak ${formatDuration(soakMs)} in ${failover.to}` });
           run.clearAwaiting();
           await smokeChecks(run, drill, params, probeTarget, 'soak-end');

@@ -77,6 +77,7 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
             waitsForLag
               ? `waiting for the group to be synchronizing with every database within ${params.maxLagSeconds}s`
               : 'waiting for the group to be synchronizing again',
+            { preemptible: true },
           );
           const instances: InstanceCache = new Map();
           let intervalMs = pollIntervalMs;

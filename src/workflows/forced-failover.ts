@@ -64,6 +64,12 @@ export const FORCED_FAILOVER_REFUSES_SEEDING_PATCH = 'forced-failover-refuses-se
  * Side effects: at most one forced failover POST (and, with `tryPlannedFirst`, at most one planned POST before it).
  * Nothing is sent before approval; a rejection, an approval timeout or an abort before the POST changes nothing.
  *
+ * An emergency does not queue behind a wait: started under any id but the lock id, when the group's lock holder only
+ * waits (an approval, `failback.after`, a drill's soak, a failback's wait for synchronizing — status `preemptible`),
+ * it sends that runbook an abort (`by: 'fogpilot'`, reason `pre-empted by forcedFailover <this workflow id>`), waits
+ * up to two minutes for it to end, then takes the lock. This happens before this run's own approval. A holder past
+ * its point of no return, or doing anything but such a wait, is never disturbed: `GroupBusy` naming it and its phase.
+ *
  * Fails with `InvalidInput`, `GroupNotFound`, `GroupBusy`, `PreflightFailed` (the group is still seeding),
  * `ApprovalRejected`, `ApprovalTimeout`, `FailoverNotSent`, `FailoverFailed`, `RoleSwitchTimeout` or `WritableTimeout`;
  * the failure's details carry the report.
@@ -88,7 +94,10 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       const early = decision();
       if (early && !early.approved) throw rejection(run, early.message, early.at);
       const delegated = early && !params.approval ? { ...input, approval: early.message } : input;
-      return runUnderGroupLock<typeof forcedFailover>(run, group, RunbookTypes.forcedFailover, [delegated]);
+      // An emergency does not queue behind a runbook that only waits: that one is asked to stand down.
+      return runUnderGroupLock<typeof forcedFailover>(run, group, RunbookTypes.forcedFailover, [delegated], {
+        preemptWaitingHolder: true,
+      });
     }
 
     const assessment = await run.step(
@@ -402,7 +411,7 @@ async function awaitApproval(
     `approve or reject: forced failover of ${run.groupLabel} to ${assessment.target}. ` +
     describeEstimate(assessment.estimate) +
     ` Waiting at most ${formatDuration(timeoutMs)}.`;
-  run.setAwaiting('approval', question);
+  run.setAwaiting('approval', question, { preemptible: true });
   step.evidence({ question, approvalTimeout: formatDuration(timeoutMs) });
   const decided = await condition(() => decision() !== undefined, timeoutMs);
   run.clearAwaiting();

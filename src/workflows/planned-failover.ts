@@ -80,7 +80,9 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
       run.step('wait-before-failback', `Wait ${formatDuration(afterMs)} before failing back`, async () => {
         // A zero wait is no wait: a timer, even of 0, fires only on the server's next tick (about a second).
         if (afterMs === 0 && patched(NO_ZERO_TIMER_PATCH)) return;
-        run.setAwaiting('timer', `failing back to ${failover.from} after ${formatDuration(afterMs)}`);
+        run.setAwaiting('timer', `failing back to ${failover.from} after ${formatDuration(afterMs)}`, {
+          preemptible: true,
+        });
         await sleep(afterMs, { summary: `wait ${formatDuration(afterMs)} before failing back to ${failover.from}` });
         run.clearAwaiting();
       }),

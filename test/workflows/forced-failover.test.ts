@@ -396,3 +396,147 @@ describe('failback after a forced failover', { concurrency: 1 }, () => {
     );
   });
 });
+
+describe('forcedFailover and the runbook holding the group', { concurrency: 1 }, () => {
+  const incident = (s: { name: string }) => `incident-${s.name}`;
+
+  /** Lets simulated time pass in small steps until `holder` reaches `phase`, without skipping past its wait. */
+  async function untilPhase(holder: { query: (q: typeof statusQuery) => Promise<RunbookStatus> }, phase: string) {
+    let status: RunbookStatus | undefined;
+    await waitFor(
+      async () => {
+        status = await holder.query(statusQuery).catch(() => undefined);
+        if (status?.phase === phase) return true;
+        await env.sleep('20 seconds');
+        return false;
+      },
+      `the holder to reach ${phase}`,
+      60_000,
+    );
+    return status!;
+  }
+
+  it('pre-empts a plannedFailover waiting failback.after: the holder ends aborted, then one forced failover runs under the lock', async () => {
+    const s = scriptedScenario(env, started);
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const holder = await s.start('plannedFailover', { failback: { after: '1 day' } });
+      const waiting = await untilPhase(holder, 'wait-before-failback');
+      assert.equal(waiting.preemptible, true, 'a wait before the next failover may be pre-empted');
+      assert.equal(waiting.pastPointOfNoReturn, false);
+
+      const forced = await s.start('forcedFailover', { approval, targetLocation: 'eastus' }, incident(s));
+      const { report, failure } = await outcomeOf(forced);
+      assert.equal(failure?.message, undefined, 'the forced failover is not refused');
+      const held = await outcomeOf(holder);
+      assert.equal(held.report?.outcome, 'aborted-after-failover', 'its failover stays done; no failback');
+      assert.deepEqual(held.report.abort && { by: held.report.abort.by, reason: held.report.abort.reason }, {
+        by: 'fogpilot',
+        reason: `pre-empted by forcedFailover ${incident(s)}`,
+      });
+      assert.equal(stepOf(held.report, 'wait-before-failback').state, 'skipped');
+
+      assert.equal(report?.outcome, 'succeeded');
+      assert.equal(report.workflowId, s.lockId, 'the forced failover ran under the lock');
+      const acquired = (await forced.query(statusQuery)).steps.find((entry) => entry.name === 'acquire-group-lock');
+      assert.equal(acquired?.state, 'succeeded');
+      assert.equal((acquired?.evidence?.holder as { phase?: string }).phase, 'wait-before-failback');
+      assert.equal(acquired?.evidence?.holderEnded, true);
+      await saveHistory(forced, 'forced-failover-preempts-waiting-holder');
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['planned→westus', 'forced→eastus'],
+    );
+    assert.equal(s.azure.primaryLocation, 'eastus');
+  });
+
+  it('pre-empts a failback waiting durably for the group to synchronize: it ends aborted, then one forced failover runs', async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.primaryLocation = 'westus';
+      azure.replicationState = 'SUSPENDED';
+    });
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const holder = await s.start('failback', { pollInterval: '1 hour', waitTimeout: '30 days' });
+      await waitFor(async () => {
+        const status = await holder.query(statusQuery).catch(() => undefined);
+        const polls = status?.steps.find((entry) => entry.name === 'await-synchronizing')?.evidence?.polls;
+        return status?.preemptible === true && Number(polls ?? 0) >= 1;
+      }, 'the failback to wait');
+      // The region it is waiting to return to answers, the current primary's does not: force back home.
+      s.azure.darkLocations.add('westus');
+      const forced = await s.start('forcedFailover', { approval, targetLocation: 'eastus' }, incident(s));
+      const { report, failure } = await outcomeOf(forced);
+      assert.equal(failure?.message, undefined, 'the forced failover is not refused');
+      const held = await outcomeOf(holder);
+      assert.equal(held.report?.outcome, 'aborted');
+      assert.equal(held.report.abort?.reason, `pre-empted by forcedFailover ${incident(s)}`);
+      assert.equal(held.report.abort?.effect, 'compensated-before-failover');
+      assert.equal(report?.outcome, 'succeeded');
+      assert.equal(report.workflowId, s.lockId);
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['forced→eastus'],
+    );
+  });
+
+  it('pre-empts a scheduled drill in its soak: the drill stops in the secondary region without failing back, and the forced failover moves the group', async () => {
+    const s = scriptedScenario(env, started);
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const drill = await s.start('drDrill', { soak: '1 day', smoke: { write: false } }, `scheduled-drill-${s.name}`);
+      // The drill's mutating part holds the lock as a child under the lock id.
+      const soaking = await untilPhase(env.client.workflow.getHandle(s.lockId), 'soak');
+      assert.equal(soaking.preemptible, true);
+
+      const forced = await s.start('forcedFailover', { approval, targetLocation: 'eastus' }, incident(s));
+      const { report, failure } = await outcomeOf(forced);
+      assert.equal(failure?.message, undefined, 'the forced failover is not refused');
+      const drilled = await outcomeOf(drill);
+      assert.equal(drilled.report?.outcome, 'aborted-after-failover');
+      assert.equal(drilled.report.abort?.reason, `pre-empted by forcedFailover ${incident(s)}`);
+      assert.ok(
+        !drilled.report.steps.some((entry) => entry.name.startsWith('failback/')),
+        'the drill did not fail back',
+      );
+      assert.equal(report?.outcome, 'succeeded');
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['planned→westus', 'forced→eastus'],
+    );
+  });
+
+  it('never pre-empts a holder past its point of no return: GroupBusy names it and its phase, and it completes undisturbed', async () => {
+    const s = scriptedScenario(env, started, (azure) => {
+      azure.failoverNeverCompletes = true;
+    });
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const holder = await s.start('plannedFailover', { roleSwitchTimeout: '6 hours' });
+      const switching = await untilPhase(holder, 'await-roles');
+      assert.equal(switching.preemptible, false);
+      assert.equal(switching.pastPointOfNoReturn, true);
+
+      const forced = await s.start('forcedFailover', { approval, targetLocation: 'eastus' }, incident(s));
+      const { failure } = await outcomeOf(forced);
+      assert.equal(failure?.type, 'GroupBusy');
+      assert.match(failure.message, new RegExp(`plannedFailover ${s.lockId} is in phase await-roles`));
+      assert.match(failure.message, /past its point of no return/);
+      assert.match(failure.message, /Nothing was changed/);
+
+      const still = await holder.query(statusQuery);
+      assert.equal(still.phase, 'await-roles');
+      s.azure.failoverNeverCompletes = false;
+      const held = await outcomeOf(holder);
+      assert.equal(held.report?.outcome, 'succeeded');
+      assert.equal(held.report.abort, undefined, 'the holder was not disturbed');
+    });
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
+      ['planned→westus'],
+    );
+  });
+});

@@ -38,6 +38,7 @@ describe('replay of recorded histories', () => {
       'dr-drill-failback-pending.json',
       'planned-failover-failback-pending.json',
       'failback-waited-for-lag.json',
+      'forced-failover-preempts-waiting-holder.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -88,3 +88,22 @@ export const partnerReads = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', maximumAttempts: 2 },
 });
+
+/** Reading the group's lock holder from Temporal: short, a few attempts; a holder that cannot be read is not pre-empted. */
+export const lockHolderReads = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/**
+ * Waiting for a pre-empted lock holder to end: heartbeats, so a lost worker is noticed in 30 seconds; bounded in all
+ * by `timeoutMs` plus a minute, whatever the retries.
+ */
+export function lockHolderWaits(timeoutMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: timeoutMs + 30_000,
+    scheduleToCloseTimeout: timeoutMs + 60_000,
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumAttempts: 2 },
+  });
+}

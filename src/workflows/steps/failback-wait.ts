@@ -121,7 +121,10 @@ export async function awaitCatchUp(
       request.stepName,
       `Wait until replication has caught up (every database within ${maxLagSeconds}s) before failing back to ${home}`,
       async (step: StepHandle) => {
-        run.setAwaiting('azure', `waiting for replication to catch up before failing back to ${home}`);
+        // Inside beforePointOfNoReturn (its callers'): an emergency may pre-empt it, as it may the soak before it.
+        run.setAwaiting('azure', `waiting for replication to catch up before failing back to ${home}`, {
+          preemptible: true,
+        });
         const startedAt = Date.now();
         const instances: InstanceCache = new Map();
         let intervalMs = FIRST_LOOK_INTERVAL_MS;

@@ -7,14 +7,19 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  getExternalWorkflowHandle,
+  isCancellation,
   patched,
   setHandler,
   startChild,
   workflowInfo,
+  type ChildWorkflowHandle,
   type Workflow,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ResolvedGroup } from '../../domain/group-ref';
+import { formatDuration } from '../../domain/durations';
+import type { LockHolderEnd, LockHolderReading } from '../../activities';
 import {
   FailureTypes,
   abortSignal,
@@ -23,7 +28,35 @@ import {
   type ActorMessage,
   type RunbookReport,
 } from '../definitions';
-import { LOCK_HOLDER_STATUS_PATCH, RunbookAborted, STATUS_MIRROR_MEMO, type RunbookRun } from './runbook-run';
+import {
+  LOCK_HOLDER_STATUS_PATCH,
+  RunbookAborted,
+  STATUS_MIRROR_MEMO,
+  describeFailure,
+  nowIso,
+  type RunbookRun,
+  type StepHandle,
+} from './runbook-run';
+import { lockHolderReads, lockHolderWaits } from './activity-presets';
+
+/**
+ * A runbook that may pre-empt (a forcedFailover) and finds the lock held by one that only waits asks it to stand
+ * down and takes the lock; runs recorded before this patch failed `GroupBusy` at once.
+ */
+export const PREEMPT_WAITING_HOLDER_PATCH = 'forced-failover-preempts-waiting-holder';
+
+/** How long a pre-empting runbook waits for the lock holder it asked to stand down to end, before `GroupBusy`. */
+export const PREEMPTION_WAIT_MS = 2 * 60_000;
+
+export interface GroupLockOptions {
+  /**
+   * When the lock holder only waits (its status says `preemptible`: an approval, `failback.after`, a soak, a
+   * failback's wait for synchronizing), send it an abort (`by: 'fogpilot'`, reason `pre-empted by <runbook> <id>`),
+   * wait up to {@link PREEMPTION_WAIT_MS} for it to end, then take the lock. A holder doing anything else — above all
+   * one past its point of no return — is never disturbed: `GroupBusy` naming it and its phase.
+   */
+  preemptWaitingHolder?: boolean;
+}
 
 export function holdsGroupLock(group: ResolvedGroup): boolean {
   return workflowInfo().workflowId === group.lockWorkflowId;
@@ -31,13 +64,15 @@ export function holdsGroupLock(group: ResolvedGroup): boolean {
 
 /**
  * Runs `workflowType` with `args` as a child under the group's lock id and returns its report. Fails `GroupBusy` at
- * once when another runbook holds the lock. An abort sent to this workflow is forwarded to the child.
+ * once when another runbook holds the lock (unless `options.preemptWaitingHolder` lets it pre-empt a waiting one).
+ * An abort sent to this workflow is forwarded to the child.
  */
 export async function runUnderGroupLock<W extends Workflow>(
   run: RunbookRun,
   group: ResolvedGroup,
   workflowType: string,
   args: Parameters<W>,
+  options: GroupLockOptions = {},
 ): Promise<RunbookReport> {
   const info = workflowInfo();
   if (run.abortRequested) throw new RunbookAborted('abort received before the lock holder was started');
@@ -55,15 +90,29 @@ export async function runUnderGroupLock<W extends Workflow>(
       'acquire-group-lock',
       `Run under the group's lock (${group.lockWorkflowId})`,
       async (step) => {
-        const started = await startChild(workflowType, {
-          workflowId: group.lockWorkflowId,
-          args: args as unknown[],
-          taskQueue: info.taskQueue,
-          // Cancelling this workflow asks the child to stop at its next safe point; it is never killed mid-failover.
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-          staticSummary: `${workflowType} of ${group.displayName}, started by ${info.workflowId}`,
-          ...(mirrorStatus ? { memo: { [STATUS_MIRROR_MEMO]: info.workflowId } } : {}),
-        });
+        const start = () =>
+          startChild(workflowType, {
+            workflowId: group.lockWorkflowId,
+            args: args as unknown[],
+            taskQueue: info.taskQueue,
+            // Cancelling this workflow asks the child to stop at its next safe point; it is never killed mid-failover.
+            parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+            staticSummary: `${workflowType} of ${group.displayName}, started by ${info.workflowId}`,
+            ...(mirrorStatus ? { memo: { [STATUS_MIRROR_MEMO]: info.workflowId } } : {}),
+          });
+        let started: ChildWorkflowHandle<Workflow>;
+        try {
+          started = await start();
+        } catch (error) {
+          if (
+            !(error instanceof WorkflowExecutionAlreadyStartedError) ||
+            !options.preemptWaitingHolder ||
+            !patched(PREEMPT_WAITING_HOLDER_PATCH)
+          ) {
+            throw error;
+          }
+          started = await preemptWaitingHolder(run, group, step, start);
+        }
         step.evidence({ lockWorkflowId: group.lockWorkflowId, childRunId: started.firstExecutionRunId });
         return started;
       },
@@ -96,4 +145,123 @@ export async function runUnderGroupLock<W extends Workflow>(
     `Wait for ${workflowType} under the lock`,
     async () => (await child.result()) as RunbookReport,
   );
+}
+
+/** What a person needs to know of a lock holder: which runbook, where it is, what it waits for. */
+function holderEvidence(holder: LockHolderReading): Record<string, unknown> {
+  return {
+    runId: holder.runId,
+    workflowType: holder.workflowType,
+    runbook: holder.status?.runbook,
+    phase: holder.status?.phase,
+    awaiting: holder.status?.awaiting,
+    preemptible: holder.status?.preemptible,
+    pastPointOfNoReturn: holder.status?.pastPointOfNoReturn,
+    statusError: holder.statusError,
+  };
+}
+
+function holderBusy(group: ResolvedGroup, what: string, details: Record<string, unknown>): ApplicationFailure {
+  const lockId = group.lockWorkflowId;
+  return ApplicationFailure.create({
+    type: FailureTypes.GroupBusy,
+    nonRetryable: true,
+    message:
+      `Another runbook holds ${group.displayName}: ${what}. Nothing was changed. Watch it with ` +
+      `\`temporal workflow query --workflow-id ${lockId} --name status\` and start again when it has ended.`,
+    details: [{ lockWorkflowId: lockId, ...details }],
+  });
+}
+
+/** Why a holder that answered is not pre-empted, in words. */
+function notPreemptible(holder: LockHolderReading, lockId: string): string {
+  const status = holder.status;
+  if (!status) {
+    return (
+      `workflow ${lockId} (${holder.workflowType ?? 'unknown type'}) is running and did not answer its status ` +
+      `query (${holder.statusError ?? 'no answer'}), so it was not disturbed`
+    );
+  }
+  const where = `${status.runbook} ${lockId} is in phase ${status.phase}`;
+  if (status.pastPointOfNoReturn) {
+    return (
+      `${where}, past its point of no return: it follows a failover it sent until the group is stable and is never ` +
+      'pre-empted there'
+    );
+  }
+  const waiting = status.awaiting ? ` (${status.awaiting.kind}: ${status.awaiting.detail})` : '';
+  return `${where}${waiting}, not in a wait it can leave safely, so it was not disturbed`;
+}
+
+/**
+ * The lock is held: when its holder only waits, asks it to stand down (an abort, which it heeds at once there), waits
+ * a bounded time for it to end, and starts the lock holder again. Otherwise, or when it does not end in time,
+ * `GroupBusy` naming the holder and its phase.
+ */
+async function preemptWaitingHolder(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  step: StepHandle,
+  start: () => Promise<ChildWorkflowHandle<Workflow>>,
+): Promise<ChildWorkflowHandle<Workflow>> {
+  const lockId = group.lockWorkflowId;
+  let holder: LockHolderReading;
+  try {
+    holder = await lockHolderReads.describeLockHolder.executeWithOptions(
+      { summary: `read the runbook holding ${group.displayName}` },
+      [{ workflowId: lockId }],
+    );
+  } catch (error) {
+    throw holderBusy(
+      group,
+      `workflow ${lockId} is running and could not be read (${describeFailure(error).message}), so it was not disturbed`,
+      {},
+    );
+  }
+  step.evidence({ holder: holderEvidence(holder) });
+  if (holder.running) {
+    const status = holder.status;
+    if (!status?.preemptible)
+      throw holderBusy(group, notPreemptible(holder, lockId), { holder: holderEvidence(holder) });
+    const reason = `pre-empted by ${run.runbook} ${workflowInfo().workflowId}`;
+    const waitText = formatDuration(PREEMPTION_WAIT_MS);
+    step.evidence({ preemption: { reason, sentAt: nowIso(), waitAtMost: waitText } });
+    run.setAwaiting(
+      'lock-holder',
+      `asked ${status.runbook} ${lockId} (waiting in ${status.phase}) to stand down; waiting up to ${waitText} for it to end`,
+    );
+    try {
+      await getExternalWorkflowHandle(lockId).signal(abortSignal, { by: 'fogpilot', reason });
+    } catch {
+      // It ended between the read and the signal: the lock is free.
+    }
+    let end: LockHolderEnd;
+    try {
+      end = await lockHolderWaits(PREEMPTION_WAIT_MS).awaitLockHolderEnd.executeWithOptions(
+        { summary: `wait up to ${waitText} for ${status.runbook} ${lockId} to stand down` },
+        [{ workflowId: lockId, timeoutMs: PREEMPTION_WAIT_MS }],
+      );
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      end = {
+        ended: false,
+        waitedMs: PREEMPTION_WAIT_MS,
+        last: { running: true, statusError: describeFailure(error).message },
+      };
+    }
+    run.clearAwaiting();
+    step.evidence({ holderEnded: end.ended, holderCloseStatus: end.closeStatus, waitedMs: end.waitedMs });
+    if (!end.ended) {
+      const now = end.last?.status?.phase ? ` (now in phase ${end.last.status.phase})` : '';
+      throw holderBusy(
+        group,
+        `${status.runbook} ${lockId} was asked to stand down (it was waiting in ${status.phase}) and had not ended ` +
+          `after ${waitText}${now}. The abort stands: it stops at its next safe point, finishing any failover it ` +
+          'sent first',
+        { holder: holderEvidence(holder), preemption: { reason, ended: false } },
+      );
+    }
+  }
+  if (run.abortRequested) throw new RunbookAborted('abort received while the lock holder was standing down');
+  return start();
 }

@@ -115,6 +115,8 @@ export class RunbookRun {
   /** Once true, a failover may have been sent: aborts and cancellation wait for a stable group. */
   private pastPointOfNoReturn = false;
   private preChangeScope?: CancellationScope;
+  /** The current `awaiting` is a wait the runbook may be pre-empted in (see `setAwaiting`). */
+  private awaitingPreemptible = false;
   private compensations: Compensation[] = [];
   private cancelRequested = false;
   private readonly abortListeners: ((message: ActorMessage) => void)[] = [];
@@ -352,14 +354,32 @@ export class RunbookRun {
     });
   }
 
-  setAwaiting(kind: string, detail: string): void {
+  /**
+   * Shows what the runbook waits for. `preemptible`: a wait the runbook may be asked to leave for an emergency (an
+   * approval, `failback.after`, a soak, a failback's wait for synchronizing); it counts as such only inside
+   * `beforePointOfNoReturn`, where an abort leaves nothing half done.
+   */
+  setAwaiting(kind: string, detail: string, options: { preemptible?: boolean } = {}): void {
     this.awaiting = { kind, since: nowIso(), detail };
+    this.awaitingPreemptible = options.preemptible === true;
     this.showDetails(detail);
   }
 
   clearAwaiting(): void {
     this.awaiting = undefined;
+    this.awaitingPreemptible = false;
     this.mirrorStatus();
+  }
+
+  /** Waiting in a preemptible wait, before the point of no return, not ended. */
+  private get preemptible(): boolean {
+    return (
+      this.awaiting !== undefined &&
+      this.awaitingPreemptible &&
+      this.preChangeScope !== undefined &&
+      !this.pastPointOfNoReturn &&
+      this.report === undefined
+    );
   }
 
   /**
@@ -414,6 +434,8 @@ export class RunbookRun {
             ? [...this.steps, ...holder.steps]
             : this.steps,
       awaiting: holder && !this.report ? holder.awaiting : this.awaiting,
+      preemptible: holder && !this.report ? holder.preemptible === true : this.preemptible,
+      pastPointOfNoReturn: holder && !this.report ? holder.pastPointOfNoReturn === true : this.pastPointOfNoReturn,
       delegatedTo: this.delegatedTo,
       error: this.error ?? (this.report ? undefined : holder?.error),
       report: this.report,
