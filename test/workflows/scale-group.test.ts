@@ -333,7 +333,9 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     const s = scenario((azure) => {
       azure.scaleDurationMs = 3 * 3_600_000;
     });
-    const { failure } = await s.run({ vCores: 16, scaleTimeout: '1 hour' });
+    const { failure, handle } = await s.run({ vCores: 16, scaleTimeout: '1 hour' });
+    // Past 40 minutes the reads stretch to 5% of the time waited: this history records that path.
+    await saveHistory(handle, 'scale-group-timed-out');
     assert.equal(failure?.type, 'ScaleFailed');
     assert.match(
       failure.message,
