@@ -70,6 +70,9 @@ export interface FleetHistoryFigures {
   groups: number;
   databasesPerGroup: number;
   outcome: string;
+  /** Members by outcome, and the failure types of those that failed (a loaded machine can time some out). */
+  counts: Record<string, number>;
+  failureTypes: string[];
   fleet: HistoryMeasure;
   perGroup: { events: number; bytes: number };
   reportBytes: number;
@@ -124,6 +127,10 @@ export async function measureFleetHistory(
     groups: options.groups,
     databasesPerGroup: options.databases,
     outcome: ended?.outcome ?? failure?.type ?? 'unknown',
+    counts: ended?.fleet?.counts ?? {},
+    failureTypes: [
+      ...new Set((ended?.fleet?.members ?? []).flatMap((member) => (member.error ? [member.error.type] : []))),
+    ],
     fleet: measured,
     perGroup: {
       events: Math.round((measured.events / options.groups) * 10) / 10,
