@@ -46,11 +46,13 @@ import {
   RunbookTypes,
   abortSignal,
   approveSignal,
+  isRunbookSummary,
   rejectSignal,
   statusQuery,
   type ActorMessage,
   type RunbookReport,
   type RunbookStatus,
+  type RunbookSummary,
   type RunbookType,
 } from '../workflows/definitions';
 
@@ -220,15 +222,26 @@ export class FogpilotClient {
   /**
    * Waits for the runbook to end and returns its report, whether it succeeded or failed (a failed runbook's report
    * travels in its failure's details). Rethrows what is not a runbook's end (a terminated workflow, a lost server).
+   * A run started by a fleet returned only a summary: its report is read from its `status` query, which a worker
+   * answers; without one, the outcome has the summary and no report.
    */
   async result(workflowId: string): Promise<RunbookOutcome> {
+    let outcome: RunbookOutcome;
     try {
-      return { report: (await this.handle(workflowId).result()) as RunbookReport };
+      const value: unknown = await this.handle(workflowId).result();
+      outcome = isRunbookSummary(value) ? { summary: value } : { report: value as RunbookReport };
     } catch (error) {
       const failure = runbookFailureOf(error);
-      if (failure) return failure;
-      throw error;
+      if (!failure) throw error;
+      outcome = failure;
     }
+    if (outcome.summary && !outcome.report) {
+      outcome.report = await this.status(workflowId).then(
+        (status) => status.report,
+        () => undefined,
+      );
+    }
+    return outcome;
   }
 }
 
@@ -236,22 +249,22 @@ export interface RunbookOutcome {
   report?: RunbookReport;
   /** Set when the runbook failed: its failure type (e.g. `PreflightFailed`) and message. */
   failure?: { type: string; message: string };
+  /** Set when the run returned a summary (a fleet's child): its report is then read from its `status` query. */
+  summary?: RunbookSummary;
 }
 
 /** The report and failure of a runbook that ended failed, or undefined when `error` is something else. */
 export function runbookFailureOf(error: unknown): RunbookOutcome | undefined {
   if (!(error instanceof WorkflowFailedError)) return undefined;
   const cause = error.cause;
+  const first: unknown =
+    cause instanceof ApplicationFailure
+      ? cause.details?.[0]
+      : (cause as { details?: unknown[] } | undefined)?.details?.[0];
+  const carried = isRunbookSummary(first) ? { summary: first } : { report: first as RunbookReport | undefined };
   if (cause instanceof ApplicationFailure) {
-    return {
-      report: cause.details?.[0] as RunbookReport | undefined,
-      failure: { type: cause.type ?? 'Error', message: cause.message },
-    };
+    return { ...carried, failure: { type: cause.type ?? 'Error', message: cause.message } };
   }
-  const details = (cause as { details?: unknown[] } | undefined)?.details;
-  return {
-    report: details?.[0] as RunbookReport | undefined,
-    failure: { type: cause?.name ?? 'Error', message: cause?.message ?? error.message },
-  };
+  return { ...carried, failure: { type: cause?.name ?? 'Error', message: cause?.message ?? error.message } };
 }
 export * from './schedules';

@@ -130,6 +130,12 @@ export const DEFAULT_MAX_LAG_SECONDS = 30;
  */
 const failbackWaitTimeout = durationField('failbackWaitTimeout', 0, DAY, '1 hour').default('1 hour');
 
+/**
+ * How long one scaling operation may run before the runbook stops following it. Up to 7 days: a Business Critical
+ * scale reseeds every database at about 220 GB/h, so a 16 TB instance takes about 3 days.
+ */
+const scaleTimeoutField = () => durationField('scaleTimeout', MINUTE, 7 * DAY, '3 hours').default('3 hours');
+
 /** Fields shared by the runbooks that end in a planned failover. */
 const plannedFailoverFields = {
   group: GroupRefSchema,
@@ -149,7 +155,7 @@ const plannedFailoverFields = {
   roleSwitchTimeout: durationField('roleSwitchTimeout', MINUTE, 6 * HOUR, '15 minutes').default('15 minutes'),
   syncTimeout: durationField('syncTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
   writableTimeout: durationField('writableTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
-  scaleTimeout: durationField('scaleTimeout', MINUTE, 12 * HOUR, '3 hours').default('3 hours'),
+  scaleTimeout: scaleTimeoutField(),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
   requestedBy: text('requestedBy', 200),
   reason: text('reason', 1000),
@@ -242,7 +248,7 @@ export const ScaleGroupInputSchema = strictInput({
       error: 'sku must be a managed instance SKU name: GP_Gen5, BC_Gen5, GP_G8IM, BC_G8IM, GP_G8IH or BC_G8IH',
     })
     .optional(),
-  scaleTimeout: durationField('scaleTimeout', MINUTE, 12 * HOUR, '3 hours').default('3 hours'),
+  scaleTimeout: scaleTimeoutField(),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
   requestedBy: text('requestedBy', 200),
   reason: text('reason', 1000),

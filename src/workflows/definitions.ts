@@ -422,6 +422,34 @@ export interface RunbookReport {
   error?: { type: string; message: string };
 }
 
+/**
+ * What a runbook started by `fleetFailover` returns instead of its report, and carries first in its failure's details
+ * instead of the report, so that the fleet's history holds a few hundred bytes per group rather than every group's
+ * timeline. The full report stays with the run: its `status` query's `report`, which `FogpilotClient.result` and
+ * `fogpilot report <workflowId>` read when the result is a summary. A run returns one when its memo
+ * `fogpilotResultShape` is `summary` (set by the fleet on its children; not meant for other callers).
+ */
+export interface RunbookSummary {
+  resultShape: 'summary';
+  runbook: RunbookType;
+  workflowId: string;
+  runId: string;
+  group: string;
+  outcome: Outcome;
+  rolesBefore?: RolesRecord;
+  rolesAfter?: RolesRecord;
+  /** RTO of the first leg, in seconds. */
+  rtoSeconds?: number;
+  /** The first leg's data-loss verdict, without the per-database list (`databases` counts it). */
+  dataLoss?: { kind: DataLossRecord['kind']; detail: string; databases?: number };
+  error?: { type: string; message: string };
+}
+
+/** True for a {@link RunbookSummary} (a fleet child's result), false for a full report or anything else. */
+export function isRunbookSummary(value: unknown): value is RunbookSummary {
+  return typeof value === 'object' && value !== null && (value as { resultShape?: unknown }).resultShape === 'summary';
+}
+
 export interface RunbookStatus {
   runbook: RunbookType;
   group: string;

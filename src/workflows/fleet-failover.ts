@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   ParentClosePolicy,
   condition,
+  patched,
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
@@ -15,16 +16,25 @@ import {
   Outcomes,
   RunbookTypes,
   abortSignal,
+  isRunbookSummary,
   type ActorMessage,
   type FleetFailoverInput,
   type FleetMember,
   type FleetSummary,
   type RunbookReport,
+  type RunbookSummary,
 } from './definitions';
 import { listenForDecision, type Decision } from './steps/approval';
 import { reads } from './steps/activity-presets';
 import { statesIntent } from './steps/intent';
+import { RESULT_SHAPE_MEMO } from './steps/report-summary';
 import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
+
+/**
+ * Runs recorded before the fleet's children returned a summary (their full report stays with them) took each child's
+ * whole report into the fleet's history.
+ */
+export const FLEET_CHILD_SUMMARIES_PATCH = 'fleet-children-return-summaries';
 
 /** One group of the fleet, resolved, with where it is to fail over to. */
 interface Candidate {
@@ -260,7 +270,10 @@ async function runChildren(
   step: StepHandle,
 ): Promise<void> {
   const info = workflowInfo();
-  const running = new Set<ChildWorkflowHandle<() => Promise<RunbookReport>>>();
+  // Otherwise a 500-group fleet of 50 databases each carries every child's timeline (about 15 MB of history), and its
+  // report lists every database of every group (about 2 MB, Temporal's limit for one payload).
+  const summaries = patched(FLEET_CHILD_SUMMARIES_PATCH);
+  const running = new Set<ChildWorkflowHandle<() => Promise<RunbookReport | RunbookSummary>>>();
   run.onAbort((message) => {
     for (const child of running) child.signal(abortSignal, message).catch(() => undefined);
   });
@@ -302,14 +315,15 @@ async function runChildren(
       ? `${info.workflowId}/dry-run/${candidate.group.lockWorkflowId}`
       : candidate.group.lockWorkflowId;
     member.workflowId = workflowId;
-    let child: ChildWorkflowHandle<() => Promise<RunbookReport>>;
+    let child: ChildWorkflowHandle<() => Promise<RunbookReport | RunbookSummary>>;
     try {
-      child = await startChild<() => Promise<RunbookReport>>(childType, {
+      child = await startChild<() => Promise<RunbookReport | RunbookSummary>>(childType, {
         workflowId,
         args: [childInput] as unknown as [],
         taskQueue: info.taskQueue,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         staticSummary: `${childType} of ${candidate.group.displayName} for fleet ${info.workflowId}`,
+        ...(summaries ? { memo: { [RESULT_SHAPE_MEMO]: 'summary' } } : {}),
       });
     } catch (error) {
       member.outcome = 'failed';
@@ -329,22 +343,27 @@ async function runChildren(
     if (run.abort) child.signal(abortSignal, { by: run.abort.by, reason: run.abort.reason }).catch(() => undefined);
     progress();
     try {
-      const report = await child.result();
-      member.outcome = report.outcome;
-      member.rtoSeconds = report.rtoSeconds;
-      member.dataLoss = report.legs[0]?.dataLoss;
+      const result = await child.result();
+      member.outcome = result.outcome;
+      member.rtoSeconds = result.rtoSeconds;
+      member.dataLoss = isRunbookSummary(result) ? dataLossOf(result) : result.legs[0]?.dataLoss;
     } catch (error) {
       const failure = describeFailure(error);
-      const childReport = failure.details[0] as RunbookReport | undefined;
+      const childResult = failure.details[0] as RunbookReport | RunbookSummary | undefined;
       member.outcome = 'failed';
       member.error = { type: failure.type, message: failure.message };
-      member.dataLoss = childReport?.legs?.[0]?.dataLoss;
+      member.dataLoss = isRunbookSummary(childResult) ? dataLossOf(childResult) : childResult?.legs?.[0]?.dataLoss;
     } finally {
       running.delete(child);
       finished += 1;
       progress();
     }
   });
+}
+
+/** A child's data-loss verdict as the fleet's report lists it: kind and detail (the child's report has the rest). */
+function dataLossOf(summary: RunbookSummary): FleetMember['dataLoss'] {
+  return summary.dataLoss && { kind: summary.dataLoss.kind, detail: summary.dataLoss.detail };
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, in order of the list (deterministic). */

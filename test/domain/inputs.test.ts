@@ -4,6 +4,7 @@ import {
   DrDrillInputSchema,
   FailbackInputSchema,
   PlannedFailoverInputSchema,
+  ScaleGroupInputSchema,
   describeInputProblems,
   parseRunbookInput,
 } from '../../src/domain/inputs';
@@ -95,5 +96,30 @@ describe('runbook inputs', () => {
     const tooLong = parseRunbookInput(FailbackInputSchema, { group: 'fog', waitTimeout: '90 days' });
     assert.ok(!tooLong.ok);
     assert.equal(tooLong.problems[0]!.field, 'waitTimeout');
+  });
+
+  it('accepts a scaleTimeout of 7 days, for a Business Critical scale that reseeds for days, and refuses 8 days naming scaleTimeout', () => {
+    const cases = [
+      { schema: ScaleGroupInputSchema, input: { group: 'fog', vCores: 16 }, runbook: 'scaleGroup' },
+      { schema: PlannedFailoverInputSchema, input: { group: 'fog' }, runbook: 'plannedFailover' },
+      { schema: DrDrillInputSchema, input: { group: 'fog' }, runbook: 'drDrill' },
+    ] as const;
+    for (const { schema, input, runbook } of cases) {
+      const week = parseRunbookInput(schema, { ...input, scaleTimeout: '7 days' });
+      assert.ok(week.ok, `${runbook}: ${week.ok ? '' : JSON.stringify(week.problems)}`);
+      assert.equal(week.value.scaleTimeout, '7 days');
+      assert.ok(parseRunbookInput(schema, { ...input, scaleTimeout: 7 * 86_400_000 }).ok, `${runbook}: 7 days in ms`);
+
+      const tooLong = parseRunbookInput(schema, { ...input, scaleTimeout: '8 days' });
+      assert.ok(!tooLong.ok, `${runbook}: 8 days must be refused`);
+      assert.deepEqual(
+        tooLong.problems.map((problem) => problem.field),
+        ['scaleTimeout'],
+      );
+      assert.match(
+        describeInputProblems(runbook, tooLong.problems),
+        /scaleTimeout: scaleTimeout must be between 1 minutes and 7 days/,
+      );
+    }
   });
 });

@@ -5,7 +5,15 @@ import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { lockWorkflowId } from '../../src/domain/group-ref';
-import { approveSignal, rejectSignal, statusQuery, type RunbookReport } from '../../src/workflows/definitions';
+import { FogpilotClient } from '../../src/client';
+import {
+  approveSignal,
+  isRunbookSummary,
+  rejectSignal,
+  statusQuery,
+  type RunbookReport,
+  type RunbookSummary,
+} from '../../src/workflows/definitions';
 import {
   Inventory,
   createTestWorker,
@@ -23,6 +31,7 @@ import {
 } from '../support/runbook-harness';
 import { ScriptedFleet } from '../support/scripted-fleet';
 import type { ScriptedAzure } from '../support/scripted-azure';
+import { childEndings, measureFleetHistory } from '../support/fleet-history';
 
 function it(name: string, fn: () => Promise<void>): void {
   nodeIt(name, { timeout: 120_000 }, fn);
@@ -130,6 +139,77 @@ describe('fleetFailover', { concurrency: 1 }, () => {
     assert.ok(report?.warnings.some((warning) => warning.includes(s.names[1]!)));
   });
 
+  it("each child returns only a summary into the fleet's history, and its full report is still read by its workflow id", async () => {
+    const s = fleetScenario(3, (azure, index) => {
+      if (index === 2) azure.replicationState = 'SEEDING';
+    });
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start({ region: 'eastus', concurrency: 3 });
+      const { report } = await outcomeOf(handle);
+      await saveHistory(handle, 'fleet-failover-summaries');
+      await saveHistory(env.client.workflow.getHandle(s.lockIds[0]!), 'planned-failover-fleet-child-summary');
+      assert.equal(report?.outcome, 'partial');
+
+      const endings = childEndings(await handle.fetchHistory());
+      assert.deepEqual(endings.map((ending) => ending.type).sort(), ['completed', 'completed', 'failed']);
+      for (const { type, value } of endings) {
+        assert.ok(isRunbookSummary(value), `a ${type} child's payload is a summary: ${JSON.stringify(value)}`);
+        assert.ok(!('steps' in value) && !('gates' in value), 'no timeline in the fleet history');
+        assert.ok(s.lockIds.includes(value.workflowId));
+        assert.equal(value.runbook, 'plannedFailover');
+      }
+      const summaries = endings.map((ending) => ending.value as RunbookSummary);
+      const succeeded = summaries.filter((summary) => summary.outcome === 'succeeded');
+      assert.equal(succeeded.length, 2);
+      for (const summary of succeeded) {
+        assert.ok((summary.rtoSeconds ?? 0) > 0);
+        assert.deepEqual(summary.rolesAfter, { primary: 'westus', secondary: 'eastus' });
+        assert.equal(summary.dataLoss?.kind, 'none-proven');
+        assert.equal(summary.dataLoss?.databases, 2);
+      }
+      const failed = summaries.find((summary) => summary.outcome === 'failed');
+      assert.equal(failed?.error?.type, 'PreflightFailed');
+
+      const seeding = member(report, s.names[2]!);
+      assert.equal(seeding.error?.type, 'PreflightFailed');
+      assert.equal(seeding.workflowId, s.lockIds[2]);
+      assert.equal(member(report, s.names[0]!).dataLoss?.kind, 'none-proven');
+
+      // What `fogpilot report <childId>` reads: the whole report, from the child's status.
+      const client = new FogpilotClient(env.client);
+      for (const [index, id] of s.lockIds.entries()) {
+        const outcome = await client.result(id);
+        assert.ok(outcome.summary, `${id} returned a summary`);
+        assert.equal(outcome.report?.workflowId, id);
+        assert.ok(outcome.report.steps.some((entry) => entry.name === 'preflight'));
+        assert.equal(outcome.report.outcome, index === 2 ? 'failed' : 'succeeded');
+        if (index === 2) assert.equal(outcome.failure?.type, 'PreflightFailed');
+        else assert.equal(outcome.report.legs[0]?.dataLoss.databases?.length, 2);
+      }
+    });
+  });
+
+  it('a fleet of 40 groups with 50 databases each keeps its history and report small enough per group for 500 groups to stay far inside Temporal limits', async () => {
+    const figures = await measureFleetHistory(env, started, {
+      groups: 40,
+      databases: 50,
+      concurrency: 20,
+      prefix: `fleet${++fleetCounter}`,
+    });
+    console.log(`fleet history: ${JSON.stringify(figures)}`);
+    assert.equal(figures.outcome, 'succeeded');
+    const at500 = { bytes: figures.perGroup.bytes * 500, events: figures.perGroup.events * 500 };
+    // A tenth of Temporal's limits (50 MB, 51,200 events) at 500 groups leaves room for retries and a slower Azure.
+    assert.ok(at500.bytes < 5_000_000, `${figures.perGroup.bytes} bytes per group: ${at500.bytes} at 500 groups`);
+    assert.ok(at500.events < 25_600, `${figures.perGroup.events} events per group: ${at500.events} at 500 groups`);
+    assert.ok(
+      figures.reportBytesPerGroup * 500 < 1_000_000,
+      `the fleet's report: ${figures.reportBytesPerGroup} bytes per group, ${figures.reportBytesPerGroup * 500} at 500`,
+    );
+    assert.ok(figures.fleet.largestEventPayloadBytes < 2_000_000 / 4);
+  });
+
   it('skips a group already primary outside the region, so a repeated fleet does only what is left', async () => {
     const s = fleetScenario(3, (azure, index) => {
       if (index === 0) azure.primaryLocation = 'westus';
@@ -171,7 +251,8 @@ describe('fleetFailover', { concurrency: 1 }, () => {
       assert.equal(report?.outcome, 'succeeded');
       assert.equal(report?.approval?.by, 'incident-commander');
       for (const id of s.lockIds) {
-        const child = (await env.client.workflow.getHandle(id).result()) as RunbookReport;
+        const child = (await new FogpilotClient(env.client).result(id)).report;
+        assert.ok(child, `the report of ${id}`);
         assert.equal(child.approval?.via, 'input');
         assert.match(child.approval.reason, /fleet approval: eastus down/);
       }

@@ -333,7 +333,9 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     const s = scenario((azure) => {
       azure.scaleDurationMs = 3 * 3_600_000;
     });
-    const { failure } = await s.run({ vCores: 16, scaleTimeout: '1 hour' });
+    const { failure, handle } = await s.run({ vCores: 16, scaleTimeout: '1 hour' });
+    // Past 40 minutes the reads stretch to 5% of the time waited: this history records that path.
+    await saveHistory(handle, 'scale-group-timed-out');
     assert.equal(failure?.type, 'ScaleFailed');
     assert.match(
       failure.message,
@@ -341,6 +343,42 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     );
     assert.match(failure.message, /with an operation still running/);
     assert.equal(s.azure.scaleRequests.length, 1, 'the primary is not touched');
+  });
+
+  it('follows a 3-day scale to its end under a 4-day scaleTimeout, showing its progress in the step evidence while it runs, with the history bounded', async () => {
+    const day = 86_400_000;
+    const s = scenario((azure) => {
+      azure.scaleDurationMs = 3 * day;
+    });
+    const worker = await s.worker();
+    const handle = await s.start({ vCores: 16, scaleTimeout: '4 days' });
+    const { report, failure, running } = await worker.runUntil(
+      async (): Promise<RunOutcome & { running: RunbookStatus }> => {
+        // A day of Azure time passes (the workflow's timers fire as it does); then the scale is a third done.
+        await env.sleep('1 day');
+        const status = await handle.query(statusQuery);
+        return { ...(await outcomeOf(handle)), running: status };
+      },
+    );
+    assert.equal(report?.outcome, 'succeeded', failure?.message);
+    const scaling = running.steps.find((entry) => entry.name === 'scale-secondary');
+    assert.ok(scaling, 'the status lists the scale-secondary step');
+    assert.equal(scaling.state, 'running');
+    assert.equal(scaling.evidence?.state, 'InProgress');
+    const percent = Number(scaling.evidence?.percentComplete);
+    assert.ok(percent > 0 && percent < 100, `percentComplete a day into 3 days: ${percent}`);
+    assert.equal(scaling.evidence?.operation, s.azure.operations[0]!.name);
+
+    assert.equal(s.secondary.vCores, 16);
+    assert.equal(s.primary.vCores, 16);
+    for (const name of ['scale-secondary', 'scale-primary']) {
+      const evidence: Record<string, unknown> = step(report, name).evidence!;
+      assert.equal(evidence.state, 'Succeeded');
+      assert.ok(Number(evidence.polls) <= 160, `${name}: ${String(evidence.polls)} reads over 3 days`);
+    }
+    const events = (await handle.fetchHistory()).events?.length ?? 0;
+    console.log(`scaleGroup following two 3-day operations: ${events} history events; ${percent}% a day in`);
+    assert.ok(events < 4_000, `${events} history events for two 3-day operations`);
   });
 
   it('dry run calls nothing mutating and returns the operations in order', async () => {

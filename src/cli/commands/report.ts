@@ -42,6 +42,14 @@ export function registerReport(program: Command): Command {
             'A terminated or timed-out run has no report; see its history with `temporal workflow show`.',
           );
         });
+        if (!outcome.report && outcome.summary) {
+          throw new CliError(
+            `${workflowId} was started by a fleet and returned only a summary (${outcome.summary.outcome}); its full ` +
+              'report is read from the run through its status query, and no worker answered it.',
+            ExitCodes.failure,
+            `Start a worker on the task queue (\`fogpilot worker\`), then run \`fogpilot report ${workflowId}\` again.`,
+          );
+        }
         if (!outcome.report) {
           throw new CliError(
             `${workflowId} ended without a report${outcome.failure ? ` (${outcome.failure.type}: ${outcome.failure.message})` : ''}.`,

@@ -30,7 +30,7 @@ export const scaleCommand: RunbookCommandSpec<ScaleFlags> = {
       .option('--vcores <n>', 'vCores for both instances: 4, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96 or 128')
       .option('--storage-gb <n>', 'storage for both instances in GB (a multiple of 32)')
       .option('--sku <name>', 'SKU for both instances, e.g. GP_Gen5 or BC_Gen5')
-      .option('--scale-timeout <duration>', 'how long each operation may take (default 3 hours)')
+      .option('--scale-timeout <duration>', 'how long each operation may take (default 3 hours, at most 7 days)')
       .option('--dry-run', 'print the plan (order and sizes); change nothing'),
   toInput: (group, options) => ({
     group: group === undefined ? undefined : groupArgument(group),

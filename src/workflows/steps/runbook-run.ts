@@ -47,6 +47,7 @@ import {
   type RunbookType,
   type StepRecord,
 } from '../definitions';
+import { RESULT_SHAPE_MEMO, summarizeFailure, summarizeReport } from './report-summary';
 
 export interface StepHandle {
   /** Adds to the step's evidence (merged, later keys win). */
@@ -127,6 +128,8 @@ export class RunbookRun {
   private statusMirrorSend?: Promise<void>;
   /** On a starter that delegated: the lock holder's latest status. */
   private lockHolderStatus?: RunbookStatus;
+  /** Set by a starter (a fleet) that keeps only a summary of each run: the report stays here, in `status`. */
+  private readonly returnsSummary: boolean;
 
   constructor(runbook: RunbookType, groupLabel: string) {
     this.runbook = runbook;
@@ -136,6 +139,7 @@ export class RunbookRun {
     if (typeof mirrorTarget === 'string' && mirrorTarget === info.parent?.workflowId) {
       this.statusMirrorTarget = mirrorTarget;
     }
+    this.returnsSummary = info.memo?.[RESULT_SHAPE_MEMO] === 'summary';
     this.tag([{ key: FogpilotRunbook, value: runbook }]);
     setHandler(statusQuery, () => this.status());
     setHandler(lockHolderStatusSignal, (status) => {
@@ -455,11 +459,16 @@ export class RunbookRun {
 
   /**
    * Runs the runbook body and turns its end into the report: returned when it succeeded, was a dry run or was
-   * aborted; attached to a non-retryable failure of the matching type otherwise.
+   * aborted; attached to a non-retryable failure of the matching type otherwise. A run whose starter asked for a
+   * summary (memo `fogpilotResultShape`) returns and attaches the summary instead; `status` keeps the report.
    */
   async execute(body: () => Promise<Outcome | RunbookReport>): Promise<RunbookReport> {
     try {
-      return await this.conclude(body);
+      const report = await this.conclude(body);
+      // Typed as the report for the runbooks' public signatures; a starter that asked for a summary knows better.
+      return this.returnsSummary ? (summarizeReport(report) as unknown as RunbookReport) : report;
+    } catch (error) {
+      throw this.returnsSummary ? summarizeFailure(error) : error;
     } finally {
       // A lock holder ends only once its starter has its last status: no signal is left in flight at the end.
       const sending = this.statusMirrorSend;
