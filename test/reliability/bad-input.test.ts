@@ -263,12 +263,13 @@ const runbookCases: RunbookCase[] = [
     says: /nothing was changed.*→/s,
   },
   {
-    name: 'target is the current primary (same region)',
-    runbook: 'plannedFailover',
-    input: { group: 'fog-sales', targetLocation: 'eastus' },
-    type: 'PreflightFailed',
-    names: 'target-is-secondary',
-    says: /nothing was changed/,
+    // A target that already is primary is no longer bad input: the intent is met, and the run ends alreadyPrimary.
+    name: 'approvalMaxAge of 10 seconds (under a minute)',
+    runbook: 'forcedFailover',
+    input: { group: 'fog-sales', approvalMaxAge: '10 seconds' },
+    type: 'InvalidInput',
+    names: 'approvalMaxAge',
+    says: NOTHING_CHANGED,
   },
   {
     name: 'target is a region outside the group',
@@ -276,7 +277,7 @@ const runbookCases: RunbookCase[] = [
     input: { group: 'fog-sales', targetLocation: 'westeurope' },
     type: 'InvalidInput',
     names: 'targetLocation',
-    says: /Name the secondary region, or leave targetLocation out/,
+    says: /Name one of its regions, or leave targetLocation out for the home secondary/,
   },
   {
     name: 'maxLagSeconds as text (wrong type)',
@@ -340,7 +341,7 @@ const runbookCases: RunbookCase[] = [
     input: { group: 'fog-sales', targetLocation: 'japaneast', approval: { by: 'bot', reason: 'INC-2' } },
     type: 'InvalidInput',
     names: 'targetLocation',
-    says: /Name the region that is to become primary/,
+    says: /Name one of its regions, or leave targetLocation out for the home secondary/,
   },
   {
     name: 'a seeding group, pre-approved',
@@ -372,7 +373,7 @@ const runbookCases: RunbookCase[] = [
     input: { group: 'fog-sales', targetLocation: 'brazilsouth' },
     type: 'InvalidInput',
     names: 'targetLocation',
-    says: /leave targetLocation out to fail back to the home primary/,
+    says: /leave targetLocation out for the home primary/,
   },
   {
     name: 'odd vCores (6)',
