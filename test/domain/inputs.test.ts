@@ -118,7 +118,7 @@ describe('runbook inputs', () => {
       );
       assert.match(
         describeInputProblems(runbook, tooLong.problems),
-        /scaleTimeout: scaleTimeout must be between 1 minutes and 7 days/,
+        /scaleTimeout: scaleTimeout must be between 1 minute and 7 days/,
       );
     }
   });
