@@ -185,6 +185,9 @@ export function formatOutcome(workflowId: string, outcome: RunbookOutcome): stri
           (report.rolesBefore.primary === report.rolesAfter.primary ? ' (unchanged)' : ''),
       );
     }
+    if (report.outcome === 'alreadyPrimary' && report.intent) {
+      lines.push(`  ${report.intent.primary} already was primary (${report.intent.detail}): nothing was sent`);
+    }
     for (const leg of report.legs) {
       const rto = leg.rtoSeconds !== undefined ? `RTO ${leg.rtoSeconds.toFixed(1)}s` : 'RTO not measured';
       lines.push(

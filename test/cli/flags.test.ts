@@ -302,6 +302,29 @@ describe('run progress and outcomes', () => {
   });
 });
 
+describe('an outcome that sent nothing', () => {
+  it('exits 0 on alreadyPrimary and says which region already was primary and that nothing was sent', () => {
+    const met = report({
+      runbook: 'plannedFailover',
+      outcome: 'alreadyPrimary',
+      intent: {
+        primary: 'westus',
+        source: 'home-secondary',
+        detail: "make westus primary (the group's home secondary)",
+      },
+      rolesBefore: { primary: 'westus', secondary: 'eastus' },
+      rolesAfter: { primary: 'westus', secondary: 'eastus' },
+    });
+    assert.doesNotThrow(() => raiseForOutcome('wf', { report: met }));
+    const shown = formatOutcome('wf', { report: met });
+    assert.match(shown, /plannedFailover of fog-sales: alreadyPrimary/);
+    assert.match(
+      shown,
+      /westus already was primary \(make westus primary \(the group's home secondary\)\): nothing was sent/,
+    );
+  });
+});
+
 describe('drill schedule specs', () => {
   it('reads cron in a time zone or an interval, with jitter, and refuses what Temporal would misread', () => {
     assert.deepEqual(drillScheduleSpec({ cron: '0 3 * * SAT', timezone: 'Europe/Paris', jitter: '30m' }).spec, {
