@@ -466,23 +466,25 @@ function recordedReports(): [string, RunbookReport][] {
   while (!existsSync(path.join(dir, 'test', 'histories')) || path.basename(dir) === 'dist') dir = path.dirname(dir);
   const histories = path.join(dir, 'test', 'histories');
   const decode = (payload: { data: string }): unknown => JSON.parse(Buffer.from(payload.data, 'base64').toString());
-  return readdirSync(histories)
-    .filter((file) => file.endsWith('.json'))
-    .map((file) => {
-      type Payloads = { payloads: { data: string }[] };
-      const { history } = JSON.parse(readFileSync(path.join(histories, file), 'utf8')) as {
-        history: { events: Record<string, unknown>[] };
-      };
-      const last = history.events.at(-1)!;
-      const completed = last.workflowExecutionCompletedEventAttributes as { result: Payloads } | undefined;
-      const failed = last.workflowExecutionFailedEventAttributes as
-        { failure: { applicationFailureInfo: { details: Payloads } } } | undefined;
-      const payload = completed?.result.payloads[0] ?? failed?.failure.applicationFailureInfo.details.payloads[0];
-      assert.ok(payload, `${file} ends with a result or a failure carrying the report`);
-      return [file, decode(payload) as RunbookReport | RunbookSummary] as const;
-    })
-    // A fleet's child returns its fleet a summary; its report is read through its status, not rendered from history.
-    .filter((entry): entry is [string, RunbookReport] => !isRunbookSummary(entry[1]));
+  return (
+    readdirSync(histories)
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => {
+        type Payloads = { payloads: { data: string }[] };
+        const { history } = JSON.parse(readFileSync(path.join(histories, file), 'utf8')) as {
+          history: { events: Record<string, unknown>[] };
+        };
+        const last = history.events.at(-1)!;
+        const completed = last.workflowExecutionCompletedEventAttributes as { result: Payloads } | undefined;
+        const failed = last.workflowExecutionFailedEventAttributes as
+          { failure: { applicationFailureInfo: { details: Payloads } } } | undefined;
+        const payload = completed?.result.payloads[0] ?? failed?.failure.applicationFailureInfo.details.payloads[0];
+        assert.ok(payload, `${file} ends with a result or a failure carrying the report`);
+        return [file, decode(payload) as RunbookReport | RunbookSummary] as const;
+      })
+      // A fleet's child returns its fleet a summary; its report is read through its status, not rendered from history.
+      .filter((entry): entry is [string, RunbookReport] => !isRunbookSummary(entry[1]))
+  );
 }
 
 describe('renderReport on every recorded run', () => {
