@@ -14,7 +14,7 @@ import {
   type RunbookReport,
 } from './definitions';
 import { PROBE_ACTIVITY_ID, checks, probes, reads } from './steps/activity-presets';
-import { FAILBACK_WAITS_FOR_LAG_PATCH, awaitCatchUp, failbackPending } from './steps/failback-wait';
+import { catchUpBeforeFailback } from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
@@ -153,28 +153,9 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
         }),
       );
 
-      if (patched(FAILBACK_WAITS_FOR_LAG_PATCH)) {
-        const timeoutMs = durationToMs(params.failbackWaitTimeout) ?? 0;
-        const caughtUp = await run.beforePointOfNoReturn(() =>
-          awaitCatchUp(run, group, {
-            home: failover.from,
-            maxLagSeconds: params.maxLagSeconds,
-            timeoutMs,
-            stepName: 'failback/await-catch-up',
-          }),
-        );
-        if (!caughtUp.ready) {
-          failbackPending(run, group, {
-            primary: failover.to,
-            home: failover.from,
-            maxLagSeconds: params.maxLagSeconds,
-            reason: caughtUp.last.detail,
-            waitedMs: caughtUp.waitedMs,
-            what: 'The drill',
-          });
-          outcome = Outcomes.failbackPending;
-          return outcome;
-        }
+      if (!(await catchUpBeforeFailback(run, group, failover, params, 'The drill'))) {
+        outcome = Outcomes.failbackPending;
+        return outcome;
       }
       const failback = await runPlannedLeg(
         run,

@@ -3,7 +3,7 @@ import { PlannedFailoverInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
 import { Outcomes, RunbookTypes, type PlannedFailoverInput, type RunbookReport } from './definitions';
-import { FAILBACK_WAITS_FOR_LAG_PATCH, awaitCatchUp, failbackPending } from './steps/failback-wait';
+import { catchUpBeforeFailback } from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
@@ -87,27 +87,7 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
         run.clearAwaiting();
       }),
     );
-    if (patched(FAILBACK_WAITS_FOR_LAG_PATCH)) {
-      const caughtUp = await run.beforePointOfNoReturn(() =>
-        awaitCatchUp(run, group, {
-          home: failover.from,
-          maxLagSeconds: params.maxLagSeconds,
-          timeoutMs: durationToMs(params.failbackWaitTimeout) ?? 0,
-          stepName: 'failback/await-catch-up',
-        }),
-      );
-      if (!caughtUp.ready) {
-        failbackPending(run, group, {
-          primary: failover.to,
-          home: failover.from,
-          maxLagSeconds: params.maxLagSeconds,
-          reason: caughtUp.last.detail,
-          waitedMs: caughtUp.waitedMs,
-          what: 'The failover',
-        });
-        return Outcomes.failbackPending;
-      }
-    }
+    if (!(await catchUpBeforeFailback(run, group, failover, params, 'The failover'))) return Outcomes.failbackPending;
     const failback = await runPlannedLeg(
       run,
       group,

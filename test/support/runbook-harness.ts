@@ -3,6 +3,7 @@
  * the shared frame of the workflow tests whose subject is a runbook's logic.
  */
 import assert from 'node:assert/strict';
+import { after, afterEach, before, it } from 'node:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -17,7 +18,14 @@ import { MUTATING_ACTIVITIES } from '../../src/activities';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import { statusQuery, type RunbookReport, type RunbookStatus, type StepRecord } from '../../src/workflows/definitions';
 import { ScriptedAzure } from './scripted-azure';
-import { Inventory, createTestWorker, repoRoot, uniqueTaskQueue } from './temporal';
+import {
+  Inventory,
+  createTestWorker,
+  createTimeSkippingEnvironment,
+  repoRoot,
+  uniqueTaskQueue,
+  workflowBundle,
+} from './temporal';
 
 export interface RunOutcome {
   report?: RunbookReport;
@@ -141,5 +149,39 @@ export function scriptedScenario(
       assert.equal(azure.acceptedFailovers.length, 0, 'no failover may be posted');
       assert.equal(azure.scaleRequests.length, 0, 'no scale may be requested');
     },
+  };
+}
+
+/**
+ * The frame of a test file whose tests run runbooks on the time-skipping test server: one server for the file (its tests
+ * run one at a time: time skipping is global), the workflow bundle, and every workflow a test started terminated after
+ * it (one left running would hold time skipping for the tests after it). Call it at the top of the file.
+ */
+export function timeSkippingFrame(): { readonly env: TestWorkflowEnvironment; readonly started: StartedWorkflows } {
+  let env: TestWorkflowEnvironment | undefined;
+  const started = new StartedWorkflows();
+  before(async () => {
+    env = await createTimeSkippingEnvironment();
+    await workflowBundle();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+  afterEach(async () => {
+    if (env) await started.terminateAll(env);
+  });
+  return {
+    get env(): TestWorkflowEnvironment {
+      assert.ok(env, 'the time-skipping environment starts in the before hook');
+      return env;
+    },
+    started,
+  };
+}
+
+/** `it` with a bound on each test, so a hang fails that test instead of stalling the file. */
+export function boundedIt(timeoutMs: number): (name: string, fn: () => Promise<void>) => void {
+  return (name, fn) => {
+    it(name, { timeout: timeoutMs }, fn);
   };
 }

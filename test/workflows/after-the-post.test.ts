@@ -3,35 +3,25 @@
  * real activities over a scripted Azure: a 409 busy answer is not "sent" (issue 11, item 6), and after the point of no
  * return nothing ends the run by a classification alone (item 5). Each test here failed before those changes.
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Outcomes } from '../../src/workflows/definitions';
-import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
-import { StartedWorkflows, reportOf, saveHistory, scriptedScenario, stepOf } from '../support/runbook-harness';
+import {
+  boundedIt,
+  timeSkippingFrame,
+  reportOf,
+  saveHistory,
+  scriptedScenario,
+  stepOf,
+} from '../support/runbook-harness';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 120_000 }, fn);
-}
-
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
-afterEach(async () => {
-  await started.terminateAll(env);
-});
+const frame = timeSkippingFrame();
+const it = boundedIt(120_000);
 
 const MINUTE = 60_000;
 
 function scenario(configure?: Parameters<typeof scriptedScenario>[2]) {
-  return scriptedScenario(env, started, (azure) => {
+  return scriptedScenario(frame.env, frame.started, (azure) => {
     azure.roleSwitchMs = 30_000;
     configure?.(azure);
   });
@@ -109,7 +99,7 @@ describe('after the point of no return, nothing ends the run by classification a
       azure.onCall = async (method) => {
         if (method === 'beginFailover') {
           azure.onCall = undefined;
-          azure.armReadsFailUntil = (await env.currentTimeMs()) + 20 * MINUTE;
+          azure.armReadsFailUntil = (await frame.env.currentTimeMs()) + 20 * MINUTE;
         }
       };
     });

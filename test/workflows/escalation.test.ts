@@ -3,13 +3,12 @@
  * time-skipping test server, with the real activities over a scripted Azure whose primary region is dark, so the
  * planned attempt of `tryPlannedFirst` ends Failed after `roleSwitchMs`. Each test here failed before that change.
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { abortSignal, approveSignal, rejectSignal, statusQuery } from '../../src/workflows/definitions';
-import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
 import {
-  StartedWorkflows,
+  boundedIt,
+  timeSkippingFrame,
   outcomeOf,
   reportOf,
   saveHistory,
@@ -18,30 +17,15 @@ import {
   waitFor,
 } from '../support/runbook-harness';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 120_000 }, fn);
-}
-
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
-afterEach(async () => {
-  await started.terminateAll(env);
-});
+const frame = timeSkippingFrame();
+const it = boundedIt(120_000);
 
 const approval = { by: 'incident-bot', reason: 'INC-2: eastus outage' };
 const kinds = (s: ReturnType<typeof scriptedScenario>) => s.azure.acceptedFailovers.map((entry) => entry.kind);
 
 /** The primary region is dark: a planned attempt is accepted, then Azure ends it Failed after `roleSwitchMs`. */
 function darkPrimary(roleSwitchMs = 40_000) {
-  return scriptedScenario(env, started, (azure) => {
+  return scriptedScenario(frame.env, frame.started, (azure) => {
     azure.darkLocations.add('eastus');
     azure.roleSwitchMs = roleSwitchMs;
   });
@@ -95,7 +79,7 @@ describe('forcedFailover: escalating after tryPlannedFirst is a new decision', {
         tryPlannedFirst: { timeout: '5 minutes' },
       });
       // Queries do not move the test server's clock: let the planned attempt's simulated minutes pass.
-      await env.sleep('5 minutes');
+      await frame.env.sleep('5 minutes');
       let question = '';
       await waitFor(async () => {
         const status = await handle.query(statusQuery).catch(() => undefined);
@@ -117,7 +101,7 @@ describe('forcedFailover: escalating after tryPlannedFirst is a new decision', {
   });
 
   it('follows a planned attempt that does not end for tryPlannedFirst.timeout only, not for hours, and forces nothing', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = scriptedScenario(frame.env, frame.started, (azure) => {
       azure.failoverNeverCompletes = true;
     });
     const { failure } = await s.run('forcedFailover', { approval, tryPlannedFirst: { timeout: '5 minutes' } });

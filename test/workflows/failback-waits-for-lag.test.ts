@@ -5,31 +5,21 @@
  * Temporal's time-skipping test server with the real activities over a scripted Azure. Each test here failed before:
  * the failback preflight ran at once, failed its lag gate, and left the primary in the DR region.
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Outcomes, type StepRecord } from '../../src/workflows/definitions';
-import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
-import { StartedWorkflows, reportOf, saveHistory, scriptedScenario, stepOf } from '../support/runbook-harness';
+import {
+  boundedIt,
+  timeSkippingFrame,
+  reportOf,
+  saveHistory,
+  scriptedScenario,
+  stepOf,
+} from '../support/runbook-harness';
 import type { ScriptedAzure } from '../support/scripted-azure';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 120_000 }, fn);
-}
-
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
-afterEach(async () => {
-  await started.terminateAll(env);
-});
+const frame = timeSkippingFrame();
+const it = boundedIt(120_000);
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -44,7 +34,7 @@ const durationMs = (step: StepRecord) => Date.parse(step.endedAt!) - Date.parse(
 function lagAfterFailover(azure: ScriptedAzure, forMs = Infinity): { droppedAt?: number } {
   const seen: { raisedAt?: number; droppedAt?: number } = {};
   azure.onCall = async (method) => {
-    const now = await env.currentTimeMs();
+    const now = await frame.env.currentTimeMs();
     if (method === 'beginFailover' && seen.raisedAt === undefined) {
       seen.raisedAt = now;
       azure.lagSeconds.sales = 120;
@@ -58,7 +48,7 @@ function lagAfterFailover(azure: ScriptedAzure, forMs = Infinity): { droppedAt?:
 }
 
 function scenario(configure?: Parameters<typeof scriptedScenario>[2]) {
-  return scriptedScenario(env, started, (azure) => {
+  return scriptedScenario(frame.env, frame.started, (azure) => {
     azure.roleSwitchMs = 30_000;
     configure?.(azure);
   });
@@ -168,9 +158,9 @@ describe('failback waits for replication to catch up', { concurrency: 1 }, () =>
       azure.primaryLocation = 'westus';
       azure.lagSeconds.sales = 120;
     });
-    const dropsAt = (await env.currentTimeMs()) + 2 * HOUR;
+    const dropsAt = (await frame.env.currentTimeMs()) + 2 * HOUR;
     s.azure.onCall = async () => {
-      if ((await env.currentTimeMs()) >= dropsAt) s.azure.lagSeconds.sales = 1;
+      if ((await frame.env.currentTimeMs()) >= dropsAt) s.azure.lagSeconds.sales = 1;
     };
     const { report, failure, handle } = await s.run('failback', {});
     assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);

@@ -3,14 +3,14 @@
  * test server, with the real activities over a scripted Azure. Each test here failed before runbooks stated an intent
  * (issue 11, item 1 and item 10).
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { instanceFailoverGroupId } from '../../src/domain/group-ref';
 import { Outcomes } from '../../src/workflows/definitions';
-import { Inventory, createTestWorker, createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
+import { Inventory, createTestWorker } from '../support/temporal';
 import {
-  StartedWorkflows,
+  boundedIt,
+  timeSkippingFrame,
   outcomeOf,
   reportOf,
   saveHistory,
@@ -18,30 +18,15 @@ import {
   stepOf,
 } from '../support/runbook-harness';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 90_000 }, fn);
-}
-
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
-afterEach(async () => {
-  await started.terminateAll(env);
-});
+const frame = timeSkippingFrame();
+const it = boundedIt(90_000);
 
 const approval = { by: 'incident-bot', reason: 'INC-11' };
 const accepted = (s: ReturnType<typeof scenario>) =>
   s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`);
 
 function scenario(configure?: Parameters<typeof scriptedScenario>[2]) {
-  return scriptedScenario(env, started, (azure) => {
+  return scriptedScenario(frame.env, frame.started, (azure) => {
     azure.roleSwitchMs = 30_000;
     configure?.(azure);
   });
@@ -110,7 +95,7 @@ describe('plannedFailover states an intent', { concurrency: 1 }, () => {
   it('refuses a group named by an ARM id the inventory does not know, without targetLocation: its home is not known', async () => {
     const s = scenario();
     const worker = await createTestWorker({
-      env,
+      env: frame.env,
       taskQueue: s.taskQueue,
       deps: { ...s.deps, inventory: new Inventory({}) },
       called: s.called,
@@ -140,7 +125,7 @@ describe('failback states an intent', { concurrency: 1 }, () => {
       azure.primaryLocation = 'westus';
     });
     const worker = await createTestWorker({
-      env,
+      env: frame.env,
       taskQueue: s.taskQueue,
       deps: { ...s.deps, inventory: new Inventory({}) },
       called: s.called,

@@ -3,33 +3,16 @@
  * is smaller after a planned failover. On Temporal's time-skipping test server, with the real activities over a
  * scripted Azure. Each test here failed before the change (no warning, no scaling).
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
-import { StartedWorkflows, stepOf, scriptedScenario } from '../support/runbook-harness';
+import { boundedIt, timeSkippingFrame, stepOf, scriptedScenario } from '../support/runbook-harness';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 90_000 }, fn);
-}
-
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
-afterEach(async () => {
-  await started.terminateAll(env);
-});
+const frame = timeSkippingFrame();
+const it = boundedIt(90_000);
 
 /** The DR instance (westus) has 16 vCores, the home primary (eastus) 8. */
 function largerSecondary() {
-  return scriptedScenario(env, started, (azure) => {
+  return scriptedScenario(frame.env, frame.started, (azure) => {
     azure.instances.westus!.vCores = 16;
   });
 }

@@ -3,10 +3,10 @@
  * the old primary may still be catching up; a failback preflight run then fails its lag gate and leaves production in
  * the DR region. Waiting — durably, bounded — for what that gate needs turns a lag spike into a delay, not a stranding.
  */
-import { isCancellation, sleep } from '@temporalio/workflow';
+import { isCancellation, patched, sleep } from '@temporalio/workflow';
 import type { GroupRolesReading, InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
-import { formatDuration } from '../../domain/durations';
+import { durationToMs, formatDuration, type DurationInput } from '../../domain/durations';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import { failbackCommand } from '../../domain/next-steps';
 import { reads } from './activity-presets';
@@ -188,4 +188,38 @@ export function failbackPending(
       `was sent toward ${pending.home}. Fail back with \`${command}\`: it waits until every database is within ` +
       `${pending.maxLagSeconds}s, then fails over, and sends nothing if ${pending.home} already is primary.`,
   );
+}
+
+/**
+ * Before the failback leg of a drill or of a plannedFailover with `failback`: waits (preemptible, before the point of no
+ * return) until replication has caught up, for at most `failbackWaitTimeout`. True when the failback may go; false when
+ * the run ended its failback as pending ({@link failbackPending}) and is to end `failbackPending`. Runs recorded before
+ * the wait went straight to the failback's preflight.
+ */
+export async function catchUpBeforeFailback(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  failover: { from: string; to: string },
+  params: { maxLagSeconds: number; failbackWaitTimeout: DurationInput },
+  what: string,
+): Promise<boolean> {
+  if (!patched(FAILBACK_WAITS_FOR_LAG_PATCH)) return true;
+  const caughtUp = await run.beforePointOfNoReturn(() =>
+    awaitCatchUp(run, group, {
+      home: failover.from,
+      maxLagSeconds: params.maxLagSeconds,
+      timeoutMs: durationToMs(params.failbackWaitTimeout) ?? 0,
+      stepName: 'failback/await-catch-up',
+    }),
+  );
+  if (caughtUp.ready) return true;
+  failbackPending(run, group, {
+    primary: failover.to,
+    home: failover.from,
+    maxLagSeconds: params.maxLagSeconds,
+    reason: caughtUp.last.detail,
+    waitedMs: caughtUp.waitedMs,
+    what,
+  });
+  return false;
 }
