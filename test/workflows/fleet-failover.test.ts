@@ -4,7 +4,7 @@
 import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { lockWorkflowId } from '../../src/domain/group-ref';
+import { instanceFailoverGroupId, lockWorkflowId } from '../../src/domain/group-ref';
 import { FogpilotClient } from '../../src/client';
 import {
   approveSignal,
@@ -52,7 +52,12 @@ afterEach(async () => {
   await started.terminateAll(env);
 });
 
-function fleetScenario(size: number, configure?: (azure: ScriptedAzure, index: number) => void) {
+function fleetScenario(
+  size: number,
+  configure?: (azure: ScriptedAzure, index: number) => void,
+  /** Indexes of groups the worker's inventory does not have (named to the fleet by their ARM id). */
+  notInInventory: number[] = [],
+) {
   const prefix = `fleet${++fleetCounter}`;
   const names = Array.from({ length: size }, (_, index) => `${prefix}-g${index + 1}`);
   const fleet = new ScriptedFleet(
@@ -61,7 +66,11 @@ function fleetScenario(size: number, configure?: (azure: ScriptedAzure, index: n
     (azure, name) => configure?.(azure, names.indexOf(name)),
   );
   const inventory = new Inventory(
-    Object.fromEntries([...fleet.members].map(([name, azure]) => [name, azure.coordinates])),
+    Object.fromEntries(
+      [...fleet.members]
+        .filter(([name]) => !notInInventory.includes(names.indexOf(name)))
+        .map(([name, azure]) => [name, azure.coordinates]),
+    ),
   );
   const planes = fleet.planes();
   const deps = { controlPlane: planes, dataPlane: planes, inventory };
@@ -218,6 +227,27 @@ describe('fleetFailover', { concurrency: 1 }, () => {
     assert.equal(report?.outcome, 'succeeded');
     assert.equal(member(report, s.names[0]!).outcome, 'skipped');
     assert.equal(s.accepted().length, 2);
+  });
+
+  it('refuses a group named by an ARM id the inventory does not know, in groups mode, rather than swing it back; the others proceed', async () => {
+    // fleet-g1 is in westus now; without a known home its "home secondary" would be whatever is secondary: eastus.
+    const s = fleetScenario(
+      2,
+      (azure, index) => {
+        if (index === 0) azure.primaryLocation = 'westus';
+      },
+      [0],
+    );
+    const away = s.fleet.members.get(s.names[0]!)!;
+    const { report, failure } = await s.run({
+      groups: [instanceFailoverGroupId(away.coordinates, 'westus'), s.names[1]!],
+    });
+    assert.equal(report?.outcome, 'partial', failure?.message);
+    const refused = member(report, s.names[0]!);
+    assert.equal(refused.outcome, 'failed');
+    assert.equal(refused.error?.type, 'InvalidInput');
+    assert.match(refused.error?.message ?? '', /its home is not known: nothing was sent/);
+    assert.deepEqual(s.accepted(), [`${s.names[1]}:planned→westus`], 'the group in westus was not sent back to eastus');
   });
 
   it('a group held by another runbook is reported GroupBusy and left alone while the rest proceed', async () => {
