@@ -255,7 +255,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
             kind: 'estimated',
             detail:
               `Forced failover: what ${from} committed after the secondary last hardened it is lost. ` +
-              describeEstimate(assessment.estimate),
+              describeDataLossEstimate(assessment.estimate),
             databases: lossEvidence(assessment.estimate),
           };
       run.rolesAfter = { primary: target, secondary: from };
@@ -378,7 +378,7 @@ async function assess(
             databases,
           }
         : { basis: `${targetInstance.name} reported no replication times: the loss cannot be estimated`, databases };
-  step.evidence({ instance: targetInstance.name, databases, estimate: describeEstimate(estimate) });
+  step.evidence({ instance: targetInstance.name, databases, estimate: describeDataLossEstimate(estimate) });
   return {
     view,
     target,
@@ -388,8 +388,6 @@ async function assess(
     estimate,
   };
 }
-
-const describeEstimate = describeDataLossEstimate;
 
 async function awaitApproval(
   run: RunbookRun,
@@ -409,7 +407,7 @@ async function awaitApproval(
   const timeoutMs = durationToMs(params.approvalTimeout) ?? 0;
   const question =
     `approve or reject: forced failover of ${run.groupLabel} to ${assessment.target}. ` +
-    describeEstimate(assessment.estimate) +
+    describeDataLossEstimate(assessment.estimate) +
     ` Waiting at most ${formatDuration(timeoutMs)}.`;
   run.setAwaiting('approval', question, { preemptible: true });
   step.evidence({ question, approvalTimeout: formatDuration(timeoutMs) });
@@ -599,7 +597,7 @@ async function decideEscalation(
   step.evidence({
     approvalAge: formatDuration(ageMs),
     approvalMaxAge: formatDuration(maxAgeMs),
-    estimate: describeEstimate(now.estimate),
+    estimate: describeDataLossEstimate(now.estimate),
   });
   if (ageMs <= maxAgeMs) return 'force';
 
@@ -610,7 +608,7 @@ async function decideEscalation(
     'approval',
     `approve or reject again: the planned failover to ${now.target} did not complete, and the approval given at ` +
       `${approval?.at ?? 'the start'} is older than ${formatDuration(maxAgeMs)}. Force ${now.target} now? ` +
-      `${describeEstimate(now.estimate)} Waiting at most ${formatDuration(timeoutMs)}.`,
+      `${describeDataLossEstimate(now.estimate)} Waiting at most ${formatDuration(timeoutMs)}.`,
   );
   const answered = await condition(() => decisions.since(askedAt).length > 0 || run.abortRequested, timeoutMs);
   run.clearAwaiting();
@@ -697,7 +695,7 @@ function planOf(assessment: Assessment, params: ForcedFailoverParams) {
       step: 'await-approval',
       action: params.approval
         ? `pre-approved by ${params.approval.by} (${params.approval.reason})`
-        : `wait at most ${formatDuration(durationToMs(params.approvalTimeout) ?? 0)} for approve/reject; ${describeEstimate(assessment.estimate)}`,
+        : `wait at most ${formatDuration(durationToMs(params.approvalTimeout) ?? 0)} for approve/reject; ${describeDataLossEstimate(assessment.estimate)}`,
     },
     ...(params.tryPlannedFirst
       ? [
