@@ -161,9 +161,9 @@ export function actionFor(type: string, workflowId: string, report?: RunbookRepo
     [FailureTypes.FleetFailed]: `No group succeeded. The report lists each group's failure: fogpilot report ${workflowId} --format md`,
     [FailureTypes.AzureRequestRejected]: "Read Azure's error code in the message, fix what it names, then start again.",
     [FailureTypes.AzureAuthorizationFailed]:
-      "Grant the worker's identity the role the README lists (least privilege), then start again.",
+      "Grant the worker's identity the role docs/azure-permissions.md lists (least privilege), then start again.",
     [FailureTypes.SqlLoginFailed]:
-      "Give the worker's identity a login and user on both instances (see the README), then start again.",
+      "Give the worker's identity a login and user on both instances (see docs/azure-permissions.md), then start again.",
     [FailureTypes.AzureUnavailable]: `The message says whether a failover was sent. If one was, do not send another: watch \`fogpilot status ${group}\` until the roles settle, then only the command the message names. If not, nothing was changed: start again once Azure answers (for a region that stays down, forcedFailover).`,
   };
   return actions[type] ?? fullReport;
