@@ -60,6 +60,7 @@ export type { WorldInvariants } from './world/invariants';
 /** The event log keeps this many of the latest events. */
 const EVENT_LOG_LIMIT = 20_000;
 
+/** The emulated Azure (see the module comment); `change` events say what moved (`WorldChange`). */
 export class World extends EventEmitter {
   spec!: WorldSpec;
   timings!: Timings;

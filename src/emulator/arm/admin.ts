@@ -12,6 +12,7 @@ import { InstanceSpecSchema, LoginSpecSchema } from '../world-spec';
 import type { ArmStats } from '../arm-server';
 import type { Params } from './context';
 
+/** What the admin routes read and change besides the world. */
 export interface AdminDeps {
   world: World;
   /** The HTTP faults the request pipeline applies. */

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { armErrorBody, asyncOperationBody, failoverGroupBody, managedInstanceBody } from '../arm-bodies';
 import { asyncPath, type ArmContext, type Params } from './context';
 
+/** Registers the status and result URLs of both families (`instanceFailoverGroup…`, `managedInstance…`). */
 export function registerAsyncOperationRoutes(app: FastifyInstance, { world, baseUrl, send }: ArmContext) {
   for (const family of ['instanceFailoverGroup', 'managedInstance'] as const) {
     app.get(`${asyncPath}/${family}AzureAsyncOperation/:operationId`, async (request, reply) => {

@@ -14,12 +14,14 @@ export const API = {
   operations: '2020-11-01-preview',
 };
 
+/** Route paths of the failover groups, managed instances, and async operations (Fastify syntax). */
 export const groupsPath =
   '/subscriptions/:subscription/resourceGroups/:resourceGroup/providers/Microsoft.Sql/locations/:location/instanceFailoverGroups';
 export const instancePath =
   '/subscriptions/:subscription/resourceGroups/:resourceGroup/providers/Microsoft.Sql/managedInstances/:instance';
 export const asyncPath = '/subscriptions/:subscription/providers/Microsoft.Sql/locations/:location';
 
+/** Route parameters, all strings. */
 export type Params = Record<string, string>;
 
 interface RequestState {
@@ -63,6 +65,7 @@ export interface ArmContext {
   ) => Record<string, string>;
 }
 
+/** The context of the server at `host:port` (the port is used only when a request has no Host header). */
 export function armContext(world: World, host: string, port: number): ArmContext {
   const baseUrl = (request: FastifyRequest): string =>
     `${request.protocol}://${request.headers.host ?? `${host}:${port}`}`;

@@ -7,6 +7,7 @@ import { failoverGroupBody } from '../arm-bodies';
 import { EmulatedArmError } from '../world';
 import { groupsPath, type ArmContext, type Params } from './context';
 
+/** Registers list, get, PUT, DELETE, `failover` and `forceFailoverAllowDataLoss`. */
 export function registerFailoverGroupRoutes(
   app: FastifyInstance,
   { world, send, fail, notFound, asyncHeaders }: ArmContext,

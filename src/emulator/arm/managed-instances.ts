@@ -5,6 +5,7 @@ import { managedInstanceBody } from '../arm-bodies';
 import { EmulatedArmError } from '../world';
 import { instancePath, type ArmContext, type Params } from './context';
 
+/** Registers GET and PATCH of a managed instance. */
 export function registerManagedInstanceRoutes(
   app: FastifyInstance,
   { world, send, fail, notFound, asyncHeaders }: ArmContext,

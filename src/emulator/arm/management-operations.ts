@@ -7,6 +7,7 @@ import { armErrorBody, operationBody } from '../arm-bodies';
 import { instanceResourceId } from '../world';
 import { API, instancePath, type ArmContext, type Params } from './context';
 
+/** Registers the list (paged) and the get of an instance's management operations. */
 export function registerManagementOperationRoutes(
   app: FastifyInstance,
   { world, baseUrl, send, notFound }: ArmContext,

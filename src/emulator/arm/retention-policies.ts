@@ -7,6 +7,7 @@ import { UNCONFIGURED_RETENTION } from '../../domain/azure-state';
 import type { InstanceState } from '../world';
 import { instancePath, type ArmContext, type Params } from './context';
 
+/** Registers the list and the get of a database's long-term retention policies. */
 export function registerRetentionPolicyRoutes(app: FastifyInstance, { world, send, notFound }: ArmContext) {
   const retentionPath = `${instancePath}/databases/:database/backupLongTermRetentionPolicies`;
   /** The instance and the database's name as the world spells it, or the 404 ARM answers. */

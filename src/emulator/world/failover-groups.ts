@@ -56,6 +56,7 @@ export function groupFromSpec(world: World, group: GroupSpec, spec: WorldSpec, n
   };
 }
 
+/** Whether the group's initial seeding still runs at `now` (a failover is refused meanwhile). */
 export function isSeeding(group: GroupState, now: number): boolean {
   return group.seedingUntil !== undefined && now < group.seedingUntil;
 }
@@ -82,6 +83,7 @@ export function reportedRole(world: World, group: GroupState, location: string, 
   return 'Secondary';
 }
 
+/** The `replicationState` ARM reports: `FAILOVER_IN_PROGRESS`, `SEEDING` or `CATCH_UP`. */
 export function reportedReplicationState(group: GroupState, now: number): string {
   if (group.failover) return 'FAILOVER_IN_PROGRESS';
   if (isSeeding(group, now)) return 'SEEDING';

@@ -34,6 +34,7 @@ export interface WorldFaults {
 /** The fault kinds `addWorldFault` applies; the others are HTTP faults. */
 export type WorldFaultSpec = Exclude<FaultSpec, { kind: 'throttle' | 'error' | 'reset' | 'latency' | 'busy' }>;
 
+/** A world with no fault armed. */
 export function noWorldFaults(): WorldFaults {
   return {
     failoverNeverCompletes: new Set(),
@@ -55,6 +56,7 @@ export function clearWorldFaults(faults: WorldFaults): void {
   faults.sql.resetDuringWait.clear();
 }
 
+/** Whether the region answers nothing (fault `region-dark`). */
 export function isDark(faults: WorldFaults, location: string): boolean {
   return faults.darkRegions.has(normalizeLocation(location));
 }

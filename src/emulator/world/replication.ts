@@ -26,6 +26,7 @@ export function linkGuid(group: GroupState, database: string): string {
   return `${hex}-f0c0-4000-8000-${hex}${hex.slice(0, 4)}`.toUpperCase();
 }
 
+/** The group's database by name, case-insensitively. */
 export function databaseOf(group: GroupState, name: string): DatabaseState | undefined {
   return group.databases.find((database) => database.name.toLowerCase() === name.toLowerCase());
 }
@@ -66,10 +67,12 @@ export function commit(group: GroupState, database: DatabaseState, payload: stri
   return record;
 }
 
+/** The LSN of the newest commit on the primary (0: none). */
 export function lastCommittedLsn(database: DatabaseState): number {
   return database.commits.at(-1)?.lsn ?? 0;
 }
 
+/** The LSN up to which the secondary has hardened the log at `now` (0: nothing). */
 export function hardenedLsn(database: DatabaseState, now: number): number {
   let hardened = 0;
   for (const record of database.commits) {

@@ -15,6 +15,7 @@ export class EmulatedArmError extends Error {
   }
 }
 
+/** A managed instance: its world description plus the names Azure derives and its provisioning state. */
 export interface InstanceState extends Omit<InstanceSpec, 'location' | 'subscriptionId'> {
   id: string;
   subscriptionId: string;
@@ -25,6 +26,7 @@ export interface InstanceState extends Omit<InstanceSpec, 'location' | 'subscrip
   provisioningState: string;
 }
 
+/** One committed transaction of a database's log. */
 export interface CommitRecord {
   lsn: number;
   committedAt: number;
@@ -33,6 +35,7 @@ export interface CommitRecord {
   payload?: string;
 }
 
+/** A database of a failover group, replicated from the primary to the secondary. */
 export interface DatabaseState {
   name: string;
   lagMs: number;
@@ -47,6 +50,7 @@ export interface DatabaseState {
   linkLostSince?: number;
 }
 
+/** The failover a group is going through, with when each of its transitions is due. */
 export interface FailoverState {
   asyncOperationId: string;
   kind: 'planned' | 'forced';
@@ -61,6 +65,7 @@ export interface FailoverState {
   switched: boolean;
 }
 
+/** A failover group: the pair of instances, which one is primary, its policies, databases and running failover. */
 export interface GroupState {
   key: string;
   subscriptionId: string;
@@ -79,6 +84,7 @@ export interface GroupState {
   databases: DatabaseState[];
 }
 
+/** A management operation on an instance (a scale), as `managedInstances/operations` lists it. */
 export interface ManagementOperation {
   id: string;
   name: string;
@@ -95,6 +101,7 @@ export interface ManagementOperation {
   error?: { code: string; message: string };
 }
 
+/** An ARM long-running operation, as its Azure-AsyncOperation and Location URLs answer it. */
 export interface AsyncOperation {
   id: string;
   kind: 'failover' | 'scale' | 'group-create' | 'group-delete';
@@ -109,6 +116,7 @@ export interface AsyncOperation {
     { type: 'group'; groupKey: string; location: string } | { type: 'instance'; instanceId: string } | { type: 'none' };
 }
 
+/** One entry of the world's event log. */
 export interface WorldEvent {
   seq: number;
   /** Simulated time the event happened (for scheduled transitions: when they were due). */
@@ -119,6 +127,7 @@ export interface WorldEvent {
   detail?: Record<string, unknown>;
 }
 
+/** Failover requests a group received, by outcome. */
 export interface FailoverCounters {
   received: number;
   accepted: number;
@@ -127,6 +136,7 @@ export interface FailoverCounters {
   acceptedTo: Record<string, number>;
 }
 
+/** What the world's `change` event reports (the read-write listeners follow it). */
 export type WorldChange =
   'roles-switched' | 'failover-completed' | 'failover-failed' | 'operation-ended' | 'world-loaded';
 
@@ -135,6 +145,7 @@ export function groupKey(subscriptionId: string, resourceGroup: string, name: st
   return [subscriptionId, resourceGroup, name].map((part) => part.toLowerCase()).join('/');
 }
 
+/** A managed instance's ARM resource id. */
 export function instanceResourceId(subscriptionId: string, resourceGroup: string, name: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/managedInstances/${name}`;
 }
