@@ -86,6 +86,13 @@ export type FaultSpec = z.output<typeof FaultSpecSchema>;
 export type FaultSpecInput = z.input<typeof FaultSpecSchema>;
 export type HttpFaultSpec = Extract<FaultSpec, { kind: 'throttle' | 'error' | 'reset' | 'latency' | 'busy' }>;
 
+const HTTP_FAULT_KINDS: ReadonlySet<string> = new Set(['throttle', 'error', 'reset', 'latency', 'busy']);
+
+/** Whether the fault acts on the HTTP exchange (the ARM server's) rather than on the world's behaviour. */
+export function isHttpFault(spec: FaultSpec): spec is HttpFaultSpec {
+  return HTTP_FAULT_KINDS.has(spec.kind);
+}
+
 export interface HttpFault {
   id: string;
   spec: HttpFaultSpec;

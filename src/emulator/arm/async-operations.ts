@@ -1,0 +1,49 @@
+/**
+ * ARM's async protocol for both resource families: the `…AzureAsyncOperation` status resource (InProgress →
+ * Succeeded/Failed, with Retry-After while in progress) and the `…OperationResults` Location (202 while in progress,
+ * then the resulting resource, 204 when there is none, or the operation's error).
+ */
+import type { FastifyInstance } from 'fastify';
+import { armErrorBody, asyncOperationBody, failoverGroupBody, managedInstanceBody } from '../arm-bodies';
+import { asyncPath, type ArmContext, type Params } from './context';
+
+/** Registers the status and result URLs of both families (`instanceFailoverGroup…`, `managedInstance…`). */
+export function registerAsyncOperationRoutes(app: FastifyInstance, { world, baseUrl, send }: ArmContext) {
+  for (const family of ['instanceFailoverGroup', 'managedInstance'] as const) {
+    app.get(`${asyncPath}/${family}AzureAsyncOperation/:operationId`, async (request, reply) => {
+      const operation = world.asyncOperations.get((request.params as Params).operationId!);
+      if (!operation)
+        return send(request, reply, 404, armErrorBody('ResourceNotFound', 'The async operation was not found.'));
+      const headers: Record<string, string> =
+        operation.status === 'InProgress' ? { 'Retry-After': String(world.timings.asyncRetryAfterSeconds) } : {};
+      return send(request, reply, 200, asyncOperationBody(operation), headers);
+    });
+    app.get(`${asyncPath}/${family}OperationResults/:operationId`, async (request, reply) => {
+      const operation = world.asyncOperations.get((request.params as Params).operationId!);
+      if (!operation)
+        return send(request, reply, 404, armErrorBody('ResourceNotFound', 'The operation result was not found.'));
+      if (operation.status === 'InProgress')
+        return send(request, reply, 202, undefined, {
+          'Retry-After': String(world.timings.asyncRetryAfterSeconds),
+          Location: `${baseUrl(request)}${request.url}`,
+        });
+      if (operation.status !== 'Succeeded') {
+        return send(
+          request,
+          reply,
+          400,
+          armErrorBody(operation.error?.code ?? 'OperationFailed', operation.error?.message ?? 'The operation failed.'),
+        );
+      }
+      const result = operation.result;
+      if (result.type === 'group') {
+        const group = world.groups.get(result.groupKey);
+        if (!group) return send(request, reply, 204);
+        return send(request, reply, 200, failoverGroupBody(world, group, result.location));
+      }
+      if (result.type === 'instance')
+        return send(request, reply, 200, managedInstanceBody(world.instanceById(result.instanceId)!));
+      return send(request, reply, 204);
+    });
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Failover groups: a pair of managed instances in two regions, one primary. Their creation (from a world description,
+ * or by a PUT at the primary's location), deletion, seeding, and the roles and replication state ARM reports at each
+ * location. The failover itself is ./failovers.ts.
+ *
+ * Inferred behaviour (no public source states it; fogpilot is built so that being wrong is safe):
+ * - while a failover runs, the group's `replicationState` reads `FAILOVER_IN_PROGRESS` at both locations;
+ * - right after the switch the old primary's location keeps answering `Primary` for `roleFlipSkewSeconds`.
+ */
+import { normalizeLocation } from '../../domain/locations';
+import type { GroupSpec, WorldSpec } from '../world-spec';
+import { completedAsyncOperation } from './async-operations';
+import { databaseFromSpec } from './replication';
+import { EmulatedArmError, groupKey, type AsyncOperation, type GroupState } from './state';
+import type { World } from '../world';
+
+/** What a PUT of a failover group asks for. */
+export interface GroupRequest {
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  name: string;
+  primaryInstanceId: string;
+  partnerInstanceId: string;
+  readWriteFailoverPolicy: string;
+  gracePeriodMinutes?: number;
+  readOnlyFailoverPolicy: string;
+  secondaryType: string;
+}
+
+/** A group as a world description declares it; its instances must already be in the world, in two regions. */
+export function groupFromSpec(world: World, group: GroupSpec, spec: WorldSpec, now: number): GroupState {
+  const subscriptionId = group.subscriptionId ?? spec.subscriptionId;
+  const primary = world.instanceByName(subscriptionId, group.resourceGroup, group.primaryInstance);
+  const secondary = world.instanceByName(subscriptionId, group.resourceGroup, group.secondaryInstance);
+  if (!primary || !secondary) {
+    throw new Error(
+      `group ${group.name}: instances ${group.primaryInstance} and ${group.secondaryInstance} must be in the world, in resource group ${group.resourceGroup}`,
+    );
+  }
+  if (primary.location === secondary.location)
+    throw new Error(`group ${group.name}: its instances must be in different regions`);
+  return {
+    key: groupKey(subscriptionId, group.resourceGroup, group.name),
+    subscriptionId,
+    resourceGroup: group.resourceGroup,
+    name: group.name,
+    instanceIds: [primary.id, secondary.id],
+    primaryInstanceId: primary.id,
+    readWriteFailoverPolicy: group.readWriteFailoverPolicy,
+    gracePeriodMinutes: group.readWriteFailoverPolicy === 'Automatic' ? (group.gracePeriodMinutes ?? 60) : undefined,
+    readOnlyFailoverPolicy: group.readOnlyFailoverPolicy,
+    secondaryType: group.secondaryType,
+    seedingUntil: group.seedingSeconds > 0 ? now + group.seedingSeconds * 1000 : undefined,
+    databases: group.databases.map((database) => databaseFromSpec(database, spec)),
+  };
+}
+
+/** Whether the group's initial seeding still runs at `now` (a failover is refused meanwhile). */
+export function isSeeding(group: GroupState, now: number): boolean {
+  return group.seedingUntil !== undefined && now < group.seedingUntil;
+}
+
+/** Ends the initial seeding once it is due, dated when it was due. */
+export function advanceSeeding(world: World, group: GroupState, now: number): void {
+  if (group.seedingUntil !== undefined && now >= group.seedingUntil) {
+    world.record('seeding-completed', { group: group.name }, group.seedingUntil);
+    group.seedingUntil = undefined;
+  }
+}
+
+/** Ends the old primary's claim to the role once its skew has passed. */
+export function expireStaleClaim(group: GroupState, now: number): void {
+  if (group.staleClaim && now >= group.staleClaim.until) group.staleClaim = undefined;
+}
+
+/** The role ARM reports at `location` (with the inferred skew right after a switch). */
+export function reportedRole(world: World, group: GroupState, location: string, now: number): 'Primary' | 'Secondary' {
+  const instance = world.instanceAt(group, location);
+  if (!instance) return 'Secondary';
+  if (instance.id === group.primaryInstanceId) return 'Primary';
+  if (group.staleClaim && group.staleClaim.instanceId === instance.id && now < group.staleClaim.until) return 'Primary';
+  return 'Secondary';
+}
+
+/** The `replicationState` ARM reports: `FAILOVER_IN_PROGRESS`, `SEEDING` or `CATCH_UP`. */
+export function reportedReplicationState(group: GroupState, now: number): string {
+  if (group.failover) return 'FAILOVER_IN_PROGRESS';
+  if (isSeeding(group, now)) return 'SEEDING';
+  return 'CATCH_UP';
+}
+
+/**
+ * PUT of a failover group at its primary's location: an update of an existing group's policies, or a new group
+ * (which then seeds for a minute). Refused at the secondary's location, for instances already in a group, in one
+ * region, or of different storage sizes.
+ */
+export function createGroup(
+  world: World,
+  params: GroupRequest,
+): { group: GroupState; asyncOperation: AsyncOperation; created: boolean } {
+  world.advance();
+  const existing = world.groups.get(groupKey(params.subscriptionId, params.resourceGroup, params.name));
+  if (existing) {
+    if (world.instanceById(existing.primaryInstanceId)!.location !== normalizeLocation(params.location)) {
+      throw new EmulatedArmError(
+        400,
+        'InstanceFailoverGroupUpdateOrDeleteRequestOnSecondary',
+        'Modifications to the instance failover group are not allowed on a secondary server. Execute the request on the primary server.',
+      );
+    }
+    existing.readWriteFailoverPolicy = params.readWriteFailoverPolicy;
+    existing.gracePeriodMinutes = params.gracePeriodMinutes;
+    existing.readOnlyFailoverPolicy = params.readOnlyFailoverPolicy;
+    const asyncOperation = completedAsyncOperation(world, 'group-create', params.subscriptionId, params.location, {
+      type: 'group',
+      groupKey: existing.key,
+      location: normalizeLocation(params.location),
+    });
+    return { group: existing, asyncOperation, created: false };
+  }
+  const primary = world.instanceById(params.primaryInstanceId);
+  const partner = world.instanceById(params.partnerInstanceId);
+  if (!primary || !partner)
+    throw new EmulatedArmError(404, 'ResourceNotFound', 'The managed instances of the pair must exist.');
+  if (primary.location !== normalizeLocation(params.location)) {
+    throw new EmulatedArmError(
+      400,
+      'InstanceFailoverGroupUpdateOrDeleteRequestOnSecondary',
+      'The group must be created at the location of its primary instance.',
+    );
+  }
+  if (primary.location === partner.location)
+    throw new EmulatedArmError(
+      400,
+      'InvalidParameterValue',
+      'The primary and the partner must be in different regions.',
+    );
+  if (world.groupOfInstance(primary.id) || world.groupOfInstance(partner.id)) {
+    throw new EmulatedArmError(
+      409,
+      'InstanceFailoverGroupAlreadyExists',
+      'Failover group already exists on a given server.',
+    );
+  }
+  if (primary.storageSizeInGB !== partner.storageSizeInGB) {
+    throw new EmulatedArmError(
+      400,
+      'GeoDrInstanceSizeMismatch',
+      'Primary managed instance and partner managed instance do not have the same storage size.',
+    );
+  }
+  const group: GroupState = {
+    key: groupKey(params.subscriptionId, params.resourceGroup, params.name),
+    subscriptionId: params.subscriptionId,
+    resourceGroup: params.resourceGroup,
+    name: params.name,
+    instanceIds: [primary.id, partner.id],
+    primaryInstanceId: primary.id,
+    readWriteFailoverPolicy: params.readWriteFailoverPolicy,
+    gracePeriodMinutes: params.gracePeriodMinutes,
+    readOnlyFailoverPolicy: params.readOnlyFailoverPolicy,
+    secondaryType: params.secondaryType,
+    seedingUntil: world.now() + 60_000,
+    databases: [],
+  };
+  world.groups.set(group.key, group);
+  const asyncOperation = completedAsyncOperation(world, 'group-create', params.subscriptionId, params.location, {
+    type: 'group',
+    groupKey: group.key,
+    location: primary.location,
+  });
+  world.record('group-created', { group: group.name });
+  return { group, asyncOperation, created: true };
+}
+
+/** DELETE of a failover group at its primary's location; refused at the secondary's, or while a failover runs. */
+export function deleteGroup(world: World, group: GroupState, location: string): AsyncOperation {
+  world.advance();
+  if (world.instanceById(group.primaryInstanceId)!.location !== normalizeLocation(location)) {
+    throw new EmulatedArmError(
+      400,
+      'InstanceFailoverGroupUpdateOrDeleteRequestOnSecondary',
+      'Modifications to the instance failover group are not allowed on a secondary server. Execute the request on the primary server.',
+    );
+  }
+  if (group.failover)
+    throw new EmulatedArmError(
+      409,
+      'InstanceFailoverGroupBusy',
+      'Instance failover group is busy with another operation.',
+    );
+  world.groups.delete(group.key);
+  const asyncOperation = completedAsyncOperation(world, 'group-delete', group.subscriptionId, location, {
+    type: 'none',
+  });
+  world.record('group-deleted', { group: group.name });
+  return asyncOperation;
+}

@@ -1,0 +1,155 @@
+/**
+ * Faults that live in the world's behaviour, the chaos knobs of the admin API: a failover that never completes or ends
+ * Failed, a scale that ends Failed, a dark region, SQL faults, a lost replication link, a lag spike. (Faults of the
+ * HTTP exchange itself are the ARM server's: ../faults.ts.)
+ */
+import { normalizeLocation } from '../../domain/locations';
+import type { FaultSpec } from '../faults';
+import type { GroupState, InstanceState } from './state';
+import type { World } from '../world';
+
+/** SQL-side faults (the TDS server consults them). */
+export interface SqlFaults {
+  /** Logins refused with 18456, by instance name (`*`: any), for a number of attempts. */
+  loginFailures: Map<string, number>;
+  /** Extra latency on every SQL request, by instance name (`*`: any). */
+  latencyMs: Map<string, number>;
+  /** Connections dropped in the middle of a copy-sync wait, by instance name (`*`: any), for a number of waits. */
+  resetDuringWait: Map<string, number>;
+}
+
+/** Faults that live in the world's behaviour (HTTP-level faults are the server's). */
+export interface WorldFaults {
+  /** Groups (keys or names) whose next accepted failover never switches the roles. */
+  failoverNeverCompletes: Set<string>;
+  /** Groups whose next accepted failover ends Failed. */
+  failoverFails: Map<string, { code: string; message: string }>;
+  /** Instances (names or ids) whose next scale ends Failed. */
+  operationFails: Map<string, { code: string; message: string }>;
+  /** Regions that answer nothing. */
+  darkRegions: Set<string>;
+  sql: SqlFaults;
+}
+
+/** The fault kinds `addWorldFault` applies; the others are HTTP faults. */
+export type WorldFaultSpec = Exclude<FaultSpec, { kind: 'throttle' | 'error' | 'reset' | 'latency' | 'busy' }>;
+
+/** A world with no fault armed. */
+export function noWorldFaults(): WorldFaults {
+  return {
+    failoverNeverCompletes: new Set(),
+    failoverFails: new Map(),
+    operationFails: new Map(),
+    darkRegions: new Set(),
+    sql: { loginFailures: new Map(), latencyMs: new Map(), resetDuringWait: new Map() },
+  };
+}
+
+/** Forgets every armed fault (the state a fault left behind, such as a lost link, stays). */
+export function clearWorldFaults(faults: WorldFaults): void {
+  faults.failoverNeverCompletes.clear();
+  faults.failoverFails.clear();
+  faults.operationFails.clear();
+  faults.darkRegions.clear();
+  faults.sql.loginFailures.clear();
+  faults.sql.latencyMs.clear();
+  faults.sql.resetDuringWait.clear();
+}
+
+/** Whether the region answers nothing (fault `region-dark`). */
+export function isDark(faults: WorldFaults, location: string): boolean {
+  return faults.darkRegions.has(normalizeLocation(location));
+}
+
+/**
+ * What an accepted failover of `group` is armed with, consumed: an injected failure wins over never completing (which
+ * then stays armed for the next one).
+ */
+export function takeFailoverFault(
+  faults: WorldFaults,
+  group: GroupState,
+): { fails: { code: string; message: string } } | { neverCompletes: true } | undefined {
+  const name = group.name.toLowerCase();
+  const fails = faults.failoverFails.get(group.key) ?? faults.failoverFails.get(name);
+  if (fails) {
+    faults.failoverFails.delete(group.key);
+    faults.failoverFails.delete(name);
+    return { fails };
+  }
+  if (faults.failoverNeverCompletes.has(group.key) || faults.failoverNeverCompletes.has(name)) {
+    faults.failoverNeverCompletes.delete(group.key);
+    faults.failoverNeverCompletes.delete(name);
+    return { neverCompletes: true };
+  }
+  return undefined;
+}
+
+/** The failure a new scale of `instance` is armed with, consumed. */
+export function takeOperationFault(
+  faults: WorldFaults,
+  instance: InstanceState,
+): { code: string; message: string } | undefined {
+  const id = instance.id.toLowerCase();
+  const name = instance.name.toLowerCase();
+  const fails = faults.operationFails.get(id) ?? faults.operationFails.get(name);
+  faults.operationFails.delete(id);
+  faults.operationFails.delete(name);
+  return fails;
+}
+
+/** Arms a world fault (admin API `POST /_admin/faults`). Throws when it names a group or database the world lacks. */
+export function addWorldFault(world: World, spec: WorldFaultSpec): void {
+  const faults = world.faults;
+  switch (spec.kind) {
+    case 'failover-never-completes':
+      faults.failoverNeverCompletes.add(world.findGroup(spec.group)?.key ?? spec.group.toLowerCase());
+      return;
+    case 'failover-fails':
+      faults.failoverFails.set(world.findGroup(spec.group)?.key ?? spec.group.toLowerCase(), {
+        code: spec.code,
+        message: spec.message,
+      });
+      return;
+    case 'operation-fails':
+      faults.operationFails.set(spec.instance.toLowerCase(), { code: spec.code, message: spec.message });
+      return;
+    case 'region-dark':
+      faults.darkRegions.add(normalizeLocation(spec.location));
+      world.emit('change', 'region-dark', normalizeLocation(spec.location));
+      return;
+    case 'sql-reset-during-wait':
+      faults.sql.resetDuringWait.set(spec.instance.toLowerCase(), spec.count);
+      return;
+    case 'sql-latency':
+      faults.sql.latencyMs.set(spec.instance.toLowerCase(), spec.ms);
+      return;
+    case 'sql-login-fails':
+      faults.sql.loginFailures.set(spec.instance.toLowerCase(), spec.count);
+      return;
+    case 'link-lost':
+    case 'lag-spike': {
+      const group = world.findGroup(spec.group);
+      if (!group) throw new Error(`no group ${spec.group} in the world`);
+      const databases = group.databases.filter(
+        (database) => !spec.database || database.name.toLowerCase() === spec.database.toLowerCase(),
+      );
+      if (databases.length === 0) throw new Error(`no database ${spec.database} in group ${spec.group}`);
+      for (const database of databases) {
+        if (spec.kind === 'link-lost') world.loseLink(database);
+        else database.lagSpike = { lagMs: spec.lagMs, until: world.now() + spec.seconds * 1000 };
+      }
+      return;
+    }
+  }
+}
+
+/** Removes every world fault and what the replication faults left behind (admin API `DELETE /_admin/faults`). */
+export function removeWorldFaults(world: World): void {
+  clearWorldFaults(world.faults);
+  for (const group of world.groups.values()) {
+    for (const database of group.databases) {
+      world.restoreLink(database);
+      database.lagSpike = undefined;
+    }
+  }
+}

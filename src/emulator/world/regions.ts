@@ -1,0 +1,39 @@
+/** The spellings of a region ARM uses besides the normalized one (`eastus`). */
+import { normalizeLocation } from '../../domain/locations';
+
+const DISPLAY_NAMES: Record<string, string> = {
+  eastus: 'East US',
+  eastus2: 'East US 2',
+  westus: 'West US',
+  westus2: 'West US 2',
+  westus3: 'West US 3',
+  centralus: 'Central US',
+  northcentralus: 'North Central US',
+  southcentralus: 'South Central US',
+  northeurope: 'North Europe',
+  westeurope: 'West Europe',
+  uksouth: 'UK South',
+  ukwest: 'UK West',
+  japaneast: 'Japan East',
+  japanwest: 'Japan West',
+  australiaeast: 'Australia East',
+  australiasoutheast: 'Australia Southeast',
+  canadacentral: 'Canada Central',
+  canadaeast: 'Canada East',
+  germanywestcentral: 'Germany West Central',
+  swedencentral: 'Sweden Central',
+  francecentral: 'France Central',
+  southeastasia: 'Southeast Asia',
+  eastasia: 'East Asia',
+};
+
+/** `eastus` → `East US`: the form ARM uses in `partnerRegions`. */
+export function displayLocation(location: string): string {
+  if (/\s/.test(location)) return location.trim();
+  return DISPLAY_NAMES[normalizeLocation(location)] ?? location;
+}
+
+/** `East US` → `EastUS`: the form ARM uses inside failover group ids. */
+export function idLocation(location: string): string {
+  return displayLocation(location).replace(/\s+/g, '');
+}

@@ -1,0 +1,151 @@
+/**
+ * The emulated world's state: plain records the rule modules (managed instances, failover groups, failovers,
+ * replication) read and change, and the ARM and TDS servers answer from. No rule lives here.
+ */
+import type { InstanceSpec } from '../world-spec';
+
+/** An ARM error the world raises for a request it refuses; the server turns it into the HTTP answer. */
+export class EmulatedArmError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A managed instance: its world description plus the names Azure derives and its provisioning state. */
+export interface InstanceState extends Omit<InstanceSpec, 'location' | 'subscriptionId'> {
+  id: string;
+  subscriptionId: string;
+  location: string;
+  displayLocation: string;
+  fullyQualifiedDomainName: string;
+  dnsZone: string;
+  provisioningState: string;
+}
+
+/** One committed transaction of a database's log. */
+export interface CommitRecord {
+  lsn: number;
+  committedAt: number;
+  /** When the secondary hardens it (committedAt + the database's lag at the time). */
+  hardenedAt: number;
+  payload?: string;
+}
+
+/** A database of a failover group, replicated from the primary to the secondary. */
+export interface DatabaseState {
+  name: string;
+  lagMs: number;
+  nextLsn: number;
+  /** Commits on the current primary, oldest first. */
+  commits: CommitRecord[];
+  /** Writes are refused until then (the role switch window on a new primary). */
+  readOnlyUntil: number;
+  /** A temporary higher lag (fault `lag-spike`). */
+  lagSpike?: { lagMs: number; until: number };
+  /** The link to the partner is down since then (fault `link-lost`): nothing hardens. */
+  linkLostSince?: number;
+}
+
+/** The failover a group is going through, with when each of its transitions is due. */
+export interface FailoverState {
+  asyncOperationId: string;
+  kind: 'planned' | 'forced';
+  targetInstanceId: string;
+  requestedAt: number;
+  /** When the roles switch; undefined when the failover never completes or is going to fail. */
+  switchAt?: number;
+  completeAt?: number;
+  failAt?: number;
+  failCode?: string;
+  failMessage?: string;
+  switched: boolean;
+}
+
+/** A failover group: the pair of instances, which one is primary, its policies, databases and running failover. */
+export interface GroupState {
+  key: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  instanceIds: [string, string];
+  primaryInstanceId: string;
+  readWriteFailoverPolicy: string;
+  gracePeriodMinutes?: number;
+  readOnlyFailoverPolicy: string;
+  secondaryType: string;
+  seedingUntil?: number;
+  failover?: FailoverState;
+  /** After a switch the old primary's location claims Primary a little longer. */
+  staleClaim?: { instanceId: string; until: number };
+  databases: DatabaseState[];
+}
+
+/** A management operation on an instance (a scale), as `managedInstances/operations` lists it. */
+export interface ManagementOperation {
+  id: string;
+  name: string;
+  instanceId: string;
+  asyncOperationId: string;
+  operation: string;
+  friendlyName: string;
+  state: 'InProgress' | 'Succeeded' | 'Failed' | 'Cancelled';
+  startedAt: number;
+  endsAt: number;
+  current: { vCores: number; storageSizeInGB: number; tier: string; family: string };
+  requested: { vCores: number; storageSizeInGB: number; tier: string; family: string };
+  fails?: { code: string; message: string };
+  error?: { code: string; message: string };
+}
+
+/** An ARM long-running operation, as its Azure-AsyncOperation and Location URLs answer it. */
+export interface AsyncOperation {
+  id: string;
+  kind: 'failover' | 'scale' | 'group-create' | 'group-delete';
+  subscriptionId: string;
+  location: string;
+  status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
+  startTime: number;
+  endTime?: number;
+  error?: { code: string; message: string };
+  /** What the Location URL answers when done: a group at a location, an instance, or nothing. */
+  result:
+    { type: 'group'; groupKey: string; location: string } | { type: 'instance'; instanceId: string } | { type: 'none' };
+}
+
+/** One entry of the world's event log. */
+export interface WorldEvent {
+  seq: number;
+  /** Simulated time the event happened (for scheduled transitions: when they were due). */
+  at: number;
+  kind: string;
+  group?: string;
+  instance?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Failover requests a group received, by outcome. */
+export interface FailoverCounters {
+  received: number;
+  accepted: number;
+  refused: number;
+  /** Accepted, by target location. */
+  acceptedTo: Record<string, number>;
+}
+
+/** What the world's `change` event reports (the read-write listeners follow it). */
+export type WorldChange =
+  'roles-switched' | 'failover-completed' | 'failover-failed' | 'operation-ended' | 'world-loaded';
+
+/** A group's key in the world: subscription, resource group and name, lower case. */
+export function groupKey(subscriptionId: string, resourceGroup: string, name: string): string {
+  return [subscriptionId, resourceGroup, name].map((part) => part.toLowerCase()).join('/');
+}
+
+/** A managed instance's ARM resource id. */
+export function instanceResourceId(subscriptionId: string, resourceGroup: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/managedInstances/${name}`;
+}
