@@ -13,6 +13,14 @@ const workflowForbiddenImports = [
   { name: '@temporalio/worker', message: 'Worker code does not run in workflows.', allowTypeImports: true },
   { name: '@temporalio/client', message: 'Client code does not run in workflows.', allowTypeImports: true },
 ];
+// Code that does I/O (activities, Azure and SQL clients, the emulator, drivers, the logger) reaches workflow code as
+// types only: a value import would pull it into the workflow bundle and the sandbox.
+const ioLayerMessage =
+  'Workflow code may import this as types only (`import type`); call it through an activity, or move the pure value to src/domain.';
+const workflowForbiddenPatterns = [
+  { regex: '^(\\.\\.?/)+(activities|azure|sql|emulator)(/.*)?$', message: ioLayerMessage, allowTypeImports: true },
+  { regex: '^(mssql|pino|@azure/[^/]+)(/.*)?$', message: ioLayerMessage, allowTypeImports: true },
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'eslint.config.mjs', 'bin/**'] },
@@ -34,9 +42,13 @@ export default tseslint.config(
     },
   },
   {
+    // Everything the workflow bundle holds: src/workflows and the pure src/domain it imports.
     files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: workflowForbiddenImports }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: workflowForbiddenImports, patterns: workflowForbiddenPatterns },
+      ],
     },
   },
   {
