@@ -23,7 +23,7 @@ import {
 import { durationToMs } from '../domain/durations';
 import { isArmGroupId, parseInstanceFailoverGroupId } from '../domain/group-ref';
 import { DEFAULT_TASK_QUEUE, RunbookTypes, type DrDrillInput } from '../workflows/definitions';
-import { InvalidRunbookInputError, validateRunbookInput } from './index';
+import { InvalidRunbookInputError, validateRunbookInput } from './inputs';
 
 /** Every drill schedule's id starts with this; the rest names the group. */
 export const DRILL_SCHEDULE_PREFIX = 'fogpilot-drill/';
