@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { FogpilotClient } from './client';
+import { DEFAULT_TASK_QUEUE } from './config/task-queue';
 import { findTemporalCli, freePort, packageRoot, startDevServerProcess } from './dev-server';
 import { startEmulator, type Emulator } from './emulator';
 import { emulatorAdapters, emulatorInventory } from './emulator/adapters';
@@ -95,7 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     cleanups.push(() => dataPlane.close());
     const connection = await NativeConnection.connect({ address: server.address });
     cleanups.push(() => connection.close());
-    const taskQueue = 'fogpilot';
+    const taskQueue = DEFAULT_TASK_QUEUE;
     const worker = await createFogpilotWorker({
       connection,
       taskQueue,

@@ -20,10 +20,10 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { taskQueueFromEnvironment } from '../config/task-queue';
 import { describeGroupRef } from '../domain/group-ref';
 import { InvalidRunbookInputError, validateRunbookInput, type RunbookInputs } from './inputs';
 import {
-  DEFAULT_TASK_QUEUE,
   abortSignal,
   approveSignal,
   isRunbookSummary,
@@ -95,7 +95,7 @@ export function workflowIdFor(
 export class FogpilotClient {
   constructor(
     readonly client: Client,
-    readonly taskQueue: string = process.env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
+    readonly taskQueue: string = taskQueueFromEnvironment(),
   ) {}
 
   /**

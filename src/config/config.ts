@@ -11,6 +11,7 @@ import { DEFAULT_RATE_LIMITS } from '../azure/rate-limiter';
 import { durationToMs } from '../domain/durations';
 import { GroupCoordinatesSchema } from '../domain/inputs';
 import { Inventory } from './inventory';
+import { DEFAULT_TASK_QUEUE, taskQueueOverride } from './task-queue';
 
 function positiveRate(key: string) {
   return z
@@ -102,7 +103,7 @@ export const ConfigSchema = z.strictObject({
       hosts: z.record(z.string(), z.string()).default({}),
     })
     .prefault({}),
-  temporal: z.strictObject({ taskQueue: z.string().min(1).default('fogpilot') }).prefault({}),
+  temporal: z.strictObject({ taskQueue: z.string().min(1).default(DEFAULT_TASK_QUEUE) }).prefault({}),
   inventory: z
     .record(
       z
@@ -151,7 +152,8 @@ export function loadConfig({ env = process.env, path: explicit }: LoadConfigOpti
   if (env.FOGPILOT_ARM_ENDPOINT) azure.armEndpoint = env.FOGPILOT_ARM_ENDPOINT;
   if (env.FOGPILOT_AZURE_CREDENTIAL) azure.credential = env.FOGPILOT_AZURE_CREDENTIAL;
   const temporal = { ...((raw.temporal as Record<string, unknown> | undefined) ?? {}) };
-  if (env.FOGPILOT_TASK_QUEUE) temporal.taskQueue = env.FOGPILOT_TASK_QUEUE;
+  const taskQueue = taskQueueOverride(env);
+  if (taskQueue) temporal.taskQueue = taskQueue;
   const parsed = ConfigSchema.safeParse({ ...raw, azure, temporal });
   const source = file ? path.resolve(file) : '(defaults and environment)';
   if (!parsed.success) {
