@@ -22,6 +22,13 @@ const workflowForbiddenPatterns = [
   { regex: '^(mssql|pino|@azure/[^/]+)(/.*)?$', message: ioLayerMessage, allowTypeImports: true },
 ];
 
+const noEnums = { selector: 'TSEnumDeclaration', message: 'Use `as const` objects instead of enums.' };
+const fogpilotVariableRead = {
+  selector: 'MemberExpression[property.name=/^FOGPILOT_/], MemberExpression[property.value=/^FOGPILOT_/]',
+  message:
+    "Read fogpilot's environment variables with fogpilotVariable() from src/config/environment, which lists them.",
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'eslint.config.mjs', 'bin/**'] },
   js.configs.recommended,
@@ -35,11 +42,14 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        { selector: 'TSEnumDeclaration', message: 'Use `as const` objects instead of enums.' },
-      ],
+      'no-restricted-syntax': ['error', noEnums],
     },
+  },
+  {
+    // One list of the variables fogpilot reads: src/config/environment holds it, and every read goes through it.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/environment.ts'],
+    rules: { 'no-restricted-syntax': ['error', noEnums, fogpilotVariableRead] },
   },
   {
     // Everything the workflow bundle holds: src/workflows and the pure src/domain it imports.

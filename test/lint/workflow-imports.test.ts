@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ESLint, type Linter } from 'eslint';
-import { repoRoot } from '../support/repo';
+import type { Linter } from 'eslint';
+import { lintAs, messagesOf } from '../support/lint';
 
-// The planted text is linted as if it were the workflow bundle's entry, with the repository's own eslint.config.mjs.
-// The file must be one the TypeScript project knows (typed linting refuses unknown files); its text on disk is not read.
-const workflowFile = path.join(repoRoot, 'src', 'workflows', 'index.ts');
-const RULE = '@typescript-eslint/no-restricted-imports';
+// Planted as the workflow bundle's entry, so the text is linted as workflow code.
+const lintAsWorkflow = (text: string) => lintAs('src/workflows/index.ts', text);
+const restrictedImports = (messages: Linter.LintMessage[]) =>
+  messagesOf('@typescript-eslint/no-restricted-imports', messages);
 
 // Each module that does I/O, as workflow code would name it from src/workflows/index.ts.
 const ioModules = ['../azure', '../azure/arm-control-plane', '../activities', '../sql/data-plane', '../emulator'];
 const ioPackages = ['mssql', 'pino', '@azure/arm-sql', '@azure/identity'];
-
-let eslint: ESLint | undefined;
-async function lintAsWorkflow(text: string): Promise<Linter.LintMessage[]> {
-  eslint ??= new ESLint({ cwd: repoRoot });
-  const [result] = await eslint.lintText(text, { filePath: workflowFile });
-  assert.ok(result, 'ESLint returned no result for the planted file');
-  // A parse failure reports no rule at all, which would make "the rule did not fire" meaningless.
-  assert.deepEqual(
-    result.messages.filter((message) => message.fatal),
-    [],
-    'the planted workflow file did not parse',
-  );
-  return result.messages;
-}
-
-const restrictedImports = (messages: Linter.LintMessage[]) => messages.filter((message) => message.ruleId === RULE);
 
 describe('lint: workflow code imports I/O layers as types only', () => {
   it('rejects a value import of src/azure from workflow code', async () => {

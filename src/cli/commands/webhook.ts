@@ -12,6 +12,7 @@ import {
   webhookAuthFromEnvironment,
 } from '../../webhook';
 import { taskQueueFromEnvironment } from '../../config/task-queue';
+import { fogpilotVariable } from '../../config/environment';
 import { CliError, ExitCodes } from '../errors';
 
 /** The line `fogpilot webhook` prints on stdout once it listens (logs go to stderr). */
@@ -100,7 +101,7 @@ export function registerWebhook(program: Command): void {
       const logger = pino(
         {
           name: 'fogpilot-webhook',
-          level: process.env.FOGPILOT_LOG_LEVEL?.trim() || 'info',
+          level: fogpilotVariable('FOGPILOT_LOG_LEVEL')?.trim() || 'info',
           redact: ['req.headers.authorization', 'req.headers["x-fogpilot-signature"]'],
         },
         pino.destination(2),
