@@ -13,6 +13,21 @@ const workflowForbiddenImports = [
   { name: '@temporalio/worker', message: 'Worker code does not run in workflows.', allowTypeImports: true },
   { name: '@temporalio/client', message: 'Client code does not run in workflows.', allowTypeImports: true },
 ];
+// Code that does I/O (activities, Azure and SQL clients, the emulator, drivers, the logger) reaches workflow code as
+// types only: a value import would pull it into the workflow bundle and the sandbox.
+const ioLayerMessage =
+  'Workflow code may import this as types only (`import type`); call it through an activity, or move the pure value to src/domain.';
+const workflowForbiddenPatterns = [
+  { regex: '^(\\.\\.?/)+(activities|azure|sql|emulator)(/.*)?$', message: ioLayerMessage, allowTypeImports: true },
+  { regex: '^(mssql|pino|@azure/[^/]+)(/.*)?$', message: ioLayerMessage, allowTypeImports: true },
+];
+
+const noEnums = { selector: 'TSEnumDeclaration', message: 'Use `as const` objects instead of enums.' };
+const fogpilotVariableRead = {
+  selector: 'MemberExpression[property.name=/^FOGPILOT_/], MemberExpression[property.value=/^FOGPILOT_/]',
+  message:
+    "Read fogpilot's environment variables with fogpilotVariable() from src/config/environment, which lists them.",
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'eslint.config.mjs', 'bin/**'] },
@@ -27,16 +42,23 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        { selector: 'TSEnumDeclaration', message: 'Use `as const` objects instead of enums.' },
-      ],
+      'no-restricted-syntax': ['error', noEnums],
     },
   },
   {
+    // One list of the variables fogpilot reads: src/config/environment holds it, and every read goes through it.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/environment.ts'],
+    rules: { 'no-restricted-syntax': ['error', noEnums, fogpilotVariableRead] },
+  },
+  {
+    // Everything the workflow bundle holds: src/workflows and the pure src/domain it imports.
     files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: workflowForbiddenImports }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: workflowForbiddenImports, patterns: workflowForbiddenPatterns },
+      ],
     },
   },
   {

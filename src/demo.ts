@@ -8,6 +8,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { FogpilotClient } from './client';
+import { DEFAULT_TASK_QUEUE } from './config/task-queue';
+import { fogpilotVariable } from './config/environment';
 import { findTemporalCli, freePort, packageRoot, startDevServerProcess } from './dev-server';
 import { startEmulator, type Emulator } from './emulator';
 import { emulatorAdapters, emulatorInventory } from './emulator/adapters';
@@ -75,7 +77,9 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
   process.once('SIGTERM', onSignal);
 
   try {
-    installRuntime({ logger: createLogger({ level: process.env.FOGPILOT_LOG_LEVEL ?? 'error', format: 'json' }) });
+    installRuntime({
+      logger: createLogger({ level: fogpilotVariable('FOGPILOT_LOG_LEVEL') ?? 'error', format: 'json' }),
+    });
     say(
       options,
       'fogpilot demo: a DR drill of fog-sales (eastus → westus → eastus) against the offline Azure emulator',
@@ -95,7 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     cleanups.push(() => dataPlane.close());
     const connection = await NativeConnection.connect({ address: server.address });
     cleanups.push(() => connection.close());
-    const taskQueue = 'fogpilot';
+    const taskQueue = DEFAULT_TASK_QUEUE;
     const worker = await createFogpilotWorker({
       connection,
       taskQueue,
@@ -188,7 +192,7 @@ if (require.main === module) {
   // probe sees what an application would.
   runDemo({
     json,
-    outputDir: process.env.FOGPILOT_DEMO_OUTPUT ?? path.join(packageRoot, 'reports'),
+    outputDir: fogpilotVariable('FOGPILOT_DEMO_OUTPUT') ?? path.join(packageRoot, 'reports'),
     speed: 10,
     soak: '10 seconds',
   })

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { fogpilotVariable, type FogpilotVariable } from './config/environment';
 import { FOGPILOT_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 
 /** The repository (or installed package) root: `dist/src/..`. */
@@ -21,8 +22,8 @@ function onPath(executable: string): string | undefined {
   return undefined;
 }
 
-function findBinary(envVar: string, executable: string): string | undefined {
-  const fromEnv = process.env[envVar];
+function findBinary(envVar: FogpilotVariable, executable: string): string | undefined {
+  const fromEnv = fogpilotVariable(envVar);
   if (fromEnv) {
     if (!existsSync(fromEnv)) throw new Error(`${envVar} points at ${fromEnv}, which does not exist`);
     return fromEnv;

@@ -6,6 +6,7 @@
 import pino, { type Logger as PinoLogger } from 'pino';
 import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import { ConfigError } from './config/config';
+import { fogpilotVariable } from './config/environment';
 
 /**
  * Paths pino blanks out wherever they appear in a line's fields. Secrets have no business in logs; this is the net
@@ -58,7 +59,7 @@ export interface LoggerOptions {
  * A wrong value is a {@link ConfigError} naming the variable and its values.
  */
 export function logFormatFromEnvironment(env: NodeJS.ProcessEnv = process.env): LogFormat | undefined {
-  const raw = env.FOGPILOT_LOG_FORMAT?.trim() ?? '';
+  const raw = fogpilotVariable('FOGPILOT_LOG_FORMAT', env)?.trim() ?? '';
   const value = raw.toLowerCase();
   if (value === '' || value === 'auto') return undefined;
   if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
@@ -69,7 +70,7 @@ export function logFormatFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
 
 /** `FOGPILOT_LOG_LEVEL` (default `info`); a wrong value is a {@link ConfigError} naming the variable and its values. */
 export function logLevelFromEnvironment(env: NodeJS.ProcessEnv = process.env): string {
-  const raw = env.FOGPILOT_LOG_LEVEL?.trim() ?? '';
+  const raw = fogpilotVariable('FOGPILOT_LOG_LEVEL', env)?.trim() ?? '';
   const value = raw.toLowerCase();
   if (value === '') return 'info';
   if ((LOG_LEVELS as readonly string[]).includes(value)) return value;
@@ -205,12 +206,12 @@ export function installRuntime(options: RuntimeOptions): void {
 
 /** `FOGPILOT_METRICS_PORT` (default 9464; `0` turns the endpoint off) on all interfaces, for Prometheus to scrape. */
 export function metricsBindAddressFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const port = env.FOGPILOT_METRICS_PORT?.trim() || '9464';
+  const port = fogpilotVariable('FOGPILOT_METRICS_PORT', env)?.trim() || '9464';
   if (port === '0') return undefined;
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) {
     throw new ConfigError(
       `FOGPILOT_METRICS_PORT must be a port number (1-65535), or 0 to turn metrics off; got "${port}"`,
     );
   }
-  return `${env.FOGPILOT_METRICS_HOST?.trim() || '0.0.0.0'}:${port}`;
+  return `${fogpilotVariable('FOGPILOT_METRICS_HOST', env)?.trim() || '0.0.0.0'}:${port}`;
 }

@@ -9,7 +9,7 @@ import { ArmControlPlane } from './azure/arm-control-plane';
 import { createCredential } from './azure/credentials';
 import { inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
 import { createDataPlane } from './sql';
-import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
+import { taskQueueFromEnvironment } from './config/task-queue';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { createLogger, installRuntime, metricsBindAddressFromEnvironment } from './runtime';
 import { ensureSearchAttributes } from './search-attributes';
@@ -17,15 +17,11 @@ import { ensureSearchAttributes } from './search-attributes';
 export interface FogpilotWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
-  /** Default `fogpilot` (or `FOGPILOT_TASK_QUEUE`). */
+  /** Default: `FOGPILOT_TASK_QUEUE`, else `fogpilot` (see src/config/task-queue). */
   taskQueue?: string;
   dependencies: ActivityDependencies;
   /** A prebuilt workflow bundle; without one the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleWithSourceMap;
-}
-
-export function taskQueueFromEnvironment(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
 }
 
 function workflowCodeOption(given: WorkflowBundleWithSourceMap | undefined) {

@@ -5,7 +5,8 @@
  */
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { DEFAULT_TASK_QUEUE, DrillSchedules, FogpilotClient } from '../client';
+import { DrillSchedules, FogpilotClient } from '../client';
+import { taskQueueFromEnvironment } from '../config/task-queue';
 import { CliError, ExitCodes } from './errors';
 
 export interface FogpilotSession {
@@ -43,7 +44,7 @@ export async function connectFogpilot(): Promise<FogpilotSession> {
     );
   }
   const client = new Client({ connection, namespace });
-  const taskQueue = process.env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
+  const taskQueue = taskQueueFromEnvironment();
   return {
     fogpilot: new FogpilotClient(client, taskQueue),
     schedules: new DrillSchedules(client, taskQueue),

@@ -20,30 +20,10 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { z } from 'zod';
-import {
-  DrDrillInputSchema,
-  FailbackInputSchema,
-  FleetFailoverInputSchema,
-  ForcedFailoverInputSchema,
-  PlannedFailoverInputSchema,
-  ReadinessCheckInputSchema,
-  ScaleGroupInputSchema,
-  describeInputProblems,
-  parseRunbookInput,
-  type DrDrillInput,
-  type FailbackInput,
-  type FleetFailoverInput,
-  type ForcedFailoverInput,
-  type InputProblem,
-  type PlannedFailoverInput,
-  type ReadinessCheckInput,
-  type ScaleGroupInput,
-} from '../domain/inputs';
+import { taskQueueFromEnvironment } from '../config/task-queue';
 import { describeGroupRef } from '../domain/group-ref';
+import { InvalidRunbookInputError, validateRunbookInput, type RunbookInputs } from './inputs';
 import {
-  DEFAULT_TASK_QUEUE,
-  RunbookTypes,
   abortSignal,
   approveSignal,
   isRunbookSummary,
@@ -57,50 +37,7 @@ import {
 } from '../workflows/definitions';
 
 export * from '../workflows/definitions';
-
-/** The input each runbook takes. */
-export interface RunbookInputs {
-  plannedFailover: PlannedFailoverInput;
-  forcedFailover: ForcedFailoverInput;
-  failback: FailbackInput;
-  scaleGroup: ScaleGroupInput;
-  drDrill: DrDrillInput;
-  fleetFailover: FleetFailoverInput;
-  readinessCheck: ReadinessCheckInput;
-}
-
-const schemas: Record<RunbookType, z.ZodType> = {
-  plannedFailover: PlannedFailoverInputSchema,
-  forcedFailover: ForcedFailoverInputSchema,
-  failback: FailbackInputSchema,
-  scaleGroup: ScaleGroupInputSchema,
-  drDrill: DrDrillInputSchema,
-  fleetFailover: FleetFailoverInputSchema,
-  readinessCheck: ReadinessCheckInputSchema,
-};
-
-/** A runbook input refused before anything was started. */
-export class InvalidRunbookInputError extends Error {
-  override readonly name = 'InvalidRunbookInputError';
-  constructor(
-    readonly runbook: RunbookType,
-    readonly problems: InputProblem[],
-  ) {
-    super(describeInputProblems(runbook, problems));
-  }
-}
-
-export function isRunbookType(value: string): value is RunbookType {
-  return Object.values(RunbookTypes).includes(value as RunbookType);
-}
-
-/** Validates an input without starting anything; throws {@link InvalidRunbookInputError} naming each field. */
-export function validateRunbookInput<R extends RunbookType>(runbook: R, input: unknown): RunbookInputs[R] {
-  const parsed = parseRunbookInput(schemas[runbook], input);
-  if (!parsed.ok) throw new InvalidRunbookInputError(runbook, parsed.problems);
-  // The workflow applies the defaults itself: what travels is what the caller wrote, so history shows their intent.
-  return input as RunbookInputs[R];
-}
+export * from './inputs';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -158,7 +95,7 @@ export function workflowIdFor(
 export class FogpilotClient {
   constructor(
     readonly client: Client,
-    readonly taskQueue: string = process.env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
+    readonly taskQueue: string = taskQueueFromEnvironment(),
   ) {}
 
   /**

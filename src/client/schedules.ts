@@ -22,8 +22,9 @@ import {
 } from '@temporalio/client';
 import { durationToMs } from '../domain/durations';
 import { isArmGroupId, parseInstanceFailoverGroupId } from '../domain/group-ref';
-import { DEFAULT_TASK_QUEUE, RunbookTypes, type DrDrillInput } from '../workflows/definitions';
-import { InvalidRunbookInputError, validateRunbookInput } from './index';
+import { RunbookTypes, type DrDrillInput } from '../workflows/definitions';
+import { taskQueueFromEnvironment } from '../config/task-queue';
+import { InvalidRunbookInputError, validateRunbookInput } from './inputs';
 
 /** Every drill schedule's id starts with this; the rest names the group. */
 export const DRILL_SCHEDULE_PREFIX = 'fogpilot-drill/';
@@ -215,7 +216,7 @@ function iso(date: Date | undefined): string {
 export class DrillSchedules {
   constructor(
     readonly client: Client,
-    readonly taskQueue: string = process.env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
+    readonly taskQueue: string = taskQueueFromEnvironment(),
   ) {}
 
   /**

@@ -11,6 +11,8 @@ import { DEFAULT_RATE_LIMITS } from '../azure/rate-limiter';
 import { durationToMs } from '../domain/durations';
 import { GroupCoordinatesSchema } from '../domain/inputs';
 import { Inventory } from './inventory';
+import { fogpilotVariable } from './environment';
+import { DEFAULT_TASK_QUEUE, taskQueueOverride } from './task-queue';
 
 function positiveRate(key: string) {
   return z
@@ -102,7 +104,7 @@ export const ConfigSchema = z.strictObject({
       hosts: z.record(z.string(), z.string()).default({}),
     })
     .prefault({}),
-  temporal: z.strictObject({ taskQueue: z.string().min(1).default('fogpilot') }).prefault({}),
+  temporal: z.strictObject({ taskQueue: z.string().min(1).default(DEFAULT_TASK_QUEUE) }).prefault({}),
   inventory: z
     .record(
       z
@@ -132,7 +134,8 @@ export interface LoadConfigOptions {
 
 /** Reads the file, applies the environment, validates: one typed config, or a {@link ConfigError} naming key and fix. */
 export function loadConfig({ env = process.env, path: explicit }: LoadConfigOptions = {}): FogpilotConfig {
-  const file = explicit ?? env.FOGPILOT_CONFIG ?? (existsSync('fogpilot.yaml') ? 'fogpilot.yaml' : undefined);
+  const file =
+    explicit ?? fogpilotVariable('FOGPILOT_CONFIG', env) ?? (existsSync('fogpilot.yaml') ? 'fogpilot.yaml' : undefined);
   let raw: Record<string, unknown> = {};
   if (file) {
     if (!existsSync(file))
@@ -148,10 +151,13 @@ export function loadConfig({ env = process.env, path: explicit }: LoadConfigOpti
       throw new ConfigError(`${file} must hold a YAML mapping (azure:, inventory:, …)`);
   }
   const azure = { ...((raw.azure as Record<string, unknown> | undefined) ?? {}) };
-  if (env.FOGPILOT_ARM_ENDPOINT) azure.armEndpoint = env.FOGPILOT_ARM_ENDPOINT;
-  if (env.FOGPILOT_AZURE_CREDENTIAL) azure.credential = env.FOGPILOT_AZURE_CREDENTIAL;
+  const armEndpoint = fogpilotVariable('FOGPILOT_ARM_ENDPOINT', env);
+  if (armEndpoint) azure.armEndpoint = armEndpoint;
+  const credential = fogpilotVariable('FOGPILOT_AZURE_CREDENTIAL', env);
+  if (credential) azure.credential = credential;
   const temporal = { ...((raw.temporal as Record<string, unknown> | undefined) ?? {}) };
-  if (env.FOGPILOT_TASK_QUEUE) temporal.taskQueue = env.FOGPILOT_TASK_QUEUE;
+  const taskQueue = taskQueueOverride(env);
+  if (taskQueue) temporal.taskQueue = taskQueue;
   const parsed = ConfigSchema.safeParse({ ...raw, azure, temporal });
   const source = file ? path.resolve(file) : '(defaults and environment)';
   if (!parsed.success) {

@@ -3,9 +3,10 @@
  * logged. At least one of the two must be set.
  */
 import type { WebhookAuthOptions } from './auth';
+import { fogpilotVariable, type FogpilotVariable } from '../config/environment';
 
-export const HMAC_SECRET_ENV = 'FOGPILOT_WEBHOOK_HMAC_SECRET';
-export const BEARER_TOKEN_ENV = 'FOGPILOT_WEBHOOK_TOKEN';
+export const HMAC_SECRET_ENV = 'FOGPILOT_WEBHOOK_HMAC_SECRET' satisfies FogpilotVariable;
+export const BEARER_TOKEN_ENV = 'FOGPILOT_WEBHOOK_TOKEN' satisfies FogpilotVariable;
 /** Shorter secrets are refused: they can be guessed. */
 export const MIN_SECRET_LENGTH = 16;
 
@@ -22,8 +23,8 @@ export class WebhookSettingsError extends Error {
 
 const GENERATE = 'Generate one with `openssl rand -hex 32`.';
 
-function secretFrom(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name]?.trim();
+function secretFrom(env: NodeJS.ProcessEnv, name: FogpilotVariable): string | undefined {
+  const value = fogpilotVariable(name, env)?.trim();
   if (!value) return undefined;
   if (value.length < MIN_SECRET_LENGTH) {
     throw new WebhookSettingsError(

@@ -20,6 +20,8 @@ export interface RunningCli {
   /** Resolves once the command has printed something matching `pattern` on stdout; rejects if it ends first. */
   printed(pattern: RegExp): Promise<void>;
   readonly ended: Promise<CliRun>;
+  /** Sends the command a signal (SIGTERM by default), as an operator stopping it would. */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 /** Starts one command and lets the test follow what it prints while it runs (e.g. a wait the command shows). */
@@ -68,6 +70,7 @@ export function startFogpilot(args: string[], env: Record<string, string>, timeo
         });
       }),
     ended,
+    kill: (signal = 'SIGTERM') => void child.kill(signal),
   };
 }
 

@@ -1,15 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { ConfigError, inventoryOf, loadConfig } from '../../src/config/config';
-
-function file(text: string): string {
-  const target = path.join(mkdtempSync(path.join(tmpdir(), 'fogpilot-config-')), 'fogpilot.yaml');
-  writeFileSync(target, text);
-  return target;
-}
+import { writeTempConfig as file } from '../support/temp-files';
 
 describe('configuration', () => {
   it('defaults to Azure public cloud with DefaultAzureCredential and the fogpilot task queue', () => {

@@ -3,8 +3,6 @@
  * the project's `.tools` venv, so nothing is downloaded at test time; found by environment variable, then the venv,
  * then PATH. Where none is found the SDK downloads its own (a laptop with internet needs no Python).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   DefaultLogger,
@@ -21,12 +19,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDependencies, type Activities } from '../../src/activities';
 import { Inventory } from '../../src/config/inventory';
 
-/** The repository root, found from this file whether it runs compiled (dist/test/support) or from source. */
-export const repoRoot = (() => {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') dir = path.dirname(dir);
-  return dir;
-})();
+export { repoRoot } from './repo';
 
 export { findTemporalCli, findTestServerBinary } from '../../src/dev-server';
 

@@ -2,16 +2,12 @@
  * plannedFailover and failback on Temporal's time-skipping test server, with the real activities over a scripted Azure.
  * Simulated minutes and hours pass in milliseconds; tests in this file run one at a time (time skipping is global).
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { MUTATING_ACTIVITIES } from '../../src/activities';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import {
@@ -24,48 +20,21 @@ import {
 } from '../../src/workflows/definitions';
 import { failback, plannedFailover } from '../../src/workflows';
 import { ScriptedAzure } from '../support/scripted-azure';
-import {
-  Inventory,
-  createTestWorker,
-  createTimeSkippingEnvironment,
-  findTemporalCli,
-  repoRoot,
-  uniqueTaskQueue,
-  workflowBundle,
-} from '../support/temporal';
+import { saveHistory, timeSkippingFrame } from '../support/runbook-harness';
+import { Inventory, createTestWorker, findTemporalCli, uniqueTaskQueue } from '../support/temporal';
 
 /** Every test gets a bound, so a hang fails one test instead of stalling the file. */
 function it(name: string, fn: () => Promise<void>, options: { skip?: string | false; timeout?: number } = {}): void {
   nodeIt(name, { timeout: 90_000, ...options }, fn);
 }
 
-let env: TestWorkflowEnvironment;
 let groupCounter = 0;
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-
-after(async () => {
-  await env?.teardown();
-});
-
-/** Workflows each test started: one left running by a failed test would hold time skipping for all the others. */
-const startedWorkflowIds = new Set<string>();
-afterEach(async () => {
-  for (const workflowId of startedWorkflowIds) {
-    const handle = env.client.workflow.getHandle(workflowId);
-    const { status } = await handle.describe().catch(() => ({ status: { name: 'UNKNOWN' } }));
-    if (status.name === 'RUNNING') await handle.terminate('test ended').catch(() => undefined);
-  }
-  startedWorkflowIds.clear();
-});
+const frame = timeSkippingFrame();
 
 /** One group in a scripted world, a worker for it, and helpers to start runbooks against it. */
 function scenario(configure?: (azure: ScriptedAzure) => void) {
   const name = `fog-${++groupCounter}`;
-  const azure = new ScriptedAzure({ clock: () => env.currentTimeMs(), groupName: name });
+  const azure = new ScriptedAzure({ clock: () => frame.env.currentTimeMs(), groupName: name });
   configure?.(azure);
   const inventory = new Inventory({ [name]: azure.coordinates });
   const called: string[] = [];
@@ -79,11 +48,11 @@ function scenario(configure?: (azure: ScriptedAzure) => void) {
     taskQueue,
     lockId,
     deps,
-    worker: () => createTestWorker({ env, taskQueue, deps, called }),
+    worker: () => createTestWorker({ env: frame.env, taskQueue, deps, called }),
     start: (input: Partial<PlannedFailoverInput> = {}, workflowId = lockId) => {
-      startedWorkflowIds.add(workflowId);
-      startedWorkflowIds.add(lockId);
-      return env.client.workflow.start(plannedFailover, {
+      frame.started.add(workflowId);
+      frame.started.add(lockId);
+      return frame.env.client.workflow.start(plannedFailover, {
         taskQueue,
         workflowId,
         workflowIdConflictPolicy: 'FAIL',
@@ -92,7 +61,7 @@ function scenario(configure?: (azure: ScriptedAzure) => void) {
     },
     /** Runs a worker until the runbook ends; returns its report, or the failure it ended with. */
     async run(input: Partial<PlannedFailoverInput> = {}): Promise<RunOutcome> {
-      const worker = await createTestWorker({ env, taskQueue, deps, called });
+      const worker = await createTestWorker({ env: frame.env, taskQueue, deps, called });
       const handle = await this.start(input);
       return worker.runUntil(outcomeOf(handle));
     },
@@ -139,19 +108,6 @@ function assertNoMutation(s: ReturnType<typeof scenario>): void {
   for (const mutating of MUTATING_ACTIVITIES) assert.ok(!s.called.includes(mutating), `${mutating} must not be called`);
   assert.equal(s.azure.acceptedFailovers.length, 0, 'no failover may be posted');
   assert.equal(s.azure.scaleRequests.length, 0, 'no scale may be requested');
-}
-
-/** Saves a run's history as a replay fixture when FOGPILOT_RECORD_HISTORIES=1 (see test/histories/README.md). */
-async function saveHistory(handle: WorkflowHandle, fixture: string): Promise<void> {
-  if (process.env.FOGPILOT_RECORD_HISTORIES !== '1') return;
-  const history = await handle.fetchHistory();
-  const dir = path.join(repoRoot, 'test', 'histories');
-  mkdirSync(dir, { recursive: true });
-  // The id matters on replay: a runbook compares its own id with the group's lock id.
-  writeFileSync(
-    path.join(dir, `${fixture}.json`),
-    `{"workflowId":${JSON.stringify(handle.workflowId)},"history":${historyToJSON(history)}}\n`,
-  );
 }
 
 async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
@@ -552,8 +508,8 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     const worker = await s.worker();
     await worker.runUntil(async () => {
       for (const [index, { input, field }] of invalidInputs.entries()) {
-        startedWorkflowIds.add(`invalid-${s.name}-${index}`);
-        const handle = await env.client.workflow.start('plannedFailover', {
+        frame.started.add(`invalid-${s.name}-${index}`);
+        const handle = await frame.env.client.workflow.start('plannedFailover', {
           taskQueue: s.taskQueue,
           workflowId: `invalid-${s.name}-${index}`,
           args: [input],
@@ -586,15 +542,15 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     async () => {
       const s = scenario();
       const worker = await s.worker();
-      startedWorkflowIds.add(`cli-json-${s.name}`).add(s.lockId);
+      frame.started.add(`cli-json-${s.name}`, s.lockId);
       await worker.runUntil(async () => {
         const { stdout } = await promisify(execFile)(findTemporalCli()!, [
           'workflow',
           'start',
           '--address',
-          env.address,
+          frame.env.address,
           '--namespace',
-          env.namespace ?? 'default',
+          frame.env.namespace ?? 'default',
           '--type',
           'plannedFailover',
           '--task-queue',
@@ -605,7 +561,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
           JSON.stringify({ group: s.name, maxLagSeconds: 10 }),
         ]);
         assert.match(stdout, /Running execution/);
-        const { report } = await outcomeOf(env.client.workflow.getHandle(`cli-json-${s.name}`));
+        const { report } = await outcomeOf(frame.env.client.workflow.getHandle(`cli-json-${s.name}`));
         assert.equal(report?.outcome, 'succeeded');
       });
       assert.equal(s.azure.acceptedFailovers.length, 1);
@@ -620,8 +576,8 @@ describe('failback', { concurrency: 1 }, () => {
       azure.primaryLocation = 'westus';
     });
     const worker = await s.worker();
-    startedWorkflowIds.add(s.lockId);
-    const handle = await env.client.workflow.start(failback, {
+    frame.started.add(s.lockId);
+    const handle = await frame.env.client.workflow.start(failback, {
       taskQueue: s.taskQueue,
       workflowId: s.lockId,
       args: [{ group: s.name }],
@@ -643,12 +599,12 @@ describe('failback', { concurrency: 1 }, () => {
       azure.replicationState = 'SEEDING';
     });
     const worker = await s.worker();
-    const seedingEndsAt = (await env.currentTimeMs()) + 2 * 24 * 3_600_000;
+    const seedingEndsAt = (await frame.env.currentTimeMs()) + 2 * 24 * 3_600_000;
     s.azure.onCall = async () => {
-      if ((await env.currentTimeMs()) >= seedingEndsAt) s.azure.replicationState = 'CATCH_UP';
+      if ((await frame.env.currentTimeMs()) >= seedingEndsAt) s.azure.replicationState = 'CATCH_UP';
     };
-    startedWorkflowIds.add(s.lockId);
-    const handle = await env.client.workflow.start(failback, {
+    frame.started.add(s.lockId);
+    const handle = await frame.env.client.workflow.start(failback, {
       taskQueue: s.taskQueue,
       workflowId: s.lockId,
       args: [{ group: s.name, pollInterval: '1 minute' }],
@@ -658,19 +614,19 @@ describe('failback', { concurrency: 1 }, () => {
     assert.equal(s.azure.primaryLocation, 'eastus');
     const wait = step(report, 'await-synchronizing');
     assert.ok((wait.evidence?.polls as number) > 100, `polled ${String(wait.evidence?.polls)} times`);
-    const firstRun = env.client.workflow.getHandle(s.lockId, handle.firstExecutionRunId);
+    const firstRun = frame.env.client.workflow.getHandle(s.lockId, handle.firstExecutionRunId);
     const history = await firstRun.fetchHistory();
     assert.ok(history.events!.length < 1_500, `first run has ${history.events!.length} events`);
-    const { runId } = await env.client.workflow.getHandle(s.lockId).describe();
+    const { runId } = await frame.env.client.workflow.getHandle(s.lockId).describe();
     assert.notEqual(runId, handle.firstExecutionRunId, 'the wait continued as a new run');
   });
 
   it('ends alreadyPrimary without sending anything when the home region is already primary', async () => {
     const s = scenario();
     const worker = await s.worker();
-    startedWorkflowIds.add(s.lockId);
-    startedWorkflowIds.add(s.lockId);
-    const handle = await env.client.workflow.start(failback, {
+    frame.started.add(s.lockId);
+    frame.started.add(s.lockId);
+    const handle = await frame.env.client.workflow.start(failback, {
       taskQueue: s.taskQueue,
       workflowId: s.lockId,
       args: [{ group: s.name }],

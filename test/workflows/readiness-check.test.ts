@@ -2,14 +2,10 @@
  * readinessCheck on Temporal's time-skipping test server, with the real activities over a scripted Azure that drifts
  * on demand. Tests in this file run one at a time (time skipping is global).
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DATA_WRITING_ACTIVITIES, MUTATING_ACTIVITIES } from '../../src/activities';
 import { lockWorkflowId, type GroupCoordinates } from '../../src/domain/group-ref';
 import {
@@ -21,40 +17,13 @@ import {
 } from '../../src/workflows/definitions';
 import { plannedFailover, readinessCheck } from '../../src/workflows';
 import { DriftingAzure, azureOfGroups } from '../support/drifting-azure';
-import {
-  Inventory,
-  createTestWorker,
-  createTimeSkippingEnvironment,
-  uniqueTaskQueue,
-  workflowBundle,
-  repoRoot,
-} from '../support/temporal';
+import { boundedIt, saveHistory, timeSkippingFrame } from '../support/runbook-harness';
+import { Inventory, createTestWorker, uniqueTaskQueue } from '../support/temporal';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 120_000 }, fn);
-}
+const it = boundedIt(120_000);
 
-let env: TestWorkflowEnvironment;
 let counter = 0;
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-
-after(async () => {
-  await env?.teardown();
-});
-
-const startedWorkflowIds = new Set<string>();
-afterEach(async () => {
-  for (const workflowId of startedWorkflowIds) {
-    const handle = env.client.workflow.getHandle(workflowId);
-    const { status } = await handle.describe().catch(() => ({ status: { name: 'UNKNOWN' } }));
-    if (status.name === 'RUNNING') await handle.terminate('test ended').catch(() => undefined);
-  }
-  startedWorkflowIds.clear();
-});
+const frame = timeSkippingFrame();
 
 const FORBIDDEN: readonly string[] = [...MUTATING_ACTIVITIES, ...DATA_WRITING_ACTIVITIES];
 
@@ -82,7 +51,7 @@ const EVERY_CHECK = [
 ];
 
 function newAzure(configure?: (azure: DriftingAzure) => void): DriftingAzure {
-  const azure = new DriftingAzure({ clock: () => env.currentTimeMs(), groupName: `fog-ready-${++counter}` });
+  const azure = new DriftingAzure({ clock: () => frame.env.currentTimeMs(), groupName: `fog-ready-${++counter}` });
   for (const location of ['eastus', 'westus']) azure.instanceOverrides[location] = { backupStorageRedundancy: 'Geo' };
   azure.agentJobs = {
     eastus: [{ name: 'index-maintenance', enabled: true }],
@@ -121,15 +90,15 @@ async function withWorker<T>(
   const called: string[] = [];
   const taskQueue = uniqueTaskQueue('readiness');
   const worker = await createTestWorker({
-    env,
+    env: frame.env,
     taskQueue,
     deps: { controlPlane: azure, dataPlane: azure, inventory },
     called,
   });
   const start = (input: ReadinessCheckInput): Promise<WorkflowHandle> => {
     const workflowId = `readiness-${++counter}`;
-    startedWorkflowIds.add(workflowId);
-    return env.client.workflow.start(readinessCheck, { taskQueue, workflowId, args: [input] });
+    frame.started.add(workflowId);
+    return frame.env.client.workflow.start(readinessCheck, { taskQueue, workflowId, args: [input] });
   };
   const result = await worker.runUntil(body(start, called));
   for (const name of FORBIDDEN) assert.ok(!called.includes(name), `${name} must not be called`);
@@ -480,15 +449,15 @@ describe('readinessCheck', { concurrency: 1 }, () => {
     const failoverCalls: string[] = [];
     const failoverQueue = uniqueTaskQueue('planned');
     const failoverWorker = await createTestWorker({
-      env,
+      env: frame.env,
       taskQueue: failoverQueue,
       deps: { controlPlane: azure, dataPlane: azure, inventory },
       called: failoverCalls,
     });
     const lockId = lockWorkflowId(azure.coordinates);
-    startedWorkflowIds.add(lockId);
+    frame.started.add(lockId);
     await failoverWorker.runUntil(async () => {
-      const failover = await env.client.workflow.start(plannedFailover, {
+      const failover = await frame.env.client.workflow.start(plannedFailover, {
         taskQueue: failoverQueue,
         workflowId: lockId,
         args: [{ group: azure.coordinates.name }],
@@ -515,16 +484,16 @@ describe('readinessCheck', { concurrency: 1 }, () => {
     const inventory = new Inventory({ [azure.coordinates.name]: azure.coordinates });
     const taskQueue = uniqueTaskQueue('planned-drift');
     const worker = await createTestWorker({
-      env,
+      env: frame.env,
       taskQueue,
       deps: { controlPlane: azure, dataPlane: azure, inventory },
       called: [],
     });
     const lockId = lockWorkflowId(azure.coordinates);
-    startedWorkflowIds.add(lockId);
+    frame.started.add(lockId);
     const { report, failure } = await worker.runUntil(async () => {
       const outcome = await outcomeOf(
-        await env.client.workflow.start(plannedFailover, {
+        await frame.env.client.workflow.start(plannedFailover, {
           taskQueue,
           workflowId: lockId,
           args: [{ group: azure.coordinates.name }],
@@ -581,18 +550,6 @@ describe('readinessCheck', { concurrency: 1 }, () => {
     });
   });
 });
-
-/** Saves the run's history as a replay fixture, when asked to (see test/histories/README.md). */
-async function saveHistory(handle: WorkflowHandle, fixture: string): Promise<void> {
-  if (process.env.FOGPILOT_RECORD_HISTORIES !== '1') return;
-  const history = await handle.fetchHistory();
-  const dir = path.join(repoRoot, 'test', 'histories');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, `${fixture}.json`),
-    `{"workflowId":${JSON.stringify(handle.workflowId)},"history":${historyToJSON(history)}}\n`,
-  );
-}
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

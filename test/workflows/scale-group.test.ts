@@ -2,9 +2,8 @@
  * scaleGroup on Temporal's time-skipping test server, with the real activities over a scripted Azure. Simulated scaling
  * operations of minutes to hours pass in milliseconds; tests in this file run one at a time (time skipping is global).
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MUTATING_ACTIVITIES } from '../../src/activities';
@@ -18,42 +17,14 @@ import {
 } from '../../src/workflows/definitions';
 import { scaleGroup } from '../../src/workflows';
 import { ScriptedAzure } from '../support/scripted-azure';
-import { saveHistory } from '../support/runbook-harness';
-import {
-  Inventory,
-  createTestWorker,
-  createTimeSkippingEnvironment,
-  uniqueTaskQueue,
-  workflowBundle,
-} from '../support/temporal';
+import { boundedIt, saveHistory, timeSkippingFrame } from '../support/runbook-harness';
+import { Inventory, createTestWorker, uniqueTaskQueue } from '../support/temporal';
 
 /** Every test gets a bound, so a hang fails one test instead of stalling the file. */
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 90_000 }, fn);
-}
+const it = boundedIt(90_000);
 
-let env: TestWorkflowEnvironment;
 let groupCounter = 0;
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-
-after(async () => {
-  await env?.teardown();
-});
-
-/** Workflows each test started: one left running by a failed test would hold time skipping for all the others. */
-const startedWorkflowIds = new Set<string>();
-afterEach(async () => {
-  for (const workflowId of startedWorkflowIds) {
-    const handle = env.client.workflow.getHandle(workflowId);
-    const { status } = await handle.describe().catch(() => ({ status: { name: 'UNKNOWN' } }));
-    if (status.name === 'RUNNING') await handle.terminate('test ended').catch(() => undefined);
-  }
-  startedWorkflowIds.clear();
-});
+const frame = timeSkippingFrame();
 
 interface RunOutcome {
   report?: RunbookReport;
@@ -65,7 +36,7 @@ interface RunOutcome {
 /** One group in a scripted world (eastus primary, westus secondary, both 8 vCores / 256 GB GP_Gen5) and a worker. */
 function scenario(configure?: (azure: ScriptedAzure) => void) {
   const name = `fog-scale-${++groupCounter}`;
-  const azure = new ScriptedAzure({ clock: () => env.currentTimeMs(), groupName: name });
+  const azure = new ScriptedAzure({ clock: () => frame.env.currentTimeMs(), groupName: name });
   configure?.(azure);
   const inventory = new Inventory({ [name]: azure.coordinates });
   const called: string[] = [];
@@ -80,10 +51,10 @@ function scenario(configure?: (azure: ScriptedAzure) => void) {
     called,
     primary,
     secondary,
-    worker: () => createTestWorker({ env, taskQueue, deps, called }),
+    worker: () => createTestWorker({ env: frame.env, taskQueue, deps, called }),
     start: (input: Record<string, unknown>) => {
-      startedWorkflowIds.add(lockId);
-      return env.client.workflow.start(scaleGroup, {
+      frame.started.add(lockId);
+      return frame.env.client.workflow.start(scaleGroup, {
         taskQueue,
         workflowId: lockId,
         workflowIdConflictPolicy: 'FAIL',
@@ -355,7 +326,7 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     const { report, failure, running } = await worker.runUntil(
       async (): Promise<RunOutcome & { running: RunbookStatus }> => {
         // A day of Azure time passes (the workflow's timers fire as it does); then the scale is a third done.
-        await env.sleep('1 day');
+        await frame.env.sleep('1 day');
         const status = await handle.query(statusQuery);
         return { ...(await outcomeOf(handle)), running: status };
       },

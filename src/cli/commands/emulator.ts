@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startEmulator } from '../../emulator';
 import { CliError, ExitCodes } from '../errors';
 
 export function registerEmulator(program: Command): void {
@@ -25,6 +24,9 @@ export function registerEmulator(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new CliError(`--port must be a port number (got ${options.port})`, ExitCodes.usage);
       if (!(speed > 0)) throw new CliError(`--speed must be a positive number (got ${options.speed})`, ExitCodes.usage);
+      // Loaded here, not at the top: the emulator is thousands of lines that the worker and every other command never
+      // need, and the CLI's entry loads every command module.
+      const { startEmulator } = await import('../../emulator/index.js');
       let emulator;
       try {
         emulator = await startEmulator({ world: options.world, port, host: options.host, speed });

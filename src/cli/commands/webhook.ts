@@ -11,7 +11,8 @@ import {
   createWebhookServer,
   webhookAuthFromEnvironment,
 } from '../../webhook';
-import { DEFAULT_TASK_QUEUE } from '../../workflows/definitions';
+import { taskQueueFromEnvironment } from '../../config/task-queue';
+import { fogpilotVariable } from '../../config/environment';
 import { CliError, ExitCodes } from '../errors';
 
 /** The line `fogpilot webhook` prints on stdout once it listens (logs go to stderr). */
@@ -94,13 +95,13 @@ export function registerWebhook(program: Command): void {
         );
       }
       const namespace = connectConfig.namespace ?? 'default';
-      const taskQueue = process.env.FOGPILOT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
+      const taskQueue = taskQueueFromEnvironment();
       // Lazy: the trigger serves /healthz at once and /readyz tells when Temporal answers.
       const connection = Connection.lazy(connectConfig.connectionOptions);
       const logger = pino(
         {
           name: 'fogpilot-webhook',
-          level: process.env.FOGPILOT_LOG_LEVEL?.trim() || 'info',
+          level: fogpilotVariable('FOGPILOT_LOG_LEVEL')?.trim() || 'info',
           redact: ['req.headers.authorization', 'req.headers["x-fogpilot-signature"]'],
         },
         pino.destination(2),
