@@ -16,7 +16,8 @@ import {
 import { PROBE_ACTIVITY_ID, checks, probes, reads } from './steps/activity-presets';
 import { catchUpBeforeFailback } from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
-import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
+import { runPlannedLeg } from './planned-failover';
+import { ALREADY_PRIMARY } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
 

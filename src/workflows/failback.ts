@@ -13,7 +13,8 @@ import {
 } from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
-import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
+import { runPlannedLeg } from './planned-failover';
+import { ALREADY_PRIMARY } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
 
