@@ -1,35 +1,35 @@
-import { ApplicationFailure, CancellationScope, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, sleep } from '@temporalio/workflow';
 import { DrDrillInputSchema, type DrDrillParams } from '../domain/inputs';
-import { describeGroupRef, listenerHost, type ResolvedGroup } from '../domain/group-ref';
+import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
-import type { SqlInstanceTarget } from '../sql/data-plane';
 import {
   FailureTypes,
   Outcomes,
   RunbookTypes,
   type DrDrillInput,
-  type DrillProbeRecord,
   type DrillSummary,
   type FailoverLeg,
+  type Outcome,
   type RunbookReport,
 } from './definitions';
-import { PROBE_ACTIVITY_ID, checks, probes, reads } from './steps/activity-presets';
+import { probes } from './steps/activity-presets';
+import {
+  PROBE_INTERVAL_MS,
+  describeSmoke,
+  finishProbe,
+  locateProbe,
+  smokeChecks,
+  verdictOnLoss,
+  type ProbeTally,
+  type ProbeTarget,
+} from './steps/drill-probe';
 import { catchUpBeforeFailback } from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
-import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
+import { runPlannedLeg } from './planned-failover';
+import { ALREADY_PRIMARY } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
-import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
-
-/** How often the probe writes through the listener (real time): fine enough to measure downtime in seconds. */
-const PROBE_INTERVAL_MS = 1_000;
-
-interface ProbeTarget {
-  listener: SqlInstanceTarget;
-  database: string;
-  label: string;
-}
-
-type ProbeTally = Awaited<ReturnType<typeof probes.probeListenerWrites>>;
+import { RunbookRun } from './steps/runbook-run';
+import { declareStage, declareStep, planOf, runStep, type PlannedStep } from './steps/step-declaration';
 
 /**
  * The write probe starts once the preflight gates pass, so a drill they refuse has written nothing; drills started
@@ -67,19 +67,7 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
     const soakMs = durationToMs(params.soak) ?? 0;
     if (params.dryRun) {
       await runPlannedLeg(run, group, params, { leg: 'failover', stepPrefix: '' });
-      run.plan?.push(
-        {
-          step: 'soak',
-          action: `stay ${formatDuration(soakMs)} in the secondary region with smoke checks (${describeSmoke(params)})`,
-        },
-        {
-          step: 'failback',
-          action:
-            `once replication has caught up (every database within ${params.maxLagSeconds}s; at most ` +
-            `${formatDuration(durationToMs(params.failbackWaitTimeout) ?? 0)}, else the drill ends failbackPending), ` +
-            `the same runbook back to ${run.rolesBefore?.primary}, then the drill report`,
-        },
-      );
+      run.plan?.push(...planOf(drillAfterFailover, { params, home: run.rolesBefore?.primary }));
       return Outcomes.dryRun;
     }
     if (!holdsGroupLock(group)) {
@@ -115,8 +103,6 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
     const probeAfterPreflight = probeTarget !== undefined && patched(DRILL_PROBE_AFTER_PREFLIGHT_PATCH);
     if (!probeAfterPreflight) startProbe();
 
-    let outcome: typeof Outcomes.succeeded | typeof Outcomes.abortedAfterFailover | typeof Outcomes.failbackPending =
-      Outcomes.succeeded;
     try {
       const failover = await runPlannedLeg(run, group, params, {
         leg: 'failover',
@@ -133,44 +119,14 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
             'nothing was changed. Leave targetLocation out: the drill fails over to the current secondary and back.',
         });
       }
-      if (!failover || run.abortRequested) {
-        outcome = Outcomes.abortedAfterFailover;
-        return outcome;
-      }
+      if (!failover || run.abortRequested) return Outcomes.abortedAfterFailover;
       drill.rtoFailoverSeconds = failover.rtoSeconds;
 
+      const after: DrillRun = { run, group, params, failover, drill, probeTarget };
       run.resetPointOfNoReturn();
-      await run.beforePointOfNoReturn(() =>
-        run.step('soak', `Soak ${formatDuration(soakMs)} in ${failover.to} with smoke checks`, async (step) => {
-          await smokeChecks(run, drill, params, probeTarget, 'soak-start');
-          run.setAwaiting('timer', `soaking in ${failover.to} until ${new Date(Date.now() + soakMs).toISOString()}`, {
-            preemptible: true,
-          });
-          await sleep(soakMs, { summary: `soak ${formatDuration(soakMs)} in ${failover.to}` });
-          run.clearAwaiting();
-          await smokeChecks(run, drill, params, probeTarget, 'soak-end');
-          step.evidence({ smokeChecks: drill.smokeChecks });
-        }),
-      );
-
-      if (!(await catchUpBeforeFailback(run, group, failover, params, 'The drill'))) {
-        outcome = Outcomes.failbackPending;
-        return outcome;
-      }
-      const failback = await runPlannedLeg(
-        run,
-        group,
-        { ...params, targetLocation: failover.from },
-        { leg: 'failback', stepPrefix: 'failback/' },
-      );
-      if (!failback || run.abortRequested) {
-        outcome = Outcomes.abortedAfterFailover;
-        return outcome;
-      }
-      if (failback === ALREADY_PRIMARY)
-        run.warn(`${failover.from} was primary again before the failback: none was sent.`);
-      else drill.rtoFailbackSeconds = failback.rtoSeconds;
-      await smokeChecks(run, drill, params, probeTarget, 'after-failback');
+      await run.beforePointOfNoReturn(() => runStep(run, soakStep, after));
+      const ended = await failbackStage.body(after);
+      if (ended !== Outcomes.succeeded) return ended;
     } finally {
       await CancellationScope.nonCancellable(async () => {
         if (probeTarget && probe.run) await finishProbe(run, drill, probeTarget, probeScope, probe.run);
@@ -200,173 +156,72 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
         details: [{ drill }],
       });
     }
-    return outcome;
+    return Outcomes.succeeded;
   });
-}
-
-/** A URL as reports and logs show it: without its query, which may carry a token. */
-function shownUrl(url: string): string {
-  const cut = url.search(/[?#]/);
-  return cut < 0 ? url : `${url.slice(0, cut)}?…`;
-}
-
-function describeSmoke(params: DrDrillParams): string {
-  const parts = [params.smoke.write ? 'a write through the read-write listener' : 'no write'];
-  if (params.smoke.httpCheck)
-    parts.push(`GET ${shownUrl(params.smoke.httpCheck.url)} expecting ${params.smoke.httpCheck.expectStatus}`);
-  return parts.join(', ');
-}
-
-/** Finds the group's read-write listener and the database the probe writes to. */
-async function locateProbe(run: RunbookRun, group: ResolvedGroup, params: DrDrillParams): Promise<ProbeTarget> {
-  return run.step('locate-listener', "Find the group's read-write listener and the smoke database", async (step) => {
-    const roles = await reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name}` }, [
-      { group, locations: [group.primaryLocation] },
-    ]);
-    run.countArm(roles);
-    const instances = await reads.readInstances.executeWithOptions({ summary: 'read the primary instance' }, [
-      { instanceIds: [roles.views[0]!.primaryManagedInstanceId] },
-    ]);
-    run.countArm(instances);
-    const primary = instances.instances[0]!.instance;
-    // Both instances of a failover group share one DNS zone; the listener lives in it under the group's name.
-    const dnsZone = primary.dnsZone ?? primary.fullyQualifiedDomainName.split('.')[1] ?? '';
-    const host = listenerHost(group.name, dnsZone);
-    let database = params.smoke.database;
-    if (!database) {
-      const links = await reads.readReplicationLinks.executeWithOptions({ summary: 'list replicated databases' }, [
-        { instance: { instanceId: primary.id, host: primary.fullyQualifiedDomainName, group: group.displayName } },
-      ]);
-      database = links.links[0]?.database;
-      if (!database) {
-        throw ApplicationFailure.create({
-          type: FailureTypes.ReplicationLinkMissing,
-          nonRetryable: true,
-          message: `${primary.name} has no replicated database to probe; nothing was changed. Name one with smoke.database.`,
-        });
-      }
-    }
-    const target: ProbeTarget = {
-      listener: { instanceId: `listener:${group.name}`, host, group: group.displayName },
-      database,
-      label: `drill:${run.groupLabel}:${Date.now()}`,
-    };
-    step.evidence({ listener: host, database, label: target.label });
-    return target;
-  });
-}
-
-async function smokeChecks(
-  run: RunbookRun,
-  drill: DrillSummary,
-  params: DrDrillParams,
-  probeTarget: ProbeTarget | undefined,
-  moment: string,
-): Promise<void> {
-  if (probeTarget) {
-    const result = await checks.smokeWrite.executeWithOptions({ summary: `smoke write (${moment})` }, [
-      { listener: probeTarget.listener, database: probeTarget.database, label: `${probeTarget.label}:smoke:${moment}` },
-    ]);
-    drill.smokeChecks.push({
-      name: `write/${moment}`,
-      status: result.ok ? 'pass' : 'fail',
-      at: nowIso(),
-      detail: result.ok
-        ? `wrote row ${result.id} into ${probeTarget.database} through ${probeTarget.listener.host} in ${result.latencyMs} ms`
-        : `write through ${probeTarget.listener.host} failed: ${result.error}`,
-    });
-  }
-  const http = params.smoke.httpCheck;
-  if (http) {
-    const result = await checks.httpHealthCheck.executeWithOptions({ summary: `health check (${moment})` }, [
-      { url: http.url, expectStatus: http.expectStatus, timeoutMs: durationToMs(http.timeout) ?? 10_000 },
-    ]);
-    drill.smokeChecks.push({
-      name: `http/${moment}`,
-      status: result.ok ? 'pass' : 'fail',
-      at: nowIso(),
-      detail: result.ok
-        ? `GET ${shownUrl(http.url)} answered ${result.status} in ${result.latencyMs} ms`
-        : `GET ${shownUrl(http.url)}: ${result.error ?? `answered ${result.status}, expected ${http.expectStatus}`}`,
-    });
-  }
-  const failed = drill.smokeChecks.filter((check) => check.status === 'fail' && check.name.endsWith(moment));
-  for (const check of failed) run.warn(`Smoke check ${check.name} failed: ${check.detail}`);
-}
-
-/** Stops the probe, takes its tally and reads back every acknowledged write. */
-async function finishProbe(
-  run: RunbookRun,
-  drill: DrillSummary,
-  target: ProbeTarget,
-  scope: CancellationScope,
-  probeRun: Promise<ProbeTally>,
-): Promise<void> {
-  await run.step('verify-writes', 'Stop the write probe and read back every acknowledged write', async (step) => {
-    // Cancelled between two attempts, no probe is running to hand back its tally: its last heartbeat, read first,
-    // stands in for it. The read is optional; stopping the probe is not.
-    const { workflowId, runId } = workflowInfo();
-    let checkpoint: { tally?: ProbeTally } = {};
-    try {
-      checkpoint = await checks.readProbeCheckpoint.executeWithOptions({ summary: "read the probe's last heartbeat" }, [
-        { workflowId, runId, activityId: PROBE_ACTIVITY_ID },
-      ]);
-    } catch (error) {
-      step.evidence({ checkpointUnreadable: describeFailure(error).message });
-    } finally {
-      scope.cancel();
-    }
-    let tally: ProbeTally;
-    try {
-      tally = await probeRun;
-    } catch (error) {
-      if (!checkpoint.tally) {
-        run.warn(
-          `The write probe did not hand back its tally (${describeFailure(error).message}); downtime not measured.`,
-        );
-        return;
-      }
-      tally = checkpoint.tally;
-      step.evidence({ tallyFrom: 'last heartbeat (the probe was between attempts when stopped)' });
-    }
-    const verified = await reads.verifyProbeWrites.executeWithOptions({ summary: 'read back the probe writes' }, [
-      {
-        listener: target.listener,
-        database: target.database,
-        label: target.label,
-        acknowledgedSeqs: tally.acknowledgedSeqs,
-        inDoubtSeqs: tally.inDoubtSeqs,
-      },
-    ]);
-    const windows = tally.windows.map((window) => ({
-      from: new Date(window.fromMs).toISOString(),
-      to: new Date(window.toMs).toISOString(),
-      seconds: Math.round((window.toMs - window.fromMs) / 100) / 10,
-    }));
-    const probe: DrillProbeRecord = {
-      database: target.database,
-      listener: target.listener.host,
-      attempted: tally.attempted,
-      acknowledged: tally.acknowledgedSeqs.length,
-      inDoubt: tally.inDoubtSeqs.length,
-      refused: tally.refused,
-      downtimeSeconds: Math.round(windows.reduce((sum, window) => sum + window.seconds, 0) * 10) / 10,
-      windows,
-      lostAcknowledged: verified.lostAcknowledgedSeqs.length,
-      errors: tally.errors,
-    };
-    drill.probe = probe;
-    step.evidence({ ...probe, present: verified.present, inDoubtCommitted: verified.inDoubtCommittedSeqs.length });
-  });
-}
-
-function verdictOnLoss(legs: FailoverLeg[], probe: DrillProbeRecord | undefined): DrillSummary['dataLoss'] {
-  if (probe) return probe.lostAcknowledged > 0 ? 'lost' : 'none';
-  // Without a probe, zero loss rests on the copy sync each planned failover proved before it was sent.
-  return legs.length > 0 && legs.every((leg) => leg.dataLoss.kind === 'none-proven') ? 'none' : 'not-measured';
 }
 
 /** The lock refused the drill: another runbook holds the group. */
 function isGroupBusy(error: unknown): error is ApplicationFailure {
   return error instanceof ApplicationFailure && error.type === FailureTypes.GroupBusy;
 }
+
+/** What the drill's soak and failback are planned from: its input, and the region it would go back to. */
+interface DrillView {
+  params: DrDrillParams;
+  home?: string;
+}
+
+/** The drill after its failover leg. */
+interface DrillRun extends DrillView {
+  run: RunbookRun;
+  group: ResolvedGroup;
+  failover: FailoverLeg;
+  drill: DrillSummary;
+  probeTarget: ProbeTarget | undefined;
+}
+
+const soakStep = declareStep<DrillView, DrillRun>({
+  name: 'soak',
+  title: ({ params, failover }) =>
+    `Soak ${formatDuration(durationToMs(params.soak) ?? 0)} in ${failover.to} with smoke checks`,
+  plan: ({ params }) =>
+    `stay ${formatDuration(durationToMs(params.soak) ?? 0)} in the secondary region with smoke checks (${describeSmoke(params)})`,
+  body: async ({ run, params, failover, drill, probeTarget }, step) => {
+    const soakMs = durationToMs(params.soak) ?? 0;
+    await smokeChecks(run, drill, params, probeTarget, 'soak-start');
+    run.setAwaiting('timer', `soaking in ${failover.to} until ${new Date(Date.now() + soakMs).toISOString()}`, {
+      preemptible: true,
+    });
+    await sleep(soakMs, { summary: `soak ${formatDuration(soakMs)} in ${failover.to}` });
+    run.clearAwaiting();
+    await smokeChecks(run, drill, params, probeTarget, 'soak-end');
+    step.evidence({ smokeChecks: drill.smokeChecks });
+  },
+});
+
+/** Waits for replication to catch up, fails back, and checks again: the drill's way home. */
+const failbackStage = declareStage<DrillView, DrillRun, Outcome>({
+  name: 'failback',
+  plan: ({ params, home }) =>
+    `once replication has caught up (every database within ${params.maxLagSeconds}s; at most ` +
+    `${formatDuration(durationToMs(params.failbackWaitTimeout) ?? 0)}, else the drill ends failbackPending), ` +
+    `the same runbook back to ${home}, then the drill report`,
+  body: async ({ run, group, params, failover, drill, probeTarget }) => {
+    if (!(await catchUpBeforeFailback(run, group, failover, params, 'The drill'))) return Outcomes.failbackPending;
+    const failback = await runPlannedLeg(
+      run,
+      group,
+      { ...params, targetLocation: failover.from },
+      { leg: 'failback', stepPrefix: 'failback/' },
+    );
+    if (!failback || run.abortRequested) return Outcomes.abortedAfterFailover;
+    if (failback === ALREADY_PRIMARY)
+      run.warn(`${failover.from} was primary again before the failback: none was sent.`);
+    else drill.rtoFailbackSeconds = failback.rtoSeconds;
+    await smokeChecks(run, drill, params, probeTarget, 'after-failback');
+    return Outcomes.succeeded;
+  },
+});
+
+/** What the drill does after its failover leg, in order: the soak, then the way home. */
+export const drillAfterFailover: readonly PlannedStep<DrillView>[] = [soakStep, failbackStage];

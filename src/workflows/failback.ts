@@ -4,16 +4,17 @@ import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
 import { FailureTypes, Outcomes, RunbookTypes, type FailbackInput, type RunbookReport } from './definitions';
 import type { GroupRolesReading } from '../activities';
-import { reads } from './steps/activity-presets';
 import {
   FAILBACK_WAITS_FOR_LAG_PATCH,
   readCatchUp,
   type CatchUpReading,
   type InstanceCache,
 } from './steps/failback-wait';
+import { groupKindOf } from './steps/group-kind';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
-import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
+import { runPlannedLeg } from './planned-failover';
+import { ALREADY_PRIMARY } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
 
@@ -90,10 +91,7 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
               step.evidence({ detail: catchUp.detail, lags: catchUp.lags });
             } else {
               try {
-                reading = await reads.readGroupRoles.executeWithOptions(
-                  { summary: 'read the group at both locations' },
-                  [{ group, locations }],
-                );
+                reading = await groupKindOf(group).readRoles(group, locations, 'read the group at both locations');
                 run.countArm(reading);
               } catch (error) {
                 // A region still dark after a forced failover answers nothing: keep waiting, that is what this step is for.

@@ -9,7 +9,7 @@ import { ActivityFailure, ApplicationFailure, patched, sleep } from '@temporalio
 import type { FailoverProgressReading, FailoverSendOutcome } from '../../activities';
 import type { GroupIdentity } from '../../domain/group-ref';
 import { FailureTypes, type Evidence } from '../definitions';
-import { failoverSends, reads } from './activity-presets';
+import { groupKindOf } from './group-kind';
 import { ROLE_POLLING, pollUntil, type PollResult } from './poll';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 
@@ -82,9 +82,10 @@ export async function sendFailoverOnce(
     if (uncertain) {
       const seen = await pollUntil({
         read: () =>
-          reads.readGroupRoles.executeWithOptions(
-            { summary: `look for the effect of an earlier failover request at ${targetLocation}` },
-            [{ group, locations: [targetLocation] }],
+          groupKindOf(group).readRoles(
+            group,
+            [targetLocation],
+            `look for the effect of an earlier failover request at ${targetLocation}`,
           ),
         done: (reading) =>
           reading.summary.status === 'failover-in-progress' ||
@@ -103,9 +104,11 @@ export async function sendFailoverOnce(
       attempts.push({ attempt, result: 'no trace of an earlier request', roles: seen.value.summary.detail });
     }
     try {
-      const result = await failoverSends.sendFailover.executeWithOptions(
-        { summary: `${kind} failover to ${targetLocation}` },
-        [{ group, targetLocation, kind }],
+      const result = await groupKindOf(group).sendFailover(
+        group,
+        targetLocation,
+        kind,
+        `${kind} failover to ${targetLocation}`,
       );
       run.countArm(result);
       attempts.push({
@@ -201,8 +204,7 @@ function pollOperation(
   what: string,
 ) {
   return pollUntil({
-    read: () =>
-      reads.readFailoverProgress.executeWithOptions({ summary: `read the ${what} operation` }, [{ group, trackingId }]),
+    read: () => groupKindOf(group).readFailoverProgress(group, trackingId, `read the ${what} operation`),
     done: (progress) => progress.state !== 'InProgress',
     timeoutMs,
     interval: ROLE_POLLING,

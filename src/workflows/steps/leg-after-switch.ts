@@ -1,0 +1,167 @@
+/**
+ * The steps of a planned failover leg after the roles switched: wait until the new primary accepts writes, check that
+ * replication runs again toward the old primary, and even out the sizes for the way back.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import { formatDuration } from '../../domain/durations';
+import { FailureTypes, type DataLossRecord, type FailoverLeg } from '../definitions';
+import { reads } from './activity-presets';
+import { awaitDatabasesWritable } from './await-writable';
+import { groupKindOf } from './group-kind';
+import { ms, type LegRun, type LegView } from './planned-leg';
+import { ROLE_POLLING, pollUntil } from './poll';
+import { secondaryScaleTarget } from './preflight';
+import { describeFailure } from './runbook-run';
+import { followOperation } from './scale-operations';
+import { declareStage, declareStep } from './step-declaration';
+
+/** How long post-checks wait for replication to settle before they only warn. */
+const POST_CHECK_TIMEOUT_MS = 10 * 60_000;
+
+export const awaitWritableStep = declareStep<LegView, LegRun>({
+  name: 'await-writable',
+  title: ({ preflight }) => `Wait until every database on ${preflight.secondary.instance.name} is READ_WRITE`,
+  plan: ({ preflight, params }) =>
+    preflight &&
+    `poll until every database on ${preflight.secondary.instance.name} is READ_WRITE (at most ${formatDuration(ms(params.writableTimeout))})`,
+  body: ({ run, group, params, preflight }, step) =>
+    awaitDatabasesWritable(run, step, {
+      instance: groupKindOf(group).sqlEndpoint(preflight.secondary, preflight.group),
+      instanceName: preflight.secondary.instance.name,
+      expected: preflight.links.map((link) => link.partnerDatabase || link.database),
+      timeoutMs: ms(params.writableTimeout),
+    }),
+});
+
+/** What the leg lost: nothing, proven by the copy sync before a failover this run sent; else why it is not known. */
+export function dataLossOfPlannedLeg(leg: FailoverLeg, synced: Set<string>): DataLossRecord {
+  if (leg.switchedBy === 'another-operation') {
+    return {
+      kind: 'unknown',
+      detail:
+        `${leg.to} became primary through another operation, not a failover this run sent after its copy-sync proof: ` +
+        'whether that operation lost data is not known here (a forced failover may have).',
+    };
+  }
+  if (!leg.failoverSent) {
+    return { kind: 'not-applicable', detail: `${leg.to} was already primary: this runbook sent no failover` };
+  }
+  return {
+    kind: 'none-proven',
+    detail:
+      "Every database's sp_wait_for_database_copy_sync returned before the planned failover, and Azure runs a planned " +
+      'failover synchronously: no committed transaction was lost.',
+    databases: [...synced].map((database) => ({ database, evidence: 'copy sync returned before the failover' })),
+  };
+}
+
+export const postChecksStep = declareStep<LegView, LegRun>({
+  name: 'post-checks',
+  title: () => 'Check that replication is synchronizing again toward the old primary',
+  plan: ({ preflight }) => preflight && 'check that replication is synchronizing again toward the old primary',
+  body: async ({ run, group, preflight }, step) => {
+    const { target, from } = preflight;
+    const kind = groupKindOf(group);
+    const roles = await pollUntil({
+      read: () => kind.readRoles(group, [target, from], 'read roles after the failover'),
+      done: (reading) =>
+        reading.summary.consistent &&
+        reading.summary.primaryLocation === target &&
+        reading.summary.status === 'synchronizing',
+      timeoutMs: POST_CHECK_TIMEOUT_MS,
+      interval: ROLE_POLLING,
+      retryAfterMs: (reading) => reading.retryAfterMs,
+      summary: 'wait for replication to settle',
+      onRead: (reading) => run.countArm(reading),
+    });
+    run.rolesAfter = roles.value.summary.consistent
+      ? { primary: roles.value.summary.primaryLocation!, secondary: roles.value.summary.secondaryLocation! }
+      : run.rolesAfter;
+    const newPrimary = preflight.secondary.instance;
+    const links = await reads.readReplicationLinks.executeWithOptions(
+      { summary: `replication links on ${newPrimary.name}` },
+      [{ instance: kind.sqlEndpoint(preflight.secondary, group) }],
+    );
+    const notReplicating = links.links.filter((link) => link.role.toUpperCase() !== 'PRIMARY');
+    step.evidence({
+      roles: roles.value.summary.detail,
+      groupStatus: roles.value.summary.status,
+      links: links.links.map((link) => ({
+        database: link.database,
+        role: link.role,
+        state: link.replicationState,
+        lagSeconds: link.lagSeconds,
+      })),
+    });
+    if (!roles.done) {
+      run.warn(
+        `After the failover the group reads "${roles.value.summary.detail}" rather than synchronizing; check it in the portal.`,
+      );
+    }
+    if (notReplicating.length > 0) {
+      run.warn(
+        `Databases on the new primary without a primary-side link: ${notReplicating.map((link) => link.database).join(', ')}.`,
+      );
+    }
+  },
+});
+
+/**
+ * After the switch the old primary is the secondary. Smaller than the new primary, it could not carry the load on the
+ * way back: say so, and with `match` scale it up now (the secondary first, as a planned failover scales). Not in the
+ * plan: what it does depends on the sizes after the switch.
+ */
+export const scaleNewSecondaryStage = declareStage<LegView, LegRun>({
+  name: 'scale-new-secondary',
+  body: async ({ run, group, params, options, preflight }) => {
+    const stepName = `${options.stepPrefix}scale-new-secondary`;
+    const newPrimary = preflight.secondary.instance;
+    const newSecondary = preflight.primary.instance;
+    // Scaled up before the switch, the old secondary matched the old primary: the pair is even now.
+    if (secondaryScaleTarget(newSecondary, newPrimary) !== undefined) return;
+    const target = secondaryScaleTarget(newPrimary, newSecondary);
+    if (!target) return;
+    const sizes =
+      `${newSecondary.name} (now secondary) has ${newSecondary.vCores} vCores / ${newSecondary.storageSizeInGB} GB, ` +
+      `${newPrimary.name} (now primary) ${newPrimary.vCores} / ${newPrimary.storageSizeInGB}`;
+    const title = "Scale the new secondary up to the new primary's size, ready for the way back";
+    if (params.scaleSecondary !== 'match' || options.sizesAfterSwitch !== 'match') {
+      run.warn(
+        `After the switch the secondary is smaller than the primary: ${sizes}. A failover back would have to scale it ` +
+          `up first; \`scaleGroup\` with ${target.vCores} vCores / ${target.storageSizeInGB} GB evens the pair now.`,
+      );
+      run.skipStep(stepName, title, params.scaleSecondary !== 'match' ? 'scaleSecondary is "skip"' : 'warned only', {
+        sizes,
+      });
+      return;
+    }
+    const instanceId = newSecondary.id;
+    const timeoutMs = ms(params.scaleTimeout);
+    try {
+      await run.step(stepName, title, async (step) => {
+        const started = await groupKindOf(group).startScale(
+          instanceId,
+          target,
+          `scale ${newSecondary.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB`,
+        );
+        run.countArm(started);
+        step.evidence({ instance: newSecondary.name, from: started.before, to: target, start: started.status });
+        if (started.status === 'already-at-target' || !started.trackingId) return;
+        const end = await followOperation(run, step, instanceId, started.trackingId, timeoutMs);
+        if (end.state !== 'Succeeded') {
+          throw ApplicationFailure.create({
+            type: FailureTypes.ScaleFailed,
+            nonRetryable: true,
+            message: `Scaling ${newSecondary.name} ended ${end.state}${end.message ? ` (${end.message})` : ''}`,
+          });
+        }
+      });
+    } catch (error) {
+      // The failover is done and stays done: a scale that did not finish is for a person to finish, not a failure of it.
+      run.warn(
+        `The failover is done, but scaling the new secondary up did not finish (${describeFailure(error).message}): ` +
+          `${sizes}. Finish it with \`scaleGroup\` (${target.vCores} vCores / ${target.storageSizeInGB} GB).`,
+      );
+    }
+  },
+});

@@ -1,0 +1,126 @@
+/**
+ * The first step of a planned failover leg: read the group at both locations, then check every gate. Nothing is
+ * changed; a gate that fails stops the leg (a dry run reports it instead).
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { InstanceReading } from '../../activities';
+import type { DatabaseReplicationLink } from '../../domain/azure-state';
+import { partnerOf } from '../../domain/group-ref';
+import { normalizeLocation } from '../../domain/locations';
+import { FailureTypes } from '../definitions';
+import { reads } from './activity-presets';
+import { groupKindOf } from './group-kind';
+import { statesIntent } from './intent';
+import type { AlreadyPrimaryReading, LegStart, LegView, PreflightResult } from './planned-leg';
+import { evaluatePlannedFailoverGates, type PreflightSnapshot } from './preflight';
+import { preflightDriftChecks } from './readiness-collect';
+import type { StepHandle } from './runbook-run';
+import { declareStep } from './step-declaration';
+
+export const preflightStep = declareStep<LegView, LegStart, PreflightResult | AlreadyPrimaryReading>({
+  name: 'preflight',
+  title: () => 'Read the group at both locations and check every gate',
+  plan: ({ preflight }) => {
+    const blocked = preflight?.gates.filter((entry) => entry.status === 'fail') ?? [];
+    if (blocked.length === 0) return undefined;
+    return {
+      stopsHere: `blocked by ${blocked.map((entry) => entry.name).join(', ')}: the runbook would stop here and change nothing`,
+    };
+  },
+  body: readAndEvaluate,
+});
+
+async function readAndEvaluate(
+  { run, group, params }: LegStart,
+  step: StepHandle,
+): Promise<PreflightResult | AlreadyPrimaryReading> {
+  const kind = groupKindOf(group);
+  const locations = [group.primaryLocation, group.secondaryLocation];
+  const roles = await kind.readRoles(group, locations, `read ${group.name} at ${locations.join(' and ')}`);
+  run.countArm(roles);
+  const target = params.targetLocation
+    ? normalizeLocation(params.targetLocation)
+    : (roles.summary.secondaryLocation ?? group.secondaryLocation);
+  if (!locations.includes(target)) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.InvalidInput,
+      nonRetryable: true,
+      message:
+        `targetLocation: ${target} is not a location of group ${group.displayName} (${locations.join(', ')}). ` +
+        'Name the secondary region, or leave targetLocation out to fail over to the current secondary.',
+    });
+  }
+  const from = partnerOf(group, target);
+  if (
+    statesIntent() &&
+    roles.summary.consistent &&
+    roles.summary.primaryLocation === target &&
+    roles.summary.status === 'synchronizing'
+  ) {
+    // The intent is met already; anything else about the group is for a readiness check, not for this run.
+    step.evidence({ roles: roles.summary.detail, target, alreadyPrimary: true });
+    return { alreadyPrimary: true, target, from, rolesDetail: roles.summary.detail };
+  }
+
+  const instances = await kind.readMembers(kind.memberIdsOf(roles), 'read both managed instances');
+  run.countArm(instances);
+  const at = (location: string | undefined): InstanceReading | undefined =>
+    location
+      ? instances.members.find((entry) => normalizeLocation(kind.describeMember(entry).location) === location)
+      : undefined;
+  const primary = at(roles.summary.primaryLocation);
+  const secondary = at(roles.summary.secondaryLocation);
+
+  let links: DatabaseReplicationLink[] | string = 'the primary is not known while the roles disagree';
+  if (primary) {
+    const reading = await reads.readReplicationLinks.executeWithOptions(
+      { summary: `read replication links on ${primary.instance.name}` },
+      [{ instance: kind.sqlEndpoint(primary, group) }],
+    );
+    links = reading.links;
+  }
+
+  const snapshot: PreflightSnapshot = {
+    views: roles.views,
+    summary: roles.summary,
+    targetLocation: target,
+    primary,
+    secondary,
+    links,
+    maxLagSeconds: params.maxLagSeconds,
+    scaleSecondary: params.scaleSecondary,
+  };
+  // The gates decide; the drift checks after them only warn.
+  const gates = [...evaluatePlannedFailoverGates(snapshot), ...(await preflightDriftChecks(run, group, snapshot))];
+  if (!run.gates) run.gates = gates;
+  step.evidence({
+    roles: roles.summary.detail,
+    target,
+    gates: gates.map((entry) => ({ name: entry.name, status: entry.status, message: entry.message })),
+  });
+  const failed = gates.filter((entry) => entry.status === 'fail');
+  if (failed.length > 0 && !params.dryRun) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.PreflightFailed,
+      nonRetryable: true,
+      message:
+        `Preflight failed for ${group.displayName}; nothing was changed. ` +
+        failed.map((entry) => `[${entry.name}] ${entry.message}${entry.action ? ` → ${entry.action}` : ''}`).join(' '),
+      details: [{ gates }],
+    });
+  }
+  if (!primary || !secondary) {
+    // Only a dry run gets here with unknown instances: the failed gates say why.
+    return {
+      group,
+      snapshot,
+      gates,
+      from,
+      target,
+      primary: primary ?? secondary!,
+      secondary: secondary ?? primary!,
+      links: [],
+    };
+  }
+  return { group, snapshot, gates, from, target, primary, secondary, links: typeof links === 'string' ? [] : links };
+}
