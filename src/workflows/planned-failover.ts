@@ -1,4 +1,4 @@
-import { patched, sleep } from '@temporalio/workflow';
+import { deprecatePatch, sleep } from '@temporalio/workflow';
 import { PlannedFailoverInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -10,7 +10,10 @@ import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun } from './steps/runbook-run';
 
-/** Runs recorded before it waited a zero `failback.after` with a timer. */
+/**
+ * Deprecated patch: a zero `failback.after` waits with no timer. Runs recorded before it waited with one; no kept history
+ * takes that path any more, so only the new path is left, and `deprecatePatch` still writes (and accepts) its marker.
+ */
 export const NO_ZERO_TIMER_PATCH = 'failback-after-zero-without-timer';
 
 /**
@@ -79,7 +82,10 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
     await run.beforePointOfNoReturn(() =>
       run.step('wait-before-failback', `Wait ${formatDuration(afterMs)} before failing back`, async () => {
         // A zero wait is no wait: a timer, even of 0, fires only on the server's next tick (about a second).
-        if (afterMs === 0 && patched(NO_ZERO_TIMER_PATCH)) return;
+        if (afterMs === 0) {
+          deprecatePatch(NO_ZERO_TIMER_PATCH);
+          return;
+        }
         run.setAwaiting('timer', `failing back to ${failover.from} after ${formatDuration(afterMs)}`, {
           preemptible: true,
         });
