@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, condition, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, deprecatePatch, patched } from '@temporalio/workflow';
 import { ForcedFailoverInputSchema, type ForcedFailoverParams } from '../domain/inputs';
 import { describeGroupRef, groupCommandArgument, partnerOf, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -160,9 +160,9 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       dataLoss: { kind: 'unknown', detail: 'the failover has not been sent' },
     };
     run.legs.push(leg);
-    // Escalating after a planned attempt is a decision of its own, made on what is true then (runs before this patch
-    // went on with the approval given before the attempt, and followed a planned attempt for up to six hours).
-    const escalationIsDecided = params.tryPlannedFirst !== undefined && patched(ESCALATION_IS_A_NEW_DECISION_PATCH);
+    // Escalating after a planned attempt is a decision of its own, made on what is true then.
+    const escalationIsDecided = params.tryPlannedFirst !== undefined;
+    if (escalationIsDecided) deprecatePatch(ESCALATION_IS_A_NEW_DECISION_PATCH);
     let stopped: 'aborted' | undefined;
     await CancellationScope.nonCancellable(async () => {
       leg.requestedAt = nowIso();
@@ -170,15 +170,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       let planned = false;
       if (params.tryPlannedFirst) {
         planned = await run.step('try-planned', `Try a planned (lossless) failover to ${target} first`, (step) =>
-          tryPlanned(
-            run,
-            group,
-            target,
-            durationToMs(params.tryPlannedFirst!.timeout) ?? 0,
-            step,
-            leg,
-            escalationIsDecided,
-          ),
+          tryPlanned(run, group, target, durationToMs(params.tryPlannedFirst!.timeout) ?? 0, step, leg),
         );
       }
       if (!planned && escalationIsDecided) {
@@ -238,19 +230,13 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       leg.allWritableAt = nowIso();
       leg.rtoSeconds = Math.round((Date.now() - requestedAtMs) / 100) / 10;
       leg.dataLoss = planned
-        ? escalationIsDecided
-          ? {
-              // "None proven" is kept for a planned POST sent after this run's own copy-sync proof, which this path has not.
-              kind: 'unknown',
-              detail:
-                'The planned failover completed. Azure synchronizes fully before a planned failover switches the roles, ' +
-                'so no loss is expected, but this run did not prove it with sp_wait_for_database_copy_sync.',
-            }
-          : {
-              kind: 'none-proven',
-              detail:
-                'The planned failover completed: Azure runs it synchronously, so no committed transaction was lost.',
-            }
+        ? {
+            // "None proven" is kept for a planned POST sent after this run's own copy-sync proof, which this path has not.
+            kind: 'unknown',
+            detail:
+              'The planned failover completed. Azure synchronizes fully before a planned failover switches the roles, ' +
+              'so no loss is expected, but this run did not prove it with sp_wait_for_database_copy_sync.',
+          }
         : {
             kind: 'estimated',
             detail:
@@ -441,13 +427,11 @@ function rejection(run: RunbookRun, message: ActorMessage, at: string, what?: st
   });
 }
 
-/** How long a planned attempt may still run after its timeout before the runbook stops waiting for Azure to end it. */
-const PLANNED_END_WAIT_MS = 6 * 60 * 60_000;
-
 /**
  * A planned failover bounded by `timeoutMs`. True when the roles switched; false when it cannot complete (refused, or
  * ended Failed — the primary's region did not answer). Azure accepts no other failover while one runs, so when the
- * planned one is still running at the timeout this follows it until Azure ends it, and only then escalates.
+ * planned one is still running at the timeout the run ends `RoleSwitchTimeout` with nothing forced: forcing once it
+ * ends is a new decision.
  */
 async function tryPlanned(
   run: RunbookRun,
@@ -456,8 +440,6 @@ async function tryPlanned(
   timeoutMs: number,
   step: StepHandle,
   leg: FailoverLeg,
-  /** Follow the planned attempt for `timeoutMs` only; a run before the patch followed it for up to six hours more. */
-  bounded: boolean,
 ): Promise<boolean> {
   let sent;
   try {
@@ -484,11 +466,7 @@ async function tryPlanned(
     const trackingId = sent.trackingId;
     const follow = (limitMs: number) =>
       followFailoverOperation(run, step, group, trackingId, limitMs, 'planned failover');
-    let operation = await follow(timeoutMs);
-    if (!operation.done && !('unreadable' in operation) && !bounded) {
-      step.detail('the planned failover is still running; a forced one is refused until Azure ends it');
-      operation = await follow(PLANNED_END_WAIT_MS);
-    }
+    const operation = await follow(timeoutMs);
     // An operation that cannot be read leaves the roles to tell (below).
     if (!('unreadable' in operation)) {
       ended = !operation.done ? 'running' : operation.value.state === 'Succeeded' ? 'succeeded' : 'failed';
@@ -511,8 +489,7 @@ async function tryPlanned(
           step.evidence({ polls: poll, roles: reading.summary.detail });
         },
       });
-    let watched = await watch(Math.max(timeoutMs - (Date.now() - startedAt), 0));
-    if (!watched.done && !bounded) watched = await watch(PLANNED_END_WAIT_MS);
+    const watched = await watch(Math.max(timeoutMs - (Date.now() - startedAt), 0));
     ended = !watched.done ? 'running' : targetIsPrimary(watched.value) ? 'succeeded' : 'failed';
   }
 
@@ -550,8 +527,9 @@ async function tryPlanned(
 }
 
 /**
- * Runs recorded before escalating after a failed planned attempt was a decision of its own: they forced with the
- * approval given before the attempt, whatever happened meanwhile, and followed a planned attempt for up to six hours.
+ * Deprecated patch: escalating after a failed planned attempt is a decision of its own. Runs recorded before it forced
+ * with the approval given before the attempt, whatever happened meanwhile, and followed a planned attempt for up to six
+ * hours; no kept history took that path, so only the new one is left.
  */
 export const ESCALATION_IS_A_NEW_DECISION_PATCH = 'forced-escalation-is-a-new-decision';
 
