@@ -46,8 +46,9 @@ interface Assessment {
 }
 
 /**
- * A group still seeding is refused before the approval wait, with nothing sent (Azure would refuse the failover);
- * runs started before this patch sent it and ended with Azure's refusal.
+ * Deprecated patch: a group still seeding is refused before the approval wait, with nothing sent (Azure would refuse
+ * the failover). Runs started before it sent the failover and ended with Azure's refusal; no kept history met a seeding
+ * group without the marker, so only the refusal is left.
  */
 export const FORCED_FAILOVER_REFUSES_SEEDING_PATCH = 'forced-failover-refuses-seeding';
 
@@ -294,7 +295,8 @@ async function assess(
       details: [{ views: roles.views }],
     });
   }
-  if (roles.summary.status === 'seeding' && patched(FORCED_FAILOVER_REFUSES_SEEDING_PATCH)) {
+  if (roles.summary.status === 'seeding') {
+    deprecatePatch(FORCED_FAILOVER_REFUSES_SEEDING_PATCH);
     throw ApplicationFailure.create({
       type: FailureTypes.PreflightFailed,
       nonRetryable: true,
