@@ -7,6 +7,7 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  deprecatePatch,
   getExternalWorkflowHandle,
   isCancellation,
   patched,
@@ -83,7 +84,7 @@ export async function runUnderGroupLock<W extends Workflow>(
   };
   for (const signal of [approveSignal, rejectSignal]) setHandler(signal, (message) => deliver(signal, message));
   // The holder tells this workflow its status as it goes, so `status` here shows the real progress.
-  const mirrorStatus = patched(LOCK_HOLDER_STATUS_PATCH);
+  deprecatePatch(LOCK_HOLDER_STATUS_PATCH);
   let child;
   try {
     child = await run.step(
@@ -98,7 +99,7 @@ export async function runUnderGroupLock<W extends Workflow>(
             // Cancelling this workflow asks the child to stop at its next safe point; it is never killed mid-failover.
             parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
             staticSummary: `${workflowType} of ${group.displayName}, started by ${info.workflowId}`,
-            ...(mirrorStatus ? { memo: { [STATUS_MIRROR_MEMO]: info.workflowId } } : {}),
+            memo: { [STATUS_MIRROR_MEMO]: info.workflowId },
           });
         let started: ChildWorkflowHandle<Workflow>;
         try {
