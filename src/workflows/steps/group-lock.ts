@@ -10,7 +10,6 @@ import {
   deprecatePatch,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -41,8 +40,9 @@ import {
 import { lockHolderReads, lockHolderWaits } from './activity-presets';
 
 /**
- * A runbook that may pre-empt (a forcedFailover) and finds the lock held by one that only waits asks it to stand
- * down and takes the lock; runs recorded before this patch failed `GroupBusy` at once.
+ * Deprecated patch: a runbook that may pre-empt (a forcedFailover) and finds the lock held by one that only waits asks
+ * it to stand down and takes the lock. Runs recorded before it failed `GroupBusy` at once; no kept history met a held
+ * lock without the marker, so only the pre-emption is left.
  */
 export const PREEMPT_WAITING_HOLDER_PATCH = 'forced-failover-preempts-waiting-holder';
 
@@ -105,13 +105,8 @@ export async function runUnderGroupLock<W extends Workflow>(
         try {
           started = await start();
         } catch (error) {
-          if (
-            !(error instanceof WorkflowExecutionAlreadyStartedError) ||
-            !options.preemptWaitingHolder ||
-            !patched(PREEMPT_WAITING_HOLDER_PATCH)
-          ) {
-            throw error;
-          }
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !options.preemptWaitingHolder) throw error;
+          deprecatePatch(PREEMPT_WAITING_HOLDER_PATCH);
           started = await preemptWaitingHolder(run, group, step, start);
         }
         step.evidence({ lockWorkflowId: group.lockWorkflowId, childRunId: started.firstExecutionRunId });
