@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, patched, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, deprecatePatch, sleep } from '@temporalio/workflow';
 import { DrDrillInputSchema, type DrDrillParams } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -32,8 +32,9 @@ import { RunbookRun } from './steps/runbook-run';
 import { declareStage, declareStep, planOf, runStep, type PlannedStep } from './steps/step-declaration';
 
 /**
- * The write probe starts once the preflight gates pass, so a drill they refuse has written nothing; drills started
- * before this patch started it ahead of the preflight.
+ * Deprecated patch: the write probe starts once the preflight gates pass, so a drill they refuse has written nothing.
+ * Drills started before it started the probe ahead of the preflight; no kept history ran a probe without the marker, so
+ * only the new order is left.
  */
 export const DRILL_PROBE_AFTER_PREFLIGHT_PATCH = 'drill-probe-after-preflight';
 
@@ -100,14 +101,13 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
       // The probe must not outlive the drill, whatever way the drill ends.
       probe.run.catch(() => undefined);
     };
-    const probeAfterPreflight = probeTarget !== undefined && patched(DRILL_PROBE_AFTER_PREFLIGHT_PATCH);
-    if (!probeAfterPreflight) startProbe();
+    if (probeTarget) deprecatePatch(DRILL_PROBE_AFTER_PREFLIGHT_PATCH);
 
     try {
       const failover = await runPlannedLeg(run, group, params, {
         leg: 'failover',
         stepPrefix: '',
-        onPreflightPassed: probeAfterPreflight ? startProbe : undefined,
+        onPreflightPassed: probeTarget ? startProbe : undefined,
       });
       if (failover === ALREADY_PRIMARY) {
         // Only a targetLocation naming the current primary gets here: there is nothing to rehearse from there.

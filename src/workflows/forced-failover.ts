@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, deprecatePatch, patched } from '@temporalio/workflow';
 import { ForcedFailoverInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import {
@@ -35,8 +35,9 @@ import { planOf, runStep } from './steps/step-declaration';
 export { FORCED_FAILOVER_REFUSES_SEEDING_PATCH } from './steps/forced-assess';
 
 /**
- * Runs recorded before escalating after a failed planned attempt was a decision of its own: they forced with the
- * approval given before the attempt, whatever happened meanwhile, and followed a planned attempt for up to six hours.
+ * Deprecated patch: escalating after a failed planned attempt is a decision of its own. Runs recorded before it forced
+ * with the approval given before the attempt, whatever happened meanwhile, and followed a planned attempt for up to six
+ * hours; no kept history took that path, so only the new one is left.
  */
 export const ESCALATION_IS_A_NEW_DECISION_PATCH = 'forced-escalation-is-a-new-decision';
 
@@ -142,9 +143,9 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       dataLoss: { kind: 'unknown', detail: 'the failover has not been sent' },
     };
     run.legs.push(leg);
-    // Escalating after a planned attempt is a decision of its own, made on what is true then (runs before this patch
-    // went on with the approval given before the attempt, and followed a planned attempt for up to six hours).
-    const escalationIsDecided = params.tryPlannedFirst !== undefined && patched(ESCALATION_IS_A_NEW_DECISION_PATCH);
+    // Escalating after a planned attempt is a decision of its own, made on what is true then.
+    const escalationIsDecided = params.tryPlannedFirst !== undefined;
+    if (escalationIsDecided) deprecatePatch(ESCALATION_IS_A_NEW_DECISION_PATCH);
     const context: ForcedRun = { ...deciding, leg, escalationIsDecided };
     let stopped: 'aborted' | undefined;
     await CancellationScope.nonCancellable(async () => {
@@ -181,19 +182,13 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       leg.allWritableAt = nowIso();
       leg.rtoSeconds = Math.round((Date.now() - requestedAtMs) / 100) / 10;
       leg.dataLoss = planned
-        ? escalationIsDecided
-          ? {
-              // "None proven" is kept for a planned POST sent after this run's own copy-sync proof, which this path has not.
-              kind: 'unknown',
-              detail:
-                'The planned failover completed. Azure synchronizes fully before a planned failover switches the roles, ' +
-                'so no loss is expected, but this run did not prove it with sp_wait_for_database_copy_sync.',
-            }
-          : {
-              kind: 'none-proven',
-              detail:
-                'The planned failover completed: Azure runs it synchronously, so no committed transaction was lost.',
-            }
+        ? {
+            // "None proven" is kept for a planned POST sent after this run's own copy-sync proof, which this path has not.
+            kind: 'unknown',
+            detail:
+              'The planned failover completed. Azure synchronizes fully before a planned failover switches the roles, ' +
+              'so no loss is expected, but this run did not prove it with sp_wait_for_database_copy_sync.',
+          }
         : {
             kind: 'estimated',
             detail:

@@ -1,4 +1,4 @@
-import { CancellationScope, patched, sleep } from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, patched, sleep } from '@temporalio/workflow';
 import { PlannedFailoverInputSchema, type PlannedFailoverParams } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -36,7 +36,10 @@ import { resolveGroupStep } from './steps/resolve';
 import { RunbookRun, nowIso } from './steps/runbook-run';
 import { declareStage, declareStep, planOf, runStep, type PlannedStep } from './steps/step-declaration';
 
-/** Runs recorded before it waited a zero `failback.after` with a timer. */
+/**
+ * Deprecated patch: a zero `failback.after` waits with no timer. Runs recorded before it waited with one; no kept history
+ * takes that path any more, so only the new path is left, and `deprecatePatch` still writes (and accepts) its marker.
+ */
 export const NO_ZERO_TIMER_PATCH = 'failback-after-zero-without-timer';
 
 /**
@@ -151,7 +154,10 @@ const waitBeforeFailbackStep = declareStep<FailbackView, FailbackRun>({
   body: async ({ run, params, failover }) => {
     const afterMs = durationToMs(params.failback?.after) ?? 0;
     // A zero wait is no wait: a timer, even of 0, fires only on the server's next tick (about a second).
-    if (afterMs === 0 && patched(NO_ZERO_TIMER_PATCH)) return;
+    if (afterMs === 0) {
+      deprecatePatch(NO_ZERO_TIMER_PATCH);
+      return;
+    }
     run.setAwaiting('timer', `failing back to ${failover.from} after ${formatDuration(afterMs)}`, {
       preemptible: true,
     });

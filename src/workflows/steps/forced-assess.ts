@@ -2,7 +2,7 @@
  * The first step of a forced failover: read the group at the secondary's location only (the primary's may not
  * answer) and estimate the data at risk from the last replication the secondary saw.
  */
-import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { ApplicationFailure, deprecatePatch, patched } from '@temporalio/workflow';
 import type { ForcedFailoverParams } from '../../domain/inputs';
 import { partnerOf, type ResolvedGroup } from '../../domain/group-ref';
 import { normalizeLocation } from '../../domain/locations';
@@ -28,8 +28,9 @@ export interface Assessment {
 }
 
 /**
- * A group still seeding is refused before the approval wait, with nothing sent (Azure would refuse the failover);
- * runs started before this patch sent it and ended with Azure's refusal.
+ * Deprecated patch: a group still seeding is refused before the approval wait, with nothing sent (Azure would refuse
+ * the failover). Runs started before it sent the failover and ended with Azure's refusal; no kept history met a seeding
+ * group without the marker, so only the refusal is left.
  */
 export const FORCED_FAILOVER_REFUSES_SEEDING_PATCH = 'forced-failover-refuses-seeding';
 
@@ -66,7 +67,8 @@ export async function assess(
       details: [{ views: roles.views }],
     });
   }
-  if (roles.summary.status === 'seeding' && patched(FORCED_FAILOVER_REFUSES_SEEDING_PATCH)) {
+  if (roles.summary.status === 'seeding') {
+    deprecatePatch(FORCED_FAILOVER_REFUSES_SEEDING_PATCH);
     throw ApplicationFailure.create({
       type: FailureTypes.PreflightFailed,
       nonRetryable: true,

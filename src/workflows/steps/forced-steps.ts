@@ -66,16 +66,8 @@ export const tryPlannedStep = declareStep<ForcedView, ForcedRun, boolean>({
     params.tryPlannedFirst
       ? `POST failover at ${assessment.target}; escalate if it cannot complete within ${formatDuration(durationToMs(params.tryPlannedFirst.timeout) ?? 0)}`
       : undefined,
-  body: ({ run, group, params, assessment, leg, escalationIsDecided }, step) =>
-    tryPlanned(
-      run,
-      group,
-      assessment.target,
-      durationToMs(params.tryPlannedFirst!.timeout) ?? 0,
-      step,
-      leg,
-      escalationIsDecided,
-    ),
+  body: ({ run, group, params, assessment, leg }, step) =>
+    tryPlanned(run, group, assessment.target, durationToMs(params.tryPlannedFirst!.timeout) ?? 0, step, leg),
 });
 
 export const decideEscalationStep = declareStep<ForcedView, ForcedRun, 'force' | 'aborted' | 'already-primary'>({

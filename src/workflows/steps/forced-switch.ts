@@ -13,13 +13,11 @@ import { afterSentFailover, sameIntentCommand } from '../../domain/next-steps';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 import { REFUSED_BUSY_IS_NOT_SENT_PATCH, followFailoverOperation, sendFailoverOnce } from './send-failover';
 
-/** How long a planned attempt may still run after its timeout before the runbook stops waiting for Azure to end it. */
-const PLANNED_END_WAIT_MS = 6 * 60 * 60_000;
-
 /**
  * A planned failover bounded by `timeoutMs`. True when the roles switched; false when it cannot complete (refused, or
  * ended Failed — the primary's region did not answer). Azure accepts no other failover while one runs, so when the
- * planned one is still running at the timeout this follows it until Azure ends it, and only then escalates.
+ * planned one is still running at the timeout the run ends `RoleSwitchTimeout` with nothing forced: forcing once it
+ * ends is a new decision.
  */
 export async function tryPlanned(
   run: RunbookRun,
@@ -28,8 +26,6 @@ export async function tryPlanned(
   timeoutMs: number,
   step: StepHandle,
   leg: FailoverLeg,
-  /** Follow the planned attempt for `timeoutMs` only; a run before the patch followed it for up to six hours more. */
-  bounded: boolean,
 ): Promise<boolean> {
   let sent;
   try {
@@ -53,11 +49,7 @@ export async function tryPlanned(
     const trackingId = sent.trackingId;
     const follow = (limitMs: number) =>
       followFailoverOperation(run, step, group, trackingId, limitMs, 'planned failover');
-    let operation = await follow(timeoutMs);
-    if (!operation.done && !('unreadable' in operation) && !bounded) {
-      step.detail('the planned failover is still running; a forced one is refused until Azure ends it');
-      operation = await follow(PLANNED_END_WAIT_MS);
-    }
+    const operation = await follow(timeoutMs);
     // An operation that cannot be read leaves the roles to tell (below).
     if (!('unreadable' in operation)) {
       ended = !operation.done ? 'running' : operation.value.state === 'Succeeded' ? 'succeeded' : 'failed';
@@ -80,8 +72,7 @@ export async function tryPlanned(
           step.evidence({ polls: poll, roles: reading.summary.detail });
         },
       });
-    let watched = await watch(Math.max(timeoutMs - (Date.now() - startedAt), 0));
-    if (!watched.done && !bounded) watched = await watch(PLANNED_END_WAIT_MS);
+    const watched = await watch(Math.max(timeoutMs - (Date.now() - startedAt), 0));
     ended = !watched.done ? 'running' : targetIsPrimary(watched.value) ? 'succeeded' : 'failed';
   }
 

@@ -7,9 +7,9 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  deprecatePatch,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -40,8 +40,9 @@ import {
 import { lockHolderReads, lockHolderWaits } from './activity-presets';
 
 /**
- * A runbook that may pre-empt (a forcedFailover) and finds the lock held by one that only waits asks it to stand
- * down and takes the lock; runs recorded before this patch failed `GroupBusy` at once.
+ * Deprecated patch: a runbook that may pre-empt (a forcedFailover) and finds the lock held by one that only waits asks
+ * it to stand down and takes the lock. Runs recorded before it failed `GroupBusy` at once; no kept history met a held
+ * lock without the marker, so only the pre-emption is left.
  */
 export const PREEMPT_WAITING_HOLDER_PATCH = 'forced-failover-preempts-waiting-holder';
 
@@ -83,7 +84,7 @@ export async function runUnderGroupLock<W extends Workflow>(
   };
   for (const signal of [approveSignal, rejectSignal]) setHandler(signal, (message) => deliver(signal, message));
   // The holder tells this workflow its status as it goes, so `status` here shows the real progress.
-  const mirrorStatus = patched(LOCK_HOLDER_STATUS_PATCH);
+  deprecatePatch(LOCK_HOLDER_STATUS_PATCH);
   let child;
   try {
     child = await run.step(
@@ -98,19 +99,14 @@ export async function runUnderGroupLock<W extends Workflow>(
             // Cancelling this workflow asks the child to stop at its next safe point; it is never killed mid-failover.
             parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
             staticSummary: `${workflowType} of ${group.displayName}, started by ${info.workflowId}`,
-            ...(mirrorStatus ? { memo: { [STATUS_MIRROR_MEMO]: info.workflowId } } : {}),
+            memo: { [STATUS_MIRROR_MEMO]: info.workflowId },
           });
         let started: ChildWorkflowHandle<Workflow>;
         try {
           started = await start();
         } catch (error) {
-          if (
-            !(error instanceof WorkflowExecutionAlreadyStartedError) ||
-            !options.preemptWaitingHolder ||
-            !patched(PREEMPT_WAITING_HOLDER_PATCH)
-          ) {
-            throw error;
-          }
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !options.preemptWaitingHolder) throw error;
+          deprecatePatch(PREEMPT_WAITING_HOLDER_PATCH);
           started = await preemptWaitingHolder(run, group, step, start);
         }
         step.evidence({ lockWorkflowId: group.lockWorkflowId, childRunId: started.firstExecutionRunId });

@@ -2,7 +2,7 @@
  * Polling from the workflow: a read, then durable timers between reads, backing off, never sooner than the server's
  * Retry-After (role polling follows a positive Retry-After as its cadence), bounded by a timeout. Time-skipping tests pass simulated hours in milliseconds.
  */
-import { patched, sleep } from '@temporalio/workflow';
+import { deprecatePatch, patched, sleep } from '@temporalio/workflow';
 
 export interface PollInterval {
   initialMs: number;
@@ -49,7 +49,10 @@ export const OPERATION_POLLING: PollInterval = {
   factor: 2,
   stretch: { fraction: 0.05, maxMs: 3_600_000 },
 };
-/** Runs recorded before operation polling stretched with the time waited polled at most every 2 minutes throughout. */
+/**
+ * Deprecated patch: operation polling stretches with the time waited. Runs recorded before it polled at most every 2
+ * minutes throughout; no kept history waited long enough to stretch without it, so only the stretching path is left.
+ */
 export const STRETCHED_POLLING_PATCH = 'operation-polling-stretches-with-elapsed';
 
 export interface PollOptions<T> {
@@ -86,10 +89,9 @@ export async function pollUntil<T>(options: PollOptions<T>): Promise<PollResult<
         ? Math.min(Math.max(retryAfterMs, MIN_RETRY_AFTER_CADENCE_MS), options.interval.maxMs)
         : Math.max(intervalMs, retryAfterMs);
     const stretchedMs = stretchedCadenceMs(options.interval, elapsedMs);
-    const waitMs = Math.min(
-      stretchedMs > cadenceMs && patched(STRETCHED_POLLING_PATCH) ? stretchedMs : cadenceMs,
-      remainingMs,
-    );
+    const stretches = stretchedMs > cadenceMs;
+    if (stretches) deprecatePatch(STRETCHED_POLLING_PATCH);
+    const waitMs = Math.min(stretches ? stretchedMs : cadenceMs, remainingMs);
     await sleep(waitMs, { summary: options.summary });
     intervalMs = Math.min(options.interval.maxMs, Math.round(intervalMs * options.interval.factor));
   }

@@ -10,6 +10,7 @@ import {
   ChildWorkflowFailure,
   TemporalFailure,
   TimeoutFailure,
+  deprecatePatch,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -57,8 +58,9 @@ export interface StepHandle {
 }
 
 /**
- * The patch that made a lock holder report its live status to the workflow that started it, and that workflow end
- * in the holder's outcome phase: histories recorded before replay without those signals and upserts.
+ * Deprecated patch: a lock holder reports its live status to the workflow that started it, and that workflow ends in
+ * the holder's outcome phase. Histories recorded before it have neither those signals nor upserts; no kept history
+ * delegated to a lock holder without the marker, so only the new path is left.
  */
 export const LOCK_HOLDER_STATUS_PATCH = 'fogpilot-lock-holder-status';
 /** Memo key on a lock holder started by `runUnderGroupLock`: the id of the workflow to send its status to. */
@@ -419,7 +421,8 @@ export class RunbookRun {
     this.report = report;
     this.phase = report.outcome;
     this.awaiting = undefined;
-    if (patched(LOCK_HOLDER_STATUS_PATCH)) this.tag([{ key: FogpilotPhase, value: report.outcome }]);
+    deprecatePatch(LOCK_HOLDER_STATUS_PATCH);
+    this.tag([{ key: FogpilotPhase, value: report.outcome }]);
   }
 
   status(): RunbookStatus {

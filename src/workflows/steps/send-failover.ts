@@ -5,7 +5,7 @@
  * a failover in progress), and a request repeated while one runs is answered 409. A 409 is not "sent": it is this
  * run's failover only when an earlier attempt of this run may have reached Azure; otherwise another operation runs.
  */
-import { ActivityFailure, ApplicationFailure, patched, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, deprecatePatch, sleep } from '@temporalio/workflow';
 import type { FailoverProgressReading, FailoverSendOutcome } from '../../activities';
 import type { GroupIdentity } from '../../domain/group-ref';
 import { FailureTypes, type Evidence } from '../definitions';
@@ -156,8 +156,9 @@ export async function sendFailoverOnce(
 }
 
 /**
- * Runs recorded before a 4xx from the operation URL fell back to the roles: the run failed with Azure's refusal even
- * though a failover had been sent.
+ * Deprecated patch: an operation that cannot be read leaves the roles to tell. Runs recorded before it failed with
+ * Azure's refusal even though a failover had been sent; no kept history failed to read an operation, so only the
+ * fallback is left.
  */
 export const OPERATION_UNREADABLE_FALLBACK_PATCH = 'failover-operation-unreadable-falls-back-to-roles';
 
@@ -187,7 +188,8 @@ export async function followFailoverOperation(
     return await pollOperation(run, step, group, trackingId, timeoutMs, what);
   } catch (error) {
     // Any failure to read the operation (a 4xx, or reads that ran out of time) leaves the roles as the truth.
-    if (!(error instanceof ActivityFailure) || !patched(OPERATION_UNREADABLE_FALLBACK_PATCH)) throw error;
+    if (!(error instanceof ActivityFailure)) throw error;
+    deprecatePatch(OPERATION_UNREADABLE_FALLBACK_PATCH);
     const reason = describeFailure(error).message;
     step.evidence({ operationUnreadable: reason, fallback: 'following the roles' });
     step.detail(`the ${what} operation could not be read (${reason}); following the roles instead`);

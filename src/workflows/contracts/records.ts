@@ -1,0 +1,95 @@
+/** The records a runbook's report is made of: steps, gates, legs, and who decided what. */
+import type { ActorMessage } from './messages';
+
+export const StepStates = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'compensated'] as const;
+export type StepState = (typeof StepStates)[number];
+
+/** Evidence is plain JSON: what was read, decided or sent, so a person can check the runbook's reasoning. */
+export type Evidence = Record<string, unknown>;
+
+export interface StepRecord {
+  /** Stable machine name, e.g. `verify-sync` or `failback/await-roles`. */
+  name: string;
+  /** What the step does, for people. */
+  title: string;
+  state: StepState;
+  startedAt?: string;
+  endedAt?: string;
+  evidence?: Evidence;
+  error?: string;
+}
+
+export interface RolesRecord {
+  primary: string;
+  secondary: string;
+}
+
+export interface ArmCallCount {
+  reads: number;
+  writes: number;
+  /** Answers of 429 or 503 that were waited out. */
+  throttled: number;
+}
+
+/** A preflight gate's verdict. */
+export interface GateResult {
+  name: string;
+  status: 'pass' | 'warn' | 'fail';
+  message: string;
+  /** What to do about it, when it did not pass. */
+  action?: string;
+  evidence: Evidence;
+}
+
+/** One direction of a role change: the failover, or the failback. */
+export interface FailoverLeg {
+  name: 'failover' | 'failback';
+  from: string;
+  to: string;
+  /** When the failover request was made (workflow time). */
+  requestedAt?: string;
+  /** When every database on the new primary answered READ_WRITE. */
+  allWritableAt?: string;
+  /** Measured RTO: request → every database writable on the new primary. */
+  rtoSeconds?: number;
+  /** Whether this run's own failover request was accepted (a 409 busy answer is not). */
+  failoverSent: boolean;
+  /**
+   * `another-operation`: Azure refused this run's request (409) or a failover was already under way, and that
+   * operation made the switch; the data-loss verdict is then not this run's proof.
+   */
+  switchedBy?: 'this-run' | 'another-operation';
+  dataLoss: DataLossRecord;
+}
+
+export interface DataLossRecord {
+  /** `none-proven`: every database's copy sync returned before a planned (synchronous) failover. */
+  kind: 'none-proven' | 'estimated' | 'unknown' | 'not-applicable';
+  detail: string;
+  databases?: { database: string; evidence: string }[];
+}
+
+/** What a runbook set out to do, fixed when it started: the region to make primary, and why that one. */
+export interface IntentRecord {
+  primary: string;
+  /** `targetLocation` from the input, or the group's configured home region the runbook defaults to. */
+  source: 'targetLocation' | 'home-secondary' | 'home-primary';
+  detail: string;
+}
+
+export interface PlanItem {
+  step: string;
+  action: string;
+}
+
+export interface AbortRecord extends ActorMessage {
+  receivedAt: string;
+  effect: 'compensated-before-failover' | 'deferred-until-stable' | 'ignored-already-finished';
+}
+
+/** Who allowed a forced failover, and how the approval arrived. */
+export interface ApprovalRecord extends ActorMessage {
+  at: string;
+  /** `signal`: an `approve` signal; `input`: pre-approved by the caller; `fleet`: the fleet's one approval. */
+  via: 'signal' | 'input' | 'fleet';
+}

@@ -1,0 +1,129 @@
+/** Sections of the report that belong to one kind of runbook: forced failover, drill, failback, fleet, readiness, scale. */
+import type { Outcome } from './outcomes';
+import type { DataLossRecord, Evidence, GateResult } from './records';
+
+/**
+ * How one database's share of the loss is known:
+ * - `measured`: the primary's `last_commit` minus the secondary's, both read before the failover;
+ * - `upper-bound`: the time since the secondary's `last_commit` (the primary did not answer): it counts idle time too;
+ * - `lost-whole`: the secondary holds no usable copy (seeding, pending, or no copy at all): everything in it is lost;
+ * - `none`: nothing is at risk (the target already holds the primary copy);
+ * - `unknown`: not enough was read; `reason` says why.
+ */
+export type DatabaseLossKind = 'measured' | 'upper-bound' | 'lost-whole' | 'none' | 'unknown';
+
+/** One database in a {@link DataLossEstimate}. Reports from runs before per-database estimates carry only the first three fields. */
+export interface DatabaseLossEstimate {
+  database: string;
+  /** The primary's `replication_lag_sec` (documented for the primary only), when the primary answered. */
+  lagSeconds?: number | null;
+  /** The primary's `last_replication`, when it answered; older reports hold what the secondary reported. */
+  lastReplication?: string;
+  kind?: DatabaseLossKind;
+  /** Seconds of commits at risk (`measured`, `upper-bound`; 0 for `none`). */
+  seconds?: number;
+  /** Where the figure comes from, e.g. "primary last_commit vs secondary last_commit". */
+  source?: string;
+  /** Why it is lost whole or unknown. */
+  reason?: string;
+  /** `replication_state_desc` on the secondary (the failover target): anything but CATCH_UP is listed. */
+  replicationState?: string;
+  secondaryLastCommit?: string;
+  primaryLastCommit?: string;
+}
+
+/** What a forced failover may lose, as known before it was sent. */
+export interface DataLossEstimate {
+  /** The most seconds of commits at risk in any database, when known (an upper bound when `upperBound`). */
+  seconds?: number;
+  /** Where the figure comes from, in a sentence. */
+  basis: string;
+  databases: DatabaseLossEstimate[];
+  /** Set by per-database estimates (`last_commit` on each side): each database then has `kind` and `source`. */
+  method?: 'last-commit';
+  /** `seconds` comes from at least one database bounded from the secondary alone. */
+  upperBound?: boolean;
+  /** Databases the secondary holds no usable copy of: their whole content is lost. */
+  lostWhole?: string[];
+  /** Databases whose loss could not be estimated. */
+  unknown?: string[];
+}
+
+/** Application-visible effects measured by a drill's write probe through the read-write listener. */
+export interface DrillProbeRecord {
+  database: string;
+  listener: string;
+  attempted: number;
+  acknowledged: number;
+  inDoubt: number;
+  refused: number;
+  /** Time with no successful write, summed over the windows below. */
+  downtimeSeconds: number;
+  windows: { from: string; to: string; seconds: number }[];
+  /** Acknowledged writes missing afterwards (must be 0). */
+  lostAcknowledged: number;
+  errors: Record<string, number>;
+}
+
+export interface DrillSummary {
+  rtoFailoverSeconds?: number;
+  rtoFailbackSeconds?: number;
+  soakSeconds: number;
+  /** The application-visible side, when `smoke.write` ran a probe. */
+  probe?: DrillProbeRecord;
+  smokeChecks: { name: string; status: 'pass' | 'fail'; at: string; detail: string }[];
+  /** Zero-loss verdict: every acknowledged probe write present and copy sync proven before each failover. */
+  dataLoss: 'none' | 'lost' | 'not-measured';
+  stepTimings: { name: string; seconds: number }[];
+}
+
+/** A failback that did not run (outcome `failbackPending`): what was read, and the command that finishes the job. */
+export interface FailbackPendingRecord {
+  /** The region that is primary now, and stays so until the failback runs. */
+  primary: string;
+  /** The region the failback was to make primary again. */
+  home: string;
+  /** The exact command that fails back: it waits until replication has caught up, then fails over. */
+  command: string;
+  /** What the last look read: why the failback did not start. */
+  reason: string;
+  waitedSeconds: number;
+}
+
+export interface FleetMember {
+  group: string;
+  workflowId?: string;
+  outcome: Outcome | 'skipped' | 'not-started';
+  /** Why it was skipped, or the failure's type and message. */
+  detail?: string;
+  error?: { type: string; message: string };
+  rtoSeconds?: number;
+  dataLoss?: DataLossRecord;
+}
+
+export interface FleetSummary {
+  mode: 'planned' | 'forced';
+  region?: string;
+  concurrency: number;
+  counts: Record<string, number>;
+  members: FleetMember[];
+}
+
+export interface ReadinessGroupResult {
+  group: string;
+  verdict: 'pass' | 'warn' | 'fail';
+  checks: GateResult[];
+}
+
+export interface ReadinessSummary {
+  verdict: 'pass' | 'warn' | 'fail';
+  groups: ReadinessGroupResult[];
+}
+
+/** The scaling a `scaleGroup` run did, in the order it did it. */
+export interface ScaleRecord {
+  /** `mixed`: some changes grow and some shrink; run as an up pass, then a down pass. */
+  direction: 'up' | 'down' | 'mixed' | 'none';
+  target: { vCores?: number; storageSizeInGB?: number; sku?: string };
+  operations: { instance: string; location: string; role: string; from: Evidence; to: Evidence; state: string }[];
+}
