@@ -13,7 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { normalizeLocation } from '../domain/locations';
 import { registerAdminRoutes } from './arm/admin';
 import { registerAsyncOperationRoutes } from './arm/async-operations';
-import { armContext, stateOf, type Params } from './arm/context';
+import { armContext, stateOf, type ArmStats, type Params } from './arm/context';
 import { registerFailoverGroupRoutes } from './arm/failover-groups';
 import { registerManagedInstanceRoutes } from './arm/managed-instances';
 import { registerManagementOperationRoutes } from './arm/management-operations';
@@ -23,13 +23,7 @@ import { HttpFaults } from './faults';
 import { TokenBucket } from './throttle';
 import type { World } from './world';
 
-export interface ArmStats {
-  reads: number;
-  writes: number;
-  throttled: number;
-  faulted: number;
-  byRoute: Record<string, number>;
-}
+export type { ArmStats } from './arm/context';
 
 /** One ARM request as the emulator answered it: what benchmarks need to see request rates and who noticed what when. */
 export interface ArmRequestRecord {

@@ -11,14 +11,17 @@
  * - async-operations.ts: ARM's long-running operations;
  * - faults.ts: the faults armed in the world;
  * - invariants.ts: failover counters and rule violations;
- * - state.ts, regions.ts: the state records, ids and region spellings.
+ * - state.ts, regions.ts: the state records, ids and region spellings;
+ * - context.ts: what a rule may use of the world (`WorldContext`, which `World` implements); the rules import it,
+ *   never this module.
  */
 import { EventEmitter } from 'node:events';
 import { normalizeLocation } from '../domain/locations';
 import type { WorldClock } from './clock';
+import type { WorldContext } from './world/context';
 import * as failoverGroups from './world/failover-groups';
 import * as failovers from './world/failovers';
-import { clearWorldFaults, isDark, noWorldFaults, type WorldFaults } from './world/faults';
+import { clearWorldFaults, isDark, noWorldFaults } from './world/faults';
 import { failoverCountersOf, invariantsOf, type WorldInvariants } from './world/invariants';
 import * as managedInstances from './world/managed-instances';
 import * as replication from './world/replication';
@@ -31,8 +34,10 @@ import {
   type FailoverCounters,
   type GroupState,
   type InstanceState,
+  type LostCommits,
   type ManagementOperation,
   type WorldEvent,
+  type WorldFaults,
 } from './world/state';
 import { parseWorldSpec, type Timings, type WorldSpec, type WorldSpecInput } from './world-spec';
 
@@ -46,22 +51,25 @@ export {
   type FailoverState,
   type GroupState,
   type InstanceState,
+  type LostCommits,
   type ManagementOperation,
+  type SqlFaults,
   type WorldChange,
   type WorldEvent,
+  type WorldFaults,
 } from './world/state';
 export { displayLocation, idLocation } from './world/regions';
 export { linkGuid } from './world/replication';
-export type { SqlFaults, WorldFaults } from './world/faults';
 export type { GroupRequest } from './world/failover-groups';
 export type { InstanceUpdate } from './world/managed-instances';
 export type { WorldInvariants } from './world/invariants';
+export type { WorldContext, WorldState } from './world/context';
 
 /** The event log keeps this many of the latest events. */
 const EVENT_LOG_LIMIT = 20_000;
 
 /** The emulated Azure (see the module comment); `change` events say what moved (`WorldChange`). */
-export class World extends EventEmitter {
+export class World extends EventEmitter implements WorldContext {
   spec!: WorldSpec;
   timings!: Timings;
   readonly instances = new Map<string, InstanceState>();
@@ -73,7 +81,7 @@ export class World extends EventEmitter {
   readonly violations: string[] = [];
   readonly faults: WorldFaults = noWorldFaults();
   /** Commits lost by forced failovers, by group and database: the count the workload's own count must match. */
-  readonly lostCommits: { group: string; database: string; lsns: number[]; payloads: string[]; at: number }[] = [];
+  readonly lostCommits: LostCommits[] = [];
   private seq = 0;
   private ticker?: NodeJS.Timeout;
 

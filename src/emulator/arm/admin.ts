@@ -9,8 +9,7 @@ import { FaultSpecSchema, isHttpFault, type FaultSpec, type HttpFaults } from '.
 import type { InstanceState, World } from '../world';
 import { addWorldFault, removeWorldFaults } from '../world/faults';
 import { InstanceSpecSchema, LoginSpecSchema } from '../world-spec';
-import type { ArmStats } from '../arm-server';
-import type { Params } from './context';
+import type { ArmStats, Params } from './context';
 
 /** What the admin routes read and change besides the world. */
 export interface AdminDeps {

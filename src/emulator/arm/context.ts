@@ -40,6 +40,16 @@ export function stateOf(request: FastifyRequest): RequestState {
   return state;
 }
 
+/** Request counts of an ARM server (admin API `GET /_admin/stats`). */
+export interface ArmStats {
+  reads: number;
+  writes: number;
+  throttled: number;
+  faulted: number;
+  /** By `METHOD route`. */
+  byRoute: Record<string, number>;
+}
+
 /** The world and the answering helpers, as each route module receives them. */
 export interface ArmContext {
   world: World;

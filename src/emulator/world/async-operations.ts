@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { normalizeLocation } from '../../domain/locations';
+import type { WorldContext } from './context';
 import type { AsyncOperation } from './state';
-import type { World } from '../world';
 
 /** Registers a new operation, `InProgress` from now. */
 export function startAsyncOperation(
-  world: World,
+  world: WorldContext,
   kind: AsyncOperation['kind'],
   subscriptionId: string,
   location: string,
@@ -30,7 +30,7 @@ export function startAsyncOperation(
 
 /** Registers an operation that ARM completes within the request (a group's creation, update or deletion). */
 export function completedAsyncOperation(
-  world: World,
+  world: WorldContext,
   kind: AsyncOperation['kind'],
   subscriptionId: string,
   location: string,

@@ -10,9 +10,9 @@
 import { normalizeLocation } from '../../domain/locations';
 import type { GroupSpec, WorldSpec } from '../world-spec';
 import { completedAsyncOperation } from './async-operations';
+import type { WorldContext } from './context';
 import { databaseFromSpec } from './replication';
 import { EmulatedArmError, groupKey, type AsyncOperation, type GroupState } from './state';
-import type { World } from '../world';
 
 /** What a PUT of a failover group asks for. */
 export interface GroupRequest {
@@ -29,7 +29,7 @@ export interface GroupRequest {
 }
 
 /** A group as a world description declares it; its instances must already be in the world, in two regions. */
-export function groupFromSpec(world: World, group: GroupSpec, spec: WorldSpec, now: number): GroupState {
+export function groupFromSpec(world: WorldContext, group: GroupSpec, spec: WorldSpec, now: number): GroupState {
   const subscriptionId = group.subscriptionId ?? spec.subscriptionId;
   const primary = world.instanceByName(subscriptionId, group.resourceGroup, group.primaryInstance);
   const secondary = world.instanceByName(subscriptionId, group.resourceGroup, group.secondaryInstance);
@@ -62,7 +62,7 @@ export function isSeeding(group: GroupState, now: number): boolean {
 }
 
 /** Ends the initial seeding once it is due, dated when it was due. */
-export function advanceSeeding(world: World, group: GroupState, now: number): void {
+export function advanceSeeding(world: WorldContext, group: GroupState, now: number): void {
   if (group.seedingUntil !== undefined && now >= group.seedingUntil) {
     world.record('seeding-completed', { group: group.name }, group.seedingUntil);
     group.seedingUntil = undefined;
@@ -75,7 +75,12 @@ export function expireStaleClaim(group: GroupState, now: number): void {
 }
 
 /** The role ARM reports at `location` (with the inferred skew right after a switch). */
-export function reportedRole(world: World, group: GroupState, location: string, now: number): 'Primary' | 'Secondary' {
+export function reportedRole(
+  world: WorldContext,
+  group: GroupState,
+  location: string,
+  now: number,
+): 'Primary' | 'Secondary' {
   const instance = world.instanceAt(group, location);
   if (!instance) return 'Secondary';
   if (instance.id === group.primaryInstanceId) return 'Primary';
@@ -96,7 +101,7 @@ export function reportedReplicationState(group: GroupState, now: number): string
  * region, or of different storage sizes.
  */
 export function createGroup(
-  world: World,
+  world: WorldContext,
   params: GroupRequest,
 ): { group: GroupState; asyncOperation: AsyncOperation; created: boolean } {
   world.advance();
@@ -175,7 +180,7 @@ export function createGroup(
 }
 
 /** DELETE of a failover group at its primary's location; refused at the secondary's, or while a failover runs. */
-export function deleteGroup(world: World, group: GroupState, location: string): AsyncOperation {
+export function deleteGroup(world: WorldContext, group: GroupState, location: string): AsyncOperation {
   world.advance();
   if (world.instanceById(group.primaryInstanceId)!.location !== normalizeLocation(location)) {
     throw new EmulatedArmError(

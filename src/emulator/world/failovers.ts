@@ -6,18 +6,19 @@
  */
 import { normalizeLocation } from '../../domain/locations';
 import { startAsyncOperation } from './async-operations';
+import type { WorldContext } from './context';
+import { isSeeding } from './failover-groups';
 import { takeFailoverFault } from './faults';
 import { checkSinglePrimary, failoverCountersOf } from './invariants';
 import { dropUnhardened, hardenEverythingBy, startReadOnlyWindow } from './replication';
 import { EmulatedArmError, type AsyncOperation, type FailoverState, type GroupState } from './state';
-import type { World } from '../world';
 
 /**
  * A planned or forced failover sent to `location`. Refused, with the documented codes, when sent to the primary's
  * location, while seeding, while another failover runs, or while an instance of the pair is being scaled.
  */
 export function requestFailover(
-  world: World,
+  world: WorldContext,
   group: GroupState,
   location: string,
   kind: 'planned' | 'forced',
@@ -51,7 +52,7 @@ export function requestFailover(
       'Failover cannot be initiated from the primary server in a instance failover group.',
     );
   }
-  if (world.isSeeding(group))
+  if (isSeeding(group, world.now()))
     refuse(
       400,
       'IncorrectReplicationLinkState',
@@ -112,7 +113,7 @@ export function requestFailover(
 }
 
 /** Applies the failover's transitions that have come due by `now`, each dated when it was due. */
-export function advanceFailover(world: World, group: GroupState, failover: FailoverState, now: number): void {
+export function advanceFailover(world: WorldContext, group: GroupState, failover: FailoverState, now: number): void {
   const operation = world.asyncOperations.get(failover.asyncOperationId)!;
   if (failover.failAt !== undefined && now >= failover.failAt) {
     operation.status = 'Failed';

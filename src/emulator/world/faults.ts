@@ -5,31 +5,11 @@
  */
 import { normalizeLocation } from '../../domain/locations';
 import type { FaultSpec } from '../faults';
-import type { GroupState, InstanceState } from './state';
-import type { World } from '../world';
+import type { WorldContext } from './context';
+import { loseLink, restoreLink } from './replication';
+import type { GroupState, InstanceState, WorldFaults } from './state';
 
-/** SQL-side faults (the TDS server consults them). */
-export interface SqlFaults {
-  /** Logins refused with 18456, by instance name (`*`: any), for a number of attempts. */
-  loginFailures: Map<string, number>;
-  /** Extra latency on every SQL request, by instance name (`*`: any). */
-  latencyMs: Map<string, number>;
-  /** Connections dropped in the middle of a copy-sync wait, by instance name (`*`: any), for a number of waits. */
-  resetDuringWait: Map<string, number>;
-}
-
-/** Faults that live in the world's behaviour (HTTP-level faults are the server's). */
-export interface WorldFaults {
-  /** Groups (keys or names) whose next accepted failover never switches the roles. */
-  failoverNeverCompletes: Set<string>;
-  /** Groups whose next accepted failover ends Failed. */
-  failoverFails: Map<string, { code: string; message: string }>;
-  /** Instances (names or ids) whose next scale ends Failed. */
-  operationFails: Map<string, { code: string; message: string }>;
-  /** Regions that answer nothing. */
-  darkRegions: Set<string>;
-  sql: SqlFaults;
-}
+export type { SqlFaults, WorldFaults } from './state';
 
 /** The fault kinds `addWorldFault` applies; the others are HTTP faults. */
 export type WorldFaultSpec = Exclude<FaultSpec, { kind: 'throttle' | 'error' | 'reset' | 'latency' | 'busy' }>;
@@ -98,7 +78,7 @@ export function takeOperationFault(
 }
 
 /** Arms a world fault (admin API `POST /_admin/faults`). Throws when it names a group or database the world lacks. */
-export function addWorldFault(world: World, spec: WorldFaultSpec): void {
+export function addWorldFault(world: WorldContext, spec: WorldFaultSpec): void {
   const faults = world.faults;
   switch (spec.kind) {
     case 'failover-never-completes':
@@ -135,7 +115,7 @@ export function addWorldFault(world: World, spec: WorldFaultSpec): void {
       );
       if (databases.length === 0) throw new Error(`no database ${spec.database} in group ${spec.group}`);
       for (const database of databases) {
-        if (spec.kind === 'link-lost') world.loseLink(database);
+        if (spec.kind === 'link-lost') loseLink(database, world.now());
         else database.lagSpike = { lagMs: spec.lagMs, until: world.now() + spec.seconds * 1000 };
       }
       return;
@@ -144,11 +124,11 @@ export function addWorldFault(world: World, spec: WorldFaultSpec): void {
 }
 
 /** Removes every world fault and what the replication faults left behind (admin API `DELETE /_admin/faults`). */
-export function removeWorldFaults(world: World): void {
+export function removeWorldFaults(world: WorldContext): void {
   clearWorldFaults(world.faults);
   for (const group of world.groups.values()) {
     for (const database of group.databases) {
-      world.restoreLink(database);
+      restoreLink(database, world.now());
       database.lagSpike = undefined;
     }
   }

@@ -2,8 +2,8 @@
  * What the emulator can vouch for, for tests and benchmarks to judge a run: failover counts per group (received,
  * accepted, refused, by target) and violations of Azure's rules seen while the world moved (two primaries at once).
  */
+import type { WorldContext } from './context';
 import type { FailoverCounters, GroupState, WorldEvent } from './state';
-import type { World } from '../world';
 
 /** The world's judgement of a run, as `GET /_admin/invariants` answers it. */
 export interface WorldInvariants {
@@ -13,7 +13,7 @@ export interface WorldInvariants {
 }
 
 /** The group's failover counters, created at zero on first use. */
-export function failoverCountersOf(world: World, group: GroupState): FailoverCounters {
+export function failoverCountersOf(world: WorldContext, group: GroupState): FailoverCounters {
   let counters = world.failoverCounters.get(group.key);
   if (!counters) {
     counters = { received: 0, accepted: 0, refused: 0, acceptedTo: {} };
@@ -23,14 +23,14 @@ export function failoverCountersOf(world: World, group: GroupState): FailoverCou
 }
 
 /** Records a violation when a role switch left the group with other than one primary. */
-export function checkSinglePrimary(world: World, group: GroupState): void {
+export function checkSinglePrimary(world: WorldContext, group: GroupState): void {
   const primaries = group.instanceIds.filter((id) => id === group.primaryInstanceId);
   if (primaries.length !== 1)
     world.violations.push(`${group.name}: ${primaries.length} primaries at ${new Date(world.now()).toISOString()}`);
 }
 
 /** A copy of the counters (by group name), the violations and the event log. */
-export function invariantsOf(world: World): WorldInvariants {
+export function invariantsOf(world: WorldContext): WorldInvariants {
   const failovers: Record<string, FailoverCounters> = {};
   for (const [key, counters] of world.failoverCounters) {
     failovers[world.groups.get(key)?.name ?? key] = { ...counters, acceptedTo: { ...counters.acceptedTo } };

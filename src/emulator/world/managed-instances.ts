@@ -7,6 +7,7 @@ import { skuNameOf } from '../../domain/azure-state';
 import { normalizeLocation } from '../../domain/locations';
 import type { InstanceSpec, WorldSpec } from '../world-spec';
 import { startAsyncOperation } from './async-operations';
+import type { WorldContext } from './context';
 import { takeOperationFault } from './faults';
 import { displayLocation } from './regions';
 import {
@@ -16,7 +17,6 @@ import {
   type InstanceState,
   type ManagementOperation,
 } from './state';
-import type { World } from '../world';
 
 /** The vCore counts a managed instance may have. */
 const VALID_VCORES = new Set([4, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 128]);
@@ -52,7 +52,7 @@ export function instanceFromSpec(instance: InstanceSpec, spec: WorldSpec): Insta
  * another management operation runs on the instance, or for values Azure does not accept.
  */
 export function requestScale(
-  world: World,
+  world: WorldContext,
   instance: InstanceState,
   update: InstanceUpdate,
 ): AsyncOperation | undefined {
@@ -141,14 +141,14 @@ export function requestScale(
 }
 
 /** Ends the management operations that have come due by `now`. */
-export function advanceOperations(world: World, now: number): void {
+export function advanceOperations(world: WorldContext, now: number): void {
   for (const operation of world.operations) {
     if (operation.state === 'InProgress' && now >= operation.endsAt) finishOperation(world, operation);
   }
 }
 
 /** The operation's end, at `endsAt`: the new size applies, or an armed failure leaves the old one. */
-function finishOperation(world: World, operation: ManagementOperation): void {
+function finishOperation(world: WorldContext, operation: ManagementOperation): void {
   const instance = world.instanceById(operation.instanceId)!;
   const asyncOperation = world.asyncOperations.get(operation.asyncOperationId);
   if (operation.fails) {

@@ -3,9 +3,9 @@
  * secondary after the database's lag; a lost link hardens nothing; a planned failover first hardens everything; a
  * forced one keeps only what was hardened. The SQL engine's system views and copy-sync wait read these.
  */
-import type { CommitRecord, DatabaseState, GroupState } from './state';
 import type { GroupSpec, WorldSpec } from '../world-spec';
-import type { World } from '../world';
+import type { WorldContext } from './context';
+import type { CommitRecord, DatabaseState, GroupState } from './state';
 
 /** A database as a world description declares it: empty, with the world's default lag unless it names its own. */
 export function databaseFromSpec(database: GroupSpec['databases'][number], spec: WorldSpec): DatabaseState {
@@ -39,7 +39,7 @@ export function currentLagMs(database: DatabaseState, now: number): number {
 
 /** Whether the instance's copy of the database accepts writes: the primary, outside the role-switch window. */
 export function acceptsWrites(
-  world: World,
+  world: WorldContext,
   group: GroupState,
   instanceId: string,
   database: DatabaseState,
@@ -126,7 +126,7 @@ export function startReadOnlyWindow(group: GroupState, until: number): void {
 }
 
 /** A forced failover keeps only what the secondary had hardened at `at`; the rest is lost, and recorded. */
-export function dropUnhardened(world: World, group: GroupState, at: number): void {
+export function dropUnhardened(world: WorldContext, group: GroupState, at: number): void {
   for (const database of group.databases) {
     const lost = database.commits.filter((record) => record.hardenedAt > at);
     if (lost.length === 0) continue;

@@ -116,6 +116,38 @@ export interface AsyncOperation {
     { type: 'group'; groupKey: string; location: string } | { type: 'instance'; instanceId: string } | { type: 'none' };
 }
 
+/** SQL-side faults (the TDS server consults them). */
+export interface SqlFaults {
+  /** Logins refused with 18456, by instance name (`*`: any), for a number of attempts. */
+  loginFailures: Map<string, number>;
+  /** Extra latency on every SQL request, by instance name (`*`: any). */
+  latencyMs: Map<string, number>;
+  /** Connections dropped in the middle of a copy-sync wait, by instance name (`*`: any), for a number of waits. */
+  resetDuringWait: Map<string, number>;
+}
+
+/** Faults that live in the world's behaviour (HTTP-level faults are the server's). */
+export interface WorldFaults {
+  /** Groups (keys or names) whose next accepted failover never switches the roles. */
+  failoverNeverCompletes: Set<string>;
+  /** Groups whose next accepted failover ends Failed. */
+  failoverFails: Map<string, { code: string; message: string }>;
+  /** Instances (names or ids) whose next scale ends Failed. */
+  operationFails: Map<string, { code: string; message: string }>;
+  /** Regions that answer nothing. */
+  darkRegions: Set<string>;
+  sql: SqlFaults;
+}
+
+/** Commits of a database that a forced failover lost: the count the workload's own count must match. */
+export interface LostCommits {
+  group: string;
+  database: string;
+  lsns: number[];
+  payloads: string[];
+  at: number;
+}
+
 /** One entry of the world's event log. */
 export interface WorldEvent {
   seq: number;

@@ -1,0 +1,57 @@
+/**
+ * What the world's rule modules (the other files of this folder) may use of the world: its state, its clock and event
+ * log, lookups, and the one composed step a rule needs (apply everything due). `World` implements it; the rules import
+ * this interface, never `../world`, so the graph runs one way: the composition imports the rules, and a rule depends
+ * only on the world's shape and on the rules it builds on.
+ */
+import type { Timings } from '../world-spec';
+import type {
+  AsyncOperation,
+  FailoverCounters,
+  GroupState,
+  InstanceState,
+  LostCommits,
+  ManagementOperation,
+  WorldEvent,
+  WorldFaults,
+} from './state';
+
+/** The world's records, as the rules read and change them. */
+export interface WorldState {
+  readonly timings: Timings;
+  /** Managed instances by lower-case resource id. */
+  readonly instances: Map<string, InstanceState>;
+  /** Failover groups by key (`groupKey`). */
+  readonly groups: Map<string, GroupState>;
+  /** Management operations (scales), oldest first. */
+  readonly operations: ManagementOperation[];
+  /** ARM long-running operations by id. */
+  readonly asyncOperations: Map<string, AsyncOperation>;
+  readonly events: WorldEvent[];
+  /** Failover requests by group key. */
+  readonly failoverCounters: Map<string, FailoverCounters>;
+  readonly violations: string[];
+  readonly faults: WorldFaults;
+  readonly lostCommits: LostCommits[];
+}
+
+/** The world as a rule sees it: its state plus the clock, the event log, lookups and `advance`. */
+export interface WorldContext extends WorldState {
+  /** Simulated time, epoch milliseconds. */
+  now(): number;
+  /** Adds an event to the log, dated `at` (a scheduled transition is dated when it was due). */
+  record(kind: string, detail: Omit<WorldEvent, 'seq' | 'at' | 'kind'>, at?: number): void;
+  /** Tells the world's listeners what moved (`WorldChange`, or `region-dark`), with its subjects. */
+  emit(event: 'change', change: string, ...subjects: unknown[]): boolean;
+  /** Applies every rule's transitions that have come due, in time order. */
+  advance(): void;
+  instanceByName(subscriptionId: string, resourceGroup: string, name: string): InstanceState | undefined;
+  instanceById(id: string): InstanceState | undefined;
+  /** The instance of `group` at `location`, if any. */
+  instanceAt(group: GroupState, location: string): InstanceState | undefined;
+  groupOfInstance(instanceId: string): GroupState | undefined;
+  /** A group by key or by name. */
+  findGroup(nameOrKey: string): GroupState | undefined;
+  /** Whether the region answers nothing (fault `region-dark`). */
+  isDark(location: string): boolean;
+}
