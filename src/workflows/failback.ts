@@ -94,7 +94,6 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
                   { summary: 'read the group at both locations' },
                   [{ group, locations }],
                 );
-                run.countArm(reading);
               } catch (error) {
                 // A region still dark after a forced failover answers nothing: keep waiting, that is what this step is for.
                 step.evidence({ lastError: describeFailure(error).message });

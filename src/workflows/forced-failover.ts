@@ -295,7 +295,6 @@ async function assess(
   const roles = await reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name} at ${target} only` }, [
     { group, locations: [target] },
   ]);
-  run.countArm(roles);
   const view = roles.views[0]!;
   step.evidence({ target, role: view.replicationRole, replicationState: view.replicationState });
   if (roles.summary.status === 'failover-in-progress' && view.replicationRole.toLowerCase() !== 'primary') {
@@ -324,7 +323,6 @@ async function assess(
   const instances = await reads.readInstances.executeWithOptions({ summary: `read the instance at ${target}` }, [
     { instanceIds: [targetInstanceId] },
   ]);
-  run.countArm(instances);
   const targetInstance = instances.instances[0]!.instance;
   if (patched(FORCED_FAILOVER_ESTIMATE_PATCH)) {
     const { estimate, databases } = await readDataLossEstimate(run, step, { group, view, targetInstance });
@@ -507,7 +505,6 @@ async function tryPlanned(
         retryAfterMs: (reading) => reading.retryAfterMs,
         summary: 'wait for the planned failover',
         onRead: (reading, poll) => {
-          run.countArm(reading);
           step.evidence({ polls: poll, roles: reading.summary.detail });
         },
       });
@@ -536,7 +533,6 @@ async function tryPlanned(
       interval: ROLE_POLLING,
       retryAfterMs: (reading) => reading.retryAfterMs,
       summary: `wait for ${target} to report Primary`,
-      onRead: (reading) => run.countArm(reading),
     });
     if (confirmed.done) return true;
   }
@@ -670,7 +666,6 @@ async function awaitNewPrimary(
     retryAfterMs: (reading) => reading.retryAfterMs,
     summary: `wait for ${target} to report Primary`,
     onRead: (reading, poll) => {
-      run.countArm(reading);
       step.evidence({ polls: poll, roles: reading.summary.detail });
       step.detail(`poll ${poll}: ${reading.summary.detail}`);
     },

@@ -91,7 +91,6 @@ async function resolveInventoryStep(run: RunbookRun): Promise<InventoryEntry[]> 
       listed.groups.map(async ({ name }): Promise<InventoryEntry> => {
         try {
           const resolved = await reads.resolveGroup.executeWithOptions({ summary: `resolve ${name}` }, [name]);
-          run.countArm(resolved);
           return { name, group: resolved.group };
         } catch (error) {
           if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;

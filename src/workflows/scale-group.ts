@@ -15,7 +15,7 @@ import {
   type ScaleGroupInput,
   type ScaleRecord,
 } from './definitions';
-import { reads, scaleStarts } from './steps/activity-presets';
+import { reads, readsCountingFailures, scaleStartsCountingFailures } from './steps/activity-presets';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { resolveGroupStep } from './steps/resolve';
 import { RunbookAborted, RunbookRun, describeFailure, type StepHandle } from './steps/runbook-run';
@@ -184,7 +184,6 @@ async function readRoles(run: RunbookRun, group: ResolvedGroup, summary: string)
   const roles = await reads.readGroupRoles.executeWithOptions({ summary }, [
     { group, locations: [group.primaryLocation, group.secondaryLocation] },
   ]);
-  run.countArm(roles);
   return roles;
 }
 
@@ -198,7 +197,6 @@ async function readPair(run: RunbookRun, group: ResolvedGroup, step: StepHandle)
   const instances = await reads.readInstances.executeWithOptions({ summary: 'read both managed instances' }, [
     { instanceIds },
   ]);
-  run.countArm(instances);
   const at = (location: string | undefined): InstanceReading | undefined =>
     location ? instances.instances.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
   const primaryReading = at(summary.primaryLocation) ?? at(group.primaryLocation);
@@ -333,12 +331,11 @@ async function scaleOperationStep(
     const target = targetOf(operation);
     let started;
     try {
-      started = await scaleStarts.startInstanceScale.executeWithOptions(
+      started = await scaleStartsCountingFailures.startInstanceScale.executeWithOptions(
         { summary: `scale ${operation.instanceName} to ${describeSize(operation.to)}` },
         [{ instanceId: operation.instanceId, target }],
       );
     } catch (error) {
-      run.countArmOfFailure(error);
       const failure = describeFailure(error);
       throw await stoppedFailure(run, group, pair, plan, done, {
         type: failure.type,
@@ -347,7 +344,6 @@ async function scaleOperationStep(
         details: failure.details,
       });
     }
-    run.countArm(started);
     step.evidence({ start: started.status, operation: started.trackingId });
 
     let end: OperationEnd = { state: 'Succeeded', percentComplete: 100 };
@@ -432,10 +428,10 @@ async function sizesNow(
   pair: PairReading,
 ): Promise<{ text: string; sizes?: Record<PairRole, InstanceSize> }> {
   try {
-    const reading = await reads.readInstances.executeWithOptions({ summary: 'read both instances after stopping' }, [
-      { instanceIds: [pair.primary.instanceId, pair.secondary.instanceId] },
-    ]);
-    run.countArm(reading);
+    const reading = await readsCountingFailures.readInstances.executeWithOptions(
+      { summary: 'read both instances after stopping' },
+      [{ instanceIds: [pair.primary.instanceId, pair.secondary.instanceId] }],
+    );
     const find = (member: PairMember) =>
       reading.instances.find((entry) => entry.instance.id.toLowerCase() === member.instanceId.toLowerCase());
     const primary = find(pair.primary);
@@ -450,7 +446,6 @@ async function sizesNow(
       sizes,
     };
   } catch (error) {
-    run.countArmOfFailure(error);
     return { text: `the sizes could not be read (${describeFailure(error).message})` };
   }
 }

@@ -222,7 +222,6 @@ async function sizesAfterSwitchStep(
         { summary: `scale ${newSecondary.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB` },
         [{ instanceId, target }],
       );
-      run.countArm(started);
       step.evidence({ instance: newSecondary.name, from: started.before, to: target, start: started.status });
       if (started.status === 'already-at-target' || !started.trackingId) return;
       const end = await followOperation(run, step, instanceId, started.trackingId, timeoutMs);
@@ -254,7 +253,6 @@ async function readAndEvaluate(
     { summary: `read ${group.name} at ${locations.join(' and ')}` },
     [{ group, locations }],
   );
-  run.countArm(roles);
   const target = params.targetLocation
     ? normalizeLocation(params.targetLocation)
     : (roles.summary.secondaryLocation ?? group.secondaryLocation);
@@ -285,7 +283,6 @@ async function readAndEvaluate(
   const instances = await reads.readInstances.executeWithOptions({ summary: 'read both managed instances' }, [
     { instanceIds },
   ]);
-  run.countArm(instances);
   const at = (location: string | undefined): InstanceReading | undefined =>
     location ? instances.instances.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
   const primary = at(roles.summary.primaryLocation);
@@ -406,7 +403,6 @@ async function scaleSecondaryStep(
       { summary: `scale ${secondary.instance.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB` },
       [{ instanceId, target }],
     );
-    run.countArm(started);
     step.evidence({ instance: secondary.instance.name, from: started.before, to: target, start: started.status });
     if (started.status === 'already-at-target' || !started.trackingId) return;
     const trackingId = started.trackingId;
@@ -558,7 +554,6 @@ async function awaitRolesStep(
           retryAfterMs: (reading) => reading.retryAfterMs,
           summary: 'wait for the roles to switch',
           onRead: (reading, poll, elapsedMs) => {
-            run.countArm(reading);
             step.evidence({ polls: poll, elapsedMs, roles: reading.summary.detail });
             step.detail(`poll ${poll}: ${reading.summary.detail}`);
           },
@@ -569,7 +564,6 @@ async function awaitRolesStep(
         if (deadline === undefined || !(error instanceof ActivityFailure)) throw error;
         step.evidence({ readsUntilDeadline: describeFailure(error).message, lastLook: true });
         const reading = await readRoles(reads);
-        run.countArm(reading);
         step.evidence({ roles: reading.summary.detail });
         if (settled(reading) || Date.now() >= deadline) {
           result = { value: reading, done: settled(reading), polls: 0, elapsedMs: Date.now() - startedAt };
@@ -604,7 +598,6 @@ async function failoverFailed(
   const roles = await reads.readGroupRoles.executeWithOptions({ summary: 'read the roles after the failed failover' }, [
     { group, locations: [leg.to, leg.from] },
   ]);
-  run.countArm(roles);
   step.evidence({ roles: roles.summary.detail });
   const error = operation.error;
   throw ApplicationFailure.create({
@@ -680,7 +673,6 @@ async function postChecksStep(
       interval: ROLE_POLLING,
       retryAfterMs: (reading) => reading.retryAfterMs,
       summary: 'wait for replication to settle',
-      onRead: (reading) => run.countArm(reading),
     });
     run.rolesAfter = roles.value.summary.consistent
       ? { primary: roles.value.summary.primaryLocation!, secondary: roles.value.summary.secondaryLocation! }

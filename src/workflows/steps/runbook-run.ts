@@ -47,6 +47,7 @@ import {
   type RunbookType,
   type StepRecord,
 } from '../definitions';
+import { armCallsOfThisRun } from './arm-meter';
 import { RESULT_SHAPE_MEMO, summarizeFailure, summarizeReport } from './report-summary';
 
 export interface StepHandle {
@@ -96,7 +97,8 @@ export class RunbookRun {
   readonly steps: StepRecord[] = [];
   readonly warnings: string[] = [];
   readonly legs: FailoverLeg[] = [];
-  readonly armCalls: ArmCallCount = { reads: 0, writes: 0, throttled: 0 };
+  /** The ARM calls of this run, as its metered activities reported them (see `arm-meter`). */
+  readonly armCalls: ArmCallCount = armCallsOfThisRun();
   gates?: GateResult[];
   plan?: PlanItem[];
   intent?: IntentRecord;
@@ -221,26 +223,6 @@ export class RunbookRun {
     if (this.abort.effect === 'compensated-before-failover') this.preChangeScope?.cancel();
     for (const listener of this.abortListeners) listener(this.abort);
     this.showDetails();
-  }
-
-  /** Counts the ARM calls an activity reported. */
-  countArm(result: { armCalls?: ArmCallCount } | undefined): void {
-    if (!result?.armCalls) return;
-    this.armCalls.reads += result.armCalls.reads;
-    this.armCalls.writes += result.armCalls.writes;
-    this.armCalls.throttled += result.armCalls.throttled;
-  }
-
-  /** Counts the ARM calls a failed activity attempt carried in its details. */
-  countArmOfFailure(error: unknown): void {
-    const cause = error instanceof ActivityFailure ? error.cause : error;
-    if (!(cause instanceof ApplicationFailure)) return;
-    for (const detail of cause.details ?? []) {
-      if (detail && typeof detail === 'object' && 'armCalls' in detail) {
-        this.countArm(detail as { armCalls: ArmCallCount });
-        return;
-      }
-    }
   }
 
   warn(message: string): void {
