@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, sleep, workflowInfo, setHandler } from '@temporalio/workflow';
 import { DrDrillInputSchema, type DrDrillParams } from '../domain/inputs';
 import { describeGroupRef, listenerHost, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -12,6 +12,9 @@ import {
   type DrillSummary,
   type FailoverLeg,
   type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
 } from './definitions';
 import { PROBE_ACTIVITY_ID, checks, probes, reads } from './steps/activity-presets';
 import { catchUpBeforeFailback } from './steps/failback-wait';
@@ -59,6 +62,10 @@ export const DRILL_PROBE_AFTER_PREFLIGHT_PATCH = 'drill-probe-after-preflight';
  */
 export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
   const run = new RunbookRun(RunbookTypes.drDrill, describeGroupRef((input as { group?: unknown } | undefined)?.group));
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
     const params = run.validateInput(DrDrillInputSchema, input);
     run.requestedBy = params.requestedBy;

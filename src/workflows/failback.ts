@@ -1,8 +1,17 @@
-import { ApplicationFailure, continueAsNew, patched, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, patched, sleep, setHandler } from '@temporalio/workflow';
 import { FailbackInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
-import { FailureTypes, Outcomes, RunbookTypes, type FailbackInput, type RunbookReport } from './definitions';
+import {
+  FailureTypes,
+  Outcomes,
+  RunbookTypes,
+  type FailbackInput,
+  type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
+} from './definitions';
 import type { GroupRolesReading } from '../activities';
 import { reads } from './steps/activity-presets';
 import {
@@ -39,6 +48,10 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
     RunbookTypes.failback,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
     const params = run.validateInput(FailbackInputSchema, input);
     run.requestedBy = params.requestedBy;

@@ -6,6 +6,7 @@ import {
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
+  setHandler,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { FleetFailoverInputSchema, type FleetFailoverParams } from '../domain/inputs';
@@ -23,8 +24,12 @@ import {
   type FleetSummary,
   type RunbookReport,
   type RunbookSummary,
+  lockHolderStatusSignal,
+  statusQuery,
+  approveSignal,
+  rejectSignal,
 } from './definitions';
-import { listenForDecision, type Decision } from './steps/approval';
+import { decisionRecord, type Decision } from './steps/approval';
 import { reads } from './steps/activity-presets';
 import { statesIntent } from './steps/intent';
 import { RESULT_SHAPE_MEMO } from './steps/report-summary';
@@ -66,7 +71,14 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
       ? `region ${raw.region}`
       : `${Array.isArray(raw?.groups) ? raw.groups.length : 0} group(s)`;
   const run = new RunbookRun(RunbookTypes.fleetFailover, label);
-  const decision = listenForDecision();
+  // Handlers before anything else, so a query, an abort, a lock holder's status or a decision sent early is
+  // never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
+  const decision = decisionRecord();
+  setHandler(approveSignal, decision.approve);
+  setHandler(rejectSignal, decision.reject);
 
   return run.execute(async () => {
     const params = run.validateInput(FleetFailoverInputSchema, input);

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, condition, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, patched, setHandler } from '@temporalio/workflow';
 import { ForcedFailoverInputSchema, type ForcedFailoverParams } from '../domain/inputs';
 import { describeGroupRef, groupCommandArgument, partnerOf, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -14,9 +14,14 @@ import {
   type FailoverLeg,
   type ForcedFailoverInput,
   type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
+  approveSignal,
+  rejectSignal,
 } from './definitions';
 import { checks, reads } from './steps/activity-presets';
-import { listenForDecision, type Decision, type Decisions } from './steps/approval';
+import { decisionRecord, type Decision, type Decisions } from './steps/approval';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ROLE_POLLING, pollUntil } from './steps/poll';
 import { awaitDatabasesWritable, sqlTarget } from './steps/await-writable';
@@ -79,8 +84,14 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     RunbookTypes.forcedFailover,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
-  // Listening before anything else, so a decision sent early is never missed.
-  const decision = listenForDecision();
+  // Handlers before anything else, so a query, an abort, a lock holder's status or a decision sent early is
+  // never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
+  const decision = decisionRecord();
+  setHandler(approveSignal, decision.approve);
+  setHandler(rejectSignal, decision.reject);
 
   return run.execute(async () => {
     const params = run.validateInput(ForcedFailoverInputSchema, input);

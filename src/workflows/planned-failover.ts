@@ -1,8 +1,16 @@
-import { patched, sleep } from '@temporalio/workflow';
+import { patched, sleep, setHandler } from '@temporalio/workflow';
 import { PlannedFailoverInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
-import { Outcomes, RunbookTypes, type PlannedFailoverInput, type RunbookReport } from './definitions';
+import {
+  Outcomes,
+  RunbookTypes,
+  type PlannedFailoverInput,
+  type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
+} from './definitions';
 import { catchUpBeforeFailback } from './steps/failback-wait';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
@@ -36,6 +44,10 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
     RunbookTypes.plannedFailover,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
     const params = run.validateInput(PlannedFailoverInputSchema, input);
     run.requestedBy = params.requestedBy;

@@ -1,4 +1,4 @@
-import { TemporalFailure, isCancellation } from '@temporalio/workflow';
+import { TemporalFailure, isCancellation, setHandler } from '@temporalio/workflow';
 import { ReadinessCheckInputSchema } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs } from '../domain/durations';
@@ -9,6 +9,9 @@ import {
   type ReadinessCheckInput,
   type ReadinessGroupResult,
   type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
 } from './definitions';
 import { reads } from './steps/activity-presets';
 import { gate } from './steps/preflight';
@@ -47,6 +50,10 @@ export async function readinessCheck(input: ReadinessCheckInput): Promise<Runboo
     RunbookTypes.readinessCheck,
     raw?.all === true && raw.group === undefined ? 'all groups' : describeGroupRef(raw?.group),
   );
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
     const params = run.validateInput(ReadinessCheckInputSchema, input);
     run.requestedBy = params.requestedBy;

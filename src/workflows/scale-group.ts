@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import type { InstanceReading } from '../activities';
 import type { ManagedInstanceView, ScaleTarget } from '../domain/azure-state';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -14,6 +14,9 @@ import {
   type RunbookReport,
   type ScaleGroupInput,
   type ScaleRecord,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
 } from './definitions';
 import { reads, readsCountingFailures, scaleStartsCountingFailures } from './steps/activity-presets';
 import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
@@ -58,6 +61,10 @@ export async function scaleGroup(input: ScaleGroupInput): Promise<RunbookReport>
     RunbookTypes.scaleGroup,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
     const params = run.validateInput(ScaleGroupInputSchema, input);
     run.requestedBy = params.requestedBy;

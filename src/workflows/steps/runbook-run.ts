@@ -1,7 +1,8 @@
 /**
  * One runbook execution, composed of its parts: the step log (`step-log`), the change guard (`change-guard`), the
  * delegation to the group's lock holder (`lock-delegation`), the ARM meter (`arm-meter`) and the report (`report`).
- * Runbooks pass it to their steps; the workflow file wires its message handlers (see `runbook-handlers`).
+ * Runbooks pass it to their steps. Each workflow file sets the handlers of its messages itself, as it starts:
+ * `statusQuery` → `status()`, `lockHolderStatusSignal` → `receiveLockHolderStatus`, `abortSignal` → `receiveAbort`.
  */
 import {
   ApplicationFailure,
@@ -11,7 +12,6 @@ import {
   log,
   metricMeter,
   patched,
-  setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
@@ -21,9 +21,6 @@ import type { ResolvedGroup } from '../../domain/group-ref';
 import {
   FailureTypes,
   Outcomes,
-  abortSignal,
-  lockHolderStatusSignal,
-  statusQuery,
   type AbortRecord,
   type ActorMessage,
   type ArmCallCount,
@@ -84,9 +81,6 @@ export class RunbookRun {
       footnote: () => (this.abort ? `abort from ${this.abort.by}: ${this.abort.effect}` : undefined),
     });
     this.guard = new ChangeGuard(this.stepLog, () => this.report !== undefined);
-    setHandler(statusQuery, () => this.status());
-    setHandler(lockHolderStatusSignal, (status) => this.receiveLockHolderStatus(status));
-    setHandler(abortSignal, (message) => this.receiveAbort(message));
   }
 
   get groupLabel(): string {
