@@ -18,9 +18,8 @@ import {
 } from './definitions';
 import { PROBE_ACTIVITY_ID, checks, probes, reads } from './steps/activity-presets';
 import { catchUpBeforeFailback } from './steps/failback-wait';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
 
 /** How often the probe writes through the listener (real time): fine enough to measure downtime in seconds. */
@@ -67,10 +66,27 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(DrDrillInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
+    const opened = await openRunbook(run, {
+      schema: DrDrillInputSchema,
+      input,
+      group: (params) => params.group,
+      lock: (params) =>
+        params.dryRun
+          ? undefined
+          : {
+              workflowType: RunbookTypes.drDrill,
+              args: [input],
+              whenBusy:
+                params.ifGroupBusy === 'skip'
+                  ? (busy) => {
+                      run.warn(`${busy.message} The drill was skipped; the next one runs as scheduled.`);
+                      return Outcomes.skipped;
+                    }
+                  : undefined,
+            },
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group } = opened;
     const soakMs = durationToMs(params.soak) ?? 0;
     if (params.dryRun) {
       await runPlannedLeg(run, group, params, { leg: 'failover', stepPrefix: '' });
@@ -88,15 +104,6 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
         },
       );
       return Outcomes.dryRun;
-    }
-    if (!holdsGroupLock(group)) {
-      try {
-        return await runUnderGroupLock<typeof drDrill>(run, group, RunbookTypes.drDrill, [input]);
-      } catch (error) {
-        if (params.ifGroupBusy !== 'skip' || !isGroupBusy(error)) throw error;
-        run.warn(`${error.message} The drill was skipped; the next one runs as scheduled.`);
-        return Outcomes.skipped;
-      }
     }
 
     const drill: DrillSummary = {
@@ -369,9 +376,4 @@ function verdictOnLoss(legs: FailoverLeg[], probe: DrillProbeRecord | undefined)
   if (probe) return probe.lostAcknowledged > 0 ? 'lost' : 'none';
   // Without a probe, zero loss rests on the copy sync each planned failover proved before it was sent.
   return legs.length > 0 && legs.every((leg) => leg.dataLoss.kind === 'none-proven') ? 'none' : 'not-measured';
-}
-
-/** The lock refused the drill: another runbook holds the group. */
-function isGroupBusy(error: unknown): error is ApplicationFailure {
-  return error instanceof ApplicationFailure && error.type === FailureTypes.GroupBusy;
 }

@@ -20,10 +20,9 @@ import {
   type CatchUpReading,
   type InstanceCache,
 } from './steps/failback-wait';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
 
 /** Polls per run while waiting; past this the wait continues as a new run, so history stays small over days. */
@@ -53,16 +52,23 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(FailbackInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
-    const intent = statesIntent();
-    // Fixed before anything is read; a group whose home is not known needs targetLocation.
-    const intended = intent ? intendedPrimary(run, group, params.targetLocation, 'home-primary').primary : undefined;
-    if (!params.dryRun && !holdsGroupLock(group)) {
-      return runUnderGroupLock<typeof failback>(run, group, RunbookTypes.failback, [input]);
-    }
+    const opened = await openRunbook(run, {
+      schema: FailbackInputSchema,
+      input,
+      group: (params) => params.group,
+      fix: (params, group) => {
+        const intent = statesIntent();
+        // Fixed before anything is read; a group whose home is not known needs targetLocation.
+        const intended = intent
+          ? intendedPrimary(run, group, params.targetLocation, 'home-primary').primary
+          : undefined;
+        return { intent, intended };
+      },
+      lock: (params) => (params.dryRun ? undefined : { workflowType: RunbookTypes.failback, args: [input] }),
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group } = opened;
+    const { intent, intended } = opened.fixed;
     const home = intended ?? params.targetLocation ?? group.primaryLocation;
     const locations = [group.primaryLocation, group.secondaryLocation];
     if (!locations.includes(home)) {

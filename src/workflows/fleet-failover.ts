@@ -33,6 +33,7 @@ import { decisionRecord, type Decision } from './steps/approval';
 import { reads } from './steps/activity-presets';
 import { statesIntent } from './steps/intent';
 import { RESULT_SHAPE_MEMO } from './steps/report-summary';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
 
 /**
@@ -71,6 +72,7 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
       ? `region ${raw.region}`
       : `${Array.isArray(raw?.groups) ? raw.groups.length : 0} group(s)`;
   const run = new RunbookRun(RunbookTypes.fleetFailover, label);
+
   // Handlers before anything else, so a query, an abort, a lock holder's status or a decision sent early is
   // never missed.
   setHandler(statusQuery, () => run.status());
@@ -81,9 +83,10 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
   setHandler(rejectSignal, decision.reject);
 
   return run.execute(async () => {
-    const params = run.validateInput(FleetFailoverInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
+    // Its groups' locks are taken by the runbooks it starts, one per group.
+    const opened = await openRunbook(run, { schema: FleetFailoverInputSchema, input });
+    if ('ended' in opened) return opened.ended;
+    const { params } = opened;
     const fleet: FleetSummary = {
       mode: params.mode,
       region: params.region,

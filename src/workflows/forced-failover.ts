@@ -22,12 +22,11 @@ import {
 } from './definitions';
 import { checks, reads } from './steps/activity-presets';
 import { decisionRecord, type Decision, type Decisions } from './steps/approval';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { ROLE_POLLING, pollUntil } from './steps/poll';
 import { awaitDatabasesWritable, sqlTarget } from './steps/await-writable';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { afterSentFailover, sameIntentCommand } from '../domain/next-steps';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure, nowIso, type StepHandle } from './steps/runbook-run';
 import { REFUSED_BUSY_IS_NOT_SENT_PATCH, followFailoverOperation, sendFailoverOnce } from './steps/send-failover';
 import {
@@ -94,22 +93,29 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
   setHandler(rejectSignal, decision.reject);
 
   return run.execute(async () => {
-    const params = run.validateInput(ForcedFailoverInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
-    // Fixed before anything is read: a forced failover never guesses its target from the roles it finds.
-    const intent = statesIntent() ? intendedPrimary(run, group, params.targetLocation, 'home-secondary') : undefined;
-    if (!params.dryRun && !holdsGroupLock(group)) {
-      // A decision that reached this workflow before the lock holder existed travels with its input.
-      const early = decision();
-      if (early && !early.approved) throw rejection(run, early.message, early.at);
-      const delegated = early && !params.approval ? { ...input, approval: early.message } : input;
-      // An emergency does not queue behind a runbook that only waits: that one is asked to stand down.
-      return runUnderGroupLock<typeof forcedFailover>(run, group, RunbookTypes.forcedFailover, [delegated], {
-        preemptWaitingHolder: true,
-      });
-    }
+    const opened = await openRunbook(run, {
+      schema: ForcedFailoverInputSchema,
+      input,
+      group: (params) => params.group,
+      // Fixed before anything is read: a forced failover never guesses its target from the roles it finds.
+      fix: (params, group) =>
+        statesIntent() ? intendedPrimary(run, group, params.targetLocation, 'home-secondary') : undefined,
+      lock: (params) => {
+        if (params.dryRun) return undefined;
+        // A decision that reached this workflow before the lock holder existed travels with its input.
+        const early = decision();
+        if (early && !early.approved) throw rejection(run, early.message, early.at);
+        const delegated = early && !params.approval ? { ...input, approval: early.message } : input;
+        // An emergency does not queue behind a runbook that only waits: that one is asked to stand down.
+        return {
+          workflowType: RunbookTypes.forcedFailover,
+          args: [delegated],
+          options: { preemptWaitingHolder: true },
+        };
+      },
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group, fixed: intent } = opened;
 
     const assessment = await run.step(
       'assess',

@@ -12,10 +12,9 @@ import {
   statusQuery,
 } from './definitions';
 import { catchUpBeforeFailback } from './steps/failback-wait';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { ALREADY_PRIMARY, runPlannedLeg } from './steps/planned-leg';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun } from './steps/runbook-run';
 
 /** Runs recorded before it waited a zero `failback.after` with a timer. */
@@ -49,17 +48,19 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(PlannedFailoverInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
-    // Fixed before anything is read: the target never follows the roles a run happens to find.
-    const target = statesIntent()
-      ? intendedPrimary(run, group, params.targetLocation, 'home-secondary').primary
-      : params.targetLocation;
-    if (!params.dryRun && !holdsGroupLock(group)) {
-      return runUnderGroupLock<typeof plannedFailover>(run, group, RunbookTypes.plannedFailover, [input]);
-    }
+    const opened = await openRunbook(run, {
+      schema: PlannedFailoverInputSchema,
+      input,
+      group: (params) => params.group,
+      // Fixed before anything is read: the target never follows the roles a run happens to find.
+      fix: (params, group) =>
+        statesIntent()
+          ? intendedPrimary(run, group, params.targetLocation, 'home-secondary').primary
+          : params.targetLocation,
+      lock: (params) => (params.dryRun ? undefined : { workflowType: RunbookTypes.plannedFailover, args: [input] }),
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group, fixed: target } = opened;
 
     const failover = await runPlannedLeg(
       run,

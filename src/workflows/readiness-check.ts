@@ -17,7 +17,7 @@ import { reads } from './steps/activity-presets';
 import { gate } from './steps/preflight';
 import { DEFAULT_MAX_RESTORE_POINT_AGE_MS, evaluateReadinessChecks, worstStatus } from './steps/readiness';
 import { collectReadiness } from './steps/readiness-collect';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure } from './steps/runbook-run';
 
 /** Groups checked at once with `all: true`: enough to be quick, few enough to stay far below ARM's read budget. */
@@ -55,17 +55,21 @@ export async function readinessCheck(input: ReadinessCheckInput): Promise<Runboo
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(ReadinessCheckInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
+    // Read-only: it runs beside any runbook, without the group's lock.
+    const opened = await openRunbook(run, {
+      schema: ReadinessCheckInputSchema,
+      input,
+      group: (params) => params.group,
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group } = opened;
     const checkParams: CheckParams = {
       maxLagSeconds: params.maxLagSeconds,
       maxRestorePointAgeMs: durationToMs(params.maxRestorePointAge) ?? DEFAULT_MAX_RESTORE_POINT_AGE_MS,
     };
 
     let results: ReadinessGroupResult[];
-    if (params.group !== undefined) {
-      const group = await resolveGroupStep(run, params.group);
+    if (group !== undefined) {
       const result = await checkGroup(run, group, checkParams);
       if (result.rolesNow) run.rolesBefore = result.rolesNow;
       results = [result.readiness];

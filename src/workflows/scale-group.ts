@@ -19,8 +19,7 @@ import {
   statusQuery,
 } from './definitions';
 import { reads, readsCountingFailures, scaleStartsCountingFailures } from './steps/activity-presets';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookAborted, RunbookRun, describeFailure, type StepHandle } from './steps/runbook-run';
 import { followOperation, type OperationEnd } from './steps/scale-operations';
 import {
@@ -66,13 +65,14 @@ export async function scaleGroup(input: ScaleGroupInput): Promise<RunbookReport>
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(ScaleGroupInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
-    if (!params.dryRun && !holdsGroupLock(group)) {
-      return runUnderGroupLock<typeof scaleGroup>(run, group, RunbookTypes.scaleGroup, [input]);
-    }
+    const opened = await openRunbook(run, {
+      schema: ScaleGroupInputSchema,
+      input,
+      group: (params) => params.group,
+      lock: (params) => (params.dryRun ? undefined : { workflowType: RunbookTypes.scaleGroup, args: [input] }),
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group } = opened;
 
     const pair = await run.step('read-group', 'Read the roles at both locations and both instances', (step) =>
       readPair(run, group, step),
