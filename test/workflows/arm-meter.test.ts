@@ -43,7 +43,7 @@ function failedWithCalls(armCalls: ArmCallCount): ActivityFailure {
 describe('ARM metering of activity proxies', () => {
   it('counts the ARM calls an activity reports, and the caller has them counted when it resumes', async () => {
     const proxy = metered(
-      fakeProxy({ readGroupRoles: async () => ({ armCalls: { reads: 2, writes: 0, throttled: 1 } }) }),
+      fakeProxy({ readGroupRoles: () => Promise.resolve({ armCalls: { reads: 2, writes: 0, throttled: 1 } }) }),
     );
     let seenOnResume: number | undefined;
     const before = armCallsOfThisRun().reads;
@@ -63,7 +63,7 @@ describe('ARM metering of activity proxies', () => {
   });
 
   it('leaves activities that do not talk to ARM untouched', () => {
-    const raw = fakeProxy({ readLogins: async () => ({ logins: [] }) });
+    const raw = fakeProxy({ readLogins: () => Promise.resolve({ logins: [] }) });
     assert.equal(metered(raw).readLogins, raw.readLogins);
   });
 
