@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, deprecatePatch, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, deprecatePatch, setHandler, sleep } from '@temporalio/workflow';
 import { DrDrillInputSchema, type DrDrillParams } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -11,6 +11,9 @@ import {
   type FailoverLeg,
   type Outcome,
   type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
 } from './definitions';
 import { probes } from './steps/activity-presets';
 import {
@@ -24,10 +27,9 @@ import {
   type ProbeTarget,
 } from './steps/drill-probe';
 import { catchUpBeforeFailback } from './steps/failback-wait';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { runPlannedLeg } from './planned-failover';
 import { ALREADY_PRIMARY } from './steps/planned-leg';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun } from './steps/runbook-run';
 import { declareStage, declareStep, planOf, runStep, type PlannedStep } from './steps/step-declaration';
 
@@ -60,25 +62,37 @@ export const DRILL_PROBE_AFTER_PREFLIGHT_PATCH = 'drill-probe-after-preflight';
  */
 export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
   const run = new RunbookRun(RunbookTypes.drDrill, describeGroupRef((input as { group?: unknown } | undefined)?.group));
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(DrDrillInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
+    const opened = await openRunbook(run, {
+      schema: DrDrillInputSchema,
+      input,
+      group: (params) => params.group,
+      lock: (params) =>
+        params.dryRun
+          ? undefined
+          : {
+              workflowType: RunbookTypes.drDrill,
+              args: [input],
+              whenBusy:
+                params.ifGroupBusy === 'skip'
+                  ? (busy) => {
+                      run.warn(`${busy.message} The drill was skipped; the next one runs as scheduled.`);
+                      return Outcomes.skipped;
+                    }
+                  : undefined,
+            },
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group } = opened;
     const soakMs = durationToMs(params.soak) ?? 0;
     if (params.dryRun) {
       await runPlannedLeg(run, group, params, { leg: 'failover', stepPrefix: '' });
       run.plan?.push(...planOf(drillAfterFailover, { params, home: run.rolesBefore?.primary }));
       return Outcomes.dryRun;
-    }
-    if (!holdsGroupLock(group)) {
-      try {
-        return await runUnderGroupLock<typeof drDrill>(run, group, RunbookTypes.drDrill, [input]);
-      } catch (error) {
-        if (params.ifGroupBusy !== 'skip' || !isGroupBusy(error)) throw error;
-        run.warn(`${error.message} The drill was skipped; the next one runs as scheduled.`);
-        return Outcomes.skipped;
-      }
     }
 
     const drill: DrillSummary = {
@@ -158,11 +172,6 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
     }
     return Outcomes.succeeded;
   });
-}
-
-/** The lock refused the drill: another runbook holds the group. */
-function isGroupBusy(error: unknown): error is ApplicationFailure {
-  return error instanceof ApplicationFailure && error.type === FailureTypes.GroupBusy;
 }
 
 /** What the drill's soak and failback are planned from: its input, and the region it would go back to. */

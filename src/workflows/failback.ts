@@ -1,8 +1,17 @@
-import { ApplicationFailure, continueAsNew, patched, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, patched, sleep, setHandler } from '@temporalio/workflow';
 import { FailbackInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
-import { FailureTypes, Outcomes, RunbookTypes, type FailbackInput, type RunbookReport } from './definitions';
+import {
+  FailureTypes,
+  Outcomes,
+  RunbookTypes,
+  type FailbackInput,
+  type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
+} from './definitions';
 import type { GroupRolesReading } from '../activities';
 import {
   FAILBACK_WAITS_FOR_LAG_PATCH,
@@ -11,11 +20,10 @@ import {
   type InstanceCache,
 } from './steps/failback-wait';
 import { groupKindOf } from './steps/group-kind';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { runPlannedLeg } from './planned-failover';
 import { ALREADY_PRIMARY } from './steps/planned-leg';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure, nowIso } from './steps/runbook-run';
 
 /** Polls per run while waiting; past this the wait continues as a new run, so history stays small over days. */
@@ -40,17 +48,28 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
     RunbookTypes.failback,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(FailbackInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
-    const intent = statesIntent();
-    // Fixed before anything is read; a group whose home is not known needs targetLocation.
-    const intended = intent ? intendedPrimary(run, group, params.targetLocation, 'home-primary').primary : undefined;
-    if (!params.dryRun && !holdsGroupLock(group)) {
-      return runUnderGroupLock<typeof failback>(run, group, RunbookTypes.failback, [input]);
-    }
+    const opened = await openRunbook(run, {
+      schema: FailbackInputSchema,
+      input,
+      group: (params) => params.group,
+      fix: (params, group) => {
+        const intent = statesIntent();
+        // Fixed before anything is read; a group whose home is not known needs targetLocation.
+        const intended = intent
+          ? intendedPrimary(run, group, params.targetLocation, 'home-primary').primary
+          : undefined;
+        return { intent, intended };
+      },
+      lock: (params) => (params.dryRun ? undefined : { workflowType: RunbookTypes.failback, args: [input] }),
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group } = opened;
+    const { intent, intended } = opened.fixed;
     const home = intended ?? params.targetLocation ?? group.primaryLocation;
     const locations = [group.primaryLocation, group.secondaryLocation];
     if (!locations.includes(home)) {
@@ -92,7 +111,6 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
             } else {
               try {
                 reading = await groupKindOf(group).readRoles(group, locations, 'read the group at both locations');
-                run.countArm(reading);
               } catch (error) {
                 // A region still dark after a forced failover answers nothing: keep waiting, that is what this step is for.
                 step.evidence({ lastError: describeFailure(error).message });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { FleetFailoverInputSchema, type FleetFailoverParams } from '../domain/inputs';
 import { durationToMs, formatDuration } from '../domain/durations';
 import {
@@ -9,8 +9,14 @@ import {
   type FleetFailoverInput,
   type FleetSummary,
   type RunbookReport,
+  abortSignal,
+  approveSignal,
+  lockHolderStatusSignal,
+  rejectSignal,
+  statusQuery,
 } from './definitions';
-import { listenForDecision, type Decision } from './steps/approval';
+import { decisionRecord, type Decision } from './steps/approval';
+import { openRunbook } from './steps/opening';
 import { countOutcomes, selectGroups, survey, type Candidate } from './steps/fleet-selection';
 import { runChildren } from './steps/fleet-children';
 import { RunbookRun, nowIso, type StepHandle } from './steps/runbook-run';
@@ -40,12 +46,21 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
       ? `region ${raw.region}`
       : `${Array.isArray(raw?.groups) ? raw.groups.length : 0} group(s)`;
   const run = new RunbookRun(RunbookTypes.fleetFailover, label);
-  const decision = listenForDecision();
+
+  // Handlers before anything else, so a query, an abort, a lock holder's status or a decision sent early is
+  // never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
+  const decision = decisionRecord();
+  setHandler(approveSignal, decision.approve);
+  setHandler(rejectSignal, decision.reject);
 
   return run.execute(async () => {
-    const params = run.validateInput(FleetFailoverInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
+    // Its groups' locks are taken by the runbooks it starts, one per group.
+    const opened = await openRunbook(run, { schema: FleetFailoverInputSchema, input });
+    if ('ended' in opened) return opened.ended;
+    const { params } = opened;
     const fleet: FleetSummary = {
       mode: params.mode,
       region: params.region,

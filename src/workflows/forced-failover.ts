@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, deprecatePatch, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, deprecatePatch, patched, setHandler } from '@temporalio/workflow';
 import { ForcedFailoverInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import {
@@ -8,8 +8,13 @@ import {
   type FailoverLeg,
   type ForcedFailoverInput,
   type RunbookReport,
+  abortSignal,
+  approveSignal,
+  lockHolderStatusSignal,
+  rejectSignal,
+  statusQuery,
 } from './definitions';
-import { listenForDecision } from './steps/approval';
+import { decisionRecord } from './steps/approval';
 import { describeDataLossEstimate, lossEvidence } from './steps/data-loss-estimate';
 import { rejection } from './steps/forced-approval';
 import {
@@ -24,10 +29,9 @@ import {
   type ForcedDecide,
   type ForcedRun,
 } from './steps/forced-steps';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { sameIntentCommand } from '../domain/next-steps';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, nowIso } from './steps/runbook-run';
 import { REFUSED_BUSY_IS_NOT_SENT_PATCH } from './steps/send-failover';
 import { planOf, runStep } from './steps/step-declaration';
@@ -69,26 +73,39 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     RunbookTypes.forcedFailover,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
-  // Listening before anything else, so a decision sent early is never missed.
-  const decision = listenForDecision();
+  // Handlers before anything else, so a query, an abort, a lock holder's status or a decision sent early is
+  // never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
+  const decision = decisionRecord();
+  setHandler(approveSignal, decision.approve);
+  setHandler(rejectSignal, decision.reject);
 
   return run.execute(async () => {
-    const params = run.validateInput(ForcedFailoverInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
-    // Fixed before anything is read: a forced failover never guesses its target from the roles it finds.
-    const intent = statesIntent() ? intendedPrimary(run, group, params.targetLocation, 'home-secondary') : undefined;
-    if (!params.dryRun && !holdsGroupLock(group)) {
-      // A decision that reached this workflow before the lock holder existed travels with its input.
-      const early = decision();
-      if (early && !early.approved) throw rejection(run, early.message, early.at);
-      const delegated = early && !params.approval ? { ...input, approval: early.message } : input;
-      // An emergency does not queue behind a runbook that only waits: that one is asked to stand down.
-      return runUnderGroupLock<typeof forcedFailover>(run, group, RunbookTypes.forcedFailover, [delegated], {
-        preemptWaitingHolder: true,
-      });
-    }
+    const opened = await openRunbook(run, {
+      schema: ForcedFailoverInputSchema,
+      input,
+      group: (params) => params.group,
+      // Fixed before anything is read: a forced failover never guesses its target from the roles it finds.
+      fix: (params, group) =>
+        statesIntent() ? intendedPrimary(run, group, params.targetLocation, 'home-secondary') : undefined,
+      lock: (params) => {
+        if (params.dryRun) return undefined;
+        // A decision that reached this workflow before the lock holder existed travels with its input.
+        const early = decision();
+        if (early && !early.approved) throw rejection(run, early.message, early.at);
+        const delegated = early && !params.approval ? { ...input, approval: early.message } : input;
+        // An emergency does not queue behind a runbook that only waits: that one is asked to stand down.
+        return {
+          workflowType: RunbookTypes.forcedFailover,
+          args: [delegated],
+          options: { preemptWaitingHolder: true },
+        };
+      },
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group, fixed: intent } = opened;
 
     const assessment = await runStep(run, assessStep, { run, group, params });
     const { target, from } = assessment;

@@ -1,4 +1,4 @@
-import { CancellationScope, deprecatePatch, patched, sleep } from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, patched, setHandler, sleep } from '@temporalio/workflow';
 import { PlannedFailoverInputSchema, type PlannedFailoverParams } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs, formatDuration } from '../domain/durations';
@@ -10,9 +10,11 @@ import {
   type PlanItem,
   type PlannedFailoverInput,
   type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
 } from './definitions';
 import { catchUpBeforeFailback } from './steps/failback-wait';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
 import { intendedPrimary, statesIntent } from './steps/intent';
 import {
   awaitWritableStep,
@@ -32,7 +34,7 @@ import {
   type PlannedLegOptions,
   type PlannedLegParams,
 } from './steps/planned-leg';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, nowIso } from './steps/runbook-run';
 import { declareStage, declareStep, planOf, runStep, type PlannedStep } from './steps/step-declaration';
 
@@ -216,18 +218,24 @@ export async function plannedFailover(input: PlannedFailoverInput): Promise<Runb
     RunbookTypes.plannedFailover,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(PlannedFailoverInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
-    // Fixed before anything is read: the target never follows the roles a run happens to find.
-    const target = statesIntent()
-      ? intendedPrimary(run, group, params.targetLocation, 'home-secondary').primary
-      : params.targetLocation;
-    if (!params.dryRun && !holdsGroupLock(group)) {
-      return runUnderGroupLock<typeof plannedFailover>(run, group, RunbookTypes.plannedFailover, [input]);
-    }
+    const opened = await openRunbook(run, {
+      schema: PlannedFailoverInputSchema,
+      input,
+      group: (params) => params.group,
+      // Fixed before anything is read: the target never follows the roles a run happens to find.
+      fix: (params, group) =>
+        statesIntent()
+          ? intendedPrimary(run, group, params.targetLocation, 'home-secondary').primary
+          : params.targetLocation,
+      lock: (params) => (params.dryRun ? undefined : { workflowType: RunbookTypes.plannedFailover, args: [input] }),
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group, fixed: target } = opened;
 
     const failover = await runPlannedLeg(
       run,

@@ -1,4 +1,4 @@
-import { TemporalFailure, isCancellation } from '@temporalio/workflow';
+import { TemporalFailure, isCancellation, setHandler } from '@temporalio/workflow';
 import { ReadinessCheckInputSchema } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { durationToMs } from '../domain/durations';
@@ -9,12 +9,15 @@ import {
   type ReadinessCheckInput,
   type ReadinessGroupResult,
   type RunbookReport,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
 } from './definitions';
 import { reads } from './steps/activity-presets';
 import { gate } from './steps/preflight';
 import { DEFAULT_MAX_RESTORE_POINT_AGE_MS, evaluateReadinessChecks, worstStatus } from './steps/readiness';
 import { collectReadiness } from './steps/readiness-collect';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure } from './steps/runbook-run';
 
 /** Groups checked at once with `all: true`: enough to be quick, few enough to stay far below ARM's read budget. */
@@ -47,18 +50,26 @@ export async function readinessCheck(input: ReadinessCheckInput): Promise<Runboo
     RunbookTypes.readinessCheck,
     raw?.all === true && raw.group === undefined ? 'all groups' : describeGroupRef(raw?.group),
   );
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(ReadinessCheckInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
+    // Read-only: it runs beside any runbook, without the group's lock.
+    const opened = await openRunbook(run, {
+      schema: ReadinessCheckInputSchema,
+      input,
+      group: (params) => params.group,
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group } = opened;
     const checkParams: CheckParams = {
       maxLagSeconds: params.maxLagSeconds,
       maxRestorePointAgeMs: durationToMs(params.maxRestorePointAge) ?? DEFAULT_MAX_RESTORE_POINT_AGE_MS,
     };
 
     let results: ReadinessGroupResult[];
-    if (params.group !== undefined) {
-      const group = await resolveGroupStep(run, params.group);
+    if (group !== undefined) {
       const result = await checkGroup(run, group, checkParams);
       if (result.rolesNow) run.rolesBefore = result.rolesNow;
       results = [result.readiness];
@@ -91,7 +102,6 @@ async function resolveInventoryStep(run: RunbookRun): Promise<InventoryEntry[]> 
       listed.groups.map(async ({ name }): Promise<InventoryEntry> => {
         try {
           const resolved = await reads.resolveGroup.executeWithOptions({ summary: `resolve ${name}` }, [name]);
-          run.countArm(resolved);
           return { name, group: resolved.group };
         } catch (error) {
           if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;

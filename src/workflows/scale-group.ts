@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import { durationToMs } from '../domain/durations';
 import { describeGroupRef } from '../domain/group-ref';
 import { ScaleGroupInputSchema } from '../domain/inputs';
@@ -9,9 +9,11 @@ import {
   type RunbookReport,
   type ScaleGroupInput,
   type ScaleRecord,
+  abortSignal,
+  lockHolderStatusSignal,
+  statusQuery,
 } from './definitions';
-import { holdsGroupLock, runUnderGroupLock } from './steps/group-lock';
-import { resolveGroupStep } from './steps/resolve';
+import { openRunbook } from './steps/opening';
 import { RunbookAborted, RunbookRun } from './steps/runbook-run';
 import { reportSizesAfterAbort } from './steps/scale-stop';
 import {
@@ -51,14 +53,19 @@ export async function scaleGroup(input: ScaleGroupInput): Promise<RunbookReport>
     RunbookTypes.scaleGroup,
     describeGroupRef((input as { group?: unknown } | undefined)?.group),
   );
+  // Handlers before anything else, so a query, an abort or a lock holder's status sent early is never missed.
+  setHandler(statusQuery, () => run.status());
+  setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
+  setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
-    const params = run.validateInput(ScaleGroupInputSchema, input);
-    run.requestedBy = params.requestedBy;
-    run.reason = params.reason;
-    const group = await resolveGroupStep(run, params.group);
-    if (!params.dryRun && !holdsGroupLock(group)) {
-      return runUnderGroupLock<typeof scaleGroup>(run, group, RunbookTypes.scaleGroup, [input]);
-    }
+    const opened = await openRunbook(run, {
+      schema: ScaleGroupInputSchema,
+      input,
+      group: (params) => params.group,
+      lock: (params) => (params.dryRun ? undefined : { workflowType: RunbookTypes.scaleGroup, args: [input] }),
+    });
+    if ('ended' in opened) return opened.ended;
+    const { params, group } = opened;
 
     const timeoutMs = durationToMs(params.scaleTimeout) ?? 0;
     const pair = await runStep(run, readGroupStep, { run, group });

@@ -1,26 +1,34 @@
 /**
- * Activity proxies with named timeout and retry presets. Workflows see activity *types* only.
+ * Activity proxies with named timeout and retry presets. Workflows see activity *types* only. Every preset is metered
+ * (see `arm-meter`): the ARM calls its activities report reach the run's report without a step counting them.
  */
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import { metered, type MeterOptions } from './arm-meter';
+
+/** An activity proxy whose ARM activities are metered. */
+function proxy(options: ActivityOptions, meter?: MeterOptions) {
+  return metered(proxyActivities<Activities>(options), meter);
+}
 
 /**
  * Reads of ARM and SQL: short attempts, retried through throttling and outages for up to 15 minutes. Bounded by time,
  * not by a count of attempts: a 429 storm is Azure asking to wait (Retry-After is honoured via nextRetryDelay), and
  * fogpilot waits.
  */
-export const reads = proxyActivities<Activities>({
+const READS: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+};
+export const reads = proxy(READS);
 
 /**
  * Reads after a failover was sent: retried until `deadlineMs` (workflow time: the POST plus `roleSwitchTimeout`), not
  * for a budget of their own, so a worker outage after the POST is bounded by the runbook's own deadline.
  */
 export function readsUntil(deadlineMs: number) {
-  return proxyActivities<Activities>({
+  return proxy({
     startToCloseTimeout: '1 minute',
     scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -28,11 +36,19 @@ export function readsUntil(deadlineMs: number) {
 }
 
 /** Starting a scale: idempotent (adopts an identical running operation), so retrying is safe; bounded by time. */
-export const scaleStarts = proxyActivities<Activities>({
+const SCALE_STARTS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+};
+export const scaleStarts = proxy(SCALE_STARTS);
+
+/**
+ * `scaleStarts` and `reads` for `scaleGroup`'s scale requests and its last read of the sizes after stopping: the ARM
+ * calls of a failed attempt count too (see `MeterOptions.failures`).
+ */
+export const scaleStartsCountingFailures = proxy(SCALE_STARTS, { failures: true });
+export const readsCountingFailures = proxy(READS, { failures: true });
 
 /**
  * The failover request: never retried by Temporal. The workflow retries it itself, and only after checking that an
@@ -40,18 +56,22 @@ export const scaleStarts = proxyActivities<Activities>({
  * seconds rather than at the 2-minute timeout, and the server's cancellation reaches an attempt that is still waiting
  * for the request budget (it then never sends).
  */
-export const failoverSends = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 1 },
-});
+export const failoverSends = proxy(
+  {
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumAttempts: 1 },
+  },
+  // A refused or lost request still cost ARM calls, and the report has always said so.
+  { failures: true },
+);
 
 /**
  * The blocking copy-sync wait: heartbeats, so a lost worker is noticed in 30 seconds and the wait resumes elsewhere;
  * a cancelled wait is awaited until the T-SQL request has really stopped.
  */
 export function copySyncWaits(timeoutMs: number) {
-  return proxyActivities<Activities>({
+  return proxy({
     startToCloseTimeout: timeoutMs + 120_000,
     heartbeatTimeout: '30 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -65,7 +85,7 @@ export function copySyncWaits(timeoutMs: number) {
  * the probe to hand back its tally.
  */
 export const PROBE_ACTIVITY_ID = 'drill-write-probe';
-export const probes = proxyActivities<Activities>({
+export const probes = proxy({
   // A fixed id, so the drill can read the probe's last heartbeat from its own description.
   activityId: PROBE_ACTIVITY_ID,
   startToCloseTimeout: '7 days',
@@ -75,7 +95,7 @@ export const probes = proxyActivities<Activities>({
 });
 
 /** Checks that report their own failures (a smoke write, an HTTP health check): one short attempt, a few retries. */
-export const checks = proxyActivities<Activities>({
+export const checks = proxy({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
@@ -84,13 +104,13 @@ export const checks = proxyActivities<Activities>({
  * A read of the partner in a region that may be down (the primary, during a forced failover): its failure is an answer
  * in itself, so two short attempts, then the caller moves on without it rather than keeping a person waiting.
  */
-export const partnerReads = proxyActivities<Activities>({
+export const partnerReads = proxy({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', maximumAttempts: 2 },
 });
 
 /** Reading the group's lock holder from Temporal: short, a few attempts; a holder that cannot be read is not pre-empted. */
-export const lockHolderReads = proxyActivities<Activities>({
+export const lockHolderReads = proxy({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 });
@@ -100,7 +120,7 @@ export const lockHolderReads = proxyActivities<Activities>({
  * by `timeoutMs` plus a minute, whatever the retries.
  */
 export function lockHolderWaits(timeoutMs: number) {
-  return proxyActivities<Activities>({
+  return proxy({
     startToCloseTimeout: timeoutMs + 30_000,
     scheduleToCloseTimeout: timeoutMs + 60_000,
     heartbeatTimeout: '30 seconds',

@@ -1,10 +1,11 @@
 /**
- * A person's decision on a runbook that waits for one (`approve` / `reject`). Handlers are set as the workflow
- * starts, so a decision sent before the runbook reaches its approval step is kept, not lost; the first one counts.
+ * A person's decision on a runbook that waits for one (`approve` / `reject`). The workflow sets the handlers as it
+ * starts (`setHandler(approveSignal, decisions.approve)`), so a decision sent before the runbook reaches its approval
+ * step is kept, not lost; the first one counts.
  */
-import { setHandler } from '@temporalio/workflow';
-import { approveSignal, rejectSignal, type ActorMessage } from '../definitions';
-import { actorOf, nowIso } from './runbook-run';
+import type { ActorMessage } from '../definitions';
+import { actorOf } from './change-guard';
+import { nowIso } from './step-log';
 
 export interface Decision {
   approved: boolean;
@@ -19,18 +20,22 @@ export interface Decisions {
   readonly all: readonly Decision[];
   /** The decisions received after `at` (workflow time, ISO). */
   since(at: string): Decision[];
+  /** The `approve` signal's handler. */
+  readonly approve: (message: ActorMessage) => void;
+  /** The `reject` signal's handler. */
+  readonly reject: (message: ActorMessage) => void;
 }
 
-/** Starts listening; the returned function gives the decision once there is one. */
-export function listenForDecision(): Decisions {
+/** An empty record of decisions; the function gives the decision once there is one. */
+export function decisionRecord(): Decisions {
   const received: Decision[] = [];
   const decide = (approved: boolean) => (message: ActorMessage) => {
     received.push({ approved, message: actorOf(message), at: nowIso() });
   };
-  setHandler(approveSignal, decide(true));
-  setHandler(rejectSignal, decide(false));
   return Object.assign(() => received[0], {
     all: received,
     since: (at: string) => received.filter((entry) => Date.parse(entry.at) > Date.parse(at)),
+    approve: decide(true),
+    reject: decide(false),
   });
 }

@@ -41,11 +41,9 @@ export async function locateProbe(run: RunbookRun, group: ResolvedGroup, params:
     const roles = await reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name}` }, [
       { group, locations: [group.primaryLocation] },
     ]);
-    run.countArm(roles);
     const instances = await reads.readInstances.executeWithOptions({ summary: 'read the primary instance' }, [
       { instanceIds: [roles.views[0]!.primaryManagedInstanceId] },
     ]);
-    run.countArm(instances);
     const primary = instances.instances[0]!.instance;
     // Both instances of a failover group share one DNS zone; the listener lives in it under the group's name.
     const dnsZone = primary.dnsZone ?? primary.fullyQualifiedDomainName.split('.')[1] ?? '';

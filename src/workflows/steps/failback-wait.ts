@@ -55,7 +55,6 @@ export async function readCatchUp(
     roles = await reads.readGroupRoles.executeWithOptions({ summary: 'read the group at both locations' }, [
       { group, locations: [group.primaryLocation, group.secondaryLocation] },
     ]);
-    run.countArm(roles);
   } catch (error) {
     if (isCancellation(error)) throw error;
     // A region still dark answers nothing: waiting is what this is for.
@@ -76,7 +75,6 @@ export async function readCatchUp(
       const reading = await reads.readInstances.executeWithOptions({ summary: 'read the primary instance' }, [
         { instanceIds: [primaryId] },
       ]);
-      run.countArm(reading);
       primary = reading.instances[0]!;
       instances.set(primaryId.toLowerCase(), primary);
     }

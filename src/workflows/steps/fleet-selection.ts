@@ -48,7 +48,6 @@ export async function selectGroups(
   await inBatches(refs, params.concurrency, async (ref) => {
     try {
       const resolved = await reads.resolveGroup.executeWithOptions({ summary: 'resolve a group of the fleet' }, [ref]);
-      run.countArm(resolved);
       const group = resolved.group;
       if (candidates.some((candidate) => candidate.group.lockWorkflowId === group.lockWorkflowId)) return;
       if (intent && !params.region && !homeIsKnown(group)) {
@@ -97,7 +96,6 @@ export async function survey(
         { summary: `read ${candidate.group.name} at ${candidate.target}` },
         [{ group: candidate.group, locations: [candidate.target] }],
       );
-      run.countArm(reading);
       if (reading.views[0]?.replicationRole.toLowerCase() === 'primary') {
         member.outcome = 'skipped';
         member.detail = `${candidate.target} is already primary`;

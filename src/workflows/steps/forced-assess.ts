@@ -54,7 +54,6 @@ export async function assess(
   const from = partnerOf(group, target);
   const kind = groupKindOf(group);
   const roles = await kind.readRoles(group, [target], `read ${group.name} at ${target} only`);
-  run.countArm(roles);
   const view = roles.views[0]!;
   step.evidence({ target, role: view.replicationRole, replicationState: view.replicationState });
   if (roles.summary.status === 'failover-in-progress' && view.replicationRole.toLowerCase() !== 'primary') {
@@ -82,7 +81,6 @@ export async function assess(
   const targetInstanceId =
     view.replicationRole.toLowerCase() === 'primary' ? view.primaryManagedInstanceId : view.partnerManagedInstanceId;
   const instances = await kind.readMembers([targetInstanceId], `read the instance at ${target}`);
-  run.countArm(instances);
   const targetInstance = instances.members[0]!.instance;
   if (patched(FORCED_FAILOVER_ESTIMATE_PATCH)) {
     const { estimate, databases } = await readDataLossEstimate(run, step, { group, view, targetInstance });

@@ -68,7 +68,6 @@ export async function tryPlanned(
         retryAfterMs: (reading) => reading.retryAfterMs,
         summary: 'wait for the planned failover',
         onRead: (reading, poll) => {
-          run.countArm(reading);
           step.evidence({ polls: poll, roles: reading.summary.detail });
         },
       });
@@ -96,7 +95,6 @@ export async function tryPlanned(
       interval: ROLE_POLLING,
       retryAfterMs: (reading) => reading.retryAfterMs,
       summary: `wait for ${target} to report Primary`,
-      onRead: (reading) => run.countArm(reading),
     });
     if (confirmed.done) return true;
   }
@@ -144,7 +142,6 @@ export async function awaitNewPrimary(
     retryAfterMs: (reading) => reading.retryAfterMs,
     summary: `wait for ${target} to report Primary`,
     onRead: (reading, poll) => {
-      run.countArm(reading);
       step.evidence({ polls: poll, roles: reading.summary.detail });
       step.detail(`poll ${poll}: ${reading.summary.detail}`);
     },

@@ -19,6 +19,8 @@ import { failoverSends, reads, scaleStarts } from './activity-presets';
 
 /** The activity proxies a read goes through (e.g. `readsUntil(deadline)` after a failover was sent). */
 export type ReadPreset = typeof reads;
+/** The activity preset a scale request goes through (one that also meters failed attempts, for scaleGroup). */
+export type ScaleStartPreset = typeof scaleStarts;
 
 /** The members a group's locations hold, with the ARM calls it took. */
 export interface MembersReading<Member> {
@@ -43,7 +45,7 @@ export interface FailoverGroupKind<Member> {
   /** The ids of the members the roles read name, primary and partner, each once. */
   memberIdsOf(roles: GroupRolesReading): string[];
   /** Reads members by id, with their sizes and the management operations running on them. */
-  readMembers(memberIds: string[], summary: string): Promise<MembersReading<Member>>;
+  readMembers(memberIds: string[], summary: string, preset?: ReadPreset): Promise<MembersReading<Member>>;
   /** The member's id, name and location (lower-case, as ARM writes it). */
   describeMember(member: Member): { id: string; name: string; location: string };
   /** Sends one planned or forced failover toward `targetLocation` (never retried by Temporal: see `sendFailoverOnce`). */
@@ -56,7 +58,12 @@ export interface FailoverGroupKind<Member> {
   /** One read of a failover's async operation. */
   readFailoverProgress(group: GroupIdentity, trackingId: string, summary: string): Promise<FailoverProgressReading>;
   /** Starts scaling a member to `target` (idempotent: an identical running operation is adopted). */
-  startScale(memberId: string, target: ScaleTarget, summary: string): Promise<StartScaleResult>;
+  startScale(
+    memberId: string,
+    target: ScaleTarget,
+    summary: string,
+    preset?: ScaleStartPreset,
+  ): Promise<StartScaleResult>;
   /** One read of a member's scaling operation. */
   readScaleProgress(memberId: string, trackingId: string, summary: string): Promise<OperationProgressReading>;
   /** Where to reach a member over SQL (copy sync, replication links, updateability, drift checks). */
@@ -71,8 +78,8 @@ export const managedInstanceGroups: FailoverGroupKind<InstanceReading> = {
   memberIdsOf: (roles) => [
     ...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId])),
   ],
-  readMembers: async (memberIds, summary) => {
-    const reading = await reads.readInstances.executeWithOptions({ summary }, [{ instanceIds: memberIds }]);
+  readMembers: async (memberIds, summary, preset = reads) => {
+    const reading = await preset.readInstances.executeWithOptions({ summary }, [{ instanceIds: memberIds }]);
     return { members: reading.instances, armCalls: reading.armCalls };
   },
   describeMember: (member) => ({
@@ -84,8 +91,8 @@ export const managedInstanceGroups: FailoverGroupKind<InstanceReading> = {
     failoverSends.sendFailover.executeWithOptions({ summary }, [{ group, targetLocation, kind }]),
   readFailoverProgress: (group, trackingId, summary) =>
     reads.readFailoverProgress.executeWithOptions({ summary }, [{ group, trackingId }]),
-  startScale: (memberId, target, summary) =>
-    scaleStarts.startInstanceScale.executeWithOptions({ summary }, [{ instanceId: memberId, target }]),
+  startScale: (memberId, target, summary, preset = scaleStarts) =>
+    preset.startInstanceScale.executeWithOptions({ summary }, [{ instanceId: memberId, target }]),
   readScaleProgress: (memberId, trackingId, summary) =>
     reads.readOperationProgress.executeWithOptions({ summary }, [{ instanceId: memberId, trackingId }]),
   sqlEndpoint: (member, group) => ({

@@ -28,15 +28,10 @@ import {
   type ActorMessage,
   type RunbookReport,
 } from '../definitions';
-import {
-  LOCK_HOLDER_STATUS_PATCH,
-  RunbookAborted,
-  STATUS_MIRROR_MEMO,
-  describeFailure,
-  nowIso,
-  type RunbookRun,
-  type StepHandle,
-} from './runbook-run';
+import { LOCK_HOLDER_STATUS_PATCH, STATUS_MIRROR_MEMO } from './lock-delegation';
+import { describeFailure } from './report';
+import type { RunbookRun } from './runbook-run';
+import { RunbookAborted, nowIso, type StepHandle } from './step-log';
 import { lockHolderReads, lockHolderWaits } from './activity-presets';
 
 /**

@@ -72,7 +72,6 @@ export const postChecksStep = declareStep<LegView, LegRun>({
       interval: ROLE_POLLING,
       retryAfterMs: (reading) => reading.retryAfterMs,
       summary: 'wait for replication to settle',
-      onRead: (reading) => run.countArm(reading),
     });
     run.rolesAfter = roles.value.summary.consistent
       ? { primary: roles.value.summary.primaryLocation!, secondary: roles.value.summary.secondaryLocation! }
@@ -144,7 +143,6 @@ export const scaleNewSecondaryStage = declareStage<LegView, LegRun>({
           target,
           `scale ${newSecondary.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB`,
         );
-        run.countArm(started);
         step.evidence({ instance: newSecondary.name, from: started.before, to: target, start: started.status });
         if (started.status === 'already-at-target' || !started.trackingId) return;
         const end = await followOperation(run, step, instanceId, started.trackingId, timeoutMs);

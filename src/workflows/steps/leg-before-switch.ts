@@ -45,7 +45,6 @@ export const scaleSecondaryStep = declareStep<LegView, LegRun>({
       target,
       `scale ${secondary.instance.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB`,
     );
-    run.countArm(started);
     step.evidence({ instance: secondary.instance.name, from: started.before, to: target, start: started.status });
     if (started.status === 'already-at-target' || !started.trackingId) return;
     const trackingId = started.trackingId;

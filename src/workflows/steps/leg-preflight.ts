@@ -37,7 +37,6 @@ async function readAndEvaluate(
   const kind = groupKindOf(group);
   const locations = [group.primaryLocation, group.secondaryLocation];
   const roles = await kind.readRoles(group, locations, `read ${group.name} at ${locations.join(' and ')}`);
-  run.countArm(roles);
   const target = params.targetLocation
     ? normalizeLocation(params.targetLocation)
     : (roles.summary.secondaryLocation ?? group.secondaryLocation);
@@ -63,7 +62,6 @@ async function readAndEvaluate(
   }
 
   const instances = await kind.readMembers(kind.memberIdsOf(roles), 'read both managed instances');
-  run.countArm(instances);
   const at = (location: string | undefined): InstanceReading | undefined =>
     location
       ? instances.members.find((entry) => normalizeLocation(kind.describeMember(entry).location) === location)

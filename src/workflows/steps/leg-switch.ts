@@ -128,7 +128,6 @@ async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
         retryAfterMs: (reading) => reading.retryAfterMs,
         summary: 'wait for the roles to switch',
         onRead: (reading, poll, elapsedMs) => {
-          run.countArm(reading);
           step.evidence({ polls: poll, elapsedMs, roles: reading.summary.detail });
           step.detail(`poll ${poll}: ${reading.summary.detail}`);
         },
@@ -139,7 +138,6 @@ async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
       if (deadline === undefined || !(error instanceof ActivityFailure)) throw error;
       step.evidence({ readsUntilDeadline: describeFailure(error).message, lastLook: true });
       const reading = await readRoles(reads);
-      run.countArm(reading);
       step.evidence({ roles: reading.summary.detail });
       if (settled(reading) || Date.now() >= deadline) {
         result = { value: reading, done: settled(reading), polls: 0, elapsedMs: Date.now() - startedAt };
@@ -175,7 +173,6 @@ async function failoverFailed(
     [leg.to, leg.from],
     'read the roles after the failed failover',
   );
-  run.countArm(roles);
   step.evidence({ roles: roles.summary.detail });
   const error = operation.error;
   throw ApplicationFailure.create({

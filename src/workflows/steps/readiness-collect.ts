@@ -18,6 +18,7 @@ import {
   type PairReading,
   type RetentionPolicyReading,
 } from './readiness';
+import { metered } from './arm-meter';
 import { describeFailure, nowIso, type RunbookRun, type StepHandle } from './runbook-run';
 
 const RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
@@ -26,18 +27,14 @@ const RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInte
  * Reads of the group and its instances for a readiness check: bounded to 5 minutes, so one unreachable group ends
  * as a `fail` verdict instead of holding a check of the whole inventory for the 15 minutes a runbook waits.
  */
-const readinessReads = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '5 minutes',
-  retry: RETRY,
-});
+const readinessReads = metered(
+  proxyActivities<Activities>({ startToCloseTimeout: '1 minute', scheduleToCloseTimeout: '5 minutes', retry: RETRY }),
+);
 
 /** Drift reads only inform (they never decide a failover): a short bound, then the check reports "not compared". */
-const driftReads = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '2 minutes',
-  retry: RETRY,
-});
+const driftReads = metered(
+  proxyActivities<Activities>({ startToCloseTimeout: '1 minute', scheduleToCloseTimeout: '2 minutes', retry: RETRY }),
+);
 
 function sqlTargetOf(instance: ManagedInstanceView, group: ResolvedGroup) {
   return { instanceId: instance.id, host: instance.fullyQualifiedDomainName, group: group.displayName };
@@ -92,7 +89,6 @@ export async function collectDriftReadings(
         { summary: `long-term retention policies on ${instance.name}` },
         [{ instanceId: instance.id, databases }],
       );
-      run.countArm(result);
       return result.policies;
     };
     return pair(
@@ -156,7 +152,6 @@ export async function collectReadiness(
     { summary: `read ${group.name} at ${locations.join(' and ')}` },
     [{ group, locations }],
   );
-  run.countArm(roles);
   step.evidence({ roles: roles.summary.detail });
   const instanceIds = [
     ...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId])),
@@ -165,7 +160,6 @@ export async function collectReadiness(
     { summary: `read the instances of ${group.name}` },
     [{ instanceIds }],
   );
-  run.countArm(instances);
   const at = (location: string | undefined): InstanceReading | undefined =>
     location ? instances.instances.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
   const primary = at(roles.summary.primaryLocation);

@@ -6,7 +6,6 @@ import type { RunbookRun } from './runbook-run';
 export async function resolveGroupStep(run: RunbookRun, ref: GroupRef): Promise<ResolvedGroup> {
   return run.step('resolve-group', 'Resolve the group reference', async (step) => {
     const resolved = await reads.resolveGroup.executeWithOptions({ summary: 'resolve the group' }, [ref]);
-    run.countArm(resolved);
     run.identify(resolved.group);
     step.evidence({ ...resolved.group });
     return resolved.group;

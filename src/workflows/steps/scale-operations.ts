@@ -39,7 +39,6 @@ export async function followOperation(
     retryAfterMs: (progress) => progress.retryAfterMs,
     summary: 'wait for the scaling operation to progress',
     onRead: (progress, poll) => {
-      run.countArm(progress);
       step.evidence({
         operation: trackingId,
         state: progress.state,
@@ -80,7 +79,6 @@ export async function scaleBack(
   const back = await scaleStarts.startInstanceScale.executeWithOptions({ summary: 'scale the secondary back' }, [
     { instanceId, target: before },
   ]);
-  run.countArm(back);
   step.evidence({ scaleBack: back.status, to: before });
   if (back.status !== 'already-at-target' && back.trackingId) {
     const end = await followOperation(run, step, instanceId, back.trackingId, timeoutMs);

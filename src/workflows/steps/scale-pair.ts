@@ -49,7 +49,6 @@ export function instanceEvidence(reading: InstanceReading): Record<string, unkno
 
 export async function readRoles(run: RunbookRun, group: ResolvedGroup, summary: string) {
   const roles = await groupKindOf(group).readRoles(group, [group.primaryLocation, group.secondaryLocation], summary);
-  run.countArm(roles);
   return roles;
 }
 
@@ -60,7 +59,6 @@ export async function readPair(run: RunbookRun, group: ResolvedGroup, step: Step
   const kind = groupKindOf(group);
   const instanceIds = kind.memberIdsOf(roles).filter(Boolean);
   const instances = await kind.readMembers(instanceIds, 'read both managed instances');
-  run.countArm(instances);
   const at = (location: string | undefined): InstanceReading | undefined =>
     location ? instances.members.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
   const primaryReading = at(summary.primaryLocation) ?? at(group.primaryLocation);

@@ -14,6 +14,7 @@ import type { ScaleGroupParams } from '../../domain/inputs';
 import { readPair, readRoles, type PairReading } from './scale-pair';
 import { checkRolesUnchanged, sizesNow, stoppedFailure } from './scale-stop';
 import { groupKindOf } from './group-kind';
+import { scaleStartsCountingFailures } from './activity-presets';
 import { declareStep, type PlannedStep } from './step-declaration';
 
 /** What a dry run of `scaleGroup` has read and decided: all its plan is made of. */
@@ -141,9 +142,10 @@ async function scaleOperation(
         operation.instanceId,
         target,
         `scale ${operation.instanceName} to ${describeSize(operation.to)}`,
+        // A refused request still cost ARM calls, and scaleGroup's report has always counted them.
+        scaleStartsCountingFailures,
       );
     } catch (error) {
-      run.countArmOfFailure(error);
       const failure = describeFailure(error);
       throw await stoppedFailure(run, group, pair, plan, done, {
         type: failure.type,
@@ -152,7 +154,6 @@ async function scaleOperation(
         details: failure.details,
       });
     }
-    run.countArm(started);
     step.evidence({ start: started.status, operation: started.trackingId });
 
     let end: OperationEnd = { state: 'Succeeded', percentComplete: 100 };

@@ -7,6 +7,7 @@ import type { InstanceReading } from '../../activities';
 import { type ResolvedGroup } from '../../domain/group-ref';
 import { FailureTypes, type ScaleRecord } from '../definitions';
 import { groupKindOf } from './group-kind';
+import { readsCountingFailures } from './activity-presets';
 import { type RunbookRun, describeFailure } from './runbook-run';
 import {
   describeSize,
@@ -68,8 +69,8 @@ export async function sizesNow(
     const reading = await groupKindOf(group).readMembers(
       [pair.primary.instanceId, pair.secondary.instanceId],
       'read both instances after stopping',
+      readsCountingFailures,
     );
-    run.countArm(reading);
     const find = (member: PairMember) =>
       reading.members.find((entry) => entry.instance.id.toLowerCase() === member.instanceId.toLowerCase());
     const primary = find(pair.primary);
@@ -84,7 +85,6 @@ export async function sizesNow(
       sizes,
     };
   } catch (error) {
-    run.countArmOfFailure(error);
     return { text: `the sizes could not be read (${describeFailure(error).message})` };
   }
 }

@@ -94,7 +94,6 @@ export async function sendFailoverOnce(
         interval: { initialMs: 5_000, maxMs: 15_000, factor: 1.5 },
         retryAfterMs: (reading) => reading.retryAfterMs,
         summary: 'wait for an earlier failover request to show',
-        onRead: (reading) => run.countArm(reading),
       });
       if (seen.done) {
         attempts.push({ attempt, result: 'an earlier request took effect', roles: seen.value.summary.detail });
@@ -110,7 +109,6 @@ export async function sendFailoverOnce(
         kind,
         `${kind} failover to ${targetLocation}`,
       );
-      run.countArm(result);
       attempts.push({
         attempt,
         result: result.outcome,
@@ -129,7 +127,6 @@ export async function sendFailoverOnce(
         attempts,
       };
     } catch (error) {
-      run.countArmOfFailure(error);
       if (isFinal(error)) throw error;
       lastError = error;
       uncertain = uncertain || mayHaveReachedAzure(error);
@@ -213,7 +210,6 @@ function pollOperation(
     retryAfterMs: (progress) => progress.retryAfterMs,
     summary: `wait for the ${what} operation`,
     onRead: (progress, poll, elapsedMs) => {
-      run.countArm(progress);
       step.evidence({ operationPolls: poll, elapsedMs, operation: progress.state });
       step.detail(`${what} operation: ${progress.state} (poll ${poll})`);
     },

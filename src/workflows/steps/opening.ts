@@ -1,0 +1,86 @@
+/**
+ * The opening every runbook shares: validate the input, record who asked and why, resolve the group, fix what the run
+ * is to do before it reads anything (its intent), and take the group's lock — or, when this run does not hold it, run
+ * the rest as the lock holder under the lock id and end with its report (see `runUnderGroupLock`).
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { z } from 'zod';
+import type { GroupRef, ResolvedGroup } from '../../domain/group-ref';
+import { FailureTypes, type Outcome, type RunbookReport } from '../definitions';
+import { holdsGroupLock, runUnderGroupLock, type GroupLockOptions } from './group-lock';
+import { resolveGroupStep } from './resolve';
+import type { RunbookRun } from './runbook-run';
+
+/** How a run that does not hold the group's lock runs under it: this workflow again, as a child under the lock id. */
+export interface LockRequest {
+  workflowType: string;
+  args: unknown[];
+  options?: GroupLockOptions;
+  /**
+   * For a run that may stand aside when another runbook holds the group (a scheduled drill): the outcome it ends with
+   * then, instead of failing `GroupBusy`.
+   */
+  whenBusy?: (busy: ApplicationFailure) => Outcome;
+}
+
+export interface RunbookOpening<S extends z.ZodType, G extends GroupRef | undefined, F> {
+  schema: S;
+  input: unknown;
+  /** The group the run is about; absent for a run over many groups (a fleet, a check of the whole inventory). */
+  group?: (params: z.output<S>) => G;
+  /** What the run fixes from its input and group before it reads anything (the region it is to make primary). */
+  fix?: (params: z.output<S>, group: ResolvedGroup) => F;
+  /**
+   * Called when this run does not hold the group's lock: how it takes it, or undefined to run without it (dry runs,
+   * read-only runbooks). It may throw to end the run before the lock holder starts.
+   */
+  lock?: (params: z.output<S>, fixed: F | undefined) => LockRequest | undefined;
+}
+
+/** The run is opened: its input, its group and what it fixed. */
+export interface Opened<P, G, F> {
+  params: P;
+  group: G;
+  fixed: F;
+}
+
+/** The run has ended in its opening: the lock holder's report, or the outcome of a run that stood aside. */
+export interface EndedInOpening {
+  ended: RunbookReport | Outcome;
+}
+
+/**
+ * Opens `run` as `opening` says. `group` is the resolved group (undefined only when the opening names none); `fixed`
+ * what `opening.fix` returned. Fails `InvalidInput` at once on input that does not validate.
+ */
+export async function openRunbook<S extends z.ZodType, G extends GroupRef | undefined = undefined, F = undefined>(
+  run: RunbookRun,
+  opening: RunbookOpening<S, G, F>,
+): Promise<Opened<z.output<S>, G extends GroupRef ? ResolvedGroup : ResolvedGroup | undefined, F> | EndedInOpening> {
+  type Group = G extends GroupRef ? ResolvedGroup : ResolvedGroup | undefined;
+  const params = run.validateInput(opening.schema, opening.input);
+  const asked = params as { requestedBy?: string; reason?: string };
+  run.requestedBy = asked.requestedBy;
+  run.reason = asked.reason;
+  const ref = opening.group?.(params);
+  if (ref === undefined) return { params, group: undefined as Group, fixed: undefined as F };
+  const group = await resolveGroupStep(run, ref);
+  const fixed = opening.fix?.(params, group) as F;
+  if (!holdsGroupLock(group)) {
+    const request = opening.lock?.(params, fixed);
+    if (request) {
+      try {
+        return { ended: await runUnderGroupLock(run, group, request.workflowType, request.args, request.options) };
+      } catch (error) {
+        if (!request.whenBusy || !isGroupBusy(error)) throw error;
+        return { ended: request.whenBusy(error) };
+      }
+    }
+  }
+  return { params, group, fixed };
+}
+
+/** Whether `error` is the `GroupBusy` failure of a lock held by another runbook. */
+export function isGroupBusy(error: unknown): error is ApplicationFailure {
+  return error instanceof ApplicationFailure && error.type === FailureTypes.GroupBusy;
+}
