@@ -1,26 +1,16 @@
 /**
  * One runbook execution, composed of its parts: the step log (`step-log`), the change guard (`change-guard`), the
- * delegation to the group's lock holder (`lock-delegation`), the ARM meter (`arm-meter`) and the report (`report`).
+ * delegation to the group's lock holder (`lock-delegation`), the ARM meter (`arm-meter`), the ending (`run-ending`) and
+ * the report (`report`).
  * Runbooks pass it to their steps. Each workflow file sets the handlers of its messages itself, as it starts:
  * `statusQuery` → `status()`, `lockHolderStatusSignal` → `receiveLockHolderStatus`, `abortSignal` → `receiveAbort`.
  */
-import {
-  ApplicationFailure,
-  CancelledFailure,
-  TemporalFailure,
-  isCancellation,
-  log,
-  metricMeter,
-  deprecatePatch,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { FogpilotPhase } from '../search-attributes';
 import { describeInputProblems, parseRunbookInput } from '../../domain/inputs';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import {
   FailureTypes,
-  Outcomes,
   type AbortRecord,
   type ActorMessage,
   type ArmCallCount,
@@ -38,10 +28,11 @@ import {
 } from '../definitions';
 import { armCallsOfThisRun } from './arm-meter';
 import { ChangeGuard } from './change-guard';
-import { LOCK_HOLDER_STATUS_PATCH, LockDelegation } from './lock-delegation';
-import { buildReport, describeFailure, documentedFailure, reportIn, type ReportExtras } from './report';
-import { RESULT_SHAPE_MEMO, summarizeFailure, summarizeReport } from './report-summary';
-import { RunbookAborted, StepLog, nowIso, type StepHandle } from './step-log';
+import { LockDelegation } from './lock-delegation';
+import { type ReportExtras } from './report';
+import { RESULT_SHAPE_MEMO } from './report-summary';
+import { executeRunbook } from './run-ending';
+import { StepLog, nowIso, type StepHandle } from './step-log';
 
 export { actorOf } from './change-guard';
 export { LOCK_HOLDER_STATUS_PATCH, STATUS_MIRROR_MEMO } from './lock-delegation';
@@ -70,7 +61,7 @@ export class RunbookRun {
   readonly guard: ChangeGuard;
   readonly delegation: LockDelegation;
   /** Set by a starter (a fleet) that keeps only a summary of each run: the report stays here, in `status`. */
-  private readonly returnsSummary: boolean;
+  readonly returnsSummary: boolean;
 
   constructor(runbook: RunbookType, groupLabel: string) {
     this.runbook = runbook;
@@ -225,115 +216,9 @@ export class RunbookRun {
 
   /**
    * Runs the runbook body and turns its end into the report: returned when it succeeded, was a dry run or was
-   * aborted; attached to a non-retryable failure of the matching type otherwise. A run whose starter asked for a
-   * summary (memo `fogpilotResultShape`) returns and attaches the summary instead; `status` keeps the report.
+   * aborted; attached to a non-retryable failure of the matching type otherwise (see `run-ending`).
    */
-  async execute(body: () => Promise<Outcome | RunbookReport>): Promise<RunbookReport> {
-    try {
-      const report = await this.conclude(body);
-      // Typed as the report for the runbooks' public signatures; a starter that asked for a summary knows better.
-      return this.returnsSummary ? (summarizeReport(report) as unknown as RunbookReport) : report;
-    } catch (error) {
-      throw this.returnsSummary ? summarizeFailure(error) : error;
-    } finally {
-      await this.delegation.drain();
-    }
-  }
-
-  private async conclude(body: () => Promise<Outcome | RunbookReport>): Promise<RunbookReport> {
-    let outcome: Outcome;
-    try {
-      const result = await body();
-      if (typeof result !== 'string') {
-        if (this.delegatedTo) this.adoptDelegatedOutcome(result);
-        else this.report = result;
-        return result;
-      }
-      outcome = result;
-    } catch (error) {
-      if (error instanceof RunbookAborted) {
-        // Stopped between legs (a drill's soak, the wait before a failback), the first failover stays done.
-        const changed = this.legs.some((leg) => leg.failoverSent);
-        return this.finish(changed ? Outcomes.abortedAfterFailover : Outcomes.aborted);
-      }
-      if (isCancellation(error) && this.guard.cancelRequested) {
-        const report = this.finish(this.isPastPointOfNoReturn ? Outcomes.abortedAfterFailover : Outcomes.aborted);
-        throw new CancelledFailure('runbook cancelled at a safe point', [report]);
-      }
-      if (!(error instanceof TemporalFailure)) throw error; // a bug: let the workflow task retry once it is fixed
-      const described = describeFailure(error);
-      const failure = this.delegatedTo
-        ? described
-        : documentedFailure(described, {
-            runbook: this.runbook,
-            steps: this.steps,
-            legs: this.legs,
-            group: this.group,
-            pastPointOfNoReturn: this.isPastPointOfNoReturn,
-          });
-      this.error = failure;
-      // A runbook that delegated to the group's lock holder ends with the lock holder's report: it did the work.
-      const delegated = this.delegatedTo ? reportIn(failure.details) : undefined;
-      if (delegated) this.adoptDelegatedOutcome(delegated);
-      const report = delegated ?? this.finish(Outcomes.failed);
-      throw ApplicationFailure.create({
-        type: failure.type,
-        nonRetryable: true,
-        message: failure.message,
-        details: delegated ? failure.details : [report, ...failure.details],
-      });
-    }
-    const report = this.finish(outcome);
-    if (this.guard.cancelRequested) throw new CancelledFailure('runbook cancelled at a safe point', [report]);
-    return report;
-  }
-
-  /** A starter that delegated ends in the lock holder's outcome: in `status` and in `FogpilotPhase`. */
-  private adoptDelegatedOutcome(report: RunbookReport): void {
-    this.report = report;
-    this.stepLog.phase = report.outcome;
-    this.stepLog.awaiting = undefined;
-    deprecatePatch(LOCK_HOLDER_STATUS_PATCH);
-    this.stepLog.tag([{ key: FogpilotPhase, value: report.outcome }]);
-  }
-
-  private finish(outcome: Outcome): RunbookReport {
-    const info = workflowInfo();
-    runbookCounter().add(1, { runbook: this.runbook, outcome });
-    this.stepLog.tag([{ key: FogpilotPhase, value: outcome }]);
-    log.info('Runbook ended', { ...this.logContext(), outcome });
-    this.stepLog.phase = outcome;
-    this.stepLog.awaiting = undefined;
-    this.delegation.mirror();
-    this.report = buildReport({
-      runbook: this.runbook,
-      workflowId: info.workflowId,
-      runId: info.runId,
-      group: this.group,
-      groupLabel: this.groupLabel,
-      outcome,
-      intent: this.intent,
-      requestedBy: this.requestedBy,
-      reason: this.reason,
-      startedAt: this.startedAt,
-      endedAt: nowIso(),
-      rolesBefore: this.rolesBefore,
-      rolesAfter: this.rolesAfter,
-      legs: this.legs,
-      gates: this.gates,
-      plan: this.plan,
-      steps: this.steps,
-      armCalls: this.armCalls,
-      warnings: this.warnings,
-      abort: this.abort,
-      extra: this.extra,
-      error: this.error,
-    });
-    this.stepLog.showDetails();
-    return this.report;
+  execute(body: () => Promise<Outcome | RunbookReport>): Promise<RunbookReport> {
+    return executeRunbook(this, body);
   }
 }
-
-// Metrics go through Temporal's meter: the worker exports them on its Prometheus endpoint, and replay emits none.
-const runbookCounter = () =>
-  metricMeter.createCounter('fogpilot_runbooks', 'runs', 'Runbooks ended, by type and outcome');
