@@ -191,8 +191,7 @@ interface DrillRun extends DrillView {
 
 const soakStep = declareStep<DrillView, DrillRun>({
   name: 'soak',
-  title: ({ params, failover }) =>
-    `Soak ${formatDuration(params.soak)} in ${failover.to} with smoke checks`,
+  title: ({ params, failover }) => `Soak ${formatDuration(params.soak)} in ${failover.to} with smoke checks`,
   plan: ({ params }) =>
     `stay ${formatDuration(params.soak)} in the secondary region with smoke checks (${describeSmoke(params)})`,
   body: async ({ run, params, failover, drill, probeTarget }, step) => {

@@ -95,15 +95,7 @@ export const awaitNewPrimaryStep = declareStep<ForcedView, ForcedRun>({
   plan: ({ assessment }) =>
     `poll ${assessment.target} only until it reports Primary (${assessment.from} may not answer)`,
   body: ({ run, group, params, assessment, sent, sentBy }, step) =>
-    awaitNewPrimary(
-      run,
-      group,
-      assessment.target,
-      params.roleSwitchTimeout,
-      step,
-      sent?.trackingId,
-      sentBy ?? 'sent',
-    ),
+    awaitNewPrimary(run, group, assessment.target, params.roleSwitchTimeout, step, sent?.trackingId, sentBy ?? 'sent'),
 });
 
 export const awaitTargetWritableStep = declareStep<ForcedView, ForcedRun>({
