@@ -69,6 +69,14 @@ export const GroupRefSchema: z.ZodType<GroupRef> = z.union(
   { error: GROUP_HELP },
 );
 
+/** A number of milliseconds: what every duration field of a runbook input is once parsed. */
+export type Milliseconds = number;
+
+/**
+ * A duration field: callers write `'15 minutes'`, `'2h'` or a number of milliseconds; the parsed params carry
+ * {@link Milliseconds}, so workflow code never converts. A default goes through `.prefault('…')`, so it is written as
+ * callers write it and converted like their value.
+ */
 function durationField(field: string, minMs: number, maxMs: number, example: string) {
   const bounds = `between ${describeMs(minMs)} and ${describeMs(maxMs)}`;
   return z
@@ -83,7 +91,8 @@ function durationField(field: string, minMs: number, maxMs: number, example: str
         return milliseconds >= minMs && milliseconds <= maxMs;
       },
       { error: `${field} must be ${bounds}` },
-    );
+    )
+    .transform((value): Milliseconds => durationToMs(value)!);
 }
 
 function describeMs(milliseconds: number): string {
@@ -128,13 +137,13 @@ export const DEFAULT_MAX_LAG_SECONDS = 30;
  * How long a drill, or a plannedFailover with `failback`, waits for replication to catch up before its failback; past
  * it the run ends `failbackPending` with the command that fails back.
  */
-const failbackWaitTimeout = durationField('failbackWaitTimeout', 0, DAY, '1 hour').default('1 hour');
+const failbackWaitTimeout = durationField('failbackWaitTimeout', 0, DAY, '1 hour').prefault('1 hour');
 
 /**
  * How long one scaling operation may run before the runbook stops following it. Up to 7 days: a Business Critical
  * scale reseeds every database at about 220 GB/h, so a 16 TB instance takes about 3 days.
  */
-const scaleTimeoutField = () => durationField('scaleTimeout', MINUTE, 7 * DAY, '3 hours').default('3 hours');
+const scaleTimeoutField = () => durationField('scaleTimeout', MINUTE, 7 * DAY, '3 hours').prefault('3 hours');
 
 /** Fields shared by the runbooks that end in a planned failover. */
 const plannedFailoverFields = {
@@ -152,9 +161,9 @@ const plannedFailoverFields = {
         'scaleSecondary must be "match" (scale a smaller secondary up first) or "skip" (refuse when it is smaller)',
     })
     .default('match'),
-  roleSwitchTimeout: durationField('roleSwitchTimeout', MINUTE, 6 * HOUR, '15 minutes').default('15 minutes'),
-  syncTimeout: durationField('syncTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
-  writableTimeout: durationField('writableTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
+  roleSwitchTimeout: durationField('roleSwitchTimeout', MINUTE, 6 * HOUR, '15 minutes').prefault('15 minutes'),
+  syncTimeout: durationField('syncTimeout', 10_000, 6 * HOUR, '10 minutes').prefault('10 minutes'),
+  writableTimeout: durationField('writableTimeout', 10_000, 6 * HOUR, '10 minutes').prefault('10 minutes'),
   scaleTimeout: scaleTimeoutField(),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
   requestedBy: text('requestedBy', 200),
@@ -173,8 +182,8 @@ export const PlannedFailoverInputSchema = strictInput({
 
 export const FailbackInputSchema = strictInput({
   ...plannedFailoverFields,
-  waitTimeout: durationField('waitTimeout', MINUTE, 30 * DAY, '7 days').default('7 days'),
-  pollInterval: durationField('pollInterval', 5_000, DAY, '1 minute').default('1 minute'),
+  waitTimeout: durationField('waitTimeout', MINUTE, 30 * DAY, '7 days').prefault('7 days'),
+  pollInterval: durationField('pollInterval', 5_000, DAY, '1 minute').prefault('1 minute'),
   /** Internal: carried across continue-as-new while waiting; not for callers. */
   resume: z
     .strictObject(
@@ -206,14 +215,14 @@ const forcedFailoverFields = {
     timeout: durationField('tryPlannedFirst.timeout', MINUTE, 2 * HOUR, '5 minutes'),
   }).optional(),
   approval: actor('approval').optional(),
-  approvalTimeout: durationField('approvalTimeout', MINUTE, 7 * DAY, '1 hour').default('1 hour'),
+  approvalTimeout: durationField('approvalTimeout', MINUTE, 7 * DAY, '1 hour').prefault('1 hour'),
   /**
    * How old an approval may be when a failed `tryPlannedFirst` escalates to the forced failover: an older one is asked
    * for again, with the data-loss estimate read anew.
    */
-  approvalMaxAge: durationField('approvalMaxAge', MINUTE, DAY, '15 minutes').default('15 minutes'),
-  roleSwitchTimeout: durationField('roleSwitchTimeout', MINUTE, 6 * HOUR, '15 minutes').default('15 minutes'),
-  writableTimeout: durationField('writableTimeout', 10_000, 6 * HOUR, '10 minutes').default('10 minutes'),
+  approvalMaxAge: durationField('approvalMaxAge', MINUTE, DAY, '15 minutes').prefault('15 minutes'),
+  roleSwitchTimeout: durationField('roleSwitchTimeout', MINUTE, 6 * HOUR, '15 minutes').prefault('15 minutes'),
+  writableTimeout: durationField('writableTimeout', 10_000, 6 * HOUR, '10 minutes').prefault('10 minutes'),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
   requestedBy: text('requestedBy', 200),
   reason: text('reason', 1000),
@@ -264,7 +273,7 @@ export const DrDrillInputSchema = strictInput({
    * changed, as a scheduled drill does so that an incident never pauses the drill schedule.
    */
   ifGroupBusy: z.enum(['fail', 'skip'], { error: 'ifGroupBusy must be "fail" or "skip"' }).default('fail'),
-  soak: durationField('soak', 0, 7 * DAY, '10 minutes').default('10 minutes'),
+  soak: durationField('soak', 0, 7 * DAY, '10 minutes').prefault('10 minutes'),
   smoke: strictInput({
     write: z.boolean({ error: 'smoke.write must be true or false' }).default(true),
     database: z
@@ -289,7 +298,7 @@ export const DrDrillInputSchema = strictInput({
         .min(100)
         .max(599, { error: 'smoke.httpCheck.expectStatus must be an HTTP status code (100-599)' })
         .default(200),
-      timeout: durationField('smoke.httpCheck.timeout', 1_000, 5 * MINUTE, '10 seconds').default('10 seconds'),
+      timeout: durationField('smoke.httpCheck.timeout', 1_000, 5 * MINUTE, '10 seconds').prefault('10 seconds'),
     }).optional(),
   }).prefault({}),
   failbackWaitTimeout,
@@ -313,7 +322,7 @@ export const FleetFailoverInputSchema = strictInput({
     .max(100, { error: 'concurrency must be at most 100' })
     .default(5),
   approval: actor('approval').optional(),
-  approvalTimeout: durationField('approvalTimeout', MINUTE, 7 * DAY, '1 hour').default('1 hour'),
+  approvalTimeout: durationField('approvalTimeout', MINUTE, 7 * DAY, '1 hour').prefault('1 hour'),
   maxLagSeconds: plannedFailoverFields.maxLagSeconds,
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
   requestedBy: text('requestedBy', 200),
@@ -328,7 +337,7 @@ export const ReadinessCheckInputSchema = strictInput({
   group: GroupRefSchema.optional(),
   all: z.boolean({ error: 'all must be true or false' }).optional(),
   maxLagSeconds: plannedFailoverFields.maxLagSeconds,
-  maxRestorePointAge: durationField('maxRestorePointAge', MINUTE, 30 * DAY, '1 hour').default('1 hour'),
+  maxRestorePointAge: durationField('maxRestorePointAge', MINUTE, 30 * DAY, '1 hour').prefault('1 hour'),
   requestedBy: text('requestedBy', 200),
   reason: text('reason', 1000),
 }).refine((input) => (input.group !== undefined) !== (input.all === true), {
@@ -339,7 +348,10 @@ export const ReadinessCheckInputSchema = strictInput({
 /** What callers send (defaults optional). */
 export type PlannedFailoverInput = z.input<typeof PlannedFailoverInputSchema>;
 export type FailbackInput = z.input<typeof FailbackInputSchema>;
-/** What the workflow works with once defaults are applied. */
+/**
+ * What the workflow works with once defaults are applied (each `…Params` type here): every duration field is
+ * {@link Milliseconds}, whatever the caller wrote.
+ */
 export type PlannedFailoverParams = z.output<typeof PlannedFailoverInputSchema>;
 export type FailbackParams = z.output<typeof FailbackInputSchema>;
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, deprecatePatch, setHandler, sleep } from '@temporalio/workflow';
 import { DrDrillInputSchema, type DrDrillParams } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
-import { durationToMs, formatDuration } from '../domain/durations';
+import { formatDuration } from '../domain/durations';
 import {
   FailureTypes,
   Outcomes,
@@ -88,7 +88,7 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
     });
     if ('ended' in opened) return opened.ended;
     const { params, group } = opened;
-    const soakMs = durationToMs(params.soak) ?? 0;
+    const soakMs = params.soak;
     if (params.dryRun) {
       await runPlannedLeg(run, group, params, { leg: 'failover', stepPrefix: '' });
       run.plan?.push(...planOf(drillAfterFailover, { params, home: run.rolesBefore?.primary }));
@@ -191,12 +191,11 @@ interface DrillRun extends DrillView {
 
 const soakStep = declareStep<DrillView, DrillRun>({
   name: 'soak',
-  title: ({ params, failover }) =>
-    `Soak ${formatDuration(durationToMs(params.soak) ?? 0)} in ${failover.to} with smoke checks`,
+  title: ({ params, failover }) => `Soak ${formatDuration(params.soak)} in ${failover.to} with smoke checks`,
   plan: ({ params }) =>
-    `stay ${formatDuration(durationToMs(params.soak) ?? 0)} in the secondary region with smoke checks (${describeSmoke(params)})`,
+    `stay ${formatDuration(params.soak)} in the secondary region with smoke checks (${describeSmoke(params)})`,
   body: async ({ run, params, failover, drill, probeTarget }, step) => {
-    const soakMs = durationToMs(params.soak) ?? 0;
+    const soakMs = params.soak;
     await smokeChecks(run, drill, params, probeTarget, 'soak-start');
     run.setAwaiting('timer', `soaking in ${failover.to} until ${new Date(Date.now() + soakMs).toISOString()}`, {
       preemptible: true,
@@ -213,7 +212,7 @@ const failbackStage = declareStage<DrillView, DrillRun, Outcome>({
   name: 'failback',
   plan: ({ params, home }) =>
     `once replication has caught up (every database within ${params.maxLagSeconds}s; at most ` +
-    `${formatDuration(durationToMs(params.failbackWaitTimeout) ?? 0)}, else the drill ends failbackPending), ` +
+    `${formatDuration(params.failbackWaitTimeout)}, else the drill ends failbackPending), ` +
     `the same runbook back to ${home}, then the drill report`,
   body: async ({ run, group, params, failover, drill, probeTarget }) => {
     if (!(await catchUpBeforeFailback(run, group, failover, params, 'The drill'))) return Outcomes.failbackPending;

@@ -1,7 +1,7 @@
 import { ApplicationFailure, continueAsNew, patched, sleep, setHandler } from '@temporalio/workflow';
 import { FailbackInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
-import { durationToMs, formatDuration } from '../domain/durations';
+import { formatDuration } from '../domain/durations';
 import {
   FailureTypes,
   Outcomes,
@@ -83,8 +83,8 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
     }
 
     const waitingSince = params.resume?.waitingSince ?? nowIso();
-    const waitTimeoutMs = durationToMs(params.waitTimeout) ?? 0;
-    const pollIntervalMs = durationToMs(params.pollInterval) ?? 60_000;
+    const waitTimeoutMs = params.waitTimeout;
+    const pollIntervalMs = params.pollInterval;
     // Nothing is changed while waiting: an abort (or a cancellation) ends the wait at once, and the runbook aborted.
     const roles = await run.beforePointOfNoReturn(() =>
       run.step(

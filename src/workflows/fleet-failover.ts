@@ -1,6 +1,6 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { FleetFailoverInputSchema, type FleetFailoverParams } from '../domain/inputs';
-import { durationToMs, formatDuration } from '../domain/durations';
+import { formatDuration } from '../domain/durations';
 import {
   FailureTypes,
   Outcomes,
@@ -128,7 +128,7 @@ async function awaitFleetApproval(
     step.evidence({ approval: run.extra.approval });
     return params.approval;
   }
-  const timeoutMs = durationToMs(params.approvalTimeout) ?? 0;
+  const timeoutMs = params.approvalTimeout;
   run.setAwaiting(
     'approval',
     `approve or reject: forced failover (data loss possible) of ${toRun.length} group(s): ` +

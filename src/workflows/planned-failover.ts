@@ -1,7 +1,7 @@
 import { CancellationScope, deprecatePatch, patched, setHandler, sleep } from '@temporalio/workflow';
 import { PlannedFailoverInputSchema, type PlannedFailoverParams } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
-import { durationToMs, formatDuration } from '../domain/durations';
+import { formatDuration } from '../domain/durations';
 import {
   Outcomes,
   RunbookTypes,
@@ -152,9 +152,9 @@ interface FailbackRun extends FailbackView {
 
 const waitBeforeFailbackStep = declareStep<FailbackView, FailbackRun>({
   name: 'wait-before-failback',
-  title: ({ params }) => `Wait ${formatDuration(durationToMs(params.failback?.after) ?? 0)} before failing back`,
+  title: ({ params }) => `Wait ${formatDuration(params.failback?.after ?? 0)} before failing back`,
   body: async ({ run, params, failover }) => {
-    const afterMs = durationToMs(params.failback?.after) ?? 0;
+    const afterMs = params.failback?.after ?? 0;
     // A zero wait is no wait: a timer, even of 0, fires only on the server's next tick (about a second).
     if (afterMs === 0) {
       deprecatePatch(NO_ZERO_TIMER_PATCH);
@@ -172,9 +172,9 @@ const failbackStage = declareStage<FailbackView, FailbackRun, Outcome>({
   name: 'failback',
   plan: ({ params, home }) =>
     params.failback
-      ? `after ${formatDuration(durationToMs(params.failback.after) ?? 0)} and once replication has caught up ` +
+      ? `after ${formatDuration(params.failback.after)} and once replication has caught up ` +
         `(every database within ${params.maxLagSeconds}s; at most ` +
-        `${formatDuration(durationToMs(params.failbackWaitTimeout) ?? 0)}, else it ends failbackPending), the ` +
+        `${formatDuration(params.failbackWaitTimeout)}, else it ends failbackPending), the ` +
         `same runbook back to ${home}`
       : undefined,
   body: async ({ run, group, params, failover }) => {

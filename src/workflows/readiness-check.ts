@@ -1,7 +1,6 @@
 import { TemporalFailure, isCancellation, setHandler } from '@temporalio/workflow';
 import { ReadinessCheckInputSchema } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
-import { durationToMs } from '../domain/durations';
 import {
   Outcomes,
   RunbookTypes,
@@ -15,7 +14,7 @@ import {
 } from './definitions';
 import { reads } from './steps/activity-presets';
 import { gate } from './steps/preflight';
-import { DEFAULT_MAX_RESTORE_POINT_AGE_MS, evaluateReadinessChecks, worstStatus } from './steps/readiness';
+import { evaluateReadinessChecks, worstStatus } from './steps/readiness';
 import { collectReadiness } from './steps/readiness-collect';
 import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure } from './steps/runbook-run';
@@ -65,7 +64,7 @@ export async function readinessCheck(input: ReadinessCheckInput): Promise<Runboo
     const { params, group } = opened;
     const checkParams: CheckParams = {
       maxLagSeconds: params.maxLagSeconds,
-      maxRestorePointAgeMs: durationToMs(params.maxRestorePointAge) ?? DEFAULT_MAX_RESTORE_POINT_AGE_MS,
+      maxRestorePointAgeMs: params.maxRestorePointAge,
     };
 
     let results: ReadinessGroupResult[];

@@ -1,5 +1,4 @@
 import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
-import { durationToMs } from '../domain/durations';
 import { describeGroupRef } from '../domain/group-ref';
 import { ScaleGroupInputSchema } from '../domain/inputs';
 import {
@@ -67,7 +66,7 @@ export async function scaleGroup(input: ScaleGroupInput): Promise<RunbookReport>
     if ('ended' in opened) return opened.ended;
     const { params, group } = opened;
 
-    const timeoutMs = durationToMs(params.scaleTimeout) ?? 0;
+    const timeoutMs = params.scaleTimeout;
     const pair = await runStep(run, readGroupStep, { run, group });
     if (pair.blocked) {
       if (params.dryRun) {

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import {
   DrDrillInputSchema,
   FailbackInputSchema,
+  FleetFailoverInputSchema,
+  ForcedFailoverInputSchema,
   PlannedFailoverInputSchema,
+  ReadinessCheckInputSchema,
   ScaleGroupInputSchema,
   describeInputProblems,
   parseRunbookInput,
@@ -17,12 +20,12 @@ describe('runbook inputs', () => {
       group: 'fog-sales',
       maxLagSeconds: 30,
       scaleSecondary: 'match',
-      roleSwitchTimeout: '15 minutes',
-      syncTimeout: '10 minutes',
-      writableTimeout: '10 minutes',
-      scaleTimeout: '3 hours',
+      roleSwitchTimeout: 15 * 60_000,
+      syncTimeout: 10 * 60_000,
+      writableTimeout: 10 * 60_000,
+      scaleTimeout: 3 * 3_600_000,
       dryRun: false,
-      failbackWaitTimeout: '1 hour',
+      failbackWaitTimeout: 3_600_000,
     });
   });
 
@@ -67,6 +70,42 @@ describe('runbook inputs', () => {
     }
   });
 
+  it('carries every duration in milliseconds once parsed, whether the caller wrote a duration string, a number of milliseconds or nothing', () => {
+    const written = parseRunbookInput(DrDrillInputSchema, {
+      group: 'fog',
+      soak: '2h',
+      roleSwitchTimeout: 90_000,
+      smoke: { httpCheck: { url: 'https://app.example.com/health', timeout: '30 seconds' } },
+    });
+    assert.ok(written.ok);
+    assert.equal(written.value.soak, 2 * 3_600_000, 'a duration string');
+    assert.equal(written.value.roleSwitchTimeout, 90_000, 'a number of milliseconds');
+    assert.equal(written.value.smoke.httpCheck?.timeout, 30_000, 'a nested duration');
+    assert.equal(written.value.syncTimeout, 10 * 60_000, 'the default');
+
+    const forced = parseRunbookInput(ForcedFailoverInputSchema, { group: 'fog', tryPlannedFirst: { timeout: '5m' } });
+    assert.ok(forced.ok);
+    assert.deepEqual(
+      [forced.value.tryPlannedFirst?.timeout, forced.value.approvalTimeout, forced.value.approvalMaxAge],
+      [5 * 60_000, 3_600_000, 15 * 60_000],
+    );
+    const planned = parseRunbookInput(PlannedFailoverInputSchema, { group: 'fog', failback: { after: '0s' } });
+    assert.ok(planned.ok);
+    assert.equal(planned.value.failback?.after, 0);
+    const failback = parseRunbookInput(FailbackInputSchema, { group: 'fog' });
+    assert.ok(failback.ok);
+    assert.deepEqual([failback.value.waitTimeout, failback.value.pollInterval], [7 * 86_400_000, 60_000]);
+    const fleet = parseRunbookInput(FleetFailoverInputSchema, { region: 'eastus', approvalTimeout: '2 hours' });
+    assert.ok(fleet.ok);
+    assert.equal(fleet.value.approvalTimeout, 2 * 3_600_000);
+    const readiness = parseRunbookInput(ReadinessCheckInputSchema, { all: true });
+    assert.ok(readiness.ok);
+    assert.equal(readiness.value.maxRestorePointAge, 3_600_000);
+    const scale = parseRunbookInput(ScaleGroupInputSchema, { group: 'fog', vCores: 8, scaleTimeout: 600_000 });
+    assert.ok(scale.ok);
+    assert.equal(scale.value.scaleTimeout, 600_000);
+  });
+
   it('gives one clear message per bad duration', () => {
     const parsed = parseRunbookInput(PlannedFailoverInputSchema, { group: 'fog', failback: { after: 'soon' } });
     assert.ok(!parsed.ok);
@@ -81,7 +120,7 @@ describe('runbook inputs', () => {
     for (const schema of [DrDrillInputSchema, PlannedFailoverInputSchema]) {
       const parsed = parseRunbookInput(schema, { group: 'fog' });
       assert.ok(parsed.ok);
-      assert.equal(parsed.value.failbackWaitTimeout, '1 hour');
+      assert.equal(parsed.value.failbackWaitTimeout, 3_600_000);
       assert.ok(parseRunbookInput(schema, { group: 'fog', failbackWaitTimeout: '0s' }).ok, 'one look, then pending');
       const tooLong = parseRunbookInput(schema, { group: 'fog', failbackWaitTimeout: '2 days' });
       assert.ok(!tooLong.ok);
@@ -107,7 +146,7 @@ describe('runbook inputs', () => {
     for (const { schema, input, runbook } of cases) {
       const week = parseRunbookInput(schema, { ...input, scaleTimeout: '7 days' });
       assert.ok(week.ok, `${runbook}: ${week.ok ? '' : JSON.stringify(week.problems)}`);
-      assert.equal(week.value.scaleTimeout, '7 days');
+      assert.equal(week.value.scaleTimeout, 7 * 86_400_000);
       assert.ok(parseRunbookInput(schema, { ...input, scaleTimeout: 7 * 86_400_000 }).ok, `${runbook}: 7 days in ms`);
 
       const tooLong = parseRunbookInput(schema, { ...input, scaleTimeout: '8 days' });

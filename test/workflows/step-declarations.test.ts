@@ -15,10 +15,10 @@ import { declareStep, planOf } from '../../src/workflows/steps/step-declaration'
 const params: PlannedLegParams = {
   maxLagSeconds: 30,
   scaleSecondary: 'match',
-  roleSwitchTimeout: '15 minutes',
-  syncTimeout: '10 minutes',
-  writableTimeout: '10 minutes',
-  scaleTimeout: '3 hours',
+  roleSwitchTimeout: 15 * 60_000,
+  syncTimeout: 10 * 60_000,
+  writableTimeout: 10 * 60_000,
+  scaleTimeout: 3 * 3_600_000,
   dryRun: true,
 };
 

@@ -20,6 +20,7 @@ export type {
   ReadinessCheckInput,
   ReadinessCheckParams,
   InputProblem,
+  Milliseconds,
 } from '../../domain/inputs';
 export type { GroupCoordinates, GroupRef, ResolvedGroup } from '../../domain/group-ref';
 

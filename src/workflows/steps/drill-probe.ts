@@ -5,7 +5,6 @@
 import { ApplicationFailure, type CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { DrDrillParams } from '../../domain/inputs';
 import { listenerHost, type ResolvedGroup } from '../../domain/group-ref';
-import { durationToMs } from '../../domain/durations';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { FailureTypes, type DrillProbeRecord, type DrillSummary, type FailoverLeg } from '../definitions';
 import { PROBE_ACTIVITY_ID, checks, type probes, reads } from './activity-presets';
@@ -95,7 +94,7 @@ export async function smokeChecks(
   const http = params.smoke.httpCheck;
   if (http) {
     const result = await checks.httpHealthCheck.executeWithOptions({ summary: `health check (${moment})` }, [
-      { url: http.url, expectStatus: http.expectStatus, timeoutMs: durationToMs(http.timeout) ?? 10_000 },
+      { url: http.url, expectStatus: http.expectStatus, timeoutMs: http.timeout },
     ]);
     drill.smokeChecks.push({
       name: `http/${moment}`,

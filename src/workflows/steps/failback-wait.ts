@@ -6,7 +6,8 @@
 import { isCancellation, patched, sleep } from '@temporalio/workflow';
 import type { GroupRolesReading, InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
-import { durationToMs, formatDuration, type DurationInput } from '../../domain/durations';
+import { formatDuration } from '../../domain/durations';
+import type { Milliseconds } from '../../domain/inputs';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import { failbackCommand } from '../../domain/next-steps';
 import { reads } from './activity-presets';
@@ -198,7 +199,7 @@ export async function catchUpBeforeFailback(
   run: RunbookRun,
   group: ResolvedGroup,
   failover: { from: string; to: string },
-  params: { maxLagSeconds: number; failbackWaitTimeout: DurationInput },
+  params: { maxLagSeconds: number; failbackWaitTimeout: Milliseconds },
   what: string,
 ): Promise<boolean> {
   if (!patched(FAILBACK_WAITS_FOR_LAG_PATCH)) return true;
@@ -206,7 +207,7 @@ export async function catchUpBeforeFailback(
     awaitCatchUp(run, group, {
       home: failover.from,
       maxLagSeconds: params.maxLagSeconds,
-      timeoutMs: durationToMs(params.failbackWaitTimeout) ?? 0,
+      timeoutMs: params.failbackWaitTimeout,
       stepName: 'failback/await-catch-up',
     }),
   );

@@ -5,7 +5,7 @@
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import type { ForcedFailoverParams } from '../../domain/inputs';
 import { type ResolvedGroup } from '../../domain/group-ref';
-import { durationToMs, formatDuration } from '../../domain/durations';
+import { formatDuration } from '../../domain/durations';
 import { FailureTypes, type ActorMessage, type ApprovalRecord } from '../definitions';
 import type { Decision, Decisions } from './approval';
 import { sameIntentCommand } from '../../domain/next-steps';
@@ -28,7 +28,7 @@ export async function awaitApproval(
     record({ ...params.approval, at: nowIso(), via: 'input' });
     return;
   }
-  const timeoutMs = durationToMs(params.approvalTimeout) ?? 0;
+  const timeoutMs = params.approvalTimeout;
   const question =
     `approve or reject: forced failover of ${run.groupLabel} to ${assessment.target}. ` +
     describeDataLossEstimate(assessment.estimate) +
@@ -102,7 +102,7 @@ export async function decideEscalation(
       ` The planned failover to ${before.target} did not switch the roles; no forced failover was sent.`,
     );
   }
-  const maxAgeMs = durationToMs(params.approvalMaxAge) ?? 0;
+  const maxAgeMs = params.approvalMaxAge;
   const ageMs = approval ? Date.now() - Date.parse(approval.at) : Number.POSITIVE_INFINITY;
   step.evidence({
     approvalAge: formatDuration(ageMs),
@@ -112,7 +112,7 @@ export async function decideEscalation(
   if (ageMs <= maxAgeMs) return 'force';
 
   // Asked again: the question carries the estimate as it is now, not as it was before the planned attempt.
-  const timeoutMs = durationToMs(params.approvalTimeout) ?? 0;
+  const timeoutMs = params.approvalTimeout;
   const askedAt = nowIso();
   run.setAwaiting(
     'approval',

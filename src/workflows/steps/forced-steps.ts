@@ -4,7 +4,7 @@
  */
 import type { ForcedFailoverParams } from '../../domain/inputs';
 import type { ResolvedGroup } from '../../domain/group-ref';
-import { durationToMs, formatDuration } from '../../domain/durations';
+import { formatDuration } from '../../domain/durations';
 import type { FailoverLeg } from '../definitions';
 import type { Decisions } from './approval';
 import { awaitDatabasesWritable, sqlTarget } from './await-writable';
@@ -55,7 +55,7 @@ export const awaitApprovalStep = declareStep<ForcedView, ForcedDecide>({
   plan: ({ params, assessment }) =>
     params.approval
       ? `pre-approved by ${params.approval.by} (${params.approval.reason})`
-      : `wait at most ${formatDuration(durationToMs(params.approvalTimeout) ?? 0)} for approve/reject; ${describeDataLossEstimate(assessment.estimate)}`,
+      : `wait at most ${formatDuration(params.approvalTimeout)} for approve/reject; ${describeDataLossEstimate(assessment.estimate)}`,
   body: ({ run, params, assessment, decision }, step) => awaitApproval(run, params, assessment, step, decision),
 });
 
@@ -64,10 +64,10 @@ export const tryPlannedStep = declareStep<ForcedView, ForcedRun, boolean>({
   title: ({ assessment }) => `Try a planned (lossless) failover to ${assessment.target} first`,
   plan: ({ params, assessment }) =>
     params.tryPlannedFirst
-      ? `POST failover at ${assessment.target}; escalate if it cannot complete within ${formatDuration(durationToMs(params.tryPlannedFirst.timeout) ?? 0)}`
+      ? `POST failover at ${assessment.target}; escalate if it cannot complete within ${formatDuration(params.tryPlannedFirst.timeout)}`
       : undefined,
   body: ({ run, group, params, assessment, leg }, step) =>
-    tryPlanned(run, group, assessment.target, durationToMs(params.tryPlannedFirst!.timeout) ?? 0, step, leg),
+    tryPlanned(run, group, assessment.target, params.tryPlannedFirst!.timeout, step, leg),
 });
 
 export const decideEscalationStep = declareStep<ForcedView, ForcedRun, 'force' | 'aborted' | 'already-primary'>({
@@ -95,15 +95,7 @@ export const awaitNewPrimaryStep = declareStep<ForcedView, ForcedRun>({
   plan: ({ assessment }) =>
     `poll ${assessment.target} only until it reports Primary (${assessment.from} may not answer)`,
   body: ({ run, group, params, assessment, sent, sentBy }, step) =>
-    awaitNewPrimary(
-      run,
-      group,
-      assessment.target,
-      durationToMs(params.roleSwitchTimeout) ?? 0,
-      step,
-      sent?.trackingId,
-      sentBy ?? 'sent',
-    ),
+    awaitNewPrimary(run, group, assessment.target, params.roleSwitchTimeout, step, sent?.trackingId, sentBy ?? 'sent'),
 });
 
 export const awaitTargetWritableStep = declareStep<ForcedView, ForcedRun>({
@@ -115,7 +107,7 @@ export const awaitTargetWritableStep = declareStep<ForcedView, ForcedRun>({
       instance: sqlTarget(assessment.targetInstance, group),
       instanceName: assessment.targetInstance.name,
       expected: assessment.databases,
-      timeoutMs: durationToMs(params.writableTimeout) ?? 0,
+      timeoutMs: params.writableTimeout,
     }),
 });
 

@@ -8,7 +8,7 @@ import { FailureTypes, type DataLossRecord, type FailoverLeg } from '../definiti
 import { reads } from './activity-presets';
 import { awaitDatabasesWritable } from './await-writable';
 import { groupKindOf } from './group-kind';
-import { ms, type LegRun, type LegView } from './planned-leg';
+import type { LegRun, LegView } from './planned-leg';
 import { ROLE_POLLING, pollUntil } from './poll';
 import { secondaryScaleTarget } from './preflight';
 import { describeFailure } from './runbook-run';
@@ -23,13 +23,13 @@ export const awaitWritableStep = declareStep<LegView, LegRun>({
   title: ({ preflight }) => `Wait until every database on ${preflight.secondary.instance.name} is READ_WRITE`,
   plan: ({ preflight, params }) =>
     preflight &&
-    `poll until every database on ${preflight.secondary.instance.name} is READ_WRITE (at most ${formatDuration(ms(params.writableTimeout))})`,
+    `poll until every database on ${preflight.secondary.instance.name} is READ_WRITE (at most ${formatDuration(params.writableTimeout)})`,
   body: ({ run, group, params, preflight }, step) =>
     awaitDatabasesWritable(run, step, {
       instance: groupKindOf(group).sqlEndpoint(preflight.secondary, preflight.group),
       instanceName: preflight.secondary.instance.name,
       expected: preflight.links.map((link) => link.partnerDatabase || link.database),
-      timeoutMs: ms(params.writableTimeout),
+      timeoutMs: params.writableTimeout,
     }),
 });
 
@@ -135,7 +135,7 @@ export const scaleNewSecondaryStage = declareStage<LegView, LegRun>({
       return;
     }
     const instanceId = newSecondary.id;
-    const timeoutMs = ms(params.scaleTimeout);
+    const timeoutMs = params.scaleTimeout;
     try {
       await run.step(stepName, title, async (step) => {
         const started = await groupKindOf(group).startScale(

@@ -8,7 +8,7 @@ import { formatDuration } from '../../domain/durations';
 import { FailureTypes } from '../definitions';
 import { copySyncWaits } from './activity-presets';
 import { groupKindOf } from './group-kind';
-import { ms, type LegRun, type LegView } from './planned-leg';
+import type { LegRun, LegView } from './planned-leg';
 import { secondaryScaleTarget } from './preflight';
 import { followOperation, scaleBack } from './scale-operations';
 import { declareStep } from './step-declaration';
@@ -22,7 +22,7 @@ export const scaleSecondaryStep = declareStep<LegView, LegRun>({
     const scaleTo = secondaryScaleTarget(primary.instance, secondary.instance);
     return scaleTo
       ? `scale ${secondary.instance.name} from ${secondary.instance.vCores} to ${scaleTo.vCores} vCores and ` +
-          `${secondary.instance.storageSizeInGB} to ${scaleTo.storageSizeInGB} GB, and wait for it (at most ${formatDuration(ms(params.scaleTimeout))})`
+          `${secondary.instance.storageSizeInGB} to ${scaleTo.storageSizeInGB} GB, and wait for it (at most ${formatDuration(params.scaleTimeout)})`
       : `none: ${secondary.instance.name} is at least the primary's size`;
   },
   skip: ({ preflight: { primary, secondary } }) =>
@@ -39,7 +39,7 @@ export const scaleSecondaryStep = declareStep<LegView, LegRun>({
     const { primary, secondary } = preflight;
     const target = secondaryScaleTarget(primary.instance, secondary.instance)!;
     const instanceId = secondary.instance.id;
-    const timeoutMs = ms(params.scaleTimeout);
+    const timeoutMs = params.scaleTimeout;
     const started = await groupKindOf(group).startScale(
       instanceId,
       target,
@@ -75,10 +75,10 @@ export const verifySyncStep = declareStep<LegView, LegRun, Set<string>>({
   title: () => 'Wait until every database is hardened on the secondary (sp_wait_for_database_copy_sync)',
   plan: ({ preflight, params }) =>
     preflight &&
-    `sp_wait_for_database_copy_sync for ${preflight.links.map((link) => link.database).join(', ')} (at most ${formatDuration(ms(params.syncTimeout))})`,
+    `sp_wait_for_database_copy_sync for ${preflight.links.map((link) => link.database).join(', ')} (at most ${formatDuration(params.syncTimeout)})`,
   body: async ({ group, params, preflight }, step) => {
     const { primary, links } = preflight;
-    const timeoutMs = ms(params.syncTimeout);
+    const timeoutMs = params.syncTimeout;
     const waits = copySyncWaits(timeoutMs);
     const results = await allOrCancelRest(
       links.map(

@@ -10,7 +10,7 @@ import { afterSentFailover, sameIntentCommand } from '../../domain/next-steps';
 import { FailureTypes, type FailoverLeg } from '../definitions';
 import { reads, readsUntil } from './activity-presets';
 import { groupKindOf, type ReadPreset } from './group-kind';
-import { alreadyPrimaryWhy, ms, type LegRun, type LegView } from './planned-leg';
+import { alreadyPrimaryWhy, type LegRun, type LegView } from './planned-leg';
 import { ROLE_POLLING, pollUntil, type PollResult } from './poll';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 import {
@@ -61,14 +61,14 @@ export const awaitRolesStep = declareStep<LegView, LegRun>({
   title: ({ leg }) => `Wait until ${leg.to} reports Primary and ${leg.from} Secondary`,
   plan: ({ preflight, params }) =>
     preflight &&
-    `poll ARM until ${preflight.target} is Primary and ${preflight.from} Secondary (at most ${formatDuration(ms(params.roleSwitchTimeout))})`,
+    `poll ARM until ${preflight.target} is Primary and ${preflight.from} Secondary (at most ${formatDuration(params.roleSwitchTimeout)})`,
   body: awaitRoles,
 });
 
 async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
   const { run, group, leg, params, sent, sentAtMs } = context;
   const trackingId = sent?.trackingId;
-  const timeoutMs = ms(params.roleSwitchTimeout);
+  const timeoutMs = params.roleSwitchTimeout;
   const ours = leg.failoverSent;
   run.setAwaiting('azure', `waiting for ${leg.to} to become primary`);
   const startedAt = Date.now();

@@ -5,8 +5,8 @@
  */
 import type { InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
-import { durationToMs, type DurationInput } from '../../domain/durations';
 import type { ResolvedGroup } from '../../domain/group-ref';
+import type { Milliseconds } from '../../domain/inputs';
 import type { FailoverLeg, GateResult } from '../definitions';
 import type { PreflightSnapshot } from './preflight';
 import type { RunbookRun } from './runbook-run';
@@ -16,10 +16,10 @@ export interface PlannedLegParams {
   targetLocation?: string;
   maxLagSeconds: number;
   scaleSecondary: 'match' | 'skip';
-  roleSwitchTimeout: DurationInput;
-  syncTimeout: DurationInput;
-  writableTimeout: DurationInput;
-  scaleTimeout: DurationInput;
+  roleSwitchTimeout: Milliseconds;
+  syncTimeout: Milliseconds;
+  writableTimeout: Milliseconds;
+  scaleTimeout: Milliseconds;
   dryRun: boolean;
 }
 
@@ -91,10 +91,6 @@ export interface LegRun extends LegStart {
   sent?: SendOutcome;
   /** When the request was answered; absent in runs recorded before the deadline counted from it. */
   sentAtMs?: number;
-}
-
-export function ms(value: DurationInput): number {
-  return durationToMs(value) ?? 0;
 }
 
 /** Why a leg whose target already is primary sends nothing: in its plan and in its skipped failover step. */
