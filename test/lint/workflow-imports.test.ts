@@ -38,6 +38,20 @@ describe('lint: workflow code imports I/O layers as types only', () => {
     });
   }
 
+  // Deeper in the bundle the paths change but the rule must not: a step's helper, and a pure domain module.
+  for (const [file, source] of [
+    ['src/workflows/steps/group-kind.ts', '../../azure'],
+    ['src/workflows/contracts/runbooks.ts', '../../sql/data-plane'],
+    ['src/domain/group-ref.ts', '../activities'],
+  ] as const) {
+    it(`rejects a value import of ${source} from ${file}, and accepts it as a type`, async () => {
+      const asValue = await lintAs(file, `import * as io from '${source}';\nexport const value = io;\n`);
+      assert.equal(restrictedImports(asValue).length, 1, JSON.stringify(asValue, null, 2));
+      const asType = await lintAs(file, `import type * as io from '${source}';\nexport type Io = typeof io;\n`);
+      assert.deepEqual(restrictedImports(asType), []);
+    });
+  }
+
   it('accepts value imports of the pure modules workflow code is built from', async () => {
     const messages = await lintAsWorkflow(
       "import { patched } from '@temporalio/workflow';\nimport * as durations from '../domain/durations';\n" +
