@@ -9,7 +9,7 @@ import { ArmControlPlane } from './azure/arm-control-plane';
 import { createCredential } from './azure/credentials';
 import { inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
 import { createDataPlane } from './sql';
-import { taskQueueFromEnvironment } from './config/task-queue';
+import { taskQueueFromEnvironment, taskQueueMismatch } from './config/task-queue';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { createLogger, installRuntime, metricsBindAddressFromEnvironment } from './runtime';
 import { ensureSearchAttributes } from './search-attributes';
@@ -72,6 +72,8 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
     },
     'fogpilot worker starting',
   );
+  const mismatch = taskQueueMismatch(config.temporal.taskQueue);
+  if (mismatch) logger.warn({ taskQueue: config.temporal.taskQueue }, mismatch);
   try {
     const worker = await createFogpilotWorker({
       connection,

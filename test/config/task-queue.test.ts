@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config/config';
-import { DEFAULT_TASK_QUEUE, taskQueueFromEnvironment } from '../../src/config/task-queue';
+import { DEFAULT_TASK_QUEUE, taskQueueFromEnvironment, taskQueueMismatch } from '../../src/config/task-queue';
 import { DrillSchedules, FogpilotClient } from '../../src/client';
 import { writeTempConfig } from '../support/temp-files';
 
@@ -41,5 +41,18 @@ describe('the task queue setting', () => {
         JSON.stringify(env),
       );
     }
+  });
+
+  it('warns the worker whose fogpilot.yaml queue the CLI, the trigger and the client would not start runbooks on', () => {
+    const env = {};
+    const worker = loadConfig({ env, path: writeTempConfig('temporal:\n  taskQueue: fogpilot-prod\n') }).temporal;
+    const warning = taskQueueMismatch(worker.taskQueue, env);
+    assert.match(
+      warning ?? '',
+      /polls task queue "fogpilot-prod".*start runbooks on "fogpilot".*FOGPILOT_TASK_QUEUE=fogpilot-prod/s,
+    );
+    // The same queue on both sides, by the variable or by default, is no mismatch.
+    assert.equal(taskQueueMismatch('fogpilot-prod', { FOGPILOT_TASK_QUEUE: 'fogpilot-prod' }), undefined);
+    assert.equal(taskQueueMismatch(DEFAULT_TASK_QUEUE, {}), undefined);
   });
 });
