@@ -21,14 +21,16 @@ export interface EmulatorFrame extends TimeSkippingFrame {
 }
 
 /**
- * {@link timeSkippingFrame} plus one emulator for the file, started after the test server and closed after the tests.
- * Call it at the top of the file.
+ * {@link timeSkippingFrame} plus one emulator for the file, started in a `before` hook and closed after the tests. Call
+ * it at the top of the file. `onStart` receives the emulator once it runs: Node 20 runs a file's top-level `before`
+ * hooks as they are registered, so a hook of the file's own cannot read `frame.emulator` yet.
  */
-export function emulatorFrame(options: EmulatorOptions): EmulatorFrame {
+export function emulatorFrame(options: EmulatorOptions, onStart?: (emulator: Emulator) => void): EmulatorFrame {
   const frame = timeSkippingFrame();
   let emulator: Emulator | undefined;
   before(async () => {
     emulator = await startEmulator(options);
+    onStart?.(emulator);
   });
   after(async () => {
     await emulator?.close();

@@ -3,7 +3,7 @@
  * @azure/arm-sql over HTTP for ARM, the mssql driver over TDS for SQL. The emulator's counters and event log are the
  * judge.
  */
-import { afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
@@ -28,11 +28,8 @@ function worldSpec(configure?: (spec: WorldSpecInput) => void): WorldSpecInput {
   return spec;
 }
 
-const frame = emulatorFrame({ world: worldSpec(), speed: SPEED });
 let emulator: Emulator;
-before(() => {
-  emulator = frame.emulator;
-});
+const frame = emulatorFrame({ world: worldSpec(), speed: SPEED }, (started) => (emulator = started));
 afterEach(() => emulator.arm.faults.remove());
 
 interface RunbookOptions {

@@ -3,7 +3,7 @@
  * over HTTP for ARM, the mssql driver over TDS for SQL. Drift comes from the world description or the admin API; the
  * emulator's counters say whether anything was written.
  */
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DATA_WRITING_ACTIVITIES, MUTATING_ACTIVITIES } from '../../src/activities';
 import type { Emulator } from '../../src/emulator';
@@ -36,10 +36,7 @@ function worldSpec(
   };
 }
 
-const frame = emulatorFrame({ world: worldSpec(), speed: SPEED });
-before(() => {
-  emulator = frame.emulator;
-});
+const frame = emulatorFrame({ world: worldSpec(), speed: SPEED }, (started) => (emulator = started));
 
 /** What the emulator would show if anything had been changed or written. */
 function writesSoFar() {

@@ -2,7 +2,7 @@
  * scaleGroup end to end on the time-skipping server with the real ARM activities (@azure/arm-sql over HTTP) against the
  * emulator. The emulator's event log is the judge of the order in which the instances were scaled.
  */
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
@@ -37,10 +37,7 @@ const noSql = new Proxy(
   },
 ) as DataPlane;
 
-const frame = emulatorFrame({ world: worldSpec(), speed: SPEED });
-before(() => {
-  emulator = frame.emulator;
-});
+const frame = emulatorFrame({ world: worldSpec(), speed: SPEED }, (started) => (emulator = started));
 
 async function runScale(input: Record<string, unknown>, world: WorldSpecInput) {
   const { env } = frame;
