@@ -5,14 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ArmControlPlane } from '../../src/azure/arm-control-plane';
 import { EmulatorCredential } from '../../src/azure/credentials';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { repoRoot } from '../support/temporal';
+import { writeTempConfig } from '../support/temp-files';
 
 const run = promisify(execFile);
 let emulator: Emulator;
@@ -21,9 +20,7 @@ let configFile: string;
 before(async () => {
   emulator = await startEmulator({ speed: 200 });
   const { subscriptionId } = emulator.world.spec;
-  configFile = path.join(mkdtempSync(path.join(tmpdir(), 'fogpilot-')), 'fogpilot.yaml');
-  writeFileSync(
-    configFile,
+  configFile = writeTempConfig(
     [
       'inventory:',
       '  sales:',

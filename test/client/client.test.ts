@@ -2,26 +2,12 @@
  * `fogpilot/client` on the time-skipping server against a worker over a scripted Azure: validation before Temporal,
  * idempotent starts, typed signals, status and results.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FogpilotClient, InvalidRunbookInputError, validateRunbookInput, workflowIdFor } from '../../src/client';
-import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
-import { StartedWorkflows, scriptedScenario, waitFor } from '../support/runbook-harness';
+import { timeSkippingFrame, waitFor } from '../support/runbook-harness';
 
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
-afterEach(async () => {
-  await started.terminateAll(env);
-});
+const frame = timeSkippingFrame();
 
 describe('the typed client', { concurrency: 1, timeout: 120_000 }, () => {
   it('refuses a bad input before anything reaches Temporal, naming each field', () => {
@@ -41,12 +27,12 @@ describe('the typed client', { concurrency: 1, timeout: 120_000 }, () => {
   });
 
   it('a repeated start with the same idempotency key returns the same run', async () => {
-    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
-    const fogpilot = new FogpilotClient(env.client, s.taskQueue);
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
+    const fogpilot = new FogpilotClient(frame.env.client, s.taskQueue);
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const first = await fogpilot.start('forcedFailover', { group: s.name }, { idempotencyKey: 'INC-77' });
-      started.add(first.workflowId);
+      frame.started.add(first.workflowId);
       const second = await fogpilot.start('forcedFailover', { group: s.name }, { idempotencyKey: 'INC-77' });
       assert.equal(first.started, true);
       assert.equal(second.started, false);
@@ -68,14 +54,14 @@ describe('the typed client', { concurrency: 1, timeout: 120_000 }, () => {
   });
 
   it("returns a failed runbook's report with its failure type", async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.replicationState = 'SEEDING';
     });
-    const fogpilot = new FogpilotClient(env.client, s.taskQueue);
+    const fogpilot = new FogpilotClient(frame.env.client, s.taskQueue);
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const run = await fogpilot.start('plannedFailover', { group: s.name });
-      started.add(run.workflowId);
+      frame.started.add(run.workflowId);
       const outcome = await fogpilot.result(run.workflowId);
       assert.equal(outcome.failure?.type, 'PreflightFailed');
       assert.equal(outcome.report?.outcome, 'failed');

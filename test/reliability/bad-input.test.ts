@@ -7,8 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -23,6 +22,7 @@ import type { WorldSpecInput } from '../../src/emulator/world-spec';
 import { createWebhookServer, signedRequestHeaders } from '../../src/webhook';
 import { fogpilot, type CliRun } from '../cli/fogpilot-cli';
 import { StartedWorkflows } from '../support/runbook-harness';
+import { removeTempFile, writeTempConfig } from '../support/temp-files';
 import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { emulatorConfigYaml, markdownTable, writeReliabilityResult } from '../support/reliability-proof';
 
@@ -102,9 +102,9 @@ before(async () => {
     called,
   });
   running = worker.run();
-  configDir = mkdtempSync(path.join(tmpdir(), 'fogpilot-bad-input-'));
-  configFile = path.join(configDir, 'fogpilot.yaml');
-  writeFileSync(configFile, emulatorConfigYaml(emulator, { taskQueue }));
+  configFile = writeTempConfig(emulatorConfigYaml(emulator, { taskQueue }));
+  // The CLI cases write their broken configs next to it, so they go with it.
+  configDir = path.dirname(configFile);
 });
 
 after(async () => {
@@ -114,7 +114,7 @@ after(async () => {
   await closeDataPlane?.();
   await emulator?.close();
   await env?.teardown();
-  if (configDir) rmSync(configDir, { recursive: true, force: true });
+  if (configFile) removeTempFile(configFile);
 });
 
 async function inBatches<T, R>(items: T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {

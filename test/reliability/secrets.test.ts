@@ -12,8 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -32,6 +31,7 @@ import { ReportFormats, renderReport } from '../../src/report';
 import { fogpilot } from '../cli/fogpilot-cli';
 import { createTimeSkippingEnvironment, repoRoot, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { waitFor } from '../support/runbook-harness';
+import { removeTempFile, writeTempConfig } from '../support/temp-files';
 import {
   SecretScanner,
   emulatorConfigYaml,
@@ -48,7 +48,6 @@ const SPEED = 600;
 
 let env: TestWorkflowEnvironment;
 let emulator: Emulator;
-let workDir: string;
 let configFile: string;
 let worker: ChildProcess | undefined;
 let workerExited: Promise<unknown> | undefined;
@@ -92,10 +91,7 @@ before(async () => {
     },
     speed: SPEED,
   });
-  workDir = mkdtempSync(path.join(tmpdir(), 'fogpilot-secrets-'));
-  configFile = path.join(workDir, 'fogpilot.yaml');
-  writeFileSync(
-    configFile,
+  configFile = writeTempConfig(
     emulatorConfigYaml(emulator, {
       taskQueue,
       sqlLogin: { userEnv: 'FOGPILOT_SQL_USER', passwordEnv: 'FOGPILOT_SQL_PASSWORD' },
@@ -143,7 +139,7 @@ after(async () => {
   await stopWorker();
   await emulator?.close();
   await env?.teardown();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  if (configFile) removeTempFile(configFile);
 });
 
 const client = () => new FogpilotClient(env.client, taskQueue);

@@ -13,10 +13,8 @@ import { MssqlDataPlane } from '../../src/sql/mssql-data-plane';
 import type { SqlInstanceTarget } from '../../src/sql/data-plane';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { createDataPlane } from '../../src/sql';
+import { writeTempConfig } from '../support/temp-files';
 import { loadConfig } from '../../src/config/config';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
 const SPEED = 10;
 let emulator: Emulator;
@@ -350,9 +348,7 @@ describe('SQL activities over TDS against the emulator', () => {
 
   it('takes a SQL login from the environment variables the config names, and says which one is missing', async () => {
     const line = emulator.startLine();
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'fogpilot-sql-')), 'fogpilot.yaml');
-    writeFileSync(
-      file,
+    const file = writeTempConfig(
       [
         'sql:',
         '  encrypt: false',

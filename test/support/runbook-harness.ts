@@ -48,6 +48,28 @@ export async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
   return { report, failure, status: await handle.query(statusQuery), handle };
 }
 
+/** How a run ended: its report, and the failure it ended with (whose details carry the report) if it failed. */
+export interface RunEnding {
+  report: RunbookReport;
+  failure?: ApplicationFailure;
+}
+
+/**
+ * Waits for the runbook to end, with no status query after (for workers that may stop first). On an error that is not
+ * the runbook's own failure it terminates the run, so a broken test leaves nothing running, and rethrows.
+ */
+export async function endingOf(handle: WorkflowHandle): Promise<RunEnding> {
+  try {
+    return { report: (await handle.result()) as RunbookReport };
+  } catch (error) {
+    if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
+      return { failure: error.cause, report: error.cause.details?.[0] as RunbookReport };
+    }
+    await handle.terminate('test failed').catch(() => undefined);
+    throw error;
+  }
+}
+
 export function reportOf(failure: ApplicationFailure | undefined): RunbookReport {
   assert.ok(failure, 'expected the runbook to fail');
   return failure.details?.[0] as RunbookReport;
@@ -152,12 +174,25 @@ export function scriptedScenario(
   };
 }
 
+/** What {@link timeSkippingFrame} gives a test file. */
+export interface TimeSkippingFrame {
+  /** The file's test server; read it inside a test or hook (it starts in the `before` hook). */
+  readonly env: TestWorkflowEnvironment;
+  /** Add the ids a test starts by hand; the frame terminates those still running after each test. */
+  readonly started: StartedWorkflows;
+  /** {@link scriptedScenario} on this frame's server, its workflows terminated after the test. */
+  scenario(configure?: (azure: ScriptedAzure) => void): ScriptedScenario;
+}
+
+/** A scripted group and its starters, as {@link scriptedScenario} makes them. */
+export type ScriptedScenario = ReturnType<typeof scriptedScenario>;
+
 /**
  * The frame of a test file whose tests run runbooks on the time-skipping test server: one server for the file (its tests
  * run one at a time: time skipping is global), the workflow bundle, and every workflow a test started terminated after
  * it (one left running would hold time skipping for the tests after it). Call it at the top of the file.
  */
-export function timeSkippingFrame(): { readonly env: TestWorkflowEnvironment; readonly started: StartedWorkflows } {
+export function timeSkippingFrame(): TimeSkippingFrame {
   let env: TestWorkflowEnvironment | undefined;
   const started = new StartedWorkflows();
   before(async () => {
@@ -176,6 +211,9 @@ export function timeSkippingFrame(): { readonly env: TestWorkflowEnvironment; re
       return env;
     },
     started,
+    scenario(configure) {
+      return scriptedScenario(this.env, started, configure);
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 /** Throwaway files for tests: each in a directory of its own under the system's temporary directory. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -13,4 +13,9 @@ export function writeTempFile(name: string, text: string, prefix = 'fogpilot-'):
 /** A fogpilot.yaml holding `text`, for `loadConfig({ path })` or `FOGPILOT_CONFIG`. */
 export function writeTempConfig(text: string): string {
   return writeTempFile('fogpilot.yaml', text, 'fogpilot-config-');
+}
+
+/** Removes a file {@link writeTempFile} wrote, with its directory and whatever else a test put there. */
+export function removeTempFile(file: string): void {
+  rmSync(path.dirname(file), { recursive: true, force: true });
 }

@@ -5,37 +5,29 @@
  * The test server does not skip time while an activity runs, and the write probe runs for the whole drill: tests with
  * the probe use a fast role switch and a short soak and take real seconds; the others turn the probe off.
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { after, afterEach, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DATA_WRITING_ACTIVITIES } from '../../src/activities';
 import { abortSignal, statusQuery } from '../../src/workflows/definitions';
-import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
 import {
-  StartedWorkflows,
+  boundedIt,
   outcomeOf,
   reportOf,
   saveHistory,
-  scriptedScenario,
   stepOf,
+  timeSkippingFrame,
   waitFor,
 } from '../support/runbook-harness';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 120_000 }, fn);
-}
-
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
+const it = boundedIt(120_000);
+const frame = timeSkippingFrame();
 let health: http.Server;
 let healthUrl: string;
 let healthStatus = 200;
 
 before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
   health = http.createServer((_request, response) => {
     response.statusCode = healthStatus;
     response.end(healthStatus === 200 ? 'ok' : 'unhealthy');
@@ -44,17 +36,15 @@ before(async () => {
   healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/health`;
 });
 after(async () => {
-  await env?.teardown();
   await new Promise((resolve) => health?.close(resolve));
 });
-afterEach(async () => {
+afterEach(() => {
   healthStatus = 200;
-  await started.terminateAll(env);
 });
 
 describe('drDrill', { concurrency: 1 }, () => {
   it('fails over, soaks with smoke checks, fails back, and reports RTO each way, the probe and zero loss', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.roleSwitchMs = 2_000;
     });
     const { report } = await s.run('drDrill', { soak: '3 seconds', smoke: { httpCheck: { url: healthUrl } } });
@@ -99,7 +89,7 @@ describe('drDrill', { concurrency: 1 }, () => {
 
   it('started by a schedule under another id, it runs under the group lock — and refuses while another runbook holds it', async () => {
     let release!: () => void;
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.syncGate = new Promise<void>((resolve) => (release = resolve));
     });
     const worker = await s.worker();
@@ -122,7 +112,7 @@ describe('drDrill', { concurrency: 1 }, () => {
   });
 
   it('a failing HTTP health check still fails back, then ends DrillCheckFailed with the drill report', async () => {
-    const s = scriptedScenario(env, started);
+    const s = frame.scenario();
     healthStatus = 503;
     const { failure } = await s.run('drDrill', {
       soak: '5 minutes',
@@ -137,7 +127,7 @@ describe('drDrill', { concurrency: 1 }, () => {
   });
 
   it('without smoke writes it writes nothing and rests zero loss on the copy-sync proof', async () => {
-    const s = scriptedScenario(env, started);
+    const s = frame.scenario();
     const { report, handle } = await s.run('drDrill', { soak: '1 minute', smoke: { write: false } });
     await saveHistory(handle, 'dr-drill-without-probe');
     assert.equal(report?.outcome, 'succeeded');
@@ -147,7 +137,7 @@ describe('drDrill', { concurrency: 1 }, () => {
   });
 
   it('an abort during the soak stops it in the secondary region and says so', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.roleSwitchMs = 1_000;
     });
     const worker = await s.worker();
@@ -167,7 +157,7 @@ describe('drDrill', { concurrency: 1 }, () => {
   });
 
   it('a dry run returns the whole plan and changes and writes nothing', async () => {
-    const s = scriptedScenario(env, started);
+    const s = frame.scenario();
     const { report } = await s.run('drDrill', { dryRun: true });
     assert.equal(report?.outcome, 'dry-run');
     const steps = report?.plan?.map((item) => item.step) ?? [];
@@ -184,7 +174,7 @@ describe('drDrill', { concurrency: 1 }, () => {
     ['smoke.httpCheck.url', { smoke: { httpCheck: { url: 'https://user:secret@app.example.com/health' } } }],
   ] as const) {
     it(`refuses ${JSON.stringify(input)} with InvalidInput naming ${field}`, async () => {
-      const s = scriptedScenario(env, started);
+      const s = frame.scenario();
       const { failure } = await s.run('drDrill', input);
       assert.equal(failure?.type, 'InvalidInput');
       assert.match(failure.message, new RegExp(field.replace(/\./g, '\\.')));

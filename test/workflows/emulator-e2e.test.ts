@@ -3,23 +3,15 @@
  * @azure/arm-sql over HTTP for ARM, the mssql driver over TDS for SQL. The emulator's counters and event log are the
  * judge.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { Inventory } from '../../src/config/inventory';
-import { emulatorAdapters } from '../../src/emulator/adapters';
-import { startEmulator, type Emulator } from '../../src/emulator';
+import type { Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import type { FaultSpecInput } from '../../src/emulator/faults';
 import { lockWorkflowId } from '../../src/domain/group-ref';
-import type { RunbookReport } from '../../src/workflows/definitions';
 import { plannedFailover } from '../../src/workflows';
-import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
-
-let env: TestWorkflowEnvironment;
-let emulator: Emulator;
+import { endingOf } from '../support/runbook-harness';
+import { emulatorFrame, emulatorWorker, fogSales } from '../support/emulator-harness';
 
 /**
  * The emulator runs in real time (sped up) while the workflow's timers skip: emulated durations stay short next to the
@@ -36,15 +28,8 @@ function worldSpec(configure?: (spec: WorldSpecInput) => void): WorldSpecInput {
   return spec;
 }
 
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-  emulator = await startEmulator({ world: worldSpec(), speed: SPEED });
-});
-after(async () => {
-  await emulator?.close();
-  await env?.teardown();
-});
+let emulator: Emulator;
+const frame = emulatorFrame({ world: worldSpec(), speed: SPEED }, (started) => (emulator = started));
 afterEach(() => emulator.arm.faults.remove());
 
 interface RunbookOptions {
@@ -55,46 +40,24 @@ interface RunbookOptions {
 }
 
 async function runbook(input: Record<string, unknown>, options: RunbookOptions = {}) {
+  const { env } = frame;
   emulator.world.load(options.world ?? worldSpec());
   emulator.arm.faults.remove();
   for (const fault of options.faults ?? []) emulator.arm.addFault(fault);
   options.beforeStart?.();
-  const coordinates = {
-    subscriptionId: emulator.world.spec.subscriptionId,
-    resourceGroup: 'rg-fogpilot',
-    name: 'fog-sales',
-    primaryLocation: 'eastus',
-    secondaryLocation: 'westus',
-  };
-  const { controlPlane, dataPlane } = emulatorAdapters(emulator, { requestTimeoutMs: 2_000 });
-  const called: string[] = [];
-  const taskQueue = uniqueTaskQueue('emulator-e2e');
-  const worker = await createTestWorker({
-    env,
-    taskQueue,
-    deps: { controlPlane, dataPlane, inventory: new Inventory({ 'fog-sales': coordinates }) },
-    called,
-  });
+  const { worker, taskQueue, called, close } = await emulatorWorker(env, emulator, { queuePrefix: 'emulator-e2e' });
   try {
     return await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(plannedFailover, {
         taskQueue,
-        workflowId: lockWorkflowId(coordinates),
+        workflowId: lockWorkflowId(fogSales(emulator)),
         workflowIdConflictPolicy: 'FAIL',
         args: [{ group: 'fog-sales', ...input }],
       });
-      try {
-        return { report: await handle.result(), called, handle };
-      } catch (error) {
-        if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
-          return { failure: error.cause, report: error.cause.details?.[0] as RunbookReport, called, handle };
-        }
-        await handle.terminate('test failed').catch(() => undefined);
-        throw error;
-      }
+      return { ...(await endingOf(handle)), called, handle };
     });
   } finally {
-    await dataPlane.close();
+    await close();
   }
 }
 

@@ -1,9 +1,8 @@
 /**
  * fleetFailover on Temporal's time-skipping test server, over several scripted groups behind one Azure.
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { instanceFailoverGroupId, lockWorkflowId } from '../../src/domain/group-ref';
 import { FogpilotClient } from '../../src/client';
 import {
@@ -14,18 +13,13 @@ import {
   type RunbookReport,
   type RunbookSummary,
 } from '../../src/workflows/definitions';
+import { Inventory, createTestWorker, uniqueTaskQueue } from '../support/temporal';
 import {
-  Inventory,
-  createTestWorker,
-  createTimeSkippingEnvironment,
-  uniqueTaskQueue,
-  workflowBundle,
-} from '../support/temporal';
-import {
-  StartedWorkflows,
+  boundedIt,
   outcomeOf,
   reportOf,
   saveHistory,
+  timeSkippingFrame,
   waitFor,
   type RunOutcome,
 } from '../support/runbook-harness';
@@ -33,24 +27,9 @@ import { ScriptedFleet } from '../support/scripted-fleet';
 import type { ScriptedAzure } from '../support/scripted-azure';
 import { childEndings, measureFleetHistory } from '../support/fleet-history';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 120_000 }, fn);
-}
-
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
+const it = boundedIt(120_000);
+const frame = timeSkippingFrame();
 let fleetCounter = 0;
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
-afterEach(async () => {
-  await started.terminateAll(env);
-});
 
 function fleetScenario(
   size: number,
@@ -61,7 +40,7 @@ function fleetScenario(
   const prefix = `fleet${++fleetCounter}`;
   const names = Array.from({ length: size }, (_, index) => `${prefix}-g${index + 1}`);
   const fleet = new ScriptedFleet(
-    () => env.currentTimeMs(),
+    () => frame.env.currentTimeMs(),
     names,
     (azure, name) => configure?.(azure, names.indexOf(name)),
   );
@@ -84,13 +63,13 @@ function fleetScenario(
     called,
     workflowId,
     lockIds,
-    worker: () => createTestWorker({ env, taskQueue, deps, called }),
+    worker: () => createTestWorker({ env: frame.env, taskQueue, deps, called }),
     start(input: Record<string, unknown>) {
-      started.add(workflowId, ...lockIds);
-      return env.client.workflow.start('fleetFailover', { taskQueue, workflowId, args: [input] });
+      frame.started.add(workflowId, ...lockIds);
+      return frame.env.client.workflow.start('fleetFailover', { taskQueue, workflowId, args: [input] });
     },
     async run(input: Record<string, unknown>): Promise<RunOutcome> {
-      const worker = await createTestWorker({ env, taskQueue, deps, called });
+      const worker = await createTestWorker({ env: frame.env, taskQueue, deps, called });
       const handle = await this.start(input);
       return worker.runUntil(outcomeOf(handle));
     },
@@ -123,7 +102,7 @@ describe('fleetFailover', { concurrency: 1 }, () => {
 
     const windows = await Promise.all(
       s.lockIds.map(async (id) => {
-        const description = await env.client.workflow.getHandle(id).describe();
+        const description = await frame.env.client.workflow.getHandle(id).describe();
         return [description.startTime.getTime(), description.closeTime!.getTime()] as const;
       }),
     );
@@ -157,7 +136,7 @@ describe('fleetFailover', { concurrency: 1 }, () => {
       const handle = await s.start({ region: 'eastus', concurrency: 3 });
       const { report } = await outcomeOf(handle);
       await saveHistory(handle, 'fleet-failover-summaries');
-      await saveHistory(env.client.workflow.getHandle(s.lockIds[0]!), 'planned-failover-fleet-child-summary');
+      await saveHistory(frame.env.client.workflow.getHandle(s.lockIds[0]!), 'planned-failover-fleet-child-summary');
       assert.equal(report?.outcome, 'partial');
 
       const endings = childEndings(await handle.fetchHistory());
@@ -186,7 +165,7 @@ describe('fleetFailover', { concurrency: 1 }, () => {
       assert.equal(member(report, s.names[0]!).dataLoss?.kind, 'none-proven');
 
       // What `fogpilot report <childId>` reads: the whole report, from the child's status.
-      const client = new FogpilotClient(env.client);
+      const client = new FogpilotClient(frame.env.client);
       for (const [index, id] of s.lockIds.entries()) {
         const outcome = await client.result(id);
         assert.ok(outcome.summary, `${id} returned a summary`);
@@ -200,7 +179,7 @@ describe('fleetFailover', { concurrency: 1 }, () => {
   });
 
   it('a fleet of 40 groups with 50 databases each keeps its history and report small enough per group for 500 groups to stay far inside Temporal limits', async () => {
-    const figures = await measureFleetHistory(env, started, {
+    const figures = await measureFleetHistory(frame.env, frame.started, {
       groups: 40,
       databases: 50,
       concurrency: 20,
@@ -253,9 +232,9 @@ describe('fleetFailover', { concurrency: 1 }, () => {
   it('a group held by another runbook is reported GroupBusy and left alone while the rest proceed', async () => {
     const s = fleetScenario(2);
     const holder = lockWorkflowId(s.fleet.members.get(s.names[0]!)!.coordinates);
-    started.add(holder);
+    frame.started.add(holder);
     // Something else holds the first group's lock (a workflow nobody serves on another queue).
-    await env.client.workflow.start('plannedFailover', {
+    await frame.env.client.workflow.start('plannedFailover', {
       taskQueue: 'nobody-serves-this',
       workflowId: holder,
       args: [{ group: s.names[0] }],
@@ -281,7 +260,7 @@ describe('fleetFailover', { concurrency: 1 }, () => {
       assert.equal(report?.outcome, 'succeeded');
       assert.equal(report?.approval?.by, 'incident-commander');
       for (const id of s.lockIds) {
-        const child = (await new FogpilotClient(env.client).result(id)).report;
+        const child = (await new FogpilotClient(frame.env.client).result(id)).report;
         assert.ok(child, `the report of ${id}`);
         assert.equal(child.approval?.via, 'input');
         assert.match(child.approval.reason, /fleet approval: eastus down/);

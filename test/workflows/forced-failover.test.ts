@@ -2,9 +2,8 @@
  * forcedFailover (and failback after it) on Temporal's time-skipping test server, with the real activities over a
  * scripted Azure whose primary region can go dark.
  */
-import { after, afterEach, before, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   abortSignal,
   approveSignal,
@@ -13,34 +12,18 @@ import {
   type RunbookStatus,
 } from '../../src/workflows/definitions';
 import { renderReport } from '../../src/report';
-import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
 import {
-  StartedWorkflows,
+  boundedIt,
   outcomeOf,
   reportOf,
   saveHistory,
-  scriptedScenario,
   stepOf,
+  timeSkippingFrame,
   waitFor,
 } from '../support/runbook-harness';
 
-function it(name: string, fn: () => Promise<void>): void {
-  nodeIt(name, { timeout: 90_000 }, fn);
-}
-
-let env: TestWorkflowEnvironment;
-const started = new StartedWorkflows();
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
-afterEach(async () => {
-  await started.terminateAll(env);
-});
+const it = boundedIt(90_000);
+const frame = timeSkippingFrame();
 
 const approval = { by: 'incident-bot', reason: 'INC-4711: eastus outage' };
 
@@ -56,7 +39,7 @@ async function awaitingApproval(handle: { query: (q: typeof statusQuery) => Prom
 
 describe('forcedFailover', { concurrency: 1 }, () => {
   it('with the primary region dark and pre-approval, reads only the secondary, forces once and reports the estimate', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.lagSeconds = { sales: 4, billing: 2 };
       azure.darkLocations.add('eastus');
     });
@@ -89,7 +72,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('waits for approval showing the estimate, then records who approved and why', async () => {
-    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const handle = await s.start('forcedFailover', {});
@@ -107,7 +90,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('a rejected approval ends ApprovalRejected and changes nothing', async () => {
-    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const handle = await s.start('forcedFailover', {});
@@ -122,7 +105,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('an approval that never comes ends ApprovalTimeout after approvalTimeout and changes nothing', async () => {
-    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
     const { failure } = await s.run('forcedFailover', { approvalTimeout: '2 hours' });
     assert.equal(failure?.type, 'ApprovalTimeout');
     const waited = stepOf(reportOf(failure), 'await-approval');
@@ -131,7 +114,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('an abort while waiting for approval ends aborted and changes nothing', async () => {
-    const s = scriptedScenario(env, started);
+    const s = frame.scenario();
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const handle = await s.start('forcedFailover', {});
@@ -145,7 +128,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('with tryPlannedFirst and a healthy primary, a planned failover completes and nothing is forced', async () => {
-    const s = scriptedScenario(env, started);
+    const s = frame.scenario();
     const { report } = await s.run('forcedFailover', { approval, tryPlannedFirst: { timeout: '5 minutes' } });
     assert.equal(report?.outcome, 'succeeded');
     assert.deepEqual(
@@ -159,7 +142,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('with tryPlannedFirst and the primary region dark, the planned attempt fails and it escalates to one forced failover', async () => {
-    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
     const { report } = await s.run('forcedFailover', { approval, tryPlannedFirst: { timeout: '5 minutes' } });
     assert.equal(report?.outcome, 'succeeded');
     assert.deepEqual(
@@ -172,7 +155,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('sends nothing when the target it is given already reports Primary, and ends alreadyPrimary', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.primaryLocation = 'westus';
     });
     const { report } = await s.run('forcedFailover', { approval, targetLocation: 'westus' });
@@ -182,11 +165,11 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('started under another id, it runs under the group lock and an approval sent to the starter reaches it', async () => {
-    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const handle = await s.start('forcedFailover', {}, `incident-${s.name}`);
-      const lockHolder = env.client.workflow.getHandle(s.lockId);
+      const lockHolder = frame.env.client.workflow.getHandle(s.lockId);
       await awaitingApproval(lockHolder);
       // The id people started shows what the lock holder waits for.
       const starterWaiting = await awaitingApproval(handle);
@@ -207,7 +190,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('a dry run shows the estimate and the plan, waits for nobody and changes nothing', async () => {
-    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
     const { report } = await s.run('forcedFailover', { dryRun: true, tryPlannedFirst: { timeout: '5 minutes' } });
     assert.equal(report?.outcome, 'dry-run');
     assert.deepEqual(
@@ -220,7 +203,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
 
   it("with the primary answering, estimates each database from the primary's last_commit minus the secondary's and shows that source", async () => {
     const lastCommit = Date.parse('2026-11-22T00:59:00.000Z');
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.lagSeconds = { sales: 4, billing: 0 };
       azure.lastCommitAt = { sales: lastCommit, billing: lastCommit };
     });
@@ -243,7 +226,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('lists a database still seeding on the secondary as lost whole, and does not wait for it to become writable', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.databases = ['sales', 'billing', 'ledger'];
       azure.databaseStates = { ledger: 'SEEDING' };
       // The half-seeded copy never opens on the new primary.
@@ -263,7 +246,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it("with the primary unreachable, bounds each database's loss from the secondary's last_commit alone and says it is an upper bound", async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.lagSeconds = { sales: 30, billing: 2 };
       azure.darkLocations.add('eastus');
     });
@@ -285,7 +268,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
   });
 
   it('with the primary unreachable and no last_commit on the secondary, the estimate is unknown and says why', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.lastCommitAt = { sales: null, billing: null };
       azure.darkLocations.add('eastus');
     });
@@ -311,7 +294,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
     ['targetLocation', { targetLocation: 'not a region!' }],
   ] as const) {
     it(`refuses an invalid ${field} with InvalidInput naming it, reading nothing`, async () => {
-      const s = scriptedScenario(env, started);
+      const s = frame.scenario();
       const { failure } = await s.run('forcedFailover', input);
       assert.equal(failure?.type, 'InvalidInput');
       assert.match(failure.message, new RegExp(field.replace('.', '\\.')));
@@ -322,7 +305,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
 
 describe('failback after a forced failover', { concurrency: 1 }, () => {
   it('keeps its history small over a long wait: past 100 reads it continues as a new run, then fails back', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.primaryLocation = 'westus';
       azure.replicationState = 'SEEDING';
     });
@@ -335,7 +318,7 @@ describe('failback after a forced failover', { concurrency: 1 }, () => {
         'the wait to continue as a new run',
         60_000,
       );
-      const firstRun = await env.client.workflow.getHandle(s.lockId, handle.firstExecutionRunId).fetchHistory();
+      const firstRun = await frame.env.client.workflow.getHandle(s.lockId, handle.firstExecutionRunId).fetchHistory();
       assert.ok(firstRun.events!.length < 1_500, `the first run's history holds ${firstRun.events!.length} events`);
       s.azure.replicationState = 'CATCH_UP';
       const { report } = await ended;
@@ -350,7 +333,7 @@ describe('failback after a forced failover', { concurrency: 1 }, () => {
   });
 
   it('an abort while it waits ends it aborted, with nothing sent', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.primaryLocation = 'westus';
       azure.replicationState = 'SEEDING';
     });
@@ -370,7 +353,7 @@ describe('failback after a forced failover', { concurrency: 1 }, () => {
   });
 
   it('waits while the old region is dark, then fails back once it is synchronizing again', async () => {
-    const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
     const forced = await s.run('forcedFailover', { approval });
     assert.equal(forced.report?.outcome, 'succeeded');
 
@@ -407,7 +390,7 @@ describe('forcedFailover and the runbook holding the group', { concurrency: 1 },
       async () => {
         status = await holder.query(statusQuery).catch(() => undefined);
         if (status?.phase === phase) return true;
-        await env.sleep('20 seconds');
+        await frame.env.sleep('20 seconds');
         return false;
       },
       `the holder to reach ${phase}`,
@@ -417,7 +400,7 @@ describe('forcedFailover and the runbook holding the group', { concurrency: 1 },
   }
 
   it('pre-empts a plannedFailover waiting failback.after: the holder ends aborted, then one forced failover runs under the lock', async () => {
-    const s = scriptedScenario(env, started);
+    const s = frame.scenario();
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const holder = await s.start('plannedFailover', { failback: { after: '1 day' } });
@@ -452,7 +435,7 @@ describe('forcedFailover and the runbook holding the group', { concurrency: 1 },
   });
 
   it('pre-empts a failback waiting durably for the group to synchronize: it ends aborted, then one forced failover runs', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.primaryLocation = 'westus';
       azure.replicationState = 'SUSPENDED';
     });
@@ -483,12 +466,12 @@ describe('forcedFailover and the runbook holding the group', { concurrency: 1 },
   });
 
   it('pre-empts a scheduled drill in its soak: the drill stops in the secondary region without failing back, and the forced failover moves the group', async () => {
-    const s = scriptedScenario(env, started);
+    const s = frame.scenario();
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const drill = await s.start('drDrill', { soak: '1 day', smoke: { write: false } }, `scheduled-drill-${s.name}`);
       // The drill's mutating part holds the lock as a child under the lock id.
-      const soaking = await untilPhase(env.client.workflow.getHandle(s.lockId), 'soak');
+      const soaking = await untilPhase(frame.env.client.workflow.getHandle(s.lockId), 'soak');
       assert.equal(soaking.preemptible, true);
 
       const forced = await s.start('forcedFailover', { approval, targetLocation: 'eastus' }, incident(s));
@@ -510,7 +493,7 @@ describe('forcedFailover and the runbook holding the group', { concurrency: 1 },
   });
 
   it('never pre-empts a holder past its point of no return: GroupBusy names it and its phase, and it completes undisturbed', async () => {
-    const s = scriptedScenario(env, started, (azure) => {
+    const s = frame.scenario((azure) => {
       azure.failoverNeverCompletes = true;
     });
     const worker = await s.worker();

@@ -3,19 +3,15 @@
  * over HTTP for ARM, the mssql driver over TDS for SQL. Drift comes from the world description or the admin API; the
  * emulator's counters say whether anything was written.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DATA_WRITING_ACTIVITIES, MUTATING_ACTIVITIES } from '../../src/activities';
-import { Inventory } from '../../src/config/inventory';
-import { emulatorAdapters } from '../../src/emulator/adapters';
-import { startEmulator, type Emulator } from '../../src/emulator';
+import type { Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import type { GateResult, ReadinessGroupResult, RunbookReport } from '../../src/workflows/definitions';
 import { readinessCheck } from '../../src/workflows';
-import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { emulatorFrame, emulatorWorker } from '../support/emulator-harness';
 
-let env: TestWorkflowEnvironment;
 let emulator: Emulator;
 let runs = 0;
 
@@ -40,15 +36,7 @@ function worldSpec(
   };
 }
 
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-  emulator = await startEmulator({ world: worldSpec(), speed: SPEED });
-});
-after(async () => {
-  await emulator?.close();
-  await env?.teardown();
-});
+const frame = emulatorFrame({ world: worldSpec(), speed: SPEED }, (started) => (emulator = started));
 
 /** What the emulator would show if anything had been changed or written. */
 function writesSoFar() {
@@ -65,21 +53,9 @@ async function check(
   beforeStart?: () => void | Promise<void>,
 ): Promise<{ report: RunbookReport; group: ReadinessGroupResult }> {
   await beforeStart?.();
-  const coordinates = {
-    subscriptionId: emulator.world.spec.subscriptionId,
-    resourceGroup: 'rg-fogpilot',
-    name: 'fog-sales',
-    primaryLocation: 'eastus',
-    secondaryLocation: 'westus',
-  };
-  const { controlPlane, dataPlane } = emulatorAdapters(emulator, { requestTimeoutMs: 2_000 });
-  const called: string[] = [];
-  const taskQueue = uniqueTaskQueue('readiness-emulator');
-  const worker = await createTestWorker({
-    env,
-    taskQueue,
-    deps: { controlPlane, dataPlane, inventory: new Inventory({ 'fog-sales': coordinates }) },
-    called,
+  const { env } = frame;
+  const { worker, taskQueue, called, close } = await emulatorWorker(env, emulator, {
+    queuePrefix: 'readiness-emulator',
   });
   const writesBefore = writesSoFar();
   try {
@@ -99,7 +75,7 @@ async function check(
     assert.equal(report.armCalls.writes, 0);
     return { report, group: report.readiness!.groups[0]! };
   } finally {
-    await dataPlane.close();
+    await close();
   }
 }
 

@@ -5,30 +5,20 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { emulatorAdapters, emulatorInventory } from '../../src/emulator/adapters';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import { lockWorkflowId } from '../../src/domain/group-ref';
-import { rejectSignal, statusQuery, type RunbookReport } from '../../src/workflows/definitions';
-import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
-import { waitFor } from '../support/runbook-harness';
+import { rejectSignal, statusQuery } from '../../src/workflows/definitions';
+import { createTestWorker, uniqueTaskQueue } from '../support/temporal';
+import { endingOf, timeSkippingFrame, waitFor } from '../support/runbook-harness';
 
 /** Emulated minutes pass in real milliseconds; the runbooks' own timers skip (or, while a probe runs, tick). */
 const SPEED = 600;
 const TIMINGS = { roleSwitchSeconds: 30, forcedSwitchSeconds: 15, vCoreScaleSeconds: 120, storageScaleSeconds: 60 };
 
-let env: TestWorkflowEnvironment;
-
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
+const frame = timeSkippingFrame();
 
 function fleetWorld(size: number): WorldSpecInput {
   const names = Array.from({ length: size }, (_, index) => `fleet-${index + 1}`);
@@ -62,7 +52,7 @@ async function rig(world: WorldSpecInput) {
     inventory,
     called,
     start(type: string, input: Record<string, unknown>, workflowId?: string): Promise<WorkflowHandle> {
-      return env.client.workflow.start(type, {
+      return frame.env.client.workflow.start(type, {
         taskQueue,
         workflowId: workflowId ?? lockWorkflowId(inventory.get(input.group as string)!),
         args: [input],
@@ -70,7 +60,7 @@ async function rig(world: WorldSpecInput) {
     },
     /** Runs `body` with a worker polling; the worker stops when it returns (a worker runs once). */
     async with<T>(body: () => Promise<T>): Promise<T> {
-      const worker = await createTestWorker({ env, taskQueue, deps, called });
+      const worker = await createTestWorker({ env: frame.env, taskQueue, deps, called });
       return worker.runUntil(body);
     },
     async close(): Promise<void> {
@@ -78,18 +68,6 @@ async function rig(world: WorldSpecInput) {
       await emulator.close();
     },
   };
-}
-
-async function outcome(handle: WorkflowHandle): Promise<{ report?: RunbookReport; failure?: ApplicationFailure }> {
-  try {
-    return { report: (await handle.result()) as RunbookReport };
-  } catch (error) {
-    if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
-      return { failure: error.cause, report: error.cause.details?.[0] as RunbookReport };
-    }
-    await handle.terminate('test failed').catch(() => undefined);
-    throw error;
-  }
 }
 
 describe('forcedFailover against the emulator', { concurrency: 1, timeout: 240_000 }, () => {
@@ -108,7 +86,7 @@ describe('forcedFailover against the emulator', { concurrency: 1, timeout: 240_0
     r.emulator.world.faults.darkRegions.add('eastus');
     try {
       const { report, failure } = await r.with(async () =>
-        outcome(
+        endingOf(
           await r.start('forcedFailover', {
             group: 'fog-sales',
             approval: { by: 'incident-bot', reason: 'INC-1: eastus down' },
@@ -138,7 +116,7 @@ describe('forcedFailover against the emulator', { concurrency: 1, timeout: 240_0
         return status?.awaiting?.kind === 'approval';
       }, 'the approval wait');
       await handle.signal(rejectSignal, { by: 'cto', reason: 'eastus is fine' });
-      return outcome(handle);
+      return endingOf(handle);
     });
     assert.equal(result.failure?.type, 'ApprovalRejected');
     assert.equal(failovers()?.received ?? 0, 0);
@@ -148,7 +126,7 @@ describe('forcedFailover against the emulator', { concurrency: 1, timeout: 240_0
   it('an approval timeout changes nothing in Azure', async () => {
     reload();
     const result = await r.with(async () =>
-      outcome(await r.start('forcedFailover', { group: 'fog-sales', approvalTimeout: '30 minutes' })),
+      endingOf(await r.start('forcedFailover', { group: 'fog-sales', approvalTimeout: '30 minutes' })),
     );
     assert.equal(result.failure?.type, 'ApprovalTimeout');
     assert.equal(failovers()?.received ?? 0, 0);
@@ -159,7 +137,7 @@ describe('forcedFailover against the emulator', { concurrency: 1, timeout: 240_0
   it('a drill fails over and back through the listener and reports zero loss from its write probe', async () => {
     reload();
     const { report, failure } = await r.with(async () =>
-      outcome(await r.start('drDrill', { group: 'fog-sales', soak: '5 seconds' })),
+      endingOf(await r.start('drDrill', { group: 'fog-sales', soak: '5 seconds' })),
     );
     assert.equal(report?.outcome, 'succeeded', failure?.message);
     const drill = report.drill!;
@@ -188,7 +166,7 @@ describe('fleetFailover against the emulator', { concurrency: 1, timeout: 240_00
       message: 'The planned failover timed out.',
     });
     const { report, failure } = await r.with(async () =>
-      outcome(await r.start('fleetFailover', { region: 'eastus', concurrency: 4 }, 'fleet/eastus-e2e')),
+      endingOf(await r.start('fleetFailover', { region: 'eastus', concurrency: 4 }, 'fleet/eastus-e2e')),
     );
     assert.equal(report?.outcome, 'partial', failure?.message);
     const members = report.fleet!.members;

@@ -2,23 +2,16 @@
  * scaleGroup end to end on the time-skipping server with the real ARM activities (@azure/arm-sql over HTTP) against the
  * emulator. The emulator's event log is the judge of the order in which the instances were scaled.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { ArmControlPlane } from '../../src/azure/arm-control-plane';
-import { EmulatorCredential } from '../../src/azure/credentials';
-import { Inventory } from '../../src/config/inventory';
-import { startEmulator, type Emulator } from '../../src/emulator';
+import type { Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import type { DataPlane } from '../../src/sql/data-plane';
-import type { RunbookReport } from '../../src/workflows/definitions';
 import { scaleGroup } from '../../src/workflows';
-import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { endingOf } from '../support/runbook-harness';
+import { emulatorFrame, emulatorWorker, fogSales } from '../support/emulator-harness';
 
-let env: TestWorkflowEnvironment;
 let emulator: Emulator;
 
 /**
@@ -44,55 +37,24 @@ const noSql = new Proxy(
   },
 ) as DataPlane;
 
-before(async () => {
-  env = await createTimeSkippingEnvironment();
-  await workflowBundle();
-  emulator = await startEmulator({ world: worldSpec(), speed: SPEED });
-});
-after(async () => {
-  await emulator?.close();
-  await env?.teardown();
-});
+const frame = emulatorFrame({ world: worldSpec(), speed: SPEED }, (started) => (emulator = started));
 
 async function runScale(input: Record<string, unknown>, world: WorldSpecInput) {
+  const { env } = frame;
   emulator.world.load(world);
   emulator.arm.faults.remove();
-  const coordinates = {
-    subscriptionId: emulator.world.spec.subscriptionId,
-    resourceGroup: 'rg-fogpilot',
-    name: 'fog-sales',
-    primaryLocation: 'eastus',
-    secondaryLocation: 'westus',
-  };
-  const controlPlane = new ArmControlPlane({
-    credential: new EmulatorCredential(),
-    endpoint: emulator.armEndpoint,
-    requestTimeoutMs: 2_000,
-  });
-  const called: string[] = [];
-  const taskQueue = uniqueTaskQueue('scale-emulator');
-  const worker = await createTestWorker({
-    env,
-    taskQueue,
-    deps: { controlPlane, dataPlane: noSql, inventory: new Inventory({ 'fog-sales': coordinates }) },
-    called,
+  const { worker, taskQueue, called } = await emulatorWorker(env, emulator, {
+    queuePrefix: 'scale-emulator',
+    planes: { dataPlane: noSql },
   });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start(scaleGroup, {
       taskQueue,
-      workflowId: lockWorkflowId(coordinates),
+      workflowId: lockWorkflowId(fogSales(emulator)),
       workflowIdConflictPolicy: 'FAIL',
       args: [{ group: 'fog-sales', ...input }],
     });
-    try {
-      return { report: await handle.result(), called };
-    } catch (error) {
-      if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
-        return { failure: error.cause, report: error.cause.details?.[0] as RunbookReport, called };
-      }
-      await handle.terminate('test failed').catch(() => undefined);
-      throw error;
-    }
+    return { ...(await endingOf(handle)), called };
   });
 }
 
