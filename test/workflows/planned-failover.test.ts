@@ -6,116 +6,33 @@ import { describe, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { MUTATING_ACTIVITIES } from '../../src/activities';
-import { lockWorkflowId } from '../../src/domain/group-ref';
-import {
-  abortSignal,
-  statusQuery,
-  type PlannedFailoverInput,
-  type RunbookReport,
-  type RunbookStatus,
-  type StepRecord,
-} from '../../src/workflows/definitions';
-import { failback, plannedFailover } from '../../src/workflows';
-import { ScriptedAzure } from '../support/scripted-azure';
-import { saveHistory, timeSkippingFrame } from '../support/runbook-harness';
-import { Inventory, createTestWorker, findTemporalCli, uniqueTaskQueue } from '../support/temporal';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { abortSignal, statusQuery, type PlannedFailoverInput, type StepRecord } from '../../src/workflows/definitions';
+import { failback } from '../../src/workflows';
+import type { ScriptedAzure } from '../support/scripted-azure';
+import { outcomeOf, reportOf, saveHistory, stepOf, timeSkippingFrame, waitFor } from '../support/runbook-harness';
+import { findTemporalCli } from '../support/temporal';
 
 /** Every test gets a bound, so a hang fails one test instead of stalling the file. */
 function it(name: string, fn: () => Promise<void>, options: { skip?: string | false; timeout?: number } = {}): void {
   nodeIt(name, { timeout: 90_000, ...options }, fn);
 }
 
-let groupCounter = 0;
 const frame = timeSkippingFrame();
 
-/** One group in a scripted world, a worker for it, and helpers to start runbooks against it. */
+/** The harness's scripted scenario, its `start` and `run` bound to plannedFailover. */
 function scenario(configure?: (azure: ScriptedAzure) => void) {
-  const name = `fog-${++groupCounter}`;
-  const azure = new ScriptedAzure({ clock: () => frame.env.currentTimeMs(), groupName: name });
-  configure?.(azure);
-  const inventory = new Inventory({ [name]: azure.coordinates });
-  const called: string[] = [];
-  const taskQueue = uniqueTaskQueue();
-  const deps = { controlPlane: azure, dataPlane: azure, inventory };
-  const lockId = lockWorkflowId(azure.coordinates);
+  const s = frame.scenario(configure);
   return {
-    name,
-    azure,
-    called,
-    taskQueue,
-    lockId,
-    deps,
-    worker: () => createTestWorker({ env: frame.env, taskQueue, deps, called }),
-    start: (input: Partial<PlannedFailoverInput> = {}, workflowId = lockId) => {
-      frame.started.add(workflowId);
-      frame.started.add(lockId);
-      return frame.env.client.workflow.start(plannedFailover, {
-        taskQueue,
-        workflowId,
-        workflowIdConflictPolicy: 'FAIL',
-        args: [{ group: name, ...input }],
-      });
-    },
-    /** Runs a worker until the runbook ends; returns its report, or the failure it ended with. */
-    async run(input: Partial<PlannedFailoverInput> = {}): Promise<RunOutcome> {
-      const worker = await createTestWorker({ env: frame.env, taskQueue, deps, called });
-      const handle = await this.start(input);
-      return worker.runUntil(outcomeOf(handle));
-    },
+    ...s,
+    start: (input: Partial<PlannedFailoverInput> = {}, workflowId?: string) =>
+      s.start('plannedFailover', input, workflowId),
+    run: (input: Partial<PlannedFailoverInput> = {}) => s.run('plannedFailover', input),
   };
-}
-
-interface RunOutcome {
-  report?: RunbookReport;
-  failure?: ApplicationFailure;
-  /** The `status` query answered after the end (a replay on the worker, so the worker must still run). */
-  status: RunbookStatus;
-  handle: WorkflowHandle;
-}
-
-/** Waits for the runbook to end; call it inside `worker.runUntil` so the final status query can be answered. */
-async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
-  let report: RunbookReport | undefined;
-  let failure: ApplicationFailure | undefined;
-  try {
-    report = (await handle.result()) as RunbookReport;
-  } catch (error) {
-    if (!(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure)) throw error;
-    failure = error.cause;
-  }
-  return { report, failure, status: await handle.query(statusQuery), handle };
-}
-
-function reportOf(failure: ApplicationFailure | undefined): RunbookReport {
-  assert.ok(failure, 'expected the runbook to fail');
-  return failure.details?.[0] as RunbookReport;
-}
-
-function step(report: RunbookReport, name: string): StepRecord {
-  const found = report.steps.find((entry) => entry.name === name);
-  assert.ok(found, `step ${name} not in ${report.steps.map((entry) => entry.name).join(', ')}`);
-  return found;
 }
 
 function durationMs(record: StepRecord): number {
   return Date.parse(record.endedAt!) - Date.parse(record.startedAt!);
-}
-
-function assertNoMutation(s: ReturnType<typeof scenario>): void {
-  for (const mutating of MUTATING_ACTIVITIES) assert.ok(!s.called.includes(mutating), `${mutating} must not be called`);
-  assert.equal(s.azure.acceptedFailovers.length, 0, 'no failover may be posted');
-  assert.equal(s.azure.scaleRequests.length, 0, 'no scale may be requested');
-}
-
-async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('plannedFailover', { concurrency: 1 }, () => {
@@ -163,7 +80,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     assert.equal(report.armCalls.writes, 2, 'one PATCH and one POST');
     assert.ok(report.armCalls.reads > 5);
     assert.ok(report.gates?.every((gate) => gate.status === 'pass'));
-    const verify = step(report, 'verify-sync');
+    const verify = stepOf(report, 'verify-sync');
     assert.deepEqual((verify.evidence?.databases as { database: string }[]).map((entry) => entry.database).sort(), [
       'billing',
       'sales',
@@ -194,7 +111,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     assert.equal(report?.outcome, 'succeeded');
     assert.equal(s.azure.scaleRequests.length, 0);
     assert.ok(!s.called.includes('startInstanceScale'));
-    assert.equal(step(report, 'scale-secondary').state, 'skipped');
+    assert.equal(stepOf(report, 'scale-secondary').state, 'skipped');
   });
 
   const gateCases: { situation: string; gate: string; configure: (azure: ScriptedAzure) => void | Promise<void> }[] = [
@@ -232,7 +149,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
       assert.ok(failed?.action, 'a failed gate says what to do');
       assert.ok(Object.keys(failed?.evidence ?? {}).length > 0, 'a failed gate carries evidence');
       assert.match(failure.message, new RegExp(gate));
-      assertNoMutation(s);
+      s.assertNothingChanged();
       if (situation === 'the group is seeding') await saveHistory(handle, 'planned-failover-preflight-failed');
     });
   }
@@ -245,7 +162,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     assert.equal(failure?.type, 'RoleSwitchTimeout');
     assert.match(failure.message, /do not send another\. See where the group stands/);
     const report = reportOf(failure);
-    const awaitRoles = step(report, 'await-roles');
+    const awaitRoles = stepOf(report, 'await-roles');
     assert.equal(awaitRoles.state, 'failed');
     assert.ok(durationMs(awaitRoles) >= 5 * 60_000, `waited ${durationMs(awaitRoles)}ms`);
     assert.ok((awaitRoles.evidence?.operationPolls as number) > 3, 'the failover operation was polled until the bound');
@@ -264,7 +181,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     assert.equal(failure?.type, 'FailoverFailed');
     assert.match(failure.message, /PlannedFailoverTimedOut/);
     const report = reportOf(failure);
-    const awaitRoles = step(report, 'await-roles');
+    const awaitRoles = stepOf(report, 'await-roles');
     assert.equal(awaitRoles.state, 'failed');
     assert.ok(durationMs(awaitRoles) < 60_000, 'noticed at the first read, not after the role-switch bound');
     assert.equal(s.azure.primaryLocation, 'eastus');
@@ -278,7 +195,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     const started = Date.now();
     const { report } = await s.run();
     assert.equal(report?.outcome, 'succeeded');
-    const writable = step(report, 'await-writable');
+    const writable = stepOf(report, 'await-writable');
     assert.ok(durationMs(writable) >= 4 * 60_000, `waited ${durationMs(writable)}ms of simulated time`);
     assert.ok((writable.evidence?.polls as number) > 2);
     assert.ok(report.rtoSeconds! >= 4 * 60, `RTO ${report.rtoSeconds}s includes the read-only time`);
@@ -292,7 +209,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     const { report } = await s.run();
     assert.equal(report?.outcome, 'succeeded');
     assert.equal(s.azure.acceptedFailovers.length, 1, 'one POST reached Azure');
-    const attempts = step(report, 'failover').evidence?.attempts as { error?: string; result?: string }[];
+    const attempts = stepOf(report, 'failover').evidence?.attempts as { error?: string; result?: string }[];
     assert.match(attempts[0]!.error ?? '', /socket hang up/);
     assert.equal(attempts.at(-1)!.result, 'an earlier request took effect');
   });
@@ -319,7 +236,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     assert.equal(report?.outcome, 'succeeded');
     assert.equal(s.azure.acceptedFailovers.length, 1, 'one failover accepted');
     assert.equal(s.azure.failoverRequests, 2, 'the repeat reached Azure and was answered busy');
-    const attempts = step(report, 'failover').evidence?.attempts as { result?: string }[];
+    const attempts = stepOf(report, 'failover').evidence?.attempts as { result?: string }[];
     assert.equal(attempts.at(-1)!.result, 'refused-busy');
     // The busy answer followed an attempt of this run that may have reached Azure: the failover under way is its own.
     assert.equal(report.legs[0]?.failoverSent, true);
@@ -352,8 +269,8 @@ describe('plannedFailover', { concurrency: 1 }, () => {
       'scaled up, then back',
     );
     assert.equal(s.azure.instances.westus!.vCores, 4);
-    assert.equal(step(report, 'compensate/scale-secondary').state, 'succeeded');
-    assert.equal(step(report, 'scale-secondary').state, 'skipped');
+    assert.equal(stepOf(report, 'compensate/scale-secondary').state, 'succeeded');
+    assert.equal(stepOf(report, 'scale-secondary').state, 'skipped');
     assert.ok(!report.steps.some((entry) => entry.name === 'failover'));
     await saveHistory(handle, 'planned-failover-aborted-before-failover');
   });
@@ -370,8 +287,8 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     assert.equal(report.abort?.effect, 'deferred-until-stable');
     assert.equal(s.azure.acceptedFailovers.length, 1, 'the failback was not run');
     assert.equal(s.azure.primaryLocation, 'westus');
-    assert.equal(step(report, 'await-roles').state, 'succeeded');
-    assert.equal(step(report, 'await-writable').state, 'succeeded');
+    assert.equal(stepOf(report, 'await-roles').state, 'succeeded');
+    assert.equal(stepOf(report, 'await-writable').state, 'succeeded');
     assert.ok(report.legs[0]!.rtoSeconds! > 0);
   });
 
@@ -429,8 +346,8 @@ describe('plannedFailover', { concurrency: 1 }, () => {
         ['failback', 'westus', 'eastus', 'none-proven'],
       ],
     );
-    assert.ok(durationMs(step(report, 'wait-before-failback')) >= 6 * 3_600_000);
-    assert.equal(step(report, 'failback/await-roles').state, 'succeeded');
+    assert.ok(durationMs(stepOf(report, 'wait-before-failback')) >= 6 * 3_600_000);
+    assert.equal(stepOf(report, 'failback/await-roles').state, 'succeeded');
     assert.deepEqual(report.rolesAfter, { primary: 'eastus', secondary: 'westus' });
     assert.ok(Date.now() - started < 30_000);
     await saveHistory(handle, 'planned-failover-with-failback');
@@ -448,7 +365,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     );
     assert.match(report.plan[0]!.action, /from 4 to 8 vCores/);
     assert.ok(report.gates!.length >= 8);
-    assertNoMutation(s);
+    s.assertNothingChanged();
     assert.ok(!s.called.includes('waitForCopySync'));
     await saveHistory(handle, 'planned-failover-dry-run');
   });
@@ -460,7 +377,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     const { report } = await s.run({ dryRun: true });
     assert.equal(report?.outcome, 'dry-run');
     assert.match(report.plan![0]!.action, /blocked by replication-synchronizing/);
-    assertNoMutation(s);
+    s.assertNothingChanged();
   });
 
   const invalidInputs: { input: unknown; field: string }[] = [
@@ -534,7 +451,7 @@ describe('plannedFailover', { concurrency: 1 }, () => {
       assert.equal(wrongTarget.failure?.type, 'InvalidInput');
       assert.match(wrongTarget.failure.message, /targetLocation: westeurope is not a location/);
     });
-    assertNoMutation(s);
+    s.assertNothingChanged();
   });
 
   it(
@@ -612,7 +529,7 @@ describe('failback', { concurrency: 1 }, () => {
     const { report } = await worker.runUntil(outcomeOf(handle));
     assert.equal(report?.outcome, 'succeeded');
     assert.equal(s.azure.primaryLocation, 'eastus');
-    const wait = step(report, 'await-synchronizing');
+    const wait = stepOf(report, 'await-synchronizing');
     assert.ok((wait.evidence?.polls as number) > 100, `polled ${String(wait.evidence?.polls)} times`);
     const firstRun = frame.env.client.workflow.getHandle(s.lockId, handle.firstExecutionRunId);
     const history = await firstRun.fetchHistory();
@@ -634,6 +551,6 @@ describe('failback', { concurrency: 1 }, () => {
     const { report } = await worker.runUntil(outcomeOf(handle));
     assert.equal(report?.outcome, 'alreadyPrimary');
     assert.equal(s.azure.acceptedFailovers.length, 0);
-    assert.equal(step(report, 'failback').state, 'skipped');
+    assert.equal(stepOf(report, 'failback').state, 'skipped');
   });
 });
