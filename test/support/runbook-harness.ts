@@ -48,6 +48,15 @@ export async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
   return { report, failure, status: await handle.query(statusQuery), handle };
 }
 
+/**
+ * {@link outcomeOf}, with `report` set when the run failed too: the report its failure carries (undefined if none), for
+ * tests that read a failed run's steps and sizes from `report` as they do a successful run's.
+ */
+export async function outcomeWithReportOf(handle: WorkflowHandle): Promise<RunOutcome> {
+  const outcome = await outcomeOf(handle);
+  return { ...outcome, report: outcome.report ?? (outcome.failure?.details?.[0] as RunbookReport | undefined) };
+}
+
 /** How a run ended: its report, and the failure it ended with (whose details carry the report) if it failed. */
 export interface RunEnding {
   report: RunbookReport;

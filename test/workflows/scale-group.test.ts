@@ -4,111 +4,48 @@
  */
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { MUTATING_ACTIVITIES } from '../../src/activities';
-import { lockWorkflowId } from '../../src/domain/group-ref';
+import { abortSignal, statusQuery, type RunbookReport, type RunbookStatus } from '../../src/workflows/definitions';
+import type { ScriptedAzure } from '../support/scripted-azure';
 import {
-  abortSignal,
-  statusQuery,
-  type RunbookReport,
-  type RunbookStatus,
-  type StepRecord,
-} from '../../src/workflows/definitions';
-import { scaleGroup } from '../../src/workflows';
-import { ScriptedAzure } from '../support/scripted-azure';
-import { boundedIt, saveHistory, timeSkippingFrame } from '../support/runbook-harness';
-import { Inventory, createTestWorker, uniqueTaskQueue } from '../support/temporal';
+  boundedIt,
+  outcomeWithReportOf,
+  saveHistory,
+  stepOf,
+  timeSkippingFrame,
+  waitFor,
+  type RunOutcome,
+} from '../support/runbook-harness';
 
 /** Every test gets a bound, so a hang fails one test instead of stalling the file. */
 const it = boundedIt(90_000);
 
-let groupCounter = 0;
 const frame = timeSkippingFrame();
 
-interface RunOutcome {
-  report?: RunbookReport;
-  failure?: ApplicationFailure;
-  status: RunbookStatus;
-  handle: WorkflowHandle;
-}
-
-/** One group in a scripted world (eastus primary, westus secondary, both 8 vCores / 256 GB GP_Gen5) and a worker. */
+/**
+ * The harness's scripted scenario (eastus primary, westus secondary, both 8 vCores / 256 GB GP_Gen5), its `start` and
+ * `run` bound to scaleGroup; `run` reports a failed run's report as `report` too.
+ */
 function scenario(configure?: (azure: ScriptedAzure) => void) {
-  const name = `fog-scale-${++groupCounter}`;
-  const azure = new ScriptedAzure({ clock: () => frame.env.currentTimeMs(), groupName: name });
-  configure?.(azure);
-  const inventory = new Inventory({ [name]: azure.coordinates });
-  const called: string[] = [];
-  const taskQueue = uniqueTaskQueue('scale');
-  const deps = { controlPlane: azure, dataPlane: azure, inventory };
-  const lockId = lockWorkflowId(azure.coordinates);
-  const primary = azure.instances.eastus!;
-  const secondary = azure.instances.westus!;
+  const s = frame.scenario(configure);
   return {
-    name,
-    azure,
-    called,
-    primary,
-    secondary,
-    worker: () => createTestWorker({ env: frame.env, taskQueue, deps, called }),
-    start: (input: Record<string, unknown>) => {
-      frame.started.add(lockId);
-      return frame.env.client.workflow.start(scaleGroup, {
-        taskQueue,
-        workflowId: lockId,
-        workflowIdConflictPolicy: 'FAIL',
-        args: [{ group: name, ...input }],
-      });
-    },
-    /** Runs a worker until the runbook ends; returns its report, or the failure it ended with. */
-    async run(input: Record<string, unknown>): Promise<RunOutcome> {
-      const worker = await this.worker();
-      const handle = await this.start(input);
-      return worker.runUntil(outcomeOf(handle));
+    ...s,
+    primary: s.azure.instances.eastus!,
+    secondary: s.azure.instances.westus!,
+    start: (input: Record<string, unknown>) => s.start('scaleGroup', input),
+    run: async (input: Record<string, unknown>): Promise<RunOutcome> => {
+      const worker = await s.worker();
+      return worker.runUntil(outcomeWithReportOf(await s.start('scaleGroup', input)));
     },
   };
-}
-
-async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
-  let report: RunbookReport | undefined;
-  let failure: ApplicationFailure | undefined;
-  try {
-    report = (await handle.result()) as RunbookReport;
-  } catch (error) {
-    if (!(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure)) throw error;
-    failure = error.cause;
-    report = failure.details?.[0] as RunbookReport | undefined;
-  }
-  return { report, failure, status: await handle.query(statusQuery), handle };
-}
-
-function step(report: RunbookReport, name: string): StepRecord {
-  const found = report.steps.find((entry) => entry.name === name);
-  assert.ok(found, `step ${name} not in ${report.steps.map((entry) => entry.name).join(', ')}`);
-  return found;
 }
 
 function scaleSteps(report: RunbookReport): string[] {
   return report.steps.filter((entry) => /(^|\/)scale-/.test(entry.name)).map((entry) => entry.name);
 }
 
-function assertNoMutation(s: ReturnType<typeof scenario>): void {
-  for (const mutating of MUTATING_ACTIVITIES) assert.ok(!s.called.includes(mutating), `${mutating} must not be called`);
-  assert.equal(s.azure.scaleRequests.length, 0, 'no scale may be requested');
-}
-
 /** Which instance each PATCH went to, in order: 'primary' or 'secondary'. */
 function patchedRoles(s: ReturnType<typeof scenario>): string[] {
   return s.azure.scaleRequests.map((request) => (request.instanceId === s.primary.id ? 'primary' : 'secondary'));
-}
-
-async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('scaleGroup', { concurrency: 1 }, () => {
@@ -124,8 +61,8 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     assert.equal(s.secondary.vCores, 16);
 
     assert.deepEqual(scaleSteps(report), ['scale-secondary', 'scale-primary']);
-    assert.equal(step(report, 'verify').state, 'succeeded');
-    const evidence = step(report, 'scale-secondary').evidence!;
+    assert.equal(stepOf(report, 'verify').state, 'succeeded');
+    const evidence = stepOf(report, 'scale-secondary').evidence!;
     assert.deepEqual(evidence.from, { vCores: 8, storageSizeInGB: 256, skuName: 'GP_Gen5' });
     assert.deepEqual(evidence.to, { vCores: 16, storageSizeInGB: 256, skuName: 'GP_Gen5' });
     assert.equal(evidence.operation, s.azure.operations[0]!.name);
@@ -167,11 +104,11 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     const s = scenario();
     const { report, failure } = await s.run({ vCores: 8, storageSizeInGB: 256, sku: 'GP_Gen5' });
     assert.equal(report?.outcome, 'succeeded', failure?.message);
-    assertNoMutation(s);
+    s.assertNothingChanged();
     assert.equal(report.scale?.direction, 'none');
     assert.deepEqual(report.scale?.operations, []);
-    assert.equal(step(report, 'plan').state, 'succeeded');
-    assert.equal(step(report, 'scale').state, 'skipped');
+    assert.equal(stepOf(report, 'plan').state, 'succeeded');
+    assert.equal(stepOf(report, 'scale').state, 'skipped');
     assert.deepEqual(scaleSteps(report), []);
   });
 
@@ -259,7 +196,7 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     assert.match(failure.message, /nothing was changed/);
     assert.match(failure.message, /start scaleGroup again/);
     assert.equal(report?.outcome, 'failed');
-    assertNoMutation(s);
+    s.assertNothingChanged();
   });
 
   it('refuses with GroupBusy while a management operation runs on an instance, changing nothing', async () => {
@@ -269,7 +206,7 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     assert.equal(failure?.type, 'GroupBusy');
     assert.match(failure.message, new RegExp(`${s.secondary.name} \\(secondary, westus\\) is busy`));
     assert.match(failure.message, /nothing was changed/);
-    assertNoMutation(s);
+    s.assertNothingChanged();
   });
 
   it('ends ScaleFailed naming the size of each instance when the second operation ends Failed', async () => {
@@ -297,7 +234,7 @@ describe('scaleGroup', { concurrency: 1 }, () => {
         ['primary', 'Failed'],
       ],
     );
-    assert.equal(step(report, 'scale-primary').state, 'failed');
+    assert.equal(stepOf(report, 'scale-primary').state, 'failed');
   });
 
   it('ends ScaleFailed when an operation outlives scaleTimeout, saying it still runs in Azure', async () => {
@@ -328,7 +265,7 @@ describe('scaleGroup', { concurrency: 1 }, () => {
         // A day of Azure time passes (the workflow's timers fire as it does); then the scale is a third done.
         await frame.env.sleep('1 day');
         const status = await handle.query(statusQuery);
-        return { ...(await outcomeOf(handle)), running: status };
+        return { ...(await outcomeWithReportOf(handle)), running: status };
       },
     );
     assert.equal(report?.outcome, 'succeeded', failure?.message);
@@ -343,7 +280,7 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     assert.equal(s.secondary.vCores, 16);
     assert.equal(s.primary.vCores, 16);
     for (const name of ['scale-secondary', 'scale-primary']) {
-      const evidence: Record<string, unknown> = step(report, name).evidence!;
+      const evidence: Record<string, unknown> = stepOf(report, name).evidence!;
       assert.equal(evidence.state, 'Succeeded');
       assert.ok(Number(evidence.polls) <= 160, `${name}: ${String(evidence.polls)} reads over 3 days`);
     }
@@ -358,7 +295,7 @@ describe('scaleGroup', { concurrency: 1 }, () => {
     });
     const { report, failure } = await s.run({ vCores: 16, dryRun: true });
     assert.equal(report?.outcome, 'dry-run', failure?.message);
-    assertNoMutation(s);
+    s.assertNothingChanged();
     assert.deepEqual(
       report.plan?.map((item) => item.step),
       ['plan', 'scale-secondary', 'scale-primary', 'verify'],
@@ -378,13 +315,13 @@ describe('scaleGroup', { concurrency: 1 }, () => {
         return scaling?.state === 'running' && Number(scaling.evidence?.polls ?? 0) >= 1;
       }, 'the secondary to be scaling');
       await handle.signal(abortSignal, { by: 'dba@contoso', reason: 'change freeze' });
-      return outcomeOf(handle);
+      return outcomeWithReportOf(handle);
     });
     assert.equal(report?.outcome, 'aborted');
     assert.equal(report.abort?.by, 'dba@contoso');
     assert.deepEqual(patchedRoles(s), ['secondary'], 'the primary was not started');
     assert.equal(s.secondary.vCores, 16, 'the running operation ended');
-    assert.equal(step(report, 'scale-secondary').state, 'succeeded');
+    assert.equal(stepOf(report, 'scale-secondary').state, 'succeeded');
     assert.ok(!report.steps.some((entry) => entry.name === 'scale-primary'));
     assert.ok(
       report.warnings.some((warning) =>
