@@ -4,8 +4,7 @@
  */
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { DATA_WRITING_ACTIVITIES, MUTATING_ACTIVITIES } from '../../src/activities';
 import { lockWorkflowId, type GroupCoordinates } from '../../src/domain/group-ref';
 import {
@@ -13,11 +12,10 @@ import {
   type GateResult,
   type ReadinessCheckInput,
   type ReadinessGroupResult,
-  type RunbookReport,
 } from '../../src/workflows/definitions';
 import { plannedFailover, readinessCheck } from '../../src/workflows';
 import { DriftingAzure, azureOfGroups } from '../support/drifting-azure';
-import { boundedIt, saveHistory, timeSkippingFrame } from '../support/runbook-harness';
+import { boundedIt, outcomeOf, saveHistory, timeSkippingFrame, waitFor } from '../support/runbook-harness';
 import { Inventory, createTestWorker, uniqueTaskQueue } from '../support/temporal';
 
 const it = boundedIt(120_000);
@@ -59,21 +57,6 @@ function newAzure(configure?: (azure: DriftingAzure) => void): DriftingAzure {
   };
   configure?.(azure);
   return azure;
-}
-
-interface Outcome {
-  report?: RunbookReport;
-  failure?: ApplicationFailure;
-  handle: WorkflowHandle;
-}
-
-async function outcomeOf(handle: WorkflowHandle): Promise<Outcome> {
-  try {
-    return { report: (await handle.result()) as RunbookReport, handle };
-  } catch (error) {
-    if (!(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure)) throw error;
-    return { failure: error.cause, handle };
-  }
 }
 
 /** A worker over `groups` (one inventory entry each, plus `extraInventory`); runs `body` while it polls. */
@@ -420,7 +403,7 @@ describe('readinessCheck', { concurrency: 1 }, () => {
     }
     const { report } = await withWorker(groups, async (start) => {
       const handle = await start({ all: true });
-      await waitFor(() => waiting.size >= 4, 'four groups to be read');
+      await waitFor(() => waiting.size >= 4, 'four groups to be read', 30_000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(waiting.size, 4, 'no fifth group starts while four are being read');
       const status = await handle.query(statusQuery);
@@ -462,7 +445,7 @@ describe('readinessCheck', { concurrency: 1 }, () => {
         workflowId: lockId,
         args: [{ group: azure.coordinates.name }],
       });
-      await waitFor(() => azure.methods().includes('waitForCopySync'), 'the failover to wait for copy sync');
+      await waitFor(() => azure.methods().includes('waitForCopySync'), 'the failover to wait for copy sync', 30_000);
       const readiness = await withWorker([azure], async (start) => {
         const handle = await start({ group: azure.coordinates.name });
         assert.notEqual(handle.workflowId, lockId);
@@ -550,11 +533,3 @@ describe('readinessCheck', { concurrency: 1 }, () => {
     });
   });
 });
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
