@@ -11,9 +11,9 @@ import type { Milliseconds } from '../../domain/inputs';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import { failbackCommand } from '../../domain/next-steps';
 import { reads } from './activity-presets';
+import { groupKindOf } from './group-kind';
 import { lagGate } from './preflight';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
-import { sqlTarget } from './await-writable';
 
 /**
  * Runs recorded before a failback waited for replication to catch up: a drill and a plannedFailover with `failback`
@@ -81,7 +81,7 @@ export async function readCatchUp(
     }
     const reading = await reads.readReplicationLinks.executeWithOptions(
       { summary: `read replication lag on ${primary.instance.name}` },
-      [{ instance: sqlTarget(primary.instance, group) }],
+      [{ instance: groupKindOf(group).sqlEndpoint(primary, group) }],
     );
     links = reading.links;
   } catch (error) {
