@@ -80,9 +80,7 @@ export async function assess(
       details: [{ views: roles.views }],
     });
   }
-  const targetInstanceId =
-    view.replicationRole.toLowerCase() === 'primary' ? view.primaryManagedInstanceId : view.partnerManagedInstanceId;
-  const instances = await kind.readMembers([targetInstanceId], `read the instance at ${target}`);
+  const instances = await kind.readMembers([kind.memberIdAt(view)], `read the instance at ${target}`);
   const targetInstance = instances.members[0]!.instance;
   const targetEndpoint = kind.sqlEndpoint(instances.members[0]!, group);
   if (patched(FORCED_FAILOVER_ESTIMATE_PATCH)) {

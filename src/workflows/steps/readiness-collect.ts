@@ -148,20 +148,21 @@ export async function collectReadiness(
   step: StepHandle,
 ): Promise<ReadinessCollection> {
   const locations = [group.primaryLocation, group.secondaryLocation];
-  const roles = await readinessReads.readGroupRoles.executeWithOptions(
-    { summary: `read ${group.name} at ${locations.join(' and ')}` },
-    [{ group, locations }],
+  const kind = groupKindOf(group);
+  const roles = await kind.readRoles(
+    group,
+    locations,
+    `read ${group.name} at ${locations.join(' and ')}`,
+    readinessReads,
   );
   step.evidence({ roles: roles.summary.detail });
-  const instanceIds = [
-    ...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId])),
-  ];
-  const instances = await readinessReads.readInstances.executeWithOptions(
-    { summary: `read the instances of ${group.name}` },
-    [{ instanceIds }],
+  const instances = await kind.readMembers(
+    kind.memberIdsOf(roles),
+    `read the instances of ${group.name}`,
+    readinessReads,
   );
   const at = (location: string | undefined): InstanceReading | undefined =>
-    location ? instances.instances.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
+    location ? instances.members.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
   const primary = at(roles.summary.primaryLocation);
   const secondary = at(roles.summary.secondaryLocation);
 
@@ -170,7 +171,7 @@ export async function collectReadiness(
     const reading = await settle(
       readinessReads.readReplicationLinks.executeWithOptions(
         { summary: `read replication links on ${primary.instance.name}` },
-        [{ instance: groupKindOf(group).sqlEndpoint(primary, group) }],
+        [{ instance: kind.sqlEndpoint(primary, group) }],
       ),
     );
     links = typeof reading === 'string' ? reading : reading.links;
