@@ -4,18 +4,11 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { formatDuration } from '../../domain/durations';
-import type { ManagedInstanceView } from '../../domain/azure-state';
-import type { ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { FailureTypes } from '../definitions';
 import { reads } from './activity-presets';
 import { SQL_POLLING, pollUntil } from './poll';
 import type { RunbookRun, StepHandle } from './runbook-run';
-
-/** How to reach an instance over SQL: its FQDN, and its group's name for the group's authentication settings. */
-export function sqlTarget(instance: ManagedInstanceView, group: ResolvedGroup): SqlInstanceTarget {
-  return { instanceId: instance.id, host: instance.fullyQualifiedDomainName, group: group.displayName };
-}
 
 export interface AwaitWritableRequest {
   instance: SqlInstanceTarget;

@@ -18,7 +18,6 @@ import type { ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import type { DatabaseLossEstimate, DataLossEstimate } from '../definitions';
 import { checks, partnerReads } from './activity-presets';
-import { sqlTarget } from './await-writable';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 
 /**
@@ -267,13 +266,19 @@ export interface DataLossReading {
 export async function readDataLossEstimate(
   run: RunbookRun,
   step: StepHandle,
-  request: { group: ResolvedGroup; view: FailoverGroupView; targetInstance: ManagedInstanceView },
+  request: {
+    group: ResolvedGroup;
+    view: FailoverGroupView;
+    targetInstance: ManagedInstanceView;
+    /** Where the target answers SQL (`FailoverGroupKind.sqlEndpoint`). */
+    targetEndpoint: SqlInstanceTarget;
+  },
 ): Promise<DataLossReading> {
-  const { group, view, targetInstance } = request;
+  const { group, view, targetInstance, targetEndpoint } = request;
   const secondary = await readLinks(
     () =>
       checks.readReplicationLinks.executeWithOptions({ summary: `replication links on ${targetInstance.name}` }, [
-        { instance: sqlTarget(targetInstance, group) },
+        { instance: targetEndpoint },
       ]),
     targetInstance.name,
   );

@@ -8,6 +8,7 @@ import { listenerHost, type ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { FailureTypes, type DrillProbeRecord, type DrillSummary, type FailoverLeg } from '../definitions';
 import { PROBE_ACTIVITY_ID, checks, type probes, reads } from './activity-presets';
+import { groupKindOf } from './group-kind';
 import { describeFailure, nowIso, type RunbookRun } from './runbook-run';
 
 /** How often the probe writes through the listener (real time): fine enough to measure downtime in seconds. */
@@ -37,20 +38,22 @@ export function describeSmoke(params: DrDrillParams): string {
 /** Finds the group's read-write listener and the database the probe writes to. */
 export async function locateProbe(run: RunbookRun, group: ResolvedGroup, params: DrDrillParams): Promise<ProbeTarget> {
   return run.step('locate-listener', "Find the group's read-write listener and the smoke database", async (step) => {
-    const roles = await reads.readGroupRoles.executeWithOptions({ summary: `read ${group.name}` }, [
-      { group, locations: [group.primaryLocation] },
-    ]);
-    const instances = await reads.readInstances.executeWithOptions({ summary: 'read the primary instance' }, [
-      { instanceIds: [roles.views[0]!.primaryManagedInstanceId] },
-    ]);
-    const primary = instances.instances[0]!.instance;
+    const kind = groupKindOf(group);
+    const roles = await kind.readRoles(group, [group.primaryLocation], `read ${group.name}`, reads);
+    const instances = await kind.readMembers(
+      [kind.primaryMemberId(roles.views[0]!)],
+      'read the primary instance',
+      reads,
+    );
+    const primaryMember = instances.members[0]!;
+    const primary = primaryMember.instance;
     // Both instances of a failover group share one DNS zone; the listener lives in it under the group's name.
     const dnsZone = primary.dnsZone ?? primary.fullyQualifiedDomainName.split('.')[1] ?? '';
     const host = listenerHost(group.name, dnsZone);
     let database = params.smoke.database;
     if (!database) {
       const links = await reads.readReplicationLinks.executeWithOptions({ summary: 'list replicated databases' }, [
-        { instance: { instanceId: primary.id, host: primary.fullyQualifiedDomainName, group: group.displayName } },
+        { instance: kind.sqlEndpoint(primaryMember, group) },
       ]);
       database = links.links[0]?.database;
       if (!database) {

@@ -11,9 +11,9 @@ import type { Milliseconds } from '../../domain/inputs';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import { failbackCommand } from '../../domain/next-steps';
 import { reads } from './activity-presets';
+import { groupKindOf } from './group-kind';
 import { lagGate } from './preflight';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
-import { sqlTarget } from './await-writable';
 
 /**
  * Runs recorded before a failback waited for replication to catch up: a drill and a plannedFailover with `failback`
@@ -51,11 +51,15 @@ export async function readCatchUp(
   maxLagSeconds: number,
   instances: InstanceCache,
 ): Promise<CatchUpReading> {
+  const kind = groupKindOf(group);
   let roles: GroupRolesReading;
   try {
-    roles = await reads.readGroupRoles.executeWithOptions({ summary: 'read the group at both locations' }, [
-      { group, locations: [group.primaryLocation, group.secondaryLocation] },
-    ]);
+    roles = await kind.readRoles(
+      group,
+      [group.primaryLocation, group.secondaryLocation],
+      'read the group at both locations',
+      reads,
+    );
   } catch (error) {
     if (isCancellation(error)) throw error;
     // A region still dark answers nothing: waiting is what this is for.
@@ -70,18 +74,16 @@ export async function readCatchUp(
 
   let links: DatabaseReplicationLink[];
   try {
-    const primaryId = roles.views[0]!.primaryManagedInstanceId;
+    const primaryId = kind.primaryMemberId(roles.views[0]!);
     let primary = instances.get(primaryId.toLowerCase());
     if (!primary) {
-      const reading = await reads.readInstances.executeWithOptions({ summary: 'read the primary instance' }, [
-        { instanceIds: [primaryId] },
-      ]);
-      primary = reading.instances[0]!;
+      const reading = await kind.readMembers([primaryId], 'read the primary instance', reads);
+      primary = reading.members[0]!;
       instances.set(primaryId.toLowerCase(), primary);
     }
     const reading = await reads.readReplicationLinks.executeWithOptions(
       { summary: `read replication lag on ${primary.instance.name}` },
-      [{ instance: sqlTarget(primary.instance, group) }],
+      [{ instance: kind.sqlEndpoint(primary, group) }],
     );
     links = reading.links;
   } catch (error) {

@@ -7,6 +7,7 @@ import type { FleetFailoverParams } from '../../domain/inputs';
 import { homeIsKnown, partnerOf, type GroupRef, type ResolvedGroup } from '../../domain/group-ref';
 import { FailureTypes, type FleetMember, type FleetSummary } from '../definitions';
 import { reads } from './activity-presets';
+import { groupKindOf } from './group-kind';
 import { statesIntent } from './intent';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 
@@ -92,9 +93,11 @@ export async function survey(
     const member = fleet.members.find((entry) => entry.group === candidate.group.displayName)!;
     try {
       // Read at the target only: in a regional outage the other location does not answer.
-      const reading = await reads.readGroupRoles.executeWithOptions(
-        { summary: `read ${candidate.group.name} at ${candidate.target}` },
-        [{ group: candidate.group, locations: [candidate.target] }],
+      const reading = await groupKindOf(candidate.group).readRoles(
+        candidate.group,
+        [candidate.target],
+        `read ${candidate.group.name} at ${candidate.target}`,
+        reads,
       );
       if (reading.views[0]?.replicationRole.toLowerCase() === 'primary') {
         member.outcome = 'skipped';

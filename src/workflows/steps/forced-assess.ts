@@ -10,8 +10,8 @@ import type { DatabaseReplicationLink, FailoverGroupView, ManagedInstanceView } 
 import { FailureTypes, type DataLossEstimate } from '../definitions';
 import { checks } from './activity-presets';
 import { groupKindOf } from './group-kind';
-import { sqlTarget } from './await-writable';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
+import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { FORCED_FAILOVER_ESTIMATE_PATCH, describeDataLossEstimate, readDataLossEstimate } from './data-loss-estimate';
 
 /** The estimate's SQL read: short, since an unanswered one only leaves the estimate unknown. */
@@ -23,6 +23,8 @@ export interface Assessment {
   target: string;
   from: string;
   targetInstance: ManagedInstanceView;
+  /** Where the target answers SQL, as the group's kind builds it. */
+  targetEndpoint: SqlInstanceTarget;
   databases: string[];
   estimate: DataLossEstimate;
 }
@@ -78,20 +80,24 @@ export async function assess(
       details: [{ views: roles.views }],
     });
   }
-  const targetInstanceId =
-    view.replicationRole.toLowerCase() === 'primary' ? view.primaryManagedInstanceId : view.partnerManagedInstanceId;
-  const instances = await kind.readMembers([targetInstanceId], `read the instance at ${target}`);
+  const instances = await kind.readMembers([kind.memberIdAt(view)], `read the instance at ${target}`);
   const targetInstance = instances.members[0]!.instance;
+  const targetEndpoint = kind.sqlEndpoint(instances.members[0]!, group);
   if (patched(FORCED_FAILOVER_ESTIMATE_PATCH)) {
-    const { estimate, databases } = await readDataLossEstimate(run, step, { group, view, targetInstance });
-    return { view, target, from, targetInstance, databases, estimate };
+    const { estimate, databases } = await readDataLossEstimate(run, step, {
+      group,
+      view,
+      targetInstance,
+      targetEndpoint,
+    });
+    return { view, target, from, targetInstance, targetEndpoint, databases, estimate };
   }
   // The estimate only informs the person approving: a SQL read that fails must not stand in the way of the failover.
   let links: { links: DatabaseReplicationLink[] };
   try {
     links = await estimateReads.readReplicationLinks.executeWithOptions(
       { summary: `replication links on ${targetInstance.name}` },
-      [{ instance: sqlTarget(targetInstance, group) }],
+      [{ instance: targetEndpoint }],
     );
   } catch (error) {
     const reason = describeFailure(error).message;
@@ -104,6 +110,7 @@ export async function assess(
       target,
       from,
       targetInstance,
+      targetEndpoint,
       databases: [],
       estimate: { basis: `the links on ${targetInstance.name} could not be read: ${reason}`, databases: [] },
     };
@@ -140,6 +147,7 @@ export async function assess(
     target,
     from,
     targetInstance,
+    targetEndpoint,
     databases: links.links.map((link) => link.database),
     estimate,
   };

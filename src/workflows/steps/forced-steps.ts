@@ -7,7 +7,7 @@ import type { ResolvedGroup } from '../../domain/group-ref';
 import { formatDuration } from '../../domain/durations';
 import type { FailoverLeg } from '../definitions';
 import type { Decisions } from './approval';
-import { awaitDatabasesWritable, sqlTarget } from './await-writable';
+import { awaitDatabasesWritable } from './await-writable';
 import { describeDataLossEstimate } from './data-loss-estimate';
 import { awaitApproval, decideEscalation } from './forced-approval';
 import { assess, type Assessment } from './forced-assess';
@@ -102,9 +102,9 @@ export const awaitTargetWritableStep = declareStep<ForcedView, ForcedRun>({
   name: 'await-writable',
   title: ({ assessment }) => `Wait until every database on ${assessment.targetInstance.name} is READ_WRITE`,
   plan: ({ assessment }) => `poll until every database on ${assessment.targetInstance.name} is READ_WRITE`,
-  body: ({ run, group, params, assessment }, step) =>
+  body: ({ run, params, assessment }, step) =>
     awaitDatabasesWritable(run, step, {
-      instance: sqlTarget(assessment.targetInstance, group),
+      instance: assessment.targetEndpoint,
       instanceName: assessment.targetInstance.name,
       expected: assessment.databases,
       timeoutMs: params.writableTimeout,

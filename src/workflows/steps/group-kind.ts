@@ -12,7 +12,7 @@ import type {
   OperationProgressReading,
   StartScaleResult,
 } from '../../activities';
-import type { ScaleTarget } from '../../domain/azure-state';
+import type { FailoverGroupView, ScaleTarget } from '../../domain/azure-state';
 import type { GroupIdentity } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { failoverSends, reads, scaleStarts } from './activity-presets';
@@ -44,6 +44,10 @@ export interface FailoverGroupKind<Member> {
   ): Promise<GroupRolesReading>;
   /** The ids of the members the roles read name, primary and partner, each once. */
   memberIdsOf(roles: GroupRolesReading): string[];
+  /** The id of the member `view` names primary (as the location it was read at reports it). */
+  primaryMemberId(view: FailoverGroupView): string;
+  /** The id of the member at the location `view` was read at, whichever its role. */
+  memberIdAt(view: FailoverGroupView): string;
   /** Reads members by id, with their sizes and the management operations running on them. */
   readMembers(memberIds: string[], summary: string, preset?: ReadPreset): Promise<MembersReading<Member>>;
   /** The member's id, name and location (lower-case, as ARM writes it). */
@@ -78,6 +82,9 @@ export const managedInstanceGroups: FailoverGroupKind<InstanceReading> = {
   memberIdsOf: (roles) => [
     ...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId])),
   ],
+  primaryMemberId: (view) => view.primaryManagedInstanceId,
+  memberIdAt: (view) =>
+    view.replicationRole.toLowerCase() === 'primary' ? view.primaryManagedInstanceId : view.partnerManagedInstanceId,
   readMembers: async (memberIds, summary, preset = reads) => {
     const reading = await preset.readInstances.executeWithOptions({ summary }, [{ instanceIds: memberIds }]);
     return { members: reading.instances, armCalls: reading.armCalls };

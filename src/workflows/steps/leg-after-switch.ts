@@ -138,14 +138,15 @@ export const scaleNewSecondaryStage = declareStage<LegView, LegRun>({
     const timeoutMs = params.scaleTimeout;
     try {
       await run.step(stepName, title, async (step) => {
-        const started = await groupKindOf(group).startScale(
+        const kind = groupKindOf(group);
+        const started = await kind.startScale(
           instanceId,
           target,
           `scale ${newSecondary.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB`,
         );
         step.evidence({ instance: newSecondary.name, from: started.before, to: target, start: started.status });
         if (started.status === 'already-at-target' || !started.trackingId) return;
-        const end = await followOperation(run, step, instanceId, started.trackingId, timeoutMs);
+        const end = await followOperation(kind, step, instanceId, started.trackingId, timeoutMs);
         if (end.state !== 'Succeeded') {
           throw ApplicationFailure.create({
             type: FailureTypes.ScaleFailed,

@@ -40,7 +40,8 @@ export const scaleSecondaryStep = declareStep<LegView, LegRun>({
     const target = secondaryScaleTarget(primary.instance, secondary.instance)!;
     const instanceId = secondary.instance.id;
     const timeoutMs = params.scaleTimeout;
-    const started = await groupKindOf(group).startScale(
+    const kind = groupKindOf(group);
+    const started = await kind.startScale(
       instanceId,
       target,
       `scale ${secondary.instance.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB`,
@@ -52,10 +53,10 @@ export const scaleSecondaryStep = declareStep<LegView, LegRun>({
       run.addCompensation(
         'scale-secondary',
         `Scale ${secondary.instance.name} back to ${started.before.vCores} vCores / ${started.before.storageSizeInGB} GB`,
-        (undo) => scaleBack(run, undo, instanceId, trackingId, started.before, timeoutMs),
+        (undo) => scaleBack(kind, undo, instanceId, trackingId, started.before, timeoutMs),
       );
     }
-    const end = await followOperation(run, step, instanceId, trackingId, timeoutMs);
+    const end = await followOperation(kind, step, instanceId, trackingId, timeoutMs);
     if (end.state !== 'Succeeded') {
       throw ApplicationFailure.create({
         type: FailureTypes.ScaleFailed,

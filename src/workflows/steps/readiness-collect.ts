@@ -19,6 +19,7 @@ import {
   type RetentionPolicyReading,
 } from './readiness';
 import { metered } from './arm-meter';
+import { groupKindOf } from './group-kind';
 import { describeFailure, nowIso, type RunbookRun, type StepHandle } from './runbook-run';
 
 const RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
@@ -35,10 +36,6 @@ const readinessReads = metered(
 const driftReads = metered(
   proxyActivities<Activities>({ startToCloseTimeout: '1 minute', scheduleToCloseTimeout: '2 minutes', retry: RETRY }),
 );
-
-function sqlTargetOf(instance: ManagedInstanceView, group: ResolvedGroup) {
-  return { instanceId: instance.id, host: instance.fullyQualifiedDomainName, group: group.displayName };
-}
 
 /** The value, or what went wrong as one line (cancellation still cancels). */
 async function settle<T>(read: Promise<T>): Promise<T | string> {
@@ -69,13 +66,16 @@ export interface DriftReadOptions {
 export async function collectDriftReadings(
   run: RunbookRun,
   group: ResolvedGroup,
-  primary: ManagedInstanceView,
-  secondary: ManagedInstanceView,
+  primaryMember: InstanceReading,
+  secondaryMember: InstanceReading,
   links: DatabaseReplicationLink[] | string,
   options: DriftReadOptions,
 ): Promise<DriftReadings> {
-  const onPrimary = { instance: sqlTargetOf(primary, group) };
-  const onSecondary = { instance: sqlTargetOf(secondary, group) };
+  const kind = groupKindOf(group);
+  const primary = primaryMember.instance;
+  const secondary = secondaryMember.instance;
+  const onPrimary = { instance: kind.sqlEndpoint(primaryMember, group) };
+  const onSecondary = { instance: kind.sqlEndpoint(secondaryMember, group) };
   const linked = typeof links === 'string' ? [] : links;
   const retention = async (): Promise<PairReading<RetentionPolicyReading> | undefined> => {
     if (!options.retention) return undefined;
@@ -148,20 +148,21 @@ export async function collectReadiness(
   step: StepHandle,
 ): Promise<ReadinessCollection> {
   const locations = [group.primaryLocation, group.secondaryLocation];
-  const roles = await readinessReads.readGroupRoles.executeWithOptions(
-    { summary: `read ${group.name} at ${locations.join(' and ')}` },
-    [{ group, locations }],
+  const kind = groupKindOf(group);
+  const roles = await kind.readRoles(
+    group,
+    locations,
+    `read ${group.name} at ${locations.join(' and ')}`,
+    readinessReads,
   );
   step.evidence({ roles: roles.summary.detail });
-  const instanceIds = [
-    ...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId])),
-  ];
-  const instances = await readinessReads.readInstances.executeWithOptions(
-    { summary: `read the instances of ${group.name}` },
-    [{ instanceIds }],
+  const instances = await kind.readMembers(
+    kind.memberIdsOf(roles),
+    `read the instances of ${group.name}`,
+    readinessReads,
   );
   const at = (location: string | undefined): InstanceReading | undefined =>
-    location ? instances.instances.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
+    location ? instances.members.find((entry) => normalizeLocation(entry.instance.location) === location) : undefined;
   const primary = at(roles.summary.primaryLocation);
   const secondary = at(roles.summary.secondaryLocation);
 
@@ -170,14 +171,14 @@ export async function collectReadiness(
     const reading = await settle(
       readinessReads.readReplicationLinks.executeWithOptions(
         { summary: `read replication links on ${primary.instance.name}` },
-        [{ instance: sqlTargetOf(primary.instance, group) }],
+        [{ instance: kind.sqlEndpoint(primary, group) }],
       ),
     );
     links = typeof reading === 'string' ? reading : reading.links;
   }
   const drift =
     primary && secondary
-      ? await collectDriftReadings(run, group, primary.instance, secondary.instance, links, { retention: true })
+      ? await collectDriftReadings(run, group, primary, secondary, links, { retention: true })
       : undefined;
   step.evidence({
     primary: primary?.instance.name ?? null,
@@ -229,14 +230,9 @@ export async function preflightDriftChecks(
   snapshot: PreflightSnapshot,
 ): Promise<GateResult[]> {
   if (!snapshot.primary || !snapshot.secondary || !patched(PREFLIGHT_DRIFT_PATCH)) return [];
-  const drift = await collectDriftReadings(
-    run,
-    group,
-    snapshot.primary.instance,
-    snapshot.secondary.instance,
-    snapshot.links,
-    { retention: false },
-  );
+  const drift = await collectDriftReadings(run, group, snapshot.primary, snapshot.secondary, snapshot.links, {
+    retention: false,
+  });
   const checks = evaluateDriftChecks(snapshot, drift, {
     maxRestorePointAgeMs: DEFAULT_MAX_RESTORE_POINT_AGE_MS,
     sizes: false,

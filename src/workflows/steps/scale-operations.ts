@@ -4,9 +4,9 @@
  */
 import type { ScaleTarget } from '../../domain/azure-state';
 import { formatDuration } from '../../domain/durations';
-import { reads, scaleStarts } from './activity-presets';
+import type { FailoverGroupKind } from './group-kind';
 import { OPERATION_POLLING, pollUntil } from './poll';
-import type { RunbookRun, StepHandle } from './runbook-run';
+import type { StepHandle } from './runbook-run';
 
 /** How a followed operation ended: Azure's `Succeeded`, `Failed` or `Canceled`, or `TimedOut` when still running. */
 export interface OperationEnd {
@@ -20,19 +20,16 @@ export interface OperationEnd {
  * passes. Its progress shows in the step's evidence (`operation`, `state`, `percentComplete`, `polls`) and live detail.
  * Never throws for the operation's own end: the caller decides what a `Failed` or `TimedOut` means.
  */
-export async function followOperation(
-  run: RunbookRun,
+export async function followOperation<Member>(
+  kind: FailoverGroupKind<Member>,
   step: StepHandle,
-  instanceId: string,
+  memberId: string,
   trackingId: string,
   timeoutMs: number,
   label = 'scaling',
 ): Promise<OperationEnd> {
   const result = await pollUntil({
-    read: () =>
-      reads.readOperationProgress.executeWithOptions({ summary: `progress of ${trackingId}` }, [
-        { instanceId, trackingId },
-      ]),
+    read: () => kind.readScaleProgress(memberId, trackingId, `progress of ${trackingId}`),
     done: (progress) => progress.state !== 'InProgress',
     timeoutMs,
     interval: OPERATION_POLLING,
@@ -64,24 +61,22 @@ export async function followOperation(
 
 /**
  * Undoes a scale this runbook started: lets the operation end first (Azure refuses a PATCH while it runs), then scales
- * the instance back to `before` and follows that to its end. Throws when scaling back does not succeed.
+ * the member back to `before` and follows that to its end. Throws when scaling back does not succeed.
  */
-export async function scaleBack(
-  run: RunbookRun,
+export async function scaleBack<Member>(
+  kind: FailoverGroupKind<Member>,
   step: StepHandle,
-  instanceId: string,
+  memberId: string,
   trackingId: string,
   before: ScaleTarget,
   timeoutMs: number,
 ): Promise<void> {
   // Azure refuses a PATCH while the scale-up still runs; let it end first.
-  await followOperation(run, step, instanceId, trackingId, timeoutMs);
-  const back = await scaleStarts.startInstanceScale.executeWithOptions({ summary: 'scale the secondary back' }, [
-    { instanceId, target: before },
-  ]);
+  await followOperation(kind, step, memberId, trackingId, timeoutMs);
+  const back = await kind.startScale(memberId, before, 'scale the secondary back');
   step.evidence({ scaleBack: back.status, to: before });
   if (back.status !== 'already-at-target' && back.trackingId) {
-    const end = await followOperation(run, step, instanceId, back.trackingId, timeoutMs);
+    const end = await followOperation(kind, step, memberId, back.trackingId, timeoutMs);
     if (end.state !== 'Succeeded') throw new Error(`scaling back ended ${end.state}`);
   }
 }

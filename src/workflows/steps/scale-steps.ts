@@ -136,9 +136,10 @@ async function scaleOperation(
     if (index > 0) await checkRolesUnchanged(run, group, pair, plan, operation, done);
 
     const target = targetOf(operation);
+    const kind = groupKindOf(group);
     let started;
     try {
-      started = await groupKindOf(group).startScale(
+      started = await kind.startScale(
         operation.instanceId,
         target,
         `scale ${operation.instanceName} to ${describeSize(operation.to)}`,
@@ -159,7 +160,7 @@ async function scaleOperation(
     let end: OperationEnd = { state: 'Succeeded', percentComplete: 100 };
     if (started.status !== 'already-at-target' && started.trackingId) {
       end = await followOperation(
-        run,
+        kind,
         step,
         operation.instanceId,
         started.trackingId,
