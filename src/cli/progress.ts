@@ -46,7 +46,11 @@ export class ProgressPrinter {
 
   update(workflowId: string, status: Pick<RunbookStatus, 'steps'> & Partial<RunbookStatus>): void {
     const indent = workflowId === this.followedId ? '  ' : '    ';
-    status.steps.forEach((step, index) => this.step(`${workflowId}#${index}`, step, indent));
+    // A step is known by its name and start, not by whose status shows it: a run that delegated shows its lock
+    // holder's steps as its own, and the holder's report shows them again at the end.
+    status.steps.forEach((step, index) =>
+      this.step(step.startedAt ? `${step.name}@${step.startedAt}` : `${workflowId}#${index}`, step, indent),
+    );
     if (status.delegatedTo && !this.delegations.has(status.delegatedTo)) {
       this.delegations.add(status.delegatedTo);
       this.out.write(`  ${clock(undefined)}  running under the group's lock as ${status.delegatedTo}\n`);
@@ -111,11 +115,8 @@ export async function followRunbook(
       const status = await query(workflowId);
       silent = 0;
       if (ended) break;
+      // A run that delegated to the group's lock holder shows the holder's steps and waits as its own.
       printer.update(workflowId, status);
-      if (status.delegatedTo) {
-        const holder = await query(status.delegatedTo).catch(() => undefined);
-        if (holder && !ended) printer.update(status.delegatedTo, holder);
-      }
     } catch {
       if (++silent === SILENT_POLLS_BEFORE_HINT) {
         out.write(
@@ -129,8 +130,9 @@ export async function followRunbook(
   const outcome = await result;
   // A workflow that is not a fogpilot runbook returns something else: show its end, not a report it does not have.
   if (outcome.report && !Array.isArray((outcome.report as Partial<RunbookReport>).steps)) outcome.report = undefined;
-  // The last steps may have ended between two polls: the report has them all.
-  if (outcome.report) printer.update(outcome.report.workflowId, { steps: outcome.report.steps });
+  // The last steps may have ended between two polls: the report has them all (a delegated run's report is the lock
+  // holder's; its steps print as the followed run's, as they did while it ran).
+  if (outcome.report) printer.update(workflowId, { steps: outcome.report.steps });
   return outcome;
 }
 
