@@ -5,20 +5,7 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TimeoutFailure } from '@temporalio/common';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import { afterSentFailover } from '../../domain/next-steps';
-import {
-  FailureTypes,
-  type AbortRecord,
-  type ArmCallCount,
-  type FailoverLeg,
-  type GateResult,
-  type IntentRecord,
-  type Outcome,
-  type PlanItem,
-  type RolesRecord,
-  type RunbookReport,
-  type RunbookType,
-  type StepRecord,
-} from '../definitions';
+import { FailureTypes, type FailoverLeg, type RunbookReport, type RunbookType, type StepRecord } from '../definitions';
 
 /** A failure as a person should see it: its type, its message, and the details it carried. */
 export interface DescribedFailure {
@@ -33,31 +20,15 @@ export type ReportExtras = Pick<
   'approval' | 'dataLossEstimate' | 'drill' | 'failbackPending' | 'fleet' | 'readiness' | 'scale'
 >;
 
-/** Everything a report is made of: the step log, the run's facts, and how and when it ended. */
-export interface ReportFacts {
-  runbook: RunbookType;
-  workflowId: string;
-  runId: string;
+/**
+ * Everything a report is made of: the report's own fields as the run recorded them, the resolved group (or the label
+ * the run started with) in place of the report's group summary, and the runbook-specific parts.
+ */
+export interface ReportFacts extends Omit<RunbookReport, 'group' | 'rtoSeconds' | keyof ReportExtras> {
   /** The group, once resolved; before that, only the label the run was started with. */
   group?: ResolvedGroup;
   groupLabel: string;
-  outcome: Outcome;
-  intent?: IntentRecord;
-  requestedBy?: string;
-  reason?: string;
-  startedAt: string;
-  endedAt: string;
-  rolesBefore?: RolesRecord;
-  rolesAfter?: RolesRecord;
-  legs: FailoverLeg[];
-  gates?: GateResult[];
-  plan?: PlanItem[];
-  steps: StepRecord[];
-  armCalls: ArmCallCount;
-  warnings: string[];
-  abort?: AbortRecord;
   extra: ReportExtras;
-  error?: { type: string; message: string };
 }
 
 /**
