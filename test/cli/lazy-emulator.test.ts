@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startFogpilot, type CliRun, type RunningCli } from './fogpilot-cli';
 import { LOADED_MODULES_OUT } from '../support/record-loaded-modules';
+import { STOP_READINESS_OUT } from '../support/record-stop-readiness';
 import { repoRoot } from '../support/repo';
 import { writeTempFile } from '../support/temp-files';
 
@@ -61,5 +62,20 @@ describe('loading the emulator', () => {
     cli.kill('SIGTERM');
     const { loaded } = await modules();
     assert.ok(loaded.includes(compiled('emulator/index.js')), emulatorModules(loaded).join('\n'));
+  });
+
+  it('fogpilot emulator can be stopped by the time it prints its start line', async () => {
+    const out = writeTempFile('stop-readiness.txt', '', 'fogpilot-stop-');
+    const recorder = require.resolve('../support/record-stop-readiness');
+    const cli = startFogpilot(['emulator', '--port', '0'], {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(recorder)}`.trim(),
+      [STOP_READINESS_OUT]: out,
+    });
+    await cli.printed(/"armEndpoint"/);
+    cli.kill('SIGTERM');
+    const run = await cli.ended;
+    // A SIGTERM sent on reading the line must find its handler: the emulator then closes and exits 0.
+    assert.ok(Number(readFileSync(out, 'utf8')) > 0, 'no SIGTERM handler when the start line was printed');
+    assert.equal(run.code, 0, run.stderr);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, ExitCodes } from '../errors';
+import { untilStopped } from '../stop-signal';
 
 export function registerEmulator(program: Command): void {
   program
@@ -33,12 +34,9 @@ export function registerEmulator(program: Command): void {
       } catch (error) {
         throw new CliError(`The emulator could not start: ${(error as Error).message}`, ExitCodes.usage);
       }
+      const stopped = untilStopped();
       process.stdout.write(`${JSON.stringify(emulator.startLine())}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await emulator.close();
     });
 }

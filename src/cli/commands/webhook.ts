@@ -14,6 +14,7 @@ import {
 import { taskQueueFromEnvironment } from '../../config/task-queue';
 import { fogpilotVariable } from '../../config/environment';
 import { CliError, ExitCodes } from '../errors';
+import { untilStopped } from '../stop-signal';
 
 /** The line `fogpilot webhook` prints on stdout once it listens (logs go to stderr). */
 export interface WebhookStartLine {
@@ -132,11 +133,9 @@ export function registerWebhook(program: Command): void {
         auth: [...(auth.hmacSecret ? (['hmac'] as const) : []), ...(auth.bearerToken ? (['bearer'] as const) : [])],
         uiBaseUrl,
       };
+      const stopped = untilStopped();
       process.stdout.write(`${JSON.stringify(startLine)}\n`);
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-      });
+      const signal = await stopped;
       logger.info({ signal }, 'stopping: finishing requests in flight');
       // close() stops accepting connections and waits for the requests in flight.
       await app.close();
