@@ -73,8 +73,15 @@ const covered = (path: string, allowed: Record<string, string> | undefined) =>
   );
 
 /** Compares the shape of `actual` with `expected`; integers pass where the example has a number. */
-export function shapeDifference(actual: unknown, expected: Shape, allowances: ShapeAllowances = {}): ShapeDifference {
+export function shapeDifference(actual: unknown, given: Shape, allowances: ShapeAllowances = {}): ShapeDifference {
   const answered = shapeOf(actual);
+  // A shape written by hand may leave out `list[]` where it names `list[].field`: the items are objects.
+  const expected: Shape = { ...given };
+  for (const path of Object.keys(given)) {
+    for (let at = path.indexOf('[].'); at >= 0; at = path.indexOf('[].', at + 1)) {
+      expected[path.slice(0, at + 2)] ??= 'object';
+    }
+  }
   const missing = Object.keys(expected).filter((path) => !(path in answered) && !covered(path, allowances.absent));
   const extra = Object.keys(answered).filter((path) => !(path in expected) && !covered(path, allowances.extra));
   const mismatched = Object.keys(expected)
