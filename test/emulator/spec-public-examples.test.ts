@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertShape, type Shape } from '../support/arm-shape';
 import {
+  BEARER,
   GROUP_SUBSCRIPTION,
   INSTANCE_SUBSCRIPTION,
   armRequest,
@@ -260,6 +261,19 @@ describe('the emulator answers as the public REST specification examples (shapes
       { absent: optional, extra: optional },
     );
     assert.equal(valueAt(finished.body, 'status'), 'Succeeded');
+  });
+
+  it('answers with an x-ms-request-id and echoes the x-ms-client-request-id it was sent', async () => {
+    // ../shared/reference/azure-sql-mi-failover.md "ARM front door": responses carry x-ms-request-id; the
+    // client's x-ms-client-request-id comes back (Azure REST API reference, common headers).
+    const { emulator } = await start(listedGroupsWorld());
+    const response = await fetch(
+      `${emulator.armEndpoint}/subscriptions/${GROUP_SUBSCRIPTION}/resourceGroups/Default/providers/Microsoft.Sql/locations/Japan%20East/instanceFailoverGroups?api-version=2022-05-01-preview`,
+      { headers: { authorization: BEARER, 'x-ms-client-request-id': 'spec-test-7' } },
+    );
+    await response.arrayBuffer();
+    assert.match(response.headers.get('x-ms-request-id') ?? '', /^[0-9a-f-]{36}$/i);
+    assert.equal(response.headers.get('x-ms-client-request-id'), 'spec-test-7');
   });
 
   describe('managed instances listed', () => {

@@ -227,6 +227,27 @@ describe(
         assert.equal(answer.status, listed?.status, `${code} is answered with the status the spec gives it`);
       });
 
+      it('refuses to pair instances of different storage sizes with 400 GeoDrInstanceSizeMismatch, in the error body shape', async () => {
+        const unequal = unpairedWorld();
+        unequal.instances = unequal.instances.map((instance, index) => ({
+          ...instance,
+          storageSizeInGB: 256 * (index + 1),
+        }));
+        const world = await start(unequal);
+        const example = readExample('2022-05-01-preview_InstanceFailoverGroupCreateOrUpdate.json');
+        const answer = await armRequest(
+          world.emulator.armEndpoint,
+          'PUT',
+          groupPath(example.parameters),
+          example.parameters['api-version'],
+          example.parameters.parameters,
+        );
+        assertShape(answer.body, errorShape, 'errorBodyShape', { extra: optional });
+        assert.equal(valueAt(answer.body, 'error.code'), 'GeoDrInstanceSizeMismatch');
+        const listed = codes().instanceFailoverGroups.find((entry) => entry.code === 'GeoDrInstanceSizeMismatch');
+        assert.equal(answer.status, listed?.status);
+      });
+
       it('answers a route it does not serve with 404 in the error body shape', { todo: 'slice A' }, async () => {
         const world = await start(failoverWorld());
         const answer = await armRequest(
