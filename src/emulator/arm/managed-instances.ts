@@ -24,6 +24,7 @@ export function registerManagedInstanceRoutes(
     const body = (request.body ?? {}) as {
       sku?: { name?: string; capacity?: number; tier?: string; family?: string };
       properties?: { vCores?: number; storageSizeInGB?: number; licenseType?: string };
+      tags?: Record<string, string>;
     };
     try {
       // A SKU name carries the tier and the hardware family (`BC_G8IM`); explicit tier and family win.
@@ -42,6 +43,9 @@ export function registerManagedInstanceRoutes(
         family: body.sku?.family ?? named?.family,
         licenseType: body.properties?.licenseType,
       });
+      // A PATCH replaces the tags at once, scale or not: ManagedInstanceUpdateMin (2022-08-01-preview) answers 200
+      // with the tags it was sent.
+      if (body.tags !== undefined) instance.tags = body.tags;
       if (!operation) return send(request, reply, 200, managedInstanceBody(instance));
       return send(request, reply, 202, undefined, asyncHeaders(request, operation, 'managedInstance'));
     } catch (error) {
