@@ -2,7 +2,9 @@
  * The chaos rig: the real Temporal dev server, the Azure emulator in this process, and the fogpilot worker as a separate
  * process (`bin/fogpilot.js worker`, configured like a user's) that is killed with SIGKILL at chosen moments and started
  * again. The emulator is the judge: every runbook must complete, Azure must accept exactly one failover POST per
- * direction, and the pair must never have two writable primaries.
+ * direction, and the pair must never have two writable primaries — judged from the clients' side too, by writers
+ * through each instance's own endpoint (bench/endpoint-writers.ts), which also check that no acknowledged write is lost
+ * beyond the emulator's own count.
  *
  * `bench/chaos.ts` (`npm run chaos`) drives it for many drills in a row; `test/reliability/chaos.test.ts` for a few.
  *
@@ -27,6 +29,7 @@ import type { FailoverCounters, GroupState } from '../src/emulator/world';
 import type { WorldSpecInput } from '../src/emulator/world-spec';
 import { PREBUILT_BUNDLE_PATH, prebuiltWorkflowBundle } from '../src/workflow-bundle';
 import { FOGPILOT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
+import { EndpointWriters, isEndpointCheckPayload, type EndpointChecks } from './endpoint-writers';
 
 export const KillClasses = {
   inActivity: 'in-activity',
@@ -373,8 +376,8 @@ export class ChaosMonitor {
       return operation;
     };
     const commit = world.commit.bind(world);
-    world.commit = (group, database, payload) => {
-      const record = commit(group, database, payload);
+    world.commit = (group, database, payload, instanceId) => {
+      const record = commit(group, database, payload, instanceId);
       for (const listener of [...this.commitListeners]) listener({ group, database: database.name, payload });
       return record;
     };
@@ -639,6 +642,8 @@ export class ChaosRig {
       disposers.push(
         this.monitor.onCommit((write) => {
           if (write.group.key !== group.key || Date.now() - armedAt < plan.afterMs) return;
+          // The invariant checkers' own writes are no activity of the runbook's.
+          if (isEndpointCheckPayload(write.payload)) return;
           // Probe payloads are `<label>:<seq>`; smoke checks write `<label>:smoke:<moment>`.
           const probe = /:\d+$/.test(write.payload) && !write.payload.includes(':smoke:');
           if (plan.target === 'probe-write' && !probe) return;
@@ -740,6 +745,8 @@ export interface ChaosRunResult {
   primaryAfter: string;
   failoverInProgressAfter: boolean;
   dataLoss?: string;
+  /** The client-side checks: writes through each instance's own endpoint during the run, and what they found. */
+  endpointChecks: EndpointChecks;
   /** Everything that breaks the rules for this run; empty when it passed. */
   violations: string[];
   report?: RunbookReport;
@@ -841,6 +848,8 @@ export async function runUnderChaos(rig: ChaosRig, options: ChaosRunOptions): Pr
   const lastSeqBefore = world.events.at(-1)?.seq ?? 0;
   const exitsBefore = rig.worker.unexpectedExits.length;
 
+  const writers = new EndpointWriters({ emulator: rig.emulator, groups: [group.name] });
+  await writers.start();
   const startedAt = Date.now();
   const kills: KillRecord[] = [];
   const unfired: KillClass[] = [];
@@ -870,9 +879,14 @@ export async function runUnderChaos(rig: ChaosRig, options: ChaosRunOptions): Pr
     }
   })();
 
-  const started = await rig.fogpilot.start(options.runbook, options.input as never, {
-    workflowId: options.workflowId,
-  });
+  const started = await rig.fogpilot
+    .start(options.runbook, options.input as never, { workflowId: options.workflowId })
+    .catch(async (error: unknown) => {
+      stopped = true;
+      current?.disarm();
+      await writers.stop();
+      throw error;
+    });
   let outcome: string;
   let failure: string | undefined;
   let report: RunbookReport | undefined;
@@ -907,6 +921,9 @@ export async function runUnderChaos(rig: ChaosRig, options: ChaosRunOptions): Pr
   const wallMs = Date.now() - startedAt;
   await withTimeout(rig.worker.ready(), 90_000, 'a worker polling after the run').catch(() => undefined);
 
+  // Write on until every endpoint has answered twice more: what the world did last is then on record.
+  await writers.settle();
+  const endpointChecks = await writers.judge();
   world.advance();
   const after = countersOf(world.failoverCounters.get(group.key));
   const posts: PostCount = {
@@ -947,6 +964,7 @@ export async function runUnderChaos(rig: ChaosRig, options: ChaosRunOptions): Pr
   violations.push(...newViolations.map((violation) => `emulator: ${violation}`));
   if (twoPrimaries.length > 0)
     violations.push(`two writable primaries in ${twoPrimaries.length} sample(s), first at ${twoPrimaries[0]!.at}`);
+  violations.push(...endpointChecks.violations);
   if (outcome === 'succeeded' && primaryAfter !== home) violations.push(`the primary ended in ${primaryAfter}`);
   if (failoverInProgressAfter) violations.push('a failover was still in progress after the run');
   const dataLoss = report?.drill?.dataLoss;
@@ -973,6 +991,7 @@ export async function runUnderChaos(rig: ChaosRig, options: ChaosRunOptions): Pr
     primaryAfter,
     failoverInProgressAfter,
     dataLoss,
+    endpointChecks,
     violations,
     report,
   };

@@ -145,6 +145,8 @@ interface Summary {
   drillsWithNoDataLoss: number;
   twoPrimaries: number;
   primarySamples: number;
+  /** The client-side checks: writes accepted through each instance's endpoint, overlaps, loss accounts that differ. */
+  clientSide: { accepted: number; refused: number; splitBrain: number; lossMiscounted: number; lossUnverified: number };
   bothReportPrimarySamples: number;
   workerStarts: number;
   wallSeconds: number;
@@ -158,6 +160,19 @@ function tally(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
+}
+
+function clientSide(results: ChaosRunResult[]): Summary['clientSide'] {
+  const sum = (values: Record<string, number>) => Object.values(values).reduce((total, value) => total + value, 0);
+  const checks = results.map((result) => result.endpointChecks);
+  const verdicts = checks.flatMap((check) => check.dataLoss);
+  return {
+    accepted: checks.reduce((total, check) => total + sum(check.accepted), 0),
+    refused: checks.reduce((total, check) => total + sum(check.refused), 0),
+    splitBrain: checks.reduce((total, check) => total + check.splitBrain.length, 0),
+    lossMiscounted: verdicts.filter((verdict) => !verdict.ok).length,
+    lossUnverified: verdicts.filter((verdict) => verdict.unverified !== undefined).length,
+  };
 }
 
 function summarize(
@@ -225,6 +240,7 @@ function summarize(
     drillsWithNoDataLoss: results.filter((result) => result.dataLoss === 'none').length,
     twoPrimaries: rig.monitor.twoPrimaries.length,
     primarySamples: rig.monitor.samples,
+    clientSide: clientSide(results),
     bothReportPrimarySamples: rig.monitor.bothReportPrimarySamples,
     workerStarts: rig.worker.incarnation,
     wallSeconds: Math.round(wallMs / 1000),
@@ -268,7 +284,9 @@ function markdown(summary: Summary): string {
     `| Drills with exactly one accepted POST per direction | ${summary.drillsWithExactlyOnePostPerDirection} / ${summary.drillsRun} |`,
     `| Failover POSTs refused by Azure | ${summary.posts.refused}${summary.posts.refused ? ` (${list(summary.refusedCodes)})` : ''} |`,
     `| Invariant violations | ${summary.violations.length} |`,
-    `| Two writable primaries | ${summary.twoPrimaries} in ${summary.primarySamples} samples |`,
+    `| Two writable primaries (world sampled) | ${summary.twoPrimaries} in ${summary.primarySamples} samples |`,
+    `| Two writable primaries (client-side: overlapping accepted writes through each instance's endpoint) | ${summary.clientSide.splitBrain} (${summary.clientSide.accepted} writes accepted, ${summary.clientSide.refused} refused) |`,
+    `| Loss accounts differing from the emulator's count (unverified) | ${summary.clientSide.lossMiscounted} (${summary.clientSide.lossUnverified}) |`,
     `| Drills whose write probe proved no data loss | ${summary.drillsWithNoDataLoss} / ${summary.drillsRun} |`,
     `| Both locations answering Primary (Azure's role-flip skew, expected) | ${summary.bothReportPrimarySamples} samples |`,
     `| sendFailover activities | ${list(summary.sendActivities)} |`,

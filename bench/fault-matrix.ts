@@ -4,7 +4,9 @@
  * on the time-skipping test server. Each cell is judged by the emulator, not by the runbook: it must end `succeeded`,
  * or failed with a documented failure type whose report names the failed step and states where the group stands, and
  * that statement must match the emulator's world; never two accepted failover POSTs in one direction, never a rule
- * violation, never lost commits without a forced failover, never a hang.
+ * violation, never lost commits without a forced failover, never a hang — and, judged from the clients' side by writers
+ * through each instance's own endpoint (bench/endpoint-writers.ts), never two instances accepting writes at once and
+ * never an acknowledged write lost beyond the emulator's own count of discarded commits.
  *
  * Shared by `bench/fault-storm.ts` (the full matrix, `npm run chaos`) and `test/reliability/fault-storm.test.ts`
  * (a subset, in `npm test`).
@@ -30,6 +32,7 @@ import {
   uniqueTaskQueue,
   workflowBundle,
 } from '../test/support/temporal';
+import { EndpointWriters, type EndpointChecks } from './endpoint-writers';
 
 /** Simulated seconds per real second: a 30-second role switch takes 50 ms, a 2-minute scale 200 ms. */
 export const DEFAULT_SPEED = 600;
@@ -476,6 +479,26 @@ export const FAULTS: readonly FaultCase[] = [
   },
 ];
 
+/**
+ * Faults that are not Azure's behaviour but a planted violation, to show the storm's checks catch it (a cell with one
+ * must end UNSAFE): `split-brain`, an old primary that keeps accepting writes after a forced failover.
+ */
+export const CONTROLS: readonly FaultCase[] = [
+  {
+    id: 'split-brain',
+    title: 'split brain (the old primary keeps accepting writes after a forced failover)',
+    kind: 'split-brain',
+    plan: (runbook) =>
+      runbook.id === 'forcedFailover'
+        ? {
+            faults: [{ kind: 'split-brain', group: runbook.faultGroup }],
+            aim: `the old primary of ${runbook.faultGroup}, once the forced failover switched the roles`,
+          }
+        : { notApplicable: 'only a forced failover leaves the old primary behind' },
+    hit: (seen) => seen.events.includes('split-brain-began'),
+  },
+];
+
 // ── the rig ───────────────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface Rig {
@@ -598,6 +621,18 @@ export async function createRig(options: { speed?: number } = {}): Promise<Rig> 
   };
 }
 
+/** The groups, once the SQL endpoints of a newly loaded world's instances listen (the emulator opens them as it loads). */
+async function sqlEndpointsOf(rig: Rig, groups: readonly string[]): Promise<readonly string[]> {
+  const deadline = Date.now() + 10_000;
+  const names = groups.flatMap((name) =>
+    rig.emulator.world.findGroup(name)!.instanceIds.map((id) => rig.emulator.world.instanceById(id)!.name),
+  );
+  const listening = () =>
+    names.every((name) => (rig.emulator.startLine().sql.instances.find((entry) => entry.name === name)?.port ?? 0) > 0);
+  while (!listening() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  return groups;
+}
+
 async function drainArm(rig: Rig, limitMs = 10_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (rig.armInFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -648,6 +683,8 @@ export interface CellResult {
   failoverInProgress?: boolean;
   /** What the report adds: its warnings, and a readiness check's non-passing checks. */
   notes: string[];
+  /** The client-side checks: writes through each instance's own endpoint during the cell, and what they found. */
+  endpointChecks?: EndpointChecks;
   /** Checks that failed (any makes the cell UNSAFE). */
   problems: string[];
   wallMs: number;
@@ -876,6 +913,9 @@ export async function runCell(
   await rig.catchUpClock();
   await admin(rig, 'PUT', 'world', world);
   await admin(rig, 'DELETE', 'faults');
+  // Logged in before the faults go in, so a refused login is the runbook's to meet.
+  const writers = new EndpointWriters({ emulator, groups: await sqlEndpointsOf(rig, runbook.groups) });
+  await writers.start();
   const install = async (): Promise<void> => {
     for (const spec of plan.faults) await admin(rig, 'POST', 'faults', spec);
   };
@@ -889,7 +929,10 @@ export async function runCell(
       installing = install();
     }, 2);
   } else {
-    await install();
+    await install().catch(async (error: unknown) => {
+      await writers.stop();
+      throw error;
+    });
   }
   const armBefore = { ...emulator.arm.stats };
   const sqlBefore = sqlCounters(emulator);
@@ -923,6 +966,9 @@ export async function runCell(
       // What a hung run left running must not reach the next cell.
       await rig.cells.replace();
     }
+  } catch (error) {
+    await writers.stop();
+    throw error;
   } finally {
     clearInterval(watcher);
     await installing?.catch(() => undefined);
@@ -933,6 +979,9 @@ export async function runCell(
   // A request the run gave up on (a latency longer than the client's timeout) still takes effect when it arrives:
   // it belongs to this cell's world, and must not land in the next one.
   await drainArm(rig);
+  // Written on until every endpoint answered twice more, with the faults still in: the world as the run left it.
+  await writers.settle();
+  await writers.stop();
 
   // ── the judgement ──
   const invariants = emulator.world.invariants();
@@ -949,7 +998,11 @@ export async function runCell(
   const hitEvidence: HitEvidence = {
     armFaulted: emulator.arm.stats.faulted - armBefore.faulted,
     armThrottled: emulator.arm.stats.throttled - armBefore.throttled,
-    sqlRequests: sqlAfter.requests - sqlBefore.requests,
+    // The runbook's requests: those of the endpoint writers that reached the engine are not its.
+    sqlRequests:
+      sqlAfter.requests -
+      sqlBefore.requests -
+      writers.writes.filter((write) => write.outcome === 'accepted' || write.outcome === 'refused').length,
     sqlLoginFailures: sqlAfter.loginFailures - sqlBefore.loginFailures,
     worldFaultsLeft: {
       failoverNeverCompletes: emulator.world.faults.failoverNeverCompletes.size,
@@ -963,10 +1016,15 @@ export async function runCell(
     events: invariants.events.map((event) => event.kind),
   };
   await admin(rig, 'DELETE', 'faults');
+  // Read back with the faults out (a dark region answers again), so the loss account can be checked.
+  const endpointChecks = await writers.judge();
 
   const problems: string[] = [];
   const notes: string[] = [];
   for (const violation of invariants.violations) problems.push(`emulator violation: ${violation}`);
+  problems.push(...endpointChecks.violations);
+  for (const verdict of endpointChecks.dataLoss)
+    if (verdict.unverified) notes.push(`loss account unverified: ${verdict.unverified}`);
   for (const [location, accepted] of Object.entries(acceptedTo)) {
     if (accepted > 1) problems.push(`${accepted} failover POSTs accepted toward ${location} (at most 1 per direction)`);
   }
@@ -1072,6 +1130,7 @@ export async function runCell(
     acceptedTo,
     primaryAfter,
     failoverInProgress,
+    endpointChecks,
     notes,
     problems,
     wallMs: Math.round(performance.now() - startedAt),

@@ -50,7 +50,8 @@ function markdownReport(
           `fault hit: ${result.faultHit ? 'yes' : 'no'}; activity retries ${result.activityRetries}; faulted ARM answers ` +
           `${result.armFaulted}; failover POSTs accepted ${JSON.stringify(result.acceptedTo)}; primary after: ` +
           `${result.primaryAfter}${result.failoverInProgress ? ' (failover still in progress)' : ''}; ` +
-          `stated: ${result.stated ?? '—'}; ${(result.wallMs / 1000).toFixed(1)} s`,
+          `stated: ${result.stated ?? '—'}; endpoint writes accepted ${JSON.stringify(result.endpointChecks?.accepted ?? {})}; ` +
+          `${(result.wallMs / 1000).toFixed(1)} s`,
       ];
       if (result.failure) lines.push(`  - message: ${result.failure.message.replace(/\s+/g, ' ').slice(0, 600)}`);
       for (const note of result.notes.slice(0, 4)) lines.push(`  - ${note.replace(/\s+/g, ' ').slice(0, 300)}`);
@@ -69,7 +70,10 @@ function markdownReport(
     'documented failure type whose report names the failed step and states where the group stands — and that',
     "statement matches the emulator's world — with no invariant violation, at most one accepted failover POST per",
     'direction, no accepted failover the report does not record, no lost commits without a forced failover, and (for',
-    'scaleGroup) the secondary never left smaller than the primary unannounced. Anything else — a hang, an undocumented',
+    'scaleGroup) the secondary never left smaller than the primary unannounced; and, judged from the clients’ side by',
+    'writers through each instance’s own endpoint (one write per instance every ~150 ms), never two instances accepting',
+    'writes at the same time and no acknowledged write lost beyond the emulator’s own count of discarded commits.',
+    'Anything else — a hang, an undocumented',
     'failure type, a missing report — is **UNSAFE**.',
     '',
     'Cells: `ok (N retries)` succeeded after N failed activity attempts it recovered from (Temporal retries, and the',

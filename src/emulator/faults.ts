@@ -73,6 +73,9 @@ export const FaultSpecSchema = z.discriminatedUnion('kind', [
     instance: z.string().default('*'),
     count: z.number().int().positive().default(1),
   }),
+  // A misbehaving region: after the group's next forced failover its old primary keeps accepting writes (a positive
+  // control for the client-side split-brain check; Azure itself never lets two primaries accept writes).
+  z.strictObject({ kind: z.literal('split-brain'), group: z.string(), seconds: z.number().min(0).optional() }),
   z.strictObject({ kind: z.literal('link-lost'), group: z.string(), database: z.string().optional() }),
   z.strictObject({
     kind: z.literal('lag-spike'),

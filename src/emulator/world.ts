@@ -10,6 +10,7 @@
  * - replication.ts: databases, commits, replication lag and the link;
  * - async-operations.ts: ARM's long-running operations;
  * - faults.ts: the faults armed in the world;
+ * - split-brain.ts: the `split-brain` fault (an old primary still accepting writes after a forced failover);
  * - invariants.ts: failover counters and rule violations;
  * - state.ts, regions.ts: the state records, ids and region spellings;
  * - context.ts: what a rule may use of the world (`WorldContext`, which `World` implements); the rules import it,
@@ -25,6 +26,7 @@ import { clearWorldFaults, isDark, noWorldFaults } from './world/faults';
 import { failoverCountersOf, invariantsOf, type WorldInvariants } from './world/invariants';
 import * as managedInstances from './world/managed-instances';
 import * as replication from './world/replication';
+import { splitBrainAccepts, splitBrainCommit } from './world/split-brain';
 import {
   instanceResourceId,
   groupKey,
@@ -53,6 +55,7 @@ export {
   type InstanceState,
   type LostCommits,
   type ManagementOperation,
+  type SplitBrain,
   type SqlFaults,
   type WorldChange,
   type WorldEvent,
@@ -252,13 +255,22 @@ export class World extends EventEmitter implements WorldContext {
 
   /** Whether the instance's copy of the database accepts writes: the primary, outside the role-switch window. */
   acceptsWrites(group: GroupState, instanceId: string, database: DatabaseState, now = this.clock.now()): boolean {
-    return replication.acceptsWrites(this, group, instanceId, database, now);
+    return (
+      replication.acceptsWrites(this, group, instanceId, database, now) ||
+      splitBrainAccepts(this, group, instanceId, now)
+    );
   }
 
-  /** One committed transaction on the primary: it gets the next LSN and hardens on the secondary after the lag. */
-  commit(group: GroupState, database: DatabaseState, payload: string): CommitRecord {
+  /**
+   * One committed transaction on the primary: it gets the next LSN and hardens on the secondary after the lag. Given
+   * the instance that accepted it, a write to an old primary in split brain (fault `split-brain`) goes to its own log.
+   */
+  commit(group: GroupState, database: DatabaseState, payload: string, instanceId?: string): CommitRecord {
     this.advance();
-    return replication.commit(group, database, payload, this.clock.now());
+    const now = this.clock.now();
+    const rogue =
+      instanceId === undefined ? undefined : splitBrainCommit(this, group, instanceId, database, payload, now);
+    return rogue ?? replication.commit(group, database, payload, now);
   }
 
   lastCommittedLsn(database: DatabaseState): number {

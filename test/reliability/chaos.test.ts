@@ -2,7 +2,8 @@
  * The fast part of `npm run chaos`: runbooks on the real Temporal dev server while the worker — a separate process,
  * `bin/fogpilot.js worker` — is killed with SIGKILL and started again: inside an activity, right after the failover
  * POST, while polling for the role switch. The emulator judges: each runbook completes, Azure accepted exactly one
- * failover POST per direction, and the pair never had two writable primaries.
+ * failover POST per direction, and the pair never had two writable primaries (also judged by writes through each
+ * instance's own endpoint, bench/endpoint-writers.ts, whose positive controls are in invariant-checks.test.ts).
  *
  * The moments are the cheap ones, to keep the file short: a few milliseconds after the POST was accepted (the answer on
  * its way), a poll timer, a write of the drill's probe in flight (a lost probe attempt resumes after its heartbeat
@@ -55,6 +56,17 @@ function assertKeptTheRules(result: ChaosRunResult, kills: RegExp[]): void {
   assert.equal(result.outcome, 'succeeded', account);
   assert.deepEqual(result.posts.acceptedTo, { eastus: 1, westus: 1 }, 'exactly one accepted POST per direction');
   assert.deepEqual(result.twoPrimaries, [], 'never two writable primaries');
+  // Judged from the clients' side as well, by writes through each instance's own endpoint; both must have been heard.
+  const checks = result.endpointChecks;
+  assert.deepEqual(checks.splitBrain, [], 'no two instances accepted writes at the same time');
+  assert.ok(
+    Object.values(checks.accepted).length === 2 && Object.values(checks.accepted).every((count) => count > 0),
+    `writes were accepted on both instances in turn: ${JSON.stringify(checks.accepted)}`,
+  );
+  for (const verdict of checks.dataLoss) {
+    assert.equal(verdict.unverified, undefined);
+    assert.deepEqual(verdict.lostByClient, [], 'a planned failover loses no acknowledged write');
+  }
   assert.equal(result.primaryAfter, 'eastus');
   assert.deepEqual(rig.emulator.world.violations, []);
 }

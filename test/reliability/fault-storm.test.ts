@@ -2,11 +2,13 @@
  * The fast part of the fault storms (the full matrix is `node dist/bench/fault-storm.js`, in `npm run chaos`): every
  * emulator fault kind during a planned failover with failback, and a few cells of scaleGroup, drDrill, forcedFailover,
  * failback and fleetFailover, each with the real activities against the emulator on the time-skipping server. The
- * emulator judges every cell (see bench/fault-matrix.ts): succeeded, or a stated safe state.
+ * emulator judges every cell (see bench/fault-matrix.ts): succeeded, or a stated safe state. A planted split brain
+ * (fault `split-brain`) shows the storm's client-side checks catch what they exist for.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  CONTROLS,
   FAULTS,
   RUNBOOKS,
   createRig,
@@ -116,3 +118,16 @@ describe(
     }
   },
 );
+
+describe('fault storms: a planted violation is caught', () => {
+  it('forcedFailover whose old primary keeps accepting writes (fault split-brain) ends UNSAFE, caught by the writes through each instance', async () => {
+    const control = CONTROLS.find((entry) => entry.id === 'split-brain')!;
+    const result = await runCell(rig, control, runbook('forcedFailover'), { boundMs: 150_000 });
+    assert.ok(result.faultHit, 'the forced failover left the old primary accepting writes');
+    assert.equal(result.verdict, 'UNSAFE');
+    assert.match(
+      result.problems.join('\n'),
+      /two writable primaries \(client-side\): fog-sales: two instances accepted writes at the same time/,
+    );
+  });
+});

@@ -67,6 +67,7 @@ export function registerAdminRoutes(
         failoverFails: Object.fromEntries(world.faults.failoverFails),
         operationFails: Object.fromEntries(world.faults.operationFails),
         darkRegions: [...world.faults.darkRegions],
+        splitBrain: [...world.faults.splitBrain.keys()],
       },
     }),
   );

@@ -271,7 +271,7 @@ export class SqlEngine {
       throw new SqlError(3906, `Failed to update database "${database.name}" because the database is read-only.`);
     }
     const payload = this.evaluate(statement.values[payloadIndex]!, undefined, session, variables);
-    const commit = this.world.commit(group, database, payload === null ? '' : String(payload));
+    const commit = this.world.commit(group, database, payload === null ? '' : String(payload), session.instance.id);
     if (table.toLowerCase() === SMOKE_TABLE) this.smokeCommits.add(commit);
     if (statement.output.length === 0) return { rowCount: 1 };
     const row: Record<string, CellValue> = {

@@ -11,6 +11,7 @@ import { isSeeding } from './failover-groups';
 import { takeFailoverFault } from './faults';
 import { checkSinglePrimary, failoverCountersOf } from './invariants';
 import { dropUnhardened, hardenEverythingBy, startReadOnlyWindow } from './replication';
+import { beginSplitBrain } from './split-brain';
 import { EmulatedArmError, type AsyncOperation, type FailoverState, type GroupState } from './state';
 
 /**
@@ -131,6 +132,8 @@ export function advanceFailover(world: WorldContext, group: GroupState, failover
   }
   if (!failover.switched && failover.switchAt !== undefined && now >= failover.switchAt) {
     const oldPrimary = group.primaryInstanceId;
+    // A split-brain fault keeps the old primary accepting writes; it takes the LSNs its log had before the drop.
+    if (failover.kind === 'forced') beginSplitBrain(world, group, oldPrimary, failover.switchAt);
     if (failover.kind === 'forced') dropUnhardened(world, group, failover.switchAt);
     group.primaryInstanceId = failover.targetInstanceId;
     failover.switched = true;

@@ -7,6 +7,7 @@ import { normalizeLocation } from '../../domain/locations';
 import type { FaultSpec } from '../faults';
 import type { WorldContext } from './context';
 import { loseLink, restoreLink } from './replication';
+import { armSplitBrain } from './split-brain';
 import type { GroupState, InstanceState, WorldFaults } from './state';
 
 export type { SqlFaults, WorldFaults } from './state';
@@ -22,6 +23,7 @@ export function noWorldFaults(): WorldFaults {
     operationFails: new Map(),
     darkRegions: new Set(),
     sql: { loginFailures: new Map(), latencyMs: new Map(), resetDuringWait: new Map() },
+    splitBrain: new Map(),
   };
 }
 
@@ -34,6 +36,7 @@ export function clearWorldFaults(faults: WorldFaults): void {
   faults.sql.loginFailures.clear();
   faults.sql.latencyMs.clear();
   faults.sql.resetDuringWait.clear();
+  faults.splitBrain.clear();
 }
 
 /** Whether the region answers nothing (fault `region-dark`). */
@@ -105,6 +108,9 @@ export function addWorldFault(world: WorldContext, spec: WorldFaultSpec): void {
       return;
     case 'sql-login-fails':
       faults.sql.loginFailures.set(spec.instance.toLowerCase(), spec.count);
+      return;
+    case 'split-brain':
+      armSplitBrain(world, spec.group, spec.seconds);
       return;
     case 'link-lost':
     case 'lag-spike': {

@@ -137,6 +137,19 @@ export interface WorldFaults {
   /** Regions that answer nothing. */
   darkRegions: Set<string>;
   sql: SqlFaults;
+  /** Groups (keys) armed with `split-brain`, and the old primary that keeps accepting writes once it has begun. */
+  splitBrain: Map<string, SplitBrain>;
+}
+
+/**
+ * Fault `split-brain`: after the group's next forced failover its old primary keeps accepting writes, as a misbehaving
+ * region would. What it accepts goes to a log of its own (never the new primary's), continuing its LSNs.
+ */
+export interface SplitBrain {
+  /** Simulated seconds the old primary keeps accepting writes; absent: until the fault is removed. */
+  seconds?: number;
+  /** Set at the forced switch: the instance that still accepts writes, since when, until when, its next LSNs. */
+  rogue?: { instanceId: string; since: number; until?: number; nextLsn: Map<string, number> };
 }
 
 /** Commits of a database that a forced failover lost: the count the workload's own count must match. */
@@ -146,6 +159,8 @@ export interface LostCommits {
   lsns: number[];
   payloads: string[];
   at: number;
+  /** Why: discarded by the forced switch (default), or accepted by an old primary in split brain (never replicated). */
+  cause?: 'forced-failover' | 'split-brain';
 }
 
 /** One entry of the world's event log. */
