@@ -258,7 +258,13 @@ export class World extends EventEmitter implements WorldContext {
   /** One committed transaction on the primary: it gets the next LSN and hardens on the secondary after the lag. */
   commit(group: GroupState, database: DatabaseState, payload: string): CommitRecord {
     this.advance();
-    return replication.commit(group, database, payload, this.clock.now());
+    return replication.commit(
+      group,
+      database,
+      payload,
+      this.clock.now(),
+      managedInstances.redoQueueMsPerCommit(this, group),
+    );
   }
 
   lastCommittedLsn(database: DatabaseState): number {
@@ -305,6 +311,11 @@ export class World extends EventEmitter implements WorldContext {
    */
   requestScale(instance: InstanceState, update: managedInstances.InstanceUpdate): AsyncOperation | undefined {
     return managedInstances.requestScale(this, instance, update);
+  }
+
+  /** POST `…/operations/{id}/cancel` of a management operation; refused when it cannot be cancelled. */
+  cancelOperation(operation: ManagementOperation): void {
+    managedInstances.cancelOperation(this, operation);
   }
 
   /** PUT of a failover group at its primary's location. */
