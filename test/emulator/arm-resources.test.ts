@@ -205,6 +205,19 @@ describe('management operations', () => {
     assert.equal((await client.managedInstances.get('rg-fogpilot', 'fog-sales-eastus')).vCores, 16);
   });
 
+  it('ends a failing update Failed, in the step it failed in, the steps after it never started', async () => {
+    emulator.arm.addFault({ kind: 'operation-fails', instance: 'fog-sales-eastus' });
+    await scale('fog-sales-eastus', { vCores: 16 });
+    advanceSeconds(600);
+    const [operation] = await operationsOf('fog-sales-eastus');
+    assert.equal(operation!.state, 'Failed');
+    assert.deepEqual(
+      operation!.operationSteps!.stepsList!.map((step) => step.status),
+      ['Completed', 'Completed', 'Completed', 'Failed', 'NotStarted'],
+    );
+    assert.equal(operation!.operationSteps!.currentStep, 4);
+  });
+
   it('cancels an update: CancelInProgress, then Cancelled, the instance keeping its old size and the async operation ending Canceled', async () => {
     const accepted = await scale('fog-sales-eastus', { vCores: 16 });
     const statusUrl = new URL(accepted.headers.get('azure-asyncoperation')!);

@@ -104,7 +104,7 @@ export function stepsAt(operation: ManagementOperation, now: number): { currentS
   let currentStep = 1;
   const steps = operation.steps.map((step, index): StepView => {
     const order = index + 1;
-    const started = at >= step.startsAt;
+    const started = at >= step.startsAt && (failedStep < 0 || index <= failedStep);
     if (!started) return { order, name: step.name, status: 'NotStarted' };
     currentStep = order;
     const done = at >= step.endsAt;
