@@ -2,7 +2,7 @@
  * ARM response bodies with the shapes of the REST specification's examples (see test/emulator/arm-bodies.test.ts,
  * which compares them field by field with the examples under ../shared/reference/arm-examples).
  */
-import type { AsyncOperation, GroupState, InstanceState, ManagementOperation, World } from './world';
+import type { GroupState, InstanceState, World } from './world';
 import { idLocation } from './world';
 
 export function failoverGroupBody(world: World, group: GroupState, location: string): Record<string, unknown> {
@@ -63,46 +63,6 @@ export function managedInstanceBody(instance: InstanceState): Record<string, unk
     type: 'Microsoft.Sql/managedInstances',
   };
   if (instance.tags) body.tags = instance.tags;
-  return body;
-}
-
-export function operationBody(world: World, operation: ManagementOperation): Record<string, unknown> {
-  const instance = world.instanceById(operation.instanceId)!;
-  const now = world.now();
-  const span = Math.max(1, operation.endsAt - operation.startedAt);
-  const percentComplete =
-    operation.state === 'InProgress' ? Math.min(99, Math.floor(((now - operation.startedAt) / span) * 100)) : 100;
-  const properties: Record<string, unknown> = {
-    managedInstanceName: instance.name,
-    operation: operation.operation,
-    operationFriendlyName: operation.friendlyName,
-    percentComplete,
-    startTime: new Date(operation.startedAt).toISOString(),
-    state: operation.state,
-    estimatedCompletionTime: new Date(operation.endsAt).toISOString(),
-    description: `Scaling ${instance.name} to ${operation.requested.vCores} vCores and ${operation.requested.storageSizeInGB} GB`,
-    isCancellable: operation.state === 'InProgress',
-    operationParameters: { currentParameters: operation.current, requestedParameters: operation.requested },
-  };
-  if (operation.error) {
-    Object.assign(properties, {
-      errorCode: 45157,
-      errorDescription: operation.error.message,
-      errorSeverity: 16,
-      isUserError: false,
-    });
-  }
-  return { id: operation.id, name: operation.name, type: 'Microsoft.Sql/managedInstances/operations', properties };
-}
-
-export function asyncOperationBody(operation: AsyncOperation): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    name: operation.id,
-    status: operation.status,
-    startTime: new Date(operation.startTime).toISOString(),
-  };
-  if (operation.endTime !== undefined) body.endTime = new Date(operation.endTime).toISOString();
-  if (operation.error) body.error = { code: operation.error.code, message: operation.error.message };
   return body;
 }
 

@@ -17,6 +17,7 @@ import { armContext, stateOf, type ArmStats, type Params } from './arm/context';
 import { registerFailoverGroupRoutes } from './arm/failover-groups';
 import { registerManagedInstanceRoutes } from './arm/managed-instances';
 import { registerManagementOperationRoutes } from './arm/management-operations';
+import { registerResourceGroupCheck } from './arm/resource-groups';
 import { registerRetentionPolicyRoutes } from './arm/retention-policies';
 import { armErrorBody } from './arm-bodies';
 import { HttpFaults } from './faults';
@@ -216,6 +217,7 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
     }
   });
 
+  registerResourceGroupCheck(app, context);
   registerFailoverGroupRoutes(app, context);
   registerManagedInstanceRoutes(app, context);
   registerManagementOperationRoutes(app, context);

@@ -23,6 +23,11 @@ export const InstanceSpecSchema = z.strictObject({
   location: z.string().min(2),
   vCores: z.number().int().positive().default(8),
   storageSizeInGB: z.number().int().positive().default(256),
+  /**
+   * Storage the instance's data uses (GB): what a Business Critical update reseeds, and the floor a storage decrease
+   * may not go below. 0 (the default) leaves both out.
+   */
+  storageUsedInGB: z.number().int().min(0).default(0),
   skuName: z.string().default('GP_Gen5'),
   tier: z.string().default('GeneralPurpose'),
   family: z.string().default('Gen5'),
@@ -82,6 +87,20 @@ export const TimingsSchema = z.strictObject({
   /** Scaling vCores takes this long; storage-only scaling takes `storageScaleSeconds`. */
   vCoreScaleSeconds: z.number().min(0).default(900),
   storageScaleSeconds: z.number().min(0).default(180),
+  /**
+   * A management operation (a scale) stays `Pending` this long before it runs, within its duration (simulated
+   * seconds).
+   */
+  operationPendingSeconds: z.number().min(0).default(2),
+  /** A Business Critical update reseeds the instance's used storage at this rate (Microsoft: about 220 GB/h). */
+  businessCriticalSeedingGBPerHour: z.number().positive().default(220),
+  /** A cancelled management operation is `CancelInProgress` this long, then `Cancelled` (simulated seconds). */
+  operationCancelSeconds: z.number().min(0).default(60),
+  /**
+   * How long a geo-secondary with half its primary's vCores spends replaying one commit beyond the link's lag
+   * (simulated ms; see world/managed-instances.ts `redoQueueMsPerCommit`). 0 turns the model off.
+   */
+  undersizedSecondaryRedoMsPerCommit: z.number().min(0).default(20),
   /** How long `sp_wait_for_database_copy_sync` waits on a lost link before it fails (simulated seconds). */
   linkTimeoutSeconds: z.number().min(0).default(30),
   /** Default hardening lag of a database's commits on the secondary (simulated ms). */
@@ -97,6 +116,13 @@ export const WorldSpecSchema = z.strictObject({
     .default('00000000-0000-4000-8000-0000000f0c05'),
   instances: z.array(InstanceSpecSchema).min(1),
   groups: z.array(GroupSpecSchema).default([]),
+  /**
+   * Resource groups that exist without an instance or a group in them. Those of instances and groups exist anyway; a
+   * request naming any other answers 404 `ResourceGroupNotFound`.
+   */
+  resourceGroups: z
+    .array(z.strictObject({ name: z.string().min(1), subscriptionId: z.string().optional() }))
+    .default([]),
   timings: TimingsSchema.prefault({}),
   /** The SQL login every emulated instance accepts (the emulator is a rehearsal tool; never use a real secret). */
   sqlLogin: z

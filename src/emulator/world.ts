@@ -270,7 +270,9 @@ export class World extends EventEmitter implements WorldContext {
     const now = this.clock.now();
     const rogue =
       instanceId === undefined ? undefined : splitBrainCommit(this, group, instanceId, database, payload, now);
-    return rogue ?? replication.commit(group, database, payload, now);
+    return (
+      rogue ?? replication.commit(group, database, payload, now, managedInstances.redoQueueMsPerCommit(this, group))
+    );
   }
 
   lastCommittedLsn(database: DatabaseState): number {
@@ -317,6 +319,11 @@ export class World extends EventEmitter implements WorldContext {
    */
   requestScale(instance: InstanceState, update: managedInstances.InstanceUpdate): AsyncOperation | undefined {
     return managedInstances.requestScale(this, instance, update);
+  }
+
+  /** POST `…/operations/{id}/cancel` of a management operation; refused when it cannot be cancelled. */
+  cancelOperation(operation: ManagementOperation): void {
+    managedInstances.cancelOperation(this, operation);
   }
 
   /** PUT of a failover group at its primary's location. */

@@ -489,7 +489,7 @@ describe('long-term retention policies through @azure/arm-sql', () => {
     assert.equal(reading.policies[0]!.yearlyRetention, 'P10Y');
   });
 
-  it('fails a database the instance does not have as non-retryable, with ARM 404 ResourceNotFound', async () => {
+  it('fails a database the instance does not have as non-retryable, with ARM 404 ParentResourceNotFound', async () => {
     const failure = await failureOf(
       activities.readRetentionPolicies({ instanceId: instanceId('eastus'), databases: ['sales', 'payroll'] }),
     );
@@ -497,7 +497,7 @@ describe('long-term retention policies through @azure/arm-sql', () => {
     assert.equal(failure.nonRetryable, true);
     assert.deepEqual(
       [(failure.details?.[0] as { statusCode: number }).statusCode, (failure.details?.[0] as { code: string }).code],
-      [404, 'ResourceNotFound'],
+      [404, 'ParentResourceNotFound'],
     );
     assert.match(failure.message, /payroll/);
   });

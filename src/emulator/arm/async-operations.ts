@@ -4,7 +4,8 @@
  * then the resulting resource, 204 when there is none, or the operation's error).
  */
 import type { FastifyInstance } from 'fastify';
-import { armErrorBody, asyncOperationBody, failoverGroupBody, managedInstanceBody } from '../arm-bodies';
+import { armErrorBody, failoverGroupBody, managedInstanceBody } from '../arm-bodies';
+import type { AsyncOperation } from '../world';
 import { asyncPath, type ArmContext, type Params } from './context';
 
 /** Registers the status and result URLs of both families (`instanceFailoverGroup…`, `managedInstance…`). */
@@ -16,7 +17,7 @@ export function registerAsyncOperationRoutes(app: FastifyInstance, { world, base
         return send(request, reply, 404, armErrorBody('ResourceNotFound', 'The async operation was not found.'));
       const headers: Record<string, string> =
         operation.status === 'InProgress' ? { 'Retry-After': String(world.timings.asyncRetryAfterSeconds) } : {};
-      return send(request, reply, 200, asyncOperationBody(operation), headers);
+      return send(request, reply, 200, asyncOperationBody(operation, request.url.split('?')[0]!), headers);
     });
     app.get(`${asyncPath}/${family}OperationResults/:operationId`, async (request, reply) => {
       const operation = world.asyncOperations.get((request.params as Params).operationId!);
@@ -46,4 +47,22 @@ export function registerAsyncOperationRoutes(app: FastifyInstance, { world, base
       return send(request, reply, 204);
     });
   }
+}
+
+/**
+ * The status resource of a long-running operation, as ARM's common types define it (azure-rest-api-specs
+ * `common-types/resource-management/v5/types.json#/definitions/OperationStatusResult`: id, name, status, startTime,
+ * endTime, error) and ../shared/reference/azure-sql-mi-failover.md describes Microsoft.Sql's: `id` is the status URL's
+ * path, `name` the operation's id; `error` only once it ended Failed or Canceled.
+ */
+export function asyncOperationBody(operation: AsyncOperation, statusPath: string): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    id: statusPath,
+    name: operation.id,
+    status: operation.status,
+    startTime: new Date(operation.startTime).toISOString(),
+  };
+  if (operation.endTime !== undefined) body.endTime = new Date(operation.endTime).toISOString();
+  if (operation.error) body.error = { code: operation.error.code, message: operation.error.message };
+  return body;
 }

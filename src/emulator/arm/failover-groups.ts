@@ -6,12 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { failoverGroupBody } from '../arm-bodies';
 import { EmulatedArmError } from '../world';
 import { groupsPath, type ArmContext, type Params } from './context';
+import { missingLocationParent, parentNotFound } from './resource-groups';
 
 /** Registers list, get, PUT, DELETE, `failover` and `forceFailoverAllowDataLoss`. */
-export function registerFailoverGroupRoutes(
-  app: FastifyInstance,
-  { world, send, fail, notFound, asyncHeaders }: ArmContext,
-) {
+export function registerFailoverGroupRoutes(app: FastifyInstance, context: ArmContext) {
+  const { world, send, fail, notFound, asyncHeaders } = context;
   app.get(groupsPath, async (request, reply) => {
     const { subscription, resourceGroup, location } = request.params as Params;
     const value = world
@@ -23,6 +22,8 @@ export function registerFailoverGroupRoutes(
   app.get(`${groupsPath}/:group`, async (request, reply) => {
     const { subscription, resourceGroup, location, group: name } = request.params as Params;
     const group = world.groupAt(subscription!, resourceGroup!, location!, name!);
+    const parent = missingLocationParent(world, subscription!, resourceGroup!, location!);
+    if (parent) return parentNotFound(context, request, reply, 'locations/instanceFailoverGroups', parent);
     if (!group) return notFound(request, reply, `Microsoft.Sql/locations/${location}/instanceFailoverGroups/${name}`);
     return send(request, reply, 200, failoverGroupBody(world, group, location!));
   });
@@ -109,6 +110,8 @@ export function registerFailoverGroupRoutes(
     app.post(`${groupsPath}/:group/${action}`, async (request, reply) => {
       const { subscription, resourceGroup, location, group: name } = request.params as Params;
       const group = world.groupAt(subscription!, resourceGroup!, location!, name!);
+      const parent = missingLocationParent(world, subscription!, resourceGroup!, location!);
+      if (parent) return parentNotFound(context, request, reply, 'locations/instanceFailoverGroups', parent);
       if (!group) return notFound(request, reply, `Microsoft.Sql/locations/${location}/instanceFailoverGroups/${name}`);
       try {
         const operation = world.requestFailover(group, location!, kind);

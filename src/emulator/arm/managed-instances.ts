@@ -1,15 +1,56 @@
-/** `Microsoft.Sql/managedInstances`: get, and PATCH of the size (a scale: 202 and an async operation, or 200). */
-import type { FastifyInstance } from 'fastify';
+/**
+ * `Microsoft.Sql/managedInstances`: list by subscription and by resource group (ManagedInstances.json,
+ * `ManagedInstances_List` and `ManagedInstances_ListByResourceGroup`, examples ManagedInstanceList and
+ * ManagedInstanceListByResourceGroup: `{value, nextLink}`, x-ms-pageable), get, and PATCH of the size (a scale: 202
+ * and an async operation, or 200).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { skuParts } from '../../domain/azure-state';
 import { managedInstanceBody } from '../arm-bodies';
-import { EmulatedArmError } from '../world';
-import { instancePath, type ArmContext, type Params } from './context';
+import { EmulatedArmError, type InstanceState } from '../world';
+import { API, instancePath, type ArmContext, type Params } from './context';
 
-/** Registers GET and PATCH of a managed instance. */
-export function registerManagedInstanceRoutes(
-  app: FastifyInstance,
-  { world, send, fail, notFound, asyncHeaders }: ArmContext,
-) {
+/**
+ * Instances per page of a list. Knowingly simplified: smaller than Azure's pages, so that every client must follow
+ * `nextLink` with a world of a few instances, as it must against a subscription of many.
+ */
+export const INSTANCE_PAGE_SIZE = 2;
+
+/** Registers the two lists, GET and PATCH of a managed instance. */
+export function registerManagedInstanceRoutes(app: FastifyInstance, context: ArmContext) {
+  const { world, send, fail, notFound, asyncHeaders } = context;
+
+  /** One page of `instances`, from `$skiptoken`, with a `nextLink` to the rest. */
+  const page = (request: FastifyRequest, instances: InstanceState[]) => {
+    const sorted = [...instances].sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
+    const skip = Math.max(0, Number((request.query as Record<string, string>).$skiptoken ?? 0) || 0);
+    const value = sorted.slice(skip, skip + INSTANCE_PAGE_SIZE).map(managedInstanceBody);
+    if (skip + INSTANCE_PAGE_SIZE >= sorted.length) return { value };
+    const path = request.url.split('?')[0]!;
+    const nextLink = `${context.baseUrl(request)}${path}?api-version=${API.instances}&$skiptoken=${skip + INSTANCE_PAGE_SIZE}`;
+    return { value, nextLink };
+  };
+  const sameSubscription = (instance: InstanceState, subscription: string) =>
+    instance.subscriptionId.toLowerCase() === subscription.toLowerCase();
+
+  app.get('/subscriptions/:subscription/providers/Microsoft.Sql/managedInstances', async (request, reply) => {
+    const { subscription } = request.params as Params;
+    const instances = [...world.instances.values()].filter((instance) => sameSubscription(instance, subscription!));
+    return send(request, reply, 200, page(request, instances));
+  });
+
+  app.get(
+    '/subscriptions/:subscription/resourceGroups/:resourceGroup/providers/Microsoft.Sql/managedInstances',
+    async (request, reply) => {
+      const { subscription, resourceGroup } = request.params as Params;
+      const instances = [...world.instances.values()].filter(
+        (instance) =>
+          sameSubscription(instance, subscription!) &&
+          instance.resourceGroup.toLowerCase() === resourceGroup!.toLowerCase(),
+      );
+      return send(request, reply, 200, page(request, instances));
+    },
+  );
   app.get(instancePath, async (request, reply) => {
     const { subscription, resourceGroup, instance: name } = request.params as Params;
     const instance = world.instanceByName(subscription!, resourceGroup!, name!);

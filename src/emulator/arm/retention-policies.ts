@@ -1,37 +1,44 @@
 /**
  * `Microsoft.Sql/managedInstances/databases/backupLongTermRetentionPolicies` (api-version 2020-11-01-preview in
- * @azure/arm-sql 10): one policy, `default`, per database of an instance's failover group.
+ * @azure/arm-sql 10): one policy, `default`, per database of an instance's failover group. A missing instance or
+ * database is the policy's missing parent (`ParentResourceNotFound`, see ./resource-groups.ts).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UNCONFIGURED_RETENTION } from '../../domain/azure-state';
-import type { InstanceState } from '../world';
+import { instanceResourceId, type InstanceState } from '../world';
 import { instancePath, type ArmContext, type Params } from './context';
+import { parentNotFound } from './resource-groups';
 
 /** Registers the list and the get of a database's long-term retention policies. */
-export function registerRetentionPolicyRoutes(app: FastifyInstance, { world, send, notFound }: ArmContext) {
+export function registerRetentionPolicyRoutes(app: FastifyInstance, context: ArmContext) {
+  const { world, send, notFound } = context;
   const retentionPath = `${instancePath}/databases/:database/backupLongTermRetentionPolicies`;
   /** The instance and the database's name as the world spells it, or the 404 ARM answers. */
   const retentionTarget = (
     request: FastifyRequest,
   ): { missing: string } | { instance: InstanceState; database: string } => {
     const { subscription, resourceGroup, instance: name, database } = request.params as Params;
+    // The policy's parent is the database: a missing instance or database is a missing parent.
+    const parent = `${instanceResourceId(subscription!, resourceGroup!, name!)}/databases/${database}`;
     const instance = world.instanceByName(subscription!, resourceGroup!, name!);
-    if (!instance) return { missing: `Microsoft.Sql/managedInstances/${name}` };
+    if (!instance) return { missing: parent };
     const group = world.groupOfInstance(instance.id);
     const state = group && world.databaseOf(group, database!);
-    if (!state) return { missing: `Microsoft.Sql/managedInstances/${instance.name}/databases/${database}` };
+    if (!state) return { missing: parent };
     return { instance, database: state.name };
   };
+  const missingParent = (request: FastifyRequest, reply: FastifyReply, parent: string) =>
+    parentNotFound(context, request, reply, 'managedInstances/databases/backupLongTermRetentionPolicies', parent);
 
   app.get(retentionPath, async (request, reply) => {
     const target = retentionTarget(request);
-    if ('missing' in target) return notFound(request, reply, target.missing);
+    if ('missing' in target) return missingParent(request, reply, target.missing);
     return send(request, reply, 200, { value: [retentionPolicyBody(target.instance, target.database)] });
   });
 
   app.get(`${retentionPath}/:policy`, async (request, reply) => {
     const target = retentionTarget(request);
-    if ('missing' in target) return notFound(request, reply, target.missing);
+    if ('missing' in target) return missingParent(request, reply, target.missing);
     const { policy } = request.params as Params;
     if (policy!.toLowerCase() !== 'default') {
       return notFound(

@@ -10,6 +10,7 @@ import type { WorldContext } from './context';
 import { isSeeding } from './failover-groups';
 import { takeFailoverFault } from './faults';
 import { checkSinglePrimary, failoverCountersOf } from './invariants';
+import { isRunning } from './operation-course';
 import { dropUnhardened, hardenEverythingBy, startReadOnlyWindow } from './replication';
 import { beginSplitBrain } from './split-brain';
 import { EmulatedArmError, type AsyncOperation, type FailoverState, type GroupState } from './state';
@@ -61,8 +62,7 @@ export function requestFailover(
     );
   const scaling = world.operations.find(
     (operation) =>
-      operation.state === 'InProgress' &&
-      group.instanceIds.some((id) => id.toLowerCase() === operation.instanceId.toLowerCase()),
+      isRunning(operation) && group.instanceIds.some((id) => id.toLowerCase() === operation.instanceId.toLowerCase()),
   );
   if (scaling)
     refuse(

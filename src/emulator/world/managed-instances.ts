@@ -1,7 +1,14 @@
 /**
  * Managed instances: their identity and DNS names, their size (vCores, storage, tier, hardware family) and the
  * management operation that changes it. Azure's rules for an update: one management operation at a time per instance,
- * none while the instance's failover group fails over, and only the vCore and storage values Azure accepts.
+ * none while the instance's failover group fails over, and only the values Azure accepts (the refusals below cite the
+ * `ManagedInstances.json` PATCH error list, 2022-08-01-preview, and ../shared/reference/arm-error-codes.json).
+ *
+ * An update's course follows "Overview of Azure SQL Managed Instance management operations"
+ * (https://learn.microsoft.com/en-us/azure/azure-sql/managed-instance/management-operations-overview?view=azuresql)
+ * and the operation bodies of `ManagedInstanceOperations.json` (examples ListManagedInstanceOperations,
+ * GetManagedInstanceOperation): `Pending`, then `InProgress` through its steps, then `Succeeded` or `Failed`; a cancel
+ * moves it to `CancelInProgress`, then `Cancelled`, the instance keeping its old size. See ./operation-course.ts.
  */
 import { skuNameOf } from '../../domain/azure-state';
 import { normalizeLocation } from '../../domain/locations';
@@ -9,17 +16,28 @@ import type { InstanceSpec, WorldSpec } from '../world-spec';
 import { startAsyncOperation } from './async-operations';
 import type { WorldContext } from './context';
 import { takeOperationFault } from './faults';
+import { isRunning, planUpdate, type SizeParameters } from './operation-course';
 import { displayLocation } from './regions';
 import {
   EmulatedArmError,
   instanceResourceId,
   type AsyncOperation,
+  type GroupState,
   type InstanceState,
   type ManagementOperation,
 } from './state';
 
+export { isRunning } from './operation-course';
+
 /** The vCore counts a managed instance may have. */
 const VALID_VCORES = new Set([4, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 128]);
+
+/**
+ * The most vCores a hardware family offers ("Overview of Azure SQL Managed Instance resource limits",
+ * https://learn.microsoft.com/en-us/azure/azure-sql/managed-instance/resource-limits?view=azuresql: standard-series
+ * (Gen5) up to 80, premium-series up to 128). Families not listed are held only to `VALID_VCORES`.
+ */
+const MAX_VCORES_BY_FAMILY: Record<string, number> = { gen5: 80, g8im: 128, g8ih: 128 };
 
 /** What a PATCH of a managed instance asks to change. */
 export interface InstanceUpdate {
@@ -47,34 +65,18 @@ export function instanceFromSpec(instance: InstanceSpec, spec: WorldSpec): Insta
   };
 }
 
-/**
- * PATCH of an instance's size. Returns undefined when nothing changes (ARM answers 200 at once). Refused while
- * another management operation runs on the instance, or for values Azure does not accept.
- */
-export function requestScale(
-  world: WorldContext,
-  instance: InstanceState,
-  update: InstanceUpdate,
-): AsyncOperation | undefined {
-  world.advance();
-  const now = world.now();
-  const running = world.operations.find(
-    (operation) => operation.state === 'InProgress' && operation.instanceId === instance.id,
-  );
-  if (running) {
-    world.record('scale-refused', { instance: instance.name, detail: { reason: 'operation in progress' } });
-    throw new EmulatedArmError(
-      409,
-      'ConflictingManagedInstanceOperation',
-      'An operation is currently in progress for the managed instance.',
-    );
-  }
-  if (update.vCores !== undefined && !VALID_VCORES.has(update.vCores)) {
-    throw new EmulatedArmError(
-      405,
-      'InvalidVcoreValue',
-      `vCore value ${update.vCores} is not valid. Please specify a valid vCore value.`,
-    );
+/** Refuses, with Azure's code, a size Azure does not accept (values checked before any state). */
+function refuseInvalidSize(instance: InstanceState, update: InstanceUpdate, requested: SizeParameters): void {
+  if (update.vCores !== undefined) {
+    const max = MAX_VCORES_BY_FAMILY[requested.family.toLowerCase()];
+    if (!VALID_VCORES.has(update.vCores) || (max !== undefined && update.vCores > max)) {
+      throw new EmulatedArmError(
+        405,
+        'InvalidVcoreValue',
+        `vCore value ${update.vCores} is not valid. Please specify a valid vCore value.` +
+          (max !== undefined ? ` ${requested.family} hardware offers up to ${max} vCores.` : ''),
+      );
+    }
   }
   if (
     update.storageSizeInGB !== undefined &&
@@ -86,6 +88,56 @@ export function requestScale(
       `Invalid storage size: ${update.storageSizeInGB} GB. Storage size must be specified between 32 and 16384 gigabytes, in increments of 32 GB.`,
     );
   }
+  if (update.storageSizeInGB !== undefined && update.storageSizeInGB < instance.storageUsedInGB) {
+    // Azure's message, typo included.
+    throw new EmulatedArmError(
+      400,
+      'ManagedInstanceInvalidStorageSizeLessThenCurrentSizeUsed',
+      `Invalid storage size: Storage size limit (${update.storageSizeInGB} GB) is less that current storage used (${instance.storageUsedInGB} GB). Please specify higher storage size limit.`,
+    );
+  }
+  if (update.family !== undefined && /^gen4$/i.test(update.family) && !/^gen4$/i.test(instance.family)) {
+    throw new EmulatedArmError(
+      400,
+      'ManagedInstanceDeprecatedHardwareFamily',
+      'Changing the hardware generation to deprecated Gen4 generation is not possible.',
+    );
+  }
+}
+
+/**
+ * PATCH of an instance's size. Returns undefined when nothing changes (ARM answers 200 at once). Refused while
+ * another management operation runs on the instance, while its group fails over, or for values Azure does not accept.
+ */
+export function requestScale(
+  world: WorldContext,
+  instance: InstanceState,
+  update: InstanceUpdate,
+): AsyncOperation | undefined {
+  world.advance();
+  const now = world.now();
+  const running = world.operations.find((operation) => isRunning(operation) && operation.instanceId === instance.id);
+  if (running) {
+    world.record('scale-refused', { instance: instance.name, detail: { reason: 'operation in progress' } });
+    throw new EmulatedArmError(
+      409,
+      'ConflictingManagedInstanceOperation',
+      'An operation is currently in progress for the managed instance.',
+    );
+  }
+  const current: SizeParameters = {
+    vCores: instance.vCores,
+    storageSizeInGB: instance.storageSizeInGB,
+    tier: instance.tier,
+    family: instance.family,
+  };
+  const requested: SizeParameters = {
+    vCores: update.vCores ?? instance.vCores,
+    storageSizeInGB: update.storageSizeInGB ?? instance.storageSizeInGB,
+    tier: update.tier ?? instance.tier,
+    family: update.family ?? instance.family,
+  };
+  refuseInvalidSize(instance, update, requested);
   const group = world.groupOfInstance(instance.id);
   if (group?.failover) {
     throw new EmulatedArmError(
@@ -95,55 +147,69 @@ export function requestScale(
     );
   }
   if (update.licenseType) instance.licenseType = update.licenseType;
-  const current = {
-    vCores: instance.vCores,
-    storageSizeInGB: instance.storageSizeInGB,
-    tier: instance.tier,
-    family: instance.family,
-  };
-  const requested = {
-    vCores: update.vCores ?? instance.vCores,
-    storageSizeInGB: update.storageSizeInGB ?? instance.storageSizeInGB,
-    tier: update.tier ?? instance.tier,
-    family: update.family ?? instance.family,
-  };
   if (JSON.stringify(current) === JSON.stringify(requested)) return undefined;
-  const vCoreChange =
-    requested.vCores !== current.vCores || requested.tier !== current.tier || requested.family !== current.family;
-  const durationMs = (vCoreChange ? world.timings.vCoreScaleSeconds : world.timings.storageScaleSeconds) * 1000;
+  const plan = planUpdate(world.timings, instance, current, requested, now);
   const asyncOperation = startAsyncOperation(world, 'scale', instance.subscriptionId, instance.location, {
     type: 'instance',
     instanceId: instance.id,
   });
-  const fails = takeOperationFault(world.faults, instance);
   const operation: ManagementOperation = {
     id: `${instance.id}/operations/${asyncOperation.id}`,
     name: asyncOperation.id,
     instanceId: instance.id,
     asyncOperationId: asyncOperation.id,
     operation: 'UpsertManagedServer',
-    friendlyName: 'Updating managed instance',
-    state: 'InProgress',
+    friendlyName: 'UPDATE MANAGED SERVER',
+    state: plan.runsAt > now ? 'Pending' : 'InProgress',
     startedAt: now,
-    endsAt: now + durationMs,
+    runsAt: plan.runsAt,
+    endsAt: plan.endsAt,
+    steps: plan.steps,
+    cancellable: plan.cancellable,
     current,
     requested,
-    fails,
+    fails: takeOperationFault(world.faults, instance),
   };
   world.operations.push(operation);
   instance.provisioningState = 'Updating';
   world.record('scale-requested', {
     instance: instance.name,
     group: group?.name,
-    detail: { from: current, to: requested },
+    detail: { from: current, to: requested, durationMs: plan.endsAt - now },
   });
   return asyncOperation;
 }
 
-/** Ends the management operations that have come due by `now`. */
+/**
+ * POST `…/operations/{id}/cancel`. Azure refuses an operation that has ended or cannot be cancelled (a General
+ * Purpose storage-only change) with 409 `CannotCancelOperation` ("Canceling Azure SQL Managed Instance management
+ * operations", https://docs.microsoft.com/cs-cz/azure/azure-sql/managed-instance/management-operations-cancel?view=azuresql,
+ * and the Cancel error list of ManagedInstanceOperations.json); the cancel itself takes `operationCancelSeconds`.
+ */
+export function cancelOperation(world: WorldContext, operation: ManagementOperation): void {
+  world.advance();
+  if (!isRunning(operation) || operation.state === 'CancelInProgress' || !operation.cancellable) {
+    world.record('cancel-refused', { instance: operation.name, detail: { state: operation.state } });
+    throw new EmulatedArmError(
+      409,
+      'CannotCancelOperation',
+      `The management operation is in a state that cannot be cancelled (${operation.state}` +
+        `${operation.cancellable ? '' : '; a General Purpose storage change cannot be cancelled'}).`,
+    );
+  }
+  const now = world.now();
+  operation.state = 'CancelInProgress';
+  operation.cancelRequestedAt = now;
+  operation.cancelEndsAt = now + world.timings.operationCancelSeconds * 1000;
+  world.record('scale-cancel-requested', { instance: world.instanceById(operation.instanceId)?.name });
+}
+
+/** Moves the management operations on to what has come due by `now`. */
 export function advanceOperations(world: WorldContext, now: number): void {
   for (const operation of world.operations) {
-    if (operation.state === 'InProgress' && now >= operation.endsAt) finishOperation(world, operation);
+    if (operation.state === 'Pending' && now >= operation.runsAt) operation.state = 'InProgress';
+    if (operation.state === 'CancelInProgress' && now >= operation.cancelEndsAt!) endCancelled(world, operation);
+    else if (operation.state === 'InProgress' && now >= operation.endsAt) finishOperation(world, operation);
   }
 }
 
@@ -169,6 +235,43 @@ function finishOperation(world: WorldContext, operation: ManagementOperation): v
   }
   instance.provisioningState = 'Succeeded';
   world.emit('change', 'operation-ended', operation);
+}
+
+/** A cancel's end: the instance keeps its old size; the ARM operation ends `Canceled`. */
+function endCancelled(world: WorldContext, operation: ManagementOperation): void {
+  const instance = world.instanceById(operation.instanceId)!;
+  const at = operation.cancelEndsAt!;
+  operation.state = 'Cancelled';
+  const asyncOperation = world.asyncOperations.get(operation.asyncOperationId);
+  if (asyncOperation) {
+    Object.assign(asyncOperation, {
+      status: 'Canceled',
+      endTime: at,
+      error: { code: 'OperationCancelled', message: 'The operation has been cancelled by user.' },
+    });
+  }
+  instance.provisioningState = 'Succeeded';
+  world.record('scale-cancelled', { instance: instance.name, detail: { kept: operation.current } }, at);
+  world.emit('change', 'operation-ended', operation);
+}
+
+/**
+ * How long the group's geo-secondary spends replaying each commit beyond the link's lag, when it has fewer vCores
+ * than the primary (0 otherwise). The model: a secondary's redo runs at a speed proportional to its vCores, and Azure
+ * does not refuse an undersized secondary (it only recommends scaling the secondary up first and down last:
+ * "Failover groups overview & best practices", section "Scaling instances",
+ * https://learn.microsoft.com/en-us/azure/azure-sql/managed-instance/failover-group-sql-mi?view=azuresql; the
+ * support article "Lag on geo-secondary instance": a heavy write workload plus a smaller secondary makes it fall
+ * behind). Each commit costs `undersizedSecondaryRedoMsPerCommit × (primary vCores / secondary vCores − 1)`, and the
+ * commits queue (replication.ts `commit`): while the write rate exceeds what the secondary replays, the lag grows with
+ * every commit; when writes stop, the queue drains.
+ */
+export function redoQueueMsPerCommit(world: WorldContext, group: GroupState): number {
+  const primary = world.instanceById(group.primaryInstanceId);
+  const secondaryId = group.instanceIds.find((id) => id.toLowerCase() !== group.primaryInstanceId.toLowerCase());
+  const secondary = secondaryId ? world.instanceById(secondaryId) : undefined;
+  if (!primary || !secondary || secondary.vCores >= primary.vCores) return 0;
+  return world.timings.undersizedSecondaryRedoMsPerCommit * (primary.vCores / secondary.vCores - 1);
 }
 
 /** A stable, name-derived DNS zone, as Azure assigns one per instance. */

@@ -54,14 +54,24 @@ export function acceptsWrites(
  * One committed transaction on the primary at `now`: it gets the next LSN and hardens on the secondary after the lag
  * (at once while a planned failover runs synchronous replication; never while the link is lost).
  */
-export function commit(group: GroupState, database: DatabaseState, payload: string, now: number): CommitRecord {
+export function commit(
+  group: GroupState,
+  database: DatabaseState,
+  payload: string,
+  now: number,
+  redoQueueMsPerCommit = 0,
+): CommitRecord {
   const synchronous = group.failover?.kind === 'planned' && !group.failover.switched;
-  const hardenedAt =
+  let hardenedAt =
     database.linkLostSince !== undefined
       ? Number.POSITIVE_INFINITY
       : synchronous
         ? now
         : now + currentLagMs(database, now);
+  // An undersized secondary replays commits one after another (managed-instances.ts `redoQueueMsPerCommit`).
+  const previous = database.commits.at(-1)?.hardenedAt ?? 0;
+  if (redoQueueMsPerCommit > 0 && !synchronous && Number.isFinite(hardenedAt) && Number.isFinite(previous))
+    hardenedAt = Math.max(hardenedAt, previous) + redoQueueMsPerCommit;
   const record: CommitRecord = { lsn: database.nextLsn++, committedAt: now, hardenedAt, payload };
   database.commits.push(record);
   return record;

@@ -92,13 +92,29 @@ export interface ManagementOperation {
   asyncOperationId: string;
   operation: string;
   friendlyName: string;
-  state: 'InProgress' | 'Succeeded' | 'Failed' | 'Cancelled';
+  state: 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'CancelInProgress' | 'Cancelled';
   startedAt: number;
+  /** `Pending` until then, `InProgress` after. */
+  runsAt: number;
   endsAt: number;
+  /** The steps `operationSteps` lists, with when each is due to run. */
+  steps: OperationStep[];
+  /** Whether Azure lets this kind of update be cancelled (not a General Purpose storage-only change). */
+  cancellable: boolean;
+  /** A cancel was accepted then; the operation is `Cancelled` at `cancelEndsAt`. */
+  cancelRequestedAt?: number;
+  cancelEndsAt?: number;
   current: { vCores: number; storageSizeInGB: number; tier: string; family: string };
   requested: { vCores: number; storageSizeInGB: number; tier: string; family: string };
   fails?: { code: string; message: string };
   error?: { code: string; message: string };
+}
+
+/** One step of a management operation (`operationSteps.stepsList`), due from `startsAt` to `endsAt`. */
+export interface OperationStep {
+  name: string;
+  startsAt: number;
+  endsAt: number;
 }
 
 /** An ARM long-running operation, as its Azure-AsyncOperation and Location URLs answer it. */
