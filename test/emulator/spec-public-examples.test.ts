@@ -3,8 +3,6 @@
  * (specification/sql/resource-manager/Microsoft.Sql/…) at the api-versions @azure/arm-sql 10 sends. Those examples
  * are read there and never copied here (house rule): each test states the shape it expects, written for this test,
  * and cites the example it follows. The request is the example's: method, path shape and parameters, over raw HTTP.
- *
- * Tests marked `todo` name the issue-13 slice whose change makes them pass; they report without failing until then.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +16,7 @@ import {
   groupPath,
   instancesWorld,
   listedGroupsWorld,
+  namesInAllPages,
   operationsWorld,
   settle,
   startSpecEmulator,
@@ -282,31 +281,27 @@ describe('the emulator answers as the public REST specification examples (shapes
       ({ emulator } = await start(instancesWorld()));
     });
 
-    it(
-      'lists the managed instances of a resource group as ManagedInstanceListByResourceGroup does',
-      { todo: 'slice B' },
-      async () => {
-        // azure-rest-api-specs …/Microsoft.Sql/preview/2022-08-01-preview/examples/ManagedInstanceListByResourceGroup.json ("List managed instances by
-        // resource group"): GET …/resourceGroups/Test1/providers/Microsoft.Sql/managedInstances answers 200 and
-        // {value: [testinstance1, testinstance2]}.
-        const answer = await armRequest(
-          emulator.armEndpoint,
-          'GET',
-          '/subscriptions/20D7082A-0FC7-4468-82BD-542694D5042B/resourceGroups/Test1/providers/Microsoft.Sql/managedInstances',
-          '2022-08-01-preview',
-        );
-        assert.equal(answer.status, 200, JSON.stringify(answer.body));
-        assertShape(answer.body, itemsOf(INSTANCE), 'ManagedInstanceListByResourceGroup', {
-          extra: { nextLink: 'the list is pageable (x-ms-pageable nextLink)' },
-        });
-        assert.deepEqual((answer.body as { value: { name: string }[] }).value.map((instance) => instance.name).sort(), [
-          'testinstance1',
-          'testinstance2',
-        ]);
-      },
-    );
+    it('lists the managed instances of a resource group as ManagedInstanceListByResourceGroup does', async () => {
+      // azure-rest-api-specs …/Microsoft.Sql/preview/2022-08-01-preview/examples/ManagedInstanceListByResourceGroup.json ("List managed instances by
+      // resource group"): GET …/resourceGroups/Test1/providers/Microsoft.Sql/managedInstances answers 200 and
+      // {value: [testinstance1, testinstance2]}.
+      const answer = await armRequest(
+        emulator.armEndpoint,
+        'GET',
+        '/subscriptions/20D7082A-0FC7-4468-82BD-542694D5042B/resourceGroups/Test1/providers/Microsoft.Sql/managedInstances',
+        '2022-08-01-preview',
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assertShape(answer.body, itemsOf(INSTANCE), 'ManagedInstanceListByResourceGroup', {
+        extra: { nextLink: 'the list is pageable (x-ms-pageable nextLink)' },
+      });
+      assert.deepEqual((await namesInAllPages(emulator.armEndpoint, answer)).sort(), [
+        'testinstance1',
+        'testinstance2',
+      ]);
+    });
 
-    it('lists the managed instances of a subscription as ManagedInstanceList does', { todo: 'slice B' }, async () => {
+    it('lists the managed instances of a subscription as ManagedInstanceList does', async () => {
       // azure-rest-api-specs …/Microsoft.Sql/preview/2022-08-01-preview/examples/ManagedInstanceList.json ("List managed instances"): GET
       // /subscriptions/{sub}/providers/Microsoft.Sql/managedInstances answers 200 and {value: [every instance]}.
       const answer = await armRequest(
@@ -319,7 +314,7 @@ describe('the emulator answers as the public REST specification examples (shapes
       assertShape(answer.body, itemsOf(INSTANCE), 'ManagedInstanceList', {
         extra: { 'value[].tags': 'testinstance has tags (ManagedInstanceGet shows them)', nextLink: 'pageable' },
       });
-      assert.deepEqual((answer.body as { value: { name: string }[] }).value.map((instance) => instance.name).sort(), [
+      assert.deepEqual((await namesInAllPages(emulator.armEndpoint, answer)).sort(), [
         'testinstance',
         'testinstance1',
         'testinstance2',
@@ -332,13 +327,16 @@ describe('the emulator answers as the public REST specification examples (shapes
     let emulator: SpecEmulator['emulator'];
     let operationName: string;
     before(async () => {
-      ({ emulator } = await start(operationsWorld()));
+      let clock: SpecEmulator['clock'];
+      ({ emulator, clock } = await start(operationsWorld()));
       const scale = await armRequest(emulator.armEndpoint, 'PATCH', instance, '2022-08-01-preview', {
         properties: { vCores: 16 },
       });
       assert.equal(scale.status, 202, JSON.stringify(scale.body));
       const list = await armRequest(emulator.armEndpoint, 'GET', `${instance}/operations`, '2020-11-01-preview');
       operationName = String(valueAt(list.body, 'value[0].name'));
+      // An update waits Pending before it runs (ManagementOperationState); the example's item is past that.
+      clock.advance((emulator.world.timings.operationPendingSeconds + 1) * 1000);
     });
 
     it('lists a running scale with the fields every operation of ListManagedInstanceOperations has, and its parameters', async () => {
@@ -364,28 +362,24 @@ describe('the emulator answers as the public REST specification examples (shapes
       assert.equal(valueAt(answer.body, 'value[0].properties.isCancellable'), true);
     });
 
-    it(
-      'lists a running scale with its operationSteps, as the InProgress item of ListManagedInstanceOperations has',
-      { todo: 'slice B' },
-      async () => {
-        // Same example: the InProgress item has operationSteps {totalSteps (a string), currentStep, stepsList[{order,
-        // name, status}]}, status one of NotStarted, InProgress, SlowedDown, Completed, Failed, Canceled.
-        const answer = await armRequest(emulator.armEndpoint, 'GET', `${instance}/operations`, '2020-11-01-preview');
-        assertShape(
-          answer.body,
-          itemsOf({ ...OPERATION_BASE, ...OPERATION_PARAMETERS, ...OPERATION_STEPS }),
-          'ListManagedInstanceOperations',
-          {
-            extra: {
-              ...Object.fromEntries(Object.entries(OPERATION_DEFINED).map(([at, why]) => [`value[].${at}`, why])),
-              nextLink: 'the list is pageable',
-            },
+    it('lists a running scale with its operationSteps, as the InProgress item of ListManagedInstanceOperations has', async () => {
+      // Same example: the InProgress item has operationSteps {totalSteps (a string), currentStep, stepsList[{order,
+      // name, status}]}, status one of NotStarted, InProgress, SlowedDown, Completed, Failed, Canceled.
+      const answer = await armRequest(emulator.armEndpoint, 'GET', `${instance}/operations`, '2020-11-01-preview');
+      assertShape(
+        answer.body,
+        itemsOf({ ...OPERATION_BASE, ...OPERATION_PARAMETERS, ...OPERATION_STEPS }),
+        'ListManagedInstanceOperations',
+        {
+          extra: {
+            ...Object.fromEntries(Object.entries(OPERATION_DEFINED).map(([at, why]) => [`value[].${at}`, why])),
+            nextLink: 'the list is pageable',
           },
-        );
-      },
-    );
+        },
+      );
+    });
 
-    it('gets one operation by its id as GetManagedInstanceOperation does', { todo: 'slice B' }, async () => {
+    it('gets one operation by its id as GetManagedInstanceOperation does', async () => {
       // azure-rest-api-specs …/Microsoft.Sql/preview/2020-11-01-preview/examples/GetManagedInstanceOperation.json ("Gets the managed instance
       // management operation"): 200, one operation with operationSteps (five steps in the example).
       const answer = await armRequest(
@@ -404,29 +398,25 @@ describe('the emulator answers as the public REST specification examples (shapes
       assert.equal(valueAt(answer.body, 'name'), operationName);
     });
 
-    it(
-      'cancels a running operation as CancelManagedInstanceOperation does, and it ends Cancelled',
-      { todo: 'slice B' },
-      async () => {
-        // azure-rest-api-specs …/Microsoft.Sql/preview/2020-11-01-preview/examples/CancelManagedInstanceOperation.json ("Cancel the managed instance
-        // management operation"): POST …/operations/{operationId}/cancel answers 200 with no body. The operation state
-        // goes CancelInProgress, then Cancelled (ManagementOperationState in ManagedInstanceOperations.json).
-        const answer = await armRequest(
-          emulator.armEndpoint,
-          'POST',
-          `${instance}/operations/${operationName}/cancel`,
-          '2020-11-01-preview',
-        );
-        assert.equal(answer.status, 200, JSON.stringify(answer.body));
-        assert.equal(answer.body, undefined);
-        const read = await armRequest(
-          emulator.armEndpoint,
-          'GET',
-          `${instance}/operations/${operationName}`,
-          '2020-11-01-preview',
-        );
-        assert.ok(['CancelInProgress', 'Cancelled'].includes(String(valueAt(read.body, 'properties.state'))));
-      },
-    );
+    it('cancels a running operation as CancelManagedInstanceOperation does, and it ends Cancelled', async () => {
+      // azure-rest-api-specs …/Microsoft.Sql/preview/2020-11-01-preview/examples/CancelManagedInstanceOperation.json ("Cancel the managed instance
+      // management operation"): POST …/operations/{operationId}/cancel answers 200 with no body. The operation state
+      // goes CancelInProgress, then Cancelled (ManagementOperationState in ManagedInstanceOperations.json).
+      const answer = await armRequest(
+        emulator.armEndpoint,
+        'POST',
+        `${instance}/operations/${operationName}/cancel`,
+        '2020-11-01-preview',
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body, undefined);
+      const read = await armRequest(
+        emulator.armEndpoint,
+        'GET',
+        `${instance}/operations/${operationName}`,
+        '2020-11-01-preview',
+      );
+      assert.ok(['CancelInProgress', 'Cancelled'].includes(String(valueAt(read.body, 'properties.state'))));
+    });
   });
 });

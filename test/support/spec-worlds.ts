@@ -190,6 +190,18 @@ export async function armRequest(
   };
 }
 
+/** The names in every page of an ARM list, following `nextLink` as ARM's pageable lists require. */
+export async function namesInAllPages(base: string, first: ArmAnswer): Promise<string[]> {
+  const names: string[] = [];
+  let page: ArmAnswer | undefined = first;
+  while (page) {
+    const body = page.body as { value: { name: string }[]; nextLink?: string };
+    names.push(...body.value.map((item) => item.name));
+    page = body.nextLink ? await armRequest(base, 'GET', body.nextLink) : undefined;
+  }
+  return names;
+}
+
 /**
  * Follows an operation's Location until it stops answering 202, moving the world's clock a minute per poll: however long
  * the emulator makes the operation (seeding, a role switch), the test waits for what it observes.

@@ -53,7 +53,7 @@ export function registerManagementOperationRoutes(app: FastifyInstance, context:
     const operations = world.operations
       .filter((operation) => operation.instanceId === instance.id)
       .sort((a, b) => b.startedAt - a.startedAt)
-      .map((operation) => operationBody(world, operation));
+      .map((operation) => operationBody(world, operation, apiVersionOf(request)));
     const skip = Number((request.query as Record<string, string>).$skiptoken ?? 0);
     const page = operations.slice(skip, skip + 2);
     const nextLink =
@@ -67,7 +67,7 @@ export function registerManagementOperationRoutes(app: FastifyInstance, context:
     const instance = await parentOf(request, reply);
     const operation = instance && (await operationOf(request, reply, instance));
     if (!operation) return reply;
-    return send(request, reply, 200, operationBody(world, operation));
+    return send(request, reply, 200, operationBody(world, operation, apiVersionOf(request)));
   });
 
   app.post(`${instancePath}/operations/:operationId/cancel`, async (request, reply) => {
@@ -83,8 +83,23 @@ export function registerManagementOperationRoutes(app: FastifyInstance, context:
   });
 }
 
-/** A management operation as `managedInstances/operations` answers it at the world's `now`. */
-export function operationBody(world: World, operation: ManagementOperation): Record<string, unknown> {
+/** The api-version a request carries (the request pipeline has refused requests without one). */
+const apiVersionOf = (request: FastifyRequest): string =>
+  String((request.query as Record<string, string>)['api-version'] ?? API.operations);
+
+/**
+ * Whether steps carry their times: the 2020-11-01-preview definition (UpsertManagedServerOperationStep, which
+ * @azure/arm-sql 10 reads) has only order, name and status; later versions' steps
+ * (UpsertManagedServerOperationStepWithEstimatesAndDuration) add stepStartTime, stepEndTime and timeElapsed.
+ */
+const stepsWithTimes = (apiVersion: string): boolean => apiVersion > '2020-11-01-preview';
+
+/** A management operation as `managedInstances/operations` answers it at the world's `now`, in `apiVersion`'s shape. */
+export function operationBody(
+  world: World,
+  operation: ManagementOperation,
+  apiVersion: string = API.operations,
+): Record<string, unknown> {
   const instance = world.instanceById(operation.instanceId)!;
   const now = world.now();
   const running = operation.state === 'Pending' || operation.state === 'InProgress';
@@ -107,7 +122,11 @@ export function operationBody(world: World, operation: ManagementOperation): Rec
     description: `Scaling ${instance.name} to ${operation.requested.vCores} vCores and ${operation.requested.storageSizeInGB} GB`,
     isCancellable: running && operation.cancellable,
     operationParameters: { currentParameters: operation.current, requestedParameters: operation.requested },
-    operationSteps: { totalSteps: String(steps.length), currentStep, stepsList: steps },
+    operationSteps: {
+      totalSteps: String(steps.length),
+      currentStep,
+      stepsList: stepsWithTimes(apiVersion) ? steps : steps.map(({ order, name, status }) => ({ order, name, status })),
+    },
   };
   if (operation.error) {
     Object.assign(properties, {
