@@ -10,6 +10,7 @@
  */
 import type { Column, CellValue, ColumnType, ParameterValue, RpcRequest } from './protocol';
 import { SqlError, parseSql, type Condition, type Expr, type SelectItem, type Statement } from './sql-parser';
+import { bracket, holdWrite, pendingRows, type TransactionState } from './transactions';
 import {
   linkGuid,
   type CommitRecord,
@@ -25,6 +26,8 @@ export interface Session {
   instance: InstanceState;
   database: string;
   user: string;
+  /** The open transaction, shared by every copy of the session (./transactions.ts). */
+  transaction: TransactionState;
 }
 
 export interface ResultSet {
@@ -125,6 +128,11 @@ export class SqlEngine {
     switch (statement.kind) {
       case 'set':
       case 'noop':
+        return {};
+      case 'transaction':
+        bracket(this.world, session.transaction, statement.action, (commit, write) => {
+          if (write.smoke) this.smokeCommits.add(commit);
+        });
         return {};
       case 'use': {
         const found = this.databaseExists(session.instance, statement.database);
@@ -270,14 +278,25 @@ export class SqlEngine {
     if (!this.world.acceptsWrites(group, session.instance.id, database)) {
       throw new SqlError(3906, `Failed to update database "${database.name}" because the database is read-only.`);
     }
-    const payload = this.evaluate(statement.values[payloadIndex]!, undefined, session, variables);
-    const commit = this.world.commit(group, database, payload === null ? '' : String(payload));
-    if (table.toLowerCase() === SMOKE_TABLE) this.smokeCommits.add(commit);
+    const value = this.evaluate(statement.values[payloadIndex]!, undefined, session, variables);
+    const payload = value === null ? '' : String(value);
+    const smoke = table.toLowerCase() === SMOKE_TABLE;
+    const at = this.world.now();
+    const held = holdWrite(session.transaction, {
+      group,
+      instanceId: session.instance.id,
+      database,
+      payload,
+      smoke,
+      at,
+    });
+    const commit = held ? undefined : this.world.commit(group, database, payload);
+    if (commit && smoke) this.smokeCommits.add(commit);
     if (statement.output.length === 0) return { rowCount: 1 };
     const row: Record<string, CellValue> = {
-      id: commit.lsn,
-      payload: commit.payload ?? '',
-      committed_at: new Date(commit.committedAt),
+      id: commit?.lsn ?? held!.id,
+      payload,
+      committed_at: new Date(commit?.committedAt ?? at),
     };
     const workload = this.workloadColumns();
     const output = statement.output.map((name) => {
@@ -469,11 +488,14 @@ export class SqlEngine {
         );
         return {
           columns: this.workloadColumns(),
-          rows: visible.map((commit) => ({
-            id: commit.lsn,
-            payload: commit.payload ?? '',
-            committed_at: new Date(commit.committedAt),
-          })),
+          rows: [
+            ...visible.map((commit) => ({
+              id: commit.lsn,
+              payload: commit.payload ?? '',
+              committed_at: new Date(commit.committedAt),
+            })),
+            ...pendingRows(session.transaction, located.database, wantsSmoke),
+          ],
         };
       }
     }
@@ -554,7 +576,7 @@ export class SqlEngine {
       case 'column':
         return table.columns.find((column) => column.name.toLowerCase() === expr.parts.at(-1)!.toLowerCase())?.type;
       case 'variable':
-        return 'nvarchar';
+        return /^@@(TRANCOUNT|SPID)$/i.test(expr.name) ? 'int' : 'nvarchar';
       case 'cast':
         if (/^(int|smallint)/.test(expr.type)) return 'int';
         if (expr.type.startsWith('tinyint')) return 'tinyint';
@@ -624,6 +646,7 @@ export class SqlEngine {
           return 'Microsoft SQL Azure (RTM) - 12.0.2000.8 (fogpilot emulator of Azure SQL Managed Instance)';
         if (name === '@@SERVERNAME') return session.instance.name;
         if (name === '@@SPID') return 51;
+        if (name === '@@TRANCOUNT') return session.transaction.depth;
         if (!variables.has(expr.name.toLowerCase()))
           throw new SqlError(137, `Must declare the scalar variable "${expr.name}".`, 15);
         const value = variables.get(expr.name.toLowerCase());

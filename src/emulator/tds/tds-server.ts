@@ -19,6 +19,7 @@ import {
 } from './protocol';
 import { SqlError } from './sql-parser';
 import { type SqlEngine, type Execution, type Session } from './sql-engine';
+import { newTransactionState } from './transactions';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -289,7 +290,11 @@ export class TdsServer {
       .loginAck('Microsoft SQL Server', [12, 0, 0x07, 0xd0])
       .envChange(4, String(packetSize), '4096')
       .done(DoneStatus.final);
-    return { response: writer.toBuffer(), session: { instance, database, user: request.userName }, packetSize };
+    return {
+      response: writer.toBuffer(),
+      session: { instance, database, user: request.userName, transaction: newTransactionState() },
+      packetSize,
+    };
   }
 
   private render(execution: Execution, isRpc: boolean, serverName: string): Buffer {
