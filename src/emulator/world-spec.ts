@@ -14,6 +14,8 @@ export const LoginSpecSchema = z.strictObject({
   /** Hex, e.g. `0x01060000000000640000000000000000`; logins must match by SID across the pair. */
   sid: z.string().regex(/^0x[0-9a-fA-F]+$/),
   type: z.enum(['S', 'U', 'G', 'E', 'X']).default('S'),
+  /** A SQL login (`S`) with a password can log in to its instance (a rehearsal secret, never a real one). */
+  password: z.string().optional(),
 });
 
 export const InstanceSpecSchema = z.strictObject({

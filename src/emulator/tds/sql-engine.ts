@@ -11,6 +11,8 @@
 import type { Column, CellValue, ColumnType, ParameterValue, RpcRequest } from './protocol';
 import { SqlError, parseSql, type Condition, type Expr, type SelectItem, type Statement } from './sql-parser';
 import { bracket, holdWrite, pendingRows, type TransactionState } from './transactions';
+import { REHEARSAL_LOGIN_SID } from './logins';
+import { standbyReadRefusal } from './standby';
 import {
   linkGuid,
   type CommitRecord,
@@ -28,6 +30,8 @@ export interface Session {
   user: string;
   /** The open transaction, shared by every copy of the session (./transactions.ts). */
   transaction: TransactionState;
+  /** The client logged in with ApplicationIntent=ReadOnly. */
+  readOnlyIntent?: boolean;
 }
 
 export interface ResultSet {
@@ -406,7 +410,7 @@ export class SqlEngine {
       const principals = [
         { name: 'sa', sid: '0x01', type: 'S' },
         { name: '##MS_PolicyEventProcessingLogin##', sid: '0x2AE7B2A8E58D4F4D9A3B4D0F40C4C0F0', type: 'S' },
-        { name: this.world.spec.sqlLogin.user, sid: '0x0105000000000009030000006F6770696C6F74', type: 'S' },
+        { name: this.world.spec.sqlLogin.user, sid: REHEARSAL_LOGIN_SID, type: 'S' },
         ...instance.logins,
       ];
       return {
@@ -480,6 +484,8 @@ export class SqlEngine {
     }
     if (WRITABLE_TABLES.has(name)) {
       const located = this.locate(instance, database);
+      const refusal = located && standbyReadRefusal(located.group, instance, located.database.name);
+      if (refusal) throw refusal;
       if (located) {
         const isPrimary = located.group.primaryInstanceId === instance.id;
         const wantsSmoke = name === SMOKE_TABLE;

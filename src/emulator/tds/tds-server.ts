@@ -20,6 +20,7 @@ import {
 import { SqlError } from './sql-parser';
 import { type SqlEngine, type Execution, type Session } from './sql-engine';
 import { newTransactionState } from './transactions';
+import { acceptsLogin, readOnlyIntent } from './logins';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -267,8 +268,7 @@ export class TdsServer {
         `Login failed: the emulator accepts its SQL login only (user '${this.world.spec.sqlLogin.user}'), not Microsoft Entra tokens.`,
       );
     }
-    const { user, password } = this.world.spec.sqlLogin;
-    if (request.userName !== user || request.password !== password)
+    if (!acceptsLogin(this.world, instance, request.userName, request.password))
       return refuse(`Login failed for user '${request.userName}'.`);
     let database = 'master';
     if (request.database) {
@@ -292,7 +292,13 @@ export class TdsServer {
       .done(DoneStatus.final);
     return {
       response: writer.toBuffer(),
-      session: { instance, database, user: request.userName, transaction: newTransactionState() },
+      session: {
+        instance,
+        database,
+        user: request.userName,
+        transaction: newTransactionState(),
+        readOnlyIntent: readOnlyIntent(data),
+      },
       packetSize,
     };
   }
