@@ -78,12 +78,14 @@ export class SqlEngine {
     return group && state ? { group, database: state } : undefined;
   }
 
+  /** The instance's user databases: its group's, or, in no group, its own (world spec `instances[].databases`). */
   private userDatabases(instance: InstanceState): string[] {
     const group = this.world.groupOfInstance(instance.id);
-    return group ? group.databases.map((database) => database.name) : [];
+    return (group ? group.databases : instance.databases).map((database) => database.name);
   }
 
-  private databaseExists(instance: InstanceState, name: string): string | undefined {
+  /** The database's name as the instance spells it, if the instance has it. */
+  databaseExists(instance: InstanceState, name: string): string | undefined {
     return [...SYSTEM_DATABASES, ...this.userDatabases(instance)].find(
       (database) => database.toLowerCase() === name.toLowerCase(),
     );

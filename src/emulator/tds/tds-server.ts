@@ -272,10 +272,7 @@ export class TdsServer {
       return refuse(`Login failed for user '${request.userName}'.`);
     let database = 'master';
     if (request.database) {
-      const found = [
-        ...['master', 'tempdb', 'model', 'msdb'],
-        ...(this.world.groupOfInstance(instance.id)?.databases.map((entry) => entry.name) ?? []),
-      ].find((name) => name.toLowerCase() === request.database.toLowerCase());
+      const found = this.engine.databaseExists(instance, request.database);
       if (!found)
         return refuse(`Cannot open database "${request.database}" requested by the login. The login failed.`, 4060);
       database = found;
