@@ -4,14 +4,15 @@
  * `dbo.fogpilot_smoke` (the table fogpilot's write probes use). Both tables share the database's commit log, so their
  * writes replicate, harden, get refused while read-only and get lost in a forced failover alike.
  *
- * Error numbers are SQL Server's where it has one for the situation (208, 207, 102, 911, 2812, 3906, 18456).
+ * Error numbers are SQL Server's where it has one for the situation (208, 207, 102, 911, 976, 2812, 3902, 3903, 3906,
+ * 18456). Explicit transactions are ./transactions.ts; logins ./logins.ts; a Standby secondary's refusal ./standby.ts.
  * `sp_wait_for_database_copy_sync` has no documented numbers; the emulator uses 51001 (no link to that partner),
  * 51002 (link connectivity lost) and 51003 (not the primary), which no client should rely on.
  */
 import type { Column, CellValue, ColumnType, ParameterValue, RpcRequest } from './protocol';
 import { SqlError, parseSql, type Condition, type Expr, type SelectItem, type Statement } from './sql-parser';
 import { bracket, holdWrite, pendingRows, type TransactionState } from './transactions';
-import { REHEARSAL_LOGIN_SID } from './logins';
+import { serverPrincipals } from './logins';
 import { standbyReadRefusal } from './standby';
 import {
   linkGuid,
@@ -408,35 +409,7 @@ export class SqlEngine {
         ],
       };
     }
-    if (schema === 'sys' && name === 'server_principals') {
-      const principals = [
-        { name: 'sa', sid: '0x01', type: 'S' },
-        { name: '##MS_PolicyEventProcessingLogin##', sid: '0x2AE7B2A8E58D4F4D9A3B4D0F40C4C0F0', type: 'S' },
-        { name: this.world.spec.sqlLogin.user, sid: REHEARSAL_LOGIN_SID, type: 'S' },
-        ...instance.logins,
-      ];
-      return {
-        columns: [
-          { name: 'name', type: 'nvarchar' },
-          { name: 'principal_id', type: 'int' },
-          { name: 'sid', type: 'varbinary' },
-          { name: 'type', type: 'nvarchar' },
-          { name: 'type_desc', type: 'nvarchar' },
-          { name: 'is_disabled', type: 'bit' },
-        ],
-        rows: principals.map((principal, index) => ({
-          name: principal.name,
-          principal_id: index + 1,
-          sid: Buffer.from(principal.sid.replace(/^0x/i, ''), 'hex'),
-          type: principal.type,
-          type_desc:
-            { S: 'SQL_LOGIN', U: 'WINDOWS_LOGIN', G: 'WINDOWS_GROUP', E: 'EXTERNAL_LOGIN', X: 'EXTERNAL_GROUP' }[
-              principal.type
-            ] ?? 'SQL_LOGIN',
-          is_disabled: false,
-        })),
-      };
-    }
+    if (schema === 'sys' && name === 'server_principals') return serverPrincipals(this.world, instance);
     if (database === 'msdb' && name === 'sysjobs') {
       return {
         columns: [

@@ -1,7 +1,8 @@
 /**
  * A TDS endpoint for one emulated instance: PRELOGIN (encryption refused: the emulator is plain TCP on loopback),
- * LOGIN7 with the emulator's SQL login, SQL batches, RPC calls (`sp_executesql`, procedures by name) and attention
- * (cancel). Answers come from the world through the {@link SqlEngine}.
+ * LOGIN7 with the instance's own SQL logins or the world's rehearsal login (./logins.ts), SQL batches, RPC calls
+ * (`sp_executesql`, procedures by name) and attention (cancel). Answers come from the world through the
+ * {@link SqlEngine}.
  */
 import net from 'node:net';
 import type { World } from '../world';
