@@ -92,6 +92,32 @@ describe('explicit transactions', () => {
     }
   });
 
+  it("drives the same transaction through the driver's own transaction requests (mssql Transaction): rollback discards, commit keeps", async () => {
+    const pool = await connectPrimary();
+    try {
+      const before = sales().commits.length;
+      const discarded = new sql.Transaction(pool);
+      await discarded.begin();
+      await new sql.Request(discarded).query("INSERT INTO dbo.fogpilot_workload (payload) VALUES ('tm-doomed')");
+      await discarded.rollback();
+      assert.equal(sales().commits.length, before, 'a rolled-back write takes no LSN');
+
+      const kept = new sql.Transaction(pool);
+      await kept.begin();
+      await new sql.Request(kept).query("INSERT INTO dbo.fogpilot_workload (payload) VALUES ('tm-kept')");
+      assert.equal(sales().commits.length, before, 'nothing is in the log before the commit');
+      await kept.commit();
+      assert.deepEqual(
+        sales()
+          .commits.slice(before)
+          .map((commit) => commit.payload),
+        ['tm-kept'],
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('answers COMMIT and ROLLBACK without BEGIN with SQL Server errors 3902 and 3903', async () => {
     const pool = await connectPrimary();
     try {

@@ -13,6 +13,7 @@ import type { Column, CellValue, ColumnType, ParameterValue, RpcRequest } from '
 import { SqlError, parseSql, type Condition, type Expr, type SelectItem, type Statement } from './sql-parser';
 import { bracket, holdWrite, pendingRows, type TransactionState } from './transactions';
 import { serverPrincipals } from './logins';
+import { transactionManagerRequest } from './transaction-manager';
 import { standbyReadRefusal } from './standby';
 import {
   linkGuid,
@@ -100,6 +101,13 @@ export class SqlEngine {
     } catch (error) {
       return { results, error: toSqlError(error) };
     }
+  }
+
+  /** A transaction manager request (./transaction-manager.ts) on the session's transaction; the response's tokens. */
+  transactionRequest(session: Session, data: Buffer, serverName: string): Buffer {
+    return transactionManagerRequest(this.world, session.transaction, data, serverName, (commit, write) => {
+      if (write.smoke) this.smokeCommits.add(commit);
+    });
   }
 
   async executeRpc(session: Session, request: RpcRequest, signal: AbortSignal): Promise<Execution> {

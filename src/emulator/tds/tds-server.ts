@@ -191,6 +191,13 @@ export class TdsServer {
           }
           return;
         }
+        case PacketType.transactionManager:
+          if (!session) {
+            socket.destroy();
+            return;
+          }
+          send(this.engine.transactionRequest(session, message.data, now.name));
+          return;
         default:
           send(
             new TokenWriter()

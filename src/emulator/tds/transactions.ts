@@ -35,6 +35,8 @@ export interface TransactionState {
   /** `@@TRANCOUNT`: 0 outside a transaction. */
   depth: number;
   writes: PendingWrite[];
+  /** The descriptor a transaction manager request gave the open transaction (./transaction-manager.ts). */
+  descriptor?: Buffer;
 }
 
 export function newTransactionState(): TransactionState {
