@@ -10,6 +10,7 @@ import { startArmServer, type ArmServer } from './arm-server';
 import { World, idLocation } from './world';
 import { SqlEngine } from './tds/sql-engine';
 import { ReadWriteListener, TdsServer } from './tds/tds-server';
+import { ReadOnlyListener, readOnlyListenerHost } from './tds/read-only-listener';
 import { defaultWorldSpec, type WorldSpecInput } from './world-spec';
 
 export interface EmulatorOptions {
@@ -44,8 +45,17 @@ export interface StartLine {
     login: { user: string; password: string };
     /** One TDS endpoint per instance. */
     instances: { name: string; fullyQualifiedDomainName: string; host: string; port: number }[];
-    /** One read-write listener per group, forwarding to the current primary. */
-    listeners: { group: string; fullyQualifiedDomainName: string; host: string; port: number }[];
+    /**
+     * Per group, its read-write listener (forwarding to the current primary), then, after every group's, the read-only
+     * listeners `<group>.secondary.<zone>` (forwarding to the current secondary).
+     */
+    listeners: {
+      group: string;
+      kind: 'read-write' | 'read-only';
+      fullyQualifiedDomainName: string;
+      host: string;
+      port: number;
+    }[];
     /** For fogpilot.yaml `sql.hosts`: FQDN → host:port. */
     hosts: Record<string, string>;
   };
@@ -60,6 +70,8 @@ export interface Emulator {
   tds: Map<string, TdsServer>;
   /** Read-write listeners by group key. */
   listeners: Map<string, ReadWriteListener>;
+  /** Read-only listeners by group key. */
+  readOnlyListeners: Map<string, ReadOnlyListener>;
   startLine(): StartLine;
   close(): Promise<void>;
 }
@@ -79,6 +91,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const engine = new SqlEngine(world);
   const tds = new Map<string, TdsServer>();
   const listeners = new Map<string, ReadWriteListener>();
+  const readOnlyListeners = new Map<string, ReadOnlyListener>();
   // With an explicit ARM port, SQL ports follow it (instances, then listeners), so a user can write them down.
   let nextPort = options.port ? options.port + 1 : 0;
   const takePort = () => (nextPort ? nextPort++ : 0);
@@ -108,6 +121,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const listener = new ReadWriteListener(world, group.key, (instanceId) => tds.get(instanceId.toLowerCase())?.port);
       await listener.listen(host, takePort());
       listeners.set(group.key, listener);
+    }
+    for (const [key, listener] of readOnlyListeners) {
+      if (!world.groups.has(key)) {
+        readOnlyListeners.delete(key);
+        await listener.close();
+      }
+    }
+    for (const group of world.groups.values()) {
+      if (readOnlyListeners.has(group.key)) continue;
+      const listener = new ReadOnlyListener(world, group.key, (instanceId) => tds.get(instanceId.toLowerCase())?.port);
+      await listener.listen(host, takePort());
+      readOnlyListeners.set(group.key, listener);
     }
   };
   await syncSqlEndpoints();
@@ -146,12 +171,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         host,
         port: tds.get(instance.id.toLowerCase())?.port ?? 0,
       }));
-      const groupListeners = [...world.groups.values()].map((group) => ({
-        group: group.name,
-        fullyQualifiedDomainName: listenerHost(group.name, world.instanceById(group.instanceIds[0])!.dnsZone),
-        host,
-        port: listeners.get(group.key)?.port ?? 0,
-      }));
+      const groupListeners = [
+        ...[...world.groups.values()].map((group) => ({
+          group: group.name,
+          kind: 'read-write' as const,
+          fullyQualifiedDomainName: listenerHost(group.name, world.instanceById(group.instanceIds[0])!.dnsZone),
+          host,
+          port: listeners.get(group.key)?.port ?? 0,
+        })),
+        ...[...world.groups.values()].map((group) => ({
+          group: group.name,
+          kind: 'read-only' as const,
+          fullyQualifiedDomainName: readOnlyListenerHost(group.name, world.instanceById(group.instanceIds[0])!.dnsZone),
+          host,
+          port: readOnlyListeners.get(group.key)?.port ?? 0,
+        })),
+      ];
       return {
         login: { ...world.spec.sqlLogin },
         instances,
@@ -172,10 +207,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     armEndpoint: arm.url,
     tds,
     listeners,
+    readOnlyListeners,
     startLine,
     async close() {
       world.stopTicking();
       await Promise.all([...listeners.values()].map((listener) => listener.close()));
+      await Promise.all([...readOnlyListeners.values()].map((listener) => listener.close()));
       await Promise.all([...tds.values()].map((server) => server.close()));
       await arm.close();
     },

@@ -14,6 +14,16 @@ export const LoginSpecSchema = z.strictObject({
   /** Hex, e.g. `0x01060000000000640000000000000000`; logins must match by SID across the pair. */
   sid: z.string().regex(/^0x[0-9a-fA-F]+$/),
   type: z.enum(['S', 'U', 'G', 'E', 'X']).default('S'),
+  /** A SQL login (`S`) with a password can log in to its instance (a rehearsal secret, never a real one). */
+  password: z.string().optional(),
+});
+
+export const DatabaseSpecSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/),
+  /** How long a committed transaction takes to harden on the secondary (simulated ms). */
+  lagMs: z.number().int().min(0).optional(),
+  /** The database's size: a new failover group seeds it at `timings.seedingGBPerHour`. */
+  sizeGB: z.number().min(0).default(0),
 });
 
 export const InstanceSpecSchema = z.strictObject({
@@ -35,6 +45,11 @@ export const InstanceSpecSchema = z.strictObject({
   backupStorageRedundancy: z.string().default('Geo'),
   state: z.string().default('Ready'),
   dnsZone: z.string().optional(),
+  /**
+   * The instance whose DNS zone this one shares, as Azure's `dnsZonePartner` (the id, or here also the name, of a
+   * managed instance) does at creation; a failover group's pair must share one zone.
+   */
+  dnsZonePartner: z.string().optional(),
   collation: z.string().default('SQL_Latin1_General_CP1_CI_AS'),
   administratorLogin: z.string().default('fogadmin'),
   subnetId: z.string().optional(),
@@ -42,6 +57,11 @@ export const InstanceSpecSchema = z.strictObject({
   tags: z.record(z.string(), z.string()).optional(),
   logins: z.array(LoginSpecSchema).default([]),
   agentJobs: z.array(z.string()).default([]),
+  /**
+   * User databases of an instance in no failover group: a group created on it (PUT) takes the primary's and refuses a
+   * secondary that has any.
+   */
+  databases: z.array(DatabaseSpecSchema).default([]),
   longTermRetention: z
     .strictObject({
       weeklyRetention: z.string(),
@@ -50,12 +70,6 @@ export const InstanceSpecSchema = z.strictObject({
       weekOfYear: z.number(),
     })
     .optional(),
-});
-
-export const DatabaseSpecSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/),
-  /** How long a committed transaction takes to harden on the secondary (simulated ms). */
-  lagMs: z.number().int().min(0).optional(),
 });
 
 export const GroupSpecSchema = z.strictObject({
@@ -70,7 +84,7 @@ export const GroupSpecSchema = z.strictObject({
   secondaryType: z.enum(['Geo', 'Standby']).default('Geo'),
   /** Simulated seconds of seeding left when the world starts (0: synchronizing). */
   seedingSeconds: z.number().min(0).default(0),
-  databases: z.array(DatabaseSpecSchema).default([{ name: 'sales' }, { name: 'inventory' }]),
+  databases: z.array(DatabaseSpecSchema).prefault([{ name: 'sales' }, { name: 'inventory' }]),
 });
 
 export const TimingsSchema = z.strictObject({
@@ -105,6 +119,13 @@ export const TimingsSchema = z.strictObject({
   linkTimeoutSeconds: z.number().min(0).default(30),
   /** Default hardening lag of a database's commits on the secondary (simulated ms). */
   replicationLagMs: z.number().int().min(0).default(500),
+  /**
+   * Seeding rate of a new failover group (simulated GB per hour). Azure quotes up to 360 GB/h over global VNet peering
+   * (../shared/reference/azure-sql-mi-failover.md, "Limits that become validation errors").
+   */
+  seedingGBPerHour: z.number().positive().default(360),
+  /** A new failover group's creation takes at least this long, even with nothing to seed (simulated seconds). */
+  groupCreateSeconds: z.number().min(0).default(60),
   /** `Retry-After` of 202 answers and async status polls (real seconds). */
   asyncRetryAfterSeconds: z.number().int().min(0).default(1),
 });
@@ -151,7 +172,15 @@ export function defaultWorldSpec(): WorldSpecInput {
   return {
     instances: [
       { name: 'fog-sales-eastus', resourceGroup: 'rg-fogpilot', location: 'eastus', vCores: 8, storageSizeInGB: 256 },
-      { name: 'fog-sales-westus', resourceGroup: 'rg-fogpilot', location: 'westus', vCores: 8, storageSizeInGB: 256 },
+      // Created with dnsZonePartner, as a failover group's secondary must be: both FQDNs end in one zone.
+      {
+        name: 'fog-sales-westus',
+        resourceGroup: 'rg-fogpilot',
+        location: 'westus',
+        vCores: 8,
+        storageSizeInGB: 256,
+        dnsZonePartner: 'fog-sales-eastus',
+      },
     ],
     groups: [
       {

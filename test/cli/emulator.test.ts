@@ -111,7 +111,8 @@ describe('fogpilot emulator', () => {
       assert.equal(line.sql.instances.length, 2);
       assert.equal(line.sql.listeners[0]!.group, 'fog-sales');
       assert.ok(line.sql.login.user && line.sql.login.password);
-      assert.equal(Object.keys(line.sql.hosts).length, 3);
+      // Two instances, the read-write listener and the read-only listener.
+      assert.equal(Object.keys(line.sql.hosts).length, 4);
 
       const listener = line.sql.listeners[0]!;
       const pool = await new sql.ConnectionPool({

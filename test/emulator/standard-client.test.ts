@@ -25,7 +25,7 @@ describe(
   'a standard SQL Server client against the emulator',
   { skip: !havePymssql && 'pymssql is not installed in .tools (npm test installs it)' },
   () => {
-    it('connects with the printed login, queries the views, writes, waits for copy sync and gets SQL errors', async () => {
+    it('connects with the printed login, queries the views, writes, commits, rolls back, waits for copy sync and gets SQL errors', async () => {
       const line = emulator.startLine();
       const primary = line.sql.instances.find((instance) => instance.name === 'fog-sales-eastus')!;
       const endpoint = {
@@ -42,6 +42,7 @@ describe(
       assert.deepEqual(result.link, ['fog-sales-westus', 'PRIMARY', 'CATCH_UP']);
       assert.equal(result.inserted, 1);
       assert.equal(result.count, 1);
+      assert.equal(result.rolledBack, 0, 'a rolled-back insert leaves no row');
       assert.equal(result.error, 208);
     });
   },

@@ -19,9 +19,14 @@ cursor.execute("SELECT partner_server, role_desc, replication_state_desc FROM sy
 out["link"] = list(cursor.fetchone())
 cursor.execute("INSERT INTO dbo.fogpilot_workload (payload) OUTPUT INSERTED.id VALUES (%s)", ("from FreeTDS",))
 out["inserted"] = cursor.fetchone()[0]
+connection.commit()  # pymssql runs in a transaction (BEGIN TRAN) until told otherwise
 cursor.execute("EXEC sys.sp_wait_for_database_copy_sync @target_server = %s, @target_database = N'sales'", (endpoint["partner"],))
 cursor.execute("SELECT COUNT(*) FROM dbo.fogpilot_workload WHERE payload = 'from FreeTDS'")
 out["count"] = cursor.fetchone()[0]
+cursor.execute("INSERT INTO dbo.fogpilot_workload (payload) VALUES (%s)", ("rolled back by FreeTDS",))
+connection.rollback()
+cursor.execute("SELECT COUNT(*) FROM dbo.fogpilot_workload WHERE payload = 'rolled back by FreeTDS'")
+out["rolledBack"] = cursor.fetchone()[0]
 try:
     cursor.execute("SELECT * FROM dbo.nowhere")
 except pymssql.Error as error:

@@ -65,6 +65,21 @@ export function registerFailoverGroupRoutes(app: FastifyInstance, context: ArmCo
           "Grace period value for the instance failover group must be greater than or equal to the '60' minutes minimum grace period",
         );
       }
+      if (pairs.length > 1) {
+        throw new EmulatedArmError(
+          400,
+          'InstanceFailoverGroupCreateOrUpdateRequestUnsupportedPairCount',
+          `Only one managed instance pair is supported; the request names ${pairs.length}.`,
+        );
+      }
+      const partnerRegions = (properties.partnerRegions as { location?: string }[] | undefined) ?? [];
+      if (partnerRegions.length > 1) {
+        throw new EmulatedArmError(
+          400,
+          'InstanceFailoverGroupCreateOrUpdateRequestUnsupportedPartnerCount',
+          `Only one partner region is supported; the request names ${partnerRegions.length}.`,
+        );
+      }
       const pair = pairs[0];
       if (!pair?.primaryManagedInstanceId || !pair.partnerManagedInstanceId) {
         throw new EmulatedArmError(
@@ -73,19 +88,31 @@ export function registerFailoverGroupRoutes(app: FastifyInstance, context: ArmCo
           'managedInstancePairs must name the primary and the partner managed instance.',
         );
       }
-      const { group, created } = world.createGroup({
+      const { group, created, asyncOperation } = world.createGroup({
         subscriptionId: subscription!,
         resourceGroup: resourceGroup!,
         location: location!,
         name: name!,
         primaryInstanceId: pair.primaryManagedInstanceId,
         partnerInstanceId: pair.partnerManagedInstanceId,
+        partnerRegion: partnerRegions[0]?.location,
         readWriteFailoverPolicy: readWrite.failoverPolicy ?? 'Manual',
         gracePeriodMinutes: readWrite.failoverWithDataLossGracePeriodMinutes,
         readOnlyFailoverPolicy: readOnly.failoverPolicy ?? 'Disabled',
         secondaryType: (properties.secondaryType as string | undefined) ?? 'Geo',
       });
-      return send(request, reply, created ? 201 : 200, failoverGroupBody(world, group, location!));
+      // A creation is long-running (it ends when the seeding does): 201 with the operation to poll, as the REST
+      // spec's InstanceFailoverGroups_CreateOrUpdate (x-ms-long-running-operation) answers; an update is done at once.
+      if (created) {
+        return send(
+          request,
+          reply,
+          201,
+          failoverGroupBody(world, group, location!),
+          asyncHeaders(request, asyncOperation, 'instanceFailoverGroup'),
+        );
+      }
+      return send(request, reply, 200, failoverGroupBody(world, group, location!));
     } catch (error) {
       return fail(request, reply, error);
     }

@@ -4,12 +4,17 @@
  * `dbo.fogpilot_smoke` (the table fogpilot's write probes use). Both tables share the database's commit log, so their
  * writes replicate, harden, get refused while read-only and get lost in a forced failover alike.
  *
- * Error numbers are SQL Server's where it has one for the situation (208, 207, 102, 911, 2812, 3906, 18456).
+ * Error numbers are SQL Server's where it has one for the situation (208, 207, 102, 911, 976, 2812, 3902, 3903, 3906,
+ * 18456). Explicit transactions are ./transactions.ts; logins ./logins.ts; a Standby secondary's refusal ./standby.ts.
  * `sp_wait_for_database_copy_sync` has no documented numbers; the emulator uses 51001 (no link to that partner),
  * 51002 (link connectivity lost) and 51003 (not the primary), which no client should rely on.
  */
 import type { Column, CellValue, ColumnType, ParameterValue, RpcRequest } from './protocol';
 import { SqlError, parseSql, type Condition, type Expr, type SelectItem, type Statement } from './sql-parser';
+import { bracket, holdWrite, pendingRows, type TransactionState } from './transactions';
+import { serverPrincipals } from './logins';
+import { transactionManagerRequest } from './transaction-manager';
+import { standbyReadRefusal } from './standby';
 import {
   linkGuid,
   type CommitRecord,
@@ -25,6 +30,10 @@ export interface Session {
   instance: InstanceState;
   database: string;
   user: string;
+  /** The open transaction, shared by every copy of the session (./transactions.ts). */
+  transaction: TransactionState;
+  /** The client logged in with ApplicationIntent=ReadOnly. */
+  readOnlyIntent?: boolean;
 }
 
 export interface ResultSet {
@@ -71,12 +80,14 @@ export class SqlEngine {
     return group && state ? { group, database: state } : undefined;
   }
 
+  /** The instance's user databases: its group's, or, in no group, its own (world spec `instances[].databases`). */
   private userDatabases(instance: InstanceState): string[] {
     const group = this.world.groupOfInstance(instance.id);
-    return group ? group.databases.map((database) => database.name) : [];
+    return (group ? group.databases : instance.databases).map((database) => database.name);
   }
 
-  private databaseExists(instance: InstanceState, name: string): string | undefined {
+  /** The database's name as the instance spells it, if the instance has it. */
+  databaseExists(instance: InstanceState, name: string): string | undefined {
     return [...SYSTEM_DATABASES, ...this.userDatabases(instance)].find(
       (database) => database.toLowerCase() === name.toLowerCase(),
     );
@@ -90,6 +101,13 @@ export class SqlEngine {
     } catch (error) {
       return { results, error: toSqlError(error) };
     }
+  }
+
+  /** A transaction manager request (./transaction-manager.ts) on the session's transaction; the response's tokens. */
+  transactionRequest(session: Session, data: Buffer, serverName: string): Buffer {
+    return transactionManagerRequest(this.world, session.transaction, data, serverName, (commit, write) => {
+      if (write.smoke) this.smokeCommits.add(commit);
+    });
   }
 
   async executeRpc(session: Session, request: RpcRequest, signal: AbortSignal): Promise<Execution> {
@@ -125,6 +143,11 @@ export class SqlEngine {
     switch (statement.kind) {
       case 'set':
       case 'noop':
+        return {};
+      case 'transaction':
+        bracket(this.world, session.transaction, statement.action, (commit, write) => {
+          if (write.smoke) this.smokeCommits.add(commit);
+        });
         return {};
       case 'use': {
         const found = this.databaseExists(session.instance, statement.database);
@@ -270,14 +293,25 @@ export class SqlEngine {
     if (!this.world.acceptsWrites(group, session.instance.id, database)) {
       throw new SqlError(3906, `Failed to update database "${database.name}" because the database is read-only.`);
     }
-    const payload = this.evaluate(statement.values[payloadIndex]!, undefined, session, variables);
-    const commit = this.world.commit(group, database, payload === null ? '' : String(payload), session.instance.id);
-    if (table.toLowerCase() === SMOKE_TABLE) this.smokeCommits.add(commit);
+    const value = this.evaluate(statement.values[payloadIndex]!, undefined, session, variables);
+    const payload = value === null ? '' : String(value);
+    const smoke = table.toLowerCase() === SMOKE_TABLE;
+    const at = this.world.now();
+    const held = holdWrite(session.transaction, {
+      group,
+      instanceId: session.instance.id,
+      database,
+      payload,
+      smoke,
+      at,
+    });
+    const commit = held ? undefined : this.world.commit(group, database, payload, session.instance.id);
+    if (commit && smoke) this.smokeCommits.add(commit);
     if (statement.output.length === 0) return { rowCount: 1 };
     const row: Record<string, CellValue> = {
-      id: commit.lsn,
-      payload: commit.payload ?? '',
-      committed_at: new Date(commit.committedAt),
+      id: commit?.lsn ?? held!.id,
+      payload,
+      committed_at: new Date(commit?.committedAt ?? at),
     };
     const workload = this.workloadColumns();
     const output = statement.output.map((name) => {
@@ -383,35 +417,7 @@ export class SqlEngine {
         ],
       };
     }
-    if (schema === 'sys' && name === 'server_principals') {
-      const principals = [
-        { name: 'sa', sid: '0x01', type: 'S' },
-        { name: '##MS_PolicyEventProcessingLogin##', sid: '0x2AE7B2A8E58D4F4D9A3B4D0F40C4C0F0', type: 'S' },
-        { name: this.world.spec.sqlLogin.user, sid: '0x0105000000000009030000006F6770696C6F74', type: 'S' },
-        ...instance.logins,
-      ];
-      return {
-        columns: [
-          { name: 'name', type: 'nvarchar' },
-          { name: 'principal_id', type: 'int' },
-          { name: 'sid', type: 'varbinary' },
-          { name: 'type', type: 'nvarchar' },
-          { name: 'type_desc', type: 'nvarchar' },
-          { name: 'is_disabled', type: 'bit' },
-        ],
-        rows: principals.map((principal, index) => ({
-          name: principal.name,
-          principal_id: index + 1,
-          sid: Buffer.from(principal.sid.replace(/^0x/i, ''), 'hex'),
-          type: principal.type,
-          type_desc:
-            { S: 'SQL_LOGIN', U: 'WINDOWS_LOGIN', G: 'WINDOWS_GROUP', E: 'EXTERNAL_LOGIN', X: 'EXTERNAL_GROUP' }[
-              principal.type
-            ] ?? 'SQL_LOGIN',
-          is_disabled: false,
-        })),
-      };
-    }
+    if (schema === 'sys' && name === 'server_principals') return serverPrincipals(this.world, instance);
     if (database === 'msdb' && name === 'sysjobs') {
       return {
         columns: [
@@ -461,6 +467,8 @@ export class SqlEngine {
     }
     if (WRITABLE_TABLES.has(name)) {
       const located = this.locate(instance, database);
+      const refusal = located && standbyReadRefusal(located.group, instance, located.database.name);
+      if (refusal) throw refusal;
       if (located) {
         const isPrimary = located.group.primaryInstanceId === instance.id;
         const wantsSmoke = name === SMOKE_TABLE;
@@ -469,11 +477,14 @@ export class SqlEngine {
         );
         return {
           columns: this.workloadColumns(),
-          rows: visible.map((commit) => ({
-            id: commit.lsn,
-            payload: commit.payload ?? '',
-            committed_at: new Date(commit.committedAt),
-          })),
+          rows: [
+            ...visible.map((commit) => ({
+              id: commit.lsn,
+              payload: commit.payload ?? '',
+              committed_at: new Date(commit.committedAt),
+            })),
+            ...pendingRows(session.transaction, located.database, wantsSmoke),
+          ],
         };
       }
     }
@@ -554,7 +565,7 @@ export class SqlEngine {
       case 'column':
         return table.columns.find((column) => column.name.toLowerCase() === expr.parts.at(-1)!.toLowerCase())?.type;
       case 'variable':
-        return 'nvarchar';
+        return /^@@(TRANCOUNT|SPID)$/i.test(expr.name) ? 'int' : 'nvarchar';
       case 'cast':
         if (/^(int|smallint)/.test(expr.type)) return 'int';
         if (expr.type.startsWith('tinyint')) return 'tinyint';
@@ -624,6 +635,7 @@ export class SqlEngine {
           return 'Microsoft SQL Azure (RTM) - 12.0.2000.8 (fogpilot emulator of Azure SQL Managed Instance)';
         if (name === '@@SERVERNAME') return session.instance.name;
         if (name === '@@SPID') return 51;
+        if (name === '@@TRANCOUNT') return session.transaction.depth;
         if (!variables.has(expr.name.toLowerCase()))
           throw new SqlError(137, `Must declare the scalar variable "${expr.name}".`, 15);
         const value = variables.get(expr.name.toLowerCase());

@@ -120,6 +120,7 @@ export type Statement =
   | { kind: 'use'; database: string }
   | { kind: 'exec'; procedure: string[]; args: { name?: string; value: Expr }[] }
   | { kind: 'set' }
+  | { kind: 'transaction'; action: 'begin' | 'commit' | 'rollback' }
   | { kind: 'noop' };
 
 const STATEMENT_KEYWORDS = new Set([
@@ -206,8 +207,13 @@ class Parser {
       case 'BEGIN':
       case 'COMMIT':
       case 'ROLLBACK':
-      case 'PRINT':
-        // Session options and transaction bracketing: accepted, with no effect here (every statement autocommits).
+      case 'PRINT': {
+        // BEGIN TRAN, COMMIT and ROLLBACK bracket a transaction (./transactions.ts); session options and PRINT are
+        // accepted with no effect.
+        const bracketsTransaction =
+          token.upper === 'COMMIT' ||
+          token.upper === 'ROLLBACK' ||
+          (token.upper === 'BEGIN' && (this.isWord('TRAN') || this.isWord('TRANSACTION')));
         while (
           this.peek() &&
           !this.isSymbol(';') &&
@@ -215,7 +221,10 @@ class Parser {
         ) {
           this.position++;
         }
+        if (bracketsTransaction)
+          return { kind: 'transaction', action: token.upper.toLowerCase() as 'begin' | 'commit' | 'rollback' };
         return { kind: token.upper === 'SET' ? 'set' : 'noop' };
+      }
       default:
         throw syntax(token);
     }

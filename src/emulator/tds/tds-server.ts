@@ -1,7 +1,8 @@
 /**
  * A TDS endpoint for one emulated instance: PRELOGIN (encryption refused: the emulator is plain TCP on loopback),
- * LOGIN7 with the emulator's SQL login, SQL batches, RPC calls (`sp_executesql`, procedures by name) and attention
- * (cancel). Answers come from the world through the {@link SqlEngine}.
+ * LOGIN7 with the instance's own SQL logins or the world's rehearsal login (./logins.ts), SQL batches, RPC calls
+ * (`sp_executesql`, procedures by name) and attention (cancel). Answers come from the world through the
+ * {@link SqlEngine}.
  */
 import net from 'node:net';
 import type { World } from '../world';
@@ -19,6 +20,8 @@ import {
 } from './protocol';
 import { SqlError } from './sql-parser';
 import { type SqlEngine, type Execution, type Session } from './sql-engine';
+import { newTransactionState } from './transactions';
+import { acceptsLogin, readOnlyIntent } from './logins';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -188,6 +191,13 @@ export class TdsServer {
           }
           return;
         }
+        case PacketType.transactionManager:
+          if (!session) {
+            socket.destroy();
+            return;
+          }
+          send(this.engine.transactionRequest(session, message.data, now.name));
+          return;
         default:
           send(
             new TokenWriter()
@@ -266,15 +276,11 @@ export class TdsServer {
         `Login failed: the emulator accepts its SQL login only (user '${this.world.spec.sqlLogin.user}'), not Microsoft Entra tokens.`,
       );
     }
-    const { user, password } = this.world.spec.sqlLogin;
-    if (request.userName !== user || request.password !== password)
+    if (!acceptsLogin(this.world, instance, request.userName, request.password))
       return refuse(`Login failed for user '${request.userName}'.`);
     let database = 'master';
     if (request.database) {
-      const found = [
-        ...['master', 'tempdb', 'model', 'msdb'],
-        ...(this.world.groupOfInstance(instance.id)?.databases.map((entry) => entry.name) ?? []),
-      ].find((name) => name.toLowerCase() === request.database.toLowerCase());
+      const found = this.engine.databaseExists(instance, request.database);
       if (!found)
         return refuse(`Cannot open database "${request.database}" requested by the login. The login failed.`, 4060);
       database = found;
@@ -289,7 +295,17 @@ export class TdsServer {
       .loginAck('Microsoft SQL Server', [12, 0, 0x07, 0xd0])
       .envChange(4, String(packetSize), '4096')
       .done(DoneStatus.final);
-    return { response: writer.toBuffer(), session: { instance, database, user: request.userName }, packetSize };
+    return {
+      response: writer.toBuffer(),
+      session: {
+        instance,
+        database,
+        user: request.userName,
+        transaction: newTransactionState(),
+        readOnlyIntent: readOnlyIntent(data),
+      },
+      packetSize,
+    };
   }
 
   private render(execution: Execution, isRpc: boolean, serverName: string): Buffer {

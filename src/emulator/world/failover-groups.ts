@@ -1,6 +1,6 @@
 /**
- * Failover groups: a pair of managed instances in two regions, one primary. Their creation (from a world description,
- * or by a PUT at the primary's location), deletion, seeding, and the roles and replication state ARM reports at each
+ * Failover groups: a pair of managed instances in two regions, one primary. Their creation from a world description
+ * (a PUT's is ./group-creation.ts), deletion, seeding, and the roles and replication state ARM reports at each
  * location. The failover itself is ./failovers.ts.
  *
  * Inferred behaviour (no public source states it; fogpilot is built so that being wrong is safe):
@@ -14,19 +14,7 @@ import type { WorldContext } from './context';
 import { databaseFromSpec } from './replication';
 import { EmulatedArmError, groupKey, type AsyncOperation, type GroupState } from './state';
 
-/** What a PUT of a failover group asks for. */
-export interface GroupRequest {
-  subscriptionId: string;
-  resourceGroup: string;
-  location: string;
-  name: string;
-  primaryInstanceId: string;
-  partnerInstanceId: string;
-  readWriteFailoverPolicy: string;
-  gracePeriodMinutes?: number;
-  readOnlyFailoverPolicy: string;
-  secondaryType: string;
-}
+export { createGroup, type GroupRequest } from './group-creation';
 
 /** A group as a world description declares it; its instances must already be in the world, in two regions. */
 export function groupFromSpec(world: WorldContext, group: GroupSpec, spec: WorldSpec, now: number): GroupState {
@@ -65,6 +53,9 @@ export function isSeeding(group: GroupState, now: number): boolean {
 export function advanceSeeding(world: WorldContext, group: GroupState, now: number): void {
   if (group.seedingUntil !== undefined && now >= group.seedingUntil) {
     world.record('seeding-completed', { group: group.name }, group.seedingUntil);
+    const creation = group.creationOperationId && world.asyncOperations.get(group.creationOperationId);
+    if (creation && creation.status === 'InProgress')
+      Object.assign(creation, { status: 'Succeeded', endTime: group.seedingUntil });
     group.seedingUntil = undefined;
   }
 }
@@ -93,90 +84,6 @@ export function reportedReplicationState(group: GroupState, now: number): string
   if (group.failover) return 'FAILOVER_IN_PROGRESS';
   if (isSeeding(group, now)) return 'SEEDING';
   return 'CATCH_UP';
-}
-
-/**
- * PUT of a failover group at its primary's location: an update of an existing group's policies, or a new group
- * (which then seeds for a minute). Refused at the secondary's location, for instances already in a group, in one
- * region, or of different storage sizes.
- */
-export function createGroup(
-  world: WorldContext,
-  params: GroupRequest,
-): { group: GroupState; asyncOperation: AsyncOperation; created: boolean } {
-  world.advance();
-  const existing = world.groups.get(groupKey(params.subscriptionId, params.resourceGroup, params.name));
-  if (existing) {
-    if (world.instanceById(existing.primaryInstanceId)!.location !== normalizeLocation(params.location)) {
-      throw new EmulatedArmError(
-        400,
-        'InstanceFailoverGroupUpdateOrDeleteRequestOnSecondary',
-        'Modifications to the instance failover group are not allowed on a secondary server. Execute the request on the primary server.',
-      );
-    }
-    existing.readWriteFailoverPolicy = params.readWriteFailoverPolicy;
-    existing.gracePeriodMinutes = params.gracePeriodMinutes;
-    existing.readOnlyFailoverPolicy = params.readOnlyFailoverPolicy;
-    const asyncOperation = completedAsyncOperation(world, 'group-create', params.subscriptionId, params.location, {
-      type: 'group',
-      groupKey: existing.key,
-      location: normalizeLocation(params.location),
-    });
-    return { group: existing, asyncOperation, created: false };
-  }
-  const primary = world.instanceById(params.primaryInstanceId);
-  const partner = world.instanceById(params.partnerInstanceId);
-  if (!primary || !partner)
-    throw new EmulatedArmError(404, 'ResourceNotFound', 'The managed instances of the pair must exist.');
-  if (primary.location !== normalizeLocation(params.location)) {
-    throw new EmulatedArmError(
-      400,
-      'InstanceFailoverGroupUpdateOrDeleteRequestOnSecondary',
-      'The group must be created at the location of its primary instance.',
-    );
-  }
-  if (primary.location === partner.location)
-    throw new EmulatedArmError(
-      400,
-      'InvalidParameterValue',
-      'The primary and the partner must be in different regions.',
-    );
-  if (world.groupOfInstance(primary.id) || world.groupOfInstance(partner.id)) {
-    throw new EmulatedArmError(
-      409,
-      'InstanceFailoverGroupAlreadyExists',
-      'Failover group already exists on a given server.',
-    );
-  }
-  if (primary.storageSizeInGB !== partner.storageSizeInGB) {
-    throw new EmulatedArmError(
-      400,
-      'GeoDrInstanceSizeMismatch',
-      'Primary managed instance and partner managed instance do not have the same storage size.',
-    );
-  }
-  const group: GroupState = {
-    key: groupKey(params.subscriptionId, params.resourceGroup, params.name),
-    subscriptionId: params.subscriptionId,
-    resourceGroup: params.resourceGroup,
-    name: params.name,
-    instanceIds: [primary.id, partner.id],
-    primaryInstanceId: primary.id,
-    readWriteFailoverPolicy: params.readWriteFailoverPolicy,
-    gracePeriodMinutes: params.gracePeriodMinutes,
-    readOnlyFailoverPolicy: params.readOnlyFailoverPolicy,
-    secondaryType: params.secondaryType,
-    seedingUntil: world.now() + 60_000,
-    databases: [],
-  };
-  world.groups.set(group.key, group);
-  const asyncOperation = completedAsyncOperation(world, 'group-create', params.subscriptionId, params.location, {
-    type: 'group',
-    groupKey: group.key,
-    location: primary.location,
-  });
-  world.record('group-created', { group: group.name });
-  return { group, asyncOperation, created: true };
 }
 
 /** DELETE of a failover group at its primary's location; refused at the secondary's, or while a failover runs. */

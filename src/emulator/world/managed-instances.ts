@@ -52,7 +52,7 @@ export interface InstanceUpdate {
 export function instanceFromSpec(instance: InstanceSpec, spec: WorldSpec): InstanceState {
   const subscriptionId = instance.subscriptionId ?? spec.subscriptionId;
   const id = instanceResourceId(subscriptionId, instance.resourceGroup, instance.name);
-  const dnsZone = instance.dnsZone ?? stableZone(instance.name);
+  const dnsZone = zoneFromSpec(instance, spec);
   return {
     ...instance,
     id,
@@ -272,6 +272,25 @@ export function redoQueueMsPerCommit(world: WorldContext, group: GroupState): nu
   const secondary = secondaryId ? world.instanceById(secondaryId) : undefined;
   if (!primary || !secondary || secondary.vCores >= primary.vCores) return 0;
   return world.timings.undersizedSecondaryRedoMsPerCommit * (primary.vCores / secondary.vCores - 1);
+}
+
+/**
+ * The instance's DNS zone: its own, its `dnsZonePartner`'s (an instance of the world named by name or resource id:
+ * Azure's ManagedInstances REST spec, `dnsZonePartner`: "The resource id of another managed instance whose DNS zone
+ * this managed instance will share after creation"), or a new name-derived one.
+ */
+function zoneFromSpec(instance: InstanceSpec, spec: WorldSpec, seen = new Set<string>()): string {
+  if (instance.dnsZone) return instance.dnsZone;
+  const partnerName = instance.dnsZonePartner?.split('/').at(-1)?.toLowerCase();
+  if (!partnerName) return stableZone(instance.name);
+  const partner = spec.instances.find((entry) => entry.name.toLowerCase() === partnerName);
+  if (!partner) {
+    throw new Error(
+      `instance ${instance.name}: dnsZonePartner ${instance.dnsZonePartner} is not an instance of the world; name one of ${spec.instances.map((entry) => entry.name).join(', ')}`,
+    );
+  }
+  if (seen.has(partner.name)) return stableZone(instance.name);
+  return zoneFromSpec(partner, spec, seen.add(instance.name));
 }
 
 /** A stable, name-derived DNS zone, as Azure assigns one per instance. */

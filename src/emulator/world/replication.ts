@@ -11,6 +11,7 @@ import type { CommitRecord, DatabaseState, GroupState } from './state';
 export function databaseFromSpec(database: GroupSpec['databases'][number], spec: WorldSpec): DatabaseState {
   return {
     name: database.name,
+    sizeGB: database.sizeGB,
     lagMs: database.lagMs ?? spec.timings.replicationLagMs,
     nextLsn: 1,
     commits: [],

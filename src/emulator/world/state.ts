@@ -38,6 +38,7 @@ export interface CommitRecord {
 /** A database of a failover group, replicated from the primary to the secondary. */
 export interface DatabaseState {
   name: string;
+  sizeGB: number;
   lagMs: number;
   nextLsn: number;
   /** Commits on the current primary, oldest first. */
@@ -78,6 +79,8 @@ export interface GroupState {
   readOnlyFailoverPolicy: string;
   secondaryType: string;
   seedingUntil?: number;
+  /** The ARM operation of the group's creation (PUT), which succeeds when the seeding ends. */
+  creationOperationId?: string;
   failover?: FailoverState;
   /** After a switch the old primary's location claims Primary a little longer. */
   staleClaim?: { instanceId: string; until: number };
