@@ -73,7 +73,11 @@ export const TimingsSchema = z.strictObject({
   roleSwitchSeconds: z.number().min(0).default(30),
   /** The old primary's location keeps answering Primary this much longer: both claim the role for a moment. */
   roleFlipSkewSeconds: z.number().min(0).default(2),
-  /** Databases on the new primary stay READ_ONLY this long after the switch. */
+  /**
+   * The bound on how long a database of the new primary stays READ_ONLY after the switch. Without a world `seed` every
+   * database becomes writable at the bound; with one, each at its own moment within it (Azure: up to about 5 minutes,
+   * so an Azure-like world sets 300).
+   */
   readOnlyAfterSwitchSeconds: z.number().min(0).default(10),
   /** A forced failover takes this long. */
   forcedSwitchSeconds: z.number().min(0).default(15),
@@ -86,6 +90,8 @@ export const TimingsSchema = z.strictObject({
   linkTimeoutSeconds: z.number().min(0).default(30),
   /** Default hardening lag of a database's commits on the secondary (simulated ms). */
   replicationLagMs: z.number().int().min(0).default(500),
+  /** How fast a returning old primary is reseeded after a forced failover, by its storage size (Azure: 360 GB/h). */
+  reseedGBPerHour: z.number().positive().default(360),
   /** `Retry-After` of 202 answers and async status polls (real seconds). */
   asyncRetryAfterSeconds: z.number().int().min(0).default(1),
 });
@@ -98,6 +104,11 @@ export const WorldSpecSchema = z.strictObject({
   instances: z.array(InstanceSpecSchema).min(1),
   groups: z.array(GroupSpecSchema).default([]),
   timings: TimingsSchema.prefault({}),
+  /**
+   * Makes what varies reproducible: with a seed, each database becomes writable at its own moment after a switch
+   * (the same moments for the same seed). Without one, every database at `timings.readOnlyAfterSwitchSeconds`.
+   */
+  seed: z.number().int().optional(),
   /** The SQL login every emulated instance accepts (the emulator is a rehearsal tool; never use a real secret). */
   sqlLogin: z
     .strictObject({ user: z.string(), password: z.string() })
