@@ -6,7 +6,7 @@
 import { ArmControlPlane } from '../azure/arm-control-plane';
 import { EmulatorCredential } from '../azure/credentials';
 import { Inventory } from '../config/inventory';
-import { MssqlDataPlane } from '../sql/mssql-data-plane';
+import { MssqlDataPlane, READ_RETRY_DEFAULTS } from '../sql/mssql-data-plane';
 import type { Emulator } from './index';
 
 export function emulatorAdapters(
@@ -28,6 +28,12 @@ export function emulatorAdapters(
       },
       // The emulator speaks plain TDS; against Azure encryption is always on.
       encrypt: false,
+      // Azure's retry schedule (5 s, doubling to 60 s, within 20 s) on the emulator's clock.
+      readRetry: {
+        initialDelayMs: Math.max(20, Math.round(READ_RETRY_DEFAULTS.initialDelayMs / emulator.world.clock.speed)),
+        maxDelayMs: Math.max(100, Math.round(READ_RETRY_DEFAULTS.maxDelayMs / emulator.world.clock.speed)),
+        budgetMs: Math.max(1_000, Math.round(READ_RETRY_DEFAULTS.budgetMs / emulator.world.clock.speed)),
+      },
     }),
   };
 }

@@ -92,7 +92,11 @@ export const TimingsSchema = z.strictObject({
   roleSwitchSeconds: z.number().min(0).default(30),
   /** The old primary's location keeps answering Primary this much longer: both claim the role for a moment. */
   roleFlipSkewSeconds: z.number().min(0).default(2),
-  /** Databases on the new primary stay READ_ONLY this long after the switch. */
+  /**
+   * The bound on how long a database of the new primary stays READ_ONLY after the switch. Without a world `seed` every
+   * database becomes writable at the bound; with one, each at its own moment within it (Azure: up to about 5 minutes,
+   * so an Azure-like world sets 300).
+   */
   readOnlyAfterSwitchSeconds: z.number().min(0).default(10),
   /** A forced failover takes this long. */
   forcedSwitchSeconds: z.number().min(0).default(15),
@@ -126,6 +130,8 @@ export const TimingsSchema = z.strictObject({
   seedingGBPerHour: z.number().positive().default(360),
   /** A new failover group's creation takes at least this long, even with nothing to seed (simulated seconds). */
   groupCreateSeconds: z.number().min(0).default(60),
+  /** How fast a returning old primary is reseeded after a forced failover, by its storage size (Azure: 360 GB/h). */
+  reseedGBPerHour: z.number().positive().default(360),
   /** `Retry-After` of 202 answers and async status polls (real seconds). */
   asyncRetryAfterSeconds: z.number().int().min(0).default(1),
 });
@@ -145,6 +151,11 @@ export const WorldSpecSchema = z.strictObject({
     .array(z.strictObject({ name: z.string().min(1), subscriptionId: z.string().optional() }))
     .default([]),
   timings: TimingsSchema.prefault({}),
+  /**
+   * Makes what varies reproducible: with a seed, each database becomes writable at its own moment after a switch
+   * (the same moments for the same seed). Without one, every database at `timings.readOnlyAfterSwitchSeconds`.
+   */
+  seed: z.number().int().optional(),
   /** The SQL login every emulated instance accepts (the emulator is a rehearsal tool; never use a real secret). */
   sqlLogin: z
     .strictObject({ user: z.string(), password: z.string() })

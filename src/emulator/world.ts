@@ -20,6 +20,7 @@ import { EventEmitter } from 'node:events';
 import { normalizeLocation } from '../domain/locations';
 import type { WorldClock } from './clock';
 import type { WorldContext } from './world/context';
+import { advanceAutomaticFailover, advanceDemotion } from './world/automatic-failover';
 import * as failoverGroups from './world/failover-groups';
 import * as failovers from './world/failovers';
 import { clearWorldFaults, isDark, noWorldFaults } from './world/faults';
@@ -229,6 +230,16 @@ export class World extends EventEmitter implements WorldContext {
     return isDark(this.faults, location);
   }
 
+  /** The instance the group's read-write listener points at (the target of an accepted failover, from its start). */
+  listenerInstanceId(group: GroupState): string {
+    return failovers.listenerInstanceId(group);
+  }
+
+  /** Whether the group's role switch is running now (clients see 40613 and 40197 meanwhile). */
+  switchRunning(group: GroupState): boolean {
+    return failovers.switchRunning(group, this.clock.now());
+  }
+
   failoverCountersOf(group: GroupState): FailoverCounters {
     return failoverCountersOf(this, group);
   }
@@ -241,6 +252,8 @@ export class World extends EventEmitter implements WorldContext {
     for (const group of this.groups.values()) {
       failoverGroups.advanceSeeding(this, group, now);
       if (group.failover) failovers.advanceFailover(this, group, group.failover, now);
+      advanceAutomaticFailover(this, group, now);
+      advanceDemotion(this, group, now);
       failoverGroups.expireStaleClaim(group, now);
     }
     managedInstances.advanceOperations(this, now);

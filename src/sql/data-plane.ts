@@ -101,7 +101,7 @@ export interface DataPlane {
   /**
    * Inserts one row into `dbo.fogpilot_smoke`, with short timeouts, on a pool of its own (writes never queue behind
    * reads). Not idempotent: a failure whose `delivery` is `unknown` may have committed. A read-only database is kind
-   * `rejected`, with SQL's message.
+   * `not-writable` (3906), with SQL's message.
    */
   insertSmokeRow(target: SqlInstanceTarget, row: SmokeRowWrite, options?: SqlRequestOptions): Promise<SmokeRowWritten>;
 
@@ -118,6 +118,11 @@ export type SqlErrorKind =
   | 'link-missing'
   /** The copy-sync wait did not finish within its bound. */
   | 'sync-timeout'
+  /**
+   * A write to a database that is read-only (3906): a secondary, or a new primary whose role switch has not reached it
+   * yet. After a failover: wait and try again.
+   */
+  | 'not-writable'
   /** Anything else SQL stated as a fact. */
   | 'rejected';
 

@@ -20,6 +20,13 @@ export function classifySqlError(error: unknown, doing: string): ApplicationFail
         message: `${doing}: ${error.message}`,
         details,
       });
+    case 'not-writable':
+      // Retryable: after a failover each database of the new primary becomes writable at its own moment.
+      return ApplicationFailure.create({
+        type: TransientFailureTypes.SqlUnavailable,
+        message: `${doing}: the database is read-only for now (${error.message}); after a failover Azure makes each database writable in turn: retrying`,
+        details,
+      });
     case 'login-failed':
       return ApplicationFailure.create({
         type: FailureTypes.SqlLoginFailed,

@@ -18,12 +18,14 @@ import {
   type SmokeRowQuery,
   type SmokeRowWrite,
   type SmokeRowWritten,
-  type SqlDelivery,
   type SqlInstanceTarget,
   type SqlRequestOptions,
   type UserDatabase,
 } from './data-plane';
+import { LoginErrorNumbers, READ_RETRY_DEFAULTS, sleep, toSqlRequestError, type ReadRetry } from './mssql-errors';
 import { likePrefix, Queries } from './queries';
+
+export { READ_RETRY_DEFAULTS, toSqlRequestError, type ReadRetry } from './mssql-errors';
 
 export type SqlAuthentication =
   { kind: 'entra'; credential: TokenCredential } | { kind: 'sql-login'; user: string; password: string };
@@ -43,65 +45,11 @@ export interface MssqlDataPlaneOptions {
   writeConnectTimeoutMs?: number;
   /** Request timeout of the write pool (default 5 s). */
   writeRequestTimeoutMs?: number;
+  /** How reads are retried on transient errors (defaults: {@link READ_RETRY_DEFAULTS}). */
+  readRetry?: Partial<ReadRetry>;
 }
 
 type PoolPurpose = 'reads' | 'waits' | 'writes';
-
-/** SQL errors that mean "the database is in transition or unreachable for now": retry. */
-const TRANSIENT_SQL_NUMBERS = new Set([
-  4060, 40613, 40197, 40501, 49918, 49919, 49920, 976, 978, 983, 1205, 233, 10053, 10054, 10060,
-]);
-const TRANSIENT_CODES = new Set([
-  'ETIMEOUT',
-  'ESOCKET',
-  'ECONNCLOSED',
-  'ENOTOPEN',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EINSTLOOKUP',
-  'ENOCONN',
-]);
-
-export function toSqlRequestError(error: unknown, doing: string): SqlRequestError {
-  if (error instanceof SqlRequestError) return error;
-  const failure = error as {
-    name?: string;
-    code?: string;
-    number?: unknown;
-    message?: string;
-    originalError?: { code?: string };
-  };
-  // mssql puts the socket's code in `number` when a connection drops mid-request ('ECONNRESET'): not SQL's answer.
-  const number = typeof failure.number === 'number' ? failure.number : undefined;
-  const message = `${doing}: ${failure.message ?? String(error)}`;
-  const delivery = deliveryOf({ name: failure.name, code: failure.code, number });
-  if (number === 18456 || failure.code === 'ELOGIN')
-    return new SqlRequestError(message, 'login-failed', number, error, delivery);
-  if (
-    (number !== undefined && TRANSIENT_SQL_NUMBERS.has(number)) ||
-    TRANSIENT_CODES.has(failure.code ?? '') ||
-    TRANSIENT_CODES.has(failure.originalError?.code ?? '')
-  ) {
-    return new SqlRequestError(message, 'transient', number, error, delivery);
-  }
-  if (failure.name === 'ConnectionError' || /acquire a connection from the pool/i.test(failure.message ?? '')) {
-    return new SqlRequestError(message, 'transient', number, error, delivery);
-  }
-  return new SqlRequestError(message, 'rejected', number, error, delivery);
-}
-
-/** Request errors that mean the request never left the client (no open connection to send it on). */
-const NOT_SENT_CODES = new Set(['EINVALIDSTATE', 'ENOTOPEN', 'ENOCONN', 'ECONNREFUSED', 'EINSTLOOKUP']);
-
-/**
- * A SQL error number means SQL answered; a ConnectionError (from connecting or from the pool's acquire) means nothing
- * was sent; any other failure of a request (the socket closed, the request timed out) came after it was sent.
- */
-function deliveryOf(failure: { name?: string; code?: string; number?: number }): SqlDelivery {
-  if (failure.number !== undefined) return 'answered';
-  if (failure.name === 'ConnectionError' || NOT_SENT_CODES.has(failure.code ?? '')) return 'not-sent';
-  return 'unknown';
-}
 
 function hex(value: unknown): string {
   if (Buffer.isBuffer(value)) return `0x${value.toString('hex').toUpperCase()}`;
@@ -115,8 +63,12 @@ function isoOrUndefined(value: unknown): string | undefined {
 
 export class MssqlDataPlane implements DataPlane {
   private readonly pools = new Map<string, Promise<sql.ConnectionPool>>();
+  private readonly readRetry: ReadRetry;
+  private readonly loginErrors = new LoginErrorNumbers();
 
-  constructor(private readonly options: MssqlDataPlaneOptions) {}
+  constructor(private readonly options: MssqlDataPlaneOptions) {
+    this.readRetry = { ...READ_RETRY_DEFAULTS, ...options.readRetry };
+  }
 
   private pool(target: SqlInstanceTarget, purpose: PoolPurpose): Promise<sql.ConnectionPool> {
     const key = `${target.host.toLowerCase()}|${target.group ?? ''}|${purpose}`;
@@ -144,6 +96,9 @@ export class MssqlDataPlane implements DataPlane {
         // A socket check, not a `SELECT 1` per checkout: a slow server then fails the real request with its own
         // timeout instead of stalling the pool until its acquire timeout.
         validateConnection: 'socket',
+        beforeConnect: (connection: {
+          on(event: 'errorMessage', listener: (token: { message: string; number: number }) => void): void;
+        }) => connection.on('errorMessage', (token) => this.loginErrors.remember(token.message, token.number)),
         ...(authentication.kind === 'sql-login'
           ? { user: authentication.user, password: authentication.password }
           : {
@@ -158,11 +113,16 @@ export class MssqlDataPlane implements DataPlane {
       created.on('error', () => undefined);
       pool = created.connect().catch((error: unknown) => {
         this.pools.delete(key);
-        throw toSqlRequestError(error, `connecting to ${target.host}`);
+        throw this.failure(error, `connecting to ${target.host}`);
       });
       this.pools.set(key, pool);
     }
     return pool;
+  }
+
+  /** A driver failure as a {@link SqlRequestError}, with the number of a refused login when SQL sent one. */
+  private failure(error: unknown, doing: string): SqlRequestError {
+    return toSqlRequestError(error, doing, this.loginErrors.of(error));
   }
 
   private connectTimeoutMs(purpose: PoolPurpose): number {
@@ -178,7 +138,36 @@ export class MssqlDataPlane implements DataPlane {
       : (this.options.requestTimeoutMs ?? 30_000);
   }
 
+  /** A read, retried on transient errors with backoff within the read budget (see {@link READ_RETRY_DEFAULTS}). */
   private async query<T>(
+    target: SqlInstanceTarget,
+    text: string,
+    doing: string,
+    options?: SqlRequestOptions,
+    bind?: (request: sql.Request) => void,
+  ): Promise<T[]> {
+    const startedAt = Date.now();
+    let delayMs = this.readRetry.initialDelayMs;
+    for (;;) {
+      try {
+        return await this.queryOnce<T>(target, text, doing, options, bind);
+      } catch (error) {
+        const failure = this.failure(error, `${doing} on ${target.host}`);
+        const spentMs = Date.now() - startedAt;
+        if (
+          failure.kind !== 'transient' ||
+          options?.abortSignal?.aborted ||
+          spentMs + delayMs > this.readRetry.budgetMs
+        )
+          throw failure;
+        await sleep(delayMs, options?.abortSignal);
+        if (options?.abortSignal?.aborted) throw failure;
+        delayMs = Math.min(delayMs * 2, this.readRetry.maxDelayMs);
+      }
+    }
+  }
+
+  private async queryOnce<T>(
     target: SqlInstanceTarget,
     text: string,
     doing: string,
@@ -194,7 +183,7 @@ export class MssqlDataPlane implements DataPlane {
       const result = await request.query<T>(text);
       return result.recordset ?? [];
     } catch (error) {
-      throw toSqlRequestError(error, `${doing} on ${target.host}`);
+      throw this.failure(error, `${doing} on ${target.host}`);
     } finally {
       options?.abortSignal?.removeEventListener('abort', onAbort);
     }
@@ -302,7 +291,7 @@ export class MssqlDataPlane implements DataPlane {
           undefined,
           error,
         );
-      const failure = toSqlRequestError(error, `waiting for copy sync of ${link.database}`);
+      const failure = this.failure(error, `waiting for copy sync of ${link.database}`);
       if (failure.kind !== 'rejected') throw failure;
       // SQL ended the wait with an error: say whether the link is gone, down, or just had a hiccup.
       const after = await this.linkOf(target, link.database).catch(() => current);
@@ -394,7 +383,7 @@ export class MssqlDataPlane implements DataPlane {
         )
       ).recordset?.[0];
     } catch (error) {
-      throw toSqlRequestError(error, doing);
+      throw this.failure(error, doing);
     } finally {
       options?.abortSignal?.removeEventListener('abort', onAbort);
     }

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { ArmControlPlane } from '../../src/azure/arm-control-plane';
 import { EmulatorCredential } from '../../src/azure/credentials';
 import { startEmulator, type Emulator } from '../../src/emulator';
+import { defaultWorldSpec } from '../../src/emulator/world-spec';
 import { repoRoot } from '../support/temporal';
 import { writeTempConfig } from '../support/temp-files';
 
@@ -115,6 +116,26 @@ describe('fogpilot status', () => {
     );
     const byId = await status([emulator.startLine().groups[0]!.id]);
     assert.match(byId.stdout, /westus\s+Primary/);
+    assert.match(byId.stdout, /primary: westus, away from home \(eastus\)\. ARM does not record who switched/);
+  });
+
+  it('says a group away from home may have been failed over by Azure itself when its policy is Automatic', async () => {
+    const spec = defaultWorldSpec();
+    spec.groups![0]!.readWriteFailoverPolicy = 'Automatic';
+    spec.groups![0]!.gracePeriodMinutes = 60;
+    emulator.world.load(spec);
+    // Sixty simulated minutes of outage are 18 real seconds at this speed: the grace period is moved instead.
+    emulator.arm.addFault({ kind: 'region-dark', location: 'eastus', hangMs: 50 });
+    emulator.world.faults.darkSince.set('eastus', emulator.world.now() - 61 * 60_000);
+    emulator.world.advance();
+    assert.ok(emulator.world.events.some((event) => event.kind === 'automatic-failover'));
+    const { code, stdout } = await status(['sales']);
+    assert.equal(code, 0);
+    assert.match(stdout, /primary: westus, away from home \(eastus\)/);
+    assert.match(stdout, /read-write policy is Automatic: Azure fails the group over by itself .*\(60 min\)/);
+    emulator.arm.faults.remove();
+    emulator.world.faults.darkRegions.clear();
+    emulator.world.faults.darkSince.clear();
   });
 
   it('exits 3 with what to do for a group the inventory does not have', async () => {

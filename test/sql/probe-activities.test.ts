@@ -298,7 +298,7 @@ describe('smokeWrite', { concurrency: 1 }, () => {
     assert.equal(result.id, undefined);
   });
 
-  it('classifies a write to a read-only database as rejected, answered by SQL', async () => {
+  it('classifies a write to a read-only database as not writable yet, answered by SQL', async () => {
     const failure = await dataPlane
       .insertSmokeRow(instance('westus'), { database: 'sales', payload: 'secondary:1' })
       .then(
@@ -306,7 +306,7 @@ describe('smokeWrite', { concurrency: 1 }, () => {
         (error: unknown) => error,
       );
     assert.ok(failure instanceof SqlRequestError);
-    assert.equal(failure.kind, 'rejected');
+    assert.equal(failure.kind, 'not-writable');
     assert.equal(failure.number, 3906);
     assert.equal(failure.delivery, 'answered');
     assert.match(failure.message, /read-only/);

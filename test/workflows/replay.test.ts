@@ -42,6 +42,7 @@ describe('replay of recorded histories', () => {
       'planned-failover-failback-pending.json',
       'failback-waited-for-lag.json',
       'forced-failover-preempts-waiting-holder.json',
+      'planned-failover-already-primary-reseeding.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -27,6 +27,12 @@ export interface GroupStatus {
   status: string;
   consistent: boolean;
   primaryLocation?: string;
+  /**
+   * Set when the primary is not the inventory's home primary: the roles were switched, by a fogpilot run, a person, or
+   * Azure itself (the Automatic policy fails a group over after an outage outlasts its grace period). ARM says neither
+   * who nor when, so status says what it knows: the policy that allows the automatic kind.
+   */
+  awayFromHome?: { primaryLocation: string; homePrimary: string; failoverPolicy?: string; gracePeriodMinutes?: number };
   locations: {
     location: string;
     answered: boolean;
@@ -138,15 +144,39 @@ export async function readGroupStatus(ref: GroupRef): Promise<GroupStatus> {
     status: summary.status,
     consistent: summary.consistent,
     primaryLocation: summary.primaryLocation,
+    awayFromHome:
+      summary.primaryLocation && summary.primaryLocation !== group.primaryLocation
+        ? {
+            primaryLocation: summary.primaryLocation,
+            homePrimary: group.primaryLocation,
+            failoverPolicy: views[0]?.readWriteFailoverPolicy,
+            gracePeriodMinutes: views[0]?.failoverWithDataLossGracePeriodMinutes,
+          }
+        : undefined,
     locations: perLocation,
     instances,
   };
+}
+
+function awayLines(status: GroupStatus): string[] {
+  const away = status.awayFromHome;
+  if (!away) return [];
+  const automatic =
+    away.failoverPolicy === 'Automatic'
+      ? ` The read-write policy is Automatic: Azure fails the group over by itself once an outage of ${away.homePrimary} ` +
+        `outlasts the grace period (${away.gracePeriodMinutes ?? '?'} min), losing what had not replicated.`
+      : '';
+  return [
+    `  primary: ${away.primaryLocation}, away from home (${away.homePrimary}). ARM does not record who switched the ` +
+      `roles or when: a fogpilot run (its report: \`fogpilot report <workflowId>\`), a person, or Azure.${automatic}`,
+  ];
 }
 
 export function formatGroupStatus(status: GroupStatus): string {
   const lines = [
     `${status.group.displayName}  (${status.group.subscriptionId}/${status.group.resourceGroup}/${status.group.name})`,
     `  status: ${status.status}${status.consistent ? '' : '  — the locations disagree about the roles'}`,
+    ...awayLines(status),
     '',
     '  location         role        replication      as seen from that location',
   ];

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { normalizeLocation } from '../../domain/locations';
 import { FaultSpecSchema, isHttpFault, type FaultSpec, type HttpFaults } from '../faults';
 import type { InstanceState, World } from '../world';
-import { addWorldFault, removeWorldFaults } from '../world/faults';
+import { addWorldFault, removeWorldFaults, restoreRegion } from '../world/faults';
 import { InstanceSpecSchema, LoginSpecSchema } from '../world-spec';
 import type { ArmStats, Params } from './context';
 
@@ -87,7 +87,7 @@ export function registerAdminRoutes(
   app.delete('/_admin/faults/:id', (request, reply) => {
     const { id } = request.params as Params;
     faults.remove(id);
-    if (world.faults.darkRegions.delete(normalizeLocation(id!))) darkHangMs.delete(normalizeLocation(id!));
+    if (restoreRegion(world, id!)) darkHangMs.delete(normalizeLocation(id!));
     return reply.send({ removed: id });
   });
   app.get('/_admin/invariants', (_request, reply) => reply.send(world.invariants()));

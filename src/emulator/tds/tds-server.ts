@@ -33,9 +33,22 @@ function faultFor<T>(faults: Map<string, T>, instanceName: string): { key: strin
   return undefined;
 }
 
+/**
+ * Azure's errors while a failover group's role switch runs (../shared/reference/azure-sql-mi-failover.md, "Timeline of
+ * a user-initiated failover"; numbers and texts from Learn, "Troubleshoot transient connection errors":
+ * https://learn.microsoft.com/en-us/azure/azure-sql/database/troubleshoot-common-connectivity-issues?view=azuresql).
+ */
+export const SwitchErrors = {
+  /** A login to the old primary while the switch runs (its sessions were dropped at the switch). */
+  notAvailable: 40613,
+  /** A request on the new primary's sessions while the switch runs (sessions made after the DNS moved). */
+  serviceError: 40197,
+} as const;
+
 export class TdsServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly onChange: (kind: string, group?: unknown, failover?: unknown, oldPrimaryId?: unknown) => void;
   readonly requests = { batches: 0, rpcs: 0, logins: 0, loginFailures: 0 };
 
   constructor(
@@ -44,6 +57,26 @@ export class TdsServer {
     readonly instanceId: string,
   ) {
     this.server = net.createServer((socket) => this.accept(socket));
+    // Sessions on the old primary end at the switch, as Azure's do.
+    this.onChange = (kind, _group, _failover, oldPrimaryId) => {
+      if (kind === 'roles-switched' && typeof oldPrimaryId === 'string' && this.isInstance(oldPrimaryId))
+        this.dropConnections();
+    };
+    world.on('change', this.onChange);
+  }
+
+  private isInstance(id: string): boolean {
+    return id.toLowerCase() === this.instanceId.toLowerCase();
+  }
+
+  /**
+   * The group of this instance, when its role switch is running now, and whether this instance is the one leaving the
+   * primary role.
+   */
+  private switching(): { name: string; leaving: boolean } | undefined {
+    const group = this.world.groupOfInstance(this.instanceId);
+    if (!group || !this.world.switchRunning(group)) return undefined;
+    return { name: group.name, leaving: !this.isInstance(group.primaryInstanceId) };
   }
 
   get port(): number {
@@ -63,6 +96,7 @@ export class TdsServer {
   }
 
   close(): Promise<void> {
+    this.world.off('change', this.onChange);
     this.dropConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -138,6 +172,24 @@ export class TdsServer {
           };
           if (attention) {
             cancelledResponse();
+            return;
+          }
+          const switching = this.switching();
+          if (switching && !switching.leaving) {
+            send(
+              this.render(
+                {
+                  results: [],
+                  error: new SqlError(
+                    SwitchErrors.serviceError,
+                    `The service has encountered an error processing your request. Please try again. Error code ${SwitchErrors.serviceError}. (failover group ${switching.name} is switching roles)`,
+                    20,
+                  ),
+                },
+                isRpc,
+                now.name,
+              ),
+            );
             return;
           }
           current = new AbortController();
@@ -265,6 +317,13 @@ export class TdsServer {
         packetSize: 4096,
       };
     };
+    const switching = this.switching();
+    if (switching?.leaving) {
+      return refuse(
+        `Database '${request.database || 'master'}' on server '${instance.name}' is not currently available. Please retry the connection later. (failover group ${switching.name} is switching roles)`,
+        SwitchErrors.notAvailable,
+      );
+    }
     const injected = faultFor(this.world.faults.sql.loginFailures, instance.name);
     if (injected && injected.value > 0) {
       if (injected.value <= 1) this.world.faults.sql.loginFailures.delete(injected.key);
@@ -340,73 +399,4 @@ export class TdsServer {
   }
 }
 
-/** The read-write listener of a group: forwards to the current primary, and drops its connections at the switch. */
-export class ReadWriteListener {
-  private readonly server: net.Server;
-  private readonly pairs = new Set<[net.Socket, net.Socket]>();
-  private readonly onChange: (kind: string, group?: { key: string }) => void;
-  readonly stats = { connections: 0, dropped: 0 };
-
-  constructor(
-    private readonly world: World,
-    readonly groupKey: string,
-    private readonly portOf: (instanceId: string) => number | undefined,
-  ) {
-    this.server = net.createServer((client) => this.accept(client));
-    this.onChange = (kind, group) => {
-      if ((kind === 'roles-switched' && group?.key === this.groupKey) || kind === 'world-loaded') this.dropAll();
-    };
-    world.on('change', this.onChange);
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve(this.port));
-    });
-  }
-
-  private dropAll(): void {
-    for (const [client, upstream] of this.pairs) {
-      this.stats.dropped += 1;
-      client.destroy();
-      upstream.destroy();
-    }
-    this.pairs.clear();
-  }
-
-  private accept(client: net.Socket): void {
-    this.stats.connections += 1;
-    client.on('error', () => client.destroy());
-    const group = this.world.groups.get(this.groupKey);
-    const primary = group && this.world.instanceById(group.primaryInstanceId);
-    const port = primary && !this.world.isDark(primary.location) ? this.portOf(primary.id) : undefined;
-    if (!port) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(port, '127.0.0.1');
-    const pair: [net.Socket, net.Socket] = [client, upstream];
-    this.pairs.add(pair);
-    const close = () => {
-      this.pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    upstream.on('error', close);
-    upstream.on('close', close);
-    client.on('close', close);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  }
-
-  close(): Promise<void> {
-    this.world.off('change', this.onChange);
-    this.dropAll();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
+export { ReadWriteListener } from './read-write-listener';

@@ -4,7 +4,7 @@
  * this interface, never `../world`, so the graph runs one way: the composition imports the rules, and a rule depends
  * only on the world's shape and on the rules it builds on.
  */
-import type { Timings } from '../world-spec';
+import type { Timings, WorldSpec } from '../world-spec';
 import type {
   AsyncOperation,
   FailoverCounters,
@@ -19,6 +19,8 @@ import type {
 /** The world's records, as the rules read and change them. */
 export interface WorldState {
   readonly timings: Timings;
+  /** The world's description (its `seed` makes what varies reproducible). */
+  readonly spec: WorldSpec;
   /** Managed instances by lower-case resource id. */
   readonly instances: Map<string, InstanceState>;
   /** Failover groups by key (`groupKey`). */
@@ -50,6 +52,8 @@ export interface WorldContext extends WorldState {
   /** The instance of `group` at `location`, if any. */
   instanceAt(group: GroupState, location: string): InstanceState | undefined;
   groupOfInstance(instanceId: string): GroupState | undefined;
+  /** The other instance of `group`'s pair. */
+  partnerInstance(group: GroupState, instanceId: string): InstanceState;
   /** A group by key or by name. */
   findGroup(nameOrKey: string): GroupState | undefined;
   /** Whether the region answers nothing (fault `region-dark`). */

@@ -1,8 +1,16 @@
 /**
  * A failover group's failover, planned or forced: the rules that refuse one (with the codes Azure documents), and its
- * course on the world's clock. Accepted, it switches the roles after `roleSwitchSeconds` (`forcedSwitchSeconds` when
- * forced) and completes `roleFlipSkewSeconds` later; armed faults make it fail or never complete, and a planned one
- * times out when the primary's region is dark.
+ * course on the world's clock. Accepted, the read-write listener's DNS points at the target at once; the roles switch
+ * after `roleSwitchSeconds` (`forcedSwitchSeconds` when forced), dropping the old primary's sessions, and the failover
+ * completes `roleFlipSkewSeconds` later (the switch "runs" meanwhile: clients see 40613 and 40197); each database of
+ * the new primary becomes writable at its own moment. Armed faults make a failover fail or never complete, and a
+ * planned one times out when the primary's region is dark. The automatic failover (Automatic policy, primary region
+ * dark past the grace period) and the demotion of a returning old primary are ./automatic-failover.ts.
+ *
+ * Sources: ../shared/reference/azure-sql-mi-failover.md ("Timeline of a user-initiated failover": the DNS record is
+ * pointed at the new primary when the failover starts, the role switch completes afterwards, up to about 5 minutes;
+ * 40613/40197/3906 meanwhile); https://learn.microsoft.com/en-us/azure/azure-sql/managed-instance/failover-group-sql-mi?view=azuresql
+ * ("Endpoint redirection").
  */
 import { normalizeLocation } from '../../domain/locations';
 import { startAsyncOperation } from './async-operations';
@@ -11,7 +19,7 @@ import { isSeeding } from './failover-groups';
 import { takeFailoverFault } from './faults';
 import { checkSinglePrimary, failoverCountersOf } from './invariants';
 import { isRunning } from './operation-course';
-import { dropUnhardened, hardenEverythingBy, startReadOnlyWindow } from './replication';
+import { dropUnhardened, hardenEverythingBy, startReadOnlyWindow, writableMoments } from './replication';
 import { beginSplitBrain } from './split-brain';
 import { EmulatedArmError, type AsyncOperation, type FailoverState, type GroupState } from './state';
 
@@ -100,6 +108,7 @@ export function requestFailover(
     failover.switchAt = now + switchMs;
     failover.completeAt = failover.switchAt + world.timings.roleFlipSkewSeconds * 1000;
     if (kind === 'planned') hardenEverythingBy(group, failover.switchAt);
+    failover.listenerMovedAt = now;
   }
   group.failover = failover;
   counters.accepted += 1;
@@ -109,8 +118,68 @@ export function requestFailover(
     instance: target!.name,
     detail: { kind, location: target!.location, asyncOperationId: asyncOperation.id },
   });
+  if (failover.listenerMovedAt !== undefined) {
+    world.record('listener-moved', { group: group.name, instance: target!.name, detail: { kind } });
+    world.emit('change', 'listener-moved', group);
+  }
   world.advance();
   return asyncOperation;
+}
+
+/** The instance the group's read-write listener points at: the target of an accepted failover from its start. */
+export function listenerInstanceId(group: GroupState): string {
+  const failover = group.failover;
+  return failover?.listenerMovedAt !== undefined ? failover.targetInstanceId : group.primaryInstanceId;
+}
+
+/** Whether the group's role switch is running at `now`: switched, not yet completed (clients see 40613/40197). */
+export function switchRunning(group: GroupState, now: number): boolean {
+  const failover = group.failover;
+  return failover !== undefined && failover.switched && failover.completeAt !== undefined && now < failover.completeAt;
+}
+
+/**
+ * Makes `targetInstanceId` the primary at `at`: a forced switch first drops what the secondary had not hardened (and,
+ * when the old primary's region is dark, leaves it to be demoted when it returns); each database becomes writable at
+ * its own moment. Tells the listeners (`roles-switched`, with the old primary's id) so they drop its sessions.
+ */
+export function switchRoles(
+  world: WorldContext,
+  group: GroupState,
+  targetInstanceId: string,
+  kind: 'planned' | 'forced',
+  at: number,
+  detail: Record<string, unknown> = {},
+): void {
+  const oldPrimary = group.primaryInstanceId;
+  if (kind === 'forced') {
+    // A split-brain fault keeps the old primary accepting writes; it takes the LSNs its log had before the drop.
+    beginSplitBrain(world, group, oldPrimary, at);
+    const discarded = dropUnhardened(world, group, at);
+    const old = world.instanceById(oldPrimary);
+    if (old && world.isDark(old.location)) group.awaitingDemotion = { instanceId: oldPrimary, since: at, discarded };
+  }
+  group.primaryInstanceId = targetInstanceId;
+  group.staleClaim = { instanceId: oldPrimary, until: at + world.timings.roleFlipSkewSeconds * 1000 };
+  const moments = writableMoments(world, group, at);
+  group.switches = (group.switches ?? 0) + 1;
+  startReadOnlyWindow(group, moments);
+  const target = world.instanceById(targetInstanceId)!;
+  world.record(
+    'roles-switched',
+    {
+      group: group.name,
+      instance: target.name,
+      detail: {
+        kind,
+        primaryLocation: target.location,
+        ...detail,
+        writableAt: Object.fromEntries([...moments].map(([name, moment]) => [name, new Date(moment).toISOString()])),
+      },
+    },
+    at,
+  );
+  checkSinglePrimary(world, group);
 }
 
 /** Applies the failover's transitions that have come due by `now`, each dated when it was due. */
@@ -132,21 +201,9 @@ export function advanceFailover(world: WorldContext, group: GroupState, failover
   }
   if (!failover.switched && failover.switchAt !== undefined && now >= failover.switchAt) {
     const oldPrimary = group.primaryInstanceId;
-    // A split-brain fault keeps the old primary accepting writes; it takes the LSNs its log had before the drop.
-    if (failover.kind === 'forced') beginSplitBrain(world, group, oldPrimary, failover.switchAt);
-    if (failover.kind === 'forced') dropUnhardened(world, group, failover.switchAt);
-    group.primaryInstanceId = failover.targetInstanceId;
     failover.switched = true;
-    group.staleClaim = { instanceId: oldPrimary, until: failover.switchAt + world.timings.roleFlipSkewSeconds * 1000 };
-    startReadOnlyWindow(group, failover.switchAt + world.timings.readOnlyAfterSwitchSeconds * 1000);
-    const target = world.instanceById(failover.targetInstanceId)!;
-    world.record(
-      'roles-switched',
-      { group: group.name, instance: target.name, detail: { kind: failover.kind, primaryLocation: target.location } },
-      failover.switchAt,
-    );
-    checkSinglePrimary(world, group);
-    world.emit('change', 'roles-switched', group, failover);
+    switchRoles(world, group, failover.targetInstanceId, failover.kind, failover.switchAt);
+    world.emit('change', 'roles-switched', group, failover, oldPrimary);
   }
   if (failover.switched && failover.completeAt !== undefined && now >= failover.completeAt) {
     operation.status = 'Succeeded';

@@ -22,6 +22,7 @@ export function noWorldFaults(): WorldFaults {
     failoverFails: new Map(),
     operationFails: new Map(),
     darkRegions: new Set(),
+    darkSince: new Map(),
     sql: { loginFailures: new Map(), latencyMs: new Map(), resetDuringWait: new Map() },
     splitBrain: new Map(),
   };
@@ -33,6 +34,7 @@ export function clearWorldFaults(faults: WorldFaults): void {
   faults.failoverFails.clear();
   faults.operationFails.clear();
   faults.darkRegions.clear();
+  faults.darkSince.clear();
   faults.sql.loginFailures.clear();
   faults.sql.latencyMs.clear();
   faults.sql.resetDuringWait.clear();
@@ -96,10 +98,16 @@ export function addWorldFault(world: WorldContext, spec: WorldFaultSpec): void {
     case 'operation-fails':
       faults.operationFails.set(spec.instance.toLowerCase(), { code: spec.code, message: spec.message });
       return;
-    case 'region-dark':
-      faults.darkRegions.add(normalizeLocation(spec.location));
-      world.emit('change', 'region-dark', normalizeLocation(spec.location));
+    case 'region-dark': {
+      const location = normalizeLocation(spec.location);
+      faults.darkRegions.add(location);
+      // An Automatic group's grace period counts from when its primary's region went dark.
+      if (!faults.darkSince.has(location)) faults.darkSince.set(location, world.now());
+      // A dark primary ships no more log: what had not hardened by now never will (until the region returns).
+      for (const database of databasesTouching(world, location)) loseLink(database, world.now());
+      world.emit('change', 'region-dark', location);
       return;
+    }
     case 'sql-reset-during-wait':
       faults.sql.resetDuringWait.set(spec.instance.toLowerCase(), spec.count);
       return;
@@ -129,9 +137,34 @@ export function addWorldFault(world: WorldContext, spec: WorldFaultSpec): void {
   }
 }
 
-/** Removes every world fault and what the replication faults left behind (admin API `DELETE /_admin/faults`). */
+/**
+ * A dark region answers again (admin API `DELETE /_admin/faults/<location>`): an old primary a forced failover left
+ * behind there is demoted and reseeded. Returns whether the region was dark.
+ */
+export function restoreRegion(world: WorldContext, location: string): boolean {
+  const normalized = normalizeLocation(location);
+  const wasDark = world.faults.darkRegions.delete(normalized);
+  world.faults.darkSince.delete(normalized);
+  if (!wasDark) return false;
+  world.advance();
+  for (const database of databasesTouching(world, normalized)) restoreLink(database, world.now());
+  return true;
+}
+
+/** The databases of the groups with an instance in `location`. */
+function databasesTouching(world: WorldContext, location: string) {
+  return [...world.groups.values()]
+    .filter((group) => world.instanceAt(group, location) !== undefined)
+    .flatMap((group) => group.databases);
+}
+
+/**
+ * Removes every world fault and what the replication faults left behind (admin API `DELETE /_admin/faults`). Dark
+ * regions return: an old primary a forced failover left behind there is demoted and reseeded on the next advance.
+ */
 export function removeWorldFaults(world: WorldContext): void {
   clearWorldFaults(world.faults);
+  world.advance();
   for (const group of world.groups.values()) {
     for (const database of group.databases) {
       restoreLink(database, world.now());

@@ -131,13 +131,45 @@ export function hardenEverythingBy(group: GroupState, at: number): void {
   }
 }
 
-/** A new primary refuses writes for a moment after the switch. */
-export function startReadOnlyWindow(group: GroupState, until: number): void {
-  for (const database of group.databases) database.readOnlyUntil = until;
+/** A number in (0, 1] drawn from `key`: the same key, the same number (FNV-1a, then a 32-bit finalizer). */
+function fraction(key: string): number {
+  let hash = 0x811c9dc5;
+  for (const char of key) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619) >>> 0;
+  hash = Math.imul(hash ^ (hash >>> 16), 0x7feb352d) >>> 0;
+  hash = Math.imul(hash ^ (hash >>> 15), 0x846ca68b) >>> 0;
+  hash = (hash ^ (hash >>> 16)) >>> 0;
+  return (hash + 1) / 2 ** 32;
 }
 
-/** A forced failover keeps only what the secondary had hardened at `at`; the rest is lost, and recorded. */
-export function dropUnhardened(world: WorldContext, group: GroupState, at: number): void {
+/**
+ * When each database of the new primary becomes writable after a switch at `at`. Azure: "After the DNS switch, role
+ * switching can take up to 5 minutes, and some databases on the new primary stay read-only until it completes: check
+ * every database" (../shared/reference/azure-sql-mi-failover.md, T-SQL; Learn: failover-group-sql-mi). The bound is
+ * `readOnlyAfterSwitchSeconds`; with the world's `seed` each database draws its own moment within it (reproducibly:
+ * seed, group, database and the group's switch count), without one every database waits the whole bound.
+ */
+export function writableMoments(world: WorldContext, group: GroupState, at: number): Map<string, number> {
+  const boundMs = world.timings.readOnlyAfterSwitchSeconds * 1000;
+  const seed = world.spec.seed;
+  const moments = new Map<string, number>();
+  for (const database of group.databases) {
+    const share = seed === undefined ? 1 : fraction(`${seed}/${group.key}/${database.name}/${group.switches ?? 0}`);
+    moments.set(database.name, at + Math.round(boundMs * share));
+  }
+  return moments;
+}
+
+/** A new primary refuses writes to each database until its moment (see {@link writableMoments}). */
+export function startReadOnlyWindow(group: GroupState, moments: Map<string, number>): void {
+  for (const database of group.databases) database.readOnlyUntil = moments.get(database.name) ?? 0;
+}
+
+/**
+ * A forced failover keeps only what the secondary had hardened at `at`; the rest is lost, and recorded. Returns how
+ * many commits each database lost (databases that lost none are absent).
+ */
+export function dropUnhardened(world: WorldContext, group: GroupState, at: number): Record<string, number> {
+  const counts: Record<string, number> = {};
   for (const database of group.databases) {
     const lost = database.commits.filter((record) => record.hardenedAt > at);
     if (lost.length === 0) continue;
@@ -151,5 +183,7 @@ export function dropUnhardened(world: WorldContext, group: GroupState, at: numbe
       at,
     });
     world.record('commits-lost', { group: group.name, detail: { database: database.name, count: lost.length } }, at);
+    counts[database.name] = lost.length;
   }
+  return counts;
 }

@@ -57,6 +57,11 @@ export interface FailoverState {
   kind: 'planned' | 'forced';
   targetInstanceId: string;
   requestedAt: number;
+  /**
+   * Since when the read-write listener's DNS points at the target: set when an accepted failover is going to switch
+   * (new connections through the listener reach the target from then on, writable or not).
+   */
+  listenerMovedAt?: number;
   /** When the roles switch; undefined when the failover never completes or is going to fail. */
   switchAt?: number;
   completeAt?: number;
@@ -84,6 +89,13 @@ export interface GroupState {
   failover?: FailoverState;
   /** After a switch the old primary's location claims Primary a little longer. */
   staleClaim?: { instanceId: string; until: number };
+  /**
+   * An old primary that was dark when a forced (or automatic) failover left it behind: when its region returns it is
+   * demoted to secondary and reseeded, and the commits it held that never reached the new primary are discarded.
+   */
+  awaitingDemotion?: { instanceId: string; since: number; discarded: Record<string, number> };
+  /** How many failovers the group has switched (each draws its own writable moments from the world's seed). */
+  switches?: number;
   databases: DatabaseState[];
 }
 
@@ -155,6 +167,8 @@ export interface WorldFaults {
   operationFails: Map<string, { code: string; message: string }>;
   /** Regions that answer nothing. */
   darkRegions: Set<string>;
+  /** When each dark region went dark (an Automatic group's grace period counts from then). */
+  darkSince: Map<string, number>;
   sql: SqlFaults;
   /** Groups (keys) armed with `split-brain`, and the old primary that keeps accepting writes once it has begun. */
   splitBrain: Map<string, SplitBrain>;
@@ -204,7 +218,13 @@ export interface FailoverCounters {
 
 /** What the world's `change` event reports (the read-write listeners follow it). */
 export type WorldChange =
-  'roles-switched' | 'failover-completed' | 'failover-failed' | 'operation-ended' | 'world-loaded';
+  | 'roles-switched'
+  | 'failover-completed'
+  | 'failover-failed'
+  | 'operation-ended'
+  | 'world-loaded'
+  | 'listener-moved'
+  | 'old-primary-demoted';
 
 /** A group's key in the world: subscription, resource group and name, lower case. */
 export function groupKey(subscriptionId: string, resourceGroup: string, name: string): string {

@@ -2,7 +2,7 @@
  * The first step of a planned failover leg: read the group at both locations, then check every gate. Nothing is
  * changed; a gate that fails stops the leg (a dry run reports it instead).
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
 import { partnerOf } from '../../domain/group-ref';
@@ -16,6 +16,13 @@ import { evaluatePlannedFailoverGates, type PreflightSnapshot } from './prefligh
 import { preflightDriftChecks } from './readiness-collect';
 import type { StepHandle } from './runbook-run';
 import { declareStep } from './step-declaration';
+
+/**
+ * Runs recorded before a target found already primary while the group reseeds counted as "met": Azure's automatic
+ * failover (or anyone's forced one) leaves the old primary to be reseeded when its region returns, and the run then
+ * stopped at the seeding gate instead of saying the roles had been changed outside it.
+ */
+export const ALREADY_PRIMARY_WHILE_RESEEDING_PATCH = 'already-primary-while-reseeding';
 
 export const preflightStep = declareStep<LegView, LegStart, PreflightResult | AlreadyPrimaryReading>({
   name: 'preflight',
@@ -50,15 +57,20 @@ async function readAndEvaluate(
     });
   }
   const from = partnerOf(group, target);
-  if (
-    statesIntent() &&
-    roles.summary.consistent &&
-    roles.summary.primaryLocation === target &&
-    roles.summary.status === 'synchronizing'
-  ) {
+  const targetIsPrimary = statesIntent() && roles.summary.consistent && roles.summary.primaryLocation === target;
+  const reseeding =
+    targetIsPrimary && roles.summary.status === 'seeding' && patched(ALREADY_PRIMARY_WHILE_RESEEDING_PATCH);
+  if ((targetIsPrimary && roles.summary.status === 'synchronizing') || reseeding) {
     // The intent is met already; anything else about the group is for a readiness check, not for this run.
-    step.evidence({ roles: roles.summary.detail, target, alreadyPrimary: true });
-    return { alreadyPrimary: true, target, from, rolesDetail: roles.summary.detail };
+    step.evidence({ roles: roles.summary.detail, target, alreadyPrimary: true, reseeding });
+    if (reseeding) {
+      run.warn(
+        `${target} is already primary and ${from} is being reseeded as its secondary: the roles were changed outside ` +
+          'this run (a forced failover, or Azure failing the group over by itself under the Automatic policy), and ' +
+          `whatever ${from} had not replicated is gone. Nothing was sent.`,
+      );
+    }
+    return { alreadyPrimary: true, target, from, rolesDetail: roles.summary.detail, reseeding };
   }
 
   const instances = await kind.readMembers(kind.memberIdsOf(roles), 'read both managed instances');

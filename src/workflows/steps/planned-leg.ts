@@ -52,6 +52,8 @@ export interface AlreadyPrimaryReading {
   target: string;
   from: string;
   rolesDetail: string;
+  /** The old primary is being reseeded: the switch was a forced (or automatic) one, not this run's. */
+  reseeding?: boolean;
 }
 
 /** What the preflight read of a group the leg may fail over (its gates may still block it). */
@@ -95,5 +97,7 @@ export interface LegRun extends LegStart {
 
 /** Why a leg whose target already is primary sends nothing: in its plan and in its skipped failover step. */
 export function alreadyPrimaryWhy(met: AlreadyPrimaryReading): string {
+  if (met.reseeding)
+    return `${met.target} is already primary (the roles were changed outside this run) and ${met.from} is being reseeded: nothing to send`;
   return `${met.target} is already primary and the group is synchronizing: nothing to send`;
 }
