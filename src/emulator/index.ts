@@ -8,7 +8,9 @@ import { listenerHost } from '../domain/group-ref';
 import { SpeedClock, type WorldClock } from './clock';
 import { startArmServer, type ArmServer } from './arm-server';
 import { World, idLocation } from './world';
+import { EMULATOR_TOKEN } from './arm/front-door';
 import { SqlEngine } from './tds/sql-engine';
+import { makeCertificates, type EmulatorCertificates } from './tls/ca';
 import { ReadWriteListener, TdsServer } from './tds/tds-server';
 import { defaultWorldSpec, type WorldSpecInput } from './world-spec';
 
@@ -21,12 +23,21 @@ export interface EmulatorOptions {
   /** Simulated seconds per real second (60: a 30-second role switch takes half a second). */
   speed?: number;
   clock?: WorldClock;
+  /**
+   * Serve ARM over HTTPS and TDS with TLS, with certificates from a CA made at start (its PEM is in the start line,
+   * `tls.ca`). Default: plain HTTP and TDS without encryption.
+   */
+  tls?: boolean;
 }
 
 export interface StartLine {
   emulator: 'fogpilot';
   armEndpoint: string;
   admin: string;
+  /** The bearer token ARM accepts (EmulatorCredential's; any JWT works too). */
+  armToken: string;
+  /** With TLS: the CA that signed the ARM and TDS certificates (PEM), for clients to trust. */
+  tls?: { ca: string };
   speed: number;
   subscriptionId: string;
   groups: {
@@ -60,6 +71,8 @@ export interface Emulator {
   tds: Map<string, TdsServer>;
   /** Read-write listeners by group key. */
   listeners: Map<string, ReadWriteListener>;
+  /** With TLS: the CA and the certificates it signed. */
+  certificates?: EmulatorCertificates;
   startLine(): StartLine;
   close(): Promise<void>;
 }
@@ -75,7 +88,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const world = new World(clock, spec);
   world.startTicking();
   const host = options.host ?? '127.0.0.1';
-  const arm = await startArmServer({ world, host, port: options.port });
+  const certificates = options.tls
+    ? await makeCertificates({
+        armHosts: [host],
+        dnsZones: [...world.instances.values()].map((instance) => instance.dnsZone),
+      })
+    : undefined;
+  const arm = await startArmServer({ world, host, port: options.port, tls: certificates?.arm });
   const engine = new SqlEngine(world);
   const tds = new Map<string, TdsServer>();
   const listeners = new Map<string, ReadWriteListener>();
@@ -118,6 +137,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     emulator: 'fogpilot',
     armEndpoint: arm.url,
     admin: `${arm.url}/_admin`,
+    armToken: EMULATOR_TOKEN,
+    ...(certificates ? { tls: { ca: certificates.ca } } : {}),
     speed: clock.speed,
     subscriptionId: world.spec.subscriptionId,
     groups: [...world.groups.values()].map((group) => {
@@ -172,6 +193,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     armEndpoint: arm.url,
     tds,
     listeners,
+    certificates,
     startLine,
     async close() {
       world.stopTicking();

@@ -33,9 +33,14 @@ export interface MssqlDataPlaneOptions {
   authenticationFor(target: SqlInstanceTarget): SqlAuthentication;
   /** Where to connect for an FQDN: itself on 1433, or an override (the emulator, a private DNS gap). */
   resolve(host: string): { server: string; port: number };
-  /** `strict` (TDS 8, TLS first) or `true` against Azure; the emulator speaks plain TCP (`false`). */
+  /** `strict` (TDS 8, TLS first) or `true` against Azure and the emulator with TLS; `false` for a plain emulator. */
   encrypt: boolean | 'strict';
   trustServerCertificate?: boolean;
+  /**
+   * Extra CA certificates (PEM) to trust for the instances' TLS certificates, e.g. the emulator's `tls.ca`
+   * (fogpilot.yaml `azure.caFile`). The certificate's names are still checked against the instance's FQDN.
+   */
+  ca?: string;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxPoolSize?: number;
@@ -132,6 +137,7 @@ export class MssqlDataPlane implements DataPlane {
           trustServerCertificate: this.options.trustServerCertificate ?? false,
           // TLS names the instance by its FQDN even when connecting through an override.
           serverName: target.host,
+          ...(this.options.ca ? { cryptoCredentialsDetails: { ca: this.options.ca } } : {}),
           appName: 'fogpilot',
         },
         connectionTimeout: this.connectTimeoutMs(purpose),
