@@ -11,6 +11,7 @@ import { World, idLocation } from './world';
 import { EMULATOR_TOKEN } from './arm/front-door';
 import { SqlEngine } from './tds/sql-engine';
 import { makeCertificates, type EmulatorCertificates } from './tls/ca';
+import { instanceTdsTls } from './tls/tds-tls';
 import { ReadWriteListener, TdsServer } from './tds/tds-server';
 import { defaultWorldSpec, type WorldSpecInput } from './world-spec';
 
@@ -101,6 +102,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // With an explicit ARM port, SQL ports follow it (instances, then listeners), so a user can write them down.
   let nextPort = options.port ? options.port + 1 : 0;
   const takePort = () => (nextPort ? nextPort++ : 0);
+  /** With TLS: an instance's zone first, then its group partners' (see instanceTdsTls). */
+  const tdsTls = (instanceId: string) =>
+    certificates &&
+    instanceTdsTls(
+      () => {
+        const instance = world.instanceById(instanceId);
+        const group = instance && world.groupOfInstance(instance.id);
+        const members = group ? group.instanceIds.map((id) => world.instanceById(id)) : [];
+        return [instance, ...members].flatMap((entry) => (entry ? [entry.dnsZone.toLowerCase()] : []));
+      },
+      (zone) => certificates.tdsFor(zone),
+    );
   /** Matches the SQL endpoints to the world's instances and groups (a new world may bring others). */
   const syncSqlEndpoints = async (): Promise<void> => {
     for (const [id, server] of tds) {
@@ -112,7 +125,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     for (const instance of world.instances.values()) {
       const id = instance.id.toLowerCase();
       if (tds.has(id)) continue;
-      const server = new TdsServer(world, engine, instance.id);
+      const server = new TdsServer(world, engine, instance.id, tdsTls(instance.id));
       await server.listen(host, takePort());
       tds.set(id, server);
     }

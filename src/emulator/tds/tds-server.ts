@@ -1,17 +1,21 @@
 /**
- * A TDS endpoint for one emulated instance: PRELOGIN (encryption refused: the emulator is plain TCP on loopback),
+ * A TDS endpoint for one emulated instance: PRELOGIN (with a certificate, TLS as MS-TDS negotiates it: see
+ * ../tls/tds-tls.ts; without one, encryption refused),
  * LOGIN7 with the emulator's SQL login, SQL batches, RPC calls (`sp_executesql`, procedures by name) and attention
  * (cancel). Answers come from the world through the {@link SqlEngine}.
  */
 import net from 'node:net';
 import type { World } from '../world';
+import { TdsTlsChannel, type TdsTlsOptions } from '../tls/tds-tls';
 import {
   DoneStatus,
   MessageReader,
+  negotiateEncryption,
   PacketType,
   TokenWriter,
   packets,
   parseLogin7,
+  parsePrelogin,
   parseRpc,
   parseSqlBatch,
   preloginResponse,
@@ -33,12 +37,15 @@ function faultFor<T>(faults: Map<string, T>, instanceName: string): { key: strin
 export class TdsServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
-  readonly requests = { batches: 0, rpcs: 0, logins: 0, loginFailures: 0 };
+  /** `tlsHandshakes`: connections that started TLS (full or login-only encryption). */
+  readonly requests = { batches: 0, rpcs: 0, logins: 0, loginFailures: 0, tlsHandshakes: 0 };
 
   constructor(
     private readonly world: World,
     private readonly engine: SqlEngine,
     readonly instanceId: string,
+    /** The certificates, when the emulator runs with TLS. */
+    private readonly tls?: TdsTlsOptions,
   ) {
     this.server = net.createServer((socket) => this.accept(socket));
   }
@@ -86,10 +93,15 @@ export class TdsServer {
     let attention = false;
     /** Requests queued or running: an attention while there are none is acknowledged at once. */
     let pending = 0;
+    /** Where answers go: the socket, or the TLS channel's clear side while TLS runs. */
+    let write = (packet: Buffer): unknown => socket.write(packet);
+    /** Set by the PRELOGIN answer: what the client's next PRELOGIN (its ClientHello) starts. */
+    let encryption: 'none' | 'login' | 'full' = 'none';
+    let channel: TdsTlsChannel | undefined;
 
     const send = (payload: Buffer): void => {
       if (socket.destroyed) return;
-      for (const packet of packets(PacketType.tabularResult, payload, packetSize)) socket.write(packet);
+      for (const packet of packets(PacketType.tabularResult, payload, packetSize)) write(packet);
     };
 
     const handle = async (message: Message): Promise<void> => {
@@ -102,9 +114,12 @@ export class TdsServer {
       const isRequest = message.type === PacketType.sqlBatch || message.type === PacketType.rpc;
       if (latency && !isRequest) await sleep(latency.value);
       switch (message.type) {
-        case PacketType.prelogin:
-          send(preloginResponse());
+        case PacketType.prelogin: {
+          const choice = negotiateEncryption(parsePrelogin(message.data).encryption, this.tls !== undefined);
+          encryption = choice.mode;
+          send(preloginResponse(choice.answer));
           return;
+        }
         case PacketType.login7: {
           const result = this.login(message.data);
           if (result.session) {
@@ -204,7 +219,32 @@ export class TdsServer {
       }
     };
 
-    socket.on('data', (chunk) => {
+    /** Starts TLS on the client's first handshake message; drops it after the login when only the login is encrypted. */
+    const switchTransport = (message: Message): boolean => {
+      if (encryption !== 'none' && !channel && message.type === PacketType.prelogin && session === undefined) {
+        channel = new TdsTlsChannel(socket, this.tls!, message.data);
+        this.requests.tlsHandshakes += 1;
+        socket.off('data', onData);
+        channel.clear.on('data', onData);
+        write = (packet) => channel!.clear.write(packet);
+        return true;
+      }
+      if (encryption === 'full' && !channel && message.type !== PacketType.prelogin) {
+        // The client agreed to encrypt, then did not: MS-TDS has the server end the connection.
+        socket.destroy();
+        return true;
+      }
+      if (encryption === 'login' && channel && message.type === PacketType.login7) {
+        channel.detach();
+        channel.clear.off('data', onData);
+        socket.on('data', onData);
+        write = (packet) => socket.write(packet);
+        encryption = 'none';
+      }
+      return false;
+    };
+
+    const onData = (chunk: Buffer) => {
       let messages: Message[];
       try {
         messages = reader.push(chunk);
@@ -213,6 +253,7 @@ export class TdsServer {
         return;
       }
       for (const message of messages) {
+        if (switchTransport(message)) continue;
         if (message.type === PacketType.attention) {
           if (pending === 0) {
             send(new TokenWriter().done(DoneStatus.attention).toBuffer());
@@ -230,7 +271,8 @@ export class TdsServer {
             pending -= 1;
           });
       }
-    });
+    };
+    socket.on('data', onData);
   }
 
   /** The fault "a connection reset in the middle of a wait". */
