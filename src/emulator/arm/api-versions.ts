@@ -3,7 +3,8 @@
  * the REST spec has that type's file in that version's folder (Azure/azure-rest-api-specs,
  * specification/sql/resource-manager/Microsoft.Sql/{preview,stable}/<version>/<File>.json). The lists were read from the
  * folder listing (checked by path: preview/2019-06-01-preview/ManagedInstanceOperations.json,
- * stable/2023-08-01/ManagedInstanceOperations.json, preview/2022-05-01-preview/InstanceFailoverGroups.json …) and from
+ * stable/2023-08-01/ManagedInstanceOperations.json, preview/2022-05-01-preview/InstanceFailoverGroups.json, the whole of
+ * stable/2025-01-01 …) and from
  * the versions @pulumi/azure-native 3.12 generates from that spec ("Other available API versions" of
  * sql/instanceFailoverGroup, sql/managedInstance, sql/managedInstanceLongTermRetentionPolicy). @azure/arm-sql 10's
  * versions (2022-05-01-preview, 2022-08-01-preview, 2020-11-01-preview) are in every list they are used with.
@@ -28,6 +29,8 @@ const LATER = [
   '2023-08-01-preview',
   '2024-05-01-preview',
   '2024-11-01-preview',
+  // stable/2025-01-01 holds all four files (folder listing); azure-mgmt-sql 4.0.0 (Python) sends it.
+  '2025-01-01',
 ];
 
 /** A resource type: its name as ARM's messages give it and the versions that serve it. */
