@@ -8,7 +8,7 @@ import net from 'node:net';
 import sql from 'mssql';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { emulatorAdapters } from '../../src/emulator/adapters';
-import { Encryption, negotiateEncryption } from '../../src/emulator/tds/protocol';
+import { Encryption, negotiateEncryption } from '../../src/emulator/tds/encryption';
 
 let emulator: Emulator;
 let otherCa: string;

@@ -6,11 +6,11 @@
  */
 import net from 'node:net';
 import type { World } from '../world';
-import { TdsTlsChannel, type TdsTlsOptions } from '../tls/tds-tls';
+import { TdsTransport, type TdsTlsOptions } from '../tls/tds-tls';
+import { negotiateEncryption } from './encryption';
 import {
   DoneStatus,
   MessageReader,
-  negotiateEncryption,
   PacketType,
   TokenWriter,
   packets,
@@ -93,15 +93,19 @@ export class TdsServer {
     let attention = false;
     /** Requests queued or running: an attention while there are none is acknowledged at once. */
     let pending = 0;
-    /** Where answers go: the socket, or the TLS channel's clear side while TLS runs. */
-    let write = (packet: Buffer): unknown => socket.write(packet);
-    /** Set by the PRELOGIN answer: what the client's next PRELOGIN (its ClientHello) starts. */
-    let encryption: 'none' | 'login' | 'full' = 'none';
-    let channel: TdsTlsChannel | undefined;
+    /** The socket, or TLS over it once the client starts its handshake. */
+    const transport = new TdsTransport(
+      socket,
+      this.tls,
+      (chunk) => onData(chunk),
+      () => {
+        this.requests.tlsHandshakes += 1;
+      },
+    );
 
     const send = (payload: Buffer): void => {
       if (socket.destroyed) return;
-      for (const packet of packets(PacketType.tabularResult, payload, packetSize)) write(packet);
+      for (const packet of packets(PacketType.tabularResult, payload, packetSize)) transport.write(packet);
     };
 
     const handle = async (message: Message): Promise<void> => {
@@ -116,7 +120,7 @@ export class TdsServer {
       switch (message.type) {
         case PacketType.prelogin: {
           const choice = negotiateEncryption(parsePrelogin(message.data).encryption, this.tls !== undefined);
-          encryption = choice.mode;
+          transport.encryption = choice.mode;
           send(preloginResponse(choice.answer));
           return;
         }
@@ -219,31 +223,6 @@ export class TdsServer {
       }
     };
 
-    /** Starts TLS on the client's first handshake message; drops it after the login when only the login is encrypted. */
-    const switchTransport = (message: Message): boolean => {
-      if (encryption !== 'none' && !channel && message.type === PacketType.prelogin && session === undefined) {
-        channel = new TdsTlsChannel(socket, this.tls!, message.data);
-        this.requests.tlsHandshakes += 1;
-        socket.off('data', onData);
-        channel.clear.on('data', onData);
-        write = (packet) => channel!.clear.write(packet);
-        return true;
-      }
-      if (encryption === 'full' && !channel && message.type !== PacketType.prelogin) {
-        // The client agreed to encrypt, then did not: MS-TDS has the server end the connection.
-        socket.destroy();
-        return true;
-      }
-      if (encryption === 'login' && channel && message.type === PacketType.login7) {
-        channel.detach();
-        channel.clear.off('data', onData);
-        socket.on('data', onData);
-        write = (packet) => socket.write(packet);
-        encryption = 'none';
-      }
-      return false;
-    };
-
     const onData = (chunk: Buffer) => {
       let messages: Message[];
       try {
@@ -253,7 +232,7 @@ export class TdsServer {
         return;
       }
       for (const message of messages) {
-        if (switchTransport(message)) continue;
+        if (transport.route(message, session !== undefined)) continue;
         if (message.type === PacketType.attention) {
           if (pending === 0) {
             send(new TokenWriter().done(DoneStatus.attention).toBuffer());
@@ -272,7 +251,6 @@ export class TdsServer {
           });
       }
     };
-    socket.on('data', onData);
   }
 
   /** The fault "a connection reset in the middle of a wait". */

@@ -156,6 +156,58 @@ export class TdsTlsChannel {
   }
 }
 
+/**
+ * The transport of one TDS connection: the socket, until the client's first handshake PRELOGIN after an answer that
+ * offered encryption starts TLS; back to the socket after LOGIN7 when only the login is encrypted.
+ */
+export class TdsTransport {
+  /** What the PRELOGIN answer agreed: set by the server before the client's next message. */
+  encryption: 'none' | 'login' | 'full' = 'none';
+  private channel?: TdsTlsChannel;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly tls: TdsTlsOptions | undefined,
+    private readonly onData: (chunk: Buffer) => void,
+    private readonly onHandshake: () => void,
+  ) {
+    socket.on('data', onData);
+  }
+
+  write(packet: Buffer): void {
+    if (this.channel && this.encryption !== 'none') this.channel.clear.write(packet);
+    else this.socket.write(packet);
+  }
+
+  /**
+   * Looks at each message the server reads before it handles it: true when the transport took it (the ClientHello
+   * that starts TLS), or ended the connection (a client that agreed to encrypt and then did not: MS-TDS has the server
+   * end the connection).
+   */
+  route(message: { type: number; data: Buffer }, loggedIn: boolean): boolean {
+    if (this.encryption === 'none' || !this.tls) return false;
+    if (!this.channel && message.type === PacketType.prelogin && !loggedIn) {
+      this.channel = new TdsTlsChannel(this.socket, this.tls, message.data);
+      this.onHandshake();
+      this.socket.off('data', this.onData);
+      this.channel.clear.on('data', this.onData);
+      return true;
+    }
+    if (this.encryption === 'full' && !this.channel) {
+      this.socket.destroy();
+      return true;
+    }
+    if (this.encryption === 'login' && this.channel && message.type === PacketType.login7) {
+      // Only the login was to be encrypted: its answer and everything after it are plain TDS again.
+      this.channel.detach();
+      this.channel.clear.off('data', this.onData);
+      this.socket.on('data', this.onData);
+      this.encryption = 'none';
+    }
+    return false;
+  }
+}
+
 /** The TLS 1.2 context of a TDS certificate. */
 export function tdsSecureContext(key: string, cert: string): tls.SecureContext {
   return tls.createSecureContext({ key, cert, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
