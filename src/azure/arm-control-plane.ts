@@ -10,6 +10,7 @@ import {
   type ManagedInstanceLongTermRetentionPolicy,
   type ManagedInstanceOperation,
 } from '@azure/arm-sql';
+import { rootCertificates } from 'node:tls';
 import type { TokenCredential } from '@azure/core-auth';
 import {
   createPipelineRequest,
@@ -46,7 +47,8 @@ export interface ArmControlPlaneOptions {
   rateLimits?: RateLimits;
   /**
    * Extra CA certificates (PEM) to trust for the endpoint, e.g. the emulator's `tls.ca` (fogpilot.yaml `azure.caFile`).
-   * Passed to the SDK as its `tlsOptions.ca`; Node's own CAs are trusted too only when this is unset.
+   * Passed to the SDK as its `tlsOptions.ca`, after Node's own CAs (a `ca` alone would replace them, and Azure's
+   * certificates would no longer be trusted).
    */
   ca?: string;
 }
@@ -267,7 +269,7 @@ export class ArmControlPlane implements ControlPlane {
       endpoint: this.endpoint,
       credentialScopes: [scope],
       allowInsecureConnection: insecure,
-      ...(this.options.ca ? { tlsOptions: { ca: this.options.ca } } : {}),
+      ...(this.options.ca ? { tlsOptions: { ca: [...rootCertificates, this.options.ca] } } : {}),
       // Temporal retries, durably and honouring Retry-After; retries hidden in the SDK would only delay that.
       retryOptions: { maxRetries: 0 },
     });

@@ -5,6 +5,7 @@
  * fails fast and the probe counts it). Microsoft Entra tokens from a `TokenCredential` by default; SQL logins read from environment variables
  * named in the config. Failures become {@link SqlRequestError}s with a kind the activities classify.
  */
+import { rootCertificates } from 'node:tls';
 import sql from 'mssql';
 import type { TokenCredential } from '@azure/core-auth';
 import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
@@ -137,7 +138,8 @@ export class MssqlDataPlane implements DataPlane {
           trustServerCertificate: this.options.trustServerCertificate ?? false,
           // TLS names the instance by its FQDN even when connecting through an override.
           serverName: target.host,
-          ...(this.options.ca ? { cryptoCredentialsDetails: { ca: this.options.ca } } : {}),
+          // After Node's own CAs: a `ca` alone would replace them, and Azure's certificates would fail.
+          ...(this.options.ca ? { cryptoCredentialsDetails: { ca: [...rootCertificates, this.options.ca] } } : {}),
           appName: 'fogpilot',
         },
         connectionTimeout: this.connectTimeoutMs(purpose),
