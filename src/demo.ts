@@ -88,7 +88,8 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     cleanups.push(() => server.stop());
     say(options, `· Temporal dev server at ${server.address}; its UI: ${server.uiUrl}`);
 
-    const emulator: Emulator = await startEmulator({ speed: options.speed });
+    // TLS and tokens on, as against Azure: the SDK's bearer policy runs and SQL connections are encrypted.
+    const emulator: Emulator = await startEmulator({ speed: options.speed, tls: true });
     cleanups.push(() => emulator.close());
     const line = emulator.startLine();
     say(options, `· Azure emulator: ARM at ${line.armEndpoint}, SQL at ${Object.values(line.sql.hosts).join(', ')}`);

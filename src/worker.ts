@@ -55,6 +55,7 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
     endpoint: config.armEndpoint,
     requestTimeoutMs: config.azure.requestTimeout,
     rateLimits: config.azure.rateLimits,
+    ca: config.ca,
   });
   const dataPlane = createDataPlane(config, credential);
   const { connectionOptions, namespace } = loadClientConnectConfig();

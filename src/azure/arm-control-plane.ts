@@ -10,6 +10,7 @@ import {
   type ManagedInstanceLongTermRetentionPolicy,
   type ManagedInstanceOperation,
 } from '@azure/arm-sql';
+import { rootCertificates } from 'node:tls';
 import type { TokenCredential } from '@azure/core-auth';
 import {
   createPipelineRequest,
@@ -44,6 +45,12 @@ export interface ArmControlPlaneOptions {
   credentialScope?: string;
   /** Client-side budget per subscription, shared by every runbook of this worker. */
   rateLimits?: RateLimits;
+  /**
+   * Extra CA certificates (PEM) to trust for the endpoint, e.g. the emulator's `tls.ca` (fogpilot.yaml `azure.caFile`).
+   * Passed to the SDK as its `tlsOptions.ca`, after Node's own CAs (a `ca` alone would replace them, and Azure's
+   * certificates would no longer be trusted).
+   */
+  ca?: string;
 }
 
 const ARM_ID =
@@ -111,6 +118,21 @@ const meterPolicy: PipelinePolicy = {
     }
   },
 };
+
+/**
+ * The bearer token over plain HTTP, for the local emulator only: the SDK's bearer policy refuses non-https URLs, and
+ * the emulator, like ARM, answers 401 without a token.
+ */
+function plainHttpBearerPolicy(credential: TokenCredential, scope: string): PipelinePolicy {
+  return {
+    name: 'fogpilotPlainHttpBearer',
+    async sendRequest(request, next) {
+      const token = await credential.getToken(scope, { abortSignal: request.abortSignal });
+      if (token) request.headers.set('Authorization', `Bearer ${token.token}`);
+      return next(request);
+    },
+  };
+}
 
 function toArmRequestError(error: unknown, doing: string, abortSignal?: AbortSignal): ArmRequestError {
   if (error instanceof ArmRequestError) return error;
@@ -241,17 +263,21 @@ export class ArmControlPlane implements ControlPlane {
     let client = this.clients.get(key);
     if (client) return client;
     const insecure = this.endpoint.startsWith('http://');
+    const scope =
+      this.options.credentialScope ?? `${insecure ? 'https://management.azure.com' : this.endpoint}/.default`;
     client = new SqlManagementClient(this.options.credential, subscriptionId, {
       endpoint: this.endpoint,
-      credentialScopes: [
-        this.options.credentialScope ?? `${insecure ? 'https://management.azure.com' : this.endpoint}/.default`,
-      ],
+      credentialScopes: [scope],
       allowInsecureConnection: insecure,
+      ...(this.options.ca ? { tlsOptions: { ca: [...rootCertificates, this.options.ca] } } : {}),
       // Temporal retries, durably and honouring Retry-After; retries hidden in the SDK would only delay that.
       retryOptions: { maxRetries: 0 },
     });
-    // Bearer tokens are never sent over plain HTTP; only the local emulator is reached that way.
-    if (insecure) client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+    // The SDK's bearer policy refuses plain HTTP, which only the local emulator speaks: it gets its token another way.
+    if (insecure) {
+      client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+      client.pipeline.addPolicy(plainHttpBearerPolicy(this.options.credential, scope), { phase: 'Sign' });
+    }
     client.pipeline.addPolicy(
       rateLimitPolicy(new SubscriptionRateLimiter(this.options.rateLimits ?? DEFAULT_RATE_LIMITS)),
       {

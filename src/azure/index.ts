@@ -9,5 +9,6 @@ export function createControlPlane(config: FogpilotConfig): ArmControlPlane {
     endpoint: config.armEndpoint,
     requestTimeoutMs: config.azure.requestTimeout,
     rateLimits: config.azure.rateLimits,
+    ca: config.ca,
   });
 }

@@ -75,6 +75,8 @@ export const ConfigSchema = z.strictObject({
         })
         .default('default'),
       requestTimeout: durationSetting('azure.requestTimeout', '30 seconds'),
+      /** A CA certificate (PEM file) to trust for ARM and SQL besides Node's: the emulator's `--ca-file`. */
+      caFile: z.string().min(1, { error: 'azure.caFile must be the path of a PEM file' }).optional(),
       /** This worker's share of each subscription's ARM budget (Azure refills 25 reads/s per subscription). */
       rateLimits: z
         .strictObject({
@@ -120,6 +122,8 @@ export type FogpilotConfig = z.output<typeof ConfigSchema> & {
   source: string;
   /** The ARM endpoint after cloud defaults and overrides. */
   armEndpoint: string;
+  /** The PEM of `azure.caFile`, read at load. */
+  ca?: string;
 };
 
 export class ConfigError extends Error {
@@ -155,6 +159,8 @@ export function loadConfig({ env = process.env, path: explicit }: LoadConfigOpti
   if (armEndpoint) azure.armEndpoint = armEndpoint;
   const credential = fogpilotVariable('FOGPILOT_AZURE_CREDENTIAL', env);
   if (credential) azure.credential = credential;
+  const caFile = fogpilotVariable('FOGPILOT_CA_FILE', env);
+  if (caFile) azure.caFile = caFile;
   const temporal = { ...((raw.temporal as Record<string, unknown> | undefined) ?? {}) };
   const taskQueue = taskQueueOverride(env);
   if (taskQueue) temporal.taskQueue = taskQueue;
@@ -188,8 +194,27 @@ export function loadConfig({ env = process.env, path: explicit }: LoadConfigOpti
   return {
     ...parsed.data,
     source,
+    ca: readCaFile(parsed.data.azure.caFile, source),
     armEndpoint: (parsed.data.azure.armEndpoint ?? CLOUD_ARM_ENDPOINTS[parsed.data.azure.cloud]).replace(/\/+$/, ''),
   };
+}
+
+/** The CA file's PEM, or a ConfigError saying which file could not be used and how to make one. */
+function readCaFile(file: string | undefined, source: string): string | undefined {
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `azure.caFile (or FOGPILOT_CA_FILE) in ${source} names ${path.resolve(file)}, which cannot be read: ${(error as Error).message}. Write the emulator's CA there with \`fogpilot emulator --tls --ca-file ${file}\`.`,
+    );
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError(
+      `azure.caFile (or FOGPILOT_CA_FILE) names ${path.resolve(file)}, which holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line).`,
+    );
+  return text;
 }
 
 export function inventoryOf(config: FogpilotConfig): Inventory {

@@ -9,6 +9,8 @@ export const FOGPILOT_VARIABLES = {
   FOGPILOT_TASK_QUEUE: 'The task queue runbooks run on (default: fogpilot); overrides temporal.taskQueue.',
   FOGPILOT_ARM_ENDPOINT: 'The ARM endpoint; overrides azure.armEndpoint and the cloud default.',
   FOGPILOT_AZURE_CREDENTIAL: '`default` or `emulator`; overrides azure.credential.',
+  FOGPILOT_CA_FILE:
+    "A CA certificate (PEM) to trust for ARM and SQL (the emulator's --ca-file); overrides azure.caFile.",
   FOGPILOT_LOG_LEVEL: 'Log level (default: info).',
   FOGPILOT_LOG_FORMAT: '`json`, `pretty` or `auto` (pretty on a terminal, JSON otherwise).',
   FOGPILOT_METRICS_PORT: "The worker's Prometheus port (default: 9464; 0 turns metrics off).",

@@ -1,6 +1,7 @@
 /**
- * fogpilot's real adapters pointed at a running emulator: the ARM control plane over its HTTP endpoint and the SQL data
- * plane over its TDS ports with its SQL login, plus an inventory of its groups. What the demo and the end-to-end tests
+ * fogpilot's real adapters pointed at a running emulator: the ARM control plane over its endpoint and the SQL data plane
+ * over its TDS ports with its SQL login, plus an inventory of its groups. With the emulator's TLS on, both trust its CA
+ * and encrypt, as against Azure (the SDK's bearer policy and the certificates' names checked as usual). What the demo and the end-to-end tests
  * run the runbooks on, so both exercise exactly what production uses.
  */
 import { ArmControlPlane } from '../azure/arm-control-plane';
@@ -14,11 +15,13 @@ export function emulatorAdapters(
   options: { requestTimeoutMs?: number } = {},
 ): { controlPlane: ArmControlPlane; dataPlane: MssqlDataPlane } {
   const line = emulator.startLine();
+  const ca = line.tls?.ca;
   return {
     controlPlane: new ArmControlPlane({
       credential: new EmulatorCredential(),
       endpoint: emulator.armEndpoint,
       requestTimeoutMs: options.requestTimeoutMs,
+      ca,
     }),
     dataPlane: new MssqlDataPlane({
       authenticationFor: () => ({ kind: 'sql-login', user: line.sql.login.user, password: line.sql.login.password }),
@@ -26,8 +29,9 @@ export function emulatorAdapters(
         const [server, port] = (line.sql.hosts[host] ?? '').split(':');
         return { server: server!, port: Number(port) };
       },
-      // The emulator speaks plain TDS; against Azure encryption is always on.
-      encrypt: false,
+      // Without TLS the emulator speaks plain TDS; against Azure encryption is always on.
+      encrypt: ca !== undefined,
+      ca,
       // Azure's retry schedule (5 s, doubling to 60 s, within 20 s) on the emulator's clock.
       readRetry: {
         initialDelayMs: Math.max(20, Math.round(READ_RETRY_DEFAULTS.initialDelayMs / emulator.world.clock.speed)),

@@ -5,7 +5,8 @@
  * ARM throttling, faults on demand, and an admin API under `/_admin`.
  *
  * This module is the request pipeline every ARM request goes through (the world advances; a dark region hangs; HTTP
- * faults; per-subscription throttling; the api-version check) and the request log. The routes live by resource type
+ * faults; per-subscription throttling; the api-version check per resource type) and the request log; ./arm/front-door.ts
+ * is what ARM checks before that (the bearer token, the correlation id, unknown routes and methods). The routes live by resource type
  * under ./arm/: failover-groups, managed-instances, management-operations, retention-policies, async-operations, and
  * admin; ./arm/context.ts is how they answer.
  */
@@ -13,8 +14,10 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { normalizeLocation } from '../domain/locations';
 import { registerAdminRoutes } from './arm/admin';
 import { registerAsyncOperationRoutes } from './arm/async-operations';
+import { resourceTypeOfRoute, refuseApiVersion } from './arm/api-versions';
 import { armContext, stateOf, type ArmStats, type Params } from './arm/context';
 import { registerFailoverGroupRoutes } from './arm/failover-groups';
+import { installFrontDoor, isAdminPath } from './arm/front-door';
 import { registerManagedInstanceRoutes } from './arm/managed-instances';
 import { registerManagementOperationRoutes } from './arm/management-operations';
 import { registerResourceGroupCheck } from './arm/resource-groups';
@@ -43,7 +46,7 @@ const REQUEST_LOG_LIMIT = 100_000;
 
 export interface ArmServer {
   app: FastifyInstance;
-  /** e.g. `http://127.0.0.1:41234` */
+  /** e.g. `http://127.0.0.1:41234`, or `https://…` with TLS */
   url: string;
   port: number;
   faults: HttpFaults;
@@ -59,12 +62,20 @@ export interface ArmServerOptions {
   world: World;
   host?: string;
   port?: number;
+  /** Serve HTTPS with this certificate (signed by the emulator's CA) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: ArmServerOptions): Promise<ArmServer> {
+export async function startArmServer({
+  world,
+  host = '127.0.0.1',
+  port = 0,
+  tls,
+}: ArmServerOptions): Promise<ArmServer> {
   const app = Fastify({
+    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
     logger: false,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     forceCloseConnections: true,
@@ -91,6 +102,7 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
 
   const context = armContext(world, host, port);
   const { send } = context;
+  installFrontDoor(app, send);
 
   /** The region an ARM request is about, for faults and dark regions. */
   const locationOf = (request: FastifyRequest): string | undefined => {
@@ -103,7 +115,7 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
   };
 
   app.addHook('onResponse', async (request, reply) => {
-    if (request.url.startsWith('/_admin')) return;
+    if (isAdminPath(request.url)) return;
     requestLog.push({
       at: Math.round(Date.now() - reply.elapsedTime),
       method: request.method.toUpperCase(),
@@ -115,7 +127,28 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
   });
 
   app.addHook('preHandler', async (request, reply) => {
-    if (request.url.startsWith('/_admin')) return;
+    // The front door answers a path no route serves (its not-found handler runs these hooks too).
+    if (isAdminPath(request.url) || request.is404) return;
+    // ARM refuses a missing or unserved api-version before the request reaches the resource provider.
+    const apiVersion = (request.query as Record<string, string | undefined>)['api-version'];
+    if (!apiVersion) {
+      await send(
+        request,
+        reply,
+        400,
+        armErrorBody(
+          'MissingApiVersionParameter',
+          'The api-version query parameter (?api-version=) is required for all requests.',
+        ),
+      );
+      return reply;
+    }
+    const resourceType = resourceTypeOfRoute(request.routeOptions.url ?? '');
+    const refusal = resourceType && refuseApiVersion(apiVersion, resourceType, locationOf(request));
+    if (refusal) {
+      await send(request, reply, 400, armErrorBody(refusal.code, refusal.message));
+      return reply;
+    }
     world.advance();
     const method = request.method.toUpperCase();
     const isRead = method === 'GET' || method === 'HEAD';
@@ -203,18 +236,6 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
       }
       reply.header(`x-ms-ratelimit-remaining-subscription-${isRead ? 'reads' : 'writes'}`, String(taken.remaining));
     }
-    if (!(request.query as Record<string, string>)['api-version']) {
-      await send(
-        request,
-        reply,
-        400,
-        armErrorBody(
-          'MissingApiVersionParameter',
-          'The api-version query parameter (?api-version=) is required for all requests.',
-        ),
-      );
-      return reply;
-    }
   });
 
   registerResourceGroupCheck(app, context);
@@ -229,7 +250,7 @@ export async function startArmServer({ world, host = '127.0.0.1', port = 0 }: Ar
   const actualPort = Number(new URL(address).port);
   return {
     app,
-    url: `http://${host}:${actualPort}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${actualPort}`,
     port: actualPort,
     faults,
     stats,

@@ -8,7 +8,10 @@ import { listenerHost } from '../domain/group-ref';
 import { SpeedClock, type WorldClock } from './clock';
 import { startArmServer, type ArmServer } from './arm-server';
 import { World, idLocation } from './world';
+import { EMULATOR_TOKEN } from './arm/front-door';
 import { SqlEngine } from './tds/sql-engine';
+import { makeCertificates, type EmulatorCertificates } from './tls/ca';
+import { instanceTdsTls } from './tls/tds-tls';
 import { ReadWriteListener, TdsServer } from './tds/tds-server';
 import { ReadOnlyListener, readOnlyListenerHost } from './tds/read-only-listener';
 import { defaultWorldSpec, type WorldSpecInput } from './world-spec';
@@ -22,12 +25,21 @@ export interface EmulatorOptions {
   /** Simulated seconds per real second (60: a 30-second role switch takes half a second). */
   speed?: number;
   clock?: WorldClock;
+  /**
+   * Serve ARM over HTTPS and TDS with TLS, with certificates from a CA made at start (its PEM is in the start line,
+   * `tls.ca`). Default: plain HTTP and TDS without encryption.
+   */
+  tls?: boolean;
 }
 
 export interface StartLine {
   emulator: 'fogpilot';
   armEndpoint: string;
   admin: string;
+  /** The bearer token ARM accepts (EmulatorCredential's; any JWT works too). */
+  armToken: string;
+  /** With TLS: the CA that signed the ARM and TDS certificates (PEM), for clients to trust. */
+  tls?: { ca: string };
   speed: number;
   subscriptionId: string;
   groups: {
@@ -72,6 +84,8 @@ export interface Emulator {
   listeners: Map<string, ReadWriteListener>;
   /** Read-only listeners by group key. */
   readOnlyListeners: Map<string, ReadOnlyListener>;
+  /** With TLS: the CA and the certificates it signed. */
+  certificates?: EmulatorCertificates;
   startLine(): StartLine;
   close(): Promise<void>;
 }
@@ -87,7 +101,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const world = new World(clock, spec);
   world.startTicking();
   const host = options.host ?? '127.0.0.1';
-  const arm = await startArmServer({ world, host, port: options.port });
+  const certificates = options.tls
+    ? await makeCertificates({
+        armHosts: [host],
+        dnsZones: [...world.instances.values()].map((instance) => instance.dnsZone),
+      })
+    : undefined;
+  const arm = await startArmServer({ world, host, port: options.port, tls: certificates?.arm });
   const engine = new SqlEngine(world);
   const tds = new Map<string, TdsServer>();
   const listeners = new Map<string, ReadWriteListener>();
@@ -95,6 +115,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // With an explicit ARM port, SQL ports follow it (instances, then listeners), so a user can write them down.
   let nextPort = options.port ? options.port + 1 : 0;
   const takePort = () => (nextPort ? nextPort++ : 0);
+  /** With TLS: an instance's zone first, then its group partners' (see instanceTdsTls). */
+  const tdsTls = (instanceId: string) =>
+    certificates &&
+    instanceTdsTls(
+      () => {
+        const instance = world.instanceById(instanceId);
+        const group = instance && world.groupOfInstance(instance.id);
+        const members = group ? group.instanceIds.map((id) => world.instanceById(id)) : [];
+        return [instance, ...members].flatMap((entry) => (entry ? [entry.dnsZone.toLowerCase()] : []));
+      },
+      (zone) => certificates.tdsFor(zone),
+    );
   /** Matches the SQL endpoints to the world's instances and groups (a new world may bring others). */
   const syncSqlEndpoints = async (): Promise<void> => {
     for (const [id, server] of tds) {
@@ -106,7 +138,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     for (const instance of world.instances.values()) {
       const id = instance.id.toLowerCase();
       if (tds.has(id)) continue;
-      const server = new TdsServer(world, engine, instance.id);
+      const server = new TdsServer(world, engine, instance.id, tdsTls(instance.id));
       await server.listen(host, takePort());
       tds.set(id, server);
     }
@@ -143,6 +175,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     emulator: 'fogpilot',
     armEndpoint: arm.url,
     admin: `${arm.url}/_admin`,
+    armToken: EMULATOR_TOKEN,
+    ...(certificates ? { tls: { ca: certificates.ca } } : {}),
     speed: clock.speed,
     subscriptionId: world.spec.subscriptionId,
     groups: [...world.groups.values()].map((group) => {
@@ -208,6 +242,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tds,
     listeners,
     readOnlyListeners,
+    certificates,
     startLine,
     async close() {
       world.stopTicking();

@@ -36,6 +36,7 @@ export function createDataPlane(
     },
     encrypt: config.sql.encrypt,
     trustServerCertificate: config.sql.trustServerCertificate,
+    ca: config.ca,
     connectTimeoutMs: config.sql.connectTimeout,
     requestTimeoutMs: config.sql.requestTimeout,
   });

@@ -5,6 +5,7 @@
  * fails fast and the probe counts it). Microsoft Entra tokens from a `TokenCredential` by default; SQL logins read from environment variables
  * named in the config. Failures become {@link SqlRequestError}s with a kind the activities classify.
  */
+import { rootCertificates } from 'node:tls';
 import sql from 'mssql';
 import type { TokenCredential } from '@azure/core-auth';
 import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
@@ -35,9 +36,14 @@ export interface MssqlDataPlaneOptions {
   authenticationFor(target: SqlInstanceTarget): SqlAuthentication;
   /** Where to connect for an FQDN: itself on 1433, or an override (the emulator, a private DNS gap). */
   resolve(host: string): { server: string; port: number };
-  /** `strict` (TDS 8, TLS first) or `true` against Azure; the emulator speaks plain TCP (`false`). */
+  /** `strict` (TDS 8, TLS first) or `true` against Azure and the emulator with TLS; `false` for a plain emulator. */
   encrypt: boolean | 'strict';
   trustServerCertificate?: boolean;
+  /**
+   * Extra CA certificates (PEM) to trust for the instances' TLS certificates, e.g. the emulator's `tls.ca`
+   * (fogpilot.yaml `azure.caFile`). The certificate's names are still checked against the instance's FQDN.
+   */
+  ca?: string;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxPoolSize?: number;
@@ -84,6 +90,8 @@ export class MssqlDataPlane implements DataPlane {
           trustServerCertificate: this.options.trustServerCertificate ?? false,
           // TLS names the instance by its FQDN even when connecting through an override.
           serverName: target.host,
+          // After Node's own CAs: a `ca` alone would replace them, and Azure's certificates would fail.
+          ...(this.options.ca ? { cryptoCredentialsDetails: { ca: [...rootCertificates, this.options.ca] } } : {}),
           appName: 'fogpilot',
         },
         connectionTimeout: this.connectTimeoutMs(purpose),

@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -129,5 +130,50 @@ describe('fogpilot emulator', () => {
       child.kill('SIGTERM');
       await once(child, 'exit');
     }
+  });
+
+  it('serves HTTPS with --tls, printing its CA in the start line and writing it to --ca-file', async () => {
+    const caFile = path.join(mkdtempSync(path.join(tmpdir(), 'fogpilot-ca-')), 'ca.pem');
+    const { line, stop } = await startLineOf(['--tls', '--ca-file', caFile]);
+    try {
+      assert.match(line.armEndpoint, /^https:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(readFileSync(caFile, 'utf8'), line.tls?.ca);
+      const url = new URL(`${line.armEndpoint}${line.groups[0]!.id}?api-version=2022-05-01-preview`);
+      const status = await new Promise<number>((resolve, reject) => {
+        https
+          .get(
+            {
+              hostname: url.hostname,
+              port: url.port,
+              path: url.pathname + url.search,
+              ca: readFileSync(caFile, 'utf8'),
+              headers: { authorization: `Bearer ${line.armToken}` },
+            },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          )
+          .on('error', reject);
+      });
+      assert.equal(status, 200);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('refuses --ca-file without --tls, saying what to add, with exit code 2', async () => {
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'fogpilot.js'), 'emulator', '--ca-file', 'ca.pem'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let errors = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.equal(code, 2);
+    assert.match(errors, /--tls/);
   });
 });

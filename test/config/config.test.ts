@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, inventoryOf, loadConfig } from '../../src/config/config';
-import { writeTempConfig as file } from '../support/temp-files';
+import { writeTempConfig as file, writeTempFile } from '../support/temp-files';
 
 describe('configuration', () => {
   it('defaults to Azure public cloud with DefaultAzureCredential and the fogpilot task queue', () => {
@@ -26,6 +26,23 @@ describe('configuration', () => {
     assert.equal(overridden.armEndpoint, 'http://127.0.0.1:8080');
     assert.equal(overridden.azure.credential, 'emulator');
     assert.equal(overridden.temporal.taskQueue, 'fogpilot-drills');
+  });
+
+  it('reads azure.caFile at load (FOGPILOT_CA_FILE overrides it), and refuses one it cannot read, naming the command that writes it', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const ca = writeTempFile('ca.pem', pem, 'fogpilot-ca-');
+    assert.equal(loadConfig({ env: {}, path: file(`azure:\n  caFile: ${ca}\n`) }).ca, pem);
+    assert.equal(loadConfig({ env: { FOGPILOT_CA_FILE: ca }, path: file('{}\n') }).ca, pem);
+    assert.equal(loadConfig({ env: {}, path: file('{}\n') }).ca, undefined);
+    assert.throws(
+      () => loadConfig({ env: {}, path: file('azure:\n  caFile: /nowhere/ca.pem\n') }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        /\/nowhere\/ca\.pem/.test(error.message) &&
+        /fogpilot emulator --tls --ca-file/.test(error.message),
+    );
+    const notPem = writeTempFile('ca.pem', 'hello', 'fogpilot-ca-');
+    assert.throws(() => loadConfig({ env: {}, path: file(`azure:\n  caFile: ${notPem}\n`) }), /no PEM certificate/);
   });
 
   it('builds the inventory, the group name defaulting to its key', () => {

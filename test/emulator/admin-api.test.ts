@@ -17,6 +17,9 @@ const admin = async (method: string, path: string, body?: unknown) => {
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
+/** ARM wants a bearer token (the one EmulatorCredential gives); the admin API does not. */
+const bearer = { authorization: 'Bearer fogpilot-emulator-token' };
+const arm = (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { ...bearer, ...init.headers } });
 const groupUrl = (location: string) =>
   `${emulator.armEndpoint}/subscriptions/${emulator.world.spec.subscriptionId}/resourceGroups/rg-fogpilot/providers/Microsoft.Sql/locations/${location}/instanceFailoverGroups/fog-sales?api-version=2022-05-01-preview`;
 
@@ -44,15 +47,15 @@ describe('emulator admin API', () => {
     });
     assert.equal(added.status, 201);
     assert.equal((await admin('GET', '/faults')).body.http instanceof Array, true);
-    const throttled = await fetch(groupUrl('eastus'));
+    const throttled = await arm(groupUrl('eastus'));
     assert.equal(throttled.status, 429);
     assert.equal(throttled.headers.get('retry-after'), '4');
-    assert.equal((await fetch(groupUrl('eastus'))).status, 429);
-    assert.equal((await fetch(groupUrl('eastus'))).status, 200, 'the burst is over after two');
+    assert.equal((await arm(groupUrl('eastus'))).status, 429);
+    assert.equal((await arm(groupUrl('eastus'))).status, 200, 'the burst is over after two');
     await admin('POST', '/faults', { kind: 'error', status: 503 });
-    assert.equal((await fetch(groupUrl('eastus'))).status, 503);
+    assert.equal((await arm(groupUrl('eastus'))).status, 503);
     assert.equal((await admin('DELETE', '/faults')).status, 200);
-    assert.equal((await fetch(groupUrl('eastus'))).status, 200);
+    assert.equal((await arm(groupUrl('eastus'))).status, 200);
   });
 
   it('refuses a fault it does not know, naming the problem', async () => {
@@ -63,17 +66,17 @@ describe('emulator admin API', () => {
 
   it('darkens a region and restores it', async () => {
     await admin('POST', '/faults', { kind: 'region-dark', location: 'East US', hangMs: 10 });
-    await assert.rejects(fetch(groupUrl('eastus')));
-    assert.equal((await fetch(groupUrl('westus'))).status, 200);
+    await assert.rejects(arm(groupUrl('eastus')));
+    assert.equal((await arm(groupUrl('westus'))).status, 200);
     await admin('DELETE', '/faults/eastus');
-    assert.equal((await fetch(groupUrl('eastus'))).status, 200);
+    assert.equal((await arm(groupUrl('eastus'))).status, 200);
   });
 
   it('reports failover counts and the order of operations as invariants', async () => {
     await admin('PUT', '/world', defaultWorldSpec());
-    const post = await fetch(groupUrl('westus').replace('?api-version', '/failover?api-version'), { method: 'POST' });
+    const post = await arm(groupUrl('westus').replace('?api-version', '/failover?api-version'), { method: 'POST' });
     assert.equal(post.status, 202);
-    const refused = await fetch(groupUrl('eastus').replace('?api-version', '/failover?api-version'), {
+    const refused = await arm(groupUrl('eastus').replace('?api-version', '/failover?api-version'), {
       method: 'POST',
     });
     assert.equal(refused.status, 409);

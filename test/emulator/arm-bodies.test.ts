@@ -10,6 +10,9 @@ import { startEmulator, type Emulator } from '../../src/emulator';
 import { ManualClock } from '../../src/emulator/clock';
 import { repoRoot } from '../support/temporal';
 
+/** ARM wants a bearer token: the one EmulatorCredential gives. */
+const bearer = { authorization: 'Bearer fogpilot-emulator-token' };
+
 const examplesDir = path.join(repoRoot, '..', 'shared', 'reference', 'arm-examples');
 const haveExamples = existsSync(examplesDir);
 
@@ -105,7 +108,7 @@ describe(
     });
 
     const get = async (base: string, pathAndQuery: string) => {
-      const response = await fetch(`${base}${pathAndQuery}`);
+      const response = await fetch(`${base}${pathAndQuery}`, { headers: bearer });
       return {
         status: response.status,
         headers: response.headers,
@@ -141,7 +144,7 @@ describe(
       const spec = example('2023-08-01_InstanceFailoverGroupFailover.json');
       const response = await fetch(
         `${groups.armEndpoint}/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/Default/providers/Microsoft.Sql/locations/Japan%20West/instanceFailoverGroups/failover-group-test-3/failover?api-version=2022-05-01-preview`,
-        { method: 'POST' },
+        { method: 'POST', headers: bearer },
       );
       assert.equal(response.status, 202);
       const asyncUrl = response.headers.get('azure-asyncoperation');
@@ -154,7 +157,11 @@ describe(
       assert.ok(response.headers.get('retry-after') !== null);
       const inProgress = await get(groups.armEndpoint, new URL(asyncUrl!).pathname + new URL(asyncUrl!).search);
       assert.equal((inProgress.body as { status: string }).status, 'InProgress');
-      assert.equal((await fetch(location!)).status, 202, 'the Location answers 202 while the failover runs');
+      assert.equal(
+        (await fetch(location!, { headers: bearer })).status,
+        202,
+        'the Location answers 202 while the failover runs',
+      );
       groupClock.advance(2_000);
 
       let final: Awaited<ReturnType<typeof get>> | undefined;
@@ -210,7 +217,7 @@ describe(
         `${instances.armEndpoint}/subscriptions/20d7082a-0fc7-4468-82bd-542694d5042b/resourceGroups/testrg/providers/Microsoft.Sql/managedInstances/testinstance?api-version=2022-08-01-preview`,
         {
           method: 'PATCH',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...bearer },
           body: JSON.stringify({ properties: { vCores: 16 } }),
         },
       );

@@ -16,27 +16,36 @@ const havePymssql = existsSync(python) && spawnSync(python, ['-c', 'import pymss
 const script = path.join(repoRoot, 'test', 'emulator', 'standard_client.py');
 
 let emulator: Emulator;
+let secure: Emulator;
 before(async () => {
-  emulator = await startEmulator({ speed: 10 });
+  [emulator, secure] = await Promise.all([startEmulator({ speed: 10 }), startEmulator({ speed: 10, tls: true })]);
 });
-after(async () => emulator?.close());
+after(async () => {
+  await emulator?.close();
+  await secure?.close();
+});
+
+/** Runs standard_client.py against an emulator's eastus instance; its answers as JSON. */
+async function runClient(target: Emulator): Promise<Record<string, unknown>> {
+  const line = target.startLine();
+  const primary = line.sql.instances.find((instance) => instance.name === 'fog-sales-eastus')!;
+  const endpoint = {
+    host: primary.host,
+    port: primary.port,
+    user: line.sql.login.user,
+    password: line.sql.login.password,
+    partner: 'fog-sales-westus',
+  };
+  const { stdout } = await promisify(execFile)(python, [script, JSON.stringify(endpoint)], { timeout: 30_000 });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
 
 describe(
   'a standard SQL Server client against the emulator',
   { skip: !havePymssql && 'pymssql is not installed in .tools (npm test installs it)' },
   () => {
     it('connects with the printed login, queries the views, writes, commits, rolls back, waits for copy sync and gets SQL errors', async () => {
-      const line = emulator.startLine();
-      const primary = line.sql.instances.find((instance) => instance.name === 'fog-sales-eastus')!;
-      const endpoint = {
-        host: primary.host,
-        port: primary.port,
-        user: line.sql.login.user,
-        password: line.sql.login.password,
-        partner: 'fog-sales-westus',
-      };
-      const { stdout } = await promisify(execFile)(python, [script, JSON.stringify(endpoint)], { timeout: 30_000 });
-      const result = JSON.parse(stdout) as Record<string, unknown>;
+      const result = await runClient(emulator);
       assert.deepEqual(result.databases, ['inventory', 'sales']);
       assert.equal(result.updateability, 'READ_WRITE');
       assert.deepEqual(result.link, ['fog-sales-westus', 'PRIMARY', 'CATCH_UP']);
@@ -44,6 +53,16 @@ describe(
       assert.equal(result.count, 1);
       assert.equal(result.rolledBack, 0, 'a rolled-back insert leaves no row');
       assert.equal(result.error, 208);
+    });
+
+    it('connects to the emulator with TLS on, encrypting its login in a TLS handshake carried by PRELOGIN as FreeTDS does by default (ENCRYPT_OFF: login only)', async () => {
+      const handshakes = () => [...secure.tds.values()].reduce((sum, server) => sum + server.requests.tlsHandshakes, 0);
+      const before = handshakes();
+      const result = await runClient(secure);
+      assert.deepEqual(result.databases, ['inventory', 'sales']);
+      assert.equal(result.inserted, 1);
+      assert.equal(result.error, 208);
+      assert.ok(handshakes() > before, 'FreeTDS ran a TLS handshake inside TDS');
     });
   },
 );

@@ -10,7 +10,7 @@ import type { Emulator } from '../../src/emulator';
 import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import type { GateResult, ReadinessGroupResult, RunbookReport } from '../../src/workflows/definitions';
 import { readinessCheck } from '../../src/workflows';
-import { emulatorFrame, emulatorWorker } from '../support/emulator-harness';
+import { emulatorFetch, emulatorFrame, emulatorWorker } from '../support/emulator-harness';
 
 let emulator: Emulator;
 let runs = 0;
@@ -146,7 +146,7 @@ describe(
             },
           ),
         );
-        const answer = await fetch(`${emulator.armEndpoint}/_admin/instances/fog-sales-westus`, {
+        const answer = await emulatorFetch(emulator, `${emulator.armEndpoint}/_admin/instances/fog-sales-westus`, {
           method: 'PATCH',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ licenseType: 'BasePrice', agentJobs: [], longTermRetention: null }),

@@ -329,6 +329,9 @@ export class TokenWriter {
   }
 }
 
+/** PRELOGIN's ENCRYPT_NOT_SUP (MS-TDS 2.2.6.5); the other values are in ./encryption.ts. */
+const ENCRYPT_NOT_SUP = 0x02;
+
 // ── requests the server parses ───────────────────────────────────────────────────────────────────────────────────
 
 export interface PreloginRequest {
@@ -345,11 +348,11 @@ export function parsePrelogin(data: Buffer): PreloginRequest {
   return result;
 }
 
-/** PRELOGIN answer: version, and ENCRYPT_NOT_SUP — the emulator does not do TLS. */
-export function preloginResponse(): Buffer {
+/** PRELOGIN answer: version, and the ENCRYPTION the negotiation chose (NOT_SUP without a certificate). */
+export function preloginResponse(encryption: number = ENCRYPT_NOT_SUP): Buffer {
   const options: [number, Buffer][] = [
     [0x00, Buffer.from([16, 0, 0x10, 0x00, 0, 0])], // version 16.0.4096
-    [0x01, Buffer.from([0x02])], // ENCRYPT_NOT_SUP
+    [0x01, Buffer.from([encryption])],
     [0x02, Buffer.from([0x00])], // instance: ok
     [0x03, Buffer.alloc(0)], // thread id
     [0x04, Buffer.from([0x00])], // MARS off

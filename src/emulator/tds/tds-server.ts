@@ -1,11 +1,13 @@
 /**
- * A TDS endpoint for one emulated instance: PRELOGIN (encryption refused: the emulator is plain TCP on loopback),
- * LOGIN7 with the instance's own SQL logins or the world's rehearsal login (./logins.ts), SQL batches, RPC calls
- * (`sp_executesql`, procedures by name) and attention (cancel). Answers come from the world through the
- * {@link SqlEngine}.
+ * A TDS endpoint for one emulated instance: PRELOGIN (with a certificate, TLS as MS-TDS negotiates it: see
+ * ../tls/tds-tls.ts; without one, encryption refused), LOGIN7 with the instance's own SQL logins or the world's
+ * rehearsal login (./logins.ts), SQL batches, RPC calls (`sp_executesql`, procedures by name) and attention
+ * (cancel). Answers come from the world through the {@link SqlEngine}.
  */
 import net from 'node:net';
 import type { World } from '../world';
+import { TdsTransport, type TdsTlsOptions } from '../tls/tds-tls';
+import { negotiateEncryption } from './encryption';
 import {
   DoneStatus,
   MessageReader,
@@ -13,6 +15,7 @@ import {
   TokenWriter,
   packets,
   parseLogin7,
+  parsePrelogin,
   parseRpc,
   parseSqlBatch,
   preloginResponse,
@@ -49,12 +52,15 @@ export class TdsServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly onChange: (kind: string, group?: unknown, failover?: unknown, oldPrimaryId?: unknown) => void;
-  readonly requests = { batches: 0, rpcs: 0, logins: 0, loginFailures: 0 };
+  /** `tlsHandshakes`: connections that started TLS (full or login-only encryption). */
+  readonly requests = { batches: 0, rpcs: 0, logins: 0, loginFailures: 0, tlsHandshakes: 0 };
 
   constructor(
     private readonly world: World,
     private readonly engine: SqlEngine,
     readonly instanceId: string,
+    /** The certificates, when the emulator runs with TLS. */
+    private readonly tls?: TdsTlsOptions,
   ) {
     this.server = net.createServer((socket) => this.accept(socket));
     // Sessions on the old primary end at the switch, as Azure's do.
@@ -123,10 +129,19 @@ export class TdsServer {
     let attention = false;
     /** Requests queued or running: an attention while there are none is acknowledged at once. */
     let pending = 0;
+    /** The socket, or TLS over it once the client starts its handshake. */
+    const transport = new TdsTransport(
+      socket,
+      this.tls,
+      (chunk) => onData(chunk),
+      () => {
+        this.requests.tlsHandshakes += 1;
+      },
+    );
 
     const send = (payload: Buffer): void => {
       if (socket.destroyed) return;
-      for (const packet of packets(PacketType.tabularResult, payload, packetSize)) socket.write(packet);
+      for (const packet of packets(PacketType.tabularResult, payload, packetSize)) transport.write(packet);
     };
 
     const handle = async (message: Message): Promise<void> => {
@@ -139,9 +154,12 @@ export class TdsServer {
       const isRequest = message.type === PacketType.sqlBatch || message.type === PacketType.rpc;
       if (latency && !isRequest) await sleep(latency.value);
       switch (message.type) {
-        case PacketType.prelogin:
-          send(preloginResponse());
+        case PacketType.prelogin: {
+          const choice = negotiateEncryption(parsePrelogin(message.data).encryption, this.tls !== undefined);
+          transport.encryption = choice.mode;
+          send(preloginResponse(choice.answer));
           return;
+        }
         case PacketType.login7: {
           const result = this.login(message.data);
           if (result.session) {
@@ -266,7 +284,7 @@ export class TdsServer {
       }
     };
 
-    socket.on('data', (chunk) => {
+    const onData = (chunk: Buffer) => {
       let messages: Message[];
       try {
         messages = reader.push(chunk);
@@ -275,6 +293,7 @@ export class TdsServer {
         return;
       }
       for (const message of messages) {
+        if (transport.route(message, session !== undefined)) continue;
         if (message.type === PacketType.attention) {
           if (pending === 0) {
             send(new TokenWriter().done(DoneStatus.attention).toBuffer());
@@ -292,7 +311,7 @@ export class TdsServer {
             pending -= 1;
           });
       }
-    });
+    };
   }
 
   /** The fault "a connection reset in the middle of a wait". */
