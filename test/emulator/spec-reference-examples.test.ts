@@ -248,7 +248,7 @@ describe(
         assert.equal(answer.status, listed?.status);
       });
 
-      it('answers a route it does not serve with 404 in the error body shape', { todo: 'slice A' }, async () => {
+      it('answers a route it does not serve with 404 in the error body shape', async () => {
         const world = await start(failoverWorld());
         const answer = await armRequest(
           world.emulator.armEndpoint,
