@@ -507,18 +507,26 @@ export class ChaosRig {
       cleanups.push(() => Promise.resolve(code.remove()));
       const temporal = await startTemporal();
       cleanups.push(() => temporal.stop());
-      const emulator = await startEmulator({ world: chaosWorld(options.groups), speed: options.speed ?? 10 });
+      // TLS and tokens on, as against Azure: the worker trusts the emulator's CA from a file, as an operator's would.
+      const emulator = await startEmulator({
+        world: chaosWorld(options.groups),
+        speed: options.speed ?? 10,
+        tls: true,
+      });
       cleanups.push(() => emulator.close());
       const monitor = new ChaosMonitor(emulator);
       cleanups.push(() => Promise.resolve(monitor.close()));
 
       const line = emulator.startLine();
       const configFile = path.join(workDir, 'fogpilot.yaml');
+      const caFile = path.join(workDir, 'emulator-ca.pem');
+      writeFileSync(caFile, line.tls!.ca);
       writeFileSync(
         configFile,
         toYaml({
+          azure: { caFile },
           sql: {
-            encrypt: false,
+            encrypt: true,
             auth: { auth: 'sql-login', userEnv: 'CHAOS_SQL_USER', passwordEnv: 'CHAOS_SQL_PASSWORD' },
             hosts: line.sql.hosts,
           },

@@ -45,6 +45,8 @@ interface Endpoint {
   group: string;
   instance: string;
   database: string;
+  /** The instance's name on its certificate. */
+  fqdn: string;
   server: string;
   port: number;
 }
@@ -54,15 +56,26 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const stamp = () => performance.timeOrigin + performance.now();
 let runs = 0;
 
-function newPool(emulator: Emulator, server: string, port: number, database: string): sql.ConnectionPool {
-  const { user, password } = emulator.startLine().sql.login;
+function newPool(emulator: Emulator, endpoint: Endpoint): sql.ConnectionPool {
+  const line = emulator.startLine();
+  const { user, password } = line.sql.login;
+  const ca = line.tls?.ca;
+  // With TLS on, the writers encrypt as a client of Azure does: the emulator's CA trusted, the instance's name checked.
+  const encryption = ca
+    ? {
+        encrypt: true,
+        trustServerCertificate: false,
+        serverName: endpoint.fqdn,
+        cryptoCredentialsDetails: { ca: [ca] },
+      }
+    : { encrypt: false, trustServerCertificate: true };
   const pool = new sql.ConnectionPool({
-    server,
-    port,
+    server: endpoint.server,
+    port: endpoint.port,
     user,
     password,
-    database,
-    options: { encrypt: false, trustServerCertificate: true, appName: 'fogpilot-endpoint-check' },
+    database: endpoint.database,
+    options: { ...encryption, appName: 'fogpilot-endpoint-check' },
     connectionTimeout: 1_500,
     requestTimeout: 3_000,
     pool: { min: 0, max: 1 },
@@ -94,6 +107,7 @@ export class EndpointWriters {
           group: group.name,
           instance: instance.name,
           database: group.databases[0]!.name,
+          fqdn: entry.fullyQualifiedDomainName,
           server: entry.host,
           port: entry.port,
         };
@@ -109,7 +123,7 @@ export class EndpointWriters {
     if (this.running) return;
     const pools = await Promise.all(
       this.endpoints.map(async (endpoint) => {
-        const pool = newPool(this.options.emulator, endpoint.server, endpoint.port, endpoint.database);
+        const pool = newPool(this.options.emulator, endpoint);
         await pool.connect().catch(() => undefined);
         return pool;
       }),
@@ -128,7 +142,7 @@ export class EndpointWriters {
       let sentAt = stamp();
       let sending = false;
       try {
-        pool ??= newPool(this.options.emulator, endpoint.server, endpoint.port, endpoint.database);
+        pool ??= newPool(this.options.emulator, endpoint);
         if (!pool.connected) await pool.connect();
         sentAt = stamp();
         sending = true;
@@ -187,9 +201,16 @@ export class EndpointWriters {
   /** The payloads of these writers the group's primary holds now, read through the group's read-write listener. */
   async readBack(groupName: string): Promise<Set<string> | { unverified: string }> {
     const endpoint = this.endpoints.find((entry) => entry.group === groupName)!;
-    const listener = this.options.emulator.startLine().sql.listeners.find((entry) => entry.group === groupName);
+    const listener = this.options.emulator
+      .startLine()
+      .sql.listeners.find((entry) => entry.group === groupName && entry.kind === 'read-write');
     if (!listener?.port) return { unverified: `no read-write listener for ${groupName}` };
-    const pool = newPool(this.options.emulator, listener.host, listener.port, endpoint.database);
+    const pool = newPool(this.options.emulator, {
+      ...endpoint,
+      fqdn: listener.fullyQualifiedDomainName,
+      server: listener.host,
+      port: listener.port,
+    });
     try {
       await pool.connect();
       const rows = await pool

@@ -11,6 +11,7 @@
  * Shared by `bench/fault-storm.ts` (the full matrix, `npm run chaos`) and `test/reliability/fault-storm.test.ts`
  * (a subset, in `npm test`).
  */
+import { emulatorFetch } from '../src/emulator/emulator-fetch';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -598,7 +599,7 @@ export async function createRig(options: { speed?: number } = {}): Promise<Rig> 
   const env = await createTimeSkippingEnvironment();
   await workflowBundle();
   const clock = new CellClock(speed);
-  const emulator = await startEmulator({ world: baseWorld(), clock });
+  const emulator = await startEmulator({ world: baseWorld(), clock, tls: true });
   const cells = new CellWorker(env);
   await cells.start();
   let inFlight = 0;
@@ -640,7 +641,7 @@ async function drainArm(rig: Rig, limitMs = 10_000): Promise<void> {
 
 /** The emulator's admin API: how an operator (or this bench) loads a world and injects faults. */
 async function admin(rig: Rig, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${rig.emulator.armEndpoint}/_admin/${path}`, {
+  const response = await emulatorFetch(rig.emulator, `${rig.emulator.armEndpoint}/_admin/${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

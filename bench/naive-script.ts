@@ -66,11 +66,24 @@ async function waitUntilWritable(target: NaiveScriptTarget, location: string): P
 /** Fails over to the secondary region and back, as a user's script would. */
 export async function naiveFailoverAndBack(target: NaiveScriptTarget): Promise<NaiveScriptTimeline> {
   const startedAt = Date.now();
-  const client = new SqlManagementClient(new EmulatorCredential(), target.subscriptionId, {
+  const credential = new EmulatorCredential();
+  const client = new SqlManagementClient(credential, target.subscriptionId, {
     endpoint: target.armEndpoint,
     allowInsecureConnection: true,
   });
+  // The SDK's bearer policy refuses plain HTTP; the emulator, like ARM, still wants the token, so the script sends it.
   client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+  client.pipeline.addPolicy(
+    {
+      name: 'naiveScriptBearer',
+      async sendRequest(request, next) {
+        const token = await credential.getToken();
+        request.headers.set('Authorization', `Bearer ${token.token}`);
+        return next(request);
+      },
+    },
+    { phase: 'Sign' },
+  );
   const groups = client.instanceFailoverGroups;
 
   await groups.beginFailoverAndWait(target.resourceGroup, target.secondaryLocation, target.groupName);
