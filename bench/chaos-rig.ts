@@ -827,6 +827,57 @@ async function settle(rig: ChaosRig, group: GroupState): Promise<void> {
   }
 }
 
+/** What a run under chaos left behind, as the judge reads it (from the emulator, the writers and the report). */
+export interface ChaosRunFacts {
+  outcome: string;
+  failure?: string;
+  /** Where the group's primary was before the run, and its partner's region. */
+  home: string;
+  away: string;
+  posts: Pick<PostCount, 'acceptedTo'>;
+  /** Rule violations the emulator recorded during the run. */
+  newViolations: readonly string[];
+  twoPrimaries: readonly TwoPrimaries[];
+  /** The client-side checks' findings (writes through each instance's own endpoint). */
+  endpointViolations: readonly string[];
+  primaryAfter: string;
+  failoverInProgressAfter: boolean;
+  probeLostAcknowledged: number;
+  unexpectedExits: readonly UnexpectedExit[];
+}
+
+/**
+ * The rules a runbook under chaos keeps, each broken one as a sentence: it completed, Azure accepted exactly one
+ * failover POST per direction, no emulator rule violation, never two writable primaries (sampled and client-side), the
+ * primary back home with no failover in progress, no acknowledged probe write lost, no worker exit the rig did not
+ * cause. `runUnderChaos` judges every run with it; its positive controls are in test/reliability/chaos-judge.test.ts.
+ */
+export function judgeChaosRun(facts: ChaosRunFacts): string[] {
+  const { outcome, failure, home, away, posts } = facts;
+  const violations: string[] = [];
+  if (outcome !== 'succeeded') violations.push(`did not complete: ${outcome}${failure ? ` (${failure})` : ''}`);
+  for (const [location, direction] of [
+    [away, `${home} → ${away}`],
+    [home, `${away} → ${home}`],
+  ] as const) {
+    const count = posts.acceptedTo[location] ?? 0;
+    if (count !== 1) violations.push(`${count} accepted failover POSTs ${direction} (expected exactly 1)`);
+  }
+  violations.push(...facts.newViolations.map((violation) => `emulator: ${violation}`));
+  if (facts.twoPrimaries.length > 0)
+    violations.push(
+      `two writable primaries in ${facts.twoPrimaries.length} sample(s), first at ${facts.twoPrimaries[0]!.at}`,
+    );
+  violations.push(...facts.endpointViolations);
+  if (outcome === 'succeeded' && facts.primaryAfter !== home)
+    violations.push(`the primary ended in ${facts.primaryAfter}`);
+  if (facts.failoverInProgressAfter) violations.push('a failover was still in progress after the run');
+  if (facts.probeLostAcknowledged > 0) violations.push(`${facts.probeLostAcknowledged} acknowledged probe writes lost`);
+  for (const exit of facts.unexpectedExits)
+    violations.push(`worker ${exit.incarnation} exited by itself (${exit.code ?? exit.signal})`);
+  return violations;
+}
+
 export interface ChaosRunOptions {
   runbook: 'drDrill' | 'plannedFailover';
   group: string;
@@ -960,26 +1011,21 @@ export async function runUnderChaos(rig: ChaosRig, options: ChaosRunOptions): Pr
   const primaryAfter = world.instanceById(group.primaryInstanceId)!.location;
   const failoverInProgressAfter = group.failover !== undefined;
 
-  const violations: string[] = [];
-  if (outcome !== 'succeeded') violations.push(`did not complete: ${outcome}${failure ? ` (${failure})` : ''}`);
-  for (const [location, direction] of [
-    [away, `${home} → ${away}`],
-    [home, `${away} → ${home}`],
-  ] as const) {
-    const count = posts.acceptedTo[location] ?? 0;
-    if (count !== 1) violations.push(`${count} accepted failover POSTs ${direction} (expected exactly 1)`);
-  }
-  violations.push(...newViolations.map((violation) => `emulator: ${violation}`));
-  if (twoPrimaries.length > 0)
-    violations.push(`two writable primaries in ${twoPrimaries.length} sample(s), first at ${twoPrimaries[0]!.at}`);
-  violations.push(...endpointChecks.violations);
-  if (outcome === 'succeeded' && primaryAfter !== home) violations.push(`the primary ended in ${primaryAfter}`);
-  if (failoverInProgressAfter) violations.push('a failover was still in progress after the run');
+  const violations = judgeChaosRun({
+    outcome,
+    failure,
+    home,
+    away,
+    posts,
+    newViolations,
+    twoPrimaries,
+    endpointViolations: endpointChecks.violations,
+    primaryAfter,
+    failoverInProgressAfter,
+    probeLostAcknowledged: report?.drill ? (report.drill.probe?.lostAcknowledged ?? 0) : 0,
+    unexpectedExits: rig.worker.unexpectedExits.slice(exitsBefore),
+  });
   const dataLoss = report?.drill?.dataLoss;
-  if (report?.drill && (report.drill.probe?.lostAcknowledged ?? 0) > 0)
-    violations.push(`${report.drill.probe?.lostAcknowledged} acknowledged probe writes lost`);
-  for (const exit of rig.worker.unexpectedExits.slice(exitsBefore))
-    violations.push(`worker ${exit.incarnation} exited by itself (${exit.code ?? exit.signal})`);
 
   return {
     runbook: options.runbook,

@@ -886,12 +886,27 @@ function judgeFleet(
   };
 }
 
+/**
+ * A violation planted in one cell, for a positive control of the judgement (test/reliability/fault-storm.test.ts):
+ * the cell runs and is judged exactly as in the storm, with this done to the world or to what the judge reads.
+ */
+export interface Plant {
+  /**
+   * Done once the run has ended and before the cell is judged, with the cell's world still loaded: what a rogue
+   * operator or script would do behind fogpilot's back (an extra failover POST straight to ARM), or a test seam on
+   * the emulator's own records.
+   */
+  afterRun?: (rig: Rig, runbook: RunbookCase) => Promise<void>;
+  /** Rewrites the report the judge reads (a copy: the run's own is untouched), as a falsified report would read. */
+  report?: (report: RunbookReport) => RunbookReport;
+}
+
 /** Runs one cell: a fresh world, the fault installed, the runbook with the real activities, then the judgement. */
 export async function runCell(
   rig: Rig,
   fault: FaultCase,
   runbook: RunbookCase,
-  options: { boundMs?: number } = {},
+  options: { boundMs?: number; plant?: Plant } = {},
 ): Promise<CellResult> {
   const startedAt = performance.now();
   const plan = fault.plan(runbook);
@@ -977,6 +992,7 @@ export async function runCell(
     await dataPlane.close().catch(() => undefined);
   }
 
+  await options.plant?.afterRun?.(rig, runbook);
   // A request the run gave up on (a latency longer than the client's timeout) still takes effect when it arrives:
   // it belongs to this cell's world, and must not land in the next one.
   await drainArm(rig);
@@ -1041,7 +1057,9 @@ export async function runCell(
     };
   };
 
-  const { report, failure } = outcome;
+  const { failure } = outcome;
+  const report =
+    outcome.report && options.plant?.report ? options.plant.report(structuredClone(outcome.report)) : outcome.report;
   let stated: StatedPosition | undefined;
   let failedStep: string | undefined;
   let readinessVerdict: string | undefined;

@@ -3,10 +3,14 @@
  * emulator fault kind during a planned failover with failback, and a few cells of scaleGroup, drDrill, forcedFailover,
  * failback and fleetFailover, each with the real activities against the emulator on the time-skipping server. The
  * emulator judges every cell (see bench/fault-matrix.ts): succeeded, or a stated safe state. A planted split brain
- * (fault `split-brain`) shows the storm's client-side checks catch what they exist for.
+ * (fault `split-brain`) shows the storm's client-side checks catch what they exist for; the other planted violations
+ * (a rogue failover POST straight to ARM, a falsified report, the emulator's own records written through a seam) show
+ * each of the judge's other checks can fail.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { emulatorFetch } from '../../src/emulator/emulator-fetch';
+import type { RunbookReport } from '../../src/workflows/definitions';
 import {
   CONTROLS,
   FAULTS,
@@ -15,6 +19,7 @@ import {
   runCell,
   type CellResult,
   type FaultCase,
+  type Plant,
   type Rig,
   type RunbookId,
 } from '../../bench/fault-matrix';
@@ -130,4 +135,124 @@ describe('fault storms: a planted violation is caught', () => {
       /two writable primaries \(client-side\): fog-sales: two instances accepted writes at the same time/,
     );
   });
+
+  // The controls below run a cell the storm judges safe (the baseline plannedFailover with failback, which ends with
+  // one accepted POST per direction and eastus primary), plant one violation, and expect the same judgement to name it.
+  const baseline = (plant: Plant) =>
+    runCell(rig, fault('none'), runbook('plannedFailover'), { boundMs: 150_000, plant });
+
+  it('a failover POST sent straight to ARM by a rogue script during the cell makes it UNSAFE: two accepted toward westus', async () => {
+    const result = await baseline({ afterRun: (cellRig) => rogueFailover(cellRig, 'westus') });
+    assert.deepEqual(result.acceptedTo, { westus: 2, eastus: 1 });
+    assert.equal(result.verdict, 'UNSAFE');
+    assert.match(result.problems.join('\n'), /2 failover POSTs accepted toward westus \(at most 1 per direction\)/);
+  });
+
+  it('a report that does not record a failover the emulator accepted makes the cell UNSAFE', async () => {
+    const result = await baseline({
+      report: (report) => ({
+        ...report,
+        legs: report.legs.map((leg) => (leg.to === 'westus' ? { ...leg, failoverSent: false } : leg)),
+      }),
+    });
+    assert.equal(result.verdict, 'UNSAFE');
+    assert.deepEqual(result.problems, [
+      'the emulator accepted a failover toward westus that the report does not record as sent',
+    ]);
+  });
+
+  it('a report whose final roles are falsified makes the cell UNSAFE: the report says westus, the emulator has eastus', async () => {
+    const result = await baseline({ report: (report) => withPrimary(report, 'westus') });
+    assert.equal(result.verdict, 'UNSAFE');
+    assert.deepEqual(result.problems, ['the report says westus is primary; the emulator has eastus']);
+  });
+
+  it('a violation of Azure’s rules the emulator recorded during the cell makes it UNSAFE, quoted as the emulator said it', async () => {
+    // The seam: the world's rule check (one primary per group after each switch) cannot be made to trip from outside,
+    // so its record is written as the check would write it.
+    const result = await baseline({
+      afterRun: (cellRig) => {
+        cellRig.emulator.world.violations.push('fog-sales: 2 primaries at 2026-01-01T00:00:00.000Z');
+        return Promise.resolve();
+      },
+    });
+    assert.equal(result.verdict, 'UNSAFE');
+    assert.deepEqual(result.problems, ['emulator violation: fog-sales: 2 primaries at 2026-01-01T00:00:00.000Z']);
+  });
+
+  it('commits the emulator discarded during a runbook that sends no forced failover make the cell UNSAFE', async () => {
+    // The seam: a planned failover never discards, so the emulator's record of a discard is written directly.
+    const result = await baseline({
+      afterRun: (cellRig) => {
+        cellRig.emulator.world.lostCommits.push({
+          group: 'fog-sales',
+          database: 'planted',
+          lsns: [1],
+          payloads: ['planted-lost-commit'],
+          at: 0,
+        });
+        return Promise.resolve();
+      },
+    });
+    assert.equal(result.verdict, 'UNSAFE');
+    assert.equal(result.problems.length, 1, result.problems.join('\n'));
+    assert.match(result.problems[0]!, /^commits lost without a forced failover: .*planted-lost-commit/);
+  });
+
+  it('a failure whose report names no failed step makes the cell UNSAFE', async () => {
+    const result = await runCell(rig, fault('failover-fails'), runbook('plannedFailover'), {
+      boundMs: 150_000,
+      plant: {
+        report: (report) => ({
+          ...report,
+          steps: report.steps.map((step) => (step.state === 'failed' ? { ...step, state: 'succeeded' } : step)),
+        }),
+      },
+    });
+    assert.equal(result.failure?.type, 'FailoverFailed');
+    assert.equal(result.verdict, 'UNSAFE');
+    assert.match(result.problems.join('\n'), /the failure names no failed step/);
+  });
+
+  it('a fleet report that calls a group failed over while the emulator has it where it was makes the cell UNSAFE', async () => {
+    const result = await runCell(rig, fault('failover-fails'), runbook('fleetFailover'), {
+      boundMs: 150_000,
+      plant: {
+        report: (report) => ({
+          ...report,
+          fleet: {
+            ...report.fleet!,
+            members: report.fleet!.members.map((member) =>
+              member.group === 'fleet-2' ? { ...member, outcome: 'succeeded', error: undefined } : member,
+            ),
+          },
+        }),
+      },
+    });
+    assert.equal(result.verdict, 'UNSAFE');
+    assert.deepEqual(result.problems, ['fleet-2 reported succeeded; the emulator has eastus primary']);
+  });
 });
+
+/** The report with its final roles rewritten to name `primary`. */
+function withPrimary(report: RunbookReport, primary: string): RunbookReport {
+  assert.ok(report.rolesAfter, 'the baseline report states its final roles');
+  const secondary = primary === 'westus' ? 'eastus' : 'westus';
+  return { ...report, rolesAfter: { ...report.rolesAfter, primary, secondary } };
+}
+
+/**
+ * A failover of fog-sales toward `location`, POSTed straight to the emulator's ARM with the emulator's token, as an
+ * operator or script outside fogpilot would; Azure must accept it (202) for the control to plant anything.
+ */
+async function rogueFailover(cellRig: Rig, location: string): Promise<void> {
+  const { emulator } = cellRig;
+  const url =
+    `${emulator.armEndpoint}/subscriptions/${emulator.world.spec.subscriptionId}/resourceGroups/rg-fogpilot/providers/` +
+    `Microsoft.Sql/locations/${location}/instanceFailoverGroups/fog-sales/failover?api-version=2022-05-01-preview`;
+  const response = await emulatorFetch(emulator, url, {
+    method: 'POST',
+    headers: { authorization: 'Bearer fogpilot-emulator-token' },
+  });
+  assert.equal(response.status, 202, `the rogue failover was refused: ${await response.text()}`);
+}
