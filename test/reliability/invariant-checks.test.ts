@@ -144,6 +144,13 @@ describe('positive controls on the emulator (writes through each instance’s ow
     assert.equal(checks.splitBrain.length, 1, JSON.stringify(checks.splitBrain, null, 1));
     assert.deepEqual(checks.splitBrain[0]!.runs.map((run) => run.instance).sort(), [east, west].sort());
     assert.match(checks.violations[0]!, /two writable primaries \(client-side\): fog-sales: two instances accepted/);
+    // The emulator's own check, judged from what each instance accepts rather than its one primary field, trips too.
+    assert.match(
+      emulator.world.invariants().violations.join('\n'),
+      new RegExp(
+        `fog-sales: two writable primaries at .*: ${east} still accepts writes after ${west} took the primary role`,
+      ),
+    );
     // What the old primary accepted never reaches the new one; the emulator counts it, so the loss account agrees.
     assert.ok(checks.dataLoss[0]!.lostByClient.length >= 3);
     assert.equal(checks.dataLoss[0]!.ok, true, checks.dataLoss[0]!.message);
@@ -159,6 +166,7 @@ describe('positive controls on the emulator (writes through each instance’s ow
     assert.deepEqual(verdict.lostByClient, verdict.lostByEmulator);
     assert.equal(verdict.ok, true, verdict.message);
     assert.deepEqual(checks.violations, []);
+    assert.deepEqual(emulator.world.invariants().violations, []);
   });
 
   it('flags a hardened commit the emulator dropped without counting it, and a count that names a write still there', async () => {

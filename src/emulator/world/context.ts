@@ -7,6 +7,7 @@
 import type { Timings, WorldSpec } from '../world-spec';
 import type {
   AsyncOperation,
+  DatabaseState,
   FailoverCounters,
   GroupState,
   InstanceState,
@@ -58,4 +59,6 @@ export interface WorldContext extends WorldState {
   findGroup(nameOrKey: string): GroupState | undefined;
   /** Whether the region answers nothing (fault `region-dark`). */
   isDark(location: string): boolean;
+  /** Whether the instance's copy of the database accepts writes now (a misbehaving old primary's included). */
+  acceptsWrites(group: GroupState, instanceId: string, database: DatabaseState): boolean;
 }

@@ -22,11 +22,24 @@ export function failoverCountersOf(world: WorldContext, group: GroupState): Fail
   return counters;
 }
 
-/** Records a violation when a role switch left the group with other than one primary. */
+/**
+ * Records a violation when, after a role switch, an instance other than the new primary still accepts writes to any
+ * database of the group: two writable primaries, which Azure never allows (a planted `split-brain` fault is the
+ * positive control). Judged from what each instance would accept, not from the group's single primary field.
+ */
 export function checkSinglePrimary(world: WorldContext, group: GroupState): void {
-  const primaries = group.instanceIds.filter((id) => id === group.primaryInstanceId);
-  if (primaries.length !== 1)
-    world.violations.push(`${group.name}: ${primaries.length} primaries at ${new Date(world.now()).toISOString()}`);
+  const writableOthers = group.instanceIds.filter(
+    (id) =>
+      id.toLowerCase() !== group.primaryInstanceId.toLowerCase() &&
+      group.databases.some((database) => world.acceptsWrites(group, id, database)),
+  );
+  for (const id of writableOthers) {
+    world.violations.push(
+      `${group.name}: two writable primaries at ${new Date(world.now()).toISOString()}: ` +
+        `${world.instanceById(id)?.name ?? id} still accepts writes after ` +
+        `${world.instanceById(group.primaryInstanceId)?.name ?? group.primaryInstanceId} took the primary role`,
+    );
+  }
 }
 
 /** A copy of the counters (by group name), the violations and the event log. */
