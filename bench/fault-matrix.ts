@@ -451,7 +451,10 @@ export const FAULTS: readonly FaultCase[] = [
     kind: 'sql-login-fails',
     plan: (runbook) =>
       runbook.uses.sql
-        ? { faults: [{ kind: 'sql-login-fails', instance: '*', count: 1 }], aim: 'the first SQL login' }
+        ? {
+            faults: [{ kind: 'sql-login-fails', instance: '*', count: 1, app: 'fogpilot' }],
+            aim: 'the first SQL login',
+          }
         : { notApplicable: noSql },
     hit: (seen) => seen.sqlFaultsLeft.loginFailures === 0 && seen.sqlLoginFailures > 0,
   },

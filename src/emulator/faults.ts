@@ -72,6 +72,8 @@ export const FaultSpecSchema = z.discriminatedUnion('kind', [
     kind: z.literal('sql-login-fails'),
     instance: z.string().default('*'),
     count: z.number().int().positive().default(1),
+    /** Only logins from this application (LOGIN7 AppName, e.g. `fogpilot`); absent: any client's. */
+    app: z.string().min(1).optional(),
   }),
   // A misbehaving region: after the group's next forced failover its old primary keeps accepting writes (a positive
   // control for the client-side split-brain check; Azure itself never lets two primaries accept writes).

@@ -321,6 +321,16 @@ describe('SQL activities over TDS against the emulator', () => {
     );
   });
 
+  it('refuses a login only from the application a sql-login-fails fault names, so a check’s own clients leave it to the runbook', async () => {
+    await fault({ kind: 'sql-login-fails', instance: 'fog-sales-westus', count: 1, app: 'some-other-app' });
+    const fresh = createSqlActivities({ dataPlane: dataPlaneFor() });
+    const { databases } = await fresh.listUserDatabases({ instance: target('westus') });
+    assert.ok(databases.length > 0, 'fogpilot (app name "fogpilot") is not the application the fault is for');
+    await fault({ kind: 'sql-login-fails', instance: 'fog-sales-westus', count: 1, app: 'fogpilot' });
+    const again = createSqlActivities({ dataPlane: dataPlaneFor() });
+    assert.equal((await failureOf(again.listUserDatabases({ instance: target('westus') }))).type, 'SqlLoginFailed');
+  });
+
   it('authenticates with a Microsoft Entra token by default: the login carries federated authentication', async () => {
     const credential: TokenCredential = {
       getToken: () =>

@@ -344,7 +344,8 @@ export class TdsServer {
       );
     }
     const injected = faultFor(this.world.faults.sql.loginFailures, instance.name);
-    if (injected && injected.value > 0) {
+    const forApp = injected && this.world.faults.sql.loginFailureApps.get(injected.key);
+    if (injected && injected.value > 0 && (!forApp || forApp === request.appName)) {
       if (injected.value <= 1) this.world.faults.sql.loginFailures.delete(injected.key);
       else this.world.faults.sql.loginFailures.set(injected.key, injected.value - 1);
       return refuse(`Login failed for user '${request.userName}'.`);

@@ -23,7 +23,7 @@ export function noWorldFaults(): WorldFaults {
     operationFails: new Map(),
     darkRegions: new Set(),
     darkSince: new Map(),
-    sql: { loginFailures: new Map(), latencyMs: new Map(), resetDuringWait: new Map() },
+    sql: { loginFailures: new Map(), loginFailureApps: new Map(), latencyMs: new Map(), resetDuringWait: new Map() },
     splitBrain: new Map(),
   };
 }
@@ -36,6 +36,7 @@ export function clearWorldFaults(faults: WorldFaults): void {
   faults.darkRegions.clear();
   faults.darkSince.clear();
   faults.sql.loginFailures.clear();
+  faults.sql.loginFailureApps.clear();
   faults.sql.latencyMs.clear();
   faults.sql.resetDuringWait.clear();
   faults.splitBrain.clear();
@@ -116,6 +117,8 @@ export function addWorldFault(world: WorldContext, spec: WorldFaultSpec): void {
       return;
     case 'sql-login-fails':
       faults.sql.loginFailures.set(spec.instance.toLowerCase(), spec.count);
+      if (spec.app) faults.sql.loginFailureApps.set(spec.instance.toLowerCase(), spec.app);
+      else faults.sql.loginFailureApps.delete(spec.instance.toLowerCase());
       return;
     case 'split-brain':
       armSplitBrain(world, spec.group, spec.seconds);

@@ -151,6 +151,11 @@ export interface AsyncOperation {
 export interface SqlFaults {
   /** Logins refused with 18456, by instance name (`*`: any), for a number of attempts. */
   loginFailures: Map<string, number>;
+  /**
+   * The application a login refusal is for, by the same key (absent: any): a check's own clients (e.g. the writers the
+   * storms judge with) then leave the refusal to the runbook it is aimed at.
+   */
+  loginFailureApps: Map<string, string>;
   /** Extra latency on every SQL request, by instance name (`*`: any). */
   latencyMs: Map<string, number>;
   /** Connections dropped in the middle of a copy-sync wait, by instance name (`*`: any), for a number of waits. */
