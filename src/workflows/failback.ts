@@ -77,7 +77,8 @@ export async function failback(input: FailbackInput): Promise<RunbookReport> {
       runStep(run, awaitSynchronizingStep, { run, input, params, group, home, locations, waitingSince }),
     );
 
-    if (roles.summary.primaryLocation === home) {
+    // Home read alone (the other region did not answer) is for the leg's preflight to decide on, with its evidence.
+    if (roles.summary.primaryLocation === home && roles.views.length > 1) {
       run.rolesBefore = run.rolesAfter = { primary: home, secondary: roles.summary.secondaryLocation! };
       run.skipStep('failback', `Fail back to ${home}`, `${home} is already primary: nothing to do`);
       return intent ? Outcomes.alreadyPrimary : Outcomes.succeeded;

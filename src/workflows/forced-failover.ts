@@ -35,6 +35,7 @@ import { openRunbook } from './steps/opening';
 import { RunbookRun, nowIso } from './steps/runbook-run';
 import { REFUSED_BUSY_IS_NOT_SENT_PATCH } from './steps/send-failover';
 import { planOf, runStep } from './steps/step-declaration';
+import { readsPrimary } from './steps/target-side';
 
 export { FORCED_FAILOVER_REFUSES_SEEDING_PATCH } from './steps/forced-assess';
 
@@ -112,7 +113,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     run.rolesBefore = { primary: from, secondary: target };
     run.extra.dataLossEstimate = assessment.estimate;
 
-    if (assessment.view.replicationRole.toLowerCase() === 'primary' && intent) {
+    if (readsPrimary(assessment.view) && intent) {
       if (intent.source !== 'targetLocation') {
         // The group is not at home: which region the operator wants primary is theirs to say, not ours to guess.
         throw ApplicationFailure.create({
@@ -136,7 +137,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       );
       return params.dryRun ? Outcomes.dryRun : Outcomes.alreadyPrimary;
     }
-    if (assessment.view.replicationRole.toLowerCase() === 'primary') {
+    if (readsPrimary(assessment.view)) {
       run.rolesAfter = { primary: target, secondary: from };
       run.warn(`${target} already reports Primary: no failover was sent.`);
       run.skipStep('force-failover', `Force the failover to ${target}`, `${target} is already primary: nothing to do`);

@@ -165,4 +165,50 @@ describe('a failover Azure made by itself', { concurrency: 1, timeout: 240_000 }
       report.warnings.join(' | '),
     );
   });
+
+  it('is recognised by a planned failover started while the old primary is still dark: alreadyPrimary, saying the other region could not be read', async () => {
+    emulator.world.load(automaticWorld());
+    emulator.arm.addFault({ kind: 'region-dark', location: 'eastus', hangMs: 10 });
+    await waitFor(
+      () => emulator.world.events.some((event) => event.kind === 'automatic-failover'),
+      'Azure to fail the group over by itself',
+    );
+    const { report, failure } = await runbook(
+      'plannedFailover',
+      { targetLocation: 'westus' },
+      undefined,
+      'planned-failover-already-primary-partner-dark',
+    );
+    assert.equal(report?.outcome, 'alreadyPrimary', failure?.message);
+    assert.equal(received(), 0, 'no failover was sent');
+    assert.equal(primaryLocation(), 'westus');
+    const warning = report.warnings.find((entry) => /could not be read/.test(entry)) ?? '';
+    assert.match(warning, /roles were changed outside this run/);
+    assert.match(warning, /eastus/);
+    assert.match(warning, /demotes it to secondary and reseeds it/);
+  });
+
+  it('is recognised by a failback started while the region it left is dark: alreadyPrimary, nothing sent', async () => {
+    emulator.world.load(automaticWorld());
+    const away = await runbook('plannedFailover', { targetLocation: 'westus' });
+    assert.equal(away.report?.outcome, 'succeeded', away.failure?.message);
+    const sentBefore = received();
+    emulator.arm.addFault({ kind: 'region-dark', location: 'westus', hangMs: 10 });
+    await waitFor(
+      () => emulator.world.events.some((event) => event.kind === 'automatic-failover'),
+      'Azure to fail the group over by itself',
+    );
+    assert.equal(primaryLocation(), 'eastus');
+    const { report, failure } = await runbook(
+      'failback',
+      { waitTimeout: '2 hours' },
+      undefined,
+      'failback-already-primary-partner-dark',
+    );
+    assert.equal(report?.outcome, 'alreadyPrimary', failure?.message);
+    assert.equal(received(), sentBefore, 'no failover was sent');
+    const warning = report.warnings.find((entry) => /could not be read/.test(entry)) ?? '';
+    assert.match(warning, /roles were changed outside this run/);
+    assert.match(warning, /westus/);
+  });
 });

@@ -43,6 +43,8 @@ describe('replay of recorded histories', () => {
       'failback-waited-for-lag.json',
       'forced-failover-preempts-waiting-holder.json',
       'planned-failover-already-primary-reseeding.json',
+      'planned-failover-already-primary-partner-dark.json',
+      'failback-already-primary-partner-dark.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -10,10 +10,11 @@ import { formatDuration } from '../../domain/durations';
 import type { Milliseconds } from '../../domain/inputs';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import { failbackCommand } from '../../domain/next-steps';
-import { reads } from './activity-presets';
+import { partnerReads, reads } from './activity-presets';
 import { groupKindOf } from './group-kind';
 import { lagGate } from './preflight';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
+import { ALREADY_PRIMARY_PARTNER_UNREADABLE_PATCH, readTargetOnly, readsPrimary } from './target-side';
 
 /**
  * Runs recorded before a failback waited for replication to catch up: a drill and a plannedFailover with `failback`
@@ -62,8 +63,23 @@ export async function readCatchUp(
     );
   } catch (error) {
     if (isCancellation(error)) throw error;
-    // A region still dark answers nothing: waiting is what this is for.
-    return { ready: false, detail: `the group could not be read (${describeFailure(error).message})` };
+    const detail = `the group could not be read (${describeFailure(error).message})`;
+    // Home may answer alone, primary already (a failover outside this run while the other region is dark): the
+    // failback's preflight then decides on home's own answer. A dark home answers nothing: waiting is what this is for.
+    if (!patched(ALREADY_PRIMARY_PARTNER_UNREADABLE_PATCH)) return { ready: false, detail };
+    try {
+      const alone = await readTargetOnly(group, home, partnerReads);
+      if (readsPrimary(alone.view)) {
+        return {
+          ready: true,
+          roles: alone.roles,
+          detail: `${detail}; ${home} alone reads ${alone.roles.summary.detail}`,
+        };
+      }
+    } catch (homeError) {
+      if (isCancellation(homeError)) throw homeError;
+    }
+    return { ready: false, detail };
   }
   const summary = roles.summary;
   if (!summary.consistent || summary.status !== 'synchronizing') {

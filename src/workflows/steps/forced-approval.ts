@@ -12,6 +12,7 @@ import { sameIntentCommand } from '../../domain/next-steps';
 import { nowIso, type RunbookRun, type StepHandle } from './runbook-run';
 import { describeDataLossEstimate } from './data-loss-estimate';
 import { assess, type Assessment } from './forced-assess';
+import { readsPrimary } from './target-side';
 
 export async function awaitApproval(
   run: RunbookRun,
@@ -80,7 +81,7 @@ export async function decideEscalation(
 ): Promise<'force' | 'aborted' | 'already-primary'> {
   const now = await assess(run, group, params, step);
   run.extra.dataLossEstimate = now.estimate;
-  if (now.view.replicationRole.toLowerCase() === 'primary') {
+  if (readsPrimary(now.view)) {
     step.evidence({ decision: `${now.target} reads Primary: nothing to force` });
     return 'already-primary';
   }

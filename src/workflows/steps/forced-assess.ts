@@ -9,8 +9,8 @@ import { normalizeLocation } from '../../domain/locations';
 import type { DatabaseReplicationLink, FailoverGroupView, ManagedInstanceView } from '../../domain/azure-state';
 import { FailureTypes, type DataLossEstimate } from '../definitions';
 import { checks } from './activity-presets';
-import { groupKindOf } from './group-kind';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
+import { memberAt, readTargetOnly, readsPrimary } from './target-side';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { FORCED_FAILOVER_ESTIMATE_PATCH, describeDataLossEstimate, readDataLossEstimate } from './data-loss-estimate';
 
@@ -54,11 +54,9 @@ export async function assess(
     });
   }
   const from = partnerOf(group, target);
-  const kind = groupKindOf(group);
-  const roles = await kind.readRoles(group, [target], `read ${group.name} at ${target} only`);
-  const view = roles.views[0]!;
+  const { roles, view } = await readTargetOnly(group, target);
   step.evidence({ target, role: view.replicationRole, replicationState: view.replicationState });
-  if (roles.summary.status === 'failover-in-progress' && view.replicationRole.toLowerCase() !== 'primary') {
+  if (roles.summary.status === 'failover-in-progress' && !readsPrimary(view)) {
     throw ApplicationFailure.create({
       type: FailureTypes.GroupBusy,
       nonRetryable: true,
@@ -80,9 +78,8 @@ export async function assess(
       details: [{ views: roles.views }],
     });
   }
-  const instances = await kind.readMembers([kind.memberIdAt(view)], `read the instance at ${target}`);
-  const targetInstance = instances.members[0]!.instance;
-  const targetEndpoint = kind.sqlEndpoint(instances.members[0]!, group);
+  const { member, endpoint: targetEndpoint } = await memberAt(group, view, target);
+  const targetInstance = member.instance;
   if (patched(FORCED_FAILOVER_ESTIMATE_PATCH)) {
     const { estimate, databases } = await readDataLossEstimate(run, step, {
       group,

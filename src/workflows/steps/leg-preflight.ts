@@ -3,7 +3,7 @@
  * changed; a gate that fails stops the leg (a dry run reports it instead).
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
-import type { InstanceReading } from '../../activities';
+import type { GroupRolesReading, InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
 import { partnerOf } from '../../domain/group-ref';
 import { normalizeLocation } from '../../domain/locations';
@@ -16,6 +16,7 @@ import { evaluatePlannedFailoverGates, type PreflightSnapshot } from './prefligh
 import { preflightDriftChecks } from './readiness-collect';
 import type { StepHandle } from './runbook-run';
 import { declareStep } from './step-declaration';
+import { targetPrimaryAlone } from './target-side';
 
 /**
  * Runs recorded before a target found already primary while the group reseeds counted as "met": Azure's automatic
@@ -43,7 +44,30 @@ async function readAndEvaluate(
 ): Promise<PreflightResult | AlreadyPrimaryReading> {
   const kind = groupKindOf(group);
   const locations = [group.primaryLocation, group.secondaryLocation];
-  const roles = await kind.readRoles(group, locations, `read ${group.name} at ${locations.join(' and ')}`);
+  let roles: GroupRolesReading;
+  try {
+    roles = await kind.readRoles(group, locations, `read ${group.name} at ${locations.join(' and ')}`);
+  } catch (failed) {
+    // A target fixed by the run's intent may answer alone while the other region is dark: its own answer decides.
+    const fixed = params.targetLocation ? normalizeLocation(params.targetLocation) : undefined;
+    if (!statesIntent() || !fixed || !locations.includes(fixed)) throw failed;
+    const from = partnerOf(group, fixed);
+    const met = await targetPrimaryAlone(run, step, {
+      group,
+      target: fixed,
+      from,
+      writableTimeoutMs: params.writableTimeout,
+      failed,
+    });
+    step.evidence({ roles: met.rolesDetail, target: fixed, alreadyPrimary: true });
+    return {
+      alreadyPrimary: true,
+      target: fixed,
+      from,
+      rolesDetail: met.rolesDetail,
+      partnerUnreadable: met.failedRead,
+    };
+  }
   const target = params.targetLocation
     ? normalizeLocation(params.targetLocation)
     : (roles.summary.secondaryLocation ?? group.secondaryLocation);

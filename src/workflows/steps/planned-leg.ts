@@ -54,6 +54,8 @@ export interface AlreadyPrimaryReading {
   rolesDetail: string;
   /** The old primary is being reseeded: the switch was a forced (or automatic) one, not this run's. */
   reseeding?: boolean;
+  /** The group could not be read at both locations (this error); the target answered Primary alone. */
+  partnerUnreadable?: string;
 }
 
 /** What the preflight read of a group the leg may fail over (its gates may still block it). */
@@ -97,6 +99,8 @@ export interface LegRun extends LegStart {
 
 /** Why a leg whose target already is primary sends nothing: in its plan and in its skipped failover step. */
 export function alreadyPrimaryWhy(met: AlreadyPrimaryReading): string {
+  if (met.partnerUnreadable)
+    return `${met.target} is already primary by its own answer (the roles were changed outside this run) and ${met.from} could not be read: nothing to send`;
   if (met.reseeding)
     return `${met.target} is already primary (the roles were changed outside this run) and ${met.from} is being reseeded: nothing to send`;
   return `${met.target} is already primary and the group is synchronizing: nothing to send`;
