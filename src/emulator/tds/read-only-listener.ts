@@ -11,40 +11,11 @@
  * points at the primary instead (the REST spec's `readOnlyEndpoint.failoverPolicy`). Connections are dropped when the
  * roles switch, as the instances' are.
  */
-import net from 'node:net';
-import type { World } from '../world';
+import { ForwardingListener } from './forwarding-listener';
 
-export class ReadOnlyListener {
-  private readonly server: net.Server;
-  private readonly pairs = new Set<[net.Socket, net.Socket]>();
-  private readonly onChange: (kind: string, group?: { key: string }) => void;
-  readonly stats = { connections: 0, dropped: 0, refused: 0 };
-
-  constructor(
-    private readonly world: World,
-    readonly groupKey: string,
-    private readonly portOf: (instanceId: string) => number | undefined,
-  ) {
-    this.server = net.createServer((client) => this.accept(client));
-    this.onChange = (kind, group) => {
-      if ((kind === 'roles-switched' && group?.key === this.groupKey) || kind === 'world-loaded') this.dropAll();
-    };
-    world.on('change', this.onChange);
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve(this.port));
-    });
-  }
-
+export class ReadOnlyListener extends ForwardingListener {
   /** The instance the listener's name resolves to now, if any answers. */
-  target(): string | undefined {
+  protected target(): string | undefined {
     const group = this.world.groups.get(this.groupKey);
     if (!group) return undefined;
     const primary = this.world.instanceById(group.primaryInstanceId)!;
@@ -54,44 +25,9 @@ export class ReadOnlyListener {
     return undefined;
   }
 
-  private dropAll(): void {
-    for (const [client, upstream] of this.pairs) {
-      this.stats.dropped += 1;
-      client.destroy();
-      upstream.destroy();
-    }
-    this.pairs.clear();
-  }
-
-  private accept(client: net.Socket): void {
-    this.stats.connections += 1;
-    client.on('error', () => client.destroy());
-    const target = this.target();
-    const port = target && this.portOf(target);
-    if (!port) {
-      this.stats.refused += 1;
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(port, '127.0.0.1');
-    const pair: [net.Socket, net.Socket] = [client, upstream];
-    this.pairs.add(pair);
-    const close = () => {
-      this.pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    upstream.on('error', close);
-    upstream.on('close', close);
-    client.on('close', close);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  }
-
-  close(): Promise<void> {
-    this.world.off('change', this.onChange);
-    this.dropAll();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  /** Its record moves to the other instance at a switch: every forward through it ends. */
+  protected droppedAtSwitch(): undefined {
+    return undefined;
   }
 }
 
