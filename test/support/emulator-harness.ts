@@ -11,6 +11,7 @@ import { Inventory } from '../../src/config/inventory';
 import type { GroupCoordinates } from '../../src/domain/group-ref';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator';
 import { emulatorAdapters } from '../../src/emulator/adapters';
+import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import { timeSkippingFrame, type TimeSkippingFrame } from './runbook-harness';
 import { createTestWorker, uniqueTaskQueue } from './temporal';
 
@@ -101,3 +102,17 @@ export async function emulatorWorker(
 }
 
 export { emulatorFetch } from '../../src/emulator/emulator-fetch';
+
+/**
+ * The default world with the timings the end-to-end runbook tests use (a 30-s role switch, 2-minute vCore and 1-minute
+ * storage scales) and no ARM throttling; `configure` changes it further for one test.
+ */
+export function runbookWorld(configure?: (spec: WorldSpecInput) => void): WorldSpecInput {
+  const spec: WorldSpecInput = {
+    ...defaultWorldSpec(),
+    timings: { roleSwitchSeconds: 30, vCoreScaleSeconds: 120, storageScaleSeconds: 60 },
+    throttling: { enabled: false },
+  };
+  configure?.(spec);
+  return spec;
+}

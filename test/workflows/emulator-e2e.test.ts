@@ -6,30 +6,21 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator';
-import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
+import type { WorldSpecInput } from '../../src/emulator/world-spec';
 import type { FaultSpecInput } from '../../src/emulator/faults';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import { plannedFailover } from '../../src/workflows';
 import { endingOf } from '../support/runbook-harness';
-import { emulatorFrame, emulatorWorker, fogSales } from '../support/emulator-harness';
+import { emulatorFrame, emulatorWorker, fogSales, runbookWorld } from '../support/emulator-harness';
 
 /**
  * The emulator runs in real time (sped up) while the workflow's timers skip: emulated durations stay short next to the
  * runbook's bounds (a 2-minute scale is 0.2 s here, against a 3-hour scaleTimeout that skipping can eat in seconds).
  */
 const SPEED = 600;
-function worldSpec(configure?: (spec: WorldSpecInput) => void): WorldSpecInput {
-  const spec: WorldSpecInput = {
-    ...defaultWorldSpec(),
-    timings: { roleSwitchSeconds: 30, vCoreScaleSeconds: 120, storageScaleSeconds: 60 },
-    throttling: { enabled: false },
-  };
-  configure?.(spec);
-  return spec;
-}
 
 let emulator: Emulator;
-const frame = emulatorFrame({ world: worldSpec(), speed: SPEED }, (started) => (emulator = started));
+const frame = emulatorFrame({ world: runbookWorld(), speed: SPEED }, (started) => (emulator = started));
 afterEach(() => emulator.arm.faults.remove());
 
 interface RunbookOptions {
@@ -41,7 +32,7 @@ interface RunbookOptions {
 
 async function runbook(input: Record<string, unknown>, options: RunbookOptions = {}) {
   const { env } = frame;
-  emulator.world.load(options.world ?? worldSpec());
+  emulator.world.load(options.world ?? runbookWorld());
   emulator.arm.faults.remove();
   for (const fault of options.faults ?? []) emulator.arm.addFault(fault);
   options.beforeStart?.();
@@ -102,7 +93,7 @@ describe(
     it('scales the smaller secondary in the emulator before it sends the failover', async () => {
       const { report, failure } = await runbook(
         {},
-        { world: worldSpec((spec) => void (spec.instances[1]!.vCores = 4)) },
+        { world: runbookWorld((spec) => void (spec.instances[1]!.vCores = 4)) },
       );
       assert.equal(report?.outcome, 'succeeded', failure?.message);
       const kinds = eventKinds();
@@ -155,7 +146,7 @@ describe(
     });
 
     it("really waits: for every database's copy to be hardened before the failover, and for writability after it", async () => {
-      const world = worldSpec((spec) => {
+      const world = runbookWorld((spec) => {
         // An hour of lag is six real seconds at this speed: the commits below are still in flight when the copy-sync
         // wait starts, however long the worker takes to start on a busy machine (15 minutes, 1.5 s, were not).
         spec.groups![0]!.databases = [
@@ -200,7 +191,7 @@ describe(
     it('stops at preflight, changing nothing, when the group is seeding in the emulator', async () => {
       const { failure } = await runbook(
         {},
-        { world: worldSpec((spec) => void (spec.groups![0]!.seedingSeconds = 86_400)) },
+        { world: runbookWorld((spec) => void (spec.groups![0]!.seedingSeconds = 86_400)) },
       );
       assert.equal(failure?.type, 'PreflightFailed');
       assert.equal(counters(), undefined, 'no failover request reached the emulator');

@@ -9,28 +9,17 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Emulator } from '../../src/emulator';
 import { SqlEngine } from '../../src/emulator/tds/sql-engine';
 import type { InstanceState } from '../../src/emulator/world';
-import { defaultWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import { removeWorldFaults } from '../../src/emulator/world/faults';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import { approveSignal, statusQuery } from '../../src/workflows/definitions';
 import { endingOf, saveHistory, waitFor } from '../support/runbook-harness';
-import { emulatorFrame, emulatorWorker, fogSales } from '../support/emulator-harness';
+import { emulatorFrame, emulatorWorker, fogSales, runbookWorld } from '../support/emulator-harness';
 
 /** A simulated hour is six real seconds. */
 const SPEED = 600;
 
-function worldSpec(configure?: (spec: WorldSpecInput) => void): WorldSpecInput {
-  const spec: WorldSpecInput = {
-    ...defaultWorldSpec(),
-    timings: { roleSwitchSeconds: 30, vCoreScaleSeconds: 120, storageScaleSeconds: 60 },
-    throttling: { enabled: false },
-  };
-  configure?.(spec);
-  return spec;
-}
-
 let emulator: Emulator;
-const frame = emulatorFrame({ world: worldSpec(), speed: SPEED }, (started) => (emulator = started));
+const frame = emulatorFrame({ world: runbookWorld(), speed: SPEED }, (started) => (emulator = started));
 afterEach(() => emulator.arm.faults.remove());
 
 async function runbook(
@@ -79,7 +68,7 @@ describe('plannedFailover on databases that become writable one by one', { concu
 
   it('waits for the last database to become writable, past readings where some already were', async () => {
     emulator.world.load(
-      worldSpec((spec) => {
+      runbookWorld((spec) => {
         spec.seed = 11;
         spec.groups![0]!.databases = [{ name: 'sales' }, { name: 'inventory' }, { name: 'billing' }];
         spec.timings = { ...spec.timings, readOnlyAfterSwitchSeconds: 300 };
@@ -110,7 +99,7 @@ describe('plannedFailover on databases that become writable one by one', { concu
 
 describe('a failover Azure made by itself', { concurrency: 1, timeout: 240_000 }, () => {
   const automaticWorld = () =>
-    worldSpec((spec) => {
+    runbookWorld((spec) => {
       spec.groups![0]!.readWriteFailoverPolicy = 'Automatic';
       spec.groups![0]!.gracePeriodMinutes = 60;
       // Reseeding 1 TB at 360 GB/h takes about 3 simulated hours (17 real seconds): the runbook reads it seeding.
