@@ -55,7 +55,7 @@ describe(
       assert.equal(result.error, 208);
     });
 
-    it('connects to the emulator with TLS on, encrypting its login in a TLS handshake carried by PRELOGIN as FreeTDS does by default (ENCRYPT_OFF: login only)', async () => {
+    it('connects to the emulator with TLS on: FreeTDS offers ENCRYPT_OFF by default, is answered REQ as Azure answers, and runs TLS inside PRELOGIN', async () => {
       const handshakes = () => [...secure.tds.values()].reduce((sum, server) => sum + server.requests.tlsHandshakes, 0);
       const before = handshakes();
       const result = await runClient(secure);

@@ -9,16 +9,19 @@ import sql from 'mssql';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { emulatorAdapters } from '../../src/emulator/adapters';
 import { Encryption, negotiateEncryption } from '../../src/emulator/tds/encryption';
+import { HEADER_LENGTH, PacketType, packets, parsePrelogin, preloginResponse } from '../../src/emulator/tds/protocol';
 
 let emulator: Emulator;
+/** The emulator's plain mode (no certificate): what travels on the wire when nothing is encrypted. */
+let plain: Emulator;
 let otherCa: string;
 before(async () => {
-  emulator = await startEmulator({ tls: true, speed: 10 });
+  [emulator, plain] = await Promise.all([startEmulator({ tls: true, speed: 10 }), startEmulator({ speed: 10 })]);
   const other = await startEmulator({ tls: true });
   otherCa = other.startLine().tls!.ca;
   await other.close();
 });
-after(async () => emulator?.close());
+after(async () => Promise.all([emulator?.close(), plain?.close()]));
 
 /** A TCP relay to `port` that keeps every byte the client sent, to look at what travels on the wire. */
 async function recordingRelay(port: number): Promise<{ port: number; sent: () => Buffer; close: () => Promise<void> }> {
@@ -47,10 +50,46 @@ async function recordingRelay(port: number): Promise<{ port: number; sent: () =>
   };
 }
 
+/**
+ * Sends one PRELOGIN with the given ENCRYPTION (the option layout is the same both ways) and reads the server's answer.
+ * Then it sends a second PRELOGIN: a server that kept the connection answers it, one that ended it does not.
+ */
+async function preloginAnswer(
+  port: number,
+  encryption: number,
+): Promise<{ encryption?: number; closedByServer: boolean }> {
+  const request = packets(PacketType.prelogin, preloginResponse(encryption), 4096)[0]!;
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  let received = Buffer.alloc(0);
+  const answers: Buffer[] = [];
+  const closedByServer = await new Promise<boolean>((resolve) => {
+    socket.on('close', () => resolve(true));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      while (received.length >= HEADER_LENGTH && received.length >= received.readUInt16BE(2)) {
+        const length = received.readUInt16BE(2);
+        answers.push(received.subarray(HEADER_LENGTH, length));
+        received = received.subarray(length);
+        if (answers.length === 1) socket.write(request);
+        else resolve(false);
+      }
+    });
+    socket.write(request);
+  });
+  socket.destroy();
+  return { encryption: answers[0] ? parsePrelogin(answers[0]).encryption : undefined, closedByServer };
+}
+
 const QUERY = "SELECT name FROM sys.databases WHERE name = N'sales'";
 
-async function query(port: number, serverName: string, options: sql.config['options']): Promise<string[]> {
-  const line = emulator.startLine();
+async function query(
+  port: number,
+  serverName: string,
+  options: sql.config['options'],
+  target: Emulator = emulator,
+): Promise<string[]> {
+  const line = target.startLine();
   const pool = new sql.ConnectionPool({
     server: '127.0.0.1',
     port,
@@ -69,11 +108,34 @@ async function query(port: number, serverName: string, options: sql.config['opti
 }
 
 describe('TDS with TLS', () => {
-  it('negotiates encryption as MS-TDS 2.2.6.5 says: ON for ON or REQ, login only for OFF, nothing without a certificate', () => {
+  it('negotiates encryption as an Azure server requiring it does (MS-TDS 2.2.6.5): REQ for OFF, refusal for NOT_SUP', () => {
     assert.deepEqual(negotiateEncryption(Encryption.on, true), { answer: Encryption.on, mode: 'full' });
     assert.deepEqual(negotiateEncryption(Encryption.required, true), { answer: Encryption.on, mode: 'full' });
-    assert.deepEqual(negotiateEncryption(Encryption.off, true), { answer: Encryption.off, mode: 'login' });
+    assert.deepEqual(negotiateEncryption(Encryption.off, true), { answer: Encryption.required, mode: 'full' });
+    assert.deepEqual(negotiateEncryption(Encryption.notSupported, true), {
+      answer: Encryption.required,
+      mode: 'refused',
+    });
     assert.deepEqual(negotiateEncryption(Encryption.on, false), { answer: Encryption.notSupported, mode: 'none' });
+  });
+
+  it('refuses a client with encrypt: false as Azure does: mssql reports EENCRYPT "Server requires encryption"', async () => {
+    const instance = emulator.startLine().sql.instances[0]!;
+    await assert.rejects(
+      query(instance.port, instance.fullyQualifiedDomainName, { encrypt: false }),
+      (error: Error) => {
+        assert.equal((error as Error & { code?: string }).code, 'EENCRYPT');
+        assert.match(error.message, /requires encryption/);
+        return true;
+      },
+    );
+  });
+
+  it('ends the connection of a client that cannot encrypt (PRELOGIN ENCRYPT_NOT_SUP) after answering REQ', async () => {
+    const instance = emulator.startLine().sql.instances[0]!;
+    const answer = await preloginAnswer(instance.port, Encryption.notSupported);
+    assert.equal(answer.encryption, Encryption.required);
+    assert.ok(answer.closedByServer, 'the server ended the connection');
   });
 
   it('lets a client that requires encryption connect with the CA trusted, and encrypts what it sends on the wire', async () => {
@@ -89,10 +151,11 @@ describe('TDS with TLS', () => {
     } finally {
       await relay.close();
     }
-    // The same relay sees a client that does not encrypt: the check above can fail.
-    const plainRelay = await recordingRelay(instance.port);
+    // The same relay in front of the emulator's plain mode sees the query: the check above can fail.
+    const plainInstance = plain.startLine().sql.instances[0]!;
+    const plainRelay = await recordingRelay(plainInstance.port);
     try {
-      await query(plainRelay.port, instance.fullyQualifiedDomainName, { encrypt: false });
+      await query(plainRelay.port, plainInstance.fullyQualifiedDomainName, { encrypt: false }, plain);
       assert.ok(plainRelay.sent().includes(Buffer.from(QUERY, 'utf16le')), 'without encryption the query is visible');
     } finally {
       await plainRelay.close();

@@ -9,15 +9,17 @@ export const Encryption = { off: 0x00, on: 0x01, notSupported: 0x02, required: 0
 /** What the server answers to a client's ENCRYPTION, and what then runs on the connection. */
 export interface EncryptionChoice {
   answer: number;
-  /** `full`: TLS for the rest of the connection; `login`: LOGIN7 only (TLS then dropped); `none`: plain TDS. */
-  mode: 'none' | 'login' | 'full';
+  /** `full`: TLS for the rest of the connection; `none`: plain TDS; `refused`: the answer, then the connection ends. */
+  mode: 'none' | 'full' | 'refused';
 }
 
 /**
- * The server's side of the encryption negotiation (MS-TDS 2.2.6.5, the ENCRYPTION option's table): with a certificate,
- * a client asking ON or REQ gets ON and full encryption; a client saying OFF gets OFF, which means "encrypt the login
- * only"; a client saying NOT_SUP gets NOT_SUP and plain TDS (Azure would refuse it; the emulator lets it through).
- * Without a certificate the server answers NOT_SUP to everyone.
+ * The server's side of the encryption negotiation (MS-TDS 2.2.6.5, the ENCRYPTION option's table, the column of a
+ * server set to ENCRYPT_REQ). Azure SQL requires encryption on every connection: a client asking ON or REQ gets ON, a
+ * client saying OFF gets REQ and must encrypt everything (tedious and mssql refuse it with EENCRYPT "Server requires
+ * encryption", as users connecting to Azure with `encrypt: false` see), and a client that cannot encrypt (NOT_SUP)
+ * gets REQ and the connection ends. Without a certificate (the emulator's plain mode) the server answers NOT_SUP to
+ * everyone.
  */
 export function negotiateEncryption(client: number | undefined, hasCertificate: boolean): EncryptionChoice {
   if (!hasCertificate) return { answer: Encryption.notSupported, mode: 'none' };
@@ -26,8 +28,8 @@ export function negotiateEncryption(client: number | undefined, hasCertificate: 
     case Encryption.required:
       return { answer: Encryption.on, mode: 'full' };
     case Encryption.off:
-      return { answer: Encryption.off, mode: 'login' };
+      return { answer: Encryption.required, mode: 'full' };
     default:
-      return { answer: Encryption.notSupported, mode: 'none' };
+      return { answer: Encryption.required, mode: 'refused' };
   }
 }

@@ -52,7 +52,7 @@ export class TdsServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly onChange: (kind: string, group?: unknown, failover?: unknown, oldPrimaryId?: unknown) => void;
-  /** `tlsHandshakes`: connections that started TLS (full or login-only encryption). */
+  /** `tlsHandshakes`: connections that started TLS. */
   readonly requests = { batches: 0, rpcs: 0, logins: 0, loginFailures: 0, tlsHandshakes: 0 };
 
   constructor(
@@ -156,8 +156,9 @@ export class TdsServer {
       switch (message.type) {
         case PacketType.prelogin: {
           const choice = negotiateEncryption(parsePrelogin(message.data).encryption, this.tls !== undefined);
-          transport.encryption = choice.mode;
           send(preloginResponse(choice.answer));
+          if (choice.mode === 'refused') socket.end();
+          else transport.encryption = choice.mode;
           return;
         }
         case PacketType.login7: {

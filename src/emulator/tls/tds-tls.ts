@@ -38,7 +38,6 @@ export class TdsTlsChannel {
   private outgoingWrapped = true;
   /** Once a bare record has come, the client's handshake is over: everything after it is TLS records. */
   private incomingBare = false;
-  private detached = false;
   private readonly onSocketData = (chunk: Buffer) => this.fromSocket(chunk);
 
   constructor(
@@ -53,7 +52,7 @@ export class TdsTlsChannel {
         callback();
       },
       final: (callback) => {
-        if (!this.detached) socket.end();
+        socket.end();
         callback();
       },
     });
@@ -70,15 +69,6 @@ export class TdsTlsChannel {
       this.transport.destroy();
     });
     this.transport.push(clientHello);
-  }
-
-  /**
-   * Stops TLS (encryption of the login only): from now on the socket carries plain TDS again, read and written by the
-   * server directly.
-   */
-  detach(): void {
-    this.detached = true;
-    this.socket.off('data', this.onSocketData);
   }
 
   /** Bytes from the client: PRELOGIN-wrapped TLS during the handshake, bare TLS records after it. */
@@ -158,11 +148,11 @@ export class TdsTlsChannel {
 
 /**
  * The transport of one TDS connection: the socket, until the client's first handshake PRELOGIN after an answer that
- * offered encryption starts TLS; back to the socket after LOGIN7 when only the login is encrypted.
+ * offered encryption starts TLS.
  */
 export class TdsTransport {
   /** What the PRELOGIN answer agreed: set by the server before the client's next message. */
-  encryption: 'none' | 'login' | 'full' = 'none';
+  encryption: 'none' | 'full' = 'none';
   private channel?: TdsTlsChannel;
 
   constructor(
@@ -196,13 +186,6 @@ export class TdsTransport {
     if (this.encryption === 'full' && !this.channel) {
       this.socket.destroy();
       return true;
-    }
-    if (this.encryption === 'login' && this.channel && message.type === PacketType.login7) {
-      // Only the login was to be encrypted: its answer and everything after it are plain TDS again.
-      this.channel.detach();
-      this.channel.clear.off('data', this.onData);
-      this.socket.on('data', this.onData);
-      this.encryption = 'none';
     }
     return false;
   }
