@@ -22,9 +22,9 @@ import type { WorldSpecInput } from '../../src/emulator/world-spec';
 import { createWebhookServer, signedRequestHeaders } from '../../src/webhook';
 import { fogpilot, type CliRun } from '../cli/fogpilot-cli';
 import { StartedWorkflows } from '../support/runbook-harness';
-import { removeTempFile, writeTempConfig } from '../support/temp-files';
+import { removeTempFile } from '../support/temp-files';
 import { createTestWorker, createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
-import { emulatorConfigYaml, markdownTable, writeReliabilityResult } from '../support/reliability-proof';
+import { markdownTable, writeEmulatorConfig, writeReliabilityResult } from '../support/reliability-proof';
 
 const SPEED = 600;
 const SUBSCRIPTION = '00000000-0000-4000-8000-0000000f0c05';
@@ -92,7 +92,7 @@ const started = new StartedWorkflows();
 
 before(async () => {
   [env] = await Promise.all([createTimeSkippingEnvironment(), workflowBundle()]);
-  emulator = await startEmulator({ world: WORLD, speed: SPEED });
+  emulator = await startEmulator({ world: WORLD, speed: SPEED, tls: true });
   const { controlPlane, dataPlane } = emulatorAdapters(emulator, { requestTimeoutMs: 2_000 });
   closeDataPlane = () => dataPlane.close();
   worker = await createTestWorker({
@@ -102,7 +102,7 @@ before(async () => {
     called,
   });
   running = worker.run();
-  configFile = writeTempConfig(emulatorConfigYaml(emulator, { taskQueue }));
+  configFile = writeEmulatorConfig(emulator, { taskQueue });
   // The CLI cases write their broken configs next to it, so they go with it.
   configDir = path.dirname(configFile);
 });

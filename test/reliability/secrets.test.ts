@@ -31,10 +31,10 @@ import { ReportFormats, renderReport } from '../../src/report';
 import { fogpilot } from '../cli/fogpilot-cli';
 import { createTimeSkippingEnvironment, repoRoot, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { waitFor } from '../support/runbook-harness';
-import { removeTempFile, writeTempConfig } from '../support/temp-files';
+import { removeTempFile } from '../support/temp-files';
 import {
   SecretScanner,
-  emulatorConfigYaml,
+  writeEmulatorConfig,
   jsonWithDecodedBytes,
   markdownTable,
   secretForms,
@@ -90,13 +90,13 @@ before(async () => {
       throttling: { enabled: false },
     },
     speed: SPEED,
+    // TLS and tokens on, as against Azure: the scan covers what travels with them.
+    tls: true,
   });
-  configFile = writeTempConfig(
-    emulatorConfigYaml(emulator, {
-      taskQueue,
-      sqlLogin: { userEnv: 'FOGPILOT_SQL_USER', passwordEnv: 'FOGPILOT_SQL_PASSWORD' },
-    }),
-  );
+  configFile = writeEmulatorConfig(emulator, {
+    taskQueue,
+    sqlLogin: { userEnv: 'FOGPILOT_SQL_USER', passwordEnv: 'FOGPILOT_SQL_PASSWORD' },
+  });
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('TEMPORAL_') && !key.startsWith('FOGPILOT_')),
   );

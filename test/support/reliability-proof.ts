@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { Emulator } from '../../src/emulator';
+import { writeTempConfig } from './temp-files';
 
 /** Where the proofs write their Markdown for docs/RELIABILITY.md (`FOGPILOT_RELIABILITY_OUT`), when set. */
 export function writeReliabilityResult(file: string, markdown: string): string | undefined {
@@ -39,15 +40,20 @@ export interface SqlLoginSettings {
 }
 
 /**
- * A fogpilot.yaml for the emulator, as an operator writes one: its ARM endpoint with the emulator credential, its TDS
- * endpoints as host overrides, its groups as the inventory, and SQL auth either the default (Entra) or a SQL login
- * whose name and password come from the environment variables named here (never the values themselves).
+ * Writes a fogpilot.yaml for the emulator, as an operator writes one, into a fresh temporary directory and returns its
+ * path (remove it with `removeTempFile`): its ARM endpoint with the emulator credential, its TDS endpoints as host
+ * overrides, its groups as the inventory, and SQL auth either the default (Entra) or a SQL login whose name and
+ * password come from the environment variables named here (never the values themselves). With the emulator's TLS on,
+ * its CA goes into a file beside the config, named by `azure.caFile`, and SQL connections encrypt, as against Azure.
  */
-export function emulatorConfigYaml(
+export function writeEmulatorConfig(
   emulator: Emulator,
   options: { taskQueue?: string; sqlLogin?: SqlLoginSettings } = {},
 ): string {
   const line = emulator.startLine();
+  const configFile = writeTempConfig('');
+  const caFile = line.tls ? path.join(path.dirname(configFile), 'emulator-ca.pem') : undefined;
+  if (caFile) writeFileSync(caFile, line.tls!.ca);
   const inventory = Object.fromEntries(
     line.groups.map((group) => [
       group.name,
@@ -59,17 +65,24 @@ export function emulatorConfigYaml(
       },
     ]),
   );
-  return toYaml({
-    azure: { armEndpoint: line.armEndpoint, credential: 'emulator', requestTimeout: '5 seconds' },
+  const yaml = toYaml({
+    azure: {
+      armEndpoint: line.armEndpoint,
+      credential: 'emulator',
+      requestTimeout: '5 seconds',
+      ...(caFile ? { caFile } : {}),
+    },
     sql: {
       ...(options.sqlLogin ? { auth: { auth: 'sql-login', ...options.sqlLogin } } : {}),
-      encrypt: false,
+      encrypt: caFile !== undefined,
       hosts: line.sql.hosts,
       connectTimeout: '5 seconds',
     },
     ...(options.taskQueue ? { temporal: { taskQueue: options.taskQueue } } : {}),
     inventory,
   });
+  writeFileSync(configFile, yaml);
+  return configFile;
 }
 
 /**
