@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_RATE_LIMITS } from '../azure/rate-limiter';
 import { durationToMs } from '../domain/durations';
 import { GroupCoordinatesSchema } from '../domain/inputs';
+import { AccessSchema, type GroupForAccess } from './access';
 import { Inventory } from './inventory';
 import { fogpilotVariable } from './environment';
 import { DEFAULT_TASK_QUEUE, taskQueueOverride } from './task-queue';
@@ -58,6 +59,8 @@ const InventoryEntrySchema = z.strictObject({
   primaryLocation: z.string(),
   secondaryLocation: z.string(),
   sql: SqlAuthSchema.optional(),
+  /** Labels the access rules can grant by (`access.callers.<name>.groupTags`), e.g. `{ tier: gold }`. */
+  tags: z.record(z.string(), z.string()).optional(),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -115,6 +118,8 @@ export const ConfigSchema = z.strictObject({
       InventoryEntrySchema,
     )
     .default({}),
+  /** Who may start, approve or pre-approve which runbooks on which groups (./access.ts). Absent: read-only only. */
+  access: AccessSchema.optional(),
 });
 
 export type FogpilotConfig = z.output<typeof ConfigSchema> & {
@@ -182,7 +187,7 @@ export function loadConfig({ env = process.env, path: explicit }: LoadConfigOpti
     throw new ConfigError(`Invalid configuration in ${source}: ${problems.join('; ')}`);
   }
   for (const [name, entry] of Object.entries(parsed.data.inventory)) {
-    const { sql: _sql, ...coordinates } = entry;
+    const { sql: _sql, tags: _tags, ...coordinates } = entry;
     const check = GroupCoordinatesSchema.safeParse({ ...coordinates, name: coordinates.name ?? name });
     if (!check.success) {
       const problems = check.error.issues.map(
@@ -232,4 +237,10 @@ export function inventoryOf(config: FogpilotConfig): Inventory {
       ]),
     ),
   );
+}
+
+/** A group as the access rules see it: its inventory name and tags, or neither for a group outside the inventory. */
+export function groupForAccess(config: FogpilotConfig, inventoryName: string | undefined): GroupForAccess {
+  const entry = inventoryName === undefined ? undefined : config.inventory[inventoryName];
+  return entry ? { inventoryName, tags: entry.tags } : {};
 }
