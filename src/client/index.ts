@@ -23,6 +23,7 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@tempo
 import { taskQueueFromEnvironment } from '../config/task-queue';
 import { describeGroupRef } from '../domain/group-ref';
 import { InvalidRunbookInputError, validateRunbookInput, type RunbookInputs } from './inputs';
+import { runbookTarget } from './workflow-ids';
 import {
   abortSignal,
   approveSignal,
@@ -43,8 +44,9 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export interface StartOptions {
   /**
-   * An id from the caller's world (an incident id): the workflow id becomes `fogpilot/<runbook>/<group>/<key>` and a
-   * repeated start with the same key returns the run already started instead of starting another.
+   * An id from the caller's world (an incident id): the workflow id becomes `fogpilot/<runbook>/<target>/<key>`
+   * (`…/<target>/dry-run/<key>` for a dry run; see {@link workflowIdFor}) and a repeated start with the same key returns
+   * the run already started instead of starting another.
    */
   idempotencyKey?: string;
   /** An explicit workflow id (ignored when `idempotencyKey` is given). */
@@ -67,16 +69,26 @@ function groupLabel(input: unknown): string {
   return 'fleet';
 }
 
-/** The workflow id a start gets: from the idempotency key, the explicit id, or a fresh time-stamped one. */
+/**
+ * The workflow id a start gets: from the idempotency key, the explicit id, or a fresh time-stamped one.
+ *
+ * A keyed id is `fogpilot/<runbook>/<target>/<key>`, where the target names the group by its full identity
+ * (`fog-sales`, or `<subscription>/<resource group>/<group>` for coordinates and ARM ids, with a hash where the text
+ * could be ambiguous or long; see {@link runbookTarget}), so two groups never share an id under one key. A dry run's id
+ * is `fogpilot/<runbook>/<target>/dry-run/<key>`: a rehearsal under an incident key never answers for the real run
+ * started later with that key. Ids stay under 400 bytes (Temporal's limit is 1000).
+ *
+ * @throws {InvalidRunbookInputError} when the idempotency key is not 1-128 letters, digits, `.`, `_`, `:` or `-`.
+ */
 export function workflowIdFor(
   runbook: RunbookType,
   input: unknown,
   options: StartOptions = {},
   now = Date.now(),
 ): string {
-  const label = groupLabel(input)
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .slice(0, 100);
+  // A target is one path segment or three (a group's sub/rg/name), so the dry-run segment can never be mistaken for
+  // part of a target: real ids have an even number of segments, dry runs' an odd one.
+  const scope = `fogpilot/${runbook}/${runbookTarget(input)}${isDryRun(input) ? '/dry-run' : ''}`;
   if (options.idempotencyKey !== undefined) {
     if (!IDEMPOTENCY_KEY.test(options.idempotencyKey)) {
       throw new InvalidRunbookInputError(runbook, [
@@ -87,9 +99,13 @@ export function workflowIdFor(
         },
       ]);
     }
-    return `fogpilot/${runbook}/${label}/${options.idempotencyKey}`;
+    return `${scope}/${options.idempotencyKey}`;
   }
-  return options.workflowId ?? `fogpilot/${runbook}/${label}/${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+  return options.workflowId ?? `${scope}/${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+}
+
+function isDryRun(input: unknown): boolean {
+  return (input as { dryRun?: unknown } | undefined)?.dryRun === true;
 }
 
 export class FogpilotClient {
@@ -205,3 +221,4 @@ export function runbookFailureOf(error: unknown): RunbookOutcome | undefined {
   return { ...carried, failure: { type: cause?.name ?? 'Error', message: cause?.message ?? error.message } };
 }
 export * from './schedules';
+export { groupTarget, runbookTarget } from './workflow-ids';

@@ -25,6 +25,7 @@ import { isArmGroupId, parseInstanceFailoverGroupId } from '../domain/group-ref'
 import { RunbookTypes, type DrDrillInput } from '../workflows/definitions';
 import { taskQueueFromEnvironment } from '../config/task-queue';
 import { InvalidRunbookInputError, validateRunbookInput } from './inputs';
+import { groupTarget } from './workflow-ids';
 
 /** Every drill schedule's id starts with this; the rest names the group. */
 export const DRILL_SCHEDULE_PREFIX = 'fogpilot-drill/';
@@ -129,9 +130,21 @@ export function drillScheduleGroupLabel(group: unknown): string {
   return 'unknown-group';
 }
 
-/** `fogpilot-drill/<group>`: one drill schedule per group unless the caller names another. */
+/**
+ * `fogpilot-drill/<group>`: one drill schedule per group unless the caller names another. The group is named as in
+ * workflow ids ({@link groupTarget}): its inventory name or `<sub>/<rg>/<name>`, hashed where that could be ambiguous.
+ */
 export function drillScheduleIdFor(group: unknown): string {
-  return `${DRILL_SCHEDULE_PREFIX}${drillScheduleGroupLabel(group)}`;
+  return `${DRILL_SCHEDULE_PREFIX}${groupTarget(group)}`;
+}
+
+/**
+ * `fogpilot/drDrill/<group>/scheduled`, to which Temporal appends each drill's scheduled time. The group keeps its
+ * slashes (`<sub>/<rg>/<name>`): flattening them would let `rg-a/b` and `rg/a-b` share an id, and two drills of
+ * such groups due at the same minute would then start only one.
+ */
+export function scheduledDrillWorkflowIdFor(group: unknown): string {
+  return `fogpilot/drDrill/${groupTarget(group)}/scheduled`;
 }
 
 /**
@@ -249,7 +262,7 @@ export class DrillSchedules {
           args: [{ ifGroupBusy: 'skip', ...options.input }],
           taskQueue: this.taskQueue,
           // Temporal appends the scheduled time to this id, so each drill has its own.
-          workflowId: `fogpilot/drDrill/${label.replace(/[^A-Za-z0-9._-]+/g, '-')}/scheduled`,
+          workflowId: scheduledDrillWorkflowIdFor(options.input.group),
           staticSummary: `scheduled drDrill of ${label} (${scheduleId})`,
         },
         policies: {

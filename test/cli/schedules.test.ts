@@ -242,6 +242,30 @@ describe('DR-drill schedules', { concurrency: 1, timeout: 120_000 }, () => {
     assert.ok(after.nextActionTimes.length > 0, 'an unpaused schedule has next runs');
   });
 
+  it('gives the drills of two groups whose sub/rg/name differ only in where a hyphen falls workflow ids of their own', async () => {
+    const s = scenario();
+    const group = (resourceGroup: string, name: string) => ({
+      subscriptionId: s.azure.coordinates.subscriptionId,
+      resourceGroup,
+      name,
+      primaryLocation: 'eastus',
+      secondaryLocation: 'westus',
+    });
+    const actions: string[] = [];
+    for (const input of [{ group: group('rg-a-b', 'c') }, { group: group('rg-a', 'b-c') }]) {
+      const view = await s.schedules.create({ input, every: '7d', paused: true });
+      scheduleIds.add(view.scheduleId);
+      const { action } = await server.env.client.schedule.getHandle(view.scheduleId).describe();
+      assert.equal(action.type, 'startWorkflow');
+      actions.push(action.workflowId);
+    }
+    // Drills due at the same minute get Temporal's same time suffix: only distinct prefixes let both start.
+    assert.deepEqual(actions, [
+      `fogpilot/drDrill/${s.azure.coordinates.subscriptionId}/rg-a-b/c/scheduled`,
+      `fogpilot/drDrill/${s.azure.coordinates.subscriptionId}/rg-a/b-c/scheduled`,
+    ]);
+  });
+
   it('deletes a schedule; afterwards triggering or pausing it exits 3', async () => {
     const s = scenario();
     const view = await s.schedules.create({ input: { group: s.name }, every: '7d' });

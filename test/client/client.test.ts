@@ -7,6 +7,17 @@ import assert from 'node:assert/strict';
 import { FogpilotClient, InvalidRunbookInputError, validateRunbookInput, workflowIdFor } from '../../src/client';
 import { timeSkippingFrame, waitFor } from '../support/runbook-harness';
 
+const SUBSCRIPTION = '00000000-1111-2222-3333-444444444444';
+const armId = (resourceGroup: string, name: string, location = 'eastus') =>
+  `/subscriptions/${SUBSCRIPTION}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/locations/${location}/instanceFailoverGroups/${name}`;
+const coordinates = (resourceGroup: string, name: string) => ({
+  subscriptionId: SUBSCRIPTION,
+  resourceGroup,
+  name,
+  primaryLocation: 'eastus',
+  secondaryLocation: 'westus',
+});
+
 const frame = timeSkippingFrame();
 
 describe('the typed client', { concurrency: 1, timeout: 120_000 }, () => {
@@ -67,5 +78,118 @@ describe('the typed client', { concurrency: 1, timeout: 120_000 }, () => {
       assert.equal(outcome.report?.outcome, 'failed');
       assert.ok(outcome.report?.gates?.some((gate) => gate.status === 'fail'));
     });
+  });
+  it('two groups in one resource group started under one idempotency key both start, each on its own workflow id', async () => {
+    // Nothing needs to run: the subject is which starts Temporal accepts, so no worker polls the queue.
+    const fogpilot = new FogpilotClient(frame.env.client, `ids-${Date.now()}`);
+    const refs = [
+      armId('rg-fogpilot', 'fog-orders'),
+      armId('rg-fogpilot', 'fog-billing'),
+      coordinates('rg-east', 'fog-sales'),
+      coordinates('rg-west', 'fog-sales'),
+    ];
+    const runs = [];
+    for (const group of refs) {
+      const run = await fogpilot.start('forcedFailover', { group }, { idempotencyKey: 'INC-500' });
+      frame.started.add(run.workflowId);
+      runs.push(run);
+    }
+    assert.deepEqual(
+      runs.map((run) => run.started),
+      [true, true, true, true],
+    );
+    assert.equal(new Set(runs.map((run) => run.workflowId)).size, 4, runs.map((run) => run.workflowId).join('\n'));
+    assert.equal(runs[0]!.workflowId, `fogpilot/forcedFailover/${SUBSCRIPTION}/rg-fogpilot/fog-orders/INC-500`);
+    assert.equal(runs[2]!.workflowId, `fogpilot/forcedFailover/${SUBSCRIPTION}/rg-east/fog-sales/INC-500`);
+
+    // The same group named from its other region, or in other letter case, is the same group: the same run.
+    const again = await fogpilot.start(
+      'forcedFailover',
+      { group: armId('RG-FogPilot', 'fog-orders', 'westus') },
+      { idempotencyKey: 'INC-500' },
+    );
+    assert.equal(again.started, false);
+    assert.equal(again.runId, runs[0]!.runId);
+  });
+
+  it('groups whose names share their first 100 characters get distinct ids under one key, each well under the limit', async () => {
+    const fogpilot = new FogpilotClient(frame.env.client, `ids-${Date.now()}`);
+    const prefix = 'fog-'.padEnd(100, 'x');
+    const names = [`${prefix}${'a'.repeat(60)}`, `${prefix}${'b'.repeat(60)}`];
+    const runs = [];
+    for (const name of names) {
+      const run = await fogpilot.start(
+        'plannedFailover',
+        { group: armId('rg-fogpilot', name) },
+        { idempotencyKey: 'INC-501' },
+      );
+      frame.started.add(run.workflowId);
+      runs.push(run);
+    }
+    assert.deepEqual(
+      runs.map((run) => run.started),
+      [true, true],
+    );
+    assert.notEqual(runs[0]!.workflowId, runs[1]!.workflowId);
+    for (const run of runs) {
+      assert.ok(
+        Buffer.byteLength(run.workflowId) < 400,
+        `${run.workflowId} is ${Buffer.byteLength(run.workflowId)} bytes`,
+      );
+      assert.match(run.workflowId, /^fogpilot\/plannedFailover\/fog-x+~[0-9a-f]{32}\/INC-501$/);
+    }
+  });
+
+  it('a dry run then a real run under one key both start, and repeating either returns its own run', async () => {
+    const fogpilot = new FogpilotClient(frame.env.client, `ids-${Date.now()}`);
+    const key = { idempotencyKey: 'INC-502' };
+    const dry = await fogpilot.start('plannedFailover', { group: 'fog-sales', dryRun: true }, key);
+    frame.started.add(dry.workflowId);
+    const real = await fogpilot.start('plannedFailover', { group: 'fog-sales' }, key);
+    frame.started.add(real.workflowId);
+    assert.equal(dry.started, true);
+    assert.equal(real.started, true, `the real run was answered with ${real.workflowId}`);
+    assert.equal(dry.workflowId, 'fogpilot/plannedFailover/fog-sales/dry-run/INC-502');
+    assert.equal(real.workflowId, 'fogpilot/plannedFailover/fog-sales/INC-502');
+
+    const dryAgain = await fogpilot.start('plannedFailover', { group: 'fog-sales', dryRun: true }, key);
+    const realAgain = await fogpilot.start('plannedFailover', { group: 'fog-sales', dryRun: false }, key);
+    assert.deepEqual([dryAgain.started, dryAgain.workflowId, dryAgain.runId], [false, dry.workflowId, dry.runId]);
+    assert.deepEqual([realAgain.started, realAgain.workflowId, realAgain.runId], [false, real.workflowId, real.runId]);
+  });
+
+  it('two fleets over different lists of groups under one key both start; the same list in another order is the same run', async () => {
+    const fogpilot = new FogpilotClient(frame.env.client, `ids-${Date.now()}`);
+    const key = { idempotencyKey: 'INC-503' };
+    const first = await fogpilot.start('fleetFailover', { groups: ['fog-sales', 'fog-orders'] }, key);
+    frame.started.add(first.workflowId);
+    const other = await fogpilot.start('fleetFailover', { groups: ['fog-billing'] }, key);
+    frame.started.add(other.workflowId);
+    const reordered = await fogpilot.start('fleetFailover', { groups: ['fog-orders', 'fog-sales'] }, key);
+    assert.deepEqual([first.started, other.started, reordered.started], [true, true, false]);
+    assert.notEqual(first.workflowId, other.workflowId);
+    assert.equal(reordered.runId, first.runId);
+    assert.match(first.workflowId, /^fogpilot\/fleetFailover\/groups-2~[0-9a-f]{32}\/INC-503$/);
+  });
+
+  it('names every target apart in workflow ids: an inventory group called "all" is not every group, a region is one region', () => {
+    const key = { idempotencyKey: 'INC-504' };
+    assert.notEqual(
+      workflowIdFor('readinessCheck', { all: true }, key),
+      workflowIdFor('readinessCheck', { group: 'all' }, key),
+    );
+    assert.equal(
+      workflowIdFor('fleetFailover', { region: 'East US' }, key),
+      workflowIdFor('fleetFailover', { region: 'eastus' }, key),
+    );
+    assert.equal(
+      workflowIdFor('fleetFailover', { region: 'eastus' }, key),
+      'fogpilot/fleetFailover/region-eastus/INC-504',
+    );
+    // Inventory names keep the id operators already know.
+    assert.equal(
+      workflowIdFor('forcedFailover', { group: 'fog-sales' }, key),
+      'fogpilot/forcedFailover/fog-sales/INC-504',
+    );
   });
 });

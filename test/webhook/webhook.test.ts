@@ -17,7 +17,7 @@ import {
   type StatusAnswer,
   type WebhookError,
 } from '../../src/webhook';
-import { createTimeSkippingEnvironment, workflowBundle } from '../support/temporal';
+import { createTimeSkippingEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { StartedWorkflows, scriptedScenario, waitFor } from '../support/runbook-harness';
 
 const SECRET = 'webhook-test-secret-0123456789abcdef';
@@ -157,6 +157,38 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
       assert.equal(ended.failure?.type, 'ApprovalRejected');
     });
     assert.equal(s.azure.acceptedFailovers.length, 0, 'two starts and a reject: no failover');
+  });
+
+  it("starts both of two groups in one resource group sent with one idempotency key, and a dry run does not take the real run's key", async () => {
+    // Only the starts are under test: no worker polls this queue, and the runs are terminated after the test.
+    const { app } = webhookFor(uniqueTaskQueue());
+    const group = (name: string) =>
+      `/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-fogpilot/providers/Microsoft.Sql/locations/eastus/instanceFailoverGroups/${name}`;
+    const answers: StartAnswer[] = [];
+    for (const input of [
+      { group: group('fog-orders') },
+      { group: group('fog-billing') },
+      { group: 'fog-sales', dryRun: true },
+      { group: 'fog-sales' },
+    ]) {
+      const response = await send(app, 'POST', '/v1/runbooks/forcedFailover', { input, idempotencyKey: 'INC-404' });
+      assert.equal(response.statusCode, 201, `${JSON.stringify(input)}: ${response.body}`);
+      answers.push(response.json<StartAnswer>());
+      started.add(answers.at(-1)!.workflowId);
+    }
+    assert.equal(new Set(answers.map((answer) => answer.workflowId)).size, 4);
+    assert.deepEqual(
+      answers.map((answer) => answer.statusUrl),
+      [
+        '/v1/runbooks/fogpilot/forcedFailover/00000000-1111-2222-3333-444444444444/rg-fogpilot/fog-orders/INC-404',
+        '/v1/runbooks/fogpilot/forcedFailover/00000000-1111-2222-3333-444444444444/rg-fogpilot/fog-billing/INC-404',
+        '/v1/runbooks/fogpilot/forcedFailover/fog-sales/dry-run/INC-404',
+        '/v1/runbooks/fogpilot/forcedFailover/fog-sales/INC-404',
+      ],
+    );
+    const status = await send(app, 'GET', answers[0]!.statusUrl);
+    assert.equal(status.statusCode, 200, status.body);
+    assert.equal(status.json<StatusAnswer>().runId, answers[0]!.runId);
   });
 
   it('refuses unsigned, badly signed, stale and replayed requests with a message that says why, and never echoes a secret', async () => {
