@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/config';
+import { PayloadKeysError } from '../../codec/keys';
 import { CliError, ExitCodes } from '../errors';
 
 export function registerWorker(program: Command): void {
@@ -21,6 +22,7 @@ export function registerWorker(program: Command): void {
         await runWorker();
       } catch (error) {
         if (error instanceof ConfigError) throw new CliError(error.message, ExitCodes.usage);
+        if (error instanceof PayloadKeysError) throw new CliError(error.message, ExitCodes.usage, error.action);
         throw new CliError(
           `The worker stopped: ${(error as Error).message}`,
           ExitCodes.failure,
