@@ -179,9 +179,11 @@ describe('encrypted history on the dev server', { concurrency: 1, timeout: 180_0
   });
 
   it('the worker, the webhook and the runbook commands refuse a bad FOGPILOT_PAYLOAD_KEYS at start, naming it and the fix', async () => {
-    const bad = { ...cliEnv(), FOGPILOT_PAYLOAD_KEYS: `k:${randomBytes(16).toString('base64')}` };
+    // Temporal unreachable: a process that did not check the keys fails to connect (or serves until the timeout)
+    // instead of running a worker on this file's server.
+    const bad = { TEMPORAL_ADDRESS: '127.0.0.1:1', FOGPILOT_PAYLOAD_KEYS: `k:${randomBytes(16).toString('base64')}` };
     for (const args of [['worker'], ['webhook', '--port', '0'], ['readiness', 'fog-sales']]) {
-      const run = await fogpilot(args, { ...bad, FOGPILOT_WEBHOOK_TOKEN: TOKEN });
+      const run = await fogpilot(args, { ...bad, FOGPILOT_WEBHOOK_TOKEN: TOKEN }, 15_000);
       assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
       assert.match(run.stderr, /FOGPILOT_PAYLOAD_KEYS entry 1 \(key id k\): the key is 16 bytes; AES-256 needs 32/);
       assert.match(run.stderr, /openssl rand -base64 32/);
