@@ -16,7 +16,9 @@ import { emulatorAdapters, emulatorInventory } from '../../src/emulator/adapters
 import { createFogpilotWorker } from '../../src/worker';
 import { startDevServer, type DevServer } from '../support/dev-server';
 import { runbookWorld } from '../support/emulator-harness';
-import { uniqueTaskQueue } from '../support/temporal';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { findTemporalCli, uniqueTaskQueue } from '../support/temporal';
 import { fogpilot, jsonOf, startFogpilot } from '../cli/fogpilot-cli';
 
 const KEYS = `t-2:${randomBytes(32).toString('base64')},t-1:${randomBytes(32).toString('base64')}`;
@@ -224,6 +226,34 @@ describe('encrypted history on the dev server', { concurrency: 1, timeout: 180_0
       assert.equal(answer.status, 200);
       const { payloads } = (await answer.json()) as { payloads: { data: string }[] };
       assert.ok(Buffer.from(payloads[0]!.data, 'base64').toString('utf8').includes(REASON));
+
+      // The Temporal CLI, as an operator points it at the codec server, shows the run in clear.
+      const temporalCli = findTemporalCli();
+      if (temporalCli) {
+        const show = (auth: string[]) =>
+          promisify(execFile)(temporalCli, [
+            'workflow',
+            'show',
+            '-w',
+            workflowId,
+            '--address',
+            server.address,
+            '-o',
+            'json',
+            '--codec-endpoint',
+            line.url,
+            ...auth,
+          ]);
+        const shown = await show(['--codec-auth', `Bearer ${TOKEN}`]);
+        const shownInput = (
+          JSON.parse(shown.stdout) as {
+            events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { data: string }[] } } }[];
+          }
+        ).events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!.data;
+        // JSON output keeps payload data in base64: decoded by the codec server, it is the plain input.
+        assert.ok(Buffer.from(shownInput, 'base64').toString('utf8').includes(REASON), shownInput);
+        await assert.rejects(show([]), 'without --codec-auth the codec server refuses the Temporal CLI');
+      }
     } finally {
       serving.kill();
       await serving.ended;
