@@ -70,6 +70,8 @@ function payloadEncodingsOf(history: Buffer): Set<string> {
       ...(event.workflowExecutionCompletedEventAttributes?.result?.payloads ?? []),
       ...(event.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
       ...(event.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
+      // What the Temporal UI shows beside each event: the start's summary, each activity's summary.
+      ...(event.userMetadata?.summary ? [event.userMetadata.summary] : []),
     ];
     for (const payload of payloads) encodings.add(Buffer.from(payload.metadata?.encoding ?? []).toString('utf8'));
   }
@@ -98,7 +100,11 @@ describe('encrypted history on the dev server', { concurrency: 1, timeout: 180_0
     assert.ok(raw.length > 0);
     for (const secret of [REASON, REQUESTED_BY, REASON.slice(0, 40)])
       assert.ok(!raw.includes(secret), `the raw history holds "${secret}"`);
-    assert.deepEqual([...payloadEncodingsOf(raw)], ['binary/encrypted'], 'every input and result is encrypted');
+    assert.deepEqual(
+      [...payloadEncodingsOf(raw)],
+      ['binary/encrypted'],
+      'every input, result and summary is encrypted',
+    );
 
     const report = await fogpilot(['report', workflowId, '--format', 'md'], cliEnv());
     assert.equal(report.code, 0, report.stderr);
