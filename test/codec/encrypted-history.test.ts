@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { DrillSchedules } from '../../src/client';
 import { dataConverterFromEnvironment } from '../../src/codec';
 import { createCodecServer } from '../../src/codec/server';
 import { startEmulator, type Emulator } from '../../src/emulator';
@@ -263,6 +265,33 @@ describe('encrypted history on the dev server', { concurrency: 1, timeout: 180_0
     } finally {
       serving.kill();
       await serving.ended;
+    }
+  });
+
+  it("a drill schedule's input is stored encrypted, and a client with the keys reads it back", async () => {
+    const dataConverter = dataConverterFromEnvironment({ FOGPILOT_PAYLOAD_KEYS: KEYS })!;
+    const schedules = new DrillSchedules(
+      new Client({ connection: server.env.connection, namespace: 'default', dataConverter }),
+      taskQueue,
+    );
+    const created = await schedules.create({
+      input: { group: 'fog-sales', reason: REASON },
+      every: '7 days',
+      paused: true,
+      scheduleId: `fogpilot-drill/encrypted-${randomUUID()}`,
+    });
+    try {
+      const raw = await server.env.client.workflowService.describeSchedule({
+        namespace: 'default',
+        scheduleId: created.scheduleId,
+      });
+      const stored = Buffer.from(temporal.api.workflowservice.v1.DescribeScheduleResponse.encode(raw).finish());
+      assert.ok(!stored.includes(REASON), 'the stored schedule holds the reason in plaintext');
+      const [input] = raw.schedule!.action!.startWorkflow!.input!.payloads!;
+      assert.equal(Buffer.from(input!.metadata!.encoding!).toString(), 'binary/encrypted');
+      assert.equal((await schedules.describe(created.scheduleId)).input.reason, REASON);
+    } finally {
+      await schedules.delete(created.scheduleId);
     }
   });
 
