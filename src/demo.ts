@@ -3,11 +3,13 @@
  * emulator and a worker, runs a DR drill with live progress, writes the drill report and says where it is. Ctrl-C
  * stops everything it started.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { FogpilotClient } from './client';
+import { EncryptionCodec, PAYLOAD_KEYS_ENV, parsePayloadKeys, payloadKeysFromEnvironment } from './codec';
 import { DEFAULT_TASK_QUEUE } from './config/task-queue';
 import { fogpilotVariable } from './config/environment';
 import { findTemporalCli, freePort, packageRoot, startDevServerProcess } from './dev-server';
@@ -56,6 +58,26 @@ async function startDevServer(options: DemoOptions): Promise<DevServer> {
   return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, stop: () => env.teardown() };
 }
 
+/**
+ * The demo's payload encryption: the user's FOGPILOT_PAYLOAD_KEYS when set, else a key made for this session and held in
+ * memory only (the dev server is in memory too), so the demo's history is encrypted as a production one should be.
+ */
+function demoPayloadCodec(options: DemoOptions): EncryptionCodec {
+  const given = payloadKeysFromEnvironment();
+  if (given) {
+    say(options, `· payloads encrypted (AES-256-GCM) with ${PAYLOAD_KEYS_ENV}, key id ${given.currentKeyId}`);
+    return new EncryptionCodec(given);
+  }
+  const keyId = `demo-${Date.now()}`;
+  say(
+    options,
+    `· payloads encrypted (AES-256-GCM) with a key made for this session (key id ${keyId}, held in memory only): ` +
+      `the UI shows them encrypted. To read histories in the UI, set ${PAYLOAD_KEYS_ENV} ` +
+      '(`echo "demo:$(openssl rand -base64 32)"`) and run `fogpilot codec-server` (docs/production.md, "Encrypted history").',
+  );
+  return new EncryptionCodec(parsePayloadKeys(`${keyId}:${randomBytes(32).toString('base64')}`));
+}
+
 function describeStep(status: RunbookStatus): string[] {
   return status.steps.map((step) => `${step.name}:${step.state}`);
 }
@@ -84,6 +106,8 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
       options,
       'fogpilot demo: a DR drill of fog-sales (eastus → westus → eastus) against the offline Azure emulator',
     );
+    // Before anything starts: a bad FOGPILOT_PAYLOAD_KEYS stops the demo at once.
+    const dataConverter = { payloadCodecs: [demoPayloadCodec(options)] };
     const server = await startDevServer(options);
     cleanups.push(() => server.stop());
     say(options, `· Temporal dev server at ${server.address}; its UI: ${server.uiUrl}`);
@@ -109,6 +133,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
         dataPlane,
         inventory,
       },
+      dataConverter,
     });
     const running = worker.run();
     cleanups.push(async () => {
@@ -119,7 +144,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
 
     const clientConnection = await Connection.connect({ address: server.address });
     cleanups.push(() => clientConnection.close());
-    const fogpilot = new FogpilotClient(new Client({ connection: clientConnection }), taskQueue);
+    const fogpilot = new FogpilotClient(new Client({ connection: clientConnection, dataConverter }), taskQueue);
     const started = await fogpilot.start('drDrill', {
       group: 'fog-sales',
       soak: options.soak,

@@ -13,6 +13,8 @@ import { taskQueueFromEnvironment, taskQueueMismatch } from './config/task-queue
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { createLogger, installRuntime, metricsBindAddressFromEnvironment } from './runtime';
 import { ensureSearchAttributes } from './search-attributes';
+import type { DataConverter } from '@temporalio/common';
+import { dataConverterFromEnvironment, EncryptionCodec } from './codec';
 
 export interface FogpilotWorkerOptions {
   connection: NativeConnection;
@@ -22,6 +24,11 @@ export interface FogpilotWorkerOptions {
   dependencies: ActivityDependencies;
   /** A prebuilt workflow bundle; without one the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /**
+   * Payload codecs (the encryption codec when FOGPILOT_PAYLOAD_KEYS is set: see src/codec). They run in the worker's
+   * main thread, outside the workflow sandbox. Default: none, payloads stored in plaintext.
+   */
+  dataConverter?: DataConverter;
 }
 
 function workflowCodeOption(given: WorkflowBundleWithSourceMap | undefined) {
@@ -36,6 +43,7 @@ export async function createFogpilotWorker(options: FogpilotWorkerOptions): Prom
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? taskQueueFromEnvironment(),
     activities: createActivities(options.dependencies),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...workflowCodeOption(options.workflowBundle),
   });
 }
@@ -47,6 +55,8 @@ export async function createFogpilotWorker(options: FogpilotWorkerOptions): Prom
  */
 export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<void> {
   const logger = createLogger();
+  // First: a bad FOGPILOT_PAYLOAD_KEYS stops the worker before it could write a payload in plaintext.
+  const dataConverter = dataConverterFromEnvironment();
   const metricsBindAddress = metricsBindAddressFromEnvironment();
   installRuntime({ logger, metricsBindAddress });
   const credential = createCredential(config.azure.credential);
@@ -70,9 +80,16 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
       credential: config.azure.credential,
       groups: inventoryOf(config).names(),
       metrics: metricsBindAddress ? `http://${metricsBindAddress}/metrics` : 'off',
+      payloadEncryption: encryptionKeyIdOf(dataConverter) ?? 'off',
     },
     'fogpilot worker starting',
   );
+  if (!dataConverter) {
+    logger.warn(
+      'FOGPILOT_PAYLOAD_KEYS is not set: inputs, approvals and reports are stored in plaintext in Temporal; ' +
+        'see docs/production.md, "Encrypted history"',
+    );
+  }
   const mismatch = taskQueueMismatch(config.temporal.taskQueue);
   if (mismatch) logger.warn({ taskQueue: config.temporal.taskQueue }, mismatch);
   try {
@@ -81,10 +98,16 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
       namespace: namespace ?? 'default',
       taskQueue: config.temporal.taskQueue,
       dependencies: { controlPlane, dataPlane, inventory: inventoryOf(config) },
+      dataConverter,
     });
     await worker.run();
   } finally {
     await dataPlane.close();
     await connection.close();
   }
+}
+
+function encryptionKeyIdOf(dataConverter: DataConverter | undefined): string | undefined {
+  const codec = dataConverter?.payloadCodecs?.find((c) => c instanceof EncryptionCodec);
+  return codec instanceof EncryptionCodec ? `aes-256-gcm, key id ${codec.currentKeyId}` : undefined;
 }

@@ -16,7 +16,12 @@ describe('the demo', { timeout: 240_000 }, () => {
     const outputDir = mkdtempSync(path.join(os.tmpdir(), 'fogpilot-demo-'));
     const cli = findTemporalCli();
     const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'demo.js'), '--json'], {
-      env: { ...process.env, FOGPILOT_DEMO_OUTPUT: outputDir, ...(cli ? { FOGPILOT_TEMPORAL_CLI: cli } : {}) },
+      env: {
+        ...process.env,
+        FOGPILOT_PAYLOAD_KEYS: undefined,
+        FOGPILOT_DEMO_OUTPUT: outputDir,
+        ...(cli ? { FOGPILOT_TEMPORAL_CLI: cli } : {}),
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -26,6 +31,7 @@ describe('the demo', { timeout: 240_000 }, () => {
     assert.equal(code, 0, stderr);
 
     assert.match(stderr, /Temporal dev server at 127\.0\.0\.1:\d+; its UI: http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(stderr, /payloads encrypted \(AES-256-GCM\) with a key made for this session \(key id demo-\d+/);
     assert.match(stderr, /succeeded +failback\/await-roles/, 'live progress shows the steps');
     const reportPath = /report: (\S+\.html)/.exec(stderr)?.[1];
     assert.ok(reportPath && existsSync(reportPath), `the report path is printed and exists: ${reportPath}`);

@@ -7,6 +7,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DrillSchedules, FogpilotClient } from '../client';
 import { taskQueueFromEnvironment } from '../config/task-queue';
+import { PayloadKeysError, dataConverterFromEnvironment } from '../codec';
 import { CliError, ExitCodes } from './errors';
 
 export interface FogpilotSession {
@@ -31,6 +32,13 @@ export async function connectFogpilot(): Promise<FogpilotSession> {
       'Check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, the TLS variables and temporal.toml.',
     );
   }
+  let dataConverter;
+  try {
+    dataConverter = dataConverterFromEnvironment();
+  } catch (error) {
+    if (error instanceof PayloadKeysError) throw new CliError(error.message, ExitCodes.usage, error.action);
+    throw error;
+  }
   const { address = 'localhost:7233', tls, apiKey, metadata } = config.connectionOptions;
   const namespace = config.namespace ?? 'default';
   let connection: Connection;
@@ -43,7 +51,8 @@ export async function connectFogpilot(): Promise<FogpilotSession> {
       'Start one (`temporal server start-dev`) or point TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS) at yours.',
     );
   }
-  const client = new Client({ connection, namespace });
+  // With FOGPILOT_PAYLOAD_KEYS set, inputs, messages, schedule actions and memos are encrypted, results decrypted.
+  const client = new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
   const taskQueue = taskQueueFromEnvironment();
   return {
     fogpilot: new FogpilotClient(client, taskQueue),

@@ -5,6 +5,7 @@ import { registerRunbookCommands } from './commands/runbooks';
 import { registerStatus } from './commands/status';
 import { registerWorker } from './commands/worker';
 import { registerWebhook } from './commands/webhook';
+import { registerCodecServer } from './commands/codec-server';
 import { CliError, ExitCodes } from './errors';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerEmulator(program);
   registerWebhook(program);
+  registerCodecServer(program);
   return program;
 }
 

@@ -6,7 +6,9 @@
  * ```ts
  * import { Connection, Client } from '@temporalio/client';
  * import { FogpilotClient } from 'fogpilot/client';
- * const fogpilot = new FogpilotClient(new Client({ connection: await Connection.connect() }));
+ * // dataConverter: encrypts payloads when FOGPILOT_PAYLOAD_KEYS is set, as the worker does (undefined otherwise).
+ * const client = new Client({ connection: await Connection.connect(), dataConverter: dataConverterFromEnvironment() });
+ * const fogpilot = new FogpilotClient(client);
  * const run = await fogpilot.start('forcedFailover', { group: 'fog-sales', approval: { by: 'pagerduty', reason: 'INC-9' } },
  *   { idempotencyKey: 'INC-9' });
  * const report = await fogpilot.result(run.workflowId);
@@ -39,6 +41,7 @@ import {
 
 export * from '../workflows/definitions';
 export * from './inputs';
+export { dataConverterFromEnvironment, EncryptionCodec, parsePayloadKeys, PayloadKeysError } from '../codec';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 

@@ -17,6 +17,10 @@ export const FOGPILOT_VARIABLES = {
   FOGPILOT_METRICS_HOST: 'The address the metrics endpoint listens on (default: 0.0.0.0).',
   FOGPILOT_WEBHOOK_HMAC_SECRET: 'The HTTP trigger: the shared secret callers sign requests with.',
   FOGPILOT_WEBHOOK_TOKEN: 'The HTTP trigger: the bearer token callers send.',
+  FOGPILOT_PAYLOAD_KEYS:
+    'Encrypts Temporal payloads (AES-256-GCM): comma-separated keyId:base64key (32-byte keys, `openssl rand -base64 32`), newest first.',
+  FOGPILOT_CODEC_TOKEN:
+    '`fogpilot codec-server`: the bearer token callers (Temporal UI proxy, Temporal CLI) must send.',
   FOGPILOT_TEMPORAL_CLI: 'Path of the Temporal CLI the demo starts a dev server with (default: .tools/bin, PATH).',
   FOGPILOT_TEMPORAL_TEST_SERVER: 'Path of temporal-test-server for tests (default: .tools/bin, PATH).',
   FOGPILOT_DEMO_OUTPUT: '`npm run demo`: the directory its reports are written to (default: reports/).',

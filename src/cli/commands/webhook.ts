@@ -13,6 +13,7 @@ import {
 } from '../../webhook';
 import { taskQueueFromEnvironment } from '../../config/task-queue';
 import { fogpilotVariable } from '../../config/environment';
+import { PayloadKeysError, dataConverterFromEnvironment } from '../../codec';
 import { CliError, ExitCodes } from '../errors';
 import { untilStopped } from '../stop-signal';
 
@@ -79,10 +80,13 @@ export function registerWebhook(program: Command): void {
         );
       }
       let auth;
+      let dataConverter;
       try {
         auth = webhookAuthFromEnvironment();
+        dataConverter = dataConverterFromEnvironment();
       } catch (error) {
-        if (error instanceof WebhookSettingsError) throw new CliError(error.message, ExitCodes.usage, error.action);
+        if (error instanceof WebhookSettingsError || error instanceof PayloadKeysError)
+          throw new CliError(error.message, ExitCodes.usage, error.action);
         throw error;
       }
       let connectConfig;
@@ -108,7 +112,10 @@ export function registerWebhook(program: Command): void {
         pino.destination(2),
       );
       const app = createWebhookServer({
-        client: new FogpilotClient(new Client({ connection, namespace }), taskQueue),
+        client: new FogpilotClient(
+          new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) }),
+          taskQueue,
+        ),
         auth,
         uiBaseUrl,
         namespace,

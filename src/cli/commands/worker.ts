@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/config';
+import { PayloadKeysError } from '../../codec/keys';
 import { CliError, ExitCodes } from '../errors';
 
 export function registerWorker(program: Command): void {
@@ -8,7 +9,8 @@ export function registerWorker(program: Command): void {
     .summary('run a fogpilot worker on the fogpilot task queue until SIGINT/SIGTERM')
     .description(
       'Runs the runbooks. Reads fogpilot.yaml (FOGPILOT_CONFIG) and the Temporal connection settings the Temporal CLI\n' +
-        'uses (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, temporal.toml profiles).',
+        'uses (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, temporal.toml profiles).\n' +
+        'With FOGPILOT_PAYLOAD_KEYS set, every payload it writes to Temporal is encrypted (AES-256-GCM).',
     )
     .addHelpText(
       'after',
@@ -21,6 +23,7 @@ export function registerWorker(program: Command): void {
         await runWorker();
       } catch (error) {
         if (error instanceof ConfigError) throw new CliError(error.message, ExitCodes.usage);
+        if (error instanceof PayloadKeysError) throw new CliError(error.message, ExitCodes.usage, error.action);
         throw new CliError(
           `The worker stopped: ${(error as Error).message}`,
           ExitCodes.failure,
