@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WebhookStartLine } from '../../src/cli/commands/webhook';
+import { removeTempFile, writeTempConfig } from '../support/temp-files';
 import { repoRoot } from '../support/temporal';
 
 const run = promisify(execFile);
@@ -17,6 +18,7 @@ function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', ...extra };
   if (!('FOGPILOT_WEBHOOK_HMAC_SECRET' in extra)) delete env.FOGPILOT_WEBHOOK_HMAC_SECRET;
   if (!('FOGPILOT_WEBHOOK_TOKEN' in extra)) delete env.FOGPILOT_WEBHOOK_TOKEN;
+  if (!('FOGPILOT_CONFIG' in extra)) delete env.FOGPILOT_CONFIG;
   return env;
 }
 
@@ -33,6 +35,30 @@ describe('fogpilot webhook', () => {
     assert.match(errors, /FOGPILOT_WEBHOOK_HMAC_SECRET/);
     assert.match(errors, /FOGPILOT_WEBHOOK_TOKEN/);
     assert.match(errors, /openssl rand -hex 32/);
+  });
+
+  it('refuses to start when a caller of the access section has no secret, naming the caller and the variable', async () => {
+    const config = writeTempConfig(
+      'access:\n  callers:\n    incident-bot:\n      credential: { hmacKeyEnv: FOGPILOT_TEST_BOT_KEY }\n      start: [readinessCheck]\n',
+    );
+    try {
+      const child = spawn(process.execPath, [bin, 'webhook', '--port', '0'], {
+        env: environment({ FOGPILOT_CONFIG: config, FOGPILOT_WEBHOOK_HMAC_SECRET: SECRET }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let errors = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+      const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(code, 2, errors);
+      assert.match(
+        errors,
+        /caller incident-bot's HMAC key is read from the environment variable FOGPILOT_TEST_BOT_KEY/,
+      );
+      assert.match(errors, /not set/);
+      assert.ok(!errors.includes(SECRET));
+    } finally {
+      removeTempFile(config);
+    }
   });
 
   it('shows its routes, the secret variables and a signed curl example in --help', async () => {
@@ -69,6 +95,8 @@ describe('fogpilot webhook', () => {
       const line = JSON.parse(firstLine) as WebhookStartLine;
       assert.match(line.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.deepEqual(line.auth, ['hmac']);
+      assert.deepEqual(line.callers, ['default']);
+      assert.equal(line.access, 'read-only');
       assert.equal(line.temporalAddress, '127.0.0.1:1');
       assert.equal(line.uiBaseUrl, 'https://temporal.example.com');
 
@@ -76,24 +104,26 @@ describe('fogpilot webhook', () => {
       assert.equal((await fetch(`${line.url}/readyz`)).status, 503, 'Temporal does not answer');
 
       const body = JSON.stringify({ input: { group: 'fog-sales', vCores: 6 } });
-      const unsigned = await fetch(`${line.url}/v1/runbooks/scaleGroup`, {
+      const route = '/v1/runbooks/scaleGroup';
+      const unsigned = await fetch(`${line.url}${route}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
       });
       assert.equal(unsigned.status, 401);
 
-      // The README's recipe: printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -hex
+      // The recipe of docs/http-trigger.md and --help: the canonical request, signed with openssl.
       const ts = Math.floor(Date.now() / 1000).toString();
       const { stdout: digest } = await run(
         'bash',
         [
           '-c',
-          `printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$FOGPILOT_WEBHOOK_HMAC_SECRET" -hex | sed 's/^.* //'`,
+          `digest=$(printf '%s' "$body" | openssl dgst -sha256 -hex | sed 's/^.* //')
+           printf '%s\\nPOST\\n%s\\n\\n%s' "$ts" "$path" "$digest" | openssl dgst -sha256 -hmac "$KEY" -hex | sed 's/^.* //'`,
         ],
-        { env: { ...process.env, ts, body, FOGPILOT_WEBHOOK_HMAC_SECRET: SECRET } },
+        { env: { ...process.env, ts, body, path: route, KEY: SECRET } },
       );
-      const signed = await fetch(`${line.url}/v1/runbooks/scaleGroup`, {
+      const signed = await fetch(`${line.url}${route}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -111,6 +141,10 @@ describe('fogpilot webhook', () => {
     const [code] = (await exited) as [number | null];
     assert.equal(code, 0, errors);
     assert.match(errors, /"signal":"SIGTERM"/);
+    assert.match(
+      errors,
+      /no access section: the webhook starts only read-only runbooks \(readinessCheck\) and dry runs/,
+    );
     assert.ok(!output.includes(SECRET) && !errors.includes(SECRET), 'the secret is never printed');
   });
 });

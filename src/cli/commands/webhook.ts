@@ -3,13 +3,15 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { pino } from 'pino';
 import { FogpilotClient } from '../../client';
+import { READ_ONLY_RUNBOOKS } from '../../config/access';
+import { ConfigError, loadConfig } from '../../config/config';
 import {
   BEARER_TOKEN_ENV,
   DEFAULT_UI_BASE_URL,
   HMAC_SECRET_ENV,
   WebhookSettingsError,
   createWebhookServer,
-  webhookAuthFromEnvironment,
+  webhookCredentials,
 } from '../../webhook';
 import { taskQueueFromEnvironment } from '../../config/task-queue';
 import { fogpilotVariable } from '../../config/environment';
@@ -23,6 +25,10 @@ export interface WebhookStartLine {
   namespace: string;
   taskQueue: string;
   auth: ('hmac' | 'bearer')[];
+  /** The callers a request may authenticate as, by name (`default` without an access section); never their secrets. */
+  callers: string[];
+  /** `access`: fogpilot.yaml's access section decides; `read-only`: none, so only read-only runbooks and dry runs start. */
+  access: 'access' | 'read-only';
   uiBaseUrl: string;
 }
 
@@ -40,8 +46,13 @@ export function registerWebhook(program: Command): void {
       [
         'Serves POST /v1/runbooks/<runbook>, GET /v1/runbooks/<workflowId> and ' +
           'POST /v1/runbooks/<workflowId>/signals/(approve|reject|abort), plus /healthz and /readyz, until SIGINT/SIGTERM.',
-        `Requests are authenticated by an HMAC-SHA256 signature (secret in ${HMAC_SECRET_ENV}) or a bearer token ` +
-          `(${BEARER_TOKEN_ENV}); set at least one. Secrets are read from the environment only, never from flags.`,
+        'Who may call it comes from the access section of fogpilot.yaml (FOGPILOT_CONFIG): each named caller has one ' +
+          'credential, a bearer token or an HMAC key read from the environment variable or file it names, and may start ' +
+          'the runbooks on the groups it is granted. Without an access section, ' +
+          `${HMAC_SECRET_ENV} and/or ${BEARER_TOKEN_ENV} make one caller named default, which may start only ` +
+          'read-only runbooks and dry runs. Secrets are never read from flags.',
+        'A signature is HMAC-SHA256 over "<timestamp>\\n<METHOD>\\n<path with query>\\n<Idempotency-Key or empty>\\n' +
+          '<sha256 hex of the body>": it binds the route, the key and the body (docs/http-trigger.md).',
         'Temporal is reached with the settings the Temporal CLI uses (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ' +
           'TEMPORAL_API_KEY, TLS variables, temporal.toml profiles); runbooks go to FOGPILOT_TASK_QUEUE (default fogpilot).',
       ].join('\n\n'),
@@ -58,10 +69,12 @@ export function registerWebhook(program: Command): void {
         `  TEMPORAL_ADDRESS=temporal.internal:7233 ${BEARER_TOKEN_ENV}=... fogpilot webhook --host 0.0.0.0 --port 8088 \\`,
         '    --ui-url https://temporal.example.com',
         '',
-        '  # start a forced failover for incident INC-123 (a repeat returns the same run)',
-        '  body=\'{"input":{"group":"fog-sales"},"idempotencyKey":"INC-123"}\'; ts=$(date +%s)',
-        `  sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$${HMAC_SECRET_ENV}" -hex | sed 's/^.* //')`,
-        '  curl -sS -X POST http://127.0.0.1:8088/v1/runbooks/forcedFailover -H "Content-Type: application/json" \\',
+        '  # start a forced failover for incident INC-123 (a repeat returns the same run), as a caller granted',
+        '  # forcedFailover in access.callers whose HMAC key is in $KEY',
+        '  body=\'{"input":{"group":"fog-sales"},"idempotencyKey":"INC-123"}\'; path=/v1/runbooks/forcedFailover; ts=$(date +%s)',
+        "  digest=$(printf '%s' \"$body\" | openssl dgst -sha256 -hex | sed 's/^.* //')",
+        `  sig=$(printf '%s\\nPOST\\n%s\\n\\n%s' "$ts" "$path" "$digest" | openssl dgst -sha256 -hmac "$KEY" -hex | sed 's/^.* //')`,
+        '  curl -sS -X POST "http://127.0.0.1:8088$path" -H "Content-Type: application/json" \\',
         '    -H "X-Fogpilot-Timestamp: $ts" -H "X-Fogpilot-Signature: sha256=$sig" --data "$body"',
       ].join('\n'),
     )
@@ -78,9 +91,18 @@ export function registerWebhook(program: Command): void {
           ExitCodes.usage,
         );
       }
-      let auth;
+      let config;
       try {
-        auth = webhookAuthFromEnvironment();
+        config = loadConfig();
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          throw new CliError(error.message, ExitCodes.usage, 'Fix fogpilot.yaml (FOGPILOT_CONFIG names it).');
+        }
+        throw error;
+      }
+      let credentials;
+      try {
+        credentials = webhookCredentials(config.access);
       } catch (error) {
         if (error instanceof WebhookSettingsError) throw new CliError(error.message, ExitCodes.usage, error.action);
         throw error;
@@ -107,9 +129,22 @@ export function registerWebhook(program: Command): void {
         },
         pino.destination(2),
       );
+      if (credentials.mode === 'legacy') {
+        logger.warn(
+          { readOnlyRunbooks: READ_ONLY_RUNBOOKS, config: config.source },
+          `fogpilot.yaml has no access section: the webhook starts only read-only runbooks (${READ_ONLY_RUNBOOKS.join(', ')}) and dry runs. Name callers and grant them runbooks under access.callers to allow more.`,
+        );
+      }
+      if (credentials.ignoredVariables.length > 0) {
+        logger.warn(
+          { ignored: credentials.ignoredVariables },
+          `${credentials.ignoredVariables.join(' and ')} ignored: the access section of fogpilot.yaml names the callers and their credentials.`,
+        );
+      }
       const app = createWebhookServer({
         client: new FogpilotClient(new Client({ connection, namespace }), taskQueue),
-        auth,
+        credentials: credentials.credentials,
+        config,
         uiBaseUrl,
         namespace,
         logger,
@@ -130,7 +165,11 @@ export function registerWebhook(program: Command): void {
         temporalAddress: connectConfig.connectionOptions.address ?? 'localhost:7233',
         namespace,
         taskQueue,
-        auth: [...(auth.hmacSecret ? (['hmac'] as const) : []), ...(auth.bearerToken ? (['bearer'] as const) : [])],
+        auth: (['hmac', 'bearer'] as const).filter((method) =>
+          credentials.credentials.some((credential) => credential.method === method),
+        ),
+        callers: [...new Set(credentials.credentials.map((credential) => credential.caller))].sort(),
+        access: credentials.mode === 'access' ? 'access' : 'read-only',
         uiBaseUrl,
       };
       const stopped = untilStopped();
