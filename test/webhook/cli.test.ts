@@ -1,12 +1,16 @@
 /** `fogpilot webhook` as an operator starts it: a separate process, secrets from the environment only. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { get as httpsGet } from 'node:https';
+import { writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WebhookStartLine } from '../../src/cli/commands/webhook';
-import { removeTempFile, writeTempConfig } from '../support/temp-files';
+import { makeCertificates } from '../../src/emulator/tls/ca';
+import { removeTempFile, writeTempConfig, writeTempFile } from '../support/temp-files';
 import { repoRoot } from '../support/temporal';
 
 const run = promisify(execFile);
@@ -147,4 +151,71 @@ describe('fogpilot webhook', () => {
     );
     assert.ok(!output.includes(SECRET) && !errors.includes(SECRET), 'the secret is never printed');
   });
+
+  it('serves HTTPS with --tls-cert and --tls-key to a client that trusts the CA, and refuses one flag without the other', async () => {
+    const certificates = await makeCertificates({ armHosts: [], dnsZones: [] });
+    const certFile = writeTempFile('tls.crt', certificates.arm.cert, 'fogpilot-webhook-tls-');
+    const keyFile = path.join(path.dirname(certFile), 'tls.key');
+    writeFileSync(keyFile, certificates.arm.key, { mode: 0o600 });
+    const stateDir = path.join(path.dirname(certFile), 'state');
+    try {
+      const alone = await run(process.execPath, [bin, 'webhook', '--port', '0', '--tls-cert', certFile], {
+        env: environment({ FOGPILOT_WEBHOOK_HMAC_SECRET: SECRET }),
+      }).catch((error: { code: number; stderr: string }) => error);
+      assert.equal((alone as { code: number }).code, 2);
+      assert.match(
+        (alone as { stderr: string }).stderr,
+        /--tls-cert and --tls-key go together \(got only --tls-cert\)/,
+      );
+
+      const child = spawn(
+        process.execPath,
+        [bin, 'webhook', '--port', '0', '--tls-cert', certFile, '--tls-key', keyFile, '--state-dir', stateDir],
+        { env: environment({ FOGPILOT_WEBHOOK_HMAC_SECRET: SECRET }), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let errors = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+      const exited = once(child, 'exit');
+      try {
+        const line = await startLineOf(child, () => errors);
+        assert.match(line.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+        assert.equal(line.tls, true);
+        assert.equal(line.replayStore, path.join(stateDir, 'webhook-replay.json'));
+        const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          httpsGet(`${line.url}/healthz`, { ca: certificates.ca }, (response) => {
+            let body = '';
+            response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          }).on('error', reject);
+        });
+        assert.deepEqual(answer, { status: 200, body: '{"status":"ok"}' });
+        // A client that does not trust the CA does not get through.
+        await assert.rejects(
+          new Promise((resolve, reject) => httpsGet(`${line.url}/healthz`, resolve).on('error', reject)),
+          /self-signed|unable to verify|certificate/i,
+        );
+      } finally {
+        child.kill('SIGTERM');
+      }
+      assert.equal(((await exited) as [number | null])[0], 0, errors);
+    } finally {
+      removeTempFile(certFile);
+    }
+  });
 });
+
+/** The JSON line `fogpilot webhook` prints once it listens. */
+function startLineOf(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  errors: () => string,
+): Promise<WebhookStartLine> {
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      if (output.includes('\n')) resolve(JSON.parse(output.split('\n')[0]!) as WebhookStartLine);
+    });
+    child.once('exit', (code) => reject(new Error(`webhook exited with ${code}: ${errors()}`)));
+  });
+}

@@ -5,10 +5,15 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
 import { FogpilotClient, RunbookTypes, workflowIdFor, type RunbookType } from '../../src/client';
 import { CLOUD_ARM_ENDPOINTS, ConfigSchema, type FogpilotConfig } from '../../src/config/config';
 import {
@@ -705,5 +710,134 @@ describe('who may start what through the trigger', { concurrency: 1, timeout: 12
       headers: asReject,
     });
     assert.equal(asSigned.statusCode, 404, asSigned.body);
+  });
+});
+
+/** A pino logger whose lines a test reads back, parsed. */
+function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+describe('the trigger under load, failure and restart', { concurrency: 1, timeout: 120_000 }, () => {
+  it("refuses the request past a caller's burst with 429 and Retry-After, while another caller still gets through", async () => {
+    // The server's clock stands still: no token comes back during the burst, however slow the machine.
+    const frozen = Date.now();
+    const { app } = webhookFor('unused-queue', {
+      now: () => frozen,
+      access: {
+        callers: {
+          'incident-bot': callerWith({ hmacKeyEnv: 'TEST_BOT_KEY' }, { rateLimit: { perMinute: 3 } }),
+          pager: callerWith({ bearerTokenEnv: 'TEST_PAGER_TOKEN' }, { rateLimit: { perMinute: 3 } }),
+        },
+      },
+    });
+    // An empty workflow id is answered 404 by the route itself: authenticated, counted, no Temporal call.
+    const route = '/v1/runbooks/';
+    for (let request = 1; request <= 3; request++) {
+      assert.equal((await send(app, 'GET', route)).statusCode, 404, `request ${request} of the burst`);
+    }
+    const fourth = await send(app, 'GET', route);
+    assert.equal(fourth.statusCode, 429, fourth.body);
+    assert.equal(errorOf(fourth).error, 'rate-limited');
+    assert.equal(fourth.headers['retry-after'], '20');
+    assert.match(
+      errorOf(fourth).message,
+      /incident-bot sent more than 3 requests a minute.*access\.callers\.incident-bot\.rateLimit/,
+    );
+    assert.equal(
+      (await send(app, 'GET', route, undefined, { auth: 'bearer' })).statusCode,
+      404,
+      'the pager is not held back',
+    );
+  });
+
+  it('answers /readyz 503 with a generic message and a request id, the cause only in the log line with that id', async () => {
+    const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1 second' });
+    const { logger, lines } = capturedLogger();
+    try {
+      const down = createWebhookServer({
+        client: new FogpilotClient(new Client({ connection }), 'unused-queue'),
+        auth: { bearerToken: TOKEN },
+        namespace: 'default',
+        readinessTimeoutInMs: 1_000,
+        logger,
+      });
+      apps.push(down);
+      const notReady = await down.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(notReady.statusCode, 503);
+      const body = notReady.json<{ status: string; error: string; message: string; requestId: string }>();
+      assert.equal(body.status, 'not-ready');
+      assert.equal(body.error, 'temporal-unavailable');
+      assert.equal(body.requestId, notReady.headers['x-request-id']);
+      assert.doesNotMatch(notReady.body, /127\.0\.0\.1|ECONNREFUSED|deadline|connect/i, 'no internal error text');
+      const logged = lines.find(
+        (line) => line.requestId === body.requestId && line.msg === 'not ready: Temporal did not answer',
+      );
+      assert.ok(logged, JSON.stringify(lines));
+      assert.ok(typeof logged.detail === 'string' && logged.detail.length > 0, 'the cause is in the log');
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  });
+
+  it('answers a failed start 502 with a generic message and a request id, the cause only in the log line with that id', async () => {
+    const { logger, lines } = capturedLogger();
+    const failing = new FogpilotClient(env.client, 'unused-queue');
+    failing.start = () => Promise.reject(new Error('internal: history shard 7 at 10.20.30.40:7234 refused'));
+    const app = createWebhookServer({
+      client: failing,
+      auth: { bearerToken: TOKEN },
+      namespace: 'default',
+      logger,
+      config: configOf({}),
+    });
+    apps.push(app);
+    const response = await send(
+      app,
+      'POST',
+      '/v1/runbooks/readinessCheck',
+      { input: { all: true } },
+      { auth: 'bearer' },
+    );
+    assert.equal(response.statusCode, 502, response.body);
+    const body = response.json<WebhookError & { requestId: string }>();
+    assert.deepEqual(Object.keys(body).sort(), ['error', 'message', 'requestId']);
+    assert.equal(body.error, 'temporal-error');
+    assert.equal(body.requestId, response.headers['x-request-id']);
+    assert.doesNotMatch(response.body, /shard|10\.20\.30\.40|internal:/);
+    const logged = lines.find((line) => line.requestId === body.requestId && line.msg === 'webhook request failed');
+    assert.match(String(logged?.detail), /history shard 7 at 10\.20\.30\.40/);
+  });
+
+  it('refuses after a restart a signed request it accepted before, when both use the same state directory', async () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'fogpilot-webhook-state-'));
+    try {
+      const url = '/v1/runbooks/scaleGroup';
+      const payload = JSON.stringify({ input: { group: 'fog-sales', vCores: 6 } });
+      const headers = signedRequestHeaders(SECRET, { method: 'POST', path: url, body: payload });
+      const sendSigned = (app: FastifyInstance) =>
+        send(app, 'POST', url, undefined, { auth: 'none', payload, headers });
+      const before = webhookFor('unused-queue', { stateDir }).app;
+      // Authenticated and remembered, then refused by validation: nothing reaches Temporal.
+      assert.equal((await sendSigned(before)).statusCode, 400);
+      await before.close();
+
+      const restarted = webhookFor('unused-queue', { stateDir }).app;
+      const replayed = await sendSigned(restarted);
+      assert.equal(replayed.statusCode, 409, replayed.body);
+      assert.equal(errorOf(replayed).error, 'replayed-request');
+      // Without the state directory a restart forgets: that is what the document warns about.
+      assert.equal((await sendSigned(webhookFor('unused-queue').app)).statusCode, 400);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

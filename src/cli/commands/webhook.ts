@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
@@ -9,6 +11,8 @@ import {
   BEARER_TOKEN_ENV,
   DEFAULT_UI_BASE_URL,
   HMAC_SECRET_ENV,
+  REPLAY_STORE_FILE,
+  ReplayStoreError,
   WebhookSettingsError,
   createWebhookServer,
   webhookCredentials,
@@ -30,12 +34,41 @@ export interface WebhookStartLine {
   /** `access`: fogpilot.yaml's access section decides; `read-only`: none, so only read-only runbooks and dry runs start. */
   access: 'access' | 'read-only';
   uiBaseUrl: string;
+  /** Whether it serves HTTPS (--tls-cert and --tls-key). */
+  tls: boolean;
+  /** Where accepted signed changes are remembered: `memory` (a restart forgets) or the file under --state-dir. */
+  replayStore: string;
 }
 
 interface WebhookFlags {
   port: string;
   host: string;
   uiUrl: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  stateDir?: string;
+}
+
+/** The PEM text of a --tls-cert or --tls-key file, or a usage error naming the flag and the file. */
+function readPem(flag: string, file: string, marker: RegExp): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `${flag} names ${path.resolve(file)}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      ExitCodes.usage,
+      'Give the path of a PEM file the webhook may read.',
+    );
+  }
+  if (!marker.test(text)) {
+    throw new CliError(
+      `${flag} names ${path.resolve(file)}, which holds no PEM ${flag === '--tls-cert' ? 'certificate' : 'private key'}.`,
+      ExitCodes.usage,
+      'Give a PEM file (-----BEGIN ...-----), e.g. the files your certificate authority or cert-manager issued.',
+    );
+  }
+  return text;
 }
 
 export function registerWebhook(program: Command): void {
@@ -60,6 +93,12 @@ export function registerWebhook(program: Command): void {
     .option('--port <n>', 'port to listen on (0: any free port)', '8088')
     .option('--host <address>', 'address to listen on (0.0.0.0 to serve other machines)', '127.0.0.1')
     .option('--ui-url <url>', 'Temporal UI base URL, for the links in answers', DEFAULT_UI_BASE_URL)
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM); needs --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .option(
+      '--state-dir <dir>',
+      `keep the replay store in <dir>/${REPLAY_STORE_FILE}, so a restart keeps refusing signed requests already accepted (default: in memory)`,
+    )
     .addHelpText(
       'after',
       [
@@ -68,6 +107,8 @@ export function registerWebhook(program: Command): void {
         `  ${HMAC_SECRET_ENV}="$(openssl rand -hex 32)" fogpilot webhook`,
         `  TEMPORAL_ADDRESS=temporal.internal:7233 ${BEARER_TOKEN_ENV}=... fogpilot webhook --host 0.0.0.0 --port 8088 \\`,
         '    --ui-url https://temporal.example.com',
+        '  fogpilot webhook --host 0.0.0.0 --tls-cert /etc/fogpilot/tls.crt --tls-key /etc/fogpilot/tls.key \\',
+        '    --state-dir /var/lib/fogpilot',
         '',
         '  # start a forced failover for incident INC-123 (a repeat returns the same run), as a caller granted',
         '  # forcedFailover in access.callers whose HMAC key is in $KEY',
@@ -91,6 +132,20 @@ export function registerWebhook(program: Command): void {
           ExitCodes.usage,
         );
       }
+      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+        throw new CliError(
+          `--tls-cert and --tls-key go together (got only ${flags.tlsCert === undefined ? '--tls-key' : '--tls-cert'}).`,
+          ExitCodes.usage,
+          'Give both to serve HTTPS, or neither to serve HTTP behind a TLS-terminating proxy (docs/http-trigger.md).',
+        );
+      }
+      const https =
+        flags.tlsCert !== undefined && flags.tlsKey !== undefined
+          ? {
+              cert: readPem('--tls-cert', flags.tlsCert, /-----BEGIN CERTIFICATE-----/),
+              key: readPem('--tls-key', flags.tlsKey, /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
+            }
+          : undefined;
       let config;
       try {
         config = loadConfig();
@@ -141,14 +196,28 @@ export function registerWebhook(program: Command): void {
           `${credentials.ignoredVariables.join(' and ')} ignored: the access section of fogpilot.yaml names the callers and their credentials.`,
         );
       }
-      const app = createWebhookServer({
-        client: new FogpilotClient(new Client({ connection, namespace }), taskQueue),
-        credentials: credentials.credentials,
-        config,
-        uiBaseUrl,
-        namespace,
-        logger,
-      });
+      if (flags.stateDir === undefined) {
+        logger.warn(
+          'the replay store is in memory: a signed request captured in the last replay window (5 minutes) before a restart could be sent once more after it. Give --state-dir to keep it across restarts.',
+        );
+      }
+      let app;
+      try {
+        app = createWebhookServer({
+          client: new FogpilotClient(new Client({ connection, namespace }), taskQueue),
+          credentials: credentials.credentials,
+          config,
+          uiBaseUrl,
+          namespace,
+          logger,
+          https,
+          stateDir: flags.stateDir,
+        });
+      } catch (error) {
+        await connection.close().catch(() => undefined);
+        if (error instanceof ReplayStoreError) throw new CliError(error.message, ExitCodes.usage);
+        throw error;
+      }
       let listening: string;
       try {
         listening = await app.listen({ port, host: flags.host });
@@ -171,6 +240,8 @@ export function registerWebhook(program: Command): void {
         callers: [...new Set(credentials.credentials.map((credential) => credential.caller))].sort(),
         access: credentials.mode === 'access' ? 'access' : 'read-only',
         uiBaseUrl,
+        tls: https !== undefined,
+        replayStore: flags.stateDir === undefined ? 'memory' : path.resolve(flags.stateDir, REPLAY_STORE_FILE),
       };
       const stopped = untilStopped();
       process.stdout.write(`${JSON.stringify(startLine)}\n`);
