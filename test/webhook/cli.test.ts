@@ -52,7 +52,14 @@ describe('fogpilot webhook', () => {
       });
       let errors = '';
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+      // A webhook that starts anyway prints its start line: stop it, so the test fails instead of waiting.
+      let listened = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        listened += chunk;
+        child.kill('SIGTERM');
+      });
       const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(listened, '', 'the webhook must not start');
       assert.equal(code, 2, errors);
       assert.match(
         errors,
