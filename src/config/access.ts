@@ -77,7 +77,32 @@ const permissionFields = {
   preApprove: z.boolean().default(false),
 };
 
-export const CallerSchema = z.strictObject({ credential: CallerCredentialSchema, ...permissionFields });
+/** The trigger's default per-caller rate: a minute's worth may come at once, then one a second. */
+export const DEFAULT_CALLER_RATE_LIMIT = { perMinute: 60 } as const;
+
+/** How many requests a caller may send to the trigger: a token bucket of `burst` refilled at `perMinute`. */
+export const CallerRateLimitSchema = z.strictObject({
+  perMinute: z
+    .number({ error: 'rateLimit.perMinute must be a number of requests' })
+    .int({ error: 'rateLimit.perMinute must be a whole number' })
+    .min(1, { error: 'rateLimit.perMinute must be at least 1' })
+    .max(100_000, { error: 'rateLimit.perMinute must be at most 100000' }),
+  /** How many may come at once (default: `perMinute`). */
+  burst: z
+    .number({ error: 'rateLimit.burst must be a number of requests' })
+    .int({ error: 'rateLimit.burst must be a whole number' })
+    .min(1, { error: 'rateLimit.burst must be at least 1' })
+    .max(100_000, { error: 'rateLimit.burst must be at most 100000' })
+    .optional(),
+});
+export type CallerRateLimit = z.output<typeof CallerRateLimitSchema>;
+
+export const CallerSchema = z.strictObject({
+  credential: CallerCredentialSchema,
+  ...permissionFields,
+  /** Requests per minute through the trigger; default {@link DEFAULT_CALLER_RATE_LIMIT}. */
+  rateLimit: CallerRateLimitSchema.optional(),
+});
 export type Caller = z.output<typeof CallerSchema>;
 
 /** The prefixes of a Temporal connection's identity, as the CLI labels it. */

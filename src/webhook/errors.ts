@@ -15,11 +15,15 @@ export interface WebhookError {
   [extra: string]: unknown;
 }
 
-/** Thrown by a route to answer with `statusCode` and `body`; the server's error handler sends it as it is. */
+/**
+ * Thrown by a route to answer with `statusCode` and `body`; the server's error handler sends it as it is, with the
+ * request id added to a 5xx. `detail` (what went wrong inside: Temporal's own message) goes to the log only.
+ */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     readonly body: WebhookError,
+    readonly detail?: string,
   ) {
     super(body.message);
   }
@@ -54,7 +58,7 @@ export function describeProblems(problems: InputProblem[]): string {
   return problems.map((problem) => `${problem.field}: ${problem.message}`).join('; ');
 }
 
-/** Temporal's own failures, said so a caller knows whether to retry. */
+/** Temporal's own failures, said so a caller knows whether to retry; Temporal's message goes to the log only. */
 export function temporalFailure(error: unknown, what: string): HttpError {
   const grpc = isGrpcServiceError(error)
     ? error
@@ -62,13 +66,33 @@ export function temporalFailure(error: unknown, what: string): HttpError {
       ? ((error as { cause: unknown }).cause as { code?: number })
       : undefined;
   // 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED: the server did not answer, a retry may succeed.
+  const detail = `${what}: ${(error as Error).message}`;
   if (isGrpcDeadlineError(error) || grpc?.code === 14 || grpc?.code === 4) {
-    return new HttpError(503, {
-      error: 'temporal-unavailable',
-      message: `${what}: Temporal did not answer (${(error as Error).message}). Retry; GET /readyz shows when it is back.`,
-    });
+    return new HttpError(
+      503,
+      {
+        error: 'temporal-unavailable',
+        message: `${what}: Temporal did not answer. Retry; GET /readyz shows when it is back.`,
+      },
+      detail,
+    );
   }
-  return new HttpError(502, { error: 'temporal-error', message: `${what}: ${(error as Error).message}` });
+  return new HttpError(
+    502,
+    {
+      error: 'temporal-error',
+      message: `${what}: Temporal answered with an error. The trigger's log has it under this request id.`,
+    },
+    detail,
+  );
+}
+
+/**
+ * The body of a 5xx: the error code, a message that holds no internal error text, and the request id the log line of
+ * the failure carries, so an operator finds the cause from what the caller quotes.
+ */
+export function serverErrorBody(body: WebhookError, requestId: string): WebhookError {
+  return { error: body.error, message: body.message, requestId };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `POST /v1/runbooks/:runbook` `{ input, idempotencyKey? }`: validate the whole request before anything reaches
- * Temporal, then start the runbook, or answer the run an idempotency key (the incident id) already started.
+ * Temporal, ask the access rules whether the caller may start it, then start the runbook with the caller as its
+ * `requestedBy`, or answer the run an idempotency key (the incident id) already started.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -10,9 +11,11 @@ import {
   workflowIdFor,
   type RunbookType,
 } from '../client';
+import { principalLabel } from '../config/access';
 import type { InputProblem } from '../domain/inputs';
+import { mayStartThroughTrigger } from './authorize';
 import type { RouteContext } from './context';
-import { badRequest, describeProblems, notFoundRunbook, temporalFailure } from './errors';
+import { HttpError, badRequest, describeProblems, notFoundRunbook, temporalFailure } from './errors';
 import { statusPathOf } from './paths';
 import { StartRequestSchema, parseBody } from './requests';
 
@@ -62,6 +65,12 @@ function startRequestOf(request: FastifyRequest, runbook: RunbookType): StartReq
     });
   }
   const idempotencyKey = parsed.value.idempotencyKey ?? headerKey;
+  if (Object.hasOwn(input, 'requestedBy')) {
+    problems.push({
+      field: 'input.requestedBy',
+      message: `the trigger sets requestedBy from your credential (${principalLabel(request.principal)}); leave it out`,
+    });
+  }
   try {
     validateRunbookInput(runbook, input);
   } catch (error) {
@@ -98,15 +107,28 @@ export async function startRunbook(
   if (!isRunbookType(runbook)) throw notFoundRunbook(runbook);
   const { input, idempotencyKey } = startRequestOf(request, runbook);
 
+  const caller = principalLabel(request.principal);
+  const decision = mayStartThroughTrigger(context.config, request.principal, runbook, input);
+  if (!decision.allowed) {
+    request.log.warn(
+      { caller, runbook, groups: decision.groups.map((group) => group.inventoryName ?? '(outside the inventory)') },
+      `start refused: ${decision.reason}`,
+    );
+    throw new HttpError(403, {
+      error: 'forbidden',
+      message: `${decision.reason}. Nothing was started. ${decision.remedy}`,
+    });
+  }
+
   let run;
   try {
-    run = await context.client.start(runbook, input, { idempotencyKey });
+    run = await context.client.start(runbook, { ...input, requestedBy: caller }, { idempotencyKey });
   } catch (error) {
     if (error instanceof InvalidRunbookInputError) throw badRequest(error.message, error.problems);
     throw temporalFailure(error, `Starting ${runbook} failed`);
   }
   request.log.info(
-    { runbook, workflowId: run.workflowId, runId: run.runId, started: run.started, idempotencyKey },
+    { caller, runbook, workflowId: run.workflowId, runId: run.runId, started: run.started, idempotencyKey },
     run.started ? 'runbook started' : 'idempotency key matched a run already started',
   );
   const statusUrl = statusPathOf(run.workflowId);

@@ -885,9 +885,9 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
   }
 
   const json = { 'content-type': 'application/json' };
-  const signed = (payload: string, at = Date.now(), secret = HMAC_SECRET) => ({
+  const signed = (route: string, payload: string, at = Date.now(), secret = HMAC_SECRET, idempotencyKey?: string) => ({
     ...json,
-    ...signedRequestHeaders(secret, payload, at),
+    ...signedRequestHeaders(secret, { method: 'POST', path: route, body: payload, idempotencyKey }, at),
   });
   const start = (input: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ input, ...extra });
 
@@ -909,7 +909,7 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
     const sent = await send(
       '/v1/runbooks/plannedFailover',
       payload,
-      signed(payload, Date.now(), 'not-the-secret-0123456789'),
+      signed('/v1/runbooks/plannedFailover', payload, Date.now(), 'not-the-secret-0123456789'),
     );
     record('signed with the wrong secret', sent, 401, 'signature-mismatch', /Sign the exact bytes of the body as sent/);
   });
@@ -917,27 +917,31 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
   it('refuses a start whose body was changed after signing', async () => {
     const original = start({ group: 'fog-sales', dryRun: true });
     const tampered = start({ group: 'fog-sales', dryRun: false });
-    const sent = await send('/v1/runbooks/plannedFailover', tampered, signed(original));
+    const sent = await send('/v1/runbooks/plannedFailover', tampered, signed('/v1/runbooks/plannedFailover', original));
     record('body changed after signing', sent, 401, 'signature-mismatch', /Sign the exact bytes/);
   });
 
   it('refuses a malformed signature header', async () => {
     const payload = start({ group: 'fog-sales' });
-    const headers = { ...signed(payload), 'x-fogpilot-signature': 'sha256=not-hex' };
+    const headers = { ...signed('/v1/runbooks/plannedFailover', payload), 'x-fogpilot-signature': 'sha256=not-hex' };
     const sent = await send('/v1/runbooks/plannedFailover', payload, headers);
     record('malformed signature header', sent, 401, 'signature-invalid', /64 lowercase hex digits/);
   });
 
   it('refuses a signature without its timestamp', async () => {
     const payload = start({ group: 'fog-sales' });
-    const { 'x-fogpilot-timestamp': _dropped, ...headers } = signed(payload);
+    const { 'x-fogpilot-timestamp': _dropped, ...headers } = signed('/v1/runbooks/plannedFailover', payload);
     const sent = await send('/v1/runbooks/plannedFailover', payload, headers);
     record('signature without a timestamp', sent, 401, 'timestamp-missing', /send the unix time in seconds/);
   });
 
   it('refuses a stale request (signed 10 minutes ago)', async () => {
     const payload = start({ group: 'fog-sales' });
-    const sent = await send('/v1/runbooks/plannedFailover', payload, signed(payload, Date.now() - 10 * 60_000));
+    const sent = await send(
+      '/v1/runbooks/plannedFailover',
+      payload,
+      signed('/v1/runbooks/plannedFailover', payload, Date.now() - 10 * 60_000),
+    );
     record(
       'stale timestamp (10 minutes old)',
       sent,
@@ -949,14 +953,17 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
 
   it('refuses a timestamp that is not unix seconds', async () => {
     const payload = start({ group: 'fog-sales' });
-    const headers = { ...signed(payload), 'x-fogpilot-timestamp': '2025-01-01T00:00:00Z' };
+    const headers = {
+      ...signed('/v1/runbooks/plannedFailover', payload),
+      'x-fogpilot-timestamp': '2025-01-01T00:00:00Z',
+    };
     const sent = await send('/v1/runbooks/plannedFailover', payload, headers);
     record('timestamp not unix seconds', sent, 401, 'timestamp-invalid', /date \+%s/);
   });
 
   it('accepts a signed read-only start once, then refuses the same request replayed, inside and after the window', async () => {
     const payload = start({ group: 'fog-sales' }, { idempotencyKey: 'REPLAY-1' });
-    const headers = signed(payload);
+    const headers = signed('/v1/runbooks/readinessCheck', payload);
     const first = await send('/v1/runbooks/readinessCheck', payload, headers);
     assert.equal(first.status, 201, JSON.stringify(first.body));
     const { workflowId } = first.body as unknown as { workflowId: string };
@@ -999,7 +1006,7 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
     const broken = '{"input": {"group": "fog-sales"';
     record(
       'malformed JSON',
-      await send('/v1/runbooks/plannedFailover', broken, signed(broken)),
+      await send('/v1/runbooks/plannedFailover', broken, signed('/v1/runbooks/plannedFailover', broken)),
       400,
       'malformed-json',
       /not valid JSON/,
@@ -1007,7 +1014,7 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
     const proto = '{"input": {"group": "fog-sales", "__proto__": {"dryRun": false}}}';
     record(
       'JSON with a __proto__ key',
-      await send('/v1/runbooks/plannedFailover', proto, signed(proto)),
+      await send('/v1/runbooks/plannedFailover', proto, signed('/v1/runbooks/plannedFailover', proto)),
       400,
       'malformed-json',
       /__proto__/,
@@ -1021,7 +1028,7 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
     const huge = start({ group: 'fog-sales', reason: 'x'.repeat(100_000) });
     record(
       'oversized body (100 kB)',
-      await send('/v1/runbooks/plannedFailover', huge, signed(huge)),
+      await send('/v1/runbooks/plannedFailover', huge, signed('/v1/runbooks/plannedFailover', huge)),
       413,
       'body-too-large',
       /a runbook request is a small JSON object/,
@@ -1030,7 +1037,7 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
 
   it('refuses an unknown runbook, listing the known ones', async () => {
     const payload = start({ group: 'fog-sales' });
-    const sent = await send('/v1/runbooks/deleteRegion', payload, signed(payload));
+    const sent = await send('/v1/runbooks/deleteRegion', payload, signed('/v1/runbooks/deleteRegion', payload));
     record('unknown runbook', sent, 404, 'unknown-runbook', /Known runbooks: plannedFailover, forcedFailover/);
   });
 
@@ -1063,7 +1070,11 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
       },
     ];
     for (const testCase of cases) {
-      const sent = await send(`/v1/runbooks/${testCase.runbook}`, testCase.body, signed(testCase.body));
+      const sent = await send(
+        `/v1/runbooks/${testCase.runbook}`,
+        testCase.body,
+        signed(`/v1/runbooks/${testCase.runbook}`, testCase.body),
+      );
       assert.equal(sent.status, 400, `${testCase.name}: ${JSON.stringify(sent.body)}`);
       assert.equal(sent.body.error, 'invalid-request');
       assert.ok(
@@ -1082,7 +1093,11 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
 
   it('refuses an Idempotency-Key header that contradicts the body', async () => {
     const payload = start({ group: 'fog-sales' }, { idempotencyKey: 'INC-1' });
-    const sent = await send('/v1/runbooks/forcedFailover', payload, { ...signed(payload), 'idempotency-key': 'INC-2' });
+    const sent = await send(
+      '/v1/runbooks/forcedFailover',
+      payload,
+      signed('/v1/runbooks/forcedFailover', payload, Date.now(), HMAC_SECRET, 'INC-2'),
+    );
     record(
       'Idempotency-Key header differs from the body',
       sent,
@@ -1097,7 +1112,7 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
     const sent = await send(
       '/v1/runbooks/fogpilot%2FforcedFailover%2Ffog-sales%2FINC-1/signals/approve',
       payload,
-      signed(payload),
+      signed('/v1/runbooks/fogpilot%2FforcedFailover%2Ffog-sales%2FINC-1/signals/approve', payload),
     );
     record('approve without by and reason', sent, 400, 'invalid-request', /Nothing was sent/);
   });
