@@ -44,6 +44,7 @@ export async function signalRunbook(
       parsed.problems,
     );
   }
+  const description = await ensureRunning(context, workflowId, name);
   const principal = (request as { principal?: Principal }).principal;
   if (!principal) {
     throw new HttpError(403, {
@@ -54,7 +55,6 @@ export async function signalRunbook(
     });
   }
   const by = principalLabel(principal);
-  const description = await ensureRunning(context, workflowId, name);
   let receipt;
   try {
     receipt = await context.withDeadline(() => context.client[name](workflowId, parsed.value, by));

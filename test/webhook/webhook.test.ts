@@ -77,6 +77,21 @@ function send(
 
 const errorOf = (response: LightMyRequestResponse) => response.json<WebhookError>();
 
+/**
+ * Stands in for the trigger's caller authentication, which names each credential's caller (`request.principal`): here
+ * the caller is whoever the `x-test-caller` header names.
+ */
+function identifyCallersByTestHeader(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const caller = request.headers['x-test-caller'];
+    if (typeof caller === 'string') request.principal = { kind: 'caller', name: caller };
+    done();
+  });
+}
+
+/** Send options of a request from `caller` (see {@link identifyCallersByTestHeader}). */
+const as = (caller: string): SendOptions => ({ headers: { 'x-test-caller': caller } });
+
 describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
   it('starts a drill from a signed request, answers the ids and the Temporal UI link, then serves its report', async () => {
     const s = scriptedScenario(env, started);
@@ -115,6 +130,7 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
   it('answers 201 for the first start with an idempotency key and 200 with the same run for a repeat', async () => {
     const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
     const { app, fogpilot } = webhookFor(s.taskQueue);
+    identifyCallersByTestHeader(app);
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const first = await send(app, 'POST', '/v1/runbooks/forcedFailover', {
@@ -146,10 +162,13 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
         async () => (await send(app, 'GET', repeatAnswer.statusUrl)).json<StatusAnswer>().awaiting?.kind === 'approval',
         'the approval wait',
       );
-      const reject = await send(app, 'POST', `${repeatAnswer.statusUrl}/signals/reject`, {
-        by: 'incident-bot',
-        reason: 'INC-202: east recovered',
-      });
+      const reject = await send(
+        app,
+        'POST',
+        `${repeatAnswer.statusUrl}/signals/reject`,
+        { reason: 'INC-202: east recovered' },
+        as('incident-bot'),
+      );
       assert.equal(reject.statusCode, 202, reject.body);
       assert.equal((await fogpilot.result(firstAnswer.workflowId)).failure?.type, 'ApprovalRejected');
       const ended = (await send(app, 'GET', repeatAnswer.statusUrl)).json<StatusAnswer>();
@@ -329,13 +348,14 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
     assert.equal(errorOf(broken).error, 'malformed-json');
   });
 
-  it('shows a running forced failover awaiting approval, and an approve sent through the webhook lets it finish', async () => {
+  it('shows a running forced failover awaiting approval; the requester\'s own approve is 403, a body naming "by" is 400, and another caller\'s approve lets it finish', async () => {
     const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
     const { app, fogpilot } = webhookFor(s.taskQueue);
+    identifyCallersByTestHeader(app);
     const worker = await s.worker();
     await worker.runUntil(async () => {
       const start = await send(app, 'POST', '/v1/runbooks/forcedFailover', {
-        input: { group: s.name },
+        input: { group: s.name, requestedBy: 'webhook:incident-bot' },
         idempotencyKey: 'INC-404',
       });
       assert.equal(start.statusCode, 201, start.body);
@@ -351,34 +371,48 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
       assert.equal(status?.runbook, 'forcedFailover');
       assert.equal(status?.lockHolder?.workflowId, s.lockId, 'the lock holder waits for the decision');
 
-      const incomplete = await send(app, 'POST', `${statusUrl}/signals/approve`, { by: 'incident-bot' });
+      const incomplete = await send(app, 'POST', `${statusUrl}/signals/approve`, {}, as('oncall-lead'));
       assert.equal(incomplete.statusCode, 400);
       assert.deepEqual(
         errorOf(incomplete).problems?.map((problem) => problem.field),
         ['reason'],
       );
-      const tooLong = await send(app, 'POST', `${statusUrl}/signals/approve`, {
-        by: 'x'.repeat(201),
-        reason: 'INC-404',
-      });
-      assert.equal(tooLong.statusCode, 400);
-      assert.match(errorOf(tooLong).message, /by must be at most 200 characters/);
+      const named = await send(
+        app,
+        'POST',
+        `${statusUrl}/signals/approve`,
+        { by: 'oncall-lead', reason: 'INC-404' },
+        as('incident-bot'),
+      );
+      assert.equal(named.statusCode, 400);
+      assert.match(errorOf(named).message, /the approver is your credential's caller/);
       const unknownSignal = await send(app, 'POST', `${statusUrl}/signals/hurry`, { by: 'a', reason: 'b' });
       assert.equal(unknownSignal.statusCode, 404);
+
+      const own = await send(app, 'POST', `${statusUrl}/signals/approve`, { reason: 'mine' }, as('incident-bot'));
+      assert.equal(own.statusCode, 403, own.body);
+      assert.equal(errorOf(own).error, 'approval-refused');
+      assert.match(errorOf(own).message, /webhook:incident-bot requested this run and may not also approve it/);
+      assert.match(String(errorOf(own).remedy), /Ask a second person/);
       assert.equal(s.azure.acceptedFailovers.length, 0, 'nothing sent before the approval');
 
-      const approve = await send(app, 'POST', `${statusUrl}/signals/approve`, {
-        by: 'incident-bot',
-        reason: 'INC-404: east is down',
-      });
+      const approve = await send(
+        app,
+        'POST',
+        `${statusUrl}/signals/approve`,
+        { reason: 'INC-404: east is down' },
+        as('oncall-lead'),
+      );
       assert.equal(approve.statusCode, 202, approve.body);
-      assert.equal(approve.json<{ signal: string }>().signal, 'approve');
+      assert.equal(approve.json<{ by: string }>().by, 'webhook:oncall-lead');
 
       assert.equal((await fogpilot.result(workflowId)).report?.outcome, 'succeeded');
       const ended = (await send(app, 'GET', statusUrl)).json<StatusAnswer>();
       assert.equal(ended.state, 'completed');
-      assert.equal(ended.report?.approval?.by, 'incident-bot');
+      assert.equal(ended.report?.approval?.by, 'webhook:oncall-lead');
+      assert.equal(ended.report?.approval?.requestedBy, 'webhook:incident-bot');
       assert.equal(ended.report?.approval?.reason, 'INC-404: east is down');
+      assert.equal(ended.report?.refusals?.[0]?.by, 'webhook:incident-bot');
 
       const late = await send(app, 'POST', `${statusUrl}/signals/abort`, { by: 'incident-bot', reason: 'too late' });
       assert.equal(late.statusCode, 409);
@@ -393,7 +427,6 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
     assert.equal(status.statusCode, 404);
     assert.equal(errorOf(status).error, 'runbook-not-found');
     const signal = await send(app, 'POST', '/v1/runbooks/fogpilot/forcedFailover/fog-none/INC-0/signals/reject', {
-      by: 'a',
       reason: 'b',
     });
     assert.equal(signal.statusCode, 404);
