@@ -86,7 +86,7 @@ export function registerMessages(program: Command): void {
               throw new CliError(
                 `${workflowId} refused the ${name} from ${by}: ${error.message}`,
                 ExitCodes.failure,
-                `See the refusal and what the run waits for: fogpilot status ${workflowId}`,
+                `The refusal is in the run's status; follow it with: fogpilot watch ${workflowId}`,
               );
             }
             throw error;
