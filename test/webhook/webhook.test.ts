@@ -389,6 +389,10 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
       const unknownSignal = await send(app, 'POST', `${statusUrl}/signals/hurry`, { by: 'a', reason: 'b' });
       assert.equal(unknownSignal.statusCode, 404);
 
+      const anonymous = await send(app, 'POST', `${statusUrl}/signals/approve`, { reason: 'who am I' });
+      assert.equal(anonymous.statusCode, 403, 'a credential that names no caller decides nothing');
+      assert.equal(errorOf(anonymous).error, 'caller-unknown');
+
       const own = await send(app, 'POST', `${statusUrl}/signals/approve`, { reason: 'mine' }, as('incident-bot'));
       assert.equal(own.statusCode, 403, own.body);
       assert.equal(errorOf(own).error, 'approval-refused');

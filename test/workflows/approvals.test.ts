@@ -214,6 +214,8 @@ describe('approvals', { concurrency: 1 }, () => {
       assert.equal(report?.outcome, 'succeeded');
       assert.equal(report?.workflowId, s.lockId);
       assert.equal(report?.approval?.by, SECOND);
+      await saveHistory(handle, 'forced-failover-approval-forwarded-starter');
+      await saveHistory(holder, 'forced-failover-approval-forwarded-holder');
     });
   });
 
