@@ -27,14 +27,21 @@ export function approvalSection(report: RunbookReport): Section | undefined {
   const blocks: Section['blocks'] = [];
   if (approval) {
     const requestedBy = approval.requestedBy ?? report.requestedBy;
-    const approvedBy =
-      approval.via === 'input'
+    // Records of runs from before approvals were judged carry a name as it was written: shown as it is.
+    const judged =
+      approval.requestedBy !== undefined ||
+      approval.claimedBy !== undefined ||
+      approval.via === 'update' ||
+      approval.by.startsWith('claimed:');
+    const approvedBy = !judged
+      ? approval.by
+      : approval.via === 'input'
         ? `pre-approved by ${approval.by} (preApprove)`
         : approval.via === 'fleet'
           ? `${approval.by} (the fleet's approval)`
           : identity(approval.by);
     const pairs: [string, Cell][] = [];
-    if (requestedBy) pairs.push(['Requested by', text(identity(requestedBy))]);
+    if (judged && requestedBy) pairs.push(['Requested by', text(identity(requestedBy))]);
     pairs.push(['Approved by', text(approvedBy)]);
     if (approval.claimedBy !== undefined) pairs.push(['Approval named in the input', text(approval.claimedBy)]);
     pairs.push(
