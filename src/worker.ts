@@ -4,10 +4,11 @@
  */
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { createActivities, type ActivityDependencies } from './activities';
+import { createActivities, type ActivityDependencies, type ApprovalRules } from './activities';
+import type { Inventory } from './config/inventory';
 import { ArmControlPlane } from './azure/arm-control-plane';
 import { createCredential } from './azure/credentials';
-import { inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
+import { groupForAccess, inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
 import { createDataPlane } from './sql';
 import { taskQueueFromEnvironment, taskQueueMismatch } from './config/task-queue';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
@@ -46,6 +47,14 @@ export async function createFogpilotWorker(options: FogpilotWorkerOptions): Prom
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...workflowCodeOption(options.workflowBundle),
   });
+}
+
+/** The access rules approvals are judged by: the `access` section, and each group's inventory name and tags. */
+export function approvalRulesOf(config: FogpilotConfig, inventory: Inventory): ApprovalRules {
+  return {
+    access: config.access,
+    groupForAccess: (group) => groupForAccess(config, inventory.nameOf(group)),
+  };
 }
 
 /**
@@ -90,6 +99,7 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
         'see docs/production.md, "Encrypted history"',
     );
   }
+  const inventory = inventoryOf(config);
   const mismatch = taskQueueMismatch(config.temporal.taskQueue);
   if (mismatch) logger.warn({ taskQueue: config.temporal.taskQueue }, mismatch);
   try {
@@ -97,7 +107,7 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
       connection,
       namespace: namespace ?? 'default',
       taskQueue: config.temporal.taskQueue,
-      dependencies: { controlPlane, dataPlane, inventory: inventoryOf(config) },
+      dependencies: { controlPlane, dataPlane, inventory, approvalRules: approvalRulesOf(config, inventory) },
       dataConverter,
     });
     await worker.run();

@@ -5,6 +5,7 @@
 import type { ControlPlane } from '../azure/control-plane';
 import type { DataPlane } from '../sql/data-plane';
 import type { Inventory } from '../config/inventory';
+import { createApprovalActivities, type ApprovalRules } from './approvals';
 import { createArmActivities } from './arm';
 import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
@@ -14,6 +15,8 @@ export interface ActivityDependencies {
   controlPlane: ControlPlane;
   dataPlane: DataPlane;
   inventory: Inventory;
+  /** The worker's access rules, for judging approvals; absent: no access section (the two-person rule still holds). */
+  approvalRules?: ApprovalRules;
   syncHeartbeatIntervalMs?: number;
   sendHeartbeatIntervalMs?: number;
 }
@@ -24,6 +27,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createSqlActivities(deps),
     ...createProbeActivities(deps),
     ...createLockHolderActivities(),
+    ...createApprovalActivities(deps.approvalRules),
   };
 }
 
@@ -56,6 +60,7 @@ export type {
   RetentionPoliciesReading,
 } from './arm';
 export type { CopySyncResult } from './sql';
+export type { ApprovalRules, JudgeApprovalRequest, ForwardApprovalRequest } from './approvals';
 export type {
   LockHolderRequest,
   LockHolderReading,

@@ -37,6 +37,8 @@ export class ProgressPrinter {
   private readonly delegations = new Set<string>();
   /** What each workflow waits for, as last printed. */
   private readonly awaiting = new Map<string, string | undefined>();
+  /** The refused decisions already printed, by sender and time (a starter shows its holder's as its own). */
+  private readonly refusalsShown = new Set<string>();
 
   constructor(
     private readonly out: Output,
@@ -61,12 +63,20 @@ export class ProgressPrinter {
       this.out.write(`${indent}${clock(awaiting!.since)}  waiting     ${awaiting!.kind}: ${awaiting!.detail}\n`);
       if (awaiting!.kind === 'approval') {
         this.out.write(
-          `${indent}          approve: fogpilot approve ${this.followedId} --by <you> --reason <why>\n` +
-            `${indent}          reject:  fogpilot reject ${this.followedId} --by <you> --reason <why>\n`,
+          `${indent}          approve: fogpilot approve ${this.followedId} --reason <why>  (as your Temporal identity: fogpilot whoami)\n` +
+            `${indent}          reject:  fogpilot reject ${this.followedId} --reason <why>\n`,
         );
       }
     }
     this.awaiting.set(workflowId, key);
+    for (const refusal of status.refusals ?? []) {
+      const seen = `${refusal.by}@${refusal.at}`;
+      if (this.refusalsShown.has(seen)) continue;
+      this.refusalsShown.add(seen);
+      this.out.write(
+        `${indent}${clock(refusal.at)}  refused     ${refusal.decision} from ${refusal.by}: ${refusal.refused}\n`,
+      );
+    }
   }
 
   private step(key: string, step: StepRecord, indent: string): void {
@@ -208,7 +218,11 @@ export function formatOutcome(workflowId: string, outcome: RunbookOutcome): stri
       );
     }
     if (report.approval) {
-      lines.push(`  approved by ${report.approval.by} (${report.approval.via}): ${report.approval.reason}`);
+      const requester = report.approval.requestedBy ?? report.requestedBy;
+      lines.push(
+        `  approved by ${report.approval.by} (${report.approval.via}): ${report.approval.reason}` +
+          (requester ? `; requested by ${requester}` : ''),
+      );
     }
     if (report.drill) {
       const drill = report.drill;

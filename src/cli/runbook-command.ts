@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { InvalidRunbookInputError, validateRunbookInput, type RunbookType } from '../client';
-import { withFogpilot } from './connect';
+import { cliIdentity, withFogpilot } from './connect';
 import { CliError, ExitCodes } from './errors';
 import { inputOption, invalidInputError, mergeInput } from './flags';
 import { followRunbook, formatOutcome, outcomeJson, raiseForOutcome, stderr, stdout } from './progress';
@@ -44,7 +44,7 @@ export function addCommonRunbookFlags(command: Command): Command {
     .option('--input <json>', 'any input field as a JSON object (or @file.json); flags override it')
     .option('--idempotency-key <key>', 'an incident id: a repeated start with the same key returns the same run')
     .option('--workflow-id <id>', 'the workflow id to start under (default: fogpilot/<runbook>/<group>/<time>)')
-    .option('--requested-by <who>', 'who asks for this run (recorded in the report)')
+    .option('--requested-by <who>', 'not accepted: the requester is your Temporal identity (`fogpilot whoami`)')
     .option('--reason <text>', 'why (an incident or change id; recorded in the report)')
     .option('--json', 'machine output: one JSON object on stdout (progress goes to stderr)')
     .option('--no-wait', 'return right after the start, printing the workflow id (follow it with `fogpilot watch`)');
@@ -70,8 +70,17 @@ export function registerRunbookCommand<O>(
   command.action(async (...args: unknown[]) => {
     const group = spec.argument ? (args[0] as string | undefined) : undefined;
     const options = (spec.argument ? args[1] : args[0]) as O & CommonRunbookOptions;
-    const input = mergeInput(inputOption(options.input), {
-      requestedBy: options.requestedBy,
+    const given = inputOption(options.input);
+    if (options.requestedBy !== undefined || given?.requestedBy !== undefined) {
+      // The two-person rule compares the approver with the requester: a requester one could write would defeat it.
+      throw new CliError(
+        `${options.requestedBy !== undefined ? '--requested-by' : 'input.requestedBy'} is not accepted: fogpilot records the identity of your Temporal connection as the requester.`,
+        ExitCodes.usage,
+        'Run `fogpilot whoami` to see it; leave the flag (or the field) out.',
+      );
+    }
+    const input = mergeInput(given, {
+      requestedBy: cliIdentity().label,
       reason: options.reason,
       ...spec.toInput(group, options),
     });

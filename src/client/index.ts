@@ -16,6 +16,7 @@
  */
 import {
   WorkflowFailedError,
+  WorkflowUpdateFailedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   type Client,
@@ -27,12 +28,15 @@ import { describeGroupRef } from '../domain/group-ref';
 import { InvalidRunbookInputError, validateRunbookInput, type RunbookInputs } from './inputs';
 import { runbookTarget } from './workflow-ids';
 import {
+  FailureTypes,
   abortSignal,
-  approveSignal,
+  approveUpdate,
   isRunbookSummary,
-  rejectSignal,
+  rejectUpdate,
   statusQuery,
   type ActorMessage,
+  type ApprovalReceipt,
+  type RefusalRecord,
   type RunbookReport,
   type RunbookStatus,
   type RunbookSummary,
@@ -158,12 +162,40 @@ export class FogpilotClient {
     return this.client.workflow.getHandle(workflowId);
   }
 
-  approve(workflowId: string, message: ActorMessage): Promise<void> {
-    return this.handle(workflowId).signal(approveSignal, message);
+  /**
+   * Approves a runbook that waits for a person, as `identity` (a principal label: `webhook:<caller>`,
+   * `certificate:<subject>`, `api-key:<name>` or `os-user:<name>`; the caller authenticated it). The run judges it by
+   * the worker's access rules before it counts.
+   *
+   * @throws {ApprovalRefusedError} when the rules refuse it (the requester's own run, or no `approve` grant); the
+   * refusal is recorded in the run's status and the run keeps waiting.
+   */
+  approve(workflowId: string, message: { reason: string }, identity: string): Promise<ApprovalReceipt> {
+    return this.decide(workflowId, 'approve', message, identity);
   }
 
-  reject(workflowId: string, message: ActorMessage): Promise<void> {
-    return this.handle(workflowId).signal(rejectSignal, message);
+  /** Rejects a runbook that waits for a person, as `identity`; judged like {@link approve}. */
+  reject(workflowId: string, message: { reason: string }, identity: string): Promise<ApprovalReceipt> {
+    return this.decide(workflowId, 'reject', message, identity);
+  }
+
+  private async decide(
+    workflowId: string,
+    decision: 'approve' | 'reject',
+    message: { reason: string },
+    identity: string,
+  ): Promise<ApprovalReceipt> {
+    try {
+      return await this.handle(workflowId).executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
+        args: [{ reason: message.reason, identity }],
+      });
+    } catch (error) {
+      const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === FailureTypes.ApprovalRefused) {
+        throw new ApprovalRefusedError(workflowId, decision, cause.message, cause.details?.[0] as RefusalRecord);
+      }
+      throw error;
+    }
   }
 
   abort(workflowId: string, message: ActorMessage): Promise<void> {
@@ -198,6 +230,22 @@ export class FogpilotClient {
       );
     }
     return outcome;
+  }
+}
+
+/**
+ * The run's access rules refused an approval or rejection: the message says why and what would allow it; `refusal`
+ * is the record the run kept in its status. Nothing else changed, and the run still waits.
+ */
+export class ApprovalRefusedError extends Error {
+  override readonly name = 'ApprovalRefusedError';
+  constructor(
+    readonly workflowId: string,
+    readonly decision: 'approve' | 'reject',
+    message: string,
+    readonly refusal?: RefusalRecord,
+  ) {
+    super(message);
   }
 }
 

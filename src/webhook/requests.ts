@@ -47,6 +47,13 @@ export const SignalRequestSchema = z.strictObject(
 );
 export type SignalRequest = z.output<typeof SignalRequestSchema>;
 
+/** `POST /v1/runbooks/:workflowId/signals/(approve|reject)`: `{ reason }`; the decider is the authenticated caller. */
+export const DecisionRequestSchema = z.strictObject(
+  { reason: actorField('reason', REASON_MAX_LENGTH, 'why, e.g. "INC-123: primary region down"') },
+  { error: (issue) => unknownFields(issue, ['reason']) },
+);
+export type DecisionRequest = z.output<typeof DecisionRequestSchema>;
+
 function unknownFields(issue: { code?: string; keys?: string[] }, known: string[]): string | undefined {
   if (issue.code !== 'unrecognized_keys') return undefined;
   return `unknown field${issue.keys?.length === 1 ? '' : 's'} ${issue.keys?.join(', ')}: the body takes ${known.join(', ')}`;

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
 import { FleetFailoverInputSchema, type FleetFailoverParams } from '../domain/inputs';
 import { formatDuration } from '../domain/durations';
 import {
@@ -15,7 +15,7 @@ import {
   rejectSignal,
   statusQuery,
 } from './definitions';
-import { decisionRecord, type Decision } from './steps/approval';
+import { ApprovalDesk, JUDGED_APPROVALS_PATCH, decisionRecord, type Decision } from './steps/approval';
 import { openRunbook } from './steps/opening';
 import { countOutcomes, selectGroups, survey, type Candidate } from './steps/fleet-selection';
 import { runChildren } from './steps/fleet-children';
@@ -53,8 +53,13 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
   const decision = decisionRecord();
-  setHandler(approveSignal, decision.approve);
-  setHandler(rejectSignal, decision.reject);
+  if (patched(JUDGED_APPROVALS_PATCH)) {
+    run.approvalDesk = new ApprovalDesk(run, decision);
+    run.approvalDesk.listen();
+  } else {
+    setHandler(approveSignal, decision.approve);
+    setHandler(rejectSignal, decision.reject);
+  }
 
   return run.execute(async () => {
     // Its groups' locks are taken by the runbooks it starts, one per group.
@@ -81,6 +86,15 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
         fleet.members.find((member) => member.group === candidate.group.displayName)?.outcome === 'not-started',
     );
 
+    // Decisions are judged against every group this fleet would fail over.
+    run.approvalDesk?.judgeHere({
+      requester: run.requestedBy,
+      groups: toRun.map(({ group }) => ({
+        subscriptionId: group.subscriptionId,
+        resourceGroup: group.resourceGroup,
+        name: group.name,
+      })),
+    });
     let approval: ActorMessage | undefined;
     if (params.mode === 'forced' && !params.dryRun && toRun.length > 0) {
       approval = await run.beforePointOfNoReturn(() =>
@@ -123,10 +137,13 @@ async function awaitFleetApproval(
   step: StepHandle,
   decision: () => Decision | undefined,
 ): Promise<ActorMessage> {
+  const desk = run.approvalDesk;
   if (params.approval) {
-    run.extra.approval = { ...params.approval, at: nowIso(), via: 'input' };
+    run.extra.approval = desk
+      ? desk.preApproval(params.approval, nowIso())
+      : { ...params.approval, at: nowIso(), via: 'input' };
     step.evidence({ approval: run.extra.approval });
-    return params.approval;
+    return desk ? forChildren(run.extra.approval) : params.approval;
   }
   const timeoutMs = params.approvalTimeout;
   run.setAwaiting(
@@ -152,7 +169,17 @@ async function awaitFleetApproval(
       message: `${answer.message.by} rejected the fleet's forced failover (${answer.message.reason}); nothing was changed.`,
     });
   }
-  run.extra.approval = { ...answer.message, at: answer.at, via: 'signal' };
+  run.extra.approval = {
+    ...answer.message,
+    at: answer.at,
+    via: answer.via ?? 'signal',
+    ...(answer.via && run.requestedBy !== undefined ? { requestedBy: run.requestedBy } : {}),
+  };
   step.evidence({ approval: run.extra.approval });
-  return answer.message;
+  return desk ? forChildren(run.extra.approval) : answer.message;
+}
+
+/** The fleet's approval as its children's input carries it (`approval.by` holds at most 200 characters). */
+function forChildren(approval: ActorMessage): ActorMessage {
+  return { by: approval.by.slice(0, 200), reason: approval.reason };
 }

@@ -14,7 +14,7 @@ import {
   rejectSignal,
   statusQuery,
 } from './definitions';
-import { decisionRecord } from './steps/approval';
+import { ApprovalDesk, JUDGED_APPROVALS_PATCH, decisionRecord } from './steps/approval';
 import { describeDataLossEstimate, lossEvidence } from './steps/data-loss-estimate';
 import { rejection } from './steps/forced-approval';
 import {
@@ -38,6 +38,7 @@ import { planOf, runStep } from './steps/step-declaration';
 import { readsPrimary } from './steps/target-side';
 
 export { FORCED_FAILOVER_REFUSES_SEEDING_PATCH } from './steps/forced-assess';
+export { JUDGED_APPROVALS_PATCH } from './steps/approval';
 
 /**
  * Deprecated patch: escalating after a failed planned attempt is a decision of its own. Runs recorded before it forced
@@ -80,8 +81,13 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
   const decision = decisionRecord();
-  setHandler(approveSignal, decision.approve);
-  setHandler(rejectSignal, decision.reject);
+  if (patched(JUDGED_APPROVALS_PATCH)) {
+    run.approvalDesk = new ApprovalDesk(run, decision);
+    run.approvalDesk.listen();
+  } else {
+    setHandler(approveSignal, decision.approve);
+    setHandler(rejectSignal, decision.reject);
+  }
 
   return run.execute(async () => {
     const opened = await openRunbook(run, {
@@ -107,6 +113,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     });
     if ('ended' in opened) return opened.ended;
     const { params, group, fixed: intent } = opened;
+    run.approvalDesk?.judgeHere({ requester: run.requestedBy, groups: [group] });
 
     const assessment = await runStep(run, assessStep, { run, group, params });
     const { target, from } = assessment;

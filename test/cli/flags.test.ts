@@ -4,6 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import {
   InvalidRunbookInputError,
@@ -42,8 +43,13 @@ async function parse(spec: RunbookCommandSpec<never>, argv: string[]) {
   assert.ok(captured, 'the command started');
   // What the flags make is a valid input for the runbook.
   validateRunbookInput(spec.runbook, captured.input);
-  return captured;
+  // Every start records who asked: the CLI's connection identity (here, with no certificate or API key, the OS user).
+  const { requestedBy, ...input } = captured.input;
+  assert.equal(requestedBy, ME);
+  return { ...captured, input };
 }
+
+const ME = `os-user:${userInfo().username}`;
 
 const commands = {
   failover: failoverCommand,
@@ -190,6 +196,22 @@ describe('runbook command flags', () => {
     assert.equal((await parse(commands.drill!, ['fog-sales'])).options.wait, true, 'waits by default');
   });
 
+  it('refuses --requested-by and an input requestedBy: the requester is the connection identity', async () => {
+    for (const argv of [
+      ['fog-sales', '--requested-by', 'someone-else'],
+      ['fog-sales', '--input', '{"requestedBy": "someone-else"}'],
+    ]) {
+      const refused = await parse(commands.forceFailover!, argv).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(refused instanceof CliError, `${argv.join(' ')} is refused`);
+      assert.equal(refused.exitCode, ExitCodes.usage);
+      assert.match(refused.message, /fogpilot records the identity of your Temporal connection as the requester/);
+      assert.match(refused.action ?? '', /fogpilot whoami/);
+    }
+  });
+
   it('names the flag that sets each field it refuses, with exit code 2', () => {
     let refused: CliError | undefined;
     try {
@@ -242,7 +264,7 @@ describe('run progress and outcomes', () => {
     assert.equal(lines.filter((line) => /succeeded\s+assess/.test(line)).length, 1);
     assert.equal(lines.filter((line) => /running under the group's lock as lock-1/.test(line)).length, 1);
     assert.equal(lines.filter((line) => /waiting\s+approval: up to 4s of data at risk/.test(line)).length, 1);
-    assert.ok(lines.some((line) => line.includes('approve: fogpilot approve wf-1 --by <you> --reason <why>')));
+    assert.ok(lines.some((line) => line.includes('approve: fogpilot approve wf-1 --reason <why>  (as your Temporal')));
     assert.ok(lines.some((line) => /succeeded\s+assess \(3\.0s\)/.test(line)));
     // The starter's own step and the holder's step of the same name are two steps: both show.
     assert.equal(lines.filter((line) => /started\s+resolve-group: Resolve/.test(line)).length, 2);

@@ -7,13 +7,17 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FogpilotClient } from '../../src/client';
 import { renderReport } from '../../src/report';
-import type { RunbookReport } from '../../src/workflows/definitions';
+import { userInfo } from 'node:os';
+import { AccessSchema } from '../../src/config/access';
+import { approveSignal, type RunbookReport } from '../../src/workflows/definitions';
 import { startDevServer, type DevServer } from '../support/dev-server';
-import { StartedWorkflows, scriptedScenario } from '../support/runbook-harness';
-import { workflowBundle } from '../support/temporal';
+import { StartedWorkflows, scriptedScenario, waitFor } from '../support/runbook-harness';
+import { createTestWorker, workflowBundle } from '../support/temporal';
 import { fogpilot, jsonOf, startFogpilot } from './fogpilot-cli';
 
 let server: DevServer;
+/** The CLI's identity here: no client certificate or API key, so the OS user running the tests. */
+const ME = `os-user:${userInfo().username}`;
 const started = new StartedWorkflows();
 
 before(async () => {
@@ -82,7 +86,7 @@ describe('fogpilot runbook commands', { concurrency: 1, timeout: 120_000 }, () =
     );
   });
 
-  it('a forced failover waits showing how to approve; approve --by --reason from another shell lets it finish', async () => {
+  it("a forced failover waits showing how to approve; the requester's own approve is refused and shown, and a second identity's approval lets it finish", async () => {
     const s = scenario((azure) => azure.darkLocations.add('eastus'));
     const workflowId = `fogpilot/forcedFailover/${s.name}/INC-7`;
     started.add(workflowId);
@@ -93,20 +97,102 @@ describe('fogpilot runbook commands', { concurrency: 1, timeout: 120_000 }, () =
       await waiting.printed(/waiting\s+approval: /);
       assert.equal(s.azure.failoverRequests, 0, 'nothing sent before the approval');
 
-      const approve = await fogpilot(['approve', workflowId, '--by', 'x', '--reason', 'y'], s.cliEnv);
-      assert.equal(approve.code, 0, approve.stderr);
-      assert.match(approve.stdout, new RegExp(`approve sent to ${workflowId} \\(by x: y\\)`));
+      const whoami = await fogpilot(['whoami'], s.cliEnv);
+      assert.equal(whoami.code, 0, whoami.stderr);
+      assert.match(whoami.stdout, new RegExp(`^${ME}\n  from the OS user running fogpilot`));
 
+      const named = await fogpilot(['approve', workflowId, '--by', 'x', '--reason', 'y'], s.cliEnv);
+      assert.equal(named.code, 2, named.stderr);
+      assert.match(
+        named.stderr,
+        /--by is not accepted for approve: the approver is the identity of your Temporal connection/,
+      );
+      assert.match(named.stderr, /fogpilot whoami/);
+
+      // The same OS user started the run: the two-person rule refuses its approval.
+      const own = await fogpilot(['approve', workflowId, '--reason', 'my incident'], s.cliEnv);
+      assert.equal(own.code, 1, own.stderr);
+      assert.match(
+        own.stderr,
+        new RegExp(
+          `refused the approve from ${ME}: ${ME} requested this run and may not also approve it \\(two-person rule\\)`,
+        ),
+      );
+      assert.match(own.stderr, /Ask a second person/);
+      await waiting.printed(new RegExp(`refused\\s+approve from ${ME}: `));
+      const status = await s.fogpilot.status(workflowId);
+      assert.equal(status.refusals?.length, 1, 'the refusal is in the status of the id people started');
+      assert.equal(status.awaiting?.kind, 'approval', 'the run still waits');
+      assert.equal(s.azure.failoverRequests, 0, 'a refused approval sends nothing');
+
+      await s.fogpilot.approve(workflowId, { reason: 'INC-7: eastus is down' }, 'certificate:CN=bob,O=Contoso');
       const run = await waiting.ended;
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout, new RegExp(`approve: fogpilot approve ${workflowId} --by <you> --reason <why>`));
+      assert.match(run.stdout, new RegExp(`approve: fogpilot approve ${workflowId} --reason <why>`));
       assert.match(run.stdout, new RegExp(`forcedFailover of ${s.name}: succeeded`));
-      assert.match(run.stdout, /approved by x \(signal\): y/);
+      assert.match(
+        run.stdout,
+        new RegExp(`approved by certificate:CN=bob,O=Contoso \\(update\\): INC-7: eastus is down; requested by ${ME}`),
+      );
+      const markdown = await fogpilot(['report', workflowId, '--format', 'md'], s.cliEnv);
+      assert.match(markdown.stdout, new RegExp(`\\*\\*Requested by:\\*\\* ${ME} — the OS user running the CLI`));
+      assert.match(
+        markdown.stdout,
+        /\*\*Approved by:\*\* certificate:CN=bob,O=Contoso — the subject of the CLI's Temporal client certificate/,
+      );
     });
     assert.deepEqual(
       s.azure.acceptedFailovers.map((entry) => `${entry.kind}→${entry.location}`),
       ['forced→westus'],
     );
+  });
+
+  it('with an access section, an approve from an identity without the grant and an approve signal naming a granted one are both refused; the granted identity approves', async () => {
+    const s = scenario((azure) => azure.darkLocations.add('eastus'));
+    const bob = 'certificate:CN=bob,O=Contoso';
+    const worker = await createTestWorker({
+      env: server.env,
+      taskQueue: s.taskQueue,
+      deps: {
+        ...s.deps,
+        approvalRules: {
+          access: AccessSchema.parse({ operators: [{ identity: bob, approve: true, groups: ['*'] }] }),
+          groupForAccess: () => ({}),
+        },
+      },
+      called: s.called,
+    });
+    await worker.runUntil(async () => {
+      const run = await s.fogpilot.start('forcedFailover', { group: s.name, requestedBy: 'webhook:incident-bot' });
+      started.add(run.workflowId);
+      await waitFor(
+        async () => (await s.fogpilot.status(run.workflowId).catch(() => undefined))?.awaiting?.kind === 'approval',
+        'the approval wait',
+      );
+      const ungranted = await fogpilot(['approve', run.workflowId, '--reason', 'I am on call'], s.cliEnv);
+      assert.equal(ungranted.code, 1, ungranted.stderr);
+      assert.match(ungranted.stderr, new RegExp(`${ME} may not approve runs`));
+      assert.match(ungranted.stderr, new RegExp(`Grant approve to access\\.operators \\(identity ${ME}\\)`));
+
+      await s.fogpilot.handle(run.workflowId).signal(approveSignal, { by: bob, reason: 'trust me' });
+      await waitFor(
+        async () => ((await s.fogpilot.status(run.workflowId)).refusals?.length ?? 0) >= 2,
+        'the signal refused',
+      );
+      assert.equal(s.azure.failoverRequests, 0);
+
+      await s.fogpilot.approve(run.workflowId, { reason: 'INC-8' }, bob);
+      const { report } = await s.fogpilot.result(run.workflowId);
+      assert.equal(report?.outcome, 'succeeded');
+      assert.deepEqual(
+        report?.refusals?.map((refusal) => `${refusal.via}:${refusal.by}`),
+        [`update:${ME}`, `signal:claimed:${bob}`],
+      );
+      assert.deepEqual(report?.approval && [report.approval.requestedBy, report.approval.by], [
+        'webhook:incident-bot',
+        bob,
+      ]);
+    });
   });
 
   it('a runbook that fails exits 5 with its failure type, message and what to do; --json keeps stdout one object', async () => {
@@ -151,7 +237,7 @@ describe('fogpilot runbook commands', { concurrency: 1, timeout: 120_000 }, () =
     const s = scenario();
     const [watch, approve] = await Promise.all([
       fogpilot(['watch', 'fogpilot/drDrill/nowhere/1'], s.cliEnv),
-      fogpilot(['approve', 'fogpilot/drDrill/nowhere/1', '--by', 'x', '--reason', 'y'], s.cliEnv),
+      fogpilot(['approve', 'fogpilot/drDrill/nowhere/1', '--reason', 'y'], s.cliEnv),
     ]);
     for (const run of [watch, approve]) {
       assert.equal(run.code, 3, run.stderr);

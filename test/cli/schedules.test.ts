@@ -195,7 +195,7 @@ describe('DR-drill schedules', { concurrency: 1, timeout: 120_000 }, () => {
       const afterSkip = await s.schedules.describe(view.scheduleId);
       assert.equal(afterSkip.paused, false);
 
-      await s.fogpilot.reject(incident.workflowId, { by: 'test', reason: 'drill test' });
+      await s.fogpilot.reject(incident.workflowId, { reason: 'drill test' }, 'os-user:test');
       const rejected = await s.fogpilot.result(incident.workflowId);
       assert.equal(rejected.failure?.type, 'ApprovalRejected');
     });
@@ -217,7 +217,7 @@ describe('DR-drill schedules', { concurrency: 1, timeout: 120_000 }, () => {
       const failed = await s.fogpilot.result(byHand.workflowId);
       assert.equal(failed.failure?.type, 'GroupBusy');
       assert.match(failed.failure.message, new RegExp(`holds ${s.name}`));
-      await s.fogpilot.reject(incident.workflowId, { by: 'test', reason: 'drill test' });
+      await s.fogpilot.reject(incident.workflowId, { reason: 'drill test' }, 'os-user:test');
       await s.fogpilot.result(incident.workflowId);
     });
     assert.equal(s.azure.failoverRequests, 0);

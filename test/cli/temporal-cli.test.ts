@@ -166,7 +166,8 @@ describe('the plain Temporal CLI', { concurrency: 1, timeout: 120_000, skip: cli
     );
     const report = await resultOf(workflowId);
     assert.equal(report.outcome, 'succeeded');
-    assert.equal(report.approval?.by, 'dba-oncall@contoso');
+    // A signal's `by` is only claimed: nobody authenticated it.
+    assert.equal(report.approval?.by, 'claimed:dba-oncall@contoso');
     assert.equal(report.approval?.via, 'signal');
     const afterward = emulator.world.invariants().failovers['fog-sales']!;
     assert.equal(afterward.accepted - before.accepted, 1, 'one forced failover accepted');

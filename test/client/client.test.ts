@@ -4,7 +4,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FogpilotClient, InvalidRunbookInputError, validateRunbookInput, workflowIdFor } from '../../src/client';
+import {
+  ApprovalRefusedError,
+  FogpilotClient,
+  InvalidRunbookInputError,
+  validateRunbookInput,
+  workflowIdFor,
+} from '../../src/client';
 import { timeSkippingFrame, waitFor } from '../support/runbook-harness';
 
 const SUBSCRIPTION = '00000000-1111-2222-3333-444444444444';
@@ -56,12 +62,38 @@ describe('the typed client', { concurrency: 1, timeout: 120_000 }, () => {
         const status = await fogpilot.status(s.lockId).catch(() => undefined);
         return status?.awaiting?.kind === 'approval';
       }, 'the approval wait');
-      await fogpilot.approve(first.workflowId, { by: 'tooling', reason: 'INC-77 approved' });
+      await fogpilot.approve(first.workflowId, { reason: 'INC-77 approved' }, 'webhook:tooling');
       const outcome = await fogpilot.result(first.workflowId);
       assert.equal(outcome.report?.outcome, 'succeeded');
-      assert.equal(outcome.report?.approval?.by, 'tooling');
+      assert.equal(outcome.report?.approval?.by, 'webhook:tooling');
     });
     assert.equal(s.azure.acceptedFailovers.length, 1, 'two starts, one failover');
+  });
+
+  it("surfaces the run's refusal of the requester's own approval as ApprovalRefusedError, and the run still waits", async () => {
+    const s = frame.scenario((azure) => azure.darkLocations.add('eastus'));
+    const fogpilot = new FogpilotClient(frame.env.client, s.taskQueue);
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const run = await fogpilot.start('forcedFailover', { group: s.name, requestedBy: 'webhook:tooling' });
+      frame.started.add(run.workflowId);
+      await waitFor(async () => {
+        const status = await fogpilot.status(run.workflowId).catch(() => undefined);
+        return status?.awaiting?.kind === 'approval';
+      }, 'the approval wait');
+      const refused = await fogpilot.approve(run.workflowId, { reason: 'mine' }, 'webhook:tooling').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(refused instanceof ApprovalRefusedError, `expected ApprovalRefusedError, got ${String(refused)}`);
+      assert.equal(refused.decision, 'approve');
+      assert.equal(refused.refusal?.by, 'webhook:tooling');
+      assert.match(refused.message, /two-person rule/);
+      const status = await fogpilot.status(run.workflowId);
+      assert.equal(status.awaiting?.kind, 'approval');
+      assert.equal(status.refusals?.length, 1);
+    });
+    assert.equal(s.azure.acceptedFailovers.length, 0);
   });
 
   it("returns a failed runbook's report with its failure type", async () => {

@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
@@ -28,7 +29,8 @@ const TOKEN = randomBytes(24).toString('hex');
 const UI_ORIGIN = 'http://localhost:8080';
 // Distinctive, so a match in the history can only come from this run's input, result or report.
 const REASON = `CHG-${randomUUID()} rehearsal of the quarterly failover`;
-const REQUESTED_BY = `ops-${randomUUID().slice(0, 8)}@example.com`;
+/** The CLI records its connection's identity as the requester: here, with no certificate or API key, the OS user. */
+const REQUESTED_BY = `os-user:${userInfo().username}`;
 
 let server: DevServer;
 let emulator: Emulator;
@@ -89,11 +91,7 @@ describe('encrypted history on the dev server', { concurrency: 1, timeout: 180_0
   });
 
   it('with FOGPILOT_PAYLOAD_KEYS set, the raw history holds none of the reason or requester, and `fogpilot report` prints them', async () => {
-    const run = await fogpilot(
-      ['readiness', 'fog-sales', '--reason', REASON, '--requested-by', REQUESTED_BY, '--json'],
-      cliEnv(),
-      120_000,
-    );
+    const run = await fogpilot(['readiness', 'fog-sales', '--reason', REASON, '--json'], cliEnv(), 120_000);
     const result = jsonOf<{ workflowId: string; outcome: string; report: { reason?: string } }>(run);
     workflowId = result.workflowId;
     assert.equal(result.report.reason, REASON, 'the CLI with the key decrypts the result');

@@ -207,10 +207,14 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
         async () => (await send(app, 'GET', repeatAnswer.statusUrl)).json<StatusAnswer>().awaiting?.kind === 'approval',
         'the approval wait',
       );
-      const reject = await send(app, 'POST', `${repeatAnswer.statusUrl}/signals/reject`, {
-        by: 'incident-bot',
-        reason: 'INC-202: east recovered',
-      });
+      const reject = await send(
+        app,
+        'POST',
+        `${repeatAnswer.statusUrl}/signals/reject`,
+        { reason: 'INC-202: east recovered' },
+        // The pager, not the incident bot that started it: a decision is a second person's.
+        { auth: 'bearer' },
+      );
       assert.equal(reject.statusCode, 202, reject.body);
       assert.equal((await fogpilot.result(firstAnswer.workflowId)).failure?.type, 'ApprovalRejected');
       const ended = (await send(app, 'GET', repeatAnswer.statusUrl)).json<StatusAnswer>();
@@ -430,7 +434,7 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
     assert.equal(errorOf(broken).error, 'malformed-json');
   });
 
-  it('shows a running forced failover awaiting approval, and an approve sent through the webhook lets it finish', async () => {
+  it('shows a running forced failover awaiting approval; the requester\'s own approve is 403, a body naming "by" is 400, and another caller\'s approve lets it finish', async () => {
     const s = scriptedScenario(env, started, (azure) => azure.darkLocations.add('eastus'));
     const { app, fogpilot } = webhookFor(s.taskQueue);
     const worker = await s.worker();
@@ -452,34 +456,43 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
       assert.equal(status?.runbook, 'forcedFailover');
       assert.equal(status?.lockHolder?.workflowId, s.lockId, 'the lock holder waits for the decision');
 
-      const incomplete = await send(app, 'POST', `${statusUrl}/signals/approve`, { by: 'incident-bot' });
+      const incomplete = await send(app, 'POST', `${statusUrl}/signals/approve`, {}, { auth: 'bearer' });
       assert.equal(incomplete.statusCode, 400);
       assert.deepEqual(
         errorOf(incomplete).problems?.map((problem) => problem.field),
         ['reason'],
       );
-      const tooLong = await send(app, 'POST', `${statusUrl}/signals/approve`, {
-        by: 'x'.repeat(201),
-        reason: 'INC-404',
-      });
-      assert.equal(tooLong.statusCode, 400);
-      assert.match(errorOf(tooLong).message, /by must be at most 200 characters/);
+      const named = await send(app, 'POST', `${statusUrl}/signals/approve`, { by: 'pager', reason: 'INC-404' });
+      assert.equal(named.statusCode, 400);
+      assert.match(errorOf(named).message, /the approver is your credential's caller/);
       const unknownSignal = await send(app, 'POST', `${statusUrl}/signals/hurry`, { by: 'a', reason: 'b' });
       assert.equal(unknownSignal.statusCode, 404);
+
+      // The incident bot signed the start: its own approval is refused.
+      const own = await send(app, 'POST', `${statusUrl}/signals/approve`, { reason: 'mine' });
+      assert.equal(own.statusCode, 403, own.body);
+      assert.equal(errorOf(own).error, 'approval-refused');
+      assert.match(errorOf(own).message, /webhook:incident-bot requested this run and may not also approve it/);
+      assert.match(String(errorOf(own).remedy), /Ask a second person/);
       assert.equal(s.azure.acceptedFailovers.length, 0, 'nothing sent before the approval');
 
-      const approve = await send(app, 'POST', `${statusUrl}/signals/approve`, {
-        by: 'incident-bot',
-        reason: 'INC-404: east is down',
-      });
+      const approve = await send(
+        app,
+        'POST',
+        `${statusUrl}/signals/approve`,
+        { reason: 'INC-404: east is down' },
+        { auth: 'bearer' },
+      );
       assert.equal(approve.statusCode, 202, approve.body);
-      assert.equal(approve.json<{ signal: string }>().signal, 'approve');
+      assert.equal(approve.json<{ by: string }>().by, 'webhook:pager');
 
       assert.equal((await fogpilot.result(workflowId)).report?.outcome, 'succeeded');
       const ended = (await send(app, 'GET', statusUrl)).json<StatusAnswer>();
       assert.equal(ended.state, 'completed');
-      assert.equal(ended.report?.approval?.by, 'incident-bot');
+      assert.equal(ended.report?.approval?.by, 'webhook:pager');
+      assert.equal(ended.report?.approval?.requestedBy, 'webhook:incident-bot');
       assert.equal(ended.report?.approval?.reason, 'INC-404: east is down');
+      assert.equal(ended.report?.refusals?.[0]?.by, 'webhook:incident-bot');
 
       const late = await send(app, 'POST', `${statusUrl}/signals/abort`, { by: 'incident-bot', reason: 'too late' });
       assert.equal(late.statusCode, 409);
@@ -494,7 +507,6 @@ describe('the HTTP trigger', { concurrency: 1, timeout: 120_000 }, () => {
     assert.equal(status.statusCode, 404);
     assert.equal(errorOf(status).error, 'runbook-not-found');
     const signal = await send(app, 'POST', '/v1/runbooks/fogpilot/forcedFailover/fog-none/INC-0/signals/reject', {
-      by: 'a',
       reason: 'b',
     });
     assert.equal(signal.statusCode, 404);
@@ -726,7 +738,7 @@ describe('who may start what through the trigger', { concurrency: 1, timeout: 12
     );
 
     const signals = '/v1/runbooks/fogpilot/forcedFailover/fog-none/SIG-3/signals';
-    const decision = JSON.stringify({ by: 'incident-bot', reason: 'SIG-3: east recovered' });
+    const decision = JSON.stringify({ reason: 'SIG-3: east recovered' });
     const asReject = signedRequestHeaders(SECRET, { method: 'POST', path: `${signals}/reject`, body: decision });
     const asApprove = await send(app, 'POST', `${signals}/approve`, undefined, {
       auth: 'none',

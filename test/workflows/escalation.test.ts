@@ -45,7 +45,7 @@ describe('forcedFailover: escalating after tryPlannedFirst is a new decision', {
       return outcomeOf(handle);
     });
     assert.equal(outcome.failure?.type, 'ApprovalRejected', outcome.failure?.message);
-    assert.match(outcome.failure.message, /^dba-on-call rejected .* no forced failover was sent/);
+    assert.match(outcome.failure.message, /^claimed:dba-on-call rejected .* no forced failover was sent/);
     assert.deepEqual(kinds(s), ['planned'], 'the planned attempt only');
     assert.equal(stepOf(reportOf(outcome.failure), 'decide-escalation').state, 'failed');
   });
@@ -95,8 +95,8 @@ describe('forcedFailover: escalating after tryPlannedFirst is a new decision', {
       return ended;
     });
     assert.equal(outcome.report?.outcome, 'succeeded', outcome.failure?.message);
-    assert.equal(outcome.report.approval?.by, 'dba-on-call', 'the fresh approval is the one on record');
-    assert.equal(stepOf(outcome.report, 'decide-escalation').evidence?.approvedAgainBy, 'dba-on-call');
+    assert.equal(outcome.report.approval?.by, 'claimed:dba-on-call', 'the fresh approval is the one on record');
+    assert.equal(stepOf(outcome.report, 'decide-escalation').evidence?.approvedAgainBy, 'claimed:dba-on-call');
     assert.deepEqual(kinds(s), ['planned', 'forced']);
   });
 

@@ -5,8 +5,10 @@ import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { instanceFailoverGroupId, lockWorkflowId } from '../../src/domain/group-ref';
 import { FogpilotClient } from '../../src/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   approveSignal,
+  approveUpdate,
   isRunbookSummary,
   rejectSignal,
   statusQuery,
@@ -258,16 +260,51 @@ describe('fleetFailover', { concurrency: 1 }, () => {
       await handle.signal(approveSignal, { by: 'incident-commander', reason: 'eastus down' });
       const { report } = await outcomeOf(handle);
       assert.equal(report?.outcome, 'succeeded');
-      assert.equal(report?.approval?.by, 'incident-commander');
+      assert.equal(report?.approval?.by, 'claimed:incident-commander');
       for (const id of s.lockIds) {
         const child = (await new FogpilotClient(frame.env.client).result(id)).report;
         assert.ok(child, `the report of ${id}`);
-        assert.equal(child.approval?.via, 'input');
+        assert.equal(child.approval?.via, 'fleet');
+        assert.equal(child.approval.by, 'claimed:incident-commander');
         assert.match(child.approval.reason, /fleet approval: eastus down/);
       }
     });
     assert.equal(s.accepted().length, 3);
     assert.ok(s.accepted().every((entry) => entry.endsWith('forced→westus')));
+  });
+
+  it("the fleet's requester cannot approve its forced failover; a second identity's approval covers every child", async () => {
+    const s = fleetScenario(2, (azure) => azure.darkLocations.add('eastus'));
+    const worker = await s.worker();
+    await worker.runUntil(async () => {
+      const handle = await s.start({ region: 'eastus', mode: 'forced', requestedBy: 'webhook:incident-bot' });
+      await waitFor(async () => {
+        const status = await handle.query(statusQuery).catch(() => undefined);
+        return status?.awaiting?.kind === 'approval';
+      }, 'the fleet approval');
+      const refused = await handle
+        .executeUpdate(approveUpdate, { args: [{ identity: 'webhook:incident-bot', reason: 'INC-3' }] })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      assert.ok(refused instanceof WorkflowUpdateFailedError, 'the requester is refused');
+      assert.match(String(refused.cause?.message), /two-person rule/);
+      assert.equal((await handle.query(statusQuery)).refusals?.length, 1);
+      assert.equal(s.accepted().length, 0, 'a refused approval sends nothing');
+      await handle.executeUpdate(approveUpdate, { args: [{ identity: 'webhook:oncall-lead', reason: 'INC-3' }] });
+      const { report } = await outcomeOf(handle);
+      assert.equal(report?.outcome, 'succeeded');
+      assert.deepEqual(report?.approval && { by: report.approval.by, requestedBy: report.approval.requestedBy }, {
+        by: 'webhook:oncall-lead',
+        requestedBy: 'webhook:incident-bot',
+      });
+      for (const id of s.lockIds) {
+        const child = (await new FogpilotClient(frame.env.client).result(id)).report;
+        assert.equal(child?.approval?.by, 'webhook:oncall-lead');
+      }
+    });
+    assert.equal(s.accepted().length, 2);
   });
 
   it('a rejected fleet approval changes nothing on any group', async () => {

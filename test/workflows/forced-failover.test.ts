@@ -60,8 +60,9 @@ describe('forcedFailover', { concurrency: 1 }, () => {
         (call.method === 'getManagedInstance' && (call.args as { instanceId: string }).instanceId.endsWith('eastus')),
     );
     assert.equal(eastusReads.length, 0, "nothing is read at the dark primary's location");
+    // Started without requestedBy (as the Temporal CLI does), so the input's approver is only a claim.
     assert.deepEqual(report.approval && { by: report.approval.by, via: report.approval.via }, {
-      by: 'incident-bot',
+      by: 'claimed:incident-bot',
       via: 'input',
     });
     assert.equal(report.approval?.reason, approval.reason);
@@ -83,7 +84,8 @@ describe('forcedFailover', { concurrency: 1 }, () => {
       await handle.signal(approveSignal, { by: 'dba-on-call', reason: 'region confirmed down' });
       const { report } = await outcomeOf(handle);
       assert.equal(report?.outcome, 'succeeded');
-      assert.equal(report?.approval?.by, 'dba-on-call');
+      // A signal's `by` is whatever the sender wrote: recorded as a claim.
+      assert.equal(report?.approval?.by, 'claimed:dba-on-call');
       assert.equal(report?.approval?.via, 'signal');
       assert.equal(s.azure.acceptedFailovers.length, 1);
     });
@@ -178,7 +180,7 @@ describe('forcedFailover', { concurrency: 1 }, () => {
       const { report } = await outcomeOf(handle);
       assert.equal(report?.outcome, 'succeeded');
       assert.equal(report?.workflowId, s.lockId, "the report is the lock holder's");
-      assert.equal(report?.approval?.by, 'incident-commander');
+      assert.equal(report?.approval?.by, 'claimed:incident-commander');
       // The starter ends in the holder's outcome, its status shows the holder's steps.
       const starterStatus = await handle.query(statusQuery);
       assert.equal(starterStatus.phase, 'succeeded');

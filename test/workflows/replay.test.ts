@@ -45,6 +45,9 @@ describe('replay of recorded histories', () => {
       'planned-failover-already-primary-reseeding.json',
       'planned-failover-already-primary-partner-dark.json',
       'failback-already-primary-partner-dark.json',
+      'forced-failover-approval-refused-then-accepted.json',
+      'forced-failover-approval-forwarded-starter.json',
+      'forced-failover-approval-forwarded-holder.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

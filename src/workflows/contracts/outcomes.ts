@@ -71,6 +71,12 @@ export const FailureTypes = {
   /** Nobody approved within `approvalTimeout`. Nothing was changed. */
   ApprovalTimeout: 'ApprovalTimeout',
   /**
+   * An `approve` or `reject` update from someone the access rules do not allow (the requester, or an identity without
+   * `approve` on the group). Only the update fails: the refusal is recorded in the run's status and report, nothing
+   * else changes, and the run keeps waiting.
+   */
+  ApprovalRefused: 'ApprovalRefused',
+  /**
    * A drill ran to its end (the group is back home) but a check failed: a smoke check, or an acknowledged write
    * missing afterwards. Details carry the drill report.
    */

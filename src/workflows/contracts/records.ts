@@ -90,6 +90,29 @@ export interface AbortRecord extends ActorMessage {
 /** Who allowed a forced failover, and how the approval arrived. */
 export interface ApprovalRecord extends ActorMessage {
   at: string;
-  /** `signal`: an `approve` signal; `input`: pre-approved by the caller; `fleet`: the fleet's one approval. */
-  via: 'signal' | 'input' | 'fleet';
+  /**
+   * `update`: an `approve` update carrying the sender's authenticated identity; `signal`: an `approve` signal, whose
+   * `by` is only claimed (`claimed:<by>`); `input`: pre-approved by the requester; `fleet`: the fleet's one approval.
+   */
+  via: 'signal' | 'update' | 'input' | 'fleet';
+  /** Who started the run (its `requestedBy`), beside who approved it: the two-person rule's two identities. */
+  requestedBy?: string;
+  /** A pre-approved start: the `approval.by` its input named (the record's `by` is the requester who started it). */
+  claimedBy?: string;
+}
+
+/** An approval or rejection the access rules refused: who sent it, why it was refused, and when. */
+export interface RefusalRecord {
+  /** The sender's principal label (`claimed:<by>` for a signal). */
+  by: string;
+  decision: 'approve' | 'reject';
+  /** How it arrived: an update (authenticated identity) or a signal (claimed name). */
+  via: 'update' | 'signal';
+  /** The reason the sender gave. */
+  reason: string;
+  /** Why the access rules refused it. */
+  refused: string;
+  /** What would allow it. */
+  remedy: string;
+  at: string;
 }

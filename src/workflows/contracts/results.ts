@@ -9,6 +9,7 @@ import type {
   AbortRecord,
   ApprovalRecord,
   ArmCallCount,
+  RefusalRecord,
   DataLossRecord,
   FailoverLeg,
   GateResult,
@@ -67,6 +68,8 @@ export interface RunbookReport {
   abort?: AbortRecord;
   /** Forced failover: who approved, and how. */
   approval?: ApprovalRecord;
+  /** Approvals and rejections the access rules refused while the run waited (absent when none). */
+  refusals?: RefusalRecord[];
   /** Forced failover: the data-loss estimate shown while it waited for approval. */
   dataLossEstimate?: DataLossEstimate;
   drill?: DrillSummary;
@@ -125,6 +128,10 @@ export interface RunbookStatus {
   pastPointOfNoReturn?: boolean;
   /** Set when the mutating part runs in another workflow (the group's lock holder). */
   delegatedTo?: string;
+  /** Who started the run, as its input's `requestedBy` says (the principal label fogpilot's entry points set). */
+  requestedBy?: string;
+  /** Approvals and rejections the access rules refused so far (absent when none). */
+  refusals?: RefusalRecord[];
   error?: { type: string; message: string };
   report?: RunbookReport;
 }

@@ -127,3 +127,12 @@ export function lockHolderWaits(timeoutMs: number) {
     retry: { initialInterval: '1 second', maximumAttempts: 2 },
   });
 }
+
+/**
+ * Judging an approval (configuration only) and handing one to the lock holder (an update it answers at once): short,
+ * a few attempts, so the person who sent it hears back within a minute.
+ */
+export const approvalDesks = proxy({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});

@@ -26,7 +26,8 @@ export async function awaitApproval(
     step.evidence({ approval });
   };
   if (params.approval) {
-    record({ ...params.approval, at: nowIso(), via: 'input' });
+    const desk = run.approvalDesk;
+    record(desk ? desk.preApproval(params.approval, nowIso()) : { ...params.approval, at: nowIso(), via: 'input' });
     return;
   }
   const timeoutMs = params.approvalTimeout;
@@ -52,7 +53,18 @@ export async function awaitApproval(
     step.evidence({ rejectedBy: answer.message.by, rejectedReason: answer.message.reason });
     throw rejection(run, answer.message, answer.at);
   }
-  record({ ...answer.message, at: answer.at, via: 'signal' });
+  record(approvalOf(run, answer));
+}
+
+/** The record of an allowed decision: who, why, when, how it arrived and, when judged, who requested the run. */
+function approvalOf(run: RunbookRun, answer: Decision): ApprovalRecord {
+  const judged = answer.via !== undefined;
+  return {
+    ...answer.message,
+    at: answer.at,
+    via: answer.via ?? 'signal',
+    ...(judged && run.requestedBy !== undefined ? { requestedBy: run.requestedBy } : {}),
+  };
 }
 
 export function rejection(run: RunbookRun, message: ActorMessage, at: string, what?: string): ApplicationFailure {
@@ -138,7 +150,7 @@ export async function decideEscalation(
   if (!answer.approved) {
     throw rejection(run, answer.message, answer.at, ' No forced failover was sent.');
   }
-  run.extra.approval = { ...answer.message, at: answer.at, via: 'signal' };
+  run.extra.approval = approvalOf(run, answer);
   step.evidence({ approvedAgainBy: answer.message.by, approval: run.extra.approval });
   return 'force';
 }

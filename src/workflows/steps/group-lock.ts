@@ -72,12 +72,16 @@ export async function runUnderGroupLock<W extends Workflow>(
 ): Promise<RunbookReport> {
   const info = workflowInfo();
   if (run.abortRequested) throw new RunbookAborted('abort received before the lock holder was started');
-  // Decisions that arrive while the lock holder is being started are kept and handed over once it exists.
+  // Decisions that arrive while the lock holder is being started are kept and handed over once it exists. A run
+  // with an approval desk keeps its own handlers: the desk holds decisions until it knows where they belong.
+  const desk = run.approvalDesk;
   const pending: { signal: typeof approveSignal; message: ActorMessage }[] = [];
   let deliver = (signal: typeof approveSignal, message: ActorMessage): void => {
     pending.push({ signal, message });
   };
-  for (const signal of [approveSignal, rejectSignal]) setHandler(signal, (message) => deliver(signal, message));
+  if (!desk) {
+    for (const signal of [approveSignal, rejectSignal]) setHandler(signal, (message) => deliver(signal, message));
+  }
   // The holder tells this workflow its status as it goes, so `status` here shows the real progress.
   deprecatePatch(LOCK_HOLDER_STATUS_PATCH);
   let child;
@@ -131,6 +135,7 @@ export async function runUnderGroupLock<W extends Workflow>(
     child.signal(signal, message).catch(() => undefined);
   };
   for (const { signal, message } of pending.splice(0)) deliver(signal, message);
+  desk?.forwardTo(group.lockWorkflowId);
   return run.step(
     'run-under-lock',
     `Wait for ${workflowType} under the lock`,

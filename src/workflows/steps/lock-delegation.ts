@@ -59,6 +59,7 @@ export class LockDelegation {
       preemptible: holder && !ended ? holder.preemptible === true : own.preemptible,
       pastPointOfNoReturn: holder && !ended ? holder.pastPointOfNoReturn === true : own.pastPointOfNoReturn,
       delegatedTo: this.delegatedTo,
+      ...(holder && !ended && holder.refusals ? { refusals: holder.refusals } : {}),
       error: own.error ?? (ended ? undefined : holder?.error),
       report: own.report,
     };

@@ -27,6 +27,7 @@ import {
   type StepRecord,
 } from '../definitions';
 import { armCallsOfThisRun } from './arm-meter';
+import type { ApprovalDesk } from './approval';
 import { ChangeGuard } from './change-guard';
 import { LockDelegation } from './lock-delegation';
 import { type ReportExtras } from './report';
@@ -62,6 +63,8 @@ export class RunbookRun {
   readonly delegation: LockDelegation;
   /** Set by a starter (a fleet) that keeps only a summary of each run: the report stays here, in `status`. */
   readonly returnsSummary: boolean;
+  /** The run's judged decisions (see `ApprovalDesk`), on a runbook that waits for approval. */
+  approvalDesk?: ApprovalDesk;
 
   constructor(runbook: RunbookType, groupLabel: string) {
     this.runbook = runbook;
@@ -209,6 +212,8 @@ export class RunbookRun {
         this.report === undefined,
       pastPointOfNoReturn: this.guard.isPastPointOfNoReturn,
       delegatedTo: this.delegation.delegatedTo,
+      ...(this.requestedBy !== undefined ? { requestedBy: this.requestedBy } : {}),
+      ...(this.extra.refusals ? { refusals: this.extra.refusals } : {}),
       error: this.error,
       report: this.report,
     });
