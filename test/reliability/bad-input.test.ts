@@ -1107,14 +1107,14 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
     );
   });
 
-  it('refuses a decision without who and why', async () => {
-    const payload = JSON.stringify({ by: '' });
+  it('refuses a decision without why (who decides is the credential\'s caller)', async () => {
+    const payload = JSON.stringify({});
     const sent = await send(
       '/v1/runbooks/fogpilot%2FforcedFailover%2Ffog-sales%2FINC-1/signals/approve',
       payload,
       signed('/v1/runbooks/fogpilot%2FforcedFailover%2Ffog-sales%2FINC-1/signals/approve', payload),
     );
-    record('approve without by and reason', sent, 400, 'invalid-request', /Nothing was sent/);
+    record('approve without a reason', sent, 400, 'invalid-request', /reason/);
   });
 
   it('changed nothing in Azure', () => assertAzureUntouched('after the webhook cases'));
