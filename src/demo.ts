@@ -9,7 +9,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { FogpilotClient } from './client';
-import { EncryptionCodec, PAYLOAD_KEYS_ENV, parsePayloadKeys, payloadKeysFromEnvironment } from './codec';
+import {
+  EncryptionCodec,
+  encryptingDataConverter,
+  PAYLOAD_KEYS_ENV,
+  parsePayloadKeys,
+  payloadKeysFromEnvironment,
+} from './codec';
 import { DEFAULT_TASK_QUEUE } from './config/task-queue';
 import { fogpilotVariable } from './config/environment';
 import { findTemporalCli, freePort, packageRoot, startDevServerProcess } from './dev-server';
@@ -107,7 +113,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
       'fogpilot demo: a DR drill of fog-sales (eastus → westus → eastus) against the offline Azure emulator',
     );
     // Before anything starts: a bad FOGPILOT_PAYLOAD_KEYS stops the demo at once.
-    const dataConverter = { payloadCodecs: [demoPayloadCodec(options)] };
+    const dataConverter = encryptingDataConverter(demoPayloadCodec(options));
     const server = await startDevServer(options);
     cleanups.push(() => server.stop());
     say(options, `· Temporal dev server at ${server.address}; its UI: ${server.uiUrl}`);

@@ -11,11 +11,11 @@ import { createCredential } from './azure/credentials';
 import { groupForAccess, inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
 import { createDataPlane } from './sql';
 import { taskQueueFromEnvironment, taskQueueMismatch } from './config/task-queue';
-import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { PREBUILT_ENCODED_FAILURES_BUNDLE_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
 import { createLogger, installRuntime, metricsBindAddressFromEnvironment } from './runtime';
 import { ensureSearchAttributes } from './search-attributes';
 import type { DataConverter } from '@temporalio/common';
-import { dataConverterFromEnvironment, EncryptionCodec } from './codec';
+import { dataConverterFromEnvironment, encodesFailures, EncryptionCodec } from './codec';
 
 export interface FogpilotWorkerOptions {
   connection: NativeConnection;
@@ -23,18 +23,29 @@ export interface FogpilotWorkerOptions {
   /** Default: `FOGPILOT_TASK_QUEUE`, else `fogpilot` (see src/config/task-queue). */
   taskQueue?: string;
   dependencies: ActivityDependencies;
-  /** A prebuilt workflow bundle; without one the workflows are bundled at start. */
+  /**
+   * A prebuilt workflow bundle; without one the prebuilt bundle under dist/ that matches `dataConverter` runs, else the
+   * workflows are bundled at start. A bundle given here must have been built with the data converter's
+   * `failureConverterPath`, or the failures its workflows write are not encoded.
+   */
   workflowBundle?: WorkflowBundleWithSourceMap;
   /**
-   * Payload codecs (the encryption codec when FOGPILOT_PAYLOAD_KEYS is set: see src/codec). They run in the worker's
-   * main thread, outside the workflow sandbox. Default: none, payloads stored in plaintext.
+   * Payload codecs and failure converter (with FOGPILOT_PAYLOAD_KEYS set, `dataConverterFromEnvironment()` from
+   * src/codec: the encryption codec, and failure messages and stack traces handed to it). The codecs run in the
+   * worker's main thread, outside the workflow sandbox. Default: none, payloads and failures stored in plaintext.
    */
   dataConverter?: DataConverter;
 }
 
-function workflowCodeOption(given: WorkflowBundleWithSourceMap | undefined) {
+function workflowCodeOption(given: WorkflowBundleWithSourceMap | undefined, dataConverter: DataConverter | undefined) {
   if (given) return { workflowBundle: given };
-  const prebuilt = prebuiltWorkflowBundle();
+  // The failure converter of the workflows is part of their bundle: one prebuilt without it would write plain messages.
+  const prebuilt = !dataConverter?.failureConverterPath
+    ? prebuiltWorkflowBundle()
+    : encodesFailures(dataConverter)
+      ? prebuiltWorkflowBundle(PREBUILT_ENCODED_FAILURES_BUNDLE_PATH)
+      : undefined;
+  // Bundling at start, the SDK builds the data converter's failureConverterPath into the bundle.
   return prebuilt ? { workflowBundle: prebuilt } : { workflowsPath: require.resolve('./workflows') };
 }
 
@@ -45,7 +56,7 @@ export async function createFogpilotWorker(options: FogpilotWorkerOptions): Prom
     taskQueue: options.taskQueue ?? taskQueueFromEnvironment(),
     activities: createActivities(options.dependencies),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-    ...workflowCodeOption(options.workflowBundle),
+    ...workflowCodeOption(options.workflowBundle, options.dataConverter),
   });
 }
 

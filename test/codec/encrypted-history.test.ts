@@ -82,6 +82,24 @@ function payloadEncodingsOf(history: Buffer): Set<string> {
   return encodings;
 }
 
+/** The fields of history events that hold a Failure, and the Failure's own `cause`. */
+const FAILURE_FIELDS = new Set(['failure', 'lastFailure', 'continuedFailure', 'cause']);
+
+/** Every Failure in the history, causes included: an event's `failure`, a started activity's `lastFailure`, … */
+function failuresOf(history: Buffer): temporal.api.failure.v1.IFailure[] {
+  const found: temporal.api.failure.v1.IFailure[] = [];
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (FAILURE_FIELDS.has(key) && child && typeof child === 'object')
+        found.push(child as temporal.api.failure.v1.IFailure);
+      visit(child);
+    }
+  };
+  visit(temporal.api.history.v1.History.decode(history).events);
+  return found;
+}
+
 describe('encrypted history on the dev server', { concurrency: 1, timeout: 180_000 }, () => {
   let workflowId: string;
   const cliEnv = () => ({
@@ -110,6 +128,51 @@ describe('encrypted history on the dev server', { concurrency: 1, timeout: 180_0
     assert.equal(report.code, 0, report.stderr);
     assert.ok(report.stdout.includes(REASON), report.stdout);
     assert.ok(report.stdout.includes(REQUESTED_BY), report.stdout);
+  });
+
+  it('with FOGPILOT_PAYLOAD_KEYS set, a failed run leaves its failure message nowhere in plaintext, and `fogpilot report` prints it', async () => {
+    // The target region is only in the (encrypted) input and in the InvalidInput failure's message that names it.
+    const target = `mars${randomBytes(8).toString('hex')}`;
+    const run = await fogpilot(
+      ['failover', 'fog-sales', '--target-location', target, '--reason', REASON, '--json'],
+      cliEnv(),
+      120_000,
+    );
+    assert.notEqual(run.code, 0, run.stdout);
+    const failedId = jsonOf<{ workflowId: string }>(run).workflowId;
+    const raw = await rawHistoryBytes(failedId);
+    const failures = failuresOf(raw);
+    assert.ok(failures.length > 0, 'the run ended in a failure');
+    for (const secret of [target, REASON]) assert.ok(!raw.includes(secret), `the raw history holds "${secret}"`);
+    for (const failure of failures) {
+      assert.equal(failure.message, 'Encoded failure');
+      assert.equal(failure.stackTrace, '');
+      const encoding = Buffer.from(failure.encodedAttributes?.metadata?.encoding ?? []).toString('utf8');
+      assert.equal(encoding, 'binary/encrypted', 'the message and stack trace are in an encrypted payload');
+    }
+
+    const report = await fogpilot(['report', failedId, '--format', 'md'], cliEnv());
+    assert.ok(
+      `${report.stdout}${report.stderr}`.includes(`targetLocation: ${target} is not a location`),
+      report.stderr,
+    );
+  });
+
+  it('with FOGPILOT_PAYLOAD_KEYS set, an activity that fails leaves only encrypted failures in the history', async () => {
+    const group = `fog-missing-${randomBytes(6).toString('hex')}`;
+    const run = await fogpilot(['readiness', group, '--reason', REASON, '--json'], cliEnv(), 120_000);
+    const failedId = jsonOf<{ workflowId: string }>(run).workflowId;
+    const raw = await rawHistoryBytes(failedId);
+    const events = temporal.api.history.v1.History.decode(raw).events;
+    assert.ok(
+      events.some((event) => event.activityTaskFailedEventAttributes),
+      `an activity failed: ${run.stdout}`,
+    );
+    const failures = failuresOf(raw);
+    for (const failure of failures) {
+      assert.equal(failure.message, 'Encoded failure', JSON.stringify(failure.activityFailureInfo ?? failure));
+      assert.equal(failure.stackTrace, '');
+    }
   });
 
   it('the CLI holding another key cannot read the encrypted run and says which key id it needs', async () => {
