@@ -2,7 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
+import {
+  decodeOptionalFailureToOptionalError,
+  encodeErrorToFailure,
+  loadDataConverter,
+} from '@temporalio/common/lib/internal-non-workflow';
 import {
   ENCRYPTED_ENCODING,
   EncryptionCodec,
@@ -104,6 +109,26 @@ describe('FOGPILOT_PAYLOAD_KEYS', () => {
     const [codec] = converter!.payloadCodecs!;
     assert.ok(codec instanceof EncryptionCodec);
     assert.equal(codec.currentKeyId, 'new');
+  });
+
+  it('set, a failure leaves the process with its message and stack trace only inside an encrypted payload, and reads back', async () => {
+    const converter = loadDataConverter(dataConverterFromEnvironment({ FOGPILOT_PAYLOAD_KEYS: `k:${key()}` }));
+    const message = `group fog-${randomBytes(6).toString('hex')} refused: the partner is seeding`;
+    const failure = await encodeErrorToFailure(converter, ApplicationFailure.create({ message, type: 'Refused' }));
+    assert.equal(failure.message, 'Encoded failure');
+    assert.equal(failure.stackTrace, '');
+    assert.equal(Buffer.from(failure.encodedAttributes!.metadata!.encoding!).toString(), 'binary/encrypted');
+    assert.ok(!Buffer.from(failure.encodedAttributes!.data!).toString('latin1').includes(message));
+    const read = await decodeOptionalFailureToOptionalError(converter, failure);
+    assert.equal(read?.message, message);
+    assert.match(read?.stack ?? '', /encryption-codec\.test/, 'the stack trace comes back too');
+  });
+
+  it('unset, a failure is written as the SDK writes it: message and stack trace in plain fields', async () => {
+    const converter = loadDataConverter(dataConverterFromEnvironment({}));
+    const failure = await encodeErrorToFailure(converter, ApplicationFailure.create({ message: 'plain as before' }));
+    assert.equal(failure.message, 'plain as before');
+    assert.equal(failure.encodedAttributes, undefined);
   });
 
   it('refuses an empty value, an empty entry, a missing key id, bad base64, a wrong length and a duplicate id', () => {
