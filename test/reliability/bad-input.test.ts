@@ -1107,7 +1107,7 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
     );
   });
 
-  it('refuses a decision without why (who decides is the credential\'s caller)', async () => {
+  it("refuses a decision without why (who decides is the credential's caller)", async () => {
     const payload = JSON.stringify({});
     const sent = await send(
       '/v1/runbooks/fogpilot%2FforcedFailover%2Ffog-sales%2FINC-1/signals/approve',
