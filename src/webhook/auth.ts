@@ -19,7 +19,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { MemoryReplayStore, type ReplayStore } from './replay-store';
-import { legacyCredentials, type WebhookCredential } from './settings';
+import { legacyCredentials, type WebhookAuthOptions, type WebhookCredential } from './settings';
 
 export const TIMESTAMP_HEADER = 'x-fogpilot-timestamp';
 export const SIGNATURE_HEADER = 'x-fogpilot-signature';
@@ -31,13 +31,7 @@ const UNIX_SECONDS = /^\d{1,12}$/;
 /** Default replay window: a signed request is accepted when its timestamp is at most this far from the server's clock. */
 export const DEFAULT_REPLAY_WINDOW_MS = 5 * 60_000;
 
-/** The legacy single credential: `FOGPILOT_WEBHOOK_HMAC_SECRET` and/or `FOGPILOT_WEBHOOK_TOKEN`, as caller `default`. */
-export interface WebhookAuthOptions {
-  /** Shared secret for HMAC-signed requests (`FOGPILOT_WEBHOOK_HMAC_SECRET`). */
-  hmacSecret?: string;
-  /** Token for `Authorization: Bearer <token>` (`FOGPILOT_WEBHOOK_TOKEN`). */
-  bearerToken?: string;
-}
+export type { WebhookAuthOptions } from './settings';
 
 /** Thrown when the trigger is given no way to authenticate requests: it never serves unauthenticated. */
 export class WebhookAuthConfigError extends Error {

@@ -5,7 +5,6 @@
  * and dry runs.
  */
 import { readFileSync } from 'node:fs';
-import type { WebhookAuthOptions } from './auth';
 import type { Access, CallerCredential } from '../config/access';
 import { fogpilotVariable, type FogpilotVariable } from '../config/environment';
 
@@ -13,6 +12,14 @@ export const HMAC_SECRET_ENV = 'FOGPILOT_WEBHOOK_HMAC_SECRET' satisfies Fogpilot
 export const BEARER_TOKEN_ENV = 'FOGPILOT_WEBHOOK_TOKEN' satisfies FogpilotVariable;
 /** Shorter secrets are refused: they can be guessed. */
 export const MIN_SECRET_LENGTH = 16;
+
+/** The legacy single credential (no access section): an HMAC secret and/or a bearer token. */
+export interface WebhookAuthOptions {
+  /** Shared secret for HMAC-signed requests (`FOGPILOT_WEBHOOK_HMAC_SECRET`). */
+  hmacSecret?: string;
+  /** Token for `Authorization: Bearer <token>` (`FOGPILOT_WEBHOOK_TOKEN`). */
+  bearerToken?: string;
+}
 
 /** A setting that stops the trigger from starting; the message names the variable, `action` says what to do. */
 export class WebhookSettingsError extends Error {

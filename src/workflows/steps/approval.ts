@@ -31,7 +31,7 @@ import {
 } from '../definitions';
 import { approvalDesks } from './activity-presets';
 import { actorOf } from './change-guard';
-import type { RunbookRun } from './runbook-run';
+import type { ReportExtras } from './report';
 import { nowIso } from './step-log';
 
 /**
@@ -102,6 +102,18 @@ export function validateApprovalRequest(request: ApprovalRequest): void {
 }
 
 /**
+ * What a desk needs of its run. Not the whole `RunbookRun`, which holds the desk: naming only these keeps the two
+ * modules from importing each other.
+ */
+export interface DeskRun {
+  readonly returnsSummary: boolean;
+  requestedBy?: string;
+  readonly extra: ReportExtras;
+  readonly delegation: { mirror(): void };
+  warn(message: string): void;
+}
+
+/**
  * The decisions of a run that waits for a person, judged before they count. Decisions wait until the run knows where
  * they belong: here (its requester and groups are known: {@link judgeHere}), or in the group's lock holder it started
  * ({@link forwardTo}), which judges them itself.
@@ -111,7 +123,7 @@ export class ApprovalDesk {
   private holder?: string;
 
   constructor(
-    private readonly run: RunbookRun,
+    private readonly run: DeskRun,
     readonly decisions: Decisions,
   ) {}
 
