@@ -440,6 +440,14 @@ const runbookCases: RunbookCase[] = [
     says: NOTHING_CHANGED,
   },
   {
+    name: 'health URL with a token in its query string',
+    runbook: 'drDrill',
+    input: { group: 'fog-sales', smoke: { httpCheck: { url: 'https://app.example.com/health?access_token=abc123' } } },
+    type: 'InvalidInput',
+    names: 'smoke.httpCheck.url',
+    says: NOTHING_CHANGED,
+  },
+  {
     name: 'smoke database with SQL in its name',
     runbook: 'drDrill',
     input: { group: 'fog-sales', smoke: { database: 'sales;DROP TABLE x' } },
@@ -1107,7 +1115,7 @@ describe('bad requests to the HTTP trigger', { concurrency: 1, timeout: 60_000 }
     );
   });
 
-  it('refuses a decision without why (who decides is the credential\'s caller)', async () => {
+  it("refuses a decision without why (who decides is the credential's caller)", async () => {
     const payload = JSON.stringify({});
     const sent = await send(
       '/v1/runbooks/fogpilot%2FforcedFailover%2Ffog-sales%2FINC-1/signals/approve',
