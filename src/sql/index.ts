@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { FogpilotConfig } from '../config/config';
 import { sameGroupIdentity, type GroupIdentity } from '../domain/group-ref';
+import { registerSecret } from '../secrets';
 import { SqlRequestError, type SqlInstanceTarget } from './data-plane';
 import { MssqlDataPlane, type SqlAuthentication } from './mssql-data-plane';
 
@@ -47,6 +48,10 @@ export function createDataPlane(
   credential: TokenCredential,
   env: NodeJS.ProcessEnv = process.env,
 ): MssqlDataPlane {
+  // Registered now, not at first use, so a password is redacted from every log line from the worker's start.
+  for (const settings of [config.sql.auth, ...Object.values(config.inventory).map((entry) => entry.sql)]) {
+    if (settings?.auth === 'sql-login') registerSecret(env[settings.passwordEnv]);
+  }
   const authenticationFor = (target: SqlInstanceTarget): SqlAuthentication => {
     const settings = sqlAuthSettingsFor(config, target);
     if (settings.auth === 'entra') return { kind: 'entra', credential };
