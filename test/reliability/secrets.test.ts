@@ -6,17 +6,23 @@
  * probe and smoke writes go through the listener — and then every history event (children and earlier runs
  * included), every result and status, every log line the worker wrote and every rendered report is scanned for the
  * password in each form it could take. None may hold it. Figures go to `$FOGPILOT_RELIABILITY_OUT/secrets.md`.
+ *
+ * The worker also holds the other secrets fogpilot takes, and they are scanned for the same way: an Azure client
+ * secret (the emulator credential ignores it; the process holds it), payload keys (histories are encrypted, and read
+ * back through the codec) and a codec token. The access section names two webhook callers whose key and token are
+ * looked for too; a webhook process using them is not run here yet.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { dataConverterFromEnvironment } from '../../src/codec';
 import {
   FogpilotClient,
   runbookFailureOf,
@@ -44,6 +50,35 @@ import {
 /** Distinctive, made for this run, with characters that JSON, URLs and base64 each encode differently. */
 const SECRET = `Fp-${randomBytes(12).toString('hex')}/+=%&"\\!`;
 const SQL_USER = 'fogpilot_ops';
+const AZURE_SECRET = `az-${randomBytes(16).toString('base64')}~.`;
+const PAYLOAD_KEY = randomBytes(32).toString('base64');
+const PAYLOAD_KEYS = `proof-1:${PAYLOAD_KEY}`;
+const CODEC_TOKEN = randomBytes(24).toString('hex');
+const BOT_KEY = `bot-${randomBytes(24).toString('hex')}`;
+const PAGER_TOKEN = `pager-${randomBytes(24).toString('hex')}`;
+/** Every secret the processes hold, by what it is. */
+const SECRETS = {
+  'SQL password': SECRET,
+  AZURE_CLIENT_SECRET: AZURE_SECRET,
+  'FOGPILOT_PAYLOAD_KEYS key': PAYLOAD_KEY,
+  FOGPILOT_CODEC_TOKEN: CODEC_TOKEN,
+  'webhook HMAC key (caller incident-bot)': BOT_KEY,
+  'webhook bearer token (caller pager)': PAGER_TOKEN,
+};
+const ACCESS_YAML = [
+  'access:',
+  '  callers:',
+  '    incident-bot:',
+  '      credential: { hmacKeyEnv: PROOF_BOT_KEY }',
+  '      start: [readinessCheck, forcedFailover]',
+  "      groups: ['*']",
+  '    pager:',
+  '      credential: { bearerTokenEnv: PROOF_PAGER_TOKEN }',
+  '      start: [readinessCheck]',
+  "      groups: ['*']",
+  '      approve: true',
+  '',
+].join('\n');
 const SPEED = 600;
 
 let env: TestWorkflowEnvironment;
@@ -52,6 +87,10 @@ let configFile: string;
 let worker: ChildProcess | undefined;
 let workerExited: Promise<unknown> | undefined;
 const workerOutput = { stdout: '', stderr: '' };
+let webhook: ChildProcess | undefined;
+let webhookExited: Promise<unknown> | undefined;
+const webhookOutput = { stdout: '', stderr: '' };
+let codecClient: Client;
 const taskQueue = uniqueTaskQueue('secrets');
 
 /** A top-level run this file started, and what it ended with. */
@@ -97,6 +136,12 @@ before(async () => {
     taskQueue,
     sqlLogin: { userEnv: 'FOGPILOT_SQL_USER', passwordEnv: 'FOGPILOT_SQL_PASSWORD' },
   });
+  appendFileSync(configFile, ACCESS_YAML);
+  codecClient = new Client({
+    connection: env.connection,
+    namespace: 'default',
+    dataConverter: dataConverterFromEnvironment({ FOGPILOT_PAYLOAD_KEYS: PAYLOAD_KEYS }),
+  });
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('TEMPORAL_') && !key.startsWith('FOGPILOT_')),
   );
@@ -108,6 +153,9 @@ before(async () => {
       FOGPILOT_CONFIG: configFile,
       FOGPILOT_SQL_USER: SQL_USER,
       FOGPILOT_SQL_PASSWORD: SECRET,
+      AZURE_CLIENT_SECRET: AZURE_SECRET,
+      FOGPILOT_PAYLOAD_KEYS: PAYLOAD_KEYS,
+      FOGPILOT_CODEC_TOKEN: CODEC_TOKEN,
       FOGPILOT_LOG_LEVEL: 'trace',
       FOGPILOT_LOG_FORMAT: 'json',
       FOGPILOT_METRICS_PORT: '0',
@@ -127,6 +175,14 @@ before(async () => {
   );
 });
 
+async function stopWebhook(): Promise<void> {
+  if (!webhook || webhook.exitCode !== null) return;
+  webhook.kill('SIGTERM');
+  const timer = setTimeout(() => webhook?.kill('SIGKILL'), 20_000);
+  await webhookExited;
+  clearTimeout(timer);
+}
+
 async function stopWorker(): Promise<void> {
   if (!worker || worker.exitCode !== null) return;
   worker.kill('SIGTERM');
@@ -136,13 +192,14 @@ async function stopWorker(): Promise<void> {
 }
 
 after(async () => {
+  await stopWebhook();
   await stopWorker();
   await emulator?.close();
   await env?.teardown();
   if (configFile) removeTempFile(configFile);
 });
 
-const client = () => new FogpilotClient(env.client, taskQueue);
+const client = () => new FogpilotClient(codecClient, taskQueue);
 
 async function run(name: string, runbook: RunbookType, input: Record<string, unknown>): Promise<Run> {
   const started = await client().start(runbook, input);
@@ -173,7 +230,7 @@ async function everyRun(): Promise<{ ref: RunRef; history: History }[]> {
     const ref = queue.shift()!;
     const key = `${ref.workflowId}#${ref.runId}`;
     if (seen.has(key)) continue;
-    const history = await env.client.workflow.getHandle(ref.workflowId, ref.runId).fetchHistory();
+    const history = await codecClient.workflow.getHandle(ref.workflowId, ref.runId).fetchHistory();
     seen.set(key, { ref, history });
     for (const event of history.events ?? []) {
       const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
@@ -202,6 +259,16 @@ describe('the scanner', () => {
     clean.scan('a near miss', SECRET.slice(0, -1) + ' and ' + SECRET.slice(1));
     assert.deepEqual(clean.findings, [], 'a near miss is not a finding');
     assert.ok(secretForms(SECRET).length >= 8);
+  });
+
+  it('looks for every secret the processes hold, and names the one it finds', () => {
+    const scanner = new SecretScanner(SECRETS);
+    assert.deepEqual(scanner.secretNames, Object.keys(SECRETS));
+    for (const [name, value] of Object.entries(SECRETS)) {
+      const planted = new SecretScanner(SECRETS);
+      planted.scan('a planted log line', JSON.stringify({ level: 30, msg: `connecting with ${value}` }));
+      assert.deepEqual([...new Set(planted.findings.map((finding) => finding.secret))], [name]);
+    }
   });
 });
 
@@ -265,7 +332,12 @@ describe('runbooks with a SQL login', { concurrency: 1, timeout: 120_000 }, () =
 
   it('renders every report through the CLI too', async () => {
     const drill = runs.find((entry) => entry.runbook === 'drDrill')!;
-    const cliEnv = { TEMPORAL_ADDRESS: env.address, FOGPILOT_TASK_QUEUE: taskQueue, FOGPILOT_CONFIG: configFile };
+    const cliEnv = {
+      TEMPORAL_ADDRESS: env.address,
+      FOGPILOT_TASK_QUEUE: taskQueue,
+      FOGPILOT_CONFIG: configFile,
+      FOGPILOT_PAYLOAD_KEYS: PAYLOAD_KEYS,
+    };
     const outputs = await Promise.all(
       ReportFormats.map((format) => fogpilot(['report', drill.workflowId, '--format', format], cliEnv)),
     );
@@ -283,7 +355,7 @@ describe('runbooks with a SQL login', { concurrency: 1, timeout: 120_000 }, () =
 describe('the scan', { timeout: 60_000 }, () => {
   it('finds the password in no history, result, status, log line or report', async () => {
     assert.ok(runs.length >= 6, `${runs.length} runs`);
-    const scanner = new SecretScanner(SECRET);
+    const scanner = new SecretScanner(SECRETS);
     const reports: { source: string; report: RunbookReport }[] = [];
 
     const all = await everyRun();
@@ -295,7 +367,7 @@ describe('the scan', { timeout: 60_000 }, () => {
       // The form `temporal workflow show --output json` and the replay fixtures take: payloads as base64.
       scanner.scan(`${source} as exported`, historyToJSON(history));
       // Results and the status query (answered by the worker replaying the run) of each run, children included.
-      const handle = env.client.workflow.getHandle(ref.workflowId, ref.runId);
+      const handle = codecClient.workflow.getHandle(ref.workflowId, ref.runId);
       let outcome: RunbookOutcome;
       try {
         outcome = { report: (await handle.result()) as RunbookReport };
@@ -322,6 +394,10 @@ describe('the scan', { timeout: 60_000 }, () => {
     scanner.count('config file');
     scanner.scan('fogpilot.yaml', readFileSync(configFile, 'utf8'));
 
+    await stopWebhook();
+    const webhookLines = `${webhookOutput.stdout}\n${webhookOutput.stderr}`.split('\n').filter((line) => line.trim());
+    for (const [index, line] of webhookLines.entries()) scanner.scan(`webhook output line ${index + 1}`, line);
+    scanner.count('webhook log line', webhookLines.length);
     await stopWorker();
     const lines = workerOutput.stdout.split('\n').filter((line) => line.trim() !== '');
     for (const [index, line] of lines.entries()) scanner.scan(`worker stdout line ${index + 1}`, line);
@@ -350,7 +426,7 @@ describe('the scan', { timeout: 60_000 }, () => {
     assert.deepEqual(
       scanner.findings,
       [],
-      `the password leaked:\n${scanner.findings.map((entry) => `${entry.source} [${entry.form}]: …${entry.excerpt}…`).join('\n')}`,
+      `a secret leaked:\n${scanner.findings.map((entry) => `${entry.source} [${entry.secret}, ${entry.form}]: …${entry.excerpt}…`).join('\n')}`,
     );
 
     const figures: [string, string][] = [
