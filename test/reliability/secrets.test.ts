@@ -7,10 +7,11 @@
  * included), every result and status, every log line the worker wrote and every rendered report is scanned for the
  * password in each form it could take. None may hold it. Figures go to `$FOGPILOT_RELIABILITY_OUT/secrets.md`.
  *
- * The worker also holds the other secrets fogpilot takes, and they are scanned for the same way: an Azure client
+ * Every other secret fogpilot holds is in play and scanned for the same way: the worker runs with an Azure client
  * secret (the emulator credential ignores it; the process holds it), payload keys (histories are encrypted, and read
- * back through the codec) and a codec token. The access section names two webhook callers whose key and token are
- * looked for too; a webhook process using them is not run here yet.
+ * back through the codec) and a codec token; `fogpilot webhook` runs with an access section whose callers hold an HMAC
+ * key and a bearer token, starts a forced failover signed by one and takes the other's approval. Its log lines are
+ * scanned with the worker's.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { dataConverterFromEnvironment } from '../../src/codec';
+import { signedRequestHeaders } from '../../src/webhook/auth';
 import {
   FogpilotClient,
   runbookFailureOf,
@@ -352,6 +354,90 @@ describe('runbooks with a SQL login', { concurrency: 1, timeout: 120_000 }, () =
   });
 });
 
+describe('the HTTP trigger with callers', { timeout: 120_000 }, () => {
+  it('the webhook starts a forced failover for a caller signing with its HMAC key, and another caller approves it with its bearer token', async () => {
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith('TEMPORAL_') && !key.startsWith('FOGPILOT_')),
+    );
+    webhook = spawn(process.execPath, [path.join(repoRoot, 'bin', 'fogpilot.js'), 'webhook', '--port', '0'], {
+      env: {
+        ...inherited,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: 'default',
+        FOGPILOT_CONFIG: configFile,
+        // The webhook takes its task queue from the environment only, not from fogpilot.yaml's temporal.taskQueue.
+        FOGPILOT_TASK_QUEUE: taskQueue,
+        FOGPILOT_PAYLOAD_KEYS: PAYLOAD_KEYS,
+        FOGPILOT_CODEC_TOKEN: CODEC_TOKEN,
+        PROOF_BOT_KEY: BOT_KEY,
+        PROOF_PAGER_TOKEN: PAGER_TOKEN,
+        FOGPILOT_LOG_LEVEL: 'trace',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    webhookExited = once(webhook, 'exit');
+    webhook.stdout!.setEncoding('utf8').on('data', (chunk: string) => (webhookOutput.stdout += chunk));
+    webhook.stderr!.setEncoding('utf8').on('data', (chunk: string) => (webhookOutput.stderr += chunk));
+    await waitFor(
+      () => {
+        if (webhook?.exitCode !== null) throw new Error(`the webhook exited: ${webhookOutput.stderr}`);
+        return webhookOutput.stdout.includes('\n');
+      },
+      'fogpilot webhook to listen',
+      60_000,
+    );
+    const base = (JSON.parse(webhookOutput.stdout.split('\n')[0]!) as { url: string }).url;
+    const signed = async (method: 'GET' | 'POST', route: string, body?: unknown) => {
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      const headers = {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...signedRequestHeaders(BOT_KEY, { method, path: route, body: payload }),
+      };
+      return fetch(`${base}${route}`, { method, headers, ...(body === undefined ? {} : { body: payload }) });
+    };
+
+    // East goes dark: the incident bot starts a forced failover of fog-orders, and the pager approves it.
+    emulator.arm.addFault({ kind: 'region-dark', location: 'eastus', hangMs: 0 });
+    try {
+      const start = await signed('POST', '/v1/runbooks/forcedFailover', {
+        input: { group: 'fog-orders' },
+        idempotencyKey: 'INC-SECRETS',
+      });
+      assert.equal(start.status, 201, await start.clone().text());
+      const { workflowId, runId, statusUrl } = (await start.json()) as {
+        workflowId: string;
+        runId: string;
+        statusUrl: string;
+      };
+      // Polled through the webhook, not awaited through the test server's client: time is not skipped past the
+      // approval window while the run waits.
+      let status: { state?: string; awaiting?: { kind?: string } } = {};
+      await waitFor(
+        async () => {
+          status = (await (await signed('GET', statusUrl)).json()) as typeof status;
+          return status.awaiting?.kind === 'approval' || (status.state !== undefined && status.state !== 'running');
+        },
+        'the forced failover to wait for an approval',
+        60_000,
+      );
+      assert.equal(status.awaiting?.kind, 'approval', JSON.stringify(status));
+      const approve = await fetch(`${base}${statusUrl}/signals/approve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${PAGER_TOKEN}` },
+        body: JSON.stringify({ reason: 'INC-SECRETS: east is dark' }),
+      });
+      assert.equal(approve.status, 202, await approve.clone().text());
+      const outcome = await client().result(workflowId);
+      runs.push({ name: 'forcedFailover through the webhook', runbook: 'forcedFailover', workflowId, runId, outcome });
+      assert.equal(outcome.report?.outcome, 'succeeded', JSON.stringify(outcome.failure));
+      assert.equal(outcome.report.approval?.by, 'webhook:pager');
+      assert.equal(outcome.report.approval?.requestedBy, 'webhook:incident-bot');
+    } finally {
+      emulator.world.faults.darkRegions.clear();
+    }
+  });
+});
+
 describe('the scan', { timeout: 60_000 }, () => {
   it('finds the password in no history, result, status, log line or report', async () => {
     assert.ok(runs.length >= 6, `${runs.length} runs`);
@@ -412,6 +498,11 @@ describe('the scan', { timeout: 60_000 }, () => {
     assert.ok((counts.event ?? 0) >= 300, `events: ${JSON.stringify(counts)}`);
     assert.ok((counts.report ?? 0) >= 20, `reports: ${JSON.stringify(counts)}`);
     assert.ok((counts['log line'] ?? 0) >= 100, `log lines: ${JSON.stringify(counts)}`);
+    assert.ok((counts['webhook log line'] ?? 0) >= 2, `webhook log lines: ${JSON.stringify(counts)}`);
+    assert.ok(
+      runs.some((entry) => entry.name === 'forcedFailover through the webhook'),
+      'the webhook started a run with a caller key and took an approval with another',
+    );
     assert.ok(scanner.bytes >= 500_000, `bytes: ${scanner.bytes}`);
     const parsed = lines.map((line) => JSON.parse(line) as { level?: number; msg?: string });
     assert.ok(
@@ -436,8 +527,10 @@ describe('the scan', { timeout: 60_000 }, () => {
       ['results and status answers', `${counts.result} + ${counts.status}`],
       ['rendered reports (md, json, html; CLI included)', String(counts.report)],
       ['worker log lines (trace level, SDK and core routed in)', String(counts['log line'])],
+      ['webhook output lines (trace level)', String(counts['webhook log line'])],
+      ['secrets looked for', scanner.secretNames.join(', ')],
       ['bytes scanned', String(scanner.bytes)],
-      ['forms of the password looked for', String(secretForms(SECRET).length)],
+      ['forms of each secret looked for', String(secretForms(SECRET).length)],
       ['**found**', `**${scanner.findings.length}**`],
     ];
     const markdown = [
@@ -447,8 +540,10 @@ describe('the scan', { timeout: 60_000 }, () => {
       'password only in its environment (fogpilot.yaml names `FOGPILOT_SQL_PASSWORD`), logging at trace level. Runs: ' +
         runs.map((entry) => `${entry.name} (${describeOutcome(entry.outcome)})`).join('; ') +
         '.',
-      'Every history event, result, status answer, log line and report is then searched for the password as is,',
-      'JSON-escaped, URL-encoded, hex, and base64/base64url at each byte alignment.',
+      'The worker also holds an Azure client secret, payload keys (histories encrypted) and a codec token;',
+      "`fogpilot webhook` holds two callers' credentials, starts a forced failover signed with one and takes the",
+      "other's approval. Every history event, result, status answer, worker and webhook log line and report is then",
+      'searched for each secret as is, JSON-escaped, URL-encoded, hex, and base64/base64url at each byte alignment.',
       '',
       'Reproduce: `npm run build && FOGPILOT_RELIABILITY_OUT=docs/results node --test dist/test/reliability/secrets.test.js`',
       '',
