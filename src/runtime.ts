@@ -7,10 +7,11 @@ import pino, { type Logger as PinoLogger } from 'pino';
 import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import { ConfigError } from './config/config';
 import { fogpilotVariable } from './config/environment';
+import { secretRedaction } from './secrets';
 
 /**
- * Paths pino blanks out wherever they appear in a line's fields. Secrets have no business in logs; this is the net
- * under the rule that they never get there (SQL logins, tokens, webhook secrets, connection strings).
+ * Paths pino blanks out in a line's fields, kept as the first layer: {@link redactSecretFields} blanks secret-named
+ * fields at any depth, and every formatted line is scanned for the registered secret values (src/secrets.ts).
  */
 export const REDACTED_PATHS = [
   'password',
@@ -106,7 +107,9 @@ function loadPinoPretty(): PinoPretty | undefined {
 }
 
 /**
- * One pino logger, with secrets redacted (before any line is formatted, so in both formats). Pretty lines go through
+ * One pino logger, with secrets redacted: fields with secret names at any depth, and the values of the secrets the
+ * process holds (registered in src/secrets.ts; the environment's are registered here) wherever they appear in a line,
+ * messages included. Both happen before pino-pretty sees the line, so in both formats. Pretty lines go through
  * pino-pretty as a synchronous stream in this thread (no transport worker thread), coloured when the destination is a
  * terminal that supports colour (`NO_COLOR` turns it off).
  */
@@ -116,6 +119,7 @@ export function createLogger(options: LoggerOptions = {}): PinoLogger {
     level: options.level ?? logLevelFromEnvironment(env),
     base: { service: 'fogpilot' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    ...secretRedaction(env),
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   const terminal =

@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { ConfigError } from '../src/config/config';
 import { createLogger, logFormatFromEnvironment, logLevelFromEnvironment } from '../src/runtime';
 import { fogpilot } from './cli/fogpilot-cli';
+import { forgetSecretsForTests, registerSecret } from '../src/secrets';
 
 const SECRET = 'Emulator-only-5ecret!';
 
@@ -54,6 +55,73 @@ function logOneOfEach(logger: ReturnType<typeof createLogger>): void {
   logger.info({ sql: { user: 'fogpilot', password: SECRET }, group: 'fog-sales' }, 'connecting to fog-sales-eastus');
   logger.warn({ token: SECRET }, 'second line');
 }
+
+/** Five levels down, under names that are not secret-like until the last one. */
+const deeplyNested = (secret: string) => ({
+  run: { step: { attempt: { connection: { sqlPassword: secret, host: 'fog-sales-eastus' } } } },
+});
+
+describe('secret redaction', () => {
+  const HELD = 'held-by-the-worker-6f1c2e9a';
+  const AZURE = 'azure-client-secret-Qz8~x.Yw';
+
+  for (const format of ['json', 'pretty'] as const) {
+    it(`${format}: a secret-named field five levels deep, and the value of a held secret inside a message or any field, are redacted`, async () => {
+      forgetSecretsForTests();
+      registerSecret(HELD);
+      const sink = textSink(false);
+      const logger = createLogger({ destination: sink.stream, format, env: { AZURE_CLIENT_SECRET: AZURE } });
+      logger.info(deeplyNested('nested-password-value'), 'deep field');
+      logger.warn({ detail: { said: `the server answered "${HELD}"` } }, `login failed for ${HELD} (azure ${AZURE})`);
+      logger.child({ caller: 'pager' }).error(new Error(`upstream echoed ${HELD}`), 'child line');
+      const text = await settled(sink.text, 'child line');
+      assert.ok(text.includes('deep field') && text.includes('child line'), text);
+      for (const secret of ['nested-password-value', HELD, AZURE]) {
+        assert.ok(!text.includes(secret), `${secret} is not in the ${format} output:\n${text}`);
+      }
+      assert.ok(text.includes('fog-sales-eastus'), 'what is not secret stays');
+      assert.ok(text.includes('login failed for [redacted]'), `the placeholder stands in the message:\n${text}`);
+      if (format === 'json') {
+        const first = JSON.parse(text.split('\n')[0]!) as ReturnType<typeof deeplyNested>;
+        assert.equal(first.run.step.attempt.connection.sqlPassword, '[redacted]');
+      }
+    });
+  }
+
+  it('redacts a held secret that contains quotes and backslashes, as it appears escaped in a JSON line', () => {
+    forgetSecretsForTests();
+    const quoted = 'pa"ss\\word-with-quotes';
+    registerSecret(quoted);
+    const sink = textSink(false);
+    createLogger({ destination: sink.stream, format: 'json', env: {} }).info({ said: quoted }, 'quoted');
+    const line = JSON.parse(sink.text()) as { said: string };
+    assert.equal(line.said, '[redacted]');
+  });
+
+  it('logs an object with a cycle and one nested deeper than the walk goes, without throwing and without the secret', () => {
+    forgetSecretsForTests();
+    const sink = textSink(false);
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    let deep: Record<string, unknown> = { password: 'bottom-of-the-well-secret' };
+    for (let level = 0; level < 40; level++) deep = { down: deep };
+    createLogger({ destination: sink.stream, format: 'json', env: {} }).info({ cyclic, deep }, 'shapes');
+    const text = sink.text();
+    assert.ok(text.includes('shapes'), text);
+    assert.ok(!text.includes('bottom-of-the-well-secret'), text);
+  });
+
+  it('positive control: without the scan, the planted secret would be in the line', () => {
+    forgetSecretsForTests();
+    const sink = textSink(false);
+    createLogger({ destination: sink.stream, format: 'json', env: {} }).info(`planted ${'x'.repeat(3)}-${HELD}`);
+    assert.ok(sink.text().includes(HELD), 'an unregistered value is logged as it is: the scan is what removes it');
+    registerSecret(HELD);
+    const after = textSink(false);
+    createLogger({ destination: after.stream, format: 'json', env: {} }).info(`planted xxx-${HELD}`);
+    assert.ok(!after.text().includes(HELD) && after.text().includes('planted xxx-[redacted]'), after.text());
+  });
+});
 
 describe('log format', () => {
   it('pretty: readable lines with the message and the redaction placeholder, no JSON and no secret', async () => {

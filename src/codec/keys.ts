@@ -6,6 +6,7 @@
  * Key material never appears in an error message, a log line or a workflow payload: errors name the variable, the
  * entry's position and its key id only.
  */
+import { registerSecret } from '../secrets';
 import { fogpilotVariable, type FogpilotVariable } from '../config/environment';
 
 export const PAYLOAD_KEYS_ENV = 'FOGPILOT_PAYLOAD_KEYS' satisfies FogpilotVariable;
@@ -78,6 +79,7 @@ export function parsePayloadKeys(value: string): PayloadKeyring {
         FIX,
       );
     }
+    registerSecret(encoded);
     keys.set(keyId, key);
   });
   return { currentKeyId: keys.keys().next().value!, keys };

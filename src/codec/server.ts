@@ -9,6 +9,7 @@
  * - CORS for the Temporal UI: only the origins given answer a preflight (`OPTIONS`) and get
  *   `Access-Control-Allow-Origin`; any other origin gets 403 on preflight and no CORS headers.
  */
+import { registerSecret } from '../secrets';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -51,6 +52,7 @@ export function codecTokenFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       action,
     );
   }
+  registerSecret(token);
   return token;
 }
 

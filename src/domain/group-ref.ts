@@ -123,6 +123,25 @@ export function resolvedGroup(
   };
 }
 
+/**
+ * What an SQL target carries about its group: the display name for messages and the ARM identity the worker chooses
+ * the SQL login by.
+ */
+export function sqlTargetGroup(
+  group: Pick<ResolvedGroup, 'displayName' | 'subscriptionId' | 'resourceGroup' | 'name'>,
+): { group: string; groupId: GroupIdentity } {
+  return {
+    group: group.displayName,
+    groupId: { subscriptionId: group.subscriptionId, resourceGroup: group.resourceGroup, name: group.name },
+  };
+}
+
+/** Whether two identities name the same group: ARM compares names case-insensitively. */
+export function sameGroupIdentity(a: GroupIdentity, b: GroupIdentity): boolean {
+  const same = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
+  return same(a.subscriptionId, b.subscriptionId) && same(a.resourceGroup, b.resourceGroup) && same(a.name, b.name);
+}
+
 /** The other location of the pair. */
 export function partnerOf(group: GroupCoordinates, location: string): string {
   return normalizeLocation(location) === normalizeLocation(group.primaryLocation)

@@ -266,6 +266,57 @@ export const ScaleGroupInputSchema = strictInput({
   path: ['vCores'],
 });
 
+/** Query parameter names (lower case, `-` and `_` removed) that carry a credential in common APIs and SAS URLs. */
+const CREDENTIAL_PARAMETER_NAMES = new Set([
+  'token',
+  'key',
+  'sig',
+  'signature',
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'code',
+  'accesstoken',
+  'apikey',
+  'auth',
+  'authorization',
+  'credential',
+  'credentials',
+]);
+/** Name endings that mark a credential however the API prefixes it (`id_token`, `subscription-key`, `client_secret`). */
+const CREDENTIAL_PARAMETER_ENDINGS = ['token', 'secret', 'password', 'signature', 'apikey', 'key'];
+
+/**
+ * The first query parameter of `url` whose name looks like a credential (token, key, sig, password, code, …), as the
+ * caller wrote it, or undefined. Health-check URLs are kept in the workflow history, so a credential in one would be
+ * readable by anyone who can read histories. Pure string work, so workflow code can call it.
+ */
+export function credentialLikeQueryParameter(url: string): string | undefined {
+  const queryStart = url.indexOf('?');
+  if (queryStart < 0) return undefined;
+  const fragmentStart = url.indexOf('#', queryStart);
+  const query = url.slice(queryStart + 1, fragmentStart < 0 ? undefined : fragmentStart);
+  for (const pair of query.split(/[&;]/)) {
+    const written = pair.split('=')[0] ?? '';
+    let name = written;
+    try {
+      name = decodeURIComponent(written.replace(/\+/g, ' '));
+    } catch {
+      // A malformed escape: judge the name as written.
+    }
+    const normalized = name.toLowerCase().replace(/[-_.\s]/g, '');
+    if (normalized === '') continue;
+    if (
+      CREDENTIAL_PARAMETER_NAMES.has(normalized) ||
+      CREDENTIAL_PARAMETER_ENDINGS.some((ending) => normalized.endsWith(ending))
+    ) {
+      return name;
+    }
+  }
+  return undefined;
+}
+
 export const DrDrillInputSchema = strictInput({
   ...plannedFailoverFields,
   /**
@@ -291,6 +342,15 @@ export const DrDrillInputSchema = strictInput({
         .refine((value) => !/^https?:\/\/[^/?#]*@/i.test(value), {
           error:
             'smoke.httpCheck.url must not carry credentials (user:password@): the URL is kept in the workflow history; use a health endpoint that needs none',
+        })
+        .superRefine((value, context) => {
+          const parameter = credentialLikeQueryParameter(value);
+          if (parameter !== undefined) {
+            context.addIssue({
+              code: 'custom',
+              message: `smoke.httpCheck.url must not carry a credential in its query string (the parameter "${parameter}" looks like one): the URL is kept in the workflow history for anyone who can read it; use a health endpoint that needs no credential (for example one reachable only from the worker's network)`,
+            });
+          }
         }),
       expectStatus: z
         .number({ error: 'smoke.httpCheck.expectStatus must be an HTTP status code' })

@@ -7,14 +7,21 @@
  * and missing links do not).
  */
 import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
+import type { GroupIdentity } from '../domain/group-ref';
 
 /** An instance to connect to. Credentials are the adapter's business (from config), never part of this. */
 export interface SqlInstanceTarget {
   instanceId: string;
   /** The instance's FQDN, from ARM. */
   host: string;
-  /** The inventory name of its group, so the adapter can use that group's authentication settings. */
+  /** How people name its group (the inventory name when it has one): for messages only, never to choose credentials. */
   group?: string;
+  /**
+   * The ARM identity of its group, resolved by the workflow: the adapter chooses the SQL login by it, so a foreign
+   * group that shares an inventory group's name never gets that group's login. Absent in activities scheduled before
+   * it was introduced.
+   */
+  groupId?: GroupIdentity;
 }
 
 export interface UserDatabase {

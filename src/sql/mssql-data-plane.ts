@@ -77,7 +77,11 @@ export class MssqlDataPlane implements DataPlane {
   }
 
   private pool(target: SqlInstanceTarget, purpose: PoolPurpose): Promise<sql.ConnectionPool> {
-    const key = `${target.host.toLowerCase()}|${target.group ?? ''}|${purpose}`;
+    // Keyed by what chooses the login (the group's ARM identity), so two groups that share a name never share a pool.
+    const group = target.groupId
+      ? `${target.groupId.subscriptionId}/${target.groupId.resourceGroup}/${target.groupId.name}`.toLowerCase()
+      : (target.group ?? '');
+    const key = `${target.host.toLowerCase()}|${group}|${purpose}`;
     let pool = this.pools.get(key);
     if (!pool) {
       const { server, port } = this.options.resolve(target.host);

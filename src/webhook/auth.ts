@@ -17,6 +17,7 @@
  * signal) is accepted once within the window (`replay-store.ts`). Reads (GET) are not remembered: a status poller may
  * read twice in the same second.
  */
+import { registerSecret } from '../secrets';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { MemoryReplayStore, type ReplayStore } from './replay-store';
 import { legacyCredentials, type WebhookAuthOptions, type WebhookCredential } from './settings';
@@ -151,6 +152,7 @@ export class RequestAuthenticator {
         bearerToken: options.bearerToken || undefined,
       }),
     ].filter((credential) => credential.secret !== '');
+    for (const credential of credentials) registerSecret(credential.secret);
     if (credentials.length === 0) {
       throw new WebhookAuthConfigError(
         'The webhook needs a credential to check requests against: name callers with credentials in the access ' +

@@ -41,11 +41,14 @@ interface Service {
   configs?: (string | { source: string; target?: string })[];
   deploy?: { replicas?: number | string };
   container_name?: string;
+  secrets?: (string | { source: string; target?: string })[];
+  expose?: (string | number)[];
 }
 interface Compose {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
   configs?: Record<string, { file?: string }>;
+  secrets?: Record<string, { file?: string; environment?: string }>;
 }
 
 /** Compose's interpolation: `$$`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR:+alt}`. */
@@ -85,8 +88,18 @@ function parseCompose(text: string, env: Environment = {}): unknown {
   return interpolate(document.toJS() as unknown, env);
 }
 
-/** The stack as `docker compose up` sees it with no variable set: every default in place. */
-const loadCompose = (): Compose => parseCompose(read('docker-compose.yml')) as Compose;
+/** The variables `.env.example` lists (set or commented out), with the values it gives (empty for most). */
+function exampleEnvironment(): Environment {
+  return Object.fromEntries(
+    [...read('.env.example').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=(.*)$/gm)].map(([, name, value]) => [name!, value!]),
+  );
+}
+
+/** A `.env` made from `.env.example` as its comments say: every required value filled in, nothing else. */
+const FILLED_ENV: Environment = { POSTGRES_PASSWORD: 'from-the-users-env-file', FOGPILOT_PAYLOAD_KEYS: 'k:AAAA' };
+
+/** The stack as `docker compose up` sees it with the user's `.env` holding only the required values. */
+const loadCompose = (): Compose => parseCompose(read('docker-compose.yml'), FILLED_ENV) as Compose;
 
 const environmentOf = (service: Service): Environment =>
   Array.isArray(service.environment)
@@ -346,20 +359,44 @@ describe('docker-compose.yml', () => {
     assert.equal(validate(broken), false, 'the schema accepted an unknown depends_on condition');
   });
 
-  it('comes up with no variable set, every default in place', () => {
+  it('needs only the secrets .env.example lists: each required with `:?` and a message naming .env.example, every other variable defaulted', () => {
     const text = read('docker-compose.yml');
-    // Every variable has a default (`$${…}` is the container's own, escaped from Compose).
-    const withoutDefault = [...text.matchAll(/(?<!\$)\$(?:\{([A-Za-z_]\w*)(:?[-?+])?|([A-Za-z_]\w*))/g)]
-      .filter(([, , operator]) => operator !== '-' && operator !== ':-')
+    // `$${…}` is the container's own, escaped from Compose.
+    const references = [...text.matchAll(/(?<!\$)\$(?:\{([A-Za-z_]\w*)(:?[-?+])?([^}]*)\}|([A-Za-z_]\w*))/g)];
+    const required = references.filter(([, , operator]) => operator === ':?');
+    assert.deepEqual([...new Set(required.map(([, name]) => name))].sort(), Object.keys(FILLED_ENV).sort());
+    for (const [reference, , , message] of required) assert.match(message!, /\.env\.example/, reference);
+    const neither = references
+      .filter(([, , operator]) => operator !== '-' && operator !== ':-' && operator !== ':?')
       .map(([reference]) => reference);
-    assert.deepEqual(withoutDefault, []);
-    const compose = parseCompose(text) as Compose;
+    assert.deepEqual(neither, [], 'every other variable has a default');
+    const example = exampleEnvironment();
+    for (const name of Object.keys(FILLED_ENV)) {
+      assert.equal(example[name], '', `.env.example lists ${name} with no value: no default password ships`);
+    }
+    // Copied as it is, without filling it in, the file stops `docker compose up`, naming the variable.
+    assert.throws(
+      () => parseCompose(text, example),
+      /is required: set (POSTGRES_PASSWORD|FOGPILOT_PAYLOAD_KEYS) in \.env/,
+    );
+    for (const [name, value] of Object.entries(FILLED_ENV)) {
+      const missing = Object.keys(FILLED_ENV).find((other) => other !== name)!;
+      assert.throws(
+        () => parseCompose(text, { ...example, [name]: value }),
+        new RegExp(`\\$\\{${missing}\\} is required: set ${missing} in \\.env \\(cp \\.env\\.example \\.env`),
+      );
+    }
+    const compose = parseCompose(text, FILLED_ENV) as Compose;
+    assert.equal(environmentOf(compose.services.postgresql!).POSTGRES_PASSWORD, FILLED_ENV.POSTGRES_PASSWORD);
     assert.equal(Number(compose.services.worker?.deploy?.replicas), 2);
     assert.deepEqual(compose.services.postgresql?.healthcheck?.test, [
       'CMD-SHELL',
       'pg_isready -h 127.0.0.1 -U "${POSTGRES_USER}" -d postgres',
     ]);
-    const overridden = parseCompose(read('docker-compose.yml'), { FOGPILOT_WORKER_REPLICAS: '5' }) as Compose;
+    const overridden = parseCompose(read('docker-compose.yml'), {
+      ...FILLED_ENV,
+      FOGPILOT_WORKER_REPLICAS: '5',
+    }) as Compose;
     assert.equal(overridden.services.worker?.deploy?.replicas, '5');
   });
 
@@ -418,8 +455,67 @@ describe('docker-compose.yml', () => {
       [],
     );
     const production = environmentOf(compose.services.worker!);
-    for (const variable of ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET'])
+    for (const variable of ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID'])
       assert.equal(production[variable], '', `${variable} is a placeholder filled from the host's environment`);
+  });
+
+  it('gives the Azure workers a certificate through a secret file, never a client secret in the environment', () => {
+    const compose = loadCompose();
+    for (const [name, service] of Object.entries(compose.services)) {
+      assert.ok(
+        !('AZURE_CLIENT_SECRET' in environmentOf(service)),
+        `${name} takes AZURE_CLIENT_SECRET from the environment`,
+      );
+    }
+    const worker = compose.services.worker!;
+    assert.equal(environmentOf(worker).AZURE_CLIENT_CERTIFICATE_PATH, '/run/secrets/azure-client-certificate');
+    assert.deepEqual(worker.secrets, ['azure-client-certificate']);
+    assert.equal(compose.secrets?.['azure-client-certificate']?.file, '/dev/null', 'no certificate: the host identity');
+    const withFile = parseCompose(read('docker-compose.yml'), {
+      ...FILLED_ENV,
+      AZURE_CLIENT_CERTIFICATE_FILE: './deploy/secrets/azure-client.pem',
+    }) as Compose;
+    assert.equal(withFile.secrets?.['azure-client-certificate']?.file, './deploy/secrets/azure-client.pem');
+    assert.ok(!('AZURE_CLIENT_SECRET' in environmentOf(compose.services['worker-emulator']!)));
+  });
+
+  it('keeps the Temporal UI read-only unless TEMPORAL_UI_DISABLE_WRITE_ACTIONS=false', () => {
+    assert.equal(environmentOf(loadCompose().services['temporal-ui']!).TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
+    const writable = parseCompose(read('docker-compose.yml'), {
+      ...FILLED_ENV,
+      TEMPORAL_UI_DISABLE_WRITE_ACTIONS: 'false',
+    }) as Compose;
+    assert.equal(environmentOf(writable.services['temporal-ui']!).TEMPORAL_DISABLE_WRITE_ACTIONS, 'false');
+  });
+
+  it("publishes nothing beyond this host, and the workers' metrics on the compose network only", () => {
+    const compose = loadCompose();
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? []) {
+        assert.match(
+          String(typeof port === 'object' ? JSON.stringify(port) : port),
+          /^127\.0\.0\.1:/,
+          `${name}: ${JSON.stringify(port)}`,
+        );
+      }
+    }
+    for (const name of ['worker', 'worker-emulator']) {
+      assert.equal(compose.services[name]!.ports, undefined, `${name} publishes a port`);
+      assert.deepEqual(compose.services[name]!.expose, ['9464']);
+    }
+  });
+
+  it('pins every image it pulls to a version tag (major.minor at least), never latest', () => {
+    const compose = loadCompose();
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (isFogpilotImage(service)) continue;
+      // A digest would pin harder; the tags here are the releases the stack was checked with.
+      assert.match(
+        service.image ?? '',
+        /^[\w./-]+:(\d+\.\d+(\.\d+)?)(-[\w.]+)?(@sha256:[0-9a-f]{64})?$/,
+        `${name}: ${service.image}`,
+      );
+    }
   });
 
   it('mounts configuration files that exist and that fogpilot loads: Azure for the worker, the emulator for its twin', () => {

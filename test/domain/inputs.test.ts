@@ -106,6 +106,40 @@ describe('runbook inputs', () => {
     assert.equal(scale.value.scaleTimeout, 600_000);
   });
 
+  it('refuses a health-check URL whose query string carries something that looks like a credential, naming the field and the parameter but never its value', () => {
+    const urls: Array<[string, string]> = [
+      ['https://app.example.com/health?token=s3cr3t-value', 'token'],
+      ['https://app.example.com/health?x=1&API_KEY=s3cr3t-value', 'API_KEY'],
+      ['https://app.example.com/health?access_token=s3cr3t-value', 'access_token'],
+      ['https://app.example.com/health?code=s3cr3t-value', 'code'],
+      ['https://app.example.com/health?Password=s3cr3t-value', 'Password'],
+      ['https://app.example.com/health?client_secret=s3cr3t-value', 'client_secret'],
+      ['https://app.example.com/health?subscription-key=s3cr3t-value', 'subscription-key'],
+      ['https://store.blob.core.windows.net/c/health.txt?sv=2022-11-02&sr=b&sig=s3cr3t-value', 'sig'],
+      ['https://app.example.com/health?signature=s3cr3t-value#top', 'signature'],
+      ['https://app.example.com/health?apikey', 'apikey'],
+    ];
+    for (const [url, parameter] of urls) {
+      const parsed = parseRunbookInput(DrDrillInputSchema, { group: 'fog', smoke: { httpCheck: { url } } });
+      assert.ok(!parsed.ok, url);
+      assert.equal(parsed.problems[0]!.field, 'smoke.httpCheck.url', url);
+      assert.match(parsed.problems[0]!.message, new RegExp(`the parameter "${parameter}" looks like one`), url);
+      assert.match(parsed.problems[0]!.message, /kept in the workflow history/, url);
+      assert.doesNotMatch(describeInputProblems('drDrill', parsed.problems), /s3cr3t-value/, url);
+    }
+  });
+
+  it('accepts a health-check URL whose query string carries no credential-like parameter', () => {
+    for (const url of [
+      'https://app.example.com/health?region=eastus&verbose=1',
+      'https://app.example.com/health',
+      'https://app.example.com/health#token=anchor-not-query',
+    ]) {
+      const parsed = parseRunbookInput(DrDrillInputSchema, { group: 'fog', smoke: { httpCheck: { url } } });
+      assert.ok(parsed.ok, url);
+    }
+  });
+
   it('gives one clear message per bad duration', () => {
     const parsed = parseRunbookInput(PlannedFailoverInputSchema, { group: 'fog', failback: { after: 'soon' } });
     assert.ok(!parsed.ok);

@@ -440,6 +440,14 @@ const runbookCases: RunbookCase[] = [
     says: NOTHING_CHANGED,
   },
   {
+    name: 'health URL with a token in its query string',
+    runbook: 'drDrill',
+    input: { group: 'fog-sales', smoke: { httpCheck: { url: 'https://app.example.com/health?access_token=abc123' } } },
+    type: 'InvalidInput',
+    names: 'smoke.httpCheck.url',
+    says: NOTHING_CHANGED,
+  },
+  {
     name: 'smoke database with SQL in its name',
     runbook: 'drDrill',
     input: { group: 'fog-sales', smoke: { database: 'sales;DROP TABLE x' } },

@@ -6,17 +6,25 @@
  * probe and smoke writes go through the listener — and then every history event (children and earlier runs
  * included), every result and status, every log line the worker wrote and every rendered report is scanned for the
  * password in each form it could take. None may hold it. Figures go to `$FOGPILOT_RELIABILITY_OUT/secrets.md`.
+ *
+ * Every other secret fogpilot holds is in play and scanned for the same way: the worker runs with an Azure client
+ * secret (the emulator credential ignores it; the process holds it), payload keys (histories are encrypted, and read
+ * back through the codec) and a codec token; `fogpilot webhook` runs with an access section whose callers hold an HMAC
+ * key and a bearer token, starts a forced failover signed by one and takes the other's approval. Its log lines are
+ * scanned with the worker's.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { dataConverterFromEnvironment } from '../../src/codec';
+import { signedRequestHeaders } from '../../src/webhook/auth';
 import {
   FogpilotClient,
   runbookFailureOf,
@@ -44,6 +52,35 @@ import {
 /** Distinctive, made for this run, with characters that JSON, URLs and base64 each encode differently. */
 const SECRET = `Fp-${randomBytes(12).toString('hex')}/+=%&"\\!`;
 const SQL_USER = 'fogpilot_ops';
+const AZURE_SECRET = `az-${randomBytes(16).toString('base64')}~.`;
+const PAYLOAD_KEY = randomBytes(32).toString('base64');
+const PAYLOAD_KEYS = `proof-1:${PAYLOAD_KEY}`;
+const CODEC_TOKEN = randomBytes(24).toString('hex');
+const BOT_KEY = `bot-${randomBytes(24).toString('hex')}`;
+const PAGER_TOKEN = `pager-${randomBytes(24).toString('hex')}`;
+/** Every secret the processes hold, by what it is. */
+const SECRETS = {
+  'SQL password': SECRET,
+  AZURE_CLIENT_SECRET: AZURE_SECRET,
+  'FOGPILOT_PAYLOAD_KEYS key': PAYLOAD_KEY,
+  FOGPILOT_CODEC_TOKEN: CODEC_TOKEN,
+  'webhook HMAC key (caller incident-bot)': BOT_KEY,
+  'webhook bearer token (caller pager)': PAGER_TOKEN,
+};
+const ACCESS_YAML = [
+  'access:',
+  '  callers:',
+  '    incident-bot:',
+  '      credential: { hmacKeyEnv: PROOF_BOT_KEY }',
+  '      start: [readinessCheck, forcedFailover]',
+  "      groups: ['*']",
+  '    pager:',
+  '      credential: { bearerTokenEnv: PROOF_PAGER_TOKEN }',
+  '      start: [readinessCheck]',
+  "      groups: ['*']",
+  '      approve: true',
+  '',
+].join('\n');
 const SPEED = 600;
 
 let env: TestWorkflowEnvironment;
@@ -52,6 +89,10 @@ let configFile: string;
 let worker: ChildProcess | undefined;
 let workerExited: Promise<unknown> | undefined;
 const workerOutput = { stdout: '', stderr: '' };
+let webhook: ChildProcess | undefined;
+let webhookExited: Promise<unknown> | undefined;
+const webhookOutput = { stdout: '', stderr: '' };
+let codecClient: Client;
 const taskQueue = uniqueTaskQueue('secrets');
 
 /** A top-level run this file started, and what it ended with. */
@@ -97,6 +138,12 @@ before(async () => {
     taskQueue,
     sqlLogin: { userEnv: 'FOGPILOT_SQL_USER', passwordEnv: 'FOGPILOT_SQL_PASSWORD' },
   });
+  appendFileSync(configFile, ACCESS_YAML);
+  codecClient = new Client({
+    connection: env.connection,
+    namespace: 'default',
+    dataConverter: dataConverterFromEnvironment({ FOGPILOT_PAYLOAD_KEYS: PAYLOAD_KEYS }),
+  });
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('TEMPORAL_') && !key.startsWith('FOGPILOT_')),
   );
@@ -108,6 +155,9 @@ before(async () => {
       FOGPILOT_CONFIG: configFile,
       FOGPILOT_SQL_USER: SQL_USER,
       FOGPILOT_SQL_PASSWORD: SECRET,
+      AZURE_CLIENT_SECRET: AZURE_SECRET,
+      FOGPILOT_PAYLOAD_KEYS: PAYLOAD_KEYS,
+      FOGPILOT_CODEC_TOKEN: CODEC_TOKEN,
       FOGPILOT_LOG_LEVEL: 'trace',
       FOGPILOT_LOG_FORMAT: 'json',
       FOGPILOT_METRICS_PORT: '0',
@@ -127,6 +177,14 @@ before(async () => {
   );
 });
 
+async function stopWebhook(): Promise<void> {
+  if (!webhook || webhook.exitCode !== null) return;
+  webhook.kill('SIGTERM');
+  const timer = setTimeout(() => webhook?.kill('SIGKILL'), 20_000);
+  await webhookExited;
+  clearTimeout(timer);
+}
+
 async function stopWorker(): Promise<void> {
   if (!worker || worker.exitCode !== null) return;
   worker.kill('SIGTERM');
@@ -136,13 +194,14 @@ async function stopWorker(): Promise<void> {
 }
 
 after(async () => {
+  await stopWebhook();
   await stopWorker();
   await emulator?.close();
   await env?.teardown();
   if (configFile) removeTempFile(configFile);
 });
 
-const client = () => new FogpilotClient(env.client, taskQueue);
+const client = () => new FogpilotClient(codecClient, taskQueue);
 
 async function run(name: string, runbook: RunbookType, input: Record<string, unknown>): Promise<Run> {
   const started = await client().start(runbook, input);
@@ -173,7 +232,7 @@ async function everyRun(): Promise<{ ref: RunRef; history: History }[]> {
     const ref = queue.shift()!;
     const key = `${ref.workflowId}#${ref.runId}`;
     if (seen.has(key)) continue;
-    const history = await env.client.workflow.getHandle(ref.workflowId, ref.runId).fetchHistory();
+    const history = await codecClient.workflow.getHandle(ref.workflowId, ref.runId).fetchHistory();
     seen.set(key, { ref, history });
     for (const event of history.events ?? []) {
       const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
@@ -202,6 +261,16 @@ describe('the scanner', () => {
     clean.scan('a near miss', SECRET.slice(0, -1) + ' and ' + SECRET.slice(1));
     assert.deepEqual(clean.findings, [], 'a near miss is not a finding');
     assert.ok(secretForms(SECRET).length >= 8);
+  });
+
+  it('looks for every secret the processes hold, and names the one it finds', () => {
+    const scanner = new SecretScanner(SECRETS);
+    assert.deepEqual(scanner.secretNames, Object.keys(SECRETS));
+    for (const [name, value] of Object.entries(SECRETS)) {
+      const planted = new SecretScanner(SECRETS);
+      planted.scan('a planted log line', JSON.stringify({ level: 30, msg: `connecting with ${value}` }));
+      assert.deepEqual([...new Set(planted.findings.map((finding) => finding.secret))], [name]);
+    }
   });
 });
 
@@ -265,7 +334,12 @@ describe('runbooks with a SQL login', { concurrency: 1, timeout: 120_000 }, () =
 
   it('renders every report through the CLI too', async () => {
     const drill = runs.find((entry) => entry.runbook === 'drDrill')!;
-    const cliEnv = { TEMPORAL_ADDRESS: env.address, FOGPILOT_TASK_QUEUE: taskQueue, FOGPILOT_CONFIG: configFile };
+    const cliEnv = {
+      TEMPORAL_ADDRESS: env.address,
+      FOGPILOT_TASK_QUEUE: taskQueue,
+      FOGPILOT_CONFIG: configFile,
+      FOGPILOT_PAYLOAD_KEYS: PAYLOAD_KEYS,
+    };
     const outputs = await Promise.all(
       ReportFormats.map((format) => fogpilot(['report', drill.workflowId, '--format', format], cliEnv)),
     );
@@ -280,10 +354,94 @@ describe('runbooks with a SQL login', { concurrency: 1, timeout: 120_000 }, () =
   });
 });
 
+describe('the HTTP trigger with callers', { timeout: 120_000 }, () => {
+  it('the webhook starts a forced failover for a caller signing with its HMAC key, and another caller approves it with its bearer token', async () => {
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith('TEMPORAL_') && !key.startsWith('FOGPILOT_')),
+    );
+    webhook = spawn(process.execPath, [path.join(repoRoot, 'bin', 'fogpilot.js'), 'webhook', '--port', '0'], {
+      env: {
+        ...inherited,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: 'default',
+        FOGPILOT_CONFIG: configFile,
+        // The webhook takes its task queue from the environment only, not from fogpilot.yaml's temporal.taskQueue.
+        FOGPILOT_TASK_QUEUE: taskQueue,
+        FOGPILOT_PAYLOAD_KEYS: PAYLOAD_KEYS,
+        FOGPILOT_CODEC_TOKEN: CODEC_TOKEN,
+        PROOF_BOT_KEY: BOT_KEY,
+        PROOF_PAGER_TOKEN: PAGER_TOKEN,
+        FOGPILOT_LOG_LEVEL: 'trace',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    webhookExited = once(webhook, 'exit');
+    webhook.stdout!.setEncoding('utf8').on('data', (chunk: string) => (webhookOutput.stdout += chunk));
+    webhook.stderr!.setEncoding('utf8').on('data', (chunk: string) => (webhookOutput.stderr += chunk));
+    await waitFor(
+      () => {
+        if (webhook?.exitCode !== null) throw new Error(`the webhook exited: ${webhookOutput.stderr}`);
+        return webhookOutput.stdout.includes('\n');
+      },
+      'fogpilot webhook to listen',
+      60_000,
+    );
+    const base = (JSON.parse(webhookOutput.stdout.split('\n')[0]!) as { url: string }).url;
+    const signed = async (method: 'GET' | 'POST', route: string, body?: unknown) => {
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      const headers = {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...signedRequestHeaders(BOT_KEY, { method, path: route, body: payload }),
+      };
+      return fetch(`${base}${route}`, { method, headers, ...(body === undefined ? {} : { body: payload }) });
+    };
+
+    // East goes dark: the incident bot starts a forced failover of fog-orders, and the pager approves it.
+    emulator.arm.addFault({ kind: 'region-dark', location: 'eastus', hangMs: 0 });
+    try {
+      const start = await signed('POST', '/v1/runbooks/forcedFailover', {
+        input: { group: 'fog-orders' },
+        idempotencyKey: 'INC-SECRETS',
+      });
+      assert.equal(start.status, 201, await start.clone().text());
+      const { workflowId, runId, statusUrl } = (await start.json()) as {
+        workflowId: string;
+        runId: string;
+        statusUrl: string;
+      };
+      // Polled through the webhook, not awaited through the test server's client: time is not skipped past the
+      // approval window while the run waits.
+      let status: { state?: string; awaiting?: { kind?: string } } = {};
+      await waitFor(
+        async () => {
+          status = (await (await signed('GET', statusUrl)).json()) as typeof status;
+          return status.awaiting?.kind === 'approval' || (status.state !== undefined && status.state !== 'running');
+        },
+        'the forced failover to wait for an approval',
+        60_000,
+      );
+      assert.equal(status.awaiting?.kind, 'approval', JSON.stringify(status));
+      const approve = await fetch(`${base}${statusUrl}/signals/approve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${PAGER_TOKEN}` },
+        body: JSON.stringify({ reason: 'INC-SECRETS: east is dark' }),
+      });
+      assert.equal(approve.status, 202, await approve.clone().text());
+      const outcome = await client().result(workflowId);
+      runs.push({ name: 'forcedFailover through the webhook', runbook: 'forcedFailover', workflowId, runId, outcome });
+      assert.equal(outcome.report?.outcome, 'succeeded', JSON.stringify(outcome.failure));
+      assert.equal(outcome.report.approval?.by, 'webhook:pager');
+      assert.equal(outcome.report.approval?.requestedBy, 'webhook:incident-bot');
+    } finally {
+      emulator.world.faults.darkRegions.clear();
+    }
+  });
+});
+
 describe('the scan', { timeout: 60_000 }, () => {
   it('finds the password in no history, result, status, log line or report', async () => {
     assert.ok(runs.length >= 6, `${runs.length} runs`);
-    const scanner = new SecretScanner(SECRET);
+    const scanner = new SecretScanner(SECRETS);
     const reports: { source: string; report: RunbookReport }[] = [];
 
     const all = await everyRun();
@@ -295,7 +453,7 @@ describe('the scan', { timeout: 60_000 }, () => {
       // The form `temporal workflow show --output json` and the replay fixtures take: payloads as base64.
       scanner.scan(`${source} as exported`, historyToJSON(history));
       // Results and the status query (answered by the worker replaying the run) of each run, children included.
-      const handle = env.client.workflow.getHandle(ref.workflowId, ref.runId);
+      const handle = codecClient.workflow.getHandle(ref.workflowId, ref.runId);
       let outcome: RunbookOutcome;
       try {
         outcome = { report: (await handle.result()) as RunbookReport };
@@ -322,6 +480,10 @@ describe('the scan', { timeout: 60_000 }, () => {
     scanner.count('config file');
     scanner.scan('fogpilot.yaml', readFileSync(configFile, 'utf8'));
 
+    await stopWebhook();
+    const webhookLines = `${webhookOutput.stdout}\n${webhookOutput.stderr}`.split('\n').filter((line) => line.trim());
+    for (const [index, line] of webhookLines.entries()) scanner.scan(`webhook output line ${index + 1}`, line);
+    scanner.count('webhook log line', webhookLines.length);
     await stopWorker();
     const lines = workerOutput.stdout.split('\n').filter((line) => line.trim() !== '');
     for (const [index, line] of lines.entries()) scanner.scan(`worker stdout line ${index + 1}`, line);
@@ -336,6 +498,11 @@ describe('the scan', { timeout: 60_000 }, () => {
     assert.ok((counts.event ?? 0) >= 300, `events: ${JSON.stringify(counts)}`);
     assert.ok((counts.report ?? 0) >= 20, `reports: ${JSON.stringify(counts)}`);
     assert.ok((counts['log line'] ?? 0) >= 100, `log lines: ${JSON.stringify(counts)}`);
+    assert.ok((counts['webhook log line'] ?? 0) >= 2, `webhook log lines: ${JSON.stringify(counts)}`);
+    assert.ok(
+      runs.some((entry) => entry.name === 'forcedFailover through the webhook'),
+      'the webhook started a run with a caller key and took an approval with another',
+    );
     assert.ok(scanner.bytes >= 500_000, `bytes: ${scanner.bytes}`);
     const parsed = lines.map((line) => JSON.parse(line) as { level?: number; msg?: string });
     assert.ok(
@@ -350,7 +517,7 @@ describe('the scan', { timeout: 60_000 }, () => {
     assert.deepEqual(
       scanner.findings,
       [],
-      `the password leaked:\n${scanner.findings.map((entry) => `${entry.source} [${entry.form}]: …${entry.excerpt}…`).join('\n')}`,
+      `a secret leaked:\n${scanner.findings.map((entry) => `${entry.source} [${entry.secret}, ${entry.form}]: …${entry.excerpt}…`).join('\n')}`,
     );
 
     const figures: [string, string][] = [
@@ -360,8 +527,10 @@ describe('the scan', { timeout: 60_000 }, () => {
       ['results and status answers', `${counts.result} + ${counts.status}`],
       ['rendered reports (md, json, html; CLI included)', String(counts.report)],
       ['worker log lines (trace level, SDK and core routed in)', String(counts['log line'])],
+      ['webhook output lines (trace level)', String(counts['webhook log line'])],
+      ['secrets looked for', scanner.secretNames.join(', ')],
       ['bytes scanned', String(scanner.bytes)],
-      ['forms of the password looked for', String(secretForms(SECRET).length)],
+      ['forms of each secret looked for', String(secretForms(SECRET).length)],
       ['**found**', `**${scanner.findings.length}**`],
     ];
     const markdown = [
@@ -371,8 +540,10 @@ describe('the scan', { timeout: 60_000 }, () => {
       'password only in its environment (fogpilot.yaml names `FOGPILOT_SQL_PASSWORD`), logging at trace level. Runs: ' +
         runs.map((entry) => `${entry.name} (${describeOutcome(entry.outcome)})`).join('; ') +
         '.',
-      'Every history event, result, status answer, log line and report is then searched for the password as is,',
-      'JSON-escaped, URL-encoded, hex, and base64/base64url at each byte alignment.',
+      'The worker also holds an Azure client secret, payload keys (histories encrypted) and a codec token;',
+      "`fogpilot webhook` holds two callers' credentials, starts a forced failover signed with one and takes the",
+      "other's approval. Every history event, result, status answer, worker and webhook log line and report is then",
+      'searched for each secret as is, JSON-escaped, URL-encoded, hex, and base64/base64url at each byte alignment.',
       '',
       'Reproduce: `npm run build && FOGPILOT_RELIABILITY_OUT=docs/results node --test dist/test/reliability/secrets.test.js`',
       '',

@@ -389,6 +389,69 @@ describe('SQL activities over TDS against the emulator', () => {
     assert.ok(!failure.message.includes(line.sql.login.password), 'no secret in the message');
   });
 
+  it("chooses the SQL login by the group's resolved ARM identity, so a foreign group sharing an inventory group's name does not get its login", async () => {
+    const line = emulator.startLine();
+    const file = writeTempConfig(
+      [
+        'inventory:',
+        '  fog-sales:',
+        '    subscriptionId: 00000000-0000-4000-8000-00000000aaaa',
+        '    resourceGroup: rg-sales',
+        '    primaryLocation: eastus',
+        '    secondaryLocation: westus',
+        '    sql:',
+        '      auth: sql-login',
+        '      userEnv: SALES_SQL_USER',
+        '      passwordEnv: SALES_SQL_PASSWORD',
+        'sql:',
+        '  encrypt: false',
+        '  auth:',
+        '    auth: sql-login',
+        '    userEnv: EMU_SQL_USER',
+        '    passwordEnv: EMU_SQL_PASSWORD',
+        '  hosts:',
+        ...Object.entries(line.sql.hosts).map(([fqdn, hostPort]) => `    ${fqdn}: "${hostPort}"`),
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfig({ env: {}, path: file });
+    const credential: TokenCredential = { getToken: () => Promise.reject(new Error('no Entra here')) };
+    // The inventory group's login is one the emulator refuses, the default one it accepts: which one a target got
+    // shows in whether its read succeeds.
+    const configured = createSqlActivities({
+      dataPlane: createDataPlane(config, credential, {
+        EMU_SQL_USER: line.sql.login.user,
+        EMU_SQL_PASSWORD: line.sql.login.password,
+        SALES_SQL_USER: 'sales_owner',
+        SALES_SQL_PASSWORD: 'the-sales-login-password',
+      }),
+    });
+    const withGroup = (groupId: { subscriptionId: string; resourceGroup: string; name: string }) =>
+      ({ ...target('eastus'), group: 'fog-sales', groupId }) as SqlInstanceTarget;
+
+    const foreign = withGroup({
+      subscriptionId: '00000000-0000-4000-8000-00000000bbbb',
+      resourceGroup: 'rg-other',
+      name: 'fog-sales',
+    });
+    assert.equal((await configured.listUserDatabases({ instance: foreign })).databases.length, 2);
+    const sameSubscriptionOtherGroup = withGroup({
+      subscriptionId: '00000000-0000-4000-8000-00000000aaaa',
+      resourceGroup: 'rg-other',
+      name: 'fog-sales',
+    });
+    assert.equal((await configured.listUserDatabases({ instance: sameSubscriptionOtherGroup })).databases.length, 2);
+
+    // Positive control: the inventory group itself, written in another case, does get its own login.
+    const own = withGroup({
+      subscriptionId: '00000000-0000-4000-8000-00000000AAAA',
+      resourceGroup: 'RG-Sales',
+      name: 'FOG-SALES',
+    });
+    const failure = await failureOf(configured.listUserDatabases({ instance: own }));
+    assert.equal(failure.type, 'SqlLoginFailed');
+  });
+
   it('reuses one pool per instance for reads', async () => {
     const before = emulator.tds.get(target('eastus').instanceId.toLowerCase())!.requests.logins;
     for (let i = 0; i < 5; i++) await activities.listUserDatabases({ instance: target('eastus') });

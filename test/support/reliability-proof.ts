@@ -114,21 +114,34 @@ export function secretForms(secret: string): { form: string; value: string }[] {
 
 export interface SecretFinding {
   source: string;
+  /** Which secret (its name, e.g. `AZURE_CLIENT_SECRET`) was found. */
+  secret: string;
   form: string;
   excerpt: string;
 }
 
-/** Looks for one secret in every text it is given, and keeps count of what it saw. */
+/**
+ * Looks for secrets in every text it is given, and keeps count of what it saw. Given one value, it is named `secret`;
+ * given a record, each value is looked for under its name.
+ */
 export class SecretScanner {
-  private readonly forms: { form: string; value: string }[];
+  private readonly forms: { secret: string; form: string; value: string }[];
   readonly findings: SecretFinding[] = [];
   /** Bytes and items scanned, per kind (`history`, `event`, `log line`, `report`, …). */
   readonly counts = new Map<string, number>();
   bytes = 0;
 
-  constructor(secret: string) {
-    if (secret.length < 12) throw new Error('a secret to scan for must be distinctive (12 characters or more)');
-    this.forms = secretForms(secret);
+  constructor(secrets: string | Record<string, string>) {
+    const named = typeof secrets === 'string' ? { secret: secrets } : secrets;
+    this.forms = Object.entries(named).flatMap(([name, value]) => {
+      if (value.length < 12) throw new Error(`the secret ${name} must be distinctive (12 characters or more)`);
+      return secretForms(value).map((form) => ({ secret: name, ...form }));
+    });
+  }
+
+  /** The names of the secrets looked for. */
+  get secretNames(): string[] {
+    return [...new Set(this.forms.map((entry) => entry.secret))];
   }
 
   count(kind: string, by = 1): void {
@@ -138,11 +151,11 @@ export class SecretScanner {
   scan(source: string, text: string): void {
     this.bytes += Buffer.byteLength(text);
     const lower = text.toLowerCase();
-    for (const { form, value } of this.forms) {
+    for (const { secret, form, value } of this.forms) {
       // Hex and URL escapes may come in either case; the rest must match exactly.
       const at = form === 'hex' || form.endsWith('-encoded') ? lower.indexOf(value.toLowerCase()) : text.indexOf(value);
       if (at >= 0) {
-        this.findings.push({ source, form, excerpt: text.slice(Math.max(0, at - 60), at + value.length + 20) });
+        this.findings.push({ source, secret, form, excerpt: text.slice(Math.max(0, at - 60), at + value.length + 20) });
       }
     }
   }

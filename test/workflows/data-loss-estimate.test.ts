@@ -189,7 +189,7 @@ describe('estimateDataLoss', () => {
 });
 
 describe('partnerSqlTarget', () => {
-  it("puts the partner's name in front of the DNS zone both instances of a group share", () => {
+  it("puts the partner's name in front of the DNS zone both instances of a group share, and carries the group's ARM identity", () => {
     const target = { fullyQualifiedDomainName: 'mi-westus.abc123.database.usgovcloudapi.net' } as ManagedInstanceView;
     const group = resolvedGroup({
       subscriptionId: 's',
@@ -208,6 +208,7 @@ describe('partnerSqlTarget', () => {
         instanceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/managedInstances/mi-eastus',
         host: 'mi-eastus.abc123.database.usgovcloudapi.net',
         group: 'fog',
+        groupId: { subscriptionId: 's', resourceGroup: 'rg', name: 'fog' },
       },
     );
   });

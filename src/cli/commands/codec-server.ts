@@ -8,6 +8,7 @@ import {
   createCodecServer,
 } from '../../codec/server';
 import { fogpilotVariable } from '../../config/environment';
+import { secretRedaction } from '../../secrets';
 import { CliError, ExitCodes } from '../errors';
 import { untilStopped } from '../stop-signal';
 
@@ -94,6 +95,7 @@ export function registerCodecServer(program: Command): void {
           name: 'fogpilot-codec-server',
           level: fogpilotVariable('FOGPILOT_LOG_LEVEL')?.trim() || 'info',
           redact: ['req.headers.authorization'],
+          ...secretRedaction(),
         },
         pino.destination(2),
       );

@@ -19,6 +19,7 @@ import {
 } from '../../webhook';
 import { taskQueueFromEnvironment } from '../../config/task-queue';
 import { fogpilotVariable } from '../../config/environment';
+import { secretRedaction } from '../../secrets';
 import { PayloadKeysError, dataConverterFromEnvironment } from '../../codec';
 import { CliError, ExitCodes } from '../errors';
 import { untilStopped } from '../stop-signal';
@@ -185,6 +186,7 @@ export function registerWebhook(program: Command): void {
           name: 'fogpilot-webhook',
           level: fogpilotVariable('FOGPILOT_LOG_LEVEL')?.trim() || 'info',
           redact: ['req.headers.authorization', 'req.headers["x-fogpilot-signature"]'],
+          ...secretRedaction(),
         },
         pino.destination(2),
       );

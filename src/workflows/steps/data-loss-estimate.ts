@@ -14,7 +14,7 @@
  */
 import { formatDuration } from '../../domain/durations';
 import type { DatabaseReplicationLink, FailoverGroupView, ManagedInstanceView } from '../../domain/azure-state';
-import type { ResolvedGroup } from '../../domain/group-ref';
+import { sqlTargetGroup, type ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import type { DatabaseLossEstimate, DataLossEstimate } from '../definitions';
 import { checks, partnerReads } from './activity-presets';
@@ -248,7 +248,7 @@ export function partnerSqlTarget(
   return {
     instanceId: partnerInstanceId,
     host: `${name}${target.fullyQualifiedDomainName.slice(dot)}`,
-    group: group.displayName,
+    ...sqlTargetGroup(group),
   };
 }
 

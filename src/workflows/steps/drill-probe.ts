@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure, type CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { DrDrillParams } from '../../domain/inputs';
-import { listenerHost, type ResolvedGroup } from '../../domain/group-ref';
+import { listenerHost, sqlTargetGroup, type ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { FailureTypes, type DrillProbeRecord, type DrillSummary, type FailoverLeg } from '../definitions';
 import { PROBE_ACTIVITY_ID, checks, type probes, reads } from './activity-presets';
@@ -65,7 +65,7 @@ export async function locateProbe(run: RunbookRun, group: ResolvedGroup, params:
       }
     }
     const target: ProbeTarget = {
-      listener: { instanceId: `listener:${group.name}`, host, group: group.displayName },
+      listener: { instanceId: `listener:${group.name}`, host, ...sqlTargetGroup(group) },
       database,
       label: `drill:${run.groupLabel}:${Date.now()}`,
     };

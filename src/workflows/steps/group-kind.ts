@@ -13,7 +13,7 @@ import type {
   StartScaleResult,
 } from '../../activities';
 import type { FailoverGroupView, ScaleTarget } from '../../domain/azure-state';
-import type { GroupIdentity } from '../../domain/group-ref';
+import { sqlTargetGroup, type GroupIdentity, type ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { failoverSends, reads, scaleStarts } from './activity-presets';
 
@@ -71,7 +71,10 @@ export interface FailoverGroupKind<Member> {
   /** One read of a member's scaling operation. */
   readScaleProgress(memberId: string, trackingId: string, summary: string): Promise<OperationProgressReading>;
   /** Where to reach a member over SQL (copy sync, replication links, updateability, drift checks). */
-  sqlEndpoint(member: Member, group: { displayName: string }): SqlInstanceTarget;
+  sqlEndpoint(
+    member: Member,
+    group: Pick<ResolvedGroup, 'displayName' | 'subscriptionId' | 'resourceGroup' | 'name'>,
+  ): SqlInstanceTarget;
 }
 
 /** Managed Instance failover groups (`instanceFailoverGroups`): each location holds one managed instance. */
@@ -105,7 +108,7 @@ export const managedInstanceGroups: FailoverGroupKind<InstanceReading> = {
   sqlEndpoint: (member, group) => ({
     instanceId: member.instance.id,
     host: member.instance.fullyQualifiedDomainName,
-    group: group.displayName,
+    ...sqlTargetGroup(group),
   }),
 };
 
