@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { FleetFailoverInputSchema, type FleetFailoverParams } from '../domain/inputs';
 import { formatDuration } from '../domain/durations';
 import {
@@ -10,12 +10,10 @@ import {
   type FleetSummary,
   type RunbookReport,
   abortSignal,
-  approveSignal,
   lockHolderStatusSignal,
-  rejectSignal,
   statusQuery,
 } from './definitions';
-import { ApprovalDesk, JUDGED_APPROVALS_PATCH, decisionRecord, type Decision } from './steps/approval';
+import { listenForDecisions, type Decision } from './steps/approval';
 import { openRunbook } from './steps/opening';
 import { countOutcomes, selectGroups, survey, type Candidate } from './steps/fleet-selection';
 import { runChildren } from './steps/fleet-children';
@@ -52,14 +50,7 @@ export async function fleetFailover(input: FleetFailoverInput): Promise<RunbookR
   setHandler(statusQuery, () => run.status());
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
-  const decision = decisionRecord();
-  if (patched(JUDGED_APPROVALS_PATCH)) {
-    run.approvalDesk = new ApprovalDesk(run, decision);
-    run.approvalDesk.listen();
-  } else {
-    setHandler(approveSignal, decision.approve);
-    setHandler(rejectSignal, decision.reject);
-  }
+  const decision = listenForDecisions(run);
 
   return run.execute(async () => {
     // Its groups' locks are taken by the runbooks it starts, one per group.

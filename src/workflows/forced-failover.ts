@@ -9,12 +9,10 @@ import {
   type ForcedFailoverInput,
   type RunbookReport,
   abortSignal,
-  approveSignal,
   lockHolderStatusSignal,
-  rejectSignal,
   statusQuery,
 } from './definitions';
-import { ApprovalDesk, JUDGED_APPROVALS_PATCH, decisionRecord } from './steps/approval';
+import { listenForDecisions } from './steps/approval';
 import { describeDataLossEstimate, lossEvidence } from './steps/data-loss-estimate';
 import { rejection } from './steps/forced-approval';
 import {
@@ -80,14 +78,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
   setHandler(statusQuery, () => run.status());
   setHandler(lockHolderStatusSignal, (status) => run.receiveLockHolderStatus(status));
   setHandler(abortSignal, (message) => run.receiveAbort(message));
-  const decision = decisionRecord();
-  if (patched(JUDGED_APPROVALS_PATCH)) {
-    run.approvalDesk = new ApprovalDesk(run, decision);
-    run.approvalDesk.listen();
-  } else {
-    setHandler(approveSignal, decision.approve);
-    setHandler(rejectSignal, decision.reject);
-  }
+  const decision = listenForDecisions(run);
 
   return run.execute(async () => {
     const opened = await openRunbook(run, {

@@ -13,6 +13,7 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
 } from '@temporalio/workflow';
 import type { GroupIdentity } from '../../domain/group-ref';
@@ -247,4 +248,21 @@ export class ApprovalDesk {
       });
     }
   }
+}
+
+/**
+ * Sets the decision handlers of a run that waits for a person and returns its record of decisions: an
+ * {@link ApprovalDesk} that judges them since {@link JUDGED_APPROVALS_PATCH}, the plain signals before it. Called with
+ * the run's other handlers, before anything else, so a decision sent early is never missed.
+ */
+export function listenForDecisions(run: DeskRun & { approvalDesk?: ApprovalDesk }): Decisions {
+  const decisions = decisionRecord();
+  if (patched(JUDGED_APPROVALS_PATCH)) {
+    run.approvalDesk = new ApprovalDesk(run, decisions);
+    run.approvalDesk.listen();
+  } else {
+    setHandler(approveSignal, decisions.approve);
+    setHandler(rejectSignal, decisions.reject);
+  }
+  return decisions;
 }
