@@ -317,55 +317,72 @@ export function credentialLikeQueryParameter(url: string): string | undefined {
   return undefined;
 }
 
-export const DrDrillInputSchema = strictInput({
-  ...plannedFailoverFields,
-  /**
-   * What to do when another runbook holds the group: `fail` (GroupBusy), or `skip` — end `skipped` with nothing
-   * changed, as a scheduled drill does so that an incident never pauses the drill schedule.
-   */
-  ifGroupBusy: z.enum(['fail', 'skip'], { error: 'ifGroupBusy must be "fail" or "skip"' }).default('fail'),
-  soak: durationField('soak', 0, 7 * DAY, '10 minutes').prefault('10 minutes'),
-  smoke: strictInput({
-    write: z.boolean({ error: 'smoke.write must be true or false' }).default(true),
-    database: z
-      .string({ error: 'smoke.database must be a database name' })
-      .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/, { error: 'smoke.database must be a database name' })
-      .optional(),
-    httpCheck: strictInput({
-      url: z
-        .string({ error: 'smoke.httpCheck.url must be an http(s) URL' })
-        .max(2048, { error: 'smoke.httpCheck.url must be at most 2048 characters' })
-        .refine((value) => /^https?:\/\/[^\s]+$/i.test(value), {
-          error: 'smoke.httpCheck.url must be an http(s) URL such as "https://app.example.com/health"',
-          abort: true,
-        })
-        .refine((value) => !/^https?:\/\/[^/?#]*@/i.test(value), {
-          error:
-            'smoke.httpCheck.url must not carry credentials (user:password@): the URL is kept in the workflow history; use a health endpoint that needs none',
-        })
-        .superRefine((value, context) => {
-          const parameter = credentialLikeQueryParameter(value);
-          if (parameter !== undefined) {
-            context.addIssue({
-              code: 'custom',
-              message: `smoke.httpCheck.url must not carry a credential in its query string (the parameter "${parameter}" looks like one): the URL is kept in the workflow history for anyone who can read it; use a health endpoint that needs no credential (for example one reachable only from the worker's network)`,
-            });
-          }
-        }),
-      expectStatus: z
-        .number({ error: 'smoke.httpCheck.expectStatus must be an HTTP status code' })
-        .int()
-        .min(100)
-        .max(599, { error: 'smoke.httpCheck.expectStatus must be an HTTP status code (100-599)' })
-        .default(200),
-      timeout: durationField('smoke.httpCheck.timeout', 1_000, 5 * MINUTE, '10 seconds').prefault('10 seconds'),
-    }).optional(),
-  }).prefault({}),
-  failbackWaitTimeout,
-  failback: z
-    .literal(true, { error: 'failback must be true: a drill always returns the primary to where it was' })
-    .default(true),
-});
+/**
+ * Which input rules a drill applies. A rule added after drills were already running is switched by a workflow patch:
+ * a drill started before it must replay with the input it was accepted with.
+ */
+export interface DrillInputRules {
+  /** Refuse a health-check URL whose query string carries a credential-like parameter. */
+  refuseCredentialQuery: boolean;
+}
+
+function drDrillInputSchema(rules: DrillInputRules) {
+  return strictInput({
+    ...plannedFailoverFields,
+    /**
+     * What to do when another runbook holds the group: `fail` (GroupBusy), or `skip` — end `skipped` with nothing
+     * changed, as a scheduled drill does so that an incident never pauses the drill schedule.
+     */
+    ifGroupBusy: z.enum(['fail', 'skip'], { error: 'ifGroupBusy must be "fail" or "skip"' }).default('fail'),
+    soak: durationField('soak', 0, 7 * DAY, '10 minutes').prefault('10 minutes'),
+    smoke: strictInput({
+      write: z.boolean({ error: 'smoke.write must be true or false' }).default(true),
+      database: z
+        .string({ error: 'smoke.database must be a database name' })
+        .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/, { error: 'smoke.database must be a database name' })
+        .optional(),
+      httpCheck: strictInput({
+        url: z
+          .string({ error: 'smoke.httpCheck.url must be an http(s) URL' })
+          .max(2048, { error: 'smoke.httpCheck.url must be at most 2048 characters' })
+          .refine((value) => /^https?:\/\/[^\s]+$/i.test(value), {
+            error: 'smoke.httpCheck.url must be an http(s) URL such as "https://app.example.com/health"',
+            abort: true,
+          })
+          .refine((value) => !/^https?:\/\/[^/?#]*@/i.test(value), {
+            error:
+              'smoke.httpCheck.url must not carry credentials (user:password@): the URL is kept in the workflow history; use a health endpoint that needs none',
+          })
+          .superRefine((value, context) => {
+            if (!rules.refuseCredentialQuery) return;
+            const parameter = credentialLikeQueryParameter(value);
+            if (parameter !== undefined) {
+              context.addIssue({
+                code: 'custom',
+                message: `smoke.httpCheck.url must not carry a credential in its query string (the parameter "${parameter}" looks like one): the URL is kept in the workflow history for anyone who can read it; use a health endpoint that needs no credential (for example one reachable only from the worker's network)`,
+              });
+            }
+          }),
+        expectStatus: z
+          .number({ error: 'smoke.httpCheck.expectStatus must be an HTTP status code' })
+          .int()
+          .min(100)
+          .max(599, { error: 'smoke.httpCheck.expectStatus must be an HTTP status code (100-599)' })
+          .default(200),
+        timeout: durationField('smoke.httpCheck.timeout', 1_000, 5 * MINUTE, '10 seconds').prefault('10 seconds'),
+      }).optional(),
+    }).prefault({}),
+    failbackWaitTimeout,
+    failback: z
+      .literal(true, { error: 'failback must be true: a drill always returns the primary to where it was' })
+      .default(true),
+  });
+}
+
+export const DrDrillInputSchema = drDrillInputSchema({ refuseCredentialQuery: true });
+
+/** A drill's input as accepted before health-check URLs with credential-like query parameters were refused. */
+export const DrDrillInputSchemaBeforeCredentialQueryRule = drDrillInputSchema({ refuseCredentialQuery: false });
 
 export const FleetFailoverInputSchema = strictInput({
   groups: z

@@ -1,5 +1,12 @@
-import { ApplicationFailure, CancellationScope, deprecatePatch, setHandler, sleep } from '@temporalio/workflow';
-import { DrDrillInputSchema, type DrDrillParams } from '../domain/inputs';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  deprecatePatch,
+  patched,
+  setHandler,
+  sleep,
+} from '@temporalio/workflow';
+import { DrDrillInputSchema, DrDrillInputSchemaBeforeCredentialQueryRule, type DrDrillParams } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import { formatDuration } from '../domain/durations';
 import {
@@ -41,6 +48,13 @@ import { declareStage, declareStep, planOf, runStep, type PlannedStep } from './
 export const DRILL_PROBE_AFTER_PREFLIGHT_PATCH = 'drill-probe-after-preflight';
 
 /**
+ * A health-check URL whose query string carries a credential-like parameter is refused as InvalidInput. Drills
+ * accepted before the rule keep running with the URL they were given (the check happens when the input is validated,
+ * first thing in the run, so their replay must not apply it).
+ */
+export const DRILL_REFUSES_CREDENTIAL_QUERY_PATCH = 'drill-refuses-credential-query';
+
+/**
  * **drDrill**: rehearses disaster recovery end to end and proves it: a planned failover, a soak in the secondary
  * region with smoke checks (a write through the read-write listener; an optional HTTP health check), the failback, and
  * a drill report: RTO each way, application-visible downtime measured by a write probe through the listener, data
@@ -68,7 +82,9 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
   setHandler(abortSignal, (message) => run.receiveAbort(message));
   return run.execute(async () => {
     const opened = await openRunbook(run, {
-      schema: DrDrillInputSchema,
+      schema: patched(DRILL_REFUSES_CREDENTIAL_QUERY_PATCH)
+        ? DrDrillInputSchema
+        : DrDrillInputSchemaBeforeCredentialQueryRule,
       input,
       group: (params) => params.group,
       lock: (params) =>

@@ -172,6 +172,7 @@ describe('drDrill', { concurrency: 1 }, () => {
     ['smoke.httpCheck.url', { smoke: { httpCheck: { url: 'ftp://example.com' } } }],
     ['smoke.database', { smoke: { database: 'x; DROP TABLE y' } }],
     ['smoke.httpCheck.url', { smoke: { httpCheck: { url: 'https://user:secret@app.example.com/health' } } }],
+    ['smoke.httpCheck.url', { smoke: { httpCheck: { url: 'https://app.example.com/health?code=abc' } } }],
   ] as const) {
     it(`refuses ${JSON.stringify(input)} with InvalidInput naming ${field}`, async () => {
       const s = frame.scenario();

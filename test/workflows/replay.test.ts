@@ -48,6 +48,7 @@ describe('replay of recorded histories', () => {
       'forced-failover-approval-refused-then-accepted.json',
       'forced-failover-approval-forwarded-starter.json',
       'forced-failover-approval-forwarded-holder.json',
+      'dr-drill-health-url-query-before-rule.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }
