@@ -59,7 +59,7 @@ export type {
   FailoverSendOutcome,
   RetentionPoliciesReading,
 } from './arm';
-export type { CopySyncResult } from './sql';
+export type { CopySyncResult, WritableWatch } from './sql';
 export type { ApprovalRules, JudgeApprovalRequest, ForwardApprovalRequest } from './approvals';
 export type {
   LockHolderRequest,

@@ -11,13 +11,64 @@ import type {
   SqlInstanceTarget,
   UserDatabase,
 } from '../sql/data-plane';
+import { SqlRequestError } from '../sql/data-plane';
 import { classifySqlError } from '../sql/errors';
+import { errorText } from '../azure/errors';
 import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
 
 export interface SqlActivityDependencies {
   dataPlane: DataPlane;
   /** How often the copy-sync wait heartbeats; keep well under the workflow's heartbeat timeout. */
   syncHeartbeatIntervalMs?: number;
+  /**
+   * The clock of the data-plane watch (default: real time, and the activity's cancellable sleep). A time-skipping
+   * test passes the test server's, so the watch's pauses move the simulated clock the scripted Azure switches by.
+   */
+  watchClock?: WatchClock;
+}
+
+/** What the data-plane watch tells time by. */
+export interface WatchClock {
+  now(): number | Promise<number>;
+  sleep(ms: number): Promise<void>;
+}
+
+/**
+ * What one slice of a data-plane watch of a failover's target saw: every expected database writable, not yet, or the
+ * instance could not be read at all (a refused login, or no answer for {@link WatchWritableRequest.unreadableAfterMs}).
+ */
+export interface WritableWatch {
+  outcome: 'writable' | 'not-yet' | 'unreadable';
+  /** The last updateability read (empty when none answered). */
+  databases: DatabaseUpdateability[];
+  polls: number;
+  watchedMs: number;
+  /** Reads that failed transiently (sessions dropped during the switch, 40613/40197). */
+  transientErrors: number;
+  /** Why the data plane is unreadable (outcome `unreadable`). */
+  reason?: string;
+}
+
+export interface WatchWritableRequest {
+  /** The target instance's own endpoint: the listener's DNS moves at acceptance, before the switch. */
+  instance: SqlInstanceTarget;
+  /** Databases that must be there and READ_WRITE; empty: whatever the instance has (at least one). */
+  expected: string[];
+  /** How long this slice watches before it answers `not-yet`. */
+  sliceMs: number;
+  intervalMs: number;
+  /** No read answering for this long (connections refused, timeouts) makes the data plane unreadable. */
+  unreadableAfterMs: number;
+}
+
+/** Whether every expected database (at least one) is READ_WRITE. */
+export function allWritable(databases: DatabaseUpdateability[], expected: string[]): boolean {
+  const writable = (entry: DatabaseUpdateability) => entry.updateability.toUpperCase() === 'READ_WRITE';
+  return (
+    databases.length > 0 &&
+    expected.every((database) => databases.some((entry) => entry.database === database)) &&
+    databases.every(writable)
+  );
 }
 
 export interface CopySyncResult {
@@ -27,7 +78,11 @@ export interface CopySyncResult {
   waitedMs: number;
 }
 
-export function createSqlActivities({ dataPlane, syncHeartbeatIntervalMs = 5_000 }: SqlActivityDependencies) {
+export function createSqlActivities({
+  dataPlane,
+  syncHeartbeatIntervalMs = 5_000,
+  watchClock,
+}: SqlActivityDependencies) {
   return {
     /** Every user database on the instance with its replication link as this side sees it. Read-only. */
     async readReplicationLinks(request: {
@@ -107,6 +162,54 @@ export function createSqlActivities({ dataPlane, syncHeartbeatIntervalMs = 5_000
         return { backups: await dataPlane.latestBackups(request.instance) };
       } catch (error) {
         throw classifySqlError(error, `reading backup history on ${request.instance.host}`);
+      }
+    },
+
+    /**
+     * Watches a failover's target over TDS until every expected database is READ_WRITE, for at most `sliceMs`: a
+     * read every `intervalMs`, heartbeating each. Costs no ARM call. Read-only. Transient errors (the switch drops
+     * sessions) are waited through; a refused login, or no answer for `unreadableAfterMs`, ends it `unreadable` so
+     * the workflow falls back to ARM. Cancellation stops it between reads.
+     */
+    async watchWritable(request: WatchWritableRequest): Promise<WritableWatch> {
+      const context = Context.current();
+      const clock: WatchClock = watchClock ?? { now: () => Date.now(), sleep: (ms) => context.sleep(ms) };
+      const startedAt = await clock.now();
+      let lastAnswerAt = startedAt;
+      let databases: DatabaseUpdateability[] = [];
+      let transientErrors = 0;
+      const result = async (outcome: WritableWatch['outcome'], polls: number, reason?: string) => ({
+        outcome,
+        databases,
+        polls,
+        watchedMs: (await clock.now()) - startedAt,
+        transientErrors,
+        ...(reason === undefined ? {} : { reason }),
+      });
+      for (let poll = 1; ; poll++) {
+        try {
+          databases = await dataPlane.getUpdateability(request.instance, { noRetry: true });
+          lastAnswerAt = await clock.now();
+          if (allWritable(databases, request.expected)) return await result('writable', poll);
+        } catch (error) {
+          const kind = error instanceof SqlRequestError ? error.kind : 'transient';
+          if (kind !== 'transient' && kind !== 'not-writable') {
+            return await result('unreadable', poll, `${request.instance.host}: ${errorText(error)}`);
+          }
+          transientErrors++;
+          const silentMs = (await clock.now()) - lastAnswerAt;
+          if (silentMs >= request.unreadableAfterMs) {
+            return await result(
+              'unreadable',
+              poll,
+              `${request.instance.host} has not answered for ${Math.round(silentMs / 1000)} s: ${errorText(error)}`,
+            );
+          }
+        }
+        context.heartbeat({ polls: poll });
+        if ((await clock.now()) - startedAt + request.intervalMs > request.sliceMs)
+          return await result('not-yet', poll);
+        await clock.sleep(request.intervalMs);
       }
     },
 

@@ -49,6 +49,11 @@ export interface BackupInfo {
 
 export interface SqlRequestOptions {
   abortSignal?: AbortSignal;
+  /**
+   * Fail at the first transient error instead of retrying it (a read's default waits 5 s, then longer): for a caller
+   * that polls every few hundred milliseconds anyway, such as the data-plane watch of a failover's target.
+   */
+  noRetry?: boolean;
 }
 
 /** A row to write to `dbo.fogpilot_smoke` in `database` (see `Queries` for the table). */

@@ -168,6 +168,7 @@ export class MssqlDataPlane implements DataPlane {
         const spentMs = Date.now() - startedAt;
         if (
           failure.kind !== 'transient' ||
+          options?.noRetry ||
           options?.abortSignal?.aborted ||
           spentMs + delayMs > this.readRetry.budgetMs
         )

@@ -145,7 +145,9 @@ export function scriptedScenario(
   const inventory = new Inventory({ [name]: azure.coordinates });
   const called: string[] = [];
   const taskQueue = uniqueTaskQueue();
-  const deps = { controlPlane: azure, dataPlane: azure, inventory };
+  // The data-plane watch pauses on the test server's clock, so its reads see the scripted switch happen.
+  const watchClock = { now: () => env.currentTimeMs(), sleep: (ms: number) => env.sleep(ms) };
+  const deps = { controlPlane: azure, dataPlane: azure, inventory, watchClock };
   const lockId = lockWorkflowId(azure.coordinates);
   return {
     name,

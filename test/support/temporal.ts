@@ -90,6 +90,9 @@ export async function createTestWorker({ env, taskQueue, deps, called }: TestWor
     stickyQueueScheduleToStartTimeout: '1 second',
     // A worker stopped mid-run lets its running activity report its result, as a production worker does on SIGTERM.
     shutdownGraceTime: '10 seconds',
+    // The data-plane watch moves the test server's clock as it pauses: its heartbeats must reach the server before
+    // simulated seconds pass, not at the default 80% of the heartbeat timeout in real time.
+    maxHeartbeatThrottleInterval: '50 milliseconds',
   });
 }
 

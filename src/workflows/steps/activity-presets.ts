@@ -35,6 +35,20 @@ export function readsUntil(deadlineMs: number) {
   });
 }
 
+/**
+ * Watching a failover's target over TDS after the POST (see `watchWritable`): one slice at a time, heartbeating every
+ * read, so a lost worker is noticed in 5 seconds and the watch resumes elsewhere; retried until `deadlineMs` like
+ * {@link readsUntil}. Not metered: it makes no ARM call.
+ */
+export function dataPlaneWatches(deadlineMs: number, sliceMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: sliceMs + 30_000,
+    scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
+    heartbeatTimeout: '5 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  });
+}
+
 /** Starting a scale: idempotent (adopts an identical running operation), so retrying is safe; bounded by time. */
 const SCALE_STARTS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',

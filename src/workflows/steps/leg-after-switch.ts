@@ -8,7 +8,7 @@ import { FailureTypes, type DataLossRecord, type FailoverLeg } from '../definiti
 import { reads } from './activity-presets';
 import { awaitDatabasesWritable } from './await-writable';
 import { groupKindOf } from './group-kind';
-import type { LegRun, LegView } from './planned-leg';
+import { expectedDatabases, type LegRun, type LegView } from './planned-leg';
 import { ROLE_POLLING, pollUntil } from './poll';
 import { secondaryScaleTarget } from './preflight';
 import { describeFailure } from './runbook-run';
@@ -24,13 +24,24 @@ export const awaitWritableStep = declareStep<LegView, LegRun>({
   plan: ({ preflight, params }) =>
     preflight &&
     `poll until every database on ${preflight.secondary.instance.name} is READ_WRITE (at most ${formatDuration(params.writableTimeout)})`,
-  body: ({ run, group, params, preflight }, step) =>
-    awaitDatabasesWritable(run, step, {
+  body: async ({ run, group, params, preflight, writableSeen }, step) => {
+    if (writableSeen) {
+      // Proven already by await-roles' data-plane watch: its last read is this step's evidence.
+      step.evidence({
+        seenBy: 'await-roles (data-plane watch)',
+        polls: writableSeen.polls,
+        databases: writableSeen.databases,
+      });
+      step.detail('all READ_WRITE (seen by await-roles)');
+      return;
+    }
+    await awaitDatabasesWritable(run, step, {
       instance: groupKindOf(group).sqlEndpoint(preflight.secondary, preflight.group),
       instanceName: preflight.secondary.instance.name,
-      expected: preflight.links.map((link) => link.partnerDatabase || link.database),
+      expected: expectedDatabases(preflight),
       timeoutMs: params.writableTimeout,
-    }),
+    });
+  },
 });
 
 /** What the leg lost: nothing, proven by the copy sync before a failover this run sent; else why it is not known. */

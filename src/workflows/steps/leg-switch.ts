@@ -10,7 +10,7 @@ import { afterSentFailover, sameIntentCommand } from '../../domain/next-steps';
 import { FailureTypes, type FailoverLeg } from '../definitions';
 import { reads, readsUntil } from './activity-presets';
 import { groupKindOf, type ReadPreset } from './group-kind';
-import { alreadyPrimaryWhy, type LegRun, type LegView } from './planned-leg';
+import { alreadyPrimaryWhy, expectedDatabases, type LegRun, type LegView } from './planned-leg';
 import { ROLE_POLLING, pollUntil, type PollResult } from './poll';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 import {
@@ -20,6 +20,7 @@ import {
   type SendOutcome,
 } from './send-failover';
 import { declareStep } from './step-declaration';
+import { DATA_PLANE_SWITCH_PATCH, watchSwitchFromDataPlane } from './switch-from-data-plane';
 
 export const sendPlannedFailoverStep = declareStep<LegView, LegRun, SendOutcome>({
   name: 'failover',
@@ -88,6 +89,27 @@ async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
       details: [details],
     });
   };
+  if (ours && deadline !== undefined && patched(DATA_PLANE_SWITCH_PATCH)) {
+    const { preflight } = context;
+    const kind = groupKindOf(group);
+    const watched = await watchSwitchFromDataPlane({
+      group,
+      step,
+      target: leg.to,
+      instance: kind.sqlEndpoint(preflight.secondary, preflight.group),
+      instanceName: preflight.secondary.instance.name,
+      expected: expectedDatabases(preflight),
+      deadline,
+      trackingId,
+    });
+    if (watched.seen) {
+      context.writableSeen = { polls: watched.polls, databases: watched.watch.databases, atMs: Date.now() };
+      step.evidence({ roles: watched.roles.summary.detail, seenFrom: 'data plane, confirmed by ARM at the target' });
+      run.clearAwaiting();
+      return;
+    }
+    if (watched.failed) await failoverFailed(run, group, leg, step, watched.failed);
+  }
   if (trackingId) {
     // One read per poll of the operation Azure is running, rather than two of the roles; and a failure shows at once.
     const operation = await followFailoverOperation(

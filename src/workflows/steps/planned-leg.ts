@@ -4,7 +4,7 @@
  * `drDrill` run the same leg.
  */
 import type { InstanceReading } from '../../activities';
-import type { DatabaseReplicationLink } from '../../domain/azure-state';
+import type { DatabaseReplicationLink, DatabaseUpdateability } from '../../domain/azure-state';
 import type { ResolvedGroup } from '../../domain/group-ref';
 import type { Milliseconds } from '../../domain/inputs';
 import type { FailoverLeg, GateResult } from '../definitions';
@@ -95,6 +95,16 @@ export interface LegRun extends LegStart {
   sent?: SendOutcome;
   /** When the request was answered; absent in runs recorded before the deadline counted from it. */
   sentAtMs?: number;
+  /**
+   * Every expected database on the target answered READ_WRITE to the data-plane watch of await-roles (workflow time
+   * `atMs`), and ARM confirmed the target primary: await-writable has nothing left to prove.
+   */
+  writableSeen?: { polls: number; databases: DatabaseUpdateability[]; atMs: number };
+}
+
+/** The databases the new primary must have, writable: the partner side of every link the preflight read. */
+export function expectedDatabases(preflight: PreflightResult): string[] {
+  return preflight.links.map((link) => link.partnerDatabase || link.database);
 }
 
 /** Why a leg whose target already is primary sends nothing: in its plan and in its skipped failover step. */

@@ -1,0 +1,82 @@
+/**
+ * The switch of a planned failover seen from the data plane (issue 15): after the POST the target's databases are
+ * watched over TDS, and one ARM read at the target confirms. On Temporal's time-skipping test server with the real
+ * activities over a scripted Azure; the watch pauses on the test server's clock.
+ */
+import { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Outcomes } from '../../src/workflows/definitions';
+import { SqlRequestError, type SqlInstanceTarget } from '../../src/sql/data-plane';
+import { boundedIt, timeSkippingFrame, saveHistory, stepOf } from '../support/runbook-harness';
+
+const frame = timeSkippingFrame();
+const it = boundedIt(120_000);
+
+const scenario = frame.scenario.bind(frame);
+
+describe('a planned failover sees the switch from the data plane', { concurrency: 1 }, () => {
+  it('watches the target over TDS and confirms with one ARM read, without polling the operation or the roles', async () => {
+    const s = scenario((azure) => {
+      azure.roleSwitchMs = 30_000;
+      azure.readOnlyAfterSwitchMs = 5_000;
+    });
+    const { report, failure, handle } = await s.run('plannedFailover', {});
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const roles = stepOf(report, 'await-roles').evidence ?? {};
+    assert.match(String(roles.seenFrom), /data plane/);
+    assert.match(String(roles.confirmation), /westus says Primary/);
+    assert.ok(Number(roles.dataPlanePolls) > 1, `the watch read more than once (${String(roles.dataPlanePolls)})`);
+    const methods = s.azure.methods();
+    const sent = methods.indexOf('beginFailover');
+    const after = methods.slice(sent + 1, methods.indexOf('listReplicationLinks', sent));
+    // Between 15-s slices of the watch, one read of the operation (35 simulated s: two); no polling of the roles.
+    assert.equal(after.filter((method) => method === 'getFailoverProgress').length, 2, after.join(', '));
+    assert.deepEqual(
+      after.filter((method) => method !== 'getUpdateability' && method !== 'getFailoverProgress'),
+      ['getFailoverGroup', 'getFailoverGroup', 'getFailoverGroup'],
+      `after the POST, ARM is read by the confirmation (at westus) and post-checks (both locations) only: ${[...new Set(after)].join(', ')}`,
+    );
+    const writable = stepOf(report, 'await-writable').evidence ?? {};
+    assert.match(String(writable.seenBy), /await-roles/);
+    assert.ok(report.legs[0]?.allWritableAt, 'the leg records when every database was writable');
+    await saveHistory(handle, 'planned-failover-data-plane-switch');
+  });
+
+  it('falls back to ARM polling when the databases answer READ_WRITE but ARM at the target does not say Primary', async () => {
+    const s = scenario((azure) => {
+      azure.roleSwitchMs = 30_000;
+      // A data plane that says writable before any switch: the confirmation must not take its word.
+      azure.getUpdateability = () =>
+        Promise.resolve(azure.databases.map((database) => ({ database, updateability: 'READ_WRITE' })));
+    });
+    const { report, failure } = await s.run('plannedFailover', {});
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const roles = stepOf(report, 'await-roles').evidence ?? {};
+    assert.match(String(roles.dataPlaneFallback), /READ_WRITE, but ARM at westus says Secondary/);
+    assert.equal(roles.seenFrom, undefined);
+    assert.ok(s.azure.methods().includes('getFailoverProgress'), 'ARM polling of the operation decided the switch');
+    assert.equal(s.azure.primaryLocation, 'westus');
+  });
+
+  it('falls back to ARM polling when the target refuses the login, and await-writable still proves writability', async () => {
+    let refusals = 0;
+    const s = scenario((azure) => {
+      azure.roleSwitchMs = 30_000;
+      const read = azure.getUpdateability.bind(azure);
+      azure.getUpdateability = async (target: SqlInstanceTarget) => {
+        if (refusals === 0) {
+          refusals++;
+          throw new SqlRequestError("Login failed for user 'fogpilot'", 'login-failed', 18456);
+        }
+        return read(target);
+      };
+    });
+    const { report, failure } = await s.run('plannedFailover', {});
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const roles = stepOf(report, 'await-roles').evidence ?? {};
+    assert.match(String(roles.dataPlaneFallback), /could not be read: .*Login failed/);
+    const writable = stepOf(report, 'await-writable').evidence ?? {};
+    assert.equal(writable.seenBy, undefined, 'await-writable polled for itself');
+    assert.ok(Number(writable.polls) >= 1);
+  });
+});
