@@ -28,6 +28,7 @@ export const awaitWritableStep = declareStep<LegView, LegRun>({
     if (writableSeen) {
       // Proven already by await-roles' data-plane watch: its last read is this step's evidence.
       step.evidence({
+        readOnly: [],
         seenBy: 'await-roles (data-plane watch)',
         polls: writableSeen.polls,
         databases: writableSeen.databases,
