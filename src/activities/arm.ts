@@ -106,6 +106,11 @@ export interface FailoverSendResult extends Metered {
   replicationStateBefore: string;
 }
 
+/** 400: a failover sent to the location of the instance that is primary (planned, forced). */
+function isRequestOnPrimary(code: string | undefined): boolean {
+  return code === 'InstanceFailoverGroupFailoverRequestOnPrimary' || code === 'InstanceFailoverGroupNotSecondary';
+}
+
 /** 409 `InstanceFailoverGroupBusy` (or a 409 without a code) answers a request made while a failover runs. */
 function isFailoverBusy(statusCode: number | undefined, code: string | undefined): boolean {
   return code === 'InstanceFailoverGroupBusy' || (statusCode === 409 && !code);
@@ -374,6 +379,11 @@ export function createArmActivities({
       group: GroupIdentity;
       targetLocation: string;
       kind: FailoverKind;
+      /**
+       * The target's view as the workflow read it moments ago: it stands in for the first read. When Azure then
+       * refuses the POST because the target is primary after all, the target is read afresh and decides.
+       */
+      targetView?: FailoverGroupView;
     }): Promise<FailoverSendResult> {
       const target = normalizeLocation(request.targetLocation);
       const doing = `sending ${request.kind} failover of ${request.group.name} to ${target}`;
@@ -383,32 +393,42 @@ export function createArmActivities({
       const { signal } = bounds;
       try {
         const { result, armCalls } = await withArmMeter(async (): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
-          let view: FailoverGroupView;
-          try {
-            ({ value: view } = await readGroupAt(request.group, target, signal));
-          } catch (error) {
-            if (signal?.aborted) throw classifyArmError(stoppedBeforeSending('POST', signal.reason, error), { doing });
-            throw error;
-          }
-          const seen = { targetRoleBefore: view.replicationRole, replicationStateBefore: view.replicationState };
-          if (view.replicationRole.toLowerCase() === 'primary') {
-            return { outcome: 'already-primary', posted: false, ...seen };
-          }
-          if (summarizeGroupRoles([view]).status === 'failover-in-progress') {
-            return { outcome: 'in-progress', posted: false, ...seen };
-          }
-          if (signal?.aborted) throw classifyArmError(stoppedBeforeSending('POST', signal.reason), { doing });
-          try {
-            const { value } = await controlPlane.beginFailover(request.group, target, request.kind, {
-              abortSignal: signal,
-            });
-            return { outcome: 'sent', posted: true, trackingId: value.trackingId, ...seen };
-          } catch (error) {
-            if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
-              return { outcome: 'refused-busy', posted: false, ...seen };
+          const send = async (known?: FailoverGroupView): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
+            let view: FailoverGroupView;
+            if (known) view = known;
+            else {
+              try {
+                ({ value: view } = await readGroupAt(request.group, target, signal));
+              } catch (error) {
+                if (signal?.aborted)
+                  throw classifyArmError(stoppedBeforeSending('POST', signal.reason, error), { doing });
+                throw error;
+              }
             }
-            throw classifyArmError(error, { doing, notFoundType: FailureTypes.GroupNotFound });
-          }
+            const seen = { targetRoleBefore: view.replicationRole, replicationStateBefore: view.replicationState };
+            if (view.replicationRole.toLowerCase() === 'primary') {
+              return { outcome: 'already-primary', posted: false, ...seen };
+            }
+            if (summarizeGroupRoles([view]).status === 'failover-in-progress') {
+              return { outcome: 'in-progress', posted: false, ...seen };
+            }
+            if (signal?.aborted) throw classifyArmError(stoppedBeforeSending('POST', signal.reason), { doing });
+            try {
+              const { value } = await controlPlane.beginFailover(request.group, target, request.kind, {
+                abortSignal: signal,
+              });
+              return { outcome: 'sent', posted: true, trackingId: value.trackingId, ...seen };
+            } catch (error) {
+              if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
+                return { outcome: 'refused-busy', posted: false, ...seen };
+              }
+              // The view the workflow passed was not the target's latest after all: Azure's refusal says the target
+              // is primary now, and a fresh read says what to report (nothing was started by this request).
+              if (known && isArmRequestError(error) && isRequestOnPrimary(error.code)) return send();
+              throw classifyArmError(error, { doing, notFoundType: FailureTypes.GroupNotFound });
+            }
+          };
+          return send(request.targetView);
         });
         return { ...result, armCalls };
       } finally {

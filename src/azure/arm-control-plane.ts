@@ -53,6 +53,12 @@ export interface ArmControlPlaneOptions {
   ca?: string;
 }
 
+/**
+ * The api-version of `instanceFailoverGroups` requests: the one @azure/arm-sql 10 sends for them (its
+ * InstanceFailoverGroups operations), so a POST sent without the SDK's poller reaches the same API as its reads.
+ */
+const INSTANCE_FAILOVER_GROUPS_API_VERSION = '2022-05-01-preview';
+
 const ARM_ID =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Sql\/managedInstances\/([^/]+)$/i;
 
@@ -466,8 +472,9 @@ export class ArmControlPlane implements ControlPlane {
   }
 
   /**
-   * POSTs the failover. Returns once Azure has accepted it, with the Azure-AsyncOperation URL as the tracking id. The
-   * SDK follows the POST with one status poll; a failure of that poll does not mean the failover was refused.
+   * POSTs the failover, once, through the client's pipeline (credential, request budget, metering). Returns once Azure
+   * has accepted it, with the Azure-AsyncOperation URL as the tracking id. Not through the SDK's `beginFailover`: that
+   * follows the POST with a status read of its own, an ARM read the caller makes anyway when it follows the operation.
    */
   async beginFailover(
     group: GroupIdentity,
@@ -475,19 +482,44 @@ export class ArmControlPlane implements ControlPlane {
     kind: FailoverKind,
     options?: ArmRequestOptions,
   ): Promise<ArmAnswer<{ trackingId?: string }>> {
-    const failoverGroups = this.client(group.subscriptionId).instanceFailoverGroups;
-    const accepted = await this.sendAccepted(
-      `sending ${kind} failover of ${group.name} to ${location}`,
-      'POST',
-      options,
-      (callOptions) =>
-        kind === 'planned'
-          ? failoverGroups.beginFailover(group.resourceGroup, location, group.name, callOptions)
-          : failoverGroups.beginForceFailoverAllowDataLoss(group.resourceGroup, location, group.name, callOptions),
-    );
+    const doing = `sending ${kind} failover of ${group.name} to ${location}`;
+    const path =
+      `/subscriptions/${encodeURIComponent(group.subscriptionId)}/resourceGroups/${encodeURIComponent(group.resourceGroup)}` +
+      `/providers/Microsoft.Sql/locations/${encodeURIComponent(location)}/instanceFailoverGroups/` +
+      `${encodeURIComponent(group.name)}/${kind === 'planned' ? 'failover' : 'forceFailoverAllowDataLoss'}`;
+    const url = `${this.endpoint}${path}?api-version=${INSTANCE_FAILOVER_GROUPS_API_VERSION}`;
+    let response: PipelineResponse;
+    try {
+      response = await this.client(group.subscriptionId).sendRequest(
+        createPipelineRequest({
+          url,
+          method: 'POST',
+          timeout: this.requestTimeoutMs,
+          abortSignal: options?.abortSignal,
+          allowInsecureConnection: url.startsWith('http://'),
+        }),
+      );
+    } catch (error) {
+      throw toArmRequestError(error, doing, options?.abortSignal);
+    }
+    const hint = retryAfterMs(response.headers.get('retry-after'));
+    if (response.status >= 300) {
+      let body: { error?: { code?: string; message?: string } } = {};
+      try {
+        body = JSON.parse(response.bodyAsText ?? '{}') as typeof body;
+      } catch {
+        body = {};
+      }
+      throw new ArmRequestError(body.error?.message ?? `${doing}: HTTP ${response.status}`, {
+        statusCode: response.status,
+        code: body.error?.code,
+        retryAfterMs: hint,
+        delivery: 'answered',
+      });
+    }
     return {
-      value: { trackingId: accepted.response.headers.get('azure-asyncoperation') ?? undefined },
-      retryAfterMs: accepted.retryAfterMs,
+      value: { trackingId: response.headers.get('azure-asyncoperation') ?? undefined },
+      retryAfterMs: hint,
     };
   }
 

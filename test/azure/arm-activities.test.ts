@@ -177,6 +177,49 @@ describe('ARM activities against the emulator', () => {
     });
   });
 
+  it("sends the failover with one POST and no status read of its own: following the operation is the caller's", async () => {
+    const sent = await activities.sendFailover({ group: group(), targetLocation: 'westus', kind: 'planned' });
+    assert.equal(sent.outcome, 'sent');
+    assert.match(sent.trackingId ?? '', /instanceFailoverGroupAzureAsyncOperation/);
+    assert.deepEqual(sent.armCalls, { reads: 1, writes: 1, throttled: 0 }, 'the look at the target, then the POST');
+  });
+
+  it('stands on a target view it is given, and reads afresh when Azure refuses the POST because the target is primary', async () => {
+    const { views } = await activities.readGroupRoles({ group: group(), locations: ['westus'] });
+    const secondaryView = views[0]!;
+    const sent = await activities.sendFailover({
+      group: group(),
+      targetLocation: 'westus',
+      kind: 'planned',
+      targetView: secondaryView,
+    });
+    assert.equal(sent.outcome, 'sent');
+    assert.equal(sent.targetRoleBefore, 'Secondary');
+    assert.deepEqual(sent.armCalls, { reads: 0, writes: 1, throttled: 0 }, 'no read before the POST');
+    await until(
+      async () =>
+        (await activities.readFailoverProgress({ group: group(), trackingId: sent.trackingId! })).state === 'Succeeded',
+      'the failover',
+    );
+    // The same view, now out of date: Azure refuses the POST (400 on the primary) and a fresh read says why.
+    const stale = await activities.sendFailover({
+      group: group(),
+      targetLocation: 'westus',
+      kind: 'planned',
+      targetView: secondaryView,
+    });
+    assert.equal(stale.outcome, 'already-primary');
+    assert.equal(stale.posted, false);
+    assert.equal(stale.targetRoleBefore, 'Primary');
+    assert.deepEqual(stale.armCalls, { reads: 1, writes: 1, throttled: 0 }, 'the refused POST, then the fresh read');
+    assert.deepEqual(emulator.world.invariants().failovers['fog-sales'], {
+      received: 2,
+      accepted: 1,
+      refused: 1,
+      acceptedTo: { westus: 1 },
+    });
+  });
+
   it('sends one POST when the answer to the first is lost and the activity is retried', async () => {
     fault({ kind: 'reset', when: 'after', match: { method: 'POST', path: '/failover' }, count: 1 });
     const lost = await failureOf(

@@ -13,6 +13,7 @@ import { failbackCommand } from '../../domain/next-steps';
 import { partnerReads, reads } from './activity-presets';
 import { groupKindOf } from './group-kind';
 import { lagGate } from './preflight';
+import { READ_PLAN_PATCH, knownInstances, recentRoles, rememberRoles } from './recent-reads';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 import { ALREADY_PRIMARY_PARTNER_UNREADABLE_PATCH, readTargetOnly, readsPrimary } from './target-side';
 
@@ -36,6 +37,8 @@ export interface CatchUpReading {
   detail: string;
   /** Each database's lag as read on the current primary, when it was read. */
   lags?: { database: string; lagSeconds: number | null }[];
+  /** The roles were not read for this look: a reading of this run this many ms old answered (the read plan). */
+  rolesReadMsAgo?: number;
 }
 
 /** Instance readings by id: a failback wait reads the primary instance once, not at every look. */
@@ -54,13 +57,20 @@ export async function readCatchUp(
 ): Promise<CatchUpReading> {
   const kind = groupKindOf(group);
   let roles: GroupRolesReading;
+  // The read plan: roles this run read moments ago (the failover's post-checks) answer this look as well.
+  const recent = patched(READ_PLAN_PATCH) ? recentRoles() : undefined;
   try {
-    roles = await kind.readRoles(
-      group,
-      [group.primaryLocation, group.secondaryLocation],
-      'read the group at both locations',
-      reads,
-    );
+    if (recent?.reading.summary.consistent && recent.reading.summary.status === 'synchronizing') {
+      roles = recent.reading;
+    } else {
+      roles = await kind.readRoles(
+        group,
+        [group.primaryLocation, group.secondaryLocation],
+        'read the group at both locations',
+        reads,
+      );
+      if (patched(READ_PLAN_PATCH)) rememberRoles(roles);
+    }
   } catch (error) {
     if (isCancellation(error)) throw error;
     const detail = `the group could not be read (${describeFailure(error).message})`;
@@ -108,7 +118,8 @@ export async function readCatchUp(
   }
   const lag = lagGate(links, maxLagSeconds);
   const lags = links.map((link) => ({ database: link.database, lagSeconds: link.lagSeconds }));
-  return { ready: lag.status === 'pass', roles, lags, detail: `${summary.detail}; ${lag.message}` };
+  const reused = roles === recent?.reading ? { rolesReadMsAgo: Date.now() - recent.atMs } : {};
+  return { ready: lag.status === 'pass', roles, lags, detail: `${summary.detail}; ${lag.message}`, ...reused };
 }
 
 /** The failback wait ran out: what it read last and how long it waited. */
@@ -144,11 +155,21 @@ export async function awaitCatchUp(
         });
         const startedAt = Date.now();
         const instances: InstanceCache = new Map();
+        // The instances' endpoints, which is all a look needs of them, are what the failover's preflight read.
+        if (patched(READ_PLAN_PATCH)) {
+          for (const known of knownInstances()) instances.set(known.instance.id.toLowerCase(), known);
+        }
         let intervalMs = FIRST_LOOK_INTERVAL_MS;
         for (let look = 1; ; look++) {
           const reading = await readCatchUp(run, group, home, maxLagSeconds, instances);
           const waitedMs = Date.now() - startedAt;
-          step.evidence({ looks: look, waitedMs, detail: reading.detail, lags: reading.lags });
+          step.evidence({
+            looks: look,
+            waitedMs,
+            detail: reading.detail,
+            lags: reading.lags,
+            ...(reading.rolesReadMsAgo === undefined ? {} : { rolesReadMsAgo: reading.rolesReadMsAgo }),
+          });
           if (reading.ready && reading.roles) {
             run.clearAwaiting();
             return { ready: true as const, roles: reading.roles };

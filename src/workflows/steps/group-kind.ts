@@ -58,6 +58,7 @@ export interface FailoverGroupKind<Member> {
     targetLocation: string,
     kind: 'planned' | 'forced',
     summary: string,
+    targetView?: FailoverGroupView,
   ): Promise<FailoverSendResult>;
   /** One read of a failover's async operation. */
   readFailoverProgress(group: GroupIdentity, trackingId: string, summary: string): Promise<FailoverProgressReading>;
@@ -97,8 +98,10 @@ export const managedInstanceGroups: FailoverGroupKind<InstanceReading> = {
     name: member.instance.name,
     location: member.instance.location,
   }),
-  sendFailover: (group, targetLocation, kind, summary) =>
-    failoverSends.sendFailover.executeWithOptions({ summary }, [{ group, targetLocation, kind }]),
+  sendFailover: (group, targetLocation, kind, summary, targetView) =>
+    failoverSends.sendFailover.executeWithOptions({ summary }, [
+      targetView ? { group, targetLocation, kind, targetView } : { group, targetLocation, kind },
+    ]),
   readFailoverProgress: (group, trackingId, summary) =>
     reads.readFailoverProgress.executeWithOptions({ summary }, [{ group, trackingId }]),
   startScale: (memberId, target, summary, preset = scaleStarts) =>

@@ -2,7 +2,8 @@
  * The steps of a planned failover leg after the roles switched: wait until the new primary accepts writes, check that
  * replication runs again toward the old primary, and even out the sizes for the way back.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { classifyReplicationState, type FailoverGroupView } from '../../domain/azure-state';
 import { formatDuration } from '../../domain/durations';
 import { FailureTypes, type DataLossRecord, type FailoverLeg } from '../definitions';
 import { reads } from './activity-presets';
@@ -12,6 +13,7 @@ import { expectedDatabases, type LegRun, type LegView } from './planned-leg';
 import { ROLE_POLLING, pollUntil } from './poll';
 import { secondaryScaleTarget } from './preflight';
 import { describeFailure } from './runbook-run';
+import { READ_PLAN_PATCH, combineRoles, recentRoles, rememberRoles, viewAt } from './recent-reads';
 import { followOperation } from './scale-operations';
 import { declareStage, declareStep } from './step-declaration';
 
@@ -45,6 +47,23 @@ export const awaitWritableStep = declareStep<LegView, LegRun>({
   },
 });
 
+/**
+ * The target's view from the last reading of the roles (await-roles' confirmation) when it says the switch is over:
+ * Primary, and a replication state that is neither a failover in progress nor anything unknown.
+ */
+function recentTargetView(target: string): { view: FailoverGroupView; atMs: number } | undefined {
+  const recent = recentRoles(Number.POSITIVE_INFINITY);
+  return recent && settledPrimary(viewAt(recent.reading, target), recent.atMs);
+}
+
+function settledPrimary(
+  view: FailoverGroupView | undefined,
+  atMs: number,
+): { view: FailoverGroupView; atMs: number } | undefined {
+  if (!view || view.replicationRole.toLowerCase() !== 'primary') return undefined;
+  return classifyReplicationState(view.replicationState) === 'synchronizing' ? { view, atMs } : undefined;
+}
+
 /** What the leg lost: nothing, proven by the copy sync before a failover this run sent; else why it is not known. */
 export function dataLossOfPlannedLeg(leg: FailoverLeg, synced: Set<string>): DataLossRecord {
   if (leg.switchedBy === 'another-operation') {
@@ -74,8 +93,24 @@ export const postChecksStep = declareStep<LegView, LegRun>({
   body: async ({ run, group, preflight }, step) => {
     const { target, from } = preflight;
     const kind = groupKindOf(group);
+    // The read plan: the target's view, just read Primary by await-roles, stands while it says the switch is over;
+    // the old primary's view is read until it agrees (it may claim Primary a little longer: the role-flip skew).
+    let targetView = patched(READ_PLAN_PATCH) ? recentTargetView(target) : undefined;
+    const readRoles = async () => {
+      if (targetView) {
+        const older = targetView;
+        const reading = combineRoles([older.view], await kind.readRoles(group, [from], `read roles at ${from}`));
+        return rememberRoles(reading, older.atMs).reading;
+      }
+      const reading = await kind.readRoles(group, [target, from], 'read roles after the failover');
+      if (patched(READ_PLAN_PATCH)) {
+        rememberRoles(reading);
+        targetView = settledPrimary(viewAt(reading, target), Date.now());
+      }
+      return reading;
+    };
     const roles = await pollUntil({
-      read: () => kind.readRoles(group, [target, from], 'read roles after the failover'),
+      read: readRoles,
       done: (reading) =>
         reading.summary.consistent &&
         reading.summary.primaryLocation === target &&

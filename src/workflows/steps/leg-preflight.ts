@@ -2,7 +2,7 @@
  * The first step of a planned failover leg: read the group at both locations, then check every gate. Nothing is
  * changed; a gate that fails stops the leg (a dry run reports it instead).
  */
-import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import type { GroupRolesReading, InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
 import { partnerOf } from '../../domain/group-ref';
@@ -14,6 +14,14 @@ import { statesIntent } from './intent';
 import type { AlreadyPrimaryReading, LegStart, LegView, PreflightResult } from './planned-leg';
 import { evaluatePlannedFailoverGates, type PreflightSnapshot } from './preflight';
 import { preflightDriftChecks } from './readiness-collect';
+import {
+  READ_PLAN_PATCH,
+  answersPreflight,
+  recentRoles,
+  rememberInstances,
+  rememberRoles,
+  type TimedRoles,
+} from './recent-reads';
 import type { StepHandle } from './runbook-run';
 import { declareStep } from './step-declaration';
 import { targetPrimaryAlone } from './target-side';
@@ -45,8 +53,14 @@ async function readAndEvaluate(
   const kind = groupKindOf(group);
   const locations = [group.primaryLocation, group.secondaryLocation];
   let roles: GroupRolesReading;
+  let rolesReadAtMs = Date.now();
   try {
-    roles = await kind.readRoles(group, locations, `read ${group.name} at ${locations.join(' and ')}`);
+    const planned = patched(READ_PLAN_PATCH) ? await rolesFromReadPlan(group, params, step) : undefined;
+    if (planned) ({ reading: roles, atMs: rolesReadAtMs } = planned);
+    else {
+      roles = await kind.readRoles(group, locations, `read ${group.name} at ${locations.join(' and ')}`);
+      rolesReadAtMs = Date.now();
+    }
   } catch (failed) {
     // A target fixed by the run's intent may answer alone while the other region is dark: its own answer decides.
     const fixed = params.targetLocation ? normalizeLocation(params.targetLocation) : undefined;
@@ -98,6 +112,8 @@ async function readAndEvaluate(
   }
 
   const instances = await kind.readMembers(kind.memberIdsOf(roles), 'read both managed instances');
+  rememberRoles(roles, rolesReadAtMs);
+  rememberInstances(instances.members);
   const at = (location: string | undefined): InstanceReading | undefined =>
     location
       ? instances.members.find((entry) => normalizeLocation(kind.describeMember(entry).location) === location)
@@ -156,5 +172,44 @@ async function readAndEvaluate(
       links: [],
     };
   }
-  return { group, snapshot, gates, from, target, primary, secondary, links: typeof links === 'string' ? [] : links };
+  return {
+    group,
+    snapshot,
+    gates,
+    from,
+    target,
+    primary,
+    secondary,
+    links: typeof links === 'string' ? [] : links,
+    rolesReadAtMs,
+  };
+}
+
+/**
+ * The roles as the read plan gets them: a reading of this run at most {@link FRESH_ENOUGH_MS} old (the failback's
+ * catch-up wait just read them), else one read at the target, whose view names the partner's role too. Either only
+ * when it shows the target secondary and the group synchronizing: anything else (the target primary already, a
+ * failover in progress, a view without the partner's role) is left to the read at both locations, as before, so that
+ * "already primary" is never decided on the old primary's perspective alone during the role-flip skew.
+ */
+async function rolesFromReadPlan(
+  group: LegStart['group'],
+  params: LegStart['params'],
+  step: StepHandle,
+): Promise<TimedRoles | undefined> {
+  if (!params.targetLocation) return undefined;
+  const target = normalizeLocation(params.targetLocation);
+  const recent = recentRoles();
+  if (recent && answersPreflight(recent.reading, target)) {
+    step.evidence({ rolesReadMsAgo: Date.now() - recent.atMs });
+    return recent;
+  }
+  let reading: GroupRolesReading;
+  try {
+    reading = await groupKindOf(group).readRoles(group, [target], `read ${group.name} at ${target}`);
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    return undefined;
+  }
+  return answersPreflight(reading, target) ? { reading, atMs: Date.now() } : undefined;
 }

@@ -4,6 +4,7 @@
  */
 import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import type { FailoverProgressReading, GroupRolesReading } from '../../activities';
+import type { FailoverGroupView } from '../../domain/azure-state';
 import { formatDuration } from '../../domain/durations';
 import { groupCommandArgument, type ResolvedGroup } from '../../domain/group-ref';
 import { afterSentFailover, sameIntentCommand } from '../../domain/next-steps';
@@ -21,6 +22,7 @@ import {
 } from './send-failover';
 import { declareStep } from './step-declaration';
 import { DATA_PLANE_SWITCH_PATCH, watchSwitchFromDataPlane } from './switch-from-data-plane';
+import { FRESH_ENOUGH_MS, READ_PLAN_PATCH, forgetRoles, rememberRoles, viewAt } from './recent-reads';
 
 export const sendPlannedFailoverStep = declareStep<LegView, LegRun, SendOutcome>({
   name: 'failover',
@@ -29,8 +31,16 @@ export const sendPlannedFailoverStep = declareStep<LegView, LegRun, SendOutcome>
     met
       ? { stopsHere: `none: ${alreadyPrimaryWhy(met)} (outcome alreadyPrimary)` }
       : `POST failover at ${preflight.target} (planned: synchronous, no data loss)`,
-  body: async ({ run, group, leg }, step) => {
-    const outcome = await sendFailoverOnce(run, step, group, leg.to, 'planned');
+  body: async ({ run, group, leg, preflight }, step) => {
+    let knownView: FailoverGroupView | undefined;
+    if (patched(READ_PLAN_PATCH) && preflight.rolesReadAtMs !== undefined) {
+      const ageMs = Date.now() - preflight.rolesReadAtMs;
+      knownView = ageMs <= FRESH_ENOUGH_MS ? viewAt(preflight.snapshot, leg.to) : undefined;
+      if (knownView) step.evidence({ targetViewReadMsAgo: ageMs, targetRoleBefore: knownView.replicationRole });
+    }
+    const outcome = await sendFailoverOnce(run, step, group, leg.to, 'planned', knownView);
+    // Whatever was read before the request says nothing about the roles after it.
+    if (patched(READ_PLAN_PATCH)) forgetRoles();
     step.evidence({ outcome: outcome.outcome });
     return outcome;
   },
@@ -89,6 +99,7 @@ async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
       details: [details],
     });
   };
+  let operationUnreadable = false;
   if (ours && deadline !== undefined && patched(DATA_PLANE_SWITCH_PATCH)) {
     const { preflight } = context;
     const kind = groupKindOf(group);
@@ -103,14 +114,20 @@ async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
       trackingId,
     });
     if (watched.seen) {
+      rememberRoles(watched.roles);
       context.writableSeen = { polls: watched.polls, databases: watched.watch.databases, atMs: Date.now() };
       step.evidence({ roles: watched.roles.summary.detail, seenFrom: 'data plane, confirmed by ARM at the target' });
       run.clearAwaiting();
       return;
     }
     if (watched.failed) await failoverFailed(run, group, leg, step, watched.failed);
+    operationUnreadable = watched.why !== undefined && watched.operationUnreadable === true;
+    const last = watched.why !== undefined ? watched.lastOperation : undefined;
+    if (last?.state === 'InProgress') {
+      timedOut(`Azure still reports the failover operation ${last.state}`, { operation: last });
+    }
   }
-  if (trackingId) {
+  if (trackingId && !operationUnreadable) {
     // One read per poll of the operation Azure is running, rather than two of the roles; and a failure shows at once.
     const operation = await followFailoverOperation(
       run,
@@ -167,6 +184,7 @@ async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
     }
   }
   run.clearAwaiting();
+  rememberRoles(result.value);
   if (!result.done)
     timedOut(`the roles read: ${result.value.summary.detail}`, { polls: result.polls, roles: result.value.views });
   if (result.value.summary.primaryLocation !== leg.to) {

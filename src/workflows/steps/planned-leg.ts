@@ -69,6 +69,8 @@ export interface PreflightResult {
   primary: InstanceReading;
   secondary: InstanceReading;
   links: DatabaseReplicationLink[];
+  /** When the roles in `snapshot` were read (workflow time): the send may stand on them while they are fresh. */
+  rolesReadAtMs?: number;
 }
 
 /** What the leg's steps are given before the preflight has read anything. */

@@ -7,6 +7,7 @@
  */
 import { ActivityFailure, ApplicationFailure, deprecatePatch, sleep } from '@temporalio/workflow';
 import type { FailoverProgressReading, FailoverSendOutcome } from '../../activities';
+import type { FailoverGroupView } from '../../domain/azure-state';
 import type { GroupIdentity } from '../../domain/group-ref';
 import { FailureTypes, type Evidence } from '../definitions';
 import { groupKindOf } from './group-kind';
@@ -72,6 +73,11 @@ export async function sendFailoverOnce(
   group: GroupIdentity,
   targetLocation: string,
   kind: 'planned' | 'forced',
+  /**
+   * The target's view, read recently enough to stand in for the look the request makes first (see
+   * `FRESH_ENOUGH_MS`): used by the first attempt only; a retry always reads afresh.
+   */
+  knownTargetView?: FailoverGroupView,
 ): Promise<SendOutcome> {
   const deadline = Date.now() + SEND_WINDOW_MS;
   const attempts: Evidence[] = [];
@@ -108,6 +114,7 @@ export async function sendFailoverOnce(
         targetLocation,
         kind,
         `${kind} failover to ${targetLocation}`,
+        attempt === 1 ? knownTargetView : undefined,
       );
       attempts.push({
         attempt,

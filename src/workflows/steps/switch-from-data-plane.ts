@@ -42,18 +42,31 @@ export interface SwitchWatchRequest {
 /** What the watch ended with: the switch seen and confirmed, the failover's operation failed, or ARM must decide. */
 export type SwitchWatchResult =
   | { seen: true; roles: GroupRolesReading; watch: WritableWatch; polls: number }
-  | { seen: false; failed: FailoverProgressReading }
-  | { seen: false; failed?: undefined; why: string };
+  | { seen: false; failed: FailoverProgressReading; why?: undefined }
+  | {
+      seen: false;
+      failed?: undefined;
+      why: string;
+      /** The operation could not be read: the roles decide, with no second try at it. */
+      operationUnreadable?: boolean;
+      /** The deadline passed: what Azure said of the operation at its last read between slices. */
+      lastOperation?: FailoverProgressReading;
+    };
 
 export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Promise<SwitchWatchResult> {
   const { group, step, target, deadline, trackingId } = request;
   const kind = groupKindOf(group);
-  const fallBack = (why: string): SwitchWatchResult => {
+  const fallBack = (
+    why: string,
+    more: { operationUnreadable?: boolean; lastOperation?: FailoverProgressReading } = {},
+  ): SwitchWatchResult => {
     step.evidence({ dataPlaneFallback: why });
     step.detail(`falling back to ARM polling: ${why}`);
-    return { seen: false, why };
+    return { seen: false, why, ...more };
   };
   let polls = 0;
+  let operationPolls = 0;
+  let lastOperation: FailoverProgressReading | undefined;
   for (let slice = 1; Date.now() < deadline; slice++) {
     const sliceMs = Math.min(DATA_PLANE_WATCH.sliceMs, Math.max(deadline - Date.now(), 1_000));
     let watch: WritableWatch;
@@ -83,7 +96,14 @@ export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Pro
       // target's view may name its partner Primary too for that moment; but the target claims Primary only once the
       // switch has happened, and its databases answering READ_WRITE say the same from the data plane. Both
       // perspectives agreeing is what post-checks waits for, before anything else reads the roles.
-      const roles = await kind.readRoles(group, [target], `confirm ${target} is primary`, readsUntil(deadline));
+      let roles: GroupRolesReading;
+      try {
+        roles = await kind.readRoles(group, [target], `confirm ${target} is primary`, readsUntil(deadline));
+      } catch (error) {
+        // ARM unreadable until the deadline: the fallback's last look at the roles decides, as it did before.
+        if (!(error instanceof ActivityFailure)) throw error;
+        return fallBack(`the confirmation at ${target} could not be read: ${describeFailure(error).message}`);
+      }
       const view = roles.views[0];
       step.evidence({ confirmation: roles.summary.detail });
       if (view?.replicationRole.toLowerCase() === 'primary') return { seen: true, roles, watch, polls };
@@ -99,11 +119,16 @@ export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Pro
         progress = await kind.readFailoverProgress(group, trackingId, 'read the failover operation');
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
-        return fallBack(`the failover operation could not be read: ${describeFailure(error).message}`);
+        // As when following the operation: an operation that cannot be read (a 4xx, or reads that ran out of
+        // time) leaves the roles to tell, with no second try at the operation.
+        const reason = describeFailure(error).message;
+        step.evidence({ operationUnreadable: reason, fallback: 'following the roles' });
+        return fallBack(`the failover operation could not be read: ${reason}`, { operationUnreadable: true });
       }
-      step.evidence({ operation: progress.state });
+      lastOperation = progress;
+      step.evidence({ operationPolls: ++operationPolls, operation: progress.state });
       if (progress.state !== 'InProgress' && progress.state !== 'Succeeded') return { seen: false, failed: progress };
     }
   }
-  return fallBack('the deadline passed before every database was writable');
+  return fallBack('the deadline passed before every database was writable', lastOperation ? { lastOperation } : {});
 }

@@ -1,0 +1,71 @@
+/**
+ * The read plan of a planned failover leg (issue 15): ARM is read only where no fresh reading already answers. On
+ * Temporal's time-skipping test server with the real activities over a scripted Azure.
+ */
+import { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Outcomes } from '../../src/workflows/definitions';
+import { boundedIt, timeSkippingFrame, saveHistory, stepOf } from '../support/runbook-harness';
+
+const frame = timeSkippingFrame();
+const it = boundedIt(120_000);
+
+const ARM_READS = new Set([
+  'getFailoverGroup',
+  'getManagedInstance',
+  'listManagedInstanceOperations',
+  'getFailoverProgress',
+  'getOperationProgress',
+  'listDatabaseRetentionPolicies',
+]);
+
+describe('a planned failover with failback reads ARM only where nothing fresh answers', { concurrency: 1 }, () => {
+  it('reads the group once per preflight at the target, not again before a POST, and only the old primary in post-checks', async () => {
+    const s = frame.scenario((azure) => {
+      azure.roleSwitchMs = 30_000;
+    });
+    const { report, failure, handle } = await s.run('plannedFailover', { failback: { after: 0 } });
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const calls = s.azure.calls;
+    const groupReads = calls.filter((call) => call.method === 'getFailoverGroup');
+    const locations = groupReads.map((call) => (call.args as { location: string }).location);
+    // Failover: preflight at westus, confirmation at westus, post-checks at eastus; the failback's preflight stands
+    // on post-checks' reading, then its confirmation at eastus and its post-checks at westus.
+    assert.deepEqual(locations, ['westus', 'westus', 'eastus', 'eastus', 'westus'], s.azure.methods().join(' → '));
+    const methods = s.azure.methods();
+    for (const [index, method] of methods.entries()) {
+      if (method !== 'beginFailover') continue;
+      assert.notEqual(methods[index - 1], 'getFailoverGroup', `no read right before a POST: ${methods.join(' → ')}`);
+    }
+    // The failback's catch-up wait reads the lag on the primary over SQL, and no instance again.
+    assert.equal(methods.filter((method) => method === 'getManagedInstance').length, 4);
+    assert.equal(
+      report.armCalls.reads,
+      methods.filter((method) => ARM_READS.has(method)).length,
+      'the report counts every ARM read',
+    );
+    assert.equal(typeof stepOf(report, 'failback/preflight').evidence?.rolesReadMsAgo, 'number');
+    assert.equal(typeof stepOf(report, 'failback/await-catch-up').evidence?.rolesReadMsAgo, 'number');
+    assert.equal(typeof stepOf(report, 'failback/failover').evidence?.targetViewReadMsAgo, 'number');
+    assert.equal(typeof stepOf(report, 'failover').evidence?.targetViewReadMsAgo, 'number');
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((post) => post.location),
+      ['westus', 'eastus'],
+    );
+    await saveHistory(handle, 'planned-failover-with-failback-read-plan');
+  });
+
+  it('reads the group at both locations when the target already answers Primary, so alreadyPrimary rests on both', async () => {
+    const s = frame.scenario((azure) => {
+      azure.primaryLocation = 'westus';
+    });
+    const { report, failure } = await s.run('plannedFailover', { targetLocation: 'westus' });
+    assert.equal(report?.outcome, Outcomes.alreadyPrimary, failure?.message);
+    const locations = s.azure.calls
+      .filter((call) => call.method === 'getFailoverGroup')
+      .map((call) => (call.args as { location: string }).location)
+      .sort();
+    assert.deepEqual(locations, ['eastus', 'westus', 'westus'], 'the target, then both locations');
+    assert.equal(s.azure.acceptedFailovers.length, 0);
+  });
+});
