@@ -10,6 +10,7 @@ import { readRate, startBenchTemporal, unionLength, type BenchTemporal } from '.
 import {
   DEFAULT_OVERHEAD_OPTIONS,
   measureOverhead,
+  ratioBound,
   startOverheadRig,
   summarizeOverhead,
   type OverheadOptions,
@@ -33,6 +34,24 @@ describe('benchmark arithmetic', () => {
       18,
     );
     assert.equal(unionLength([[10, 5]], 0, 100), 0);
+  });
+
+  it("states the ratio's bound: each side's time outside Azure, and how much earlier fogpilot saw every database writable", () => {
+    const run = (side: 'script' | 'fogpilot', outsideAzureMs: number, rtoMs: number, actedMs: number) =>
+      ({
+        side,
+        outsideAzureMs,
+        directions: [
+          { rtoMs, actedMs },
+          { rtoMs, actedMs },
+        ],
+      }) as unknown as Parameters<typeof ratioBound>[0][number];
+    const bound = ratioBound([run('script', 140, 4_100, 850), run('fogpilot', 900, 3_900, -150)]);
+    assert.equal(bound.earlierMs, 200);
+    assert.deepEqual(bound.wentOnMs, { script: 850, fogpilot: -150 });
+    assert.match(bound.text, /script spends 0\.14 s outside Azure's operations per run, fogpilot 0\.90 s/);
+    assert.match(bound.text, /0\.20 s earlier per direction/);
+    assert.match(bound.text, /0\.90 s against 0\.14 s, MISSED by 0\.76 s$/);
   });
 
   it('finds the most reads in any 1000 ms, not only in fixed seconds', () => {
