@@ -344,7 +344,8 @@ function markdown(summary: Summary): string {
     `with SIGKILL and restarted 0.2–2 s later; drDrill (soak ${summary.soak}, write probe on) of one group, back to back.`,
     '',
     `**Result: ${pass ? 'target met' : 'target MISSED'}** — ${summary.drillsCompleted}/${summary.drillsPlanned} drills completed, ` +
-      `${summary.violations.length} violations.`,
+      `${summary.violations.length} violations. **Recovery within ${summary.recovery.targetSeconds} s: ` +
+      `${summary.recovery.met ? 'met' : 'MISSED'}** (see "Recovery after a kill").`,
     '',
     '| Measure | Value |',
     '| --- | --- |',
