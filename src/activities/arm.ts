@@ -31,6 +31,7 @@ import {
 import { normalizeLocation } from '../domain/locations';
 import { FailureTypes, type ArmCallCount } from '../workflows/definitions';
 import { boundAttempt } from './attempt-bounds';
+import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 
 export interface ArmActivityDependencies {
   controlPlane: ControlPlane;
@@ -114,7 +115,7 @@ function isFailoverBusy(statusCode: number | undefined, code: string | undefined
 export function createArmActivities({
   controlPlane,
   inventory,
-  sendHeartbeatIntervalMs = 5_000,
+  sendHeartbeatIntervalMs = KEEP_ALIVE_INTERVAL_MS,
 }: ArmActivityDependencies) {
   async function readGroupAt(
     group: GroupIdentity,

@@ -12,6 +12,7 @@ import type {
   UserDatabase,
 } from '../sql/data-plane';
 import { classifySqlError } from '../sql/errors';
+import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
 
 export interface SqlActivityDependencies {
@@ -27,7 +28,10 @@ export interface CopySyncResult {
   waitedMs: number;
 }
 
-export function createSqlActivities({ dataPlane, syncHeartbeatIntervalMs = 5_000 }: SqlActivityDependencies) {
+export function createSqlActivities({
+  dataPlane,
+  syncHeartbeatIntervalMs = KEEP_ALIVE_INTERVAL_MS,
+}: SqlActivityDependencies) {
   return {
     /** Every user database on the instance with its replication link as this side sees it. Read-only. */
     async readReplicationLinks(request: {
