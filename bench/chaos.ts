@@ -177,6 +177,10 @@ interface RecoveryFigures {
   firstEventP50: number;
   /** Figures that rest on an attempt of a later replacement (see bench/recovery.ts): upper bounds. */
   upperBounds: number;
+  /** The slowest recovery measured exactly (no upper bound among them): what the target is judged on. */
+  exactMax: number;
+  /** The largest upper bound, when there are any: the history cannot say how much of it the first kill cost. */
+  upperBoundMax?: number;
   /** What was picked up last in the slowest recovery. */
   slowest?: string;
   met: boolean;
@@ -201,6 +205,9 @@ function recoverySummary(results: ChaosRunResult[]): RecoverySummary {
       undefined,
     );
     const max = Math.max(0, ...times);
+    const exact = measured.filter((kill) => !kill.recovery!.upperBound).map((kill) => kill.recovery!.ms / 1000);
+    const bounds = measured.filter((kill) => kill.recovery!.upperBound).map((kill) => kill.recovery!.ms / 1000);
+    const exactMax = Math.max(0, ...exact);
     byKillClass[kind] = {
       kills: ofKind.length,
       measured: measured.length,
@@ -213,9 +220,12 @@ function recoverySummary(results: ChaosRunResult[]): RecoverySummary {
         ),
         50,
       ),
-      upperBounds: measured.filter((kill) => kill.recovery!.upperBound).length,
+      upperBounds: bounds.length,
+      exactMax,
+      upperBoundMax: bounds.length > 0 ? Math.max(...bounds) : undefined,
       slowest: slowest?.recovery?.last,
-      met: measured.length > 0 && max * 1000 <= RECOVERY_TARGET_MS,
+      // Judged on the exact figures: an upper bound includes the next kill's own recovery, so it is not this kill's.
+      met: exact.length > 0 && exactMax * 1000 <= RECOVERY_TARGET_MS,
     };
   }
   const delays = kills.map((kill) => kill.restartDelayMs / 1000);
@@ -365,7 +375,7 @@ function markdown(summary: Summary): string {
     `| sendFailover activities | ${list(summary.sendActivities)} |`,
     `| Failover steps ended as | ${list(summary.sendOutcomes)} |`,
     `| Recoveries in the histories (the cost of the kills) | ${list(summary.recoveries)} |`,
-    `| Recovery after a kill (target ≤ ${summary.recovery.targetSeconds} s, every kill) | ${summary.recovery.met ? 'met' : 'MISSED'}: slowest ${Math.max(...KILL_CLASSES.map((kind) => summary.recovery.byKillClass[kind].max)).toFixed(1)} s |`,
+    `| Recovery after a kill (target ≤ ${summary.recovery.targetSeconds} s, every kill measured exactly) | ${summary.recovery.met ? 'met' : 'MISSED'}: slowest exact ${Math.max(...KILL_CLASSES.map((kind) => summary.recovery.byKillClass[kind].exactMax)).toFixed(1)} s; ${KILL_CLASSES.reduce((sum, kind) => sum + summary.recovery.byKillClass[kind].upperBounds, 0)} upper bounds up to ${Math.max(0, ...KILL_CLASSES.map((kind) => summary.recovery.byKillClass[kind].upperBoundMax ?? 0)).toFixed(1)} s |`,
     `| Wall time | ${summary.wallSeconds} s |`,
     '',
     '## Drill wall time by the class of its first kill',
@@ -426,14 +436,19 @@ function recoveryMarkdown(recovery: RecoverySummary): string[] {
     "worker's sticky queue moves to the shared queue after 2 s. A kill while a workflow task runs costs that task's",
     '10-s timeout (the runbook start options; not changed here).',
     '',
-    '| Kill | Kills | Measured (upper bounds) | p50 s | p95 s | Max s | First event p50 s | Slowest: picked up last | Target |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    'The target is judged on the kills measured exactly. An upper bound (a second kill hit the same activity before',
+    "it ran again) includes that second kill's own recovery, so the history cannot say what the first kill cost.",
+    '',
+    '| Kill | Kills | Measured (upper bounds) | p50 s | p95 s | Max s | Max s, exact | Largest upper bound s | First event p50 s | Slowest: picked up last | Target |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...KILL_CLASSES.map((kind) => {
       const row = recovery.byKillClass[kind];
       const verdict = row.kills === 0 ? 'no kills' : row.met ? 'met' : 'MISSED';
       return (
         `| ${kind} | ${row.kills} | ${row.measured} (${row.upperBounds}) | ${figure(row.p50)} | ${figure(row.p95)} | ` +
-        `${row.measured ? figure(row.max) : '–'} | ${figure(row.firstEventP50)} | ${row.slowest ?? '–'} | ${verdict} |`
+        `${row.measured ? figure(row.max) : '–'} | ${row.measured ? figure(row.exactMax) : '–'} | ` +
+        `${row.upperBoundMax === undefined ? '–' : figure(row.upperBoundMax)} | ${figure(row.firstEventP50)} | ` +
+        `${row.slowest ?? '–'} | ${verdict} |`
       );
     }),
     '',
