@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ArmControlPlane } from '../../src/azure/arm-control-plane';
 import { EmulatorCredential } from '../../src/azure/credentials';
 import { ArmRequestError } from '../../src/azure/errors';
-import { TokenBucket } from '../../src/azure/rate-limiter';
+import { DEFAULT_RATE_LIMITS, SubscriptionRateLimiter, TokenBucket } from '../../src/azure/rate-limiter';
 import { startEmulator } from '../../src/emulator';
 import { defaultWorldSpec } from '../../src/emulator/world-spec';
 
@@ -87,6 +87,8 @@ describe('ArmControlPlane under a subscription budget', () => {
         credential: new EmulatorCredential(),
         endpoint: emulator.armEndpoint,
         rateLimits: { readsPerSecond: 8, readBurst: 5, writesPerSecond: 1, writeBurst: 1 },
+        // Every read its own GET: this is about spending the budget, not about sharing reads.
+        coalescing: false,
       });
       const group = {
         subscriptionId: emulator.world.spec.subscriptionId,
@@ -138,5 +140,50 @@ describe('ArmControlPlane under a subscription budget', () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+/** Azure's sustained reads per second per subscription (see the reference notes, "Throttling"). */
+const AZURE_READS_PER_SECOND = 25;
+
+/** The most of `times` (epoch ms) within any sliding 1000 ms. */
+function mostInAnySecond(times: number[]): number {
+  let most = 0;
+  for (let first = 0, last = 0; last < times.length; last++) {
+    while (times[last]! - times[first]! >= 1000) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
+async function grantTimes(bucket: TokenBucket, count: number): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    Array.from({ length: count }, () =>
+      bucket.take().then(() => {
+        times.push(Date.now());
+      }),
+    ),
+  );
+  return times.sort((a, b) => a - b);
+}
+
+describe('the read budget over any 1-s window', () => {
+  it('a plain token bucket of burst 20 and 20/s grants more than 25 reads within one second (the check detects it)', async () => {
+    const times = await grantTimes(new TokenBucket(20, 20), 45);
+    assert.ok(mostInAnySecond(times) > AZURE_READS_PER_SECOND, `most in any 1 s: ${mostInAnySecond(times)}`);
+  });
+
+  it('never lets more than 25 reads go within any 1 s at the default budget, burst included', async () => {
+    const reads = new SubscriptionRateLimiter(DEFAULT_RATE_LIMITS).reads;
+    const times = await grantTimes(reads, 45);
+    assert.ok(mostInAnySecond(times) <= AZURE_READS_PER_SECOND, `most in any 1 s: ${mostInAnySecond(times)}`);
+  });
+
+  it("does not slow a single runbook's reads: ten at once go without waiting", async () => {
+    const reads = new SubscriptionRateLimiter(DEFAULT_RATE_LIMITS).reads;
+    const startedAt = Date.now();
+    await grantTimes(reads, 10);
+    assert.ok(Date.now() - startedAt < 100, `took ${Date.now() - startedAt} ms`);
   });
 });
