@@ -6,7 +6,11 @@
  */
 
 export interface RateLimits {
-  /** Sustained reads per second (Azure refills 25 per second per subscription; stay under it). */
+  /**
+   * Reads per second, sustained and in any 1-s window: the read bucket refills at this rate, and no sliding 1000 ms
+   * ever sees more reads leave the worker than this (Azure refills 25 per second per subscription; stay under it).
+   * A token bucket alone would let its burst and a second's refill go within one second.
+   */
   readsPerSecond: number;
   readBurst: number;
   writesPerSecond: number;
@@ -14,8 +18,9 @@ export interface RateLimits {
 }
 
 /**
- * A burst no larger than the sustained rate: no second ever sees more than Azure's 25 reads/s from this worker, so a
- * fleet never spends the subscription's shared bucket (250) that other clients and the portal also draw on.
+ * No 1-s window ever sees more than 20 reads from this worker (the read bucket's window cap), under Azure's 25/s with
+ * room for arrival jitter and other clients, so a fleet never spends the subscription's shared bucket (250) that
+ * other clients and the portal also draw on.
  */
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   readsPerSecond: 20,
@@ -50,20 +55,34 @@ function describeReason(reason: unknown): string {
   return '';
 }
 
+export interface TokenBucketOptions {
+  /**
+   * The most tokens granted within any sliding 1000 ms (a cap over every window, which the bucket alone does not
+   * give: it grants its whole capacity and then a second's refill within one second). Default: no cap.
+   */
+  maxInAnySecond?: number;
+}
+
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
   private pausedUntil = 0;
   /** Requests waiting, in order: a waiter takes a token only when those before it have. */
   private queue: Promise<void> = Promise.resolve();
+  /** When the latest tokens were granted (at most `maxInAnySecond` kept), oldest first. */
+  private readonly granted: number[] = [];
+  private readonly maxInAnySecond: number | undefined;
 
   constructor(
     private readonly capacity: number,
     private readonly perSecond: number,
     private readonly now: () => number = Date.now,
+    options: TokenBucketOptions = {},
   ) {
     this.tokens = capacity;
     this.updatedAt = now();
+    this.maxInAnySecond =
+      options.maxInAnySecond !== undefined ? Math.max(1, Math.floor(options.maxInAnySecond)) : undefined;
   }
 
   private refill(): void {
@@ -75,9 +94,22 @@ export class TokenBucket {
   /** How long until a token is free (0: now). */
   private waitMs(): number {
     this.refill();
-    const paused = Math.max(0, this.pausedUntil - this.now());
+    const now = this.now();
+    const paused = Math.max(0, this.pausedUntil - now);
     if (paused > 0) return paused;
+    if (this.maxInAnySecond !== undefined && this.granted.length >= this.maxInAnySecond) {
+      // The window is full until its oldest grant is 1000 ms old.
+      const windowWait = this.granted[this.granted.length - this.maxInAnySecond]! + 1000 - now;
+      if (windowWait > 0) return windowWait;
+    }
     return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+  }
+
+  private grant(): void {
+    this.tokens -= 1;
+    if (this.maxInAnySecond === undefined) return;
+    this.granted.push(this.now());
+    if (this.granted.length > this.maxInAnySecond) this.granted.shift();
   }
 
   /**
@@ -90,7 +122,7 @@ export class TokenBucket {
     const turn = this.queue.then(async () => {
       for (let wait = this.waitMs(); wait > 0; wait = this.waitMs()) await sleep(wait, signal);
       if (signal?.aborted) throw new BudgetWaitAbortedError(signal.reason);
-      this.tokens -= 1;
+      this.grant();
     });
     this.queue = turn.catch(() => undefined);
     return signal ? untilAborted(turn, signal) : turn;
@@ -141,7 +173,9 @@ export class SubscriptionRateLimiter {
   readonly writes: TokenBucket;
 
   constructor(limits: RateLimits, now?: () => number) {
-    this.reads = new TokenBucket(limits.readBurst, limits.readsPerSecond, now);
+    this.reads = new TokenBucket(limits.readBurst, limits.readsPerSecond, now, {
+      maxInAnySecond: limits.readsPerSecond,
+    });
     this.writes = new TokenBucket(limits.writeBurst, limits.writesPerSecond, now);
   }
 
