@@ -129,7 +129,7 @@ describe('benchmarks in quick mode', { concurrency: 1, timeout: 180_000 }, () =>
       assert.ok(run.workerHeaps.length >= 1 && run.workerHeaps.every((heap) => heap.heapUsedMiB > 0), 'heap probe');
     }
     const results = summarizeFleet([run], options, 1000);
-    assert.equal(results.targets.length, 4);
+    assert.equal(results.targets.length, 5);
     for (const target of results.targets) {
       assert.ok(target.verdict === 'PASS' || target.reason, `${target.target}: a missed target says why`);
     }
