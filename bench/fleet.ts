@@ -15,7 +15,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FogpilotClient, type RunbookReport } from '../src/client';
-import { DEFAULT_RATE_LIMITS } from '../src/azure/rate-limiter';
+import { DEFAULT_RATE_LIMITS, READ_TRANSIT_JITTER_MS } from '../src/azure/rate-limiter';
 import { startEmulator, type Emulator } from '../src/emulator';
 import type { WorldSpecInput } from '../src/emulator/world-spec';
 import type { ArmRequestRecord } from '../src/emulator/arm-server';
@@ -450,8 +450,10 @@ export function summarizeFleet(
         maxReadsInSecond <= SUBSCRIPTION_THROTTLING.readsPerSecond && allAbsorbed
           ? undefined
           : maxReadsInSecond > SUBSCRIPTION_THROTTLING.readsPerSecond
-            ? `the worker's read bucket (src/azure/rate-limiter.ts) caps any sliding 1 s at ${readsPerSecond} reads sent; ` +
-              `${maxReadsInSecond} arrived within 1 s at the emulator: arrival jitter or another reader of the subscription.`
+            ? `the worker's read bucket (src/azure/rate-limiter.ts) sends at most ${readsPerSecond * 1.25} reads in any ` +
+              `sliding 1.25 s, so more than that within 1 s at the emulator needs transit times differing by more ` +
+              `than ${READ_TRANSIT_JITTER_MS} ms (a stalled event loop on either side) or another reader of the ` +
+              `subscription; ${maxReadsInSecond} arrived within 1 s.`
             : 'not every child succeeded: see the outcomes in the table.',
     },
     {
