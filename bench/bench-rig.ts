@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { stringify as toYaml } from 'yaml';
 import type { RateLimits } from '../src/azure/rate-limiter';
 import { findTemporalCli, packageRoot, startDevServerProcess } from '../src/dev-server';
+import { PREBUILT_BUNDLE_PATH, prebuiltWorkflowBundle } from '../src/workflow-bundle';
 import type { Emulator } from '../src/emulator';
 import type { ArmRequestRecord } from '../src/emulator/arm-server';
 import type { WorldEvent } from '../src/emulator/world';
@@ -177,10 +178,25 @@ export interface WorkerProcessOptions {
 }
 
 /**
+ * Refuses to measure a worker that would bundle its workflows at start: without a fresh prebuilt bundle (a bare `tsc`
+ * after `npm run build` leaves it older than the sources) the worker runs webpack, and its RSS includes webpack's
+ * (peak RSS of a fleet of one measured 426.6 MiB with a stale bundle, 289.6 MiB with a fresh one, 2026-12-05).
+ */
+export function assertFreshWorkflowBundle(file = PREBUILT_BUNDLE_PATH): void {
+  if (prebuiltWorkflowBundle(file)) return;
+  throw new Error(
+    `${file} is missing or older than the compiled sources: the worker would bundle its workflows with webpack at ` +
+      "start, and the figures would include webpack's time and memory. Build it first: npm run build " +
+      `(or, after a bare tsc: node -e "require('./dist/src/workflow-bundle').writeWorkflowBundle()").`,
+  );
+}
+
+/**
  * Runs `node bin/fogpilot.js worker` on a task queue of its own, samples its memory, and waits until it polls both
  * the workflow and the activity side of its task queue.
  */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  assertFreshWorkflowBundle();
   const taskQueue = `fogpilot-bench-${randomUUID()}`;
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('TEMPORAL_') && !key.startsWith('FOGPILOT_')),

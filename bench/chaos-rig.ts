@@ -30,6 +30,7 @@ import type { WorldSpecInput } from '../src/emulator/world-spec';
 import { PREBUILT_BUNDLE_PATH, prebuiltWorkflowBundle } from '../src/workflow-bundle';
 import { FOGPILOT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { EndpointWriters, isEndpointCheckPayload, type EndpointChecks } from './endpoint-writers';
+import { recoveryOf, type Recovery } from './recovery';
 
 export const KillClasses = {
   inActivity: 'in-activity',
@@ -75,12 +76,16 @@ export interface KillRecord {
   group: string;
   /** Milliseconds since the runbook was started. */
   atMs: number;
+  /** Epoch milliseconds of the SIGKILL. */
+  at: number;
   /** What the emulator saw at that moment. */
   detail: string;
   /** The worker process killed (1 = the first one started). */
   incarnation: number;
   /** How long the worker stayed down before a new one was started. */
   restartDelayMs: number;
+  /** How long until the run was wholly running again on workers started after the kill (from its histories). */
+  recovery?: Recovery;
 }
 
 /** Mulberry32: small, fast, and the same sequence for the same seed everywhere. */
@@ -193,6 +198,8 @@ export interface UnexpectedExit {
  */
 export class WorkerProcess {
   incarnation = 0;
+  /** The process id of each incarnation (index 0: the first); histories name workers `<pid>@<host>`. */
+  readonly pids: number[] = [];
   readonly unexpectedExits: UnexpectedExit[] = [];
   private child?: ChildProcess;
   /** The child that has reported polling its task queue. */
@@ -234,6 +241,7 @@ export class WorkerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.pids[incarnation - 1] = child.pid ?? -1;
     this.log.write(`\n── worker ${incarnation} (pid ${child.pid}) started ${new Date().toISOString()}\n`);
     let tail = '';
     let ready = false;
@@ -594,15 +602,16 @@ export class ChaosRig {
   }
 
   /** Kills the worker now and starts a new one after a random delay; undefined when no worker was polling. */
-  crash(record: Omit<KillRecord, 'incarnation' | 'restartDelayMs'>): KillRecord | undefined {
+  crash(record: Omit<KillRecord, 'incarnation' | 'restartDelayMs' | 'at'>): KillRecord | undefined {
     // A worker still starting has no task to lose: wait for the next moment.
     if (!this.worker.polling) return undefined;
     const incarnation = this.worker.kill();
     if (incarnation === undefined) return undefined;
+    const at = Date.now();
     const [min, max] = this.options.restartDelayMs ?? [200, 2_000];
     const restartDelayMs = this.options.random.int(min, max);
     this.worker.restartAfter(restartDelayMs);
-    const kill = { ...record, incarnation, restartDelayMs };
+    const kill = { ...record, at, incarnation, restartDelayMs };
     this.options.log?.(
       `    ✕ SIGKILL worker ${incarnation} [${kill.class}] ${kill.detail}; restart in ${restartDelayMs} ms`,
     );
@@ -774,11 +783,12 @@ function idOf(value: unknown): string {
 /**
  * What the runbook (and its lock-holding child) did with its activities, from the histories: how each `sendFailover`
  * ended, and the recoveries the kills cost — activity attempts beyond the first (a lost attempt is retried after its
- * timeout), activities that ended timed out, workflow tasks that timed out.
+ * timeout), activities that ended timed out, workflow tasks that timed out. Sets each kill's `recovery` (bench/recovery).
  */
 async function historyFacts(
   rig: ChaosRig,
   workflowId: string,
+  kills: KillRecord[],
 ): Promise<{ sendActivities: string[]; recoveries: Record<string, number> }> {
   const client = rig.fogpilot.client;
   const histories = [await client.workflow.getHandle(workflowId).fetchHistory()];
@@ -786,6 +796,14 @@ async function historyFacts(
     const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
     if (child?.workflowId)
       histories.push(await client.workflow.getHandle(child.workflowId, child.runId ?? undefined).fetchHistory());
+  }
+  for (const kill of kills) {
+    // Every worker started after this one was killed is a replacement (a later kill's too).
+    const replacementPids = rig.worker.pids.slice(kill.incarnation);
+    kill.recovery = recoveryOf(
+      histories.map((history) => history.events ?? []),
+      { at: kill.at, replacementPids },
+    );
   }
   const sendActivities: string[] = [];
   const recoveries: Record<string, number> = {};
@@ -999,7 +1017,10 @@ export async function runUnderChaos(rig: ChaosRig, options: ChaosRunOptions): Pr
       .filter((event) => event.seq > lastSeqBefore && event.kind === 'failover-refused' && event.group === group.name)
       .map((event) => (typeof event.detail?.code === 'string' ? event.detail.code : '?')),
   };
-  const facts = await historyFacts(rig, started.workflowId).catch(() => ({ sendActivities: [], recoveries: {} }));
+  const facts = await historyFacts(rig, started.workflowId, kills).catch(() => ({
+    sendActivities: [],
+    recoveries: {},
+  }));
   const sendOutcomes = (report?.steps ?? [])
     .filter((step) => step.name === 'failover' || step.name === 'failback/failover')
     .map((step) => {

@@ -5,12 +5,20 @@
  * run, ARM reads per second and 429s met. Each size gets a fresh emulator and a fresh worker.
  *
  *   node dist/bench/fleet.js [--sizes 1,25,100,200] [--concurrency 100] [--speed 10] [--out docs/results]
+ *                            [--emulator-load 1000]
+ *
+ * `--emulator-load N` adds a read-only load on a world of N groups (a failover of 1,000 groups takes too long here):
+ * every group's and instance's GETs from a separate process, with no client budget, while the bench process (the
+ * emulator alone) measures its CPU time against the wall time.
  */
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { FogpilotClient, type RunbookReport } from '../src/client';
-import { DEFAULT_RATE_LIMITS } from '../src/azure/rate-limiter';
+import { DEFAULT_RATE_LIMITS, READ_TRANSIT_JITTER_MS } from '../src/azure/rate-limiter';
 import { startEmulator, type Emulator } from '../src/emulator';
 import type { WorldSpecInput } from '../src/emulator/world-spec';
+import type { ArmRequestRecord } from '../src/emulator/arm-server';
 import {
   DEFAULT_RESULTS_DIR,
   flag,
@@ -43,6 +51,8 @@ export interface FleetOptions {
   outDir: string | false;
   /** The results' file name (`<outDir>/<name>.md` and `.json`). */
   name: string;
+  /** Groups of the read-only emulator load (`--emulator-load`); none by default. */
+  emulatorLoad?: number;
   /** NODE_OPTIONS for the worker process; none by default (as `fogpilot worker` ships). */
   workerNodeOptions?: string;
   command: string;
@@ -101,6 +111,8 @@ export interface FleetRun {
   armReads: number;
   armWrites: number;
   readsPerGroup: number;
+  /** Reads by the emulator route they matched, most first: where the reads per group go. */
+  readsByRoute: { route: string; reads: number }[];
   readRate: ReadRate;
   /** 429 answers the emulator gave (its token buckets plus any fault). */
   throttled: number;
@@ -233,6 +245,7 @@ export async function runFleet(temporal: BenchTemporal, size: number, options: F
         armReads: emulator.arm.stats.reads - stats.reads,
         armWrites: emulator.arm.stats.writes - stats.writes,
         readsPerGroup: round(reads / size, 1),
+        readsByRoute: readsByRoute(requests),
         readRate: readRate(requests, startedAt, endedAt),
         throttled: emulator.arm.stats.throttled - stats.throttled,
         throttledSeenByRunbooks: report?.armCalls.throttled,
@@ -270,6 +283,60 @@ export async function runFleet(temporal: BenchTemporal, size: number, options: F
   }
 }
 
+function readsByRoute(requests: ArmRequestRecord[]): { route: string; reads: number }[] {
+  const counts = new Map<string, number>();
+  for (const request of requests.filter(isRead)) counts.set(request.route, (counts.get(request.route) ?? 0) + 1);
+  return [...counts.entries()].map(([route, reads]) => ({ route, reads })).sort((a, b) => b.reads - a.reads);
+}
+
+/** What the emulator costs under a read-only load on a world of `groups` groups. */
+export interface EmulatorLoad {
+  groups: number;
+  reads: number;
+  failed: number;
+  wallMs: number;
+  /** CPU time of the bench process (user + system), which runs the emulator and nothing else meanwhile. */
+  emulatorCpuMs: number;
+  /** emulatorCpuMs / wallMs: the share of one core the emulator used while serving as fast as it was asked. */
+  cpuShare: number;
+  cpuMsPerRead: number;
+  /** The share of one core the emulator would use serving Azure's sustained 25 reads/s. */
+  shareAtSubscriptionRate: number;
+}
+
+/** Lanes of the load client: enough to keep the emulator busy on 2 cores. */
+const EMULATOR_LOAD_CONCURRENCY = 32;
+
+export async function runEmulatorLoad(groups: number, options: FleetOptions): Promise<EmulatorLoad> {
+  const world = { ...fleetWorld(groups, options.roleSwitchSeconds), throttling: { enabled: false } };
+  const emulator: Emulator = await startEmulator({ world, speed: options.speed });
+  try {
+    const cpuBefore = process.cpuUsage();
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      path.join(__dirname, 'emulator-load-client.js'),
+      emulator.armEndpoint,
+      emulator.world.spec.subscriptionId,
+      String(groups),
+      '1',
+      String(EMULATOR_LOAD_CONCURRENCY),
+    ]);
+    const cpu = process.cpuUsage(cpuBefore);
+    const load = JSON.parse(stdout.trim().split('\n').at(-1)!) as { reads: number; failed: number; wallMs: number };
+    const emulatorCpuMs = (cpu.user + cpu.system) / 1000;
+    const cpuMsPerRead = emulatorCpuMs / Math.max(1, load.reads);
+    return {
+      groups,
+      ...load,
+      emulatorCpuMs: round(emulatorCpuMs, 0),
+      cpuShare: round(emulatorCpuMs / Math.max(1, load.wallMs), 3),
+      cpuMsPerRead: round(cpuMsPerRead, 3),
+      shareAtSubscriptionRate: round((cpuMsPerRead * SUBSCRIPTION_THROTTLING.readsPerSecond) / 1000, 3),
+    };
+  } finally {
+    await emulator.close();
+  }
+}
+
 export function checkFleetRun(run: FleetRun): string[] {
   const problems: string[] = [];
   if (run.outcome !== 'succeeded') problems.push(`outcome ${run.outcome}`);
@@ -288,6 +355,7 @@ export function summarizeFleet(
   benchWallMs: number,
   machine = machineInfo(),
   date = new Date().toISOString(),
+  load?: EmulatorLoad,
 ): BenchResults {
   const base = runs.find((run) => run.size === 1) ?? runs[0]!;
   const largest = runs.reduce((best, run) => (run.size > best.size ? run : best), runs[0]!);
@@ -325,9 +393,8 @@ export function summarizeFleet(
     0,
     (reads - SUBSCRIPTION_THROTTLING.readCapacity) / SUBSCRIPTION_THROTTLING.readsPerSecond,
   );
-  const limiterBoundS = Math.max(0, (reads - DEFAULT_RATE_LIMITS.readBurst) / DEFAULT_RATE_LIMITS.readsPerSecond);
+  const limiterBoundS = Math.max(0, (reads - DEFAULT_RATE_LIMITS.readsPerSecond) / DEFAULT_RATE_LIMITS.readsPerSecond);
   const waves = Math.ceil(largest.size / options.concurrency);
-  const targetS = 1.5 * seconds(base.wallMs);
   const largestRatio = ratioOf(largest);
   const peakRss = Math.max(...runs.map((run) => run.workerPeakRssMiB));
   const peakRssMB = (peakRss * 1024 * 1024) / 1e6;
@@ -337,25 +404,57 @@ export function summarizeFleet(
   const allAbsorbed = runs.every((run) => checkFleetRun(run).length === 0);
   const burstRun = runs.find((run) => run.readRate.maxInAnySecond === maxReadsInSecond)!;
 
+  const readsPerSecond = DEFAULT_RATE_LIMITS.readsPerSecond;
+  const ratioTarget = 3;
+  const targetS = ratioTarget * seconds(base.wallMs);
+  const readsPerGroupTarget = 3;
+  const readsPerGroup = largest.readsPerGroup;
+  const routesPerGroup = largest.readsByRoute
+    .map((entry) => `${fmt(entry.reads / largest.size, 1)} ${entry.route.split('/').slice(-2).join('/')}`)
+    .join(', ');
   const targets: TargetResult[] = [
     {
-      target: `${largest.size} groups within 1.5× one group's wall time`,
-      measured: `${fmt(largestRatio)}× (${fmt(seconds(largest.wallMs))} s vs ${fmt(seconds(base.wallMs))} s for one group; 1.5× is ${fmt(targetS)} s)`,
-      verdict: largestRatio <= 1.5 ? 'PASS' : 'MISSED',
+      target: `${largest.size} groups within ${ratioTarget}× one group's wall time`,
+      measured: `${fmt(largestRatio)}× (${fmt(seconds(largest.wallMs))} s vs ${fmt(seconds(base.wallMs))} s for one group; ${ratioTarget}× is ${fmt(targetS)} s)`,
+      verdict: largestRatio <= ratioTarget ? 'PASS' : 'MISSED',
       reason:
-        largestRatio <= 1.5
+        largestRatio <= ratioTarget
           ? undefined
-          : `the read budget makes it impossible: ${largest.size} groups cost ${reads} ARM reads ` +
-            `(${largest.readsPerGroup} per group, the fleet's own survey included). At Azure's sustained ` +
-            `${SUBSCRIPTION_THROTTLING.readsPerSecond} reads/s after its ${SUBSCRIPTION_THROTTLING.readCapacity}-read burst ` +
-            `that takes at least (${reads} − ${SUBSCRIPTION_THROTTLING.readCapacity}) / ${SUBSCRIPTION_THROTTLING.readsPerSecond} = ` +
-            `${fmt(azureBoundS, 1)} s; at the worker's default budget (${DEFAULT_RATE_LIMITS.readsPerSecond}/s after a ` +
-            `${DEFAULT_RATE_LIMITS.readBurst}-read burst, kept below Azure's so other clients of the subscription still get ` +
-            `reads) (${reads} − ${DEFAULT_RATE_LIMITS.readBurst}) / ${DEFAULT_RATE_LIMITS.readsPerSecond} = ${fmt(limiterBoundS, 1)} s — ` +
-            `against ${fmt(targetS)} s allowed. The measured ${fmt(seconds(largest.wallMs))} s is ` +
-            `${fmt(seconds(largest.wallMs) / limiterBoundS)}× the worker-budget bound (mean ${largest.readRate.mean} reads/s). ` +
-            `Besides, concurrency is capped at ${options.concurrency} by the input, so ${largest.size} groups run in at least ` +
-            `${waves} waves of a child run (${base.childSeconds.median} s alone).`,
+          : `the read budget bounds it: ${largest.size} groups cost ${reads} ARM reads (${readsPerGroup} per group). ` +
+            `At the worker's ${readsPerSecond} reads in any 1 s that takes at least (${reads} − ${readsPerSecond}) / ` +
+            `${readsPerSecond} = ${fmt(limiterBoundS, 1)} s; at Azure's sustained ${SUBSCRIPTION_THROTTLING.readsPerSecond}/s after ` +
+            `its ${SUBSCRIPTION_THROTTLING.readCapacity}-read burst (${reads} − ${SUBSCRIPTION_THROTTLING.readCapacity}) / ` +
+            `${SUBSCRIPTION_THROTTLING.readsPerSecond} = ${fmt(azureBoundS, 1)} s — against ${fmt(targetS)} s allowed. The ` +
+            `measured ${fmt(seconds(largest.wallMs))} s is ${fmt(seconds(largest.wallMs) / Math.max(limiterBoundS, 1e-9))}× ` +
+            `the worker-budget bound. Concurrency is capped at ${options.concurrency} by the input: ${waves} wave(s).`,
+    },
+    {
+      target: `≤ ${readsPerGroupTarget} ARM reads per group on average`,
+      measured: `${readsPerGroup} per group (${reads} reads, ${largest.size} groups): ${routesPerGroup}`,
+      verdict: readsPerGroup <= readsPerGroupTarget ? 'PASS' : 'MISSED',
+      reason:
+        readsPerGroup <= readsPerGroupTarget
+          ? undefined
+          : `per group, by route: ${routesPerGroup}. Failover groups and managed instances are read through the ` +
+            "worker's read coalescer (list calls shared by concurrent runbooks); the failover's async-operation polls and " +
+            "each instance's operations list have no list call that answers many groups, and stay one read each.",
+    },
+    {
+      target: `never more than ${SUBSCRIPTION_THROTTLING.readsPerSecond} reads in any 1 s`,
+      measured:
+        `most reads in any 1 s: ${maxReadsInSecond} (fleet of ${burstRun.size}); highest 10-s average ` +
+        `${Math.max(...runs.map((run) => run.readRate.maxTenSecondRate))}/s; 429s met: ${total429}; ` +
+        `${allAbsorbed ? 'every child succeeded' : 'NOT every child succeeded'}`,
+      verdict: maxReadsInSecond <= SUBSCRIPTION_THROTTLING.readsPerSecond && allAbsorbed ? 'PASS' : 'MISSED',
+      reason:
+        maxReadsInSecond <= SUBSCRIPTION_THROTTLING.readsPerSecond && allAbsorbed
+          ? undefined
+          : maxReadsInSecond > SUBSCRIPTION_THROTTLING.readsPerSecond
+            ? `the worker's read bucket (src/azure/rate-limiter.ts) sends at most ${readsPerSecond * 1.25} reads in any ` +
+              `sliding 1.25 s, so more than that within 1 s at the emulator needs transit times differing by more ` +
+              `than ${READ_TRANSIT_JITTER_MS} ms (a stalled event loop on either side) or another reader of the ` +
+              `subscription; ${maxReadsInSecond} arrived within 1 s.`
+            : 'not every child succeeded: see the outcomes in the table.',
     },
     {
       target: 'worker RSS ≤ 512 MB',
@@ -369,29 +468,7 @@ export function summarizeFleet(
       verdict: maxEvents <= 300 ? 'PASS' : 'MISSED',
       reason: maxEvents <= 300 ? undefined : 'see history events per child in the table.',
     },
-    {
-      target: `never above the subscription's sustained read rate (${SUBSCRIPTION_THROTTLING.readsPerSecond}/s) and every 429 absorbed`,
-      measured:
-        `most reads in any 1 s: ${maxReadsInSecond} (fleet of ${burstRun.size}); highest 10-s average ` +
-        `${Math.max(...runs.map((run) => run.readRate.maxTenSecondRate))}/s; 429s met: ${total429}; ` +
-        `${allAbsorbed ? 'every child succeeded' : 'NOT every child succeeded'}`,
-      verdict: maxReadsInSecond <= SUBSCRIPTION_THROTTLING.readsPerSecond && allAbsorbed ? 'PASS' : 'MISSED',
-      reason:
-        maxReadsInSecond <= SUBSCRIPTION_THROTTLING.readsPerSecond && allAbsorbed
-          ? undefined
-          : maxReadsInSecond > SUBSCRIPTION_THROTTLING.readsPerSecond
-            ? "within single seconds the worker spends its limiter's burst: the default budget " +
-              `(src/azure/rate-limiter.ts DEFAULT_RATE_LIMITS) lets ${DEFAULT_RATE_LIMITS.readBurst} reads go at once and ` +
-              `refills ${DEFAULT_RATE_LIMITS.readsPerSecond}/s, so any 1 s may see up to ` +
-              `${DEFAULT_RATE_LIMITS.readBurst + DEFAULT_RATE_LIMITS.readsPerSecond} reads and any 10 s up to ` +
-              `${(DEFAULT_RATE_LIMITS.readBurst + 10 * DEFAULT_RATE_LIMITS.readsPerSecond) / 10}/s; only over a minute does ` +
-              `it average under ${SUBSCRIPTION_THROTTLING.readsPerSecond}/s (highest 60-s average ` +
-              `${Math.max(...runs.map((run) => run.readRate.maxMinuteRate))}/s). Azure's own bucket holds ` +
-              `${SUBSCRIPTION_THROTTLING.readCapacity} and refills ${SUBSCRIPTION_THROTTLING.readsPerSecond}/s, so it accepts ` +
-              `such bursts: 429s met ${total429}. A readBurst of ${SUBSCRIPTION_THROTTLING.readsPerSecond} or less ` +
-              '(azure.rateLimits in fogpilot.yaml) would keep every second under the sustained rate.'
-            : 'not every child succeeded: see the outcomes in the table.',
-    },
+    ...(load ? [emulatorTarget(load)] : []),
   ];
 
   return {
@@ -472,7 +549,28 @@ export function summarizeFleet(
         ),
       },
     ],
-    raw: { runs },
+    raw: { runs, ...(load ? { emulatorLoad: load } : {}) },
+  };
+}
+
+/** The emulator's CPU share: it must not be what bounds a fleet (half a core at Azure's sustained read rate). */
+function emulatorTarget(load: EmulatorLoad): TargetResult {
+  const bound = 0.5;
+  const met = load.shareAtSubscriptionRate <= bound && load.failed === 0;
+  return {
+    target: `the emulator not the bottleneck at ${load.groups} groups (≤ ${bound * 100}% of a core at ${SUBSCRIPTION_THROTTLING.readsPerSecond} reads/s)`,
+    measured:
+      `read-only load (every group's and instance's GET, ${EMULATOR_LOAD_CONCURRENCY} lanes, no client budget): ` +
+      `${load.reads} reads in ${fmt(load.wallMs / 1000)} s, emulator CPU ${load.emulatorCpuMs} ms = ` +
+      `${fmt(load.cpuShare * 100, 1)}% of the wall time, ${load.cpuMsPerRead} ms per read → ` +
+      `${fmt(load.shareAtSubscriptionRate * 100, 1)}% of a core at ${SUBSCRIPTION_THROTTLING.readsPerSecond} reads/s` +
+      (load.failed ? `; ${load.failed} reads failed` : ''),
+    verdict: met ? 'PASS' : 'MISSED',
+    reason: met
+      ? undefined
+      : `${load.cpuMsPerRead} ms of CPU per read × ${SUBSCRIPTION_THROTTLING.readsPerSecond} reads/s = ` +
+        `${fmt(load.shareAtSubscriptionRate * 100, 1)}% of a core, over the ${bound * 100}% bound` +
+        (load.failed ? `; ${load.failed} reads failed` : ''),
   };
 }
 
@@ -518,10 +616,19 @@ export async function runFleetBench(
           `history ≤ ${run.historyEvents.max} events/child, ${run.armReads} reads (max ${run.readRate.maxInAnySecond} in 1 s), ` +
           `${run.throttled} 429s`,
       );
+      options.log(`  reads by route: ${run.readsByRoute.map((entry) => `${entry.reads} ${entry.route}`).join('; ')}`);
       const problems = checkFleetRun(run);
       if (problems.length > 0) options.log(`  problems: ${problems.join('; ')}`);
     }
-    const results = summarizeFleet(runs, options, Date.now() - started, machine);
+    let load: EmulatorLoad | undefined;
+    if (options.emulatorLoad) {
+      load = await runEmulatorLoad(options.emulatorLoad, options);
+      options.log(
+        `emulator load of ${load.groups} groups: ${load.reads} reads in ${load.wallMs} ms, emulator CPU ` +
+          `${load.emulatorCpuMs} ms (${load.cpuMsPerRead} ms/read, ${load.shareAtSubscriptionRate * 100}% of a core at 25/s)`,
+      );
+    }
+    const results = summarizeFleet(runs, options, Date.now() - started, machine, undefined, load);
     if (options.outDir !== false) {
       const written = writeResults(results, options.outDir);
       options.log(`wrote ${written.markdown} and ${written.json}`);
@@ -541,12 +648,14 @@ if (require.main === module) {
     speed: Number(flag(argv, 'speed') ?? DEFAULT_FLEET_OPTIONS.speed),
     outDir: flag(argv, 'out') ?? DEFAULT_FLEET_OPTIONS.outDir,
     workerNodeOptions: flag(argv, 'worker-node-options'),
+    emulatorLoad: flag(argv, 'emulator-load') ? Number(flag(argv, 'emulator-load')) : undefined,
     name: flag(argv, 'name') ?? DEFAULT_FLEET_OPTIONS.name,
   };
   options.command =
     `node dist/bench/fleet.js --sizes ${options.sizes.join(',')} --concurrency ${options.concurrency} --speed ${options.speed}` +
     (options.workerNodeOptions ? ` --worker-node-options '${options.workerNodeOptions}'` : '') +
-    (options.name !== DEFAULT_FLEET_OPTIONS.name ? ` --name ${options.name}` : '');
+    (options.name !== DEFAULT_FLEET_OPTIONS.name ? ` --name ${options.name}` : '') +
+    (options.emulatorLoad ? ` --emulator-load ${options.emulatorLoad}` : '');
   runFleetBench(options)
     .then(({ results }) => {
       printTable(results);

@@ -78,8 +78,9 @@ function demoPayloadCodec(options: DemoOptions): EncryptionCodec {
   say(
     options,
     `· payloads encrypted (AES-256-GCM) with a key made for this session (key id ${keyId}, held in memory only): ` +
-      `the UI shows them encrypted. To read histories in the UI, set ${PAYLOAD_KEYS_ENV} ` +
-      '(`echo "demo:$(openssl rand -base64 32)"`) and run `fogpilot codec-server` (docs/production.md, "Encrypted history").',
+      `the UI shows them encrypted and nothing can decrypt them after the demo. To read the histories in the UI, ` +
+      `export ${PAYLOAD_KEYS_ENV}="demo:$(openssl rand -base64 32)" before the demo and run \`fogpilot codec-server\` ` +
+      'in a shell with the same value (docs/cli.md, "Reading encrypted histories").',
   );
   return new EncryptionCodec(parsePayloadKeys(`${keyId}:${randomBytes(32).toString('base64')}`));
 }

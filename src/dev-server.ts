@@ -63,19 +63,28 @@ export interface DevServerProcess {
   stop(): Promise<void>;
 }
 
+export interface DevServerProcessOptions {
+  /** Serve the web UI too, on a free port (default: headless). */
+  ui?: boolean;
+  /** The remote codec the UI's pages call from the browser (`--ui-codec-endpoint`); only with `ui`. */
+  uiCodecEndpoint?: string;
+  readyTimeoutMs?: number;
+}
+
 /**
  * Runs `temporal server start-dev` in memory on free ports, fogpilot's search attributes registered, and waits until
  * the default namespace answers. A process that exits takes the server with it.
  */
 export async function startDevServerProcess(
   binary: string,
-  options: { ui?: boolean; readyTimeoutMs?: number } = {},
+  options: DevServerProcessOptions = {},
 ): Promise<DevServerProcess> {
   const port = await freePort();
   const uiPort = options.ui ? await freePort() : undefined;
   const address = `127.0.0.1:${port}`;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
   args.push(...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']));
+  if (uiPort && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const key of FOGPILOT_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -49,12 +49,27 @@ function workflowCodeOption(given: WorkflowBundleWithSourceMap | undefined, data
   return prebuilt ? { workflowBundle: prebuilt } : { workflowsPath: require.resolve('./workflows') };
 }
 
+/**
+ * How long a workflow task waits on the sticky queue of the worker that ran the workflow last before it goes to the
+ * task queue every worker polls. A worker that died holds its workflows' next tasks for this long (the SDK default is
+ * 10 s); a live worker picks its sticky tasks up in milliseconds, and one that is merely slow costs a replay elsewhere.
+ */
+export const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = '2 seconds';
+
+/**
+ * The longest the worker holds back an activity's heartbeat (the SDK sends one per 80% of the heartbeat timeout by
+ * default, i.e. every 4 s for the presets' 5 s: too little slack on a busy worker). Activities heartbeat every second.
+ */
+export const MAX_HEARTBEAT_THROTTLE_INTERVAL = '1 second';
+
 export async function createFogpilotWorker(options: FogpilotWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? taskQueueFromEnvironment(),
     activities: createActivities(options.dependencies),
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
+    maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE_INTERVAL,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...workflowCodeOption(options.workflowBundle, options.dataConverter),
   });

@@ -31,10 +31,13 @@ import {
 import { normalizeLocation } from '../domain/locations';
 import { FailureTypes, type ArmCallCount } from '../workflows/definitions';
 import { boundAttempt } from './attempt-bounds';
+import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 
 export interface ArmActivityDependencies {
   controlPlane: ControlPlane;
   inventory: Inventory;
+  /** The clock the gate's freshness rule reads (epoch ms). Default `Date.now`. */
+  now?: () => number;
   /** How often `sendFailover` heartbeats while it waits; keep well under the send preset's heartbeat timeout. */
   sendHeartbeatIntervalMs?: number;
 }
@@ -111,6 +114,13 @@ function isRequestOnPrimary(code: string | undefined): boolean {
   return code === 'InstanceFailoverGroupFailoverRequestOnPrimary' || code === 'InstanceFailoverGroupNotSecondary';
 }
 
+/**
+ * The safety gate's freshness rule: the read of the target that decides whether `sendFailover` POSTs is either the
+ * read's own GET, or an answer shared with concurrent reads (src/azure/read-coalescer) whose request went out no more
+ * than this long before the decision. An older shared answer is read again with a GET of its own before deciding.
+ */
+export const FAILOVER_GATE_MAX_AGE_MS = 2_000;
+
 /** 409 `InstanceFailoverGroupBusy` (or a 409 without a code) answers a request made while a failover runs. */
 function isFailoverBusy(statusCode: number | undefined, code: string | undefined): boolean {
   return code === 'InstanceFailoverGroupBusy' || (statusCode === 409 && !code);
@@ -119,15 +129,20 @@ function isFailoverBusy(statusCode: number | undefined, code: string | undefined
 export function createArmActivities({
   controlPlane,
   inventory,
-  sendHeartbeatIntervalMs = 5_000,
+  sendHeartbeatIntervalMs = KEEP_ALIVE_INTERVAL_MS,
+  now = Date.now,
 }: ArmActivityDependencies) {
   async function readGroupAt(
     group: GroupIdentity,
     location: string,
     abortSignal?: AbortSignal,
+    coalesce?: boolean,
   ): Promise<ArmAnswer<FailoverGroupView>> {
     try {
-      return await controlPlane.getFailoverGroup(group, location, { abortSignal });
+      return await controlPlane.getFailoverGroup(group, location, {
+        abortSignal,
+        ...(coalesce === false ? { coalesce } : {}),
+      });
     } catch (error) {
       throw classifyArmError(error, {
         doing: `reading failover group ${group.name} at ${location}`,
@@ -367,7 +382,10 @@ export function createArmActivities({
 
     /**
      * Sends a failover to `targetLocation` at most once, whatever happens around it. Reads the group at the target
-     * first: already Primary → nothing to send; a failover visibly under way → nothing to send. Otherwise POSTs; a 409
+     * first (an answer shared with other runbooks' reads only if no older than {@link FAILOVER_GATE_MAX_AGE_MS}, else
+     * its own GET), unless the workflow passes the target's view it read moments ago (`targetView`, the read plan: then
+     * Azure's own refusal of a POST on the primary, or its 409 busy, is the gate, and a refusal reads afresh):
+     * already Primary → nothing to send; a failover visibly under way → nothing to send. Otherwise POSTs; a 409
      * busy answer is `refused-busy` (Azure started nothing for it). The workflow calls this with no automatic retries
      * and decides itself, from the failure's `delivery`, whether an earlier request may have reached Azure.
      *
@@ -398,7 +416,12 @@ export function createArmActivities({
             if (known) view = known;
             else {
               try {
-                ({ value: view } = await readGroupAt(request.group, target, signal));
+                const answer = await readGroupAt(request.group, target, signal);
+                // The gate decides on a read no older than FAILOVER_GATE_MAX_AGE_MS, or on a GET of its own.
+                const stale =
+                  answer.via === 'list' &&
+                  (answer.readAtMs === undefined || now() - answer.readAtMs > FAILOVER_GATE_MAX_AGE_MS);
+                ({ value: view } = stale ? await readGroupAt(request.group, target, signal, false) : answer);
               } catch (error) {
                 if (signal?.aborted)
                   throw classifyArmError(stoppedBeforeSending('POST', signal.reason, error), { doing });

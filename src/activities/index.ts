@@ -7,6 +7,7 @@ import type { DataPlane } from '../sql/data-plane';
 import type { Inventory } from '../config/inventory';
 import { createApprovalActivities, type ApprovalRules } from './approvals';
 import { createArmActivities } from './arm';
+import { keptAlive } from './keep-alive';
 import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
 import { createSqlActivities } from './sql';
@@ -21,14 +22,29 @@ export interface ActivityDependencies {
   sendHeartbeatIntervalMs?: number;
 }
 
+/**
+ * Activities that heartbeat on their own, with progress a retried attempt resumes from or at moments they choose:
+ * every other activity gets liveness heartbeats (src/activities/keep-alive), so a lost worker is noticed within the
+ * presets' short heartbeat timeout. An activity that calls `heartbeat()` itself belongs here.
+ */
+export const SELF_HEARTBEATING_ACTIVITIES = [
+  'sendFailover',
+  'waitForCopySync',
+  'probeListenerWrites',
+  'awaitLockHolderEnd',
+] as const;
+
 export function createActivities(deps: ActivityDependencies) {
-  return {
-    ...createArmActivities(deps),
-    ...createSqlActivities(deps),
-    ...createProbeActivities(deps),
-    ...createLockHolderActivities(),
-    ...createApprovalActivities(deps.approvalRules),
-  };
+  return keptAlive(
+    {
+      ...createArmActivities(deps),
+      ...createSqlActivities(deps),
+      ...createProbeActivities(deps),
+      ...createLockHolderActivities(),
+      ...createApprovalActivities(deps.approvalRules),
+    },
+    { except: SELF_HEARTBEATING_ACTIVITIES },
+  );
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { statusQuery, type RunbookStatus } from '../workflows/definitions';
+import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 
 export interface LockHolderRequest {
   /** The group's lock id. */
@@ -103,13 +104,22 @@ export function createLockHolderActivities() {
       const context = Context.current();
       const startedAt = Date.now();
       const intervalMs = request.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-      for (;;) {
-        const reading = await describeLockHolder(request);
-        const waitedMs = Date.now() - startedAt;
-        if (!reading.running) return { ended: true, closeStatus: reading.closeStatus, waitedMs };
-        if (waitedMs >= request.timeoutMs) return { ended: false, waitedMs, last: reading };
-        context.heartbeat({ waitedMs, phase: reading.status?.phase });
-        await context.sleep(Math.min(intervalMs, request.timeoutMs - waitedMs));
+      let phase: string | undefined;
+      // Also while a read is slow (a `status` query waits for the holder's worker): the heartbeat timeout is seconds.
+      const beat = (): void => context.heartbeat({ waitedMs: Date.now() - startedAt, phase });
+      const heartbeats = setInterval(beat, KEEP_ALIVE_INTERVAL_MS);
+      try {
+        for (;;) {
+          const reading = await describeLockHolder(request);
+          const waitedMs = Date.now() - startedAt;
+          if (!reading.running) return { ended: true, closeStatus: reading.closeStatus, waitedMs };
+          if (waitedMs >= request.timeoutMs) return { ended: false, waitedMs, last: reading };
+          phase = reading.status?.phase;
+          beat();
+          await context.sleep(Math.min(intervalMs, request.timeoutMs - waitedMs));
+        }
+      } finally {
+        clearInterval(heartbeats);
       }
     },
   };

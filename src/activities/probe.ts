@@ -20,9 +20,12 @@ import { errorText } from '../azure/errors';
 import { SqlRequestError, type DataPlane, type SqlInstanceTarget } from '../sql/data-plane';
 import { classifySqlError } from '../sql/errors';
 import { FailureTypes } from '../workflows/definitions';
+import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 
 export interface ProbeActivityDependencies {
   dataPlane: Pick<DataPlane, 'insertSmokeRow' | 'findSmokeRows'>;
+  /** How often the write probe heartbeats, a write in flight included; keep well under its heartbeat timeout. */
+  probeHeartbeatIntervalMs?: number;
 }
 
 export interface ProbeWritesRequest {
@@ -153,16 +156,22 @@ function resumeCheckpoint(details: unknown, intervalMs: number, now: number): Pr
   return { ...previous, lastSeq: previous.lastSeq + Math.max(0, unseen) + 1, checkpointAtMs: now };
 }
 
-export function createProbeActivities({ dataPlane }: ProbeActivityDependencies) {
+export function createProbeActivities({
+  dataPlane,
+  probeHeartbeatIntervalMs = KEEP_ALIVE_INTERVAL_MS,
+}: ProbeActivityDependencies) {
   return {
     /**
      * WRITES one row to `dbo.fogpilot_smoke` through the listener every `intervalMs` (payload `<label>:<seq>`, `seq`
      * increasing per attempt), reconnecting after the listener drops connections, until the activity is CANCELLED by
      * its workflow; then it RETURNS the tally (it does not throw). Run it with `ActivityCancellationType.
-     * WAIT_CANCELLATION_COMPLETED` so the workflow receives that result, and a heartbeat timeout well above
-     * `intervalMs` plus the write timeout (the write in flight at cancellation is finished and counted).
+     * WAIT_CANCELLATION_COMPLETED` so the workflow receives that result (the write in flight at cancellation is finished
+     * and counted).
      *
-     * Heartbeats the tally every write; a retried attempt resumes from the last heartbeat, so nothing counted is lost.
+     * Heartbeats the tally after every write and every `probeHeartbeatIntervalMs` (a write in flight included, counted
+     * in doubt: it is, should this attempt die before its answer), so a heartbeat timeout of a few seconds notices a lost
+     * worker even while a write waits out its timeouts. A retried attempt resumes from the last heartbeat, so nothing
+     * counted is lost.
      * Stopped for any other reason (worker shutdown, heartbeat timeout), it rethrows the cancellation so Temporal
      * retries it rather than ending the probe early. Not idempotent (it writes), and never fails on a write's failure:
      * failures are what it measures.
@@ -172,31 +181,42 @@ export function createProbeActivities({ dataPlane }: ProbeActivityDependencies) 
       const context = Context.current();
       const signal = context.cancellationSignal;
       const checkpoint = resumeCheckpoint(context.info.heartbeatDetails, request.intervalMs, Date.now());
+      let inFlight: number | undefined;
       const beat = () => {
         checkpoint.checkpointAtMs = Date.now();
-        context.heartbeat(checkpoint);
+        context.heartbeat(
+          inFlight === undefined ? checkpoint : { ...checkpoint, inDoubtSeqs: [...checkpoint.inDoubtSeqs, inFlight] },
+        );
       };
       beat();
-      while (!signal.aborted) {
-        const seq = ++checkpoint.lastSeq;
-        checkpoint.attempted += 1;
-        try {
-          // Not tied to the cancellation: the write in flight is finished (within the write timeout) and counted.
-          await dataPlane.insertSmokeRow(request.listener, {
-            database: request.database,
-            payload: probePayload(request.label, seq),
-          });
-          checkpoint.acknowledgedSeqs.push(seq);
-          if (checkpoint.failingSinceMs !== undefined) {
-            checkpoint.windows.push({ fromMs: checkpoint.failingSinceMs, toMs: Date.now() });
-            checkpoint.failingSinceMs = undefined;
+      const heartbeats = setInterval(beat, probeHeartbeatIntervalMs);
+      try {
+        while (!signal.aborted) {
+          const seq = ++checkpoint.lastSeq;
+          checkpoint.attempted += 1;
+          inFlight = seq;
+          try {
+            // Not tied to the cancellation: the write in flight is finished (within the write timeout) and counted.
+            await dataPlane.insertSmokeRow(request.listener, {
+              database: request.database,
+              payload: probePayload(request.label, seq),
+            });
+            checkpoint.acknowledgedSeqs.push(seq);
+            if (checkpoint.failingSinceMs !== undefined) {
+              checkpoint.windows.push({ fromMs: checkpoint.failingSinceMs, toMs: Date.now() });
+              checkpoint.failingSinceMs = undefined;
+            }
+          } catch (error) {
+            countFailedWrite(checkpoint, seq, error);
+            checkpoint.failingSinceMs ??= Date.now();
+          } finally {
+            inFlight = undefined;
           }
-        } catch (error) {
-          countFailedWrite(checkpoint, seq, error);
-          checkpoint.failingSinceMs ??= Date.now();
+          beat();
+          await pause(request.intervalMs, signal);
         }
-        beat();
-        await pause(request.intervalMs, signal);
+      } finally {
+        clearInterval(heartbeats);
       }
       if (!context.cancellationDetails?.cancelRequested) throw signal.reason;
       return closeProbeTally(checkpoint, Date.now());

@@ -14,6 +14,7 @@ import type {
 import { SqlRequestError } from '../sql/data-plane';
 import { classifySqlError } from '../sql/errors';
 import { errorText } from '../azure/errors';
+import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
 
 export interface SqlActivityDependencies {
@@ -80,7 +81,7 @@ export interface CopySyncResult {
 
 export function createSqlActivities({
   dataPlane,
-  syncHeartbeatIntervalMs = 5_000,
+  syncHeartbeatIntervalMs = KEEP_ALIVE_INTERVAL_MS,
   watchClock,
 }: SqlActivityDependencies) {
   return {

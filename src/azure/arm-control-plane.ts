@@ -3,7 +3,9 @@
  * built once by the worker. Every request is metered (reads, writes, throttled answers) and its `Retry-After` kept; every
  * failure becomes an {@link ArmRequestError} saying whether the request may have reached Azure.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
+  getContinuationToken,
   SqlManagementClient,
   type InstanceFailoverGroup,
   type ManagedInstance,
@@ -34,6 +36,7 @@ import { recordArmCall } from './arm-call-meter';
 import type { ArmAnswer, ArmRequestOptions, ControlPlane, FailoverKind, GroupIdentity } from './control-plane';
 import { ArmRequestError, stoppedBeforeSending } from './errors';
 import { BudgetWaitAbortedError, DEFAULT_RATE_LIMITS, SubscriptionRateLimiter, type RateLimits } from './rate-limiter';
+import { ReadCoalescer, type ListedPage, type ReadCoalescerOptions } from './read-coalescer';
 
 export interface ArmControlPlaneOptions {
   credential: TokenCredential;
@@ -51,6 +54,11 @@ export interface ArmControlPlaneOptions {
    * certificates would no longer be trusted).
    */
   ca?: string;
+  /**
+   * Reads of failover groups and managed instances shared by list calls while many runbooks run (see
+   * src/azure/read-coalescer); `false`: every read its own GET. Default: on, with the coalescer's defaults.
+   */
+  coalescing?: ReadCoalescerOptions | false;
 }
 
 /**
@@ -82,6 +90,9 @@ export function retryAfterMs(value: string | undefined | null): number | undefin
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** Told, within one call, when each of its requests leaves the worker (after the request budget's wait). */
+const requestSent = new AsyncLocalStorage<(at: number) => void>();
+
 /**
  * Spends the subscription's request budget evenly, and on a 429 holds back every request of the subscription for the
  * Retry-After, so one throttled child of a fleet slows the others instead of each meeting its own 429.
@@ -103,6 +114,7 @@ function rateLimitPolicy(limiter: SubscriptionRateLimiter): PipelinePolicy {
       }
       const signal = request.abortSignal;
       if (signal?.aborted) throw stoppedBeforeSending(request.method, 'reason' in signal ? signal.reason : undefined);
+      requestSent.getStore()?.(Date.now());
       const response = await next(request);
       if (response.status === 429) bucket.pauseFor(retryAfterMs(response.headers.get('retry-after')) ?? 5_000);
       return response;
@@ -257,10 +269,74 @@ export class ArmControlPlane implements ControlPlane {
   private readonly clients = new Map<string, SqlManagementClient>();
   private readonly endpoint: string;
   private readonly requestTimeoutMs: number;
+  /** Reads of failover groups, per resource group and location; undefined: coalescing off. */
+  readonly groupReads?: ReadCoalescer<FailoverGroupView>;
+  /** Reads of managed instances, per resource group. */
+  readonly instanceReads?: ReadCoalescer<ManagedInstanceView>;
 
   constructor(private readonly options: ArmControlPlaneOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    if (options.coalescing !== false) {
+      this.groupReads = new ReadCoalescer((scope) => this.failoverGroupPages(scope), options.coalescing);
+      this.instanceReads = new ReadCoalescer((scope) => this.managedInstancePages(scope), options.coalescing);
+    }
+  }
+
+  /** The failover groups of `subscription|resourceGroup|location`, a page at a time (following `nextLink`). */
+  private async *failoverGroupPages(scope: string): AsyncGenerator<ListedPage<FailoverGroupView>> {
+    const [subscriptionId, resourceGroup, location] = scope.split('|') as [string, string, string];
+    const pages = this.client(subscriptionId)
+      .instanceFailoverGroups.listByLocation(resourceGroup, location, this.callOptions(undefined, []))
+      .byPage();
+    yield* this.walkPages(pages, `listing the failover groups of ${resourceGroup} at ${location}`, (body) => ({
+      key: (body.name ?? '').toLowerCase(),
+      value: toGroupView(location, body),
+    }));
+  }
+
+  /** The managed instances of `subscription|resourceGroup`, a page at a time (following `nextLink`). */
+  private async *managedInstancePages(scope: string): AsyncGenerator<ListedPage<ManagedInstanceView>> {
+    const [subscriptionId, resourceGroup] = scope.split('|') as [string, string];
+    const pages = this.client(subscriptionId)
+      .managedInstances.listByResourceGroup(resourceGroup, this.callOptions(undefined, []))
+      .byPage();
+    yield* this.walkPages(pages, `listing the managed instances of ${resourceGroup}`, (body) => ({
+      key: (body.name ?? '').toLowerCase(),
+      value: toInstanceView(body),
+    }));
+  }
+
+  private async *walkPages<B, T>(
+    pages: AsyncIterableIterator<B[]>,
+    doing: string,
+    item: (body: B) => { key: string; value: T },
+  ): AsyncGenerator<ListedPage<T>> {
+    for (;;) {
+      let sentAt = 0;
+      let next: IteratorResult<B[]>;
+      try {
+        next = await requestSent.run(
+          (at) => {
+            sentAt = at;
+          },
+          () => pages.next(),
+        );
+      } catch (error) {
+        throw toArmRequestError(error, doing);
+      }
+      if (next.done) return;
+      yield { items: next.value.map(item), continuationToken: getContinuationToken(next.value), sentAt };
+    }
+  }
+
+  /** Runs `read` noting when its request went out, as the answer's `readAtMs`. */
+  private async timedRead<T>(read: () => Promise<ArmAnswer<T>>): Promise<ArmAnswer<T>> {
+    let sentAt: number | undefined;
+    const answer = await requestSent.run((at) => {
+      sentAt = at;
+    }, read);
+    return { ...answer, readAtMs: sentAt };
   }
 
   /** One client per subscription, built on first use and kept. */
@@ -323,28 +399,44 @@ export class ArmControlPlane implements ControlPlane {
     }
   }
 
+  /** A GET, or an answer shared with concurrent reads of the resource group at that location (see `groupReads`). */
   async getFailoverGroup(
     group: GroupIdentity,
     location: string,
     options?: ArmRequestOptions,
   ): Promise<ArmAnswer<FailoverGroupView>> {
-    const answer = await this.call(`reading failover group ${group.name} at ${location}`, options, (callOptions) =>
-      this.client(group.subscriptionId).instanceFailoverGroups.get(
-        group.resourceGroup,
-        location,
-        group.name,
-        callOptions,
-      ),
-    );
-    return { value: toGroupView(location, answer.value), retryAfterMs: answer.retryAfterMs };
+    const direct = () =>
+      this.timedRead(async () => {
+        const answer = await this.call(`reading failover group ${group.name} at ${location}`, options, (callOptions) =>
+          this.client(group.subscriptionId).instanceFailoverGroups.get(
+            group.resourceGroup,
+            location,
+            group.name,
+            callOptions,
+          ),
+        );
+        return { value: toGroupView(location, answer.value), retryAfterMs: answer.retryAfterMs };
+      });
+    if (!this.groupReads) return { ...(await direct()), via: 'direct' };
+    const scope = [group.subscriptionId, group.resourceGroup, normalizeLocation(location)]
+      .map((part) => part.toLowerCase())
+      .join('|');
+    return this.groupReads.read(scope, group.name.toLowerCase(), direct, options);
   }
 
+  /** A GET, or an answer shared with concurrent reads of the resource group's instances (see `instanceReads`). */
   async getManagedInstance(instanceId: string, options?: ArmRequestOptions): Promise<ArmAnswer<ManagedInstanceView>> {
     const id = parseManagedInstanceId(instanceId);
-    const answer = await this.call(`reading managed instance ${id.name}`, options, (callOptions) =>
-      this.client(id.subscriptionId).managedInstances.get(id.resourceGroup, id.name, callOptions),
-    );
-    return { value: toInstanceView(answer.value), retryAfterMs: answer.retryAfterMs };
+    const direct = () =>
+      this.timedRead(async () => {
+        const answer = await this.call(`reading managed instance ${id.name}`, options, (callOptions) =>
+          this.client(id.subscriptionId).managedInstances.get(id.resourceGroup, id.name, callOptions),
+        );
+        return { value: toInstanceView(answer.value), retryAfterMs: answer.retryAfterMs };
+      });
+    if (!this.instanceReads) return { ...(await direct()), via: 'direct' };
+    const scope = [id.subscriptionId, id.resourceGroup].map((part) => part.toLowerCase()).join('|');
+    return this.instanceReads.read(scope, id.name.toLowerCase(), direct, options);
   }
 
   /** Walks every page; the instance's policy is the one named `default` (Azure keeps exactly one per database). */

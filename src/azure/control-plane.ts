@@ -20,6 +20,13 @@ export interface ArmAnswer<T> {
   value: T;
   /** `Retry-After` of the answer, in milliseconds, when the server sent one. */
   retryAfterMs?: number;
+  /**
+   * When the request that carried the answer went out (after any wait for the request budget), epoch ms: the answer
+   * describes Azure no earlier than this. Set by reads of the ARM control plane.
+   */
+  readAtMs?: number;
+  /** `direct`: the read's own GET; `list`: a list call shared with concurrent reads (see src/azure/read-coalescer). */
+  via?: 'direct' | 'list';
 }
 
 export interface ArmRequestOptions {
@@ -29,6 +36,12 @@ export interface ArmRequestOptions {
    * Combine a cancellation and a deadline into one signal to bound a request in time.
    */
   abortSignal?: AbortSignal;
+  /**
+   * Reads only. `false`: a GET of its own, never an answer shared with concurrent reads (a read that must be as new as
+   * the moment it is asked). Default true: a read may be answered by a list call of its scope (see
+   * src/azure/read-coalescer).
+   */
+  coalesce?: boolean;
 }
 
 export type FailoverKind = 'planned' | 'forced';

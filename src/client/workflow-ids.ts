@@ -11,7 +11,8 @@
  * - anything whose readable text could be ambiguous or too long (a part that is not a subscription GUID, a resource
  *   group or a group name as Azure writes them): a readable prefix, `~`, and 32 hex characters of the SHA-256 of the
  *   full identity;
- * - `region-<region>` (fleets), `groups-<count>~<hash>` (a fleet's list of groups), `_all` (every group).
+ * - `region-<region>` (fleets), `groups-<count>~<hash>` (a fleet's list of groups), `_all` (every group), each with
+ *   `forced-` in front for a forced fleet.
  *
  * The client cannot read the worker's inventory, so an inventory name stands for itself: it is unique within the
  * inventory (the keys of one YAML map) that every worker on the task queue serves. The same group named once by its
@@ -103,11 +104,18 @@ export function groupTarget(ref: unknown): string {
 /**
  * The text naming what a runbook input runs on: {@link groupTarget} of its `group`, `region-<region>`, `_all` for
  * every group, or `groups-<count>~<hash>` for a list of groups (the same groups in any order, or repeated, are one
- * list).
+ * list); a forced fleet's with `forced-` in front.
  */
 export function runbookTarget(input: unknown): string {
-  const raw = input as { group?: unknown; region?: unknown; all?: unknown; groups?: unknown } | undefined;
+  const raw = input as { group?: unknown; mode?: unknown } | undefined;
   if (raw?.group !== undefined) return groupTarget(raw.group);
+  // A forced fleet is a different decision from a planned one over the same groups: escalating under the incident's
+  // key must start it, not answer with the planned run.
+  return raw?.mode === 'forced' ? `forced-${fleetTarget(input)}` : fleetTarget(input);
+}
+
+function fleetTarget(input: unknown): string {
+  const raw = input as { region?: unknown; all?: unknown; groups?: unknown } | undefined;
   if (typeof raw?.region === 'string') return `region-${readable(normalizeLocation(raw.region))}`;
   if (raw?.all === true) return '_all';
   if (Array.isArray(raw?.groups)) {

@@ -204,7 +204,7 @@ describe('the typed client', { concurrency: 1, timeout: 120_000 }, () => {
     assert.match(first.workflowId, /^fogpilot\/fleetFailover\/groups-2~[0-9a-f]{32}\/INC-503$/);
   });
 
-  it('names every target apart in workflow ids: an inventory group called "all" is not every group, a region is one region', () => {
+  it('names every target apart in workflow ids: an inventory group called "all" is not every group, a region is one region, a forced fleet is not the planned one', () => {
     const key = { idempotencyKey: 'INC-504' };
     assert.notEqual(
       workflowIdFor('readinessCheck', { all: true }, key),
@@ -217,6 +217,19 @@ describe('the typed client', { concurrency: 1, timeout: 120_000 }, () => {
     assert.equal(
       workflowIdFor('fleetFailover', { region: 'eastus' }, key),
       'fogpilot/fleetFailover/region-eastus/INC-504',
+    );
+    // Escalating a fleet to forced under the incident's key is a new decision, not the planned run again.
+    assert.equal(
+      workflowIdFor('fleetFailover', { region: 'eastus', mode: 'forced' }, key),
+      'fogpilot/fleetFailover/forced-region-eastus/INC-504',
+    );
+    assert.equal(
+      workflowIdFor('fleetFailover', { region: 'eastus', mode: 'planned' }, key),
+      workflowIdFor('fleetFailover', { region: 'eastus' }, key),
+    );
+    assert.notEqual(
+      workflowIdFor('fleetFailover', { groups: ['fog-sales'], mode: 'forced' }, key),
+      workflowIdFor('fleetFailover', { groups: ['fog-sales'] }, key),
     );
     // Inventory names keep the id operators already know.
     assert.equal(

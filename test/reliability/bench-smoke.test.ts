@@ -6,7 +6,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ArmRequestRecord } from '../../src/emulator/arm-server';
-import { readRate, startBenchTemporal, unionLength, type BenchTemporal } from '../../bench/bench-rig';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  assertFreshWorkflowBundle,
+  readRate,
+  startBenchTemporal,
+  unionLength,
+  type BenchTemporal,
+} from '../../bench/bench-rig';
 import {
   DEFAULT_OVERHEAD_OPTIONS,
   measureOverhead,
@@ -20,6 +29,26 @@ import { DEFAULT_FLEET_OPTIONS, checkFleetRun, runFleet, summarizeFleet, type Fl
 const quiet = () => undefined;
 
 describe('benchmark arithmetic', () => {
+  it('refuses to measure a worker whose prebuilt workflow bundle is missing or older than the sources, naming the command that builds it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fogpilot-bundle-'));
+    try {
+      const bundle = path.join(dir, 'workflow-bundle.js');
+      assert.throws(
+        () => assertFreshWorkflowBundle(bundle),
+        /missing or older than the compiled sources.*npm run build/s,
+      );
+      writeFileSync(bundle, '');
+      utimesSync(bundle, new Date(0), new Date(0));
+      assert.throws(() => assertFreshWorkflowBundle(bundle), /webpack at start/);
+      // Newer than every compiled source: the worker would run it as it is.
+      const later = new Date(Date.now() + 3_600_000);
+      utimesSync(bundle, later, later);
+      assert.doesNotThrow(() => assertFreshWorkflowBundle(bundle));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('counts overlapping intervals once and clips them to the window', () => {
     assert.equal(
       unionLength(
@@ -148,7 +177,7 @@ describe('benchmarks in quick mode', { concurrency: 1, timeout: 180_000 }, () =>
       assert.ok(run.workerHeaps.length >= 1 && run.workerHeaps.every((heap) => heap.heapUsedMiB > 0), 'heap probe');
     }
     const results = summarizeFleet([run], options, 1000);
-    assert.equal(results.targets.length, 4);
+    assert.equal(results.targets.length, 5);
     for (const target of results.targets) {
       assert.ok(target.verdict === 'PASS' || target.reason, `${target.target}: a missed target says why`);
     }

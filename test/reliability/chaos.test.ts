@@ -5,10 +5,10 @@
  * failover POST per direction, and the pair never had two writable primaries (also judged by writes through each
  * instance's own endpoint, bench/endpoint-writers.ts, whose positive controls are in invariant-checks.test.ts).
  *
- * The moments are the cheap ones, to keep the file short: a few milliseconds after the POST was accepted (the answer on
- * its way), a poll timer, a write of the drill's probe in flight (a lost probe attempt resumes after its heartbeat
- * timeout, off the drill's path). A lost read costs its 1-minute timeout and a lost failover send its 30-second
- * heartbeat timeout: those kills, the lost answer to the POST among them, run in `npm run chaos` (bench/chaos.ts).
+ * The moments are a few of `npm run chaos`'s (bench/chaos.ts): a few milliseconds after the POST was accepted (the
+ * answer on its way), a poll timer, a write of the drill's probe in flight, an ARM read in flight. A lost activity is
+ * noticed by its 5-second heartbeat timeout, and the time the run took to be wholly running again on the new worker
+ * (bench/recovery.ts, from the histories) is asserted for the read.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ import {
   type KillPlan,
 } from '../../bench/chaos-rig';
 
-const GROUPS = ['fog-alpha', 'fog-bravo', 'fog-charlie'] as const;
+const GROUPS = ['fog-alpha', 'fog-bravo', 'fog-charlie', 'fog-delta'] as const;
 const RUN_TIMEOUT_MS = 240_000;
 
 let rig: ChaosRig;
@@ -71,8 +71,8 @@ function assertKeptTheRules(result: ChaosRunResult, kills: RegExp[]): void {
   assert.deepEqual(rig.emulator.world.violations, []);
 }
 
-// One runbook at a time: a kill hits every runbook running, and a read lost that way costs a minute.
-describe('runbooks while the worker process is killed (dev server)', { concurrency: 1, timeout: 300_000 }, () => {
+// One runbook at a time: a kill hits every runbook running, and would count in each one's recovery.
+describe('runbooks while the worker process is killed (dev server)', { concurrency: 1, timeout: 420_000 }, () => {
   it('a drill completes after its worker is killed right after the failover POST and while polling on the way back', async () => {
     const result = await drill(GROUPS[0], [
       { class: KillClasses.afterFailoverPost, leg: 'failover', delayMs: 25 },
@@ -92,6 +92,20 @@ describe('runbooks while the worker process is killed (dev server)', { concurren
     assertKeptTheRules(result, [/^in-activity: probe write to orders committed, its answer not yet sent/]);
     // The write in doubt is the probe's to count (in doubt, not lost); every acknowledged one was read back.
     assert.equal(result.dataLoss, 'none');
+  });
+
+  it('a drill whose worker is killed while an ARM read is in flight is running again on a new worker in less than a minute', async () => {
+    const result = await drill(GROUPS[3], [{ class: KillClasses.inActivity, afterMs: 0 }]);
+    assertKeptTheRules(result, [/^in-activity: GET \S+ in flight$/]);
+    assert.equal(result.dataLoss, 'none');
+    const kill = result.kills[0]!;
+    const recovery = kill.recovery;
+    assert.ok(recovery, `the histories show the work the kill stranded: ${JSON.stringify(kill)}`);
+    // Before heartbeats, a read lost with its worker waited out its 1-minute start-to-close timeout.
+    assert.ok(
+      recovery.ms < 60_000,
+      `recovered in ${recovery.ms} ms (picked up last: ${recovery.last}; restart delay ${kill.restartDelayMs} ms)`,
+    );
   });
 
   it('plannedFailover with failback completes on a new worker after the first is killed mid-run, without sending the failover again', async () => {

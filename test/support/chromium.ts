@@ -3,11 +3,12 @@
  * `chromium-browser` on PATH (Debian's `chromium` package; `.ci/run` installs it). Without one the tests fail and say
  * how to install it, unless `FOGPILOT_SKIP_BROWSER=1` asks to skip them.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -116,4 +117,121 @@ export async function screenshot(
     ],
     options.timeoutMs ?? 20_000,
   );
+}
+
+/** A page open in headless Chromium, read through the DevTools protocol while its scripts run. */
+export interface OpenPage {
+  /** The text the page shows now (`document.body.innerText`). */
+  text(): Promise<string>;
+  /**
+   * Reads the page's text until `done` accepts it, and returns that text; fails after `timeoutMs` with the last text
+   * seen. For single-page apps, whose content arrives after the load event that `--dump-dom` waits for.
+   */
+  waitForText(done: (text: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+interface DevToolsMessage {
+  id?: number;
+  result?: Record<string, unknown>;
+  error?: { message: string };
+}
+
+/**
+ * Opens `url` in headless Chromium driven over `--remote-debugging-pipe` (DevTools protocol messages on fds 3 and 4,
+ * each ended by a NUL): no port to find, no WebSocket client needed.
+ */
+export async function openPage(binary: string, url: string, options: RenderOptions = {}): Promise<OpenPage> {
+  const profile = mkdtempSync(path.join(tmpdir(), 'fogpilot-chromium-'));
+  const child = spawn(
+    binary,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-extensions',
+      `--user-data-dir=${profile}`,
+      `--window-size=${options.width ?? 1280},${options.height ?? 1200}`,
+      '--remote-debugging-pipe',
+      url,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
+  );
+  const toBrowser = child.stdio[3] as Writable;
+  const fromBrowser = child.stdio[4] as Readable;
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pending = new Map<number, { resolve: (message: DevToolsMessage) => void; reject: (error: Error) => void }>();
+  void exited.then(() => {
+    for (const { reject } of pending.values()) reject(new Error(`Chromium exited:\n${stderr}`));
+    pending.clear();
+  });
+  let buffered = '';
+  fromBrowser.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    for (let end = buffered.indexOf('\0'); end >= 0; end = buffered.indexOf('\0')) {
+      const message = JSON.parse(buffered.slice(0, end)) as DevToolsMessage;
+      buffered = buffered.slice(end + 1);
+      const waiting = message.id === undefined ? undefined : pending.get(message.id);
+      if (!waiting) continue;
+      pending.delete(message.id!);
+      if (message.error) waiting.reject(new Error(`DevTools: ${message.error.message}`));
+      else waiting.resolve(message);
+    }
+  });
+  let lastId = 0;
+  const send = (method: string, params: object = {}, sessionId?: string) =>
+    new Promise<DevToolsMessage>((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error(`Chromium exited:\n${stderr}`));
+        return;
+      }
+      const id = ++lastId;
+      pending.set(id, { resolve, reject });
+      toBrowser.write(`${JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) })}\0`);
+    });
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      // Browser.close lets Chromium end its helper processes before the profile is removed; a kill may not.
+      await send('Browser.close').catch(() => child.kill('SIGKILL'));
+      await exited;
+    }
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
+  };
+  try {
+    const { result: targets } = await send('Target.getTargets');
+    const page = (targets!.targetInfos as { targetId: string; type: string }[]).find((info) => info.type === 'page');
+    if (!page) throw new Error(`Chromium opened no page for ${url}`);
+    const { result: attached } = await send('Target.attachToTarget', { targetId: page.targetId, flatten: true });
+    const sessionId = attached!.sessionId as string;
+    const text = async () => {
+      const { result } = await send(
+        'Runtime.evaluate',
+        { expression: 'document.body ? document.body.innerText : ""', returnByValue: true },
+        sessionId,
+      );
+      const { value } = result!.result as { value?: unknown };
+      return typeof value === 'string' ? value : '';
+    };
+    const waitForText = async (done: (text: string) => boolean, what: string, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const seen = await text();
+        if (done(seen)) return seen;
+        if (Date.now() > deadline)
+          throw new Error(`${url} did not show ${what} within ${timeoutMs} ms; it showed:\n${seen}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    return { text, waitForText, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

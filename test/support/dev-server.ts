@@ -4,7 +4,7 @@
  * registered. One per test process: on a small machine several at once start slowly.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { findTemporalCli, startDevServerProcess } from '../../src/dev-server';
+import { findTemporalCli, freePort, startDevServerProcess } from '../../src/dev-server';
 import { FOGPILOT_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { installQuietRuntime } from './temporal';
 
@@ -14,12 +14,16 @@ export interface DevServer {
   /** `host:port` of the frontend: give it to child processes as TEMPORAL_ADDRESS. */
   address: string;
   namespace: string;
+  /** The web UI (`http://127.0.0.1:<port>`), when started with `ui`. */
+  uiUrl?: string;
   teardown(): Promise<void>;
 }
 
 export interface DevServerOptions {
   /** How long to wait for the server to answer (a cold start on a busy 2-core machine takes seconds). */
   readyTimeoutMs?: number;
+  /** Serve the web UI too (default headless); `codecEndpoint` is the remote codec its pages call. */
+  ui?: { codecEndpoint?: string };
 }
 
 /**
@@ -29,15 +33,29 @@ export interface DevServerOptions {
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   installQuietRuntime();
   const binary = findTemporalCli();
+  const codecEndpoint = options.ui?.codecEndpoint;
   if (!binary) {
+    const uiPort = options.ui ? await freePort() : undefined;
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
         searchAttributes: [...FOGPILOT_SEARCH_ATTRIBUTES],
+        ...(uiPort ? { ui: true, uiPort, ip: '127.0.0.1' } : {}),
+        ...(uiPort && codecEndpoint ? { extraArgs: ['--ui-codec-endpoint', codecEndpoint] } : {}),
       },
     });
-    return { env, address: env.address, namespace: 'default', teardown: () => env.teardown() };
+    return {
+      env,
+      address: env.address,
+      namespace: 'default',
+      uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
+      teardown: () => env.teardown(),
+    };
   }
-  const server = await startDevServerProcess(binary, { readyTimeoutMs: options.readyTimeoutMs });
+  const server = await startDevServerProcess(binary, {
+    readyTimeoutMs: options.readyTimeoutMs,
+    ui: options.ui !== undefined,
+    uiCodecEndpoint: codecEndpoint,
+  });
   try {
     const env = await TestWorkflowEnvironment.createFromExistingServer({
       address: server.address,
@@ -47,6 +65,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       env,
       address: server.address,
       namespace: 'default',
+      uiUrl: server.uiUrl,
       teardown: async () => {
         await env.teardown();
         await server.stop();

@@ -6,6 +6,15 @@ import { ActivityCancellationType, proxyActivities, type ActivityOptions } from 
 import type { Activities } from '../../activities';
 import { metered, type MeterOptions } from './arm-meter';
 
+/**
+ * How long Temporal waits for a heartbeat before it takes an activity's worker for lost and retries the activity
+ * elsewhere. Every preset has it: every activity heartbeats at least every second while it runs (its own progress, or
+ * the liveness heartbeats of src/activities/keep-alive; the worker sends them within a second, see `worker.ts`), so a
+ * SIGKILLed worker's activities resume on another worker seconds later instead of after their start-to-close timeout.
+ * Five seconds leave four heartbeats of slack for a busy worker.
+ */
+export const ACTIVITY_HEARTBEAT_TIMEOUT = '5 seconds';
+
 /** An activity proxy whose ARM activities are metered. */
 function proxy(options: ActivityOptions, meter?: MeterOptions) {
   return metered(proxyActivities<Activities>(options), meter);
@@ -15,9 +24,14 @@ function proxy(options: ActivityOptions, meter?: MeterOptions) {
  * Reads of ARM and SQL: short attempts, retried through throttling and outages for up to 15 minutes. Bounded by time,
  * not by a count of attempts: a 429 storm is Azure asking to wait (Retry-After is honoured via nextRetryDelay), and
  * fogpilot waits.
+ *
+ * A lost worker is noticed by the heartbeat timeout, not the start-to-close: an attempt may rightly wait inside the
+ * worker for the subscription's ARM budget (a 429's Retry-After pauses every request of the subscription) and then for
+ * an answer (up to `azure.requestTimeout`, 30 s), heartbeating all the while; the minute bounds that whole attempt.
  */
 const READS: ActivityOptions = {
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
@@ -30,6 +44,7 @@ export const reads = proxy(READS);
 export function readsUntil(deadlineMs: number) {
   return proxy({
     startToCloseTimeout: '1 minute',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
     scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });
@@ -52,6 +67,7 @@ export function dataPlaneWatches(deadlineMs: number, sliceMs: number) {
 /** Starting a scale: idempotent (adopts an identical running operation), so retrying is safe; bounded by time. */
 const SCALE_STARTS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
@@ -66,14 +82,14 @@ export const readsCountingFailures = proxy(READS, { failures: true });
 
 /**
  * The failover request: never retried by Temporal. The workflow retries it itself, and only after checking that an
- * earlier request did not reach Azure (see `sendFailoverOnce`). It heartbeats, so a lost worker is noticed in 30
+ * earlier request did not reach Azure (see `sendFailoverOnce`). It heartbeats, so a lost worker is noticed in 5
  * seconds rather than at the 2-minute timeout, and the server's cancellation reaches an attempt that is still waiting
  * for the request budget (it then never sends).
  */
 export const failoverSends = proxy(
   {
     startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
     retry: { maximumAttempts: 1 },
   },
   // A refused or lost request still cost ARM calls, and the report has always said so.
@@ -81,20 +97,20 @@ export const failoverSends = proxy(
 );
 
 /**
- * The blocking copy-sync wait: heartbeats, so a lost worker is noticed in 30 seconds and the wait resumes elsewhere;
+ * The blocking copy-sync wait: heartbeats, so a lost worker is noticed in 5 seconds and the wait resumes elsewhere;
  * a cancelled wait is awaited until the T-SQL request has really stopped.
  */
 export function copySyncWaits(timeoutMs: number) {
   return proxy({
     startToCloseTimeout: timeoutMs + 120_000,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
 }
 
 /**
- * The drill's write probe: runs for the whole drill, heartbeating; a lost worker is noticed in 30 seconds and the
+ * The drill's write probe: runs for the whole drill, heartbeating; a lost worker is noticed in 5 seconds and the
  * probe resumes elsewhere from its last heartbeat. Cancelling it is how the drill stops it, and the drill waits for
  * the probe to hand back its tally.
  */
@@ -103,7 +119,7 @@ export const probes = proxy({
   // A fixed id, so the drill can read the probe's last heartbeat from its own description.
   activityId: PROBE_ACTIVITY_ID,
   startToCloseTimeout: '7 days',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -111,6 +127,7 @@ export const probes = proxy({
 /** Checks that report their own failures (a smoke write, an HTTP health check): one short attempt, a few retries. */
 export const checks = proxy({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
@@ -120,24 +137,26 @@ export const checks = proxy({
  */
 export const partnerReads = proxy({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2 seconds', maximumAttempts: 2 },
 });
 
 /** Reading the group's lock holder from Temporal: short, a few attempts; a holder that cannot be read is not pre-empted. */
 export const lockHolderReads = proxy({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
 /**
- * Waiting for a pre-empted lock holder to end: heartbeats, so a lost worker is noticed in 30 seconds; bounded in all
+ * Waiting for a pre-empted lock holder to end: heartbeats, so a lost worker is noticed in 5 seconds; bounded in all
  * by `timeoutMs` plus a minute, whatever the retries.
  */
 export function lockHolderWaits(timeoutMs: number) {
   return proxy({
     startToCloseTimeout: timeoutMs + 30_000,
     scheduleToCloseTimeout: timeoutMs + 60_000,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '1 second', maximumAttempts: 2 },
   });
 }
@@ -148,5 +167,6 @@ export function lockHolderWaits(timeoutMs: number) {
  */
 export const approvalDesks = proxy({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 });

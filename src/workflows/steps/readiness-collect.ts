@@ -19,6 +19,7 @@ import {
   type RetentionPolicyReading,
 } from './readiness';
 import { metered } from './arm-meter';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-presets';
 import { groupKindOf } from './group-kind';
 import { describeFailure, nowIso, type RunbookRun, type StepHandle } from './runbook-run';
 
@@ -29,12 +30,22 @@ const RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInte
  * as a `fail` verdict instead of holding a check of the whole inventory for the 15 minutes a runbook waits.
  */
 const readinessReads = metered(
-  proxyActivities<Activities>({ startToCloseTimeout: '1 minute', scheduleToCloseTimeout: '5 minutes', retry: RETRY }),
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
+    scheduleToCloseTimeout: '5 minutes',
+    retry: RETRY,
+  }),
 );
 
 /** Drift reads only inform (they never decide a failover): a short bound, then the check reports "not compared". */
 const driftReads = metered(
-  proxyActivities<Activities>({ startToCloseTimeout: '1 minute', scheduleToCloseTimeout: '2 minutes', retry: RETRY }),
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
+    scheduleToCloseTimeout: '2 minutes',
+    retry: RETRY,
+  }),
 );
 
 /** The value, or what went wrong as one line (cancellation still cancels). */
