@@ -554,9 +554,12 @@ export function summarizeOverhead(
     `fogpilot sees each switch from the data plane: it reads the target's updateability every ` +
     `${DATA_PLANE_WATCH.intervalMs} ms (src/workflows/steps/switch-from-data-plane.ts, DATA_PLANE_WATCH), then ` +
     'confirms with one ARM read at the target; between slices of ' +
-    `${DATA_PLANE_WATCH.sliceMs / 1000} s it reads the failover operation once, and it falls back to ROLE_POLLING ` +
+    `${DATA_PLANE_WATCH.sliceMs / 1000} s it reads the failover operation once. The watch ends ` +
+    `${DATA_PLANE_WATCH.afterSucceededMs / 1000} s after the operation reads Succeeded (await-writable then waits ` +
+    `on timers) and, having seen nothing of the switch, ${DATA_PLANE_WATCH.quietAfterMs / 1000} s after the POST; ` +
+    `then, and when the data plane cannot be read or the confirmation disagrees, ARM polling takes over ` +
     `(${ROLE_POLLING.initialMs / 1000} s, ×${ROLE_POLLING.factor}, at most ${ROLE_POLLING.maxMs / 1000} s, ` +
-    'src/workflows/steps/poll.ts) only when the data plane cannot be read or the confirmation disagrees. ';
+    'src/workflows/steps/poll.ts). ';
   const targets: TargetResult[] = [
     {
       target: `wall-time ratio fogpilot / script ≤ 1.0 (speed ${options.speed})`,

@@ -48,6 +48,11 @@ export interface WritableWatch {
   transientErrors: number;
   /** Why the data plane is unreadable (outcome `unreadable`). */
   reason?: string;
+  /**
+   * How long the instance had not answered when the slice ended (about 0: its last read answered). Absent from
+   * results recorded before the watch carried silence over slices.
+   */
+  silentMs?: number;
 }
 
 export interface WatchWritableRequest {
@@ -60,6 +65,8 @@ export interface WatchWritableRequest {
   intervalMs: number;
   /** No read answering for this long (connections refused, timeouts) makes the data plane unreadable. */
   unreadableAfterMs: number;
+  /** How long the instance had already not answered when this slice starts (the last slice's `silentMs`). */
+  silentForMs?: number;
 }
 
 /** Whether every expected database (at least one) is READ_WRITE. */
@@ -169,24 +176,29 @@ export function createSqlActivities({
     /**
      * Watches a failover's target over TDS until every expected database is READ_WRITE, for at most `sliceMs`: a
      * read every `intervalMs`, heartbeating each. Costs no ARM call. Read-only. Transient errors (the switch drops
-     * sessions) are waited through; a refused login, or no answer for `unreadableAfterMs`, ends it `unreadable` so
+     * sessions) are waited through; a refused login, or no answer for `unreadableAfterMs` (counting the
+     * `silentForMs` of earlier slices), ends it `unreadable` so
      * the workflow falls back to ARM. Cancellation stops it between reads.
      */
     async watchWritable(request: WatchWritableRequest): Promise<WritableWatch> {
       const context = Context.current();
       const clock: WatchClock = watchClock ?? { now: () => Date.now(), sleep: (ms) => context.sleep(ms) };
       const startedAt = await clock.now();
-      let lastAnswerAt = startedAt;
+      let lastAnswerAt = startedAt - (request.silentForMs ?? 0);
       let databases: DatabaseUpdateability[] = [];
       let transientErrors = 0;
-      const result = async (outcome: WritableWatch['outcome'], polls: number, reason?: string) => ({
-        outcome,
-        databases,
-        polls,
-        watchedMs: (await clock.now()) - startedAt,
-        transientErrors,
-        ...(reason === undefined ? {} : { reason }),
-      });
+      const result = async (outcome: WritableWatch['outcome'], polls: number, reason?: string) => {
+        const endedAt = await clock.now();
+        return {
+          outcome,
+          databases,
+          polls,
+          watchedMs: endedAt - startedAt,
+          transientErrors,
+          silentMs: endedAt - lastAnswerAt,
+          ...(reason === undefined ? {} : { reason }),
+        };
+      };
       for (let poll = 1; ; poll++) {
         try {
           databases = await dataPlane.getUpdateability(request.instance, { noRetry: true });

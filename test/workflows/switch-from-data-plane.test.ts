@@ -29,7 +29,7 @@ describe('a planned failover sees the switch from the data plane', { concurrency
     const methods = s.azure.methods();
     const sent = methods.indexOf('beginFailover');
     const after = methods.slice(sent + 1, methods.indexOf('listReplicationLinks', sent));
-    // Between 15-s slices of the watch, one read of the operation (35 simulated s: two); no polling of the roles.
+    // One read of the operation every 15 s of watching (35 simulated s: two); no polling of the roles.
     assert.equal(after.filter((method) => method === 'getFailoverProgress').length, 2, after.join(', '));
     assert.deepEqual(
       after.filter((method) => method !== 'getUpdateability' && method !== 'getFailoverProgress'),
@@ -78,5 +78,62 @@ describe('a planned failover sees the switch from the data plane', { concurrency
     const writable = stepOf(report, 'await-writable').evidence ?? {};
     assert.equal(writable.seenBy, undefined, 'await-writable polled for itself');
     assert.ok(Number(writable.polls) >= 1);
+  });
+  it('stops watching 60 s after the POST when nothing of the switch shows, and ARM polling follows the operation', async () => {
+    const s = scenario((azure) => {
+      azure.roleSwitchMs = 3 * 60_000;
+    });
+    const { report, failure } = await s.run('plannedFailover', {});
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const roles = stepOf(report, 'await-roles').evidence ?? {};
+    assert.match(
+      String(roles.dataPlaneFallback),
+      /nothing of the switch showed on .* in 6\d s after the failover was sent/,
+    );
+    // 60 s at a read every 250 ms, not the 3 minutes until the switch.
+    const polls = Number(roles.dataPlanePolls);
+    assert.ok(polls >= 200 && polls <= 270, `the watch read ${polls} times`);
+    assert.ok(Number(roles.operationPolls) >= 1, 'the operation was followed from ARM');
+    assert.equal(s.azure.primaryLocation, 'westus');
+  });
+
+  it('stops watching 10 s after Azure reports the failover Succeeded, and await-writable waits for the databases', async () => {
+    const s = scenario((azure) => {
+      azure.roleSwitchMs = 30_000;
+      azure.readOnlyAfterSwitchMs = 3 * 60_000;
+    });
+    const { report, failure } = await s.run('plannedFailover', {});
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const roles = stepOf(report, 'await-roles').evidence ?? {};
+    assert.match(String(roles.dataPlaneFallback), /reports the failover operation Succeeded, and 1\d s later/);
+    const polls = Number(roles.dataPlanePolls);
+    assert.ok(polls <= 45 * 4, `the watch stopped soon after Succeeded (${polls} reads)`);
+    const methods = s.azure.methods();
+    const sent = methods.indexOf('beginFailover');
+    const operationReads = methods.slice(sent + 1).filter((method) => method === 'getFailoverProgress');
+    assert.equal(operationReads.length, 2, 'the operation read Succeeded once is not followed again');
+    const writable = stepOf(report, 'await-writable').evidence ?? {};
+    assert.equal(writable.seenBy, undefined, 'await-writable polled for itself');
+    assert.ok(Number(writable.polls) > 2, `await-writable polled ${String(writable.polls)} times`);
+  });
+
+  it('falls back to ARM polling when the target has not answered for 30 s, counted across slices of the watch', async () => {
+    const s = scenario((azure) => {
+      azure.roleSwitchMs = 3 * 60_000;
+      const read = azure.getUpdateability.bind(azure);
+      // Unreachable until the roles switch (3 minutes), then answering for await-writable.
+      azure.getUpdateability = async (target: SqlInstanceTarget) => {
+        const answer = await read(target);
+        if (azure.primaryLocation !== 'westus') {
+          throw new SqlRequestError('Failed to connect to the instance in 15000ms', 'transient');
+        }
+        return answer;
+      };
+    });
+    const { report, failure } = await s.run('plannedFailover', {});
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const roles = stepOf(report, 'await-roles').evidence ?? {};
+    assert.match(String(roles.dataPlaneFallback), /could not be read: .* has not answered for 3\d s/);
+    assert.ok(Number(roles.dataPlaneSlices) > 1, 'the silence spanned slices');
   });
 });

@@ -100,6 +100,8 @@ async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
     });
   };
   let operationUnreadable = false;
+  // The watch already read the operation Succeeded: reading it again would say the same.
+  let operationSucceeded = false;
   if (ours && deadline !== undefined && patched(DATA_PLANE_SWITCH_PATCH)) {
     const { preflight } = context;
     const kind = groupKindOf(group);
@@ -122,12 +124,13 @@ async function awaitRoles(context: LegRun, step: StepHandle): Promise<void> {
     }
     if (watched.failed) await failoverFailed(run, group, leg, step, watched.failed);
     operationUnreadable = watched.why !== undefined && watched.operationUnreadable === true;
+    operationSucceeded = watched.why !== undefined && watched.operationSucceeded !== undefined;
     const last = watched.why !== undefined ? watched.lastOperation : undefined;
     if (last?.state === 'InProgress') {
       timedOut(`Azure still reports the failover operation ${last.state}`, { operation: last });
     }
   }
-  if (trackingId && !operationUnreadable) {
+  if (trackingId && !operationUnreadable && !operationSucceeded) {
     // One read per poll of the operation Azure is running, rather than two of the roles; and a failure shows at once.
     const operation = await followFailoverOperation(
       run,

@@ -20,11 +20,33 @@ import { describeFailure, type StepHandle } from './runbook-run';
 export const DATA_PLANE_SWITCH_PATCH = 'switch-seen-from-the-data-plane';
 
 /**
- * The watch: a read every 250 ms (an application sees the database writable within a quarter second of the runbook);
- * between slices of 15 s, one ARM read of the failover operation, so a failed failover shows within 15 s as it did
- * with ROLE_POLLING's longest interval; no answer from the instance for 30 s hands the wait to ARM polling.
+ * The watch: a read every 250 ms (an application sees the database writable within a quarter second of the runbook),
+ * in activities of at most 4 s each; every 15 s of watching, one ARM read of the failover operation, so a failed
+ * failover shows within 15 s as it did with ROLE_POLLING's longest interval; no answer from the instance for 30 s (over
+ * slices) hands the wait to ARM polling.
+ *
+ * A slice is shorter than the watch's heartbeat timeout (5 s, dataPlaneWatches): an attempt then ends before that
+ * timeout could pass without a heartbeat reaching the server, whatever delays heartbeats (a loaded worker; on the
+ * time-skipping test server, the watch's own pauses move the clock faster than heartbeats travel), so an attempt is
+ * never retried while it still runs.
+ *
+ * The watch runs only where it beats ARM, and the workflow's own timers carry the long waits:
+ * - `afterSucceededMs`: once Azure reports the operation Succeeded, the databases still read-only get 10 s more of
+ *   watching (the emulator makes each database writable up to 10 s after the switch, the operation ending 2 s after
+ *   it); past that, await-writable waits for them on timers, however many minutes Azure takes.
+ * - `quietAfterMs`: a watch that has seen nothing of the switch (every database read-only, no session dropped) for
+ *   60 s after the POST hands the wait to ARM polling of the operation. 60 s covers the emulator's switch (30 s, then
+ *   up to 10 s of per-database writability) at real speed; a slower switch, up to the 5 minutes Azure allows, is seen
+ *   at the operation's next poll, which is what the naive script waits for too.
  */
-export const DATA_PLANE_WATCH = { intervalMs: 250, sliceMs: 15_000, unreadableAfterMs: 30_000 } as const;
+export const DATA_PLANE_WATCH = {
+  intervalMs: 250,
+  sliceMs: 4_000,
+  operationEveryMs: 15_000,
+  unreadableAfterMs: 30_000,
+  afterSucceededMs: 10_000,
+  quietAfterMs: 60_000,
+} as const;
 
 export interface SwitchWatchRequest {
   group: ResolvedGroup;
@@ -51,14 +73,24 @@ export type SwitchWatchResult =
       operationUnreadable?: boolean;
       /** The deadline passed: what Azure said of the operation at its last read between slices. */
       lastOperation?: FailoverProgressReading;
+      /** Azure reported the operation Succeeded: the roles decide, with no need to read the operation again. */
+      operationSucceeded?: FailoverProgressReading;
     };
+
+function isWritable(entry: { updateability: string }): boolean {
+  return entry.updateability.toUpperCase() === 'READ_WRITE';
+}
 
 export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Promise<SwitchWatchResult> {
   const { group, step, target, deadline, trackingId } = request;
   const kind = groupKindOf(group);
   const fallBack = (
     why: string,
-    more: { operationUnreadable?: boolean; lastOperation?: FailoverProgressReading } = {},
+    more: {
+      operationUnreadable?: boolean;
+      lastOperation?: FailoverProgressReading;
+      operationSucceeded?: FailoverProgressReading;
+    } = {},
   ): SwitchWatchResult => {
     step.evidence({ dataPlaneFallback: why });
     step.detail(`falling back to ARM polling: ${why}`);
@@ -67,8 +99,19 @@ export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Pro
   let polls = 0;
   let operationPolls = 0;
   let lastOperation: FailoverProgressReading | undefined;
+  const watchStartedAt = Date.now();
+  let operationReadAt = watchStartedAt;
+  let silentForMs = 0;
+  // Whether any slice saw the switch under way (a session dropped, a database writable): then its end is near.
+  let switchShowed = false;
+  // When Azure reported the operation Succeeded (workflow time): the watch ends afterSucceededMs later.
+  let succeededSeenAt: number | undefined;
   for (let slice = 1; Date.now() < deadline; slice++) {
-    const sliceMs = Math.min(DATA_PLANE_WATCH.sliceMs, Math.max(deadline - Date.now(), 1_000));
+    const endsAt =
+      succeededSeenAt === undefined
+        ? deadline
+        : Math.min(deadline, succeededSeenAt + DATA_PLANE_WATCH.afterSucceededMs);
+    const sliceMs = Math.min(DATA_PLANE_WATCH.sliceMs, Math.max(endsAt - Date.now(), 1_000));
     let watch: WritableWatch;
     try {
       watch = await dataPlaneWatches(deadline, sliceMs).watchWritable.executeWithOptions(
@@ -80,6 +123,7 @@ export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Pro
             sliceMs,
             intervalMs: DATA_PLANE_WATCH.intervalMs,
             unreadableAfterMs: DATA_PLANE_WATCH.unreadableAfterMs,
+            silentForMs,
           },
         ],
       );
@@ -88,6 +132,8 @@ export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Pro
       return fallBack(`the data-plane watch failed: ${describeFailure(error).message}`);
     }
     polls += watch.polls;
+    silentForMs = watch.silentMs ?? 0;
+    switchShowed ||= watch.transientErrors > 0 || watch.databases.some(isWritable);
     step.evidence({ dataPlanePolls: polls, dataPlaneSlices: slice, databases: watch.databases });
     if (watch.outcome === 'unreadable') return fallBack(`${request.instanceName} could not be read: ${watch.reason}`);
     if (watch.outcome === 'writable') {
@@ -112,8 +158,23 @@ export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Pro
           `${view ? view.replicationRole : 'nothing'} (${roles.summary.detail})`,
       );
     }
-    if (trackingId && Date.now() < deadline) {
-      // Azure's account of the operation between slices: a failed failover never makes the target writable.
+    if (
+      succeededSeenAt !== undefined &&
+      lastOperation &&
+      Date.now() >= succeededSeenAt + DATA_PLANE_WATCH.afterSucceededMs
+    ) {
+      const seconds = Math.round((Date.now() - succeededSeenAt) / 1000);
+      return fallBack(
+        `Azure reports the failover operation Succeeded, and ${seconds} s later not every database on ` +
+          `${request.instanceName} is writable: the roles are read from ARM, and await-writable waits for the databases`,
+        { operationSucceeded: lastOperation },
+      );
+    }
+    const operationDue =
+      succeededSeenAt === undefined && Date.now() - operationReadAt >= DATA_PLANE_WATCH.operationEveryMs;
+    if (trackingId && operationDue && Date.now() < deadline) {
+      operationReadAt = Date.now();
+      // Azure's account of the operation every operationEveryMs: a failed failover never makes the target writable.
       let progress: FailoverProgressReading;
       try {
         progress = await kind.readFailoverProgress(group, trackingId, 'read the failover operation');
@@ -128,6 +189,14 @@ export async function watchSwitchFromDataPlane(request: SwitchWatchRequest): Pro
       lastOperation = progress;
       step.evidence({ operationPolls: ++operationPolls, operation: progress.state });
       if (progress.state !== 'InProgress' && progress.state !== 'Succeeded') return { seen: false, failed: progress };
+      if (progress.state === 'Succeeded') succeededSeenAt = Date.now();
+    }
+    const watchedMs = Date.now() - watchStartedAt;
+    if (succeededSeenAt === undefined && !switchShowed && watchedMs >= DATA_PLANE_WATCH.quietAfterMs) {
+      return fallBack(
+        `nothing of the switch showed on ${request.instanceName} in ${Math.round(watchedMs / 1000)} s after the ` +
+          'failover was sent (every database read-only, no session dropped): ARM polling carries the longer wait',
+      );
     }
   }
   return fallBack('the deadline passed before every database was writable', lastOperation ? { lastOperation } : {});
