@@ -531,7 +531,10 @@ class CellWorker {
   private worker?: Worker;
   private running?: Promise<void>;
 
-  constructor(private readonly env: TestWorkflowEnvironment) {}
+  constructor(
+    private readonly env: TestWorkflowEnvironment,
+    private readonly clock: WorldClock,
+  ) {}
 
   private forward<K extends keyof CellDeps>(key: K): CellDeps[K] {
     return new Proxy({} as CellDeps[K], {
@@ -549,6 +552,12 @@ class CellWorker {
       controlPlane: this.forward('controlPlane'),
       dataPlane: this.forward('dataPlane'),
       inventory: this.forward('inventory'),
+      // The data-plane watch keeps the emulator's pace: its slices, its quiet minute and its reads of the operation
+      // every 15 s are the world's seconds, as in a real run, not real seconds the time-skipping server cannot skip.
+      watchClock: {
+        now: () => this.clock.now(),
+        sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, this.clock.toRealMs(ms))),
+      },
     };
     this.worker = await createTestWorker({ env: this.env, taskQueue: this.taskQueue, deps, called: this.called });
     this.running = this.worker.run();
@@ -603,7 +612,7 @@ export async function createRig(options: { speed?: number } = {}): Promise<Rig> 
   await workflowBundle();
   const clock = new CellClock(speed);
   const emulator = await startEmulator({ world: baseWorld(), clock, tls: true });
-  const cells = new CellWorker(env);
+  const cells = new CellWorker(env, clock);
   await cells.start();
   let inFlight = 0;
   emulator.arm.app.server.on('request', (_request: IncomingMessage, response: ServerResponse) => {

@@ -71,7 +71,7 @@ const SPECIFIC: Record<string, (result: CellResult) => void> = {
   },
   'region-dark-mid-failover/plannedFailover': (result) => {
     assert.equal(result.failure?.type, 'AzureUnavailable');
-    assert.match(result.failure.message, /failover to westus was sent .*do not send another\./);
+    assert.match(result.failure.message, /failover to westus was sent\b.*do not send another\./);
     assert.match(result.failure.message, /`fogpilot failover fog-sales --target-location westus` is safe/);
     assert.deepEqual(result.acceptedTo, { westus: 1 });
   },

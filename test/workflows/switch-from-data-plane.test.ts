@@ -6,6 +6,7 @@
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Outcomes } from '../../src/workflows/definitions';
+import { DATA_PLANE_WATCH } from '../../src/workflows/steps/switch-from-data-plane';
 import { SqlRequestError, type SqlInstanceTarget } from '../../src/sql/data-plane';
 import { boundedIt, timeSkippingFrame, saveHistory, stepOf } from '../support/runbook-harness';
 
@@ -90,9 +91,13 @@ describe('a planned failover sees the switch from the data plane', { concurrency
       String(roles.dataPlaneFallback),
       /nothing of the switch showed on .* in 6\d s after the failover was sent/,
     );
-    // 60 s at a read every 250 ms, not the 3 minutes until the switch.
+    // 60 s at a read every intervalMs, not the 3 minutes until the switch.
     const polls = Number(roles.dataPlanePolls);
-    assert.ok(polls >= 200 && polls <= 270, `the watch read ${polls} times`);
+    const expected = DATA_PLANE_WATCH.quietAfterMs / DATA_PLANE_WATCH.intervalMs;
+    assert.ok(
+      polls >= expected * 0.8 && polls <= expected * 1.1,
+      `the watch read ${polls} times, ~${expected} expected`,
+    );
     assert.ok(Number(roles.operationPolls) >= 1, 'the operation was followed from ARM');
     assert.equal(s.azure.primaryLocation, 'westus');
   });
@@ -107,7 +112,9 @@ describe('a planned failover sees the switch from the data plane', { concurrency
     const roles = stepOf(report, 'await-roles').evidence ?? {};
     assert.match(String(roles.dataPlaneFallback), /reports the failover operation Succeeded, and 1\d s later/);
     const polls = Number(roles.dataPlanePolls);
-    assert.ok(polls <= 45 * 4, `the watch stopped soon after Succeeded (${polls} reads)`);
+    // The switch at 30 s, Succeeded 2 s later, then 10 s: about 45 s of watching, not the 3 minutes until writable.
+    const bound = 45_000 / DATA_PLANE_WATCH.intervalMs;
+    assert.ok(polls <= bound, `the watch stopped soon after Succeeded (${polls} reads, at most ${bound})`);
     const methods = s.azure.methods();
     const sent = methods.indexOf('beginFailover');
     const operationReads = methods.slice(sent + 1).filter((method) => method === 'getFailoverProgress');
