@@ -102,6 +102,33 @@ describe('a planned failover sees the switch from the data plane', { concurrency
     assert.equal(s.azure.primaryLocation, 'westus');
   });
 
+  it("counts its quiet minute on the watcher's own clock, not on workflow time", async () => {
+    const s = scenario((azure) => {
+      azure.roleSwitchMs = 3 * 60_000;
+    });
+    // A watcher whose seconds pass ten times faster than workflow time (as the fault storm's emulator clock does).
+    let watcherMs = 0;
+    s.deps.watchClock = {
+      now: () => watcherMs,
+      sleep: async (ms: number) => {
+        await frame.env.sleep(ms / 10);
+        watcherMs += ms;
+      },
+    };
+    const { report, failure } = await s.run('plannedFailover', {});
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const roles = stepOf(report, 'await-roles').evidence ?? {};
+    assert.match(String(roles.dataPlaneFallback), /nothing of the switch showed on .* in 6\d s after/);
+    // A minute of the watcher's reads, not a minute of workflow time (which would be ten times as many).
+    const polls = Number(roles.dataPlanePolls);
+    const expected = DATA_PLANE_WATCH.quietAfterMs / DATA_PLANE_WATCH.intervalMs;
+    assert.ok(
+      polls >= expected * 0.8 && polls <= expected * 1.1,
+      `the watch read ${polls} times, ~${expected} expected`,
+    );
+    assert.equal(s.azure.primaryLocation, 'westus');
+  });
+
   it('stops watching 10 s after Azure reports the failover Succeeded, and await-writable waits for the databases', async () => {
     const s = scenario((azure) => {
       azure.roleSwitchMs = 30_000;
