@@ -10,7 +10,7 @@ import { createArmActivities } from './arm';
 import { keptAlive } from './keep-alive';
 import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
-import { createSqlActivities } from './sql';
+import { createSqlActivities, type WatchClock } from './sql';
 
 export interface ActivityDependencies {
   controlPlane: ControlPlane;
@@ -20,6 +20,8 @@ export interface ActivityDependencies {
   approvalRules?: ApprovalRules;
   syncHeartbeatIntervalMs?: number;
   sendHeartbeatIntervalMs?: number;
+  /** The data-plane watch's clock (tests pass the test server's; default: real time). */
+  watchClock?: WatchClock;
 }
 
 /**
@@ -75,7 +77,7 @@ export type {
   FailoverSendOutcome,
   RetentionPoliciesReading,
 } from './arm';
-export type { CopySyncResult, WritableWatch } from './sql';
+export type { CopySyncResult, WatchClock, WritableWatch } from './sql';
 export type { ApprovalRules, JudgeApprovalRequest, ForwardApprovalRequest } from './approvals';
 export type {
   LockHolderRequest,

@@ -14,7 +14,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { MUTATING_ACTIVITIES } from '../../src/activities';
+import { MUTATING_ACTIVITIES, type WatchClock } from '../../src/activities';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import { statusQuery, type RunbookReport, type RunbookStatus, type StepRecord } from '../../src/workflows/definitions';
 import { ScriptedAzure } from './scripted-azure';
@@ -146,7 +146,7 @@ export function scriptedScenario(
   const called: string[] = [];
   const taskQueue = uniqueTaskQueue();
   // The data-plane watch pauses on the test server's clock, so its reads see the scripted switch happen.
-  const watchClock = { now: () => env.currentTimeMs(), sleep: (ms: number) => env.sleep(ms) };
+  const watchClock: WatchClock = { now: () => env.currentTimeMs(), sleep: (ms: number) => env.sleep(ms) };
   const deps = { controlPlane: azure, dataPlane: azure, inventory, watchClock };
   const lockId = lockWorkflowId(azure.coordinates);
   return {

@@ -85,7 +85,12 @@ export async function createTestWorker({ env, taskQueue, deps, called }: TestWor
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: recordingActivities(deps, called),
+    // The data-plane watch pauses on the test server's clock unless the test gives it another (on the worker's own
+    // clock a watch would wait out each scripted switch in real time).
+    activities: recordingActivities(
+      { watchClock: { now: () => env.currentTimeMs(), sleep: (ms: number) => env.sleep(ms) }, ...deps },
+      called,
+    ),
     // Short so a test that stops a worker mid-run does not wait on sticky-queue timeouts.
     stickyQueueScheduleToStartTimeout: '1 second',
     // A worker stopped mid-run lets its running activity report its result, as a production worker does on SIGTERM.
