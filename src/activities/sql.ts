@@ -32,6 +32,11 @@ export interface SqlActivityDependencies {
 export interface WatchClock {
   now(): number | Promise<number>;
   sleep(ms: number): Promise<void>;
+  /**
+   * The shortest pause between reads this clock affords (a test server's sleep is a call to it): the watch reads every
+   * `intervalMs` or every `minIntervalMs`, whichever is longer. Absent: `intervalMs`.
+   */
+  minIntervalMs?: number;
 }
 
 /**
@@ -183,6 +188,7 @@ export function createSqlActivities({
     async watchWritable(request: WatchWritableRequest): Promise<WritableWatch> {
       const context = Context.current();
       const clock: WatchClock = watchClock ?? { now: () => Date.now(), sleep: (ms) => context.sleep(ms) };
+      const intervalMs = Math.max(request.intervalMs, clock.minIntervalMs ?? 0);
       const startedAt = await clock.now();
       let lastAnswerAt = startedAt - (request.silentForMs ?? 0);
       let databases: DatabaseUpdateability[] = [];
@@ -220,9 +226,8 @@ export function createSqlActivities({
           }
         }
         context.heartbeat({ polls: poll });
-        if ((await clock.now()) - startedAt + request.intervalMs > request.sliceMs)
-          return await result('not-yet', poll);
-        await clock.sleep(request.intervalMs);
+        if ((await clock.now()) - startedAt + intervalMs > request.sliceMs) return await result('not-yet', poll);
+        await clock.sleep(intervalMs);
       }
     },
 

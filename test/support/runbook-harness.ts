@@ -23,6 +23,7 @@ import {
   createTestWorker,
   createTimeSkippingEnvironment,
   repoRoot,
+  testServerWatchClock,
   uniqueTaskQueue,
   workflowBundle,
 } from './temporal';
@@ -146,7 +147,7 @@ export function scriptedScenario(
   const called: string[] = [];
   const taskQueue = uniqueTaskQueue();
   // The data-plane watch pauses on the test server's clock, so its reads see the scripted switch happen.
-  const watchClock: WatchClock = { now: () => env.currentTimeMs(), sleep: (ms: number) => env.sleep(ms) };
+  const watchClock: WatchClock = testServerWatchClock(env);
   const deps = { controlPlane: azure, dataPlane: azure, inventory, watchClock };
   const lockId = lockWorkflowId(azure.coordinates);
   return {

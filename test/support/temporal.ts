@@ -16,7 +16,7 @@ import { prebuiltWorkflowBundle } from '../../src/workflow-bundle';
 import { ensureSearchAttributes } from '../../src/search-attributes';
 import { findTestServerBinary } from '../../src/dev-server';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities, type ActivityDependencies, type Activities } from '../../src/activities';
+import { createActivities, type ActivityDependencies, type Activities, type WatchClock } from '../../src/activities';
 import { Inventory } from '../../src/config/inventory';
 
 export { repoRoot } from './repo';
@@ -79,6 +79,21 @@ export interface TestWorkerOptions {
   called: string[];
 }
 
+/**
+ * How often a watch on the test server's clock reads: each pause is a call to the server, and 100-ms pauses over a
+ * fleet's switches cost minutes of a test run.
+ */
+export const TEST_SERVER_WATCH_INTERVAL_MS = 250;
+
+/** The data-plane watch's clock on the time-skipping server: its pauses move the clock the scripted Azure switches by. */
+export function testServerWatchClock(env: TestWorkflowEnvironment): WatchClock {
+  return {
+    now: () => env.currentTimeMs(),
+    sleep: (ms: number) => env.sleep(ms),
+    minIntervalMs: TEST_SERVER_WATCH_INTERVAL_MS,
+  };
+}
+
 export async function createTestWorker({ env, taskQueue, deps, called }: TestWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
@@ -87,10 +102,7 @@ export async function createTestWorker({ env, taskQueue, deps, called }: TestWor
     workflowBundle: await workflowBundle(),
     // The data-plane watch pauses on the test server's clock unless the test gives it another (on the worker's own
     // clock a watch would wait out each scripted switch in real time).
-    activities: recordingActivities(
-      { watchClock: { now: () => env.currentTimeMs(), sleep: (ms: number) => env.sleep(ms) }, ...deps },
-      called,
-    ),
+    activities: recordingActivities({ watchClock: testServerWatchClock(env), ...deps }, called),
     // Short so a test that stops a worker mid-run does not wait on sticky-queue timeouts.
     stickyQueueScheduleToStartTimeout: '1 second',
     // A worker stopped mid-run lets its running activity report its result, as a production worker does on SIGTERM.
