@@ -564,8 +564,8 @@ export function summarizeOverhead(
   const watchText =
     `fogpilot sees each switch from the data plane: it reads the target's updateability every ` +
     `${DATA_PLANE_WATCH.intervalMs} ms (src/workflows/steps/switch-from-data-plane.ts, DATA_PLANE_WATCH), then ` +
-    'confirms with one ARM read at the target; between slices of ' +
-    `${DATA_PLANE_WATCH.sliceMs / 1000} s it reads the failover operation once. The watch ends ` +
+    'confirms with one ARM read at the target; every ' +
+    `${DATA_PLANE_WATCH.operationEveryMs / 1000} s of watching it reads the failover operation once. The watch ends ` +
     `${DATA_PLANE_WATCH.afterSucceededMs / 1000} s after the operation reads Succeeded (await-writable then waits ` +
     `on timers) and, having seen nothing of the switch, ${DATA_PLANE_WATCH.quietAfterMs / 1000} s after the POST; ` +
     `then, and when the data plane cannot be read or the confirmation disagrees, ARM polling takes over ` +
