@@ -107,11 +107,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         dnsZones: [...world.instances.values()].map((instance) => instance.dnsZone),
       })
     : undefined;
-  const arm = await startArmServer({ world, host, port: options.port, tls: certificates?.arm });
+  let arm: ArmServer;
+  try {
+    arm = await startArmServer({ world, host, port: options.port, tls: certificates?.arm });
+  } catch (error) {
+    world.stopTicking();
+    throw error;
+  }
   const engine = new SqlEngine(world);
   const tds = new Map<string, TdsServer>();
   const listeners = new Map<string, ReadWriteListener>();
   const readOnlyListeners = new Map<string, ReadOnlyListener>();
+  const close = async (): Promise<void> => {
+    world.stopTicking();
+    await Promise.all([...listeners.values()].map((listener) => listener.close()));
+    await Promise.all([...readOnlyListeners.values()].map((listener) => listener.close()));
+    await Promise.all([...tds.values()].map((server) => server.close()));
+    await arm.close();
+  };
   // With an explicit ARM port, SQL ports follow it (instances, then listeners), so a user can write them down.
   let nextPort = options.port ? options.port + 1 : 0;
   const takePort = () => (nextPort ? nextPort++ : 0);
@@ -167,7 +180,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       readOnlyListeners.set(group.key, listener);
     }
   };
-  await syncSqlEndpoints();
+  try {
+    await syncSqlEndpoints();
+  } catch (error) {
+    // A port taken (the SQL ports follow an explicit ARM port): nothing of this emulator may stay open or ticking,
+    // or the process that asked would never exit.
+    await close().catch(() => undefined);
+    throw error;
+  }
   world.on('change', (kind: string) => {
     if (kind === 'world-loaded') void syncSqlEndpoints();
   });
@@ -244,12 +264,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     readOnlyListeners,
     certificates,
     startLine,
-    async close() {
-      world.stopTicking();
-      await Promise.all([...listeners.values()].map((listener) => listener.close()));
-      await Promise.all([...readOnlyListeners.values()].map((listener) => listener.close()));
-      await Promise.all([...tds.values()].map((server) => server.close()));
-      await arm.close();
-    },
+    close,
   };
 }
