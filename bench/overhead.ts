@@ -176,9 +176,11 @@ async function runSide(
   fogpilot: FogpilotClient,
   repetition: number,
   position: number,
+  drawIndex: number,
 ): Promise<SideRun> {
   assertAtHome(emulator);
   const { world } = emulator;
+  pairWritableMoments(emulator, drawIndex);
   const seq = lastEventSeq(emulator);
   const stats = { ...emulator.arm.stats };
   const before = { ...(world.failoverCounters.get(world.findGroup(GROUP)!.key) ?? { received: 0, accepted: 0 }) };
@@ -305,6 +307,16 @@ async function runSide(
   return run;
 }
 
+/**
+ * Both sides of a repetition meet the same writable moments. A seeded world draws each database's moment from the
+ * seed, the group and the group's switch count, so without this the script's and fogpilot's runs of a repetition
+ * would meet different moments, and the comparison would measure which side drew the earlier ones. The bench sets
+ * the switch count the draws read before each run: both sides of repetition r draw as switches 2r and 2r + 1.
+ */
+function pairWritableMoments(emulator: Emulator, drawIndex: number): void {
+  emulator.world.findGroup(GROUP)!.switches = drawIndex;
+}
+
 function checkRun(run: SideRun): void {
   const problems: string[] = [];
   if (!run.outcome.startsWith('succeeded')) problems.push(`outcome ${run.outcome}`);
@@ -362,7 +374,8 @@ export async function startOverheadRig(
 export async function measureOverhead(rig: OverheadRig, options: OverheadOptions): Promise<SideRun[]> {
   for (let index = 0; index < options.warmup; index++) {
     for (const side of ['script', 'fogpilot'] as const) {
-      const run = await runSide(side, rig.emulator, rig.fogpilot, -1 - index, 0);
+      // Warm-ups draw after every measured repetition, so the measured ones draw the same however many warm up.
+      const run = await runSide(side, rig.emulator, rig.fogpilot, -1 - index, 0, 2 * (options.repetitions + index));
       checkRun(run);
       options.log(`warm-up ${side}: ${seconds(run.wallMs)} s`);
     }
@@ -371,7 +384,7 @@ export async function measureOverhead(rig: OverheadRig, options: OverheadOptions
   for (let repetition = 0; repetition < options.repetitions; repetition++) {
     const order: Side[] = repetition % 2 === 0 ? ['script', 'fogpilot'] : ['fogpilot', 'script'];
     for (const [position, side] of order.entries()) {
-      const run = await runSide(side, rig.emulator, rig.fogpilot, repetition, position);
+      const run = await runSide(side, rig.emulator, rig.fogpilot, repetition, position, 2 * repetition);
       checkRun(run);
       runs.push(run);
       options.log(
@@ -627,7 +640,11 @@ export function summarizeOverhead(
       speed: `${options.speed}× (simulated seconds per real second)`,
       roleSwitch: `${options.roleSwitchSeconds} simulated s = ${round(options.roleSwitchSeconds / options.speed, 2)} real s`,
       world: 'default world: fog-sales, eastus ↔ westus, 2 databases; ARM throttling on (reads 250 burst, 25/s)',
-      repetitions: `${options.repetitions} per side, order alternating, after ${options.warmup} warm-up run(s) each`,
+      repetitions:
+        `${options.repetitions} per side, order alternating, after ${options.warmup} warm-up run(s) each; ` +
+        (options.seed === undefined
+          ? 'every database writable at the bound in every run'
+          : 'both sides of a repetition meet the same writable moments (paired draws from the seed)'),
       script: 'beginFailoverAndWait (SDK default polling) + mssql updateability check every 1 s, each direction',
       fogpilot:
         "plannedFailover { group, failback: { after: 0 } } via fogpilot's client; `fogpilot worker` process; default ARM budget",
