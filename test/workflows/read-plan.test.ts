@@ -83,28 +83,6 @@ describe('a planned failover with failback reads ARM only where nothing fresh an
     await saveHistory(handle, 'planned-failover-failback-stands-on-failover-reads');
   });
 
-  it("reads the new primary's links in the post-checks with their first look at the roles, not after it", async () => {
-    const s = frame.scenario();
-    const { report, failure, handle } = await s.run('plannedFailover', {});
-    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
-    const events = (await handle.fetchHistory()).events ?? [];
-    const scheduled = events.flatMap((event) => {
-      const attributes = event.activityTaskScheduledEventAttributes;
-      return attributes
-        ? [{ type: attributes.activityType?.name, task: String(attributes.workflowTaskCompletedEventId) }]
-        : [];
-    });
-    const sent = scheduled.findIndex((entry) => entry.type === 'sendFailover');
-    const postCheckLinks = scheduled.slice(sent).find((entry) => entry.type === 'readReplicationLinks');
-    assert.ok(postCheckLinks, scheduled.map((entry) => entry.type).join(' → '));
-    const rolesWithIt = scheduled
-      .slice(sent)
-      .filter((entry) => entry.type === 'readGroupRoles' && entry.task === postCheckLinks.task);
-    assert.equal(rolesWithIt.length, 1, 'the links read goes out in the workflow task of a roles read');
-    assert.equal(s.azure.methods().filter((name) => name === 'listReplicationLinks').length, 2);
-    await saveHistory(handle, 'planned-failover-post-checks-links-with-roles');
-  });
-
   it('reads the links again when the failback starts more than two seconds after the post-checks', async () => {
     const s = frame.scenario();
     const { report, failure } = await s.run('plannedFailover', { failback: { after: '1 minute' } });

@@ -94,12 +94,6 @@ export function dataLossOfPlannedLeg(leg: FailoverLeg, synced: Set<string>): Dat
   };
 }
 
-/**
- * Runs recorded before the post-checks read the new primary's replication links while they looked at the roles: they
- * read them after the roles had settled, one read after the other.
- */
-export const LINKS_WITH_ROLES_PATCH = 'post-checks-read-links-with-roles';
-
 export const postChecksStep = declareStep<LegView, LegRun>({
   name: 'post-checks',
   title: () => 'Check that replication is synchronizing again toward the old primary',
@@ -123,16 +117,6 @@ export const postChecksStep = declareStep<LegView, LegRun>({
       }
       return reading;
     };
-    const newPrimary = preflight.secondary.instance;
-    const readLinks = () =>
-      reads.readReplicationLinks.executeWithOptions({ summary: `replication links on ${newPrimary.name}` }, [
-        { instance: kind.sqlEndpoint(preflight.secondary, group) },
-      ]);
-    // The new primary's links go out with the first look at the roles: it is writable already (await-writable), so
-    // its links read Primary now. Should one not, they are read again once the roles have settled.
-    const timedLinks = () => readLinks().then((reading) => ({ reading, atMs: Date.now() }));
-    const early = patched(LINKS_WITH_ROLES_PATCH) ? timedLinks() : undefined;
-    early?.catch(() => undefined);
     const roles = await pollUntil({
       read: readRoles,
       done: (reading) =>
@@ -147,11 +131,13 @@ export const postChecksStep = declareStep<LegView, LegRun>({
     run.rolesAfter = roles.value.summary.consistent
       ? { primary: roles.value.summary.primaryLocation!, secondary: roles.value.summary.secondaryLocation! }
       : run.rolesAfter;
-    let read = early ? await early : await timedLinks();
-    if (early && read.reading.links.some((link) => link.role.toUpperCase() !== 'PRIMARY')) read = await timedLinks();
-    const links = read.reading;
+    const newPrimary = preflight.secondary.instance;
+    const links = await reads.readReplicationLinks.executeWithOptions(
+      { summary: `replication links on ${newPrimary.name}` },
+      [{ instance: kind.sqlEndpoint(preflight.secondary, group) }],
+    );
     // For the failback's catch-up look and preflight, moments from now: the same links, read after the switch.
-    if (patched(FAILBACK_READ_PLAN_PATCH)) rememberLinks(newPrimary.id, links.links, read.atMs);
+    if (patched(FAILBACK_READ_PLAN_PATCH)) rememberLinks(newPrimary.id, links.links);
     const notReplicating = links.links.filter((link) => link.role.toUpperCase() !== 'PRIMARY');
     step.evidence({
       roles: roles.value.summary.detail,
