@@ -333,6 +333,10 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     assert.equal(report?.outcome, 'succeeded');
     assert.equal(report.workflowId, s.lockId, "the report is the lock holder's");
     assert.equal(status.delegatedTo, s.lockId);
+    // The lock holder acts on the group as its starter resolved it, without resolving it again.
+    assert.equal(s.called.filter((name) => name === 'resolveGroup').length, 1, s.called.join(' → '));
+    assert.equal(stepOf(report, 'resolve-group').evidence?.resolvedBy, `cli-${s.name}`);
+    assert.equal(stepOf(report, 'resolve-group').evidence?.lockWorkflowId, s.lockId);
   });
 
   it('fails back hours later in seconds of test time', async () => {

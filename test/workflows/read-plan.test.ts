@@ -55,6 +55,47 @@ describe('a planned failover with failback reads ARM only where nothing fresh an
     await saveHistory(handle, 'planned-failover-with-failback-read-plan');
   });
 
+  it("fails back on the links its failover's post-checks read and on the failover leg's drift reads", async () => {
+    const s = frame.scenario();
+    const { report, failure, handle } = await s.run('plannedFailover', { failback: { after: 0 } });
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const methods = s.azure.methods();
+    const count = (method: string) => methods.filter((name) => name === method).length;
+    // The failover's preflight, its post-checks and the failback's post-checks: the catch-up look and the failback's
+    // preflight stand on the post-checks' reading of moments before (5 reads before the failback read plan).
+    assert.equal(count('listReplicationLinks'), 3, methods.join(' → '));
+    // Logins and jobs on both instances once, by the failover leg (twice each before).
+    assert.equal(count('listLogins'), 2, methods.join(' → '));
+    assert.equal(count('listAgentJobs'), 2, methods.join(' → '));
+    const catchUp = stepOf(report, 'failback/await-catch-up').evidence ?? {};
+    const preflight = stepOf(report, 'failback/preflight').evidence ?? {};
+    assert.equal(typeof catchUp.linksReadMsAgo, 'number');
+    assert.ok((catchUp.linksReadMsAgo as number) <= 2_000, `${String(catchUp.linksReadMsAgo)} ms old`);
+    assert.equal(typeof preflight.linksReadMsAgo, 'number');
+    assert.equal(typeof preflight.driftCheckedMsAgo, 'number');
+    // The failover leg read everything itself, and its gates include the drift checks' verdicts.
+    assert.equal(stepOf(report, 'preflight').evidence?.linksReadMsAgo, undefined);
+    assert.equal(stepOf(report, 'preflight').evidence?.driftCheckedMsAgo, undefined);
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((post) => post.location),
+      ['westus', 'eastus'],
+    );
+    await saveHistory(handle, 'planned-failover-failback-stands-on-failover-reads');
+  });
+
+  it('reads the links again when the failback starts more than two seconds after the post-checks', async () => {
+    const s = frame.scenario();
+    const { report, failure } = await s.run('plannedFailover', { failback: { after: '1 minute' } });
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const methods = s.azure.methods();
+    // The catch-up look a minute later reads them; the failback's preflight stands on that reading.
+    assert.equal(methods.filter((name) => name === 'listReplicationLinks').length, 4, methods.join(' → '));
+    assert.equal(stepOf(report, 'failback/await-catch-up').evidence?.linksReadMsAgo, undefined);
+    assert.equal(typeof stepOf(report, 'failback/preflight').evidence?.linksReadMsAgo, 'number');
+    // Drift readings a minute old still stand: they only warn, and the failover leg warned.
+    assert.equal(typeof stepOf(report, 'failback/preflight').evidence?.driftCheckedMsAgo, 'number');
+  });
+
   it('reads the group at both locations when the target already answers Primary, so alreadyPrimary rests on both', async () => {
     const s = frame.scenario((azure) => {
       azure.primaryLocation = 'westus';

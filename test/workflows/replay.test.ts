@@ -49,6 +49,7 @@ describe('replay of recorded histories', () => {
       'forced-failover-approval-forwarded-starter.json',
       'forced-failover-approval-forwarded-holder.json',
       'dr-drill-health-url-query-before-rule.json',
+      'planned-failover-failback-stands-on-failover-reads.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

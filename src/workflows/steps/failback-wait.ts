@@ -13,7 +13,15 @@ import { failbackCommand } from '../../domain/next-steps';
 import { partnerReads, reads } from './activity-presets';
 import { groupKindOf } from './group-kind';
 import { lagGate } from './preflight';
-import { READ_PLAN_PATCH, knownInstances, recentRoles, rememberRoles } from './recent-reads';
+import {
+  FAILBACK_READ_PLAN_PATCH,
+  READ_PLAN_PATCH,
+  knownInstances,
+  recentLinks,
+  recentRoles,
+  rememberLinks,
+  rememberRoles,
+} from './recent-reads';
 import { describeFailure, type RunbookRun, type StepHandle } from './runbook-run';
 import { ALREADY_PRIMARY_PARTNER_UNREADABLE_PATCH, readTargetOnly, readsPrimary } from './target-side';
 
@@ -39,6 +47,8 @@ export interface CatchUpReading {
   lags?: { database: string; lagSeconds: number | null }[];
   /** The roles were not read for this look: a reading of this run this many ms old answered (the read plan). */
   rolesReadMsAgo?: number;
+  /** The links were not read for this look: the post-checks' reading, this many ms old, answered. */
+  linksReadMsAgo?: number;
 }
 
 /** Instance readings by id: a failback wait reads the primary instance once, not at every look. */
@@ -99,26 +109,38 @@ export async function readCatchUp(
   if (summary.primaryLocation === home) return { ready: true, roles, detail: summary.detail };
 
   let links: DatabaseReplicationLink[];
+  let linksReadMsAgo: number | undefined;
   try {
     const primaryId = kind.primaryMemberId(roles.views[0]!);
-    let primary = instances.get(primaryId.toLowerCase());
-    if (!primary) {
-      const reading = await kind.readMembers([primaryId], 'read the primary instance', reads);
-      primary = reading.members[0]!;
-      instances.set(primaryId.toLowerCase(), primary);
+    // The failback read plan: links the failover's post-checks read on this primary moments ago answer this look.
+    const known = patched(FAILBACK_READ_PLAN_PATCH) ? recentLinks(primaryId) : undefined;
+    if (known) {
+      links = known.links;
+      linksReadMsAgo = Date.now() - known.atMs;
+    } else {
+      let primary = instances.get(primaryId.toLowerCase());
+      if (!primary) {
+        const reading = await kind.readMembers([primaryId], 'read the primary instance', reads);
+        primary = reading.members[0]!;
+        instances.set(primaryId.toLowerCase(), primary);
+      }
+      const reading = await reads.readReplicationLinks.executeWithOptions(
+        { summary: `read replication lag on ${primary.instance.name}` },
+        [{ instance: kind.sqlEndpoint(primary, group) }],
+      );
+      links = reading.links;
+      if (patched(FAILBACK_READ_PLAN_PATCH)) rememberLinks(primary.instance.id, links);
     }
-    const reading = await reads.readReplicationLinks.executeWithOptions(
-      { summary: `read replication lag on ${primary.instance.name}` },
-      [{ instance: kind.sqlEndpoint(primary, group) }],
-    );
-    links = reading.links;
   } catch (error) {
     if (isCancellation(error)) throw error;
     return { ready: false, roles, detail: `replication lag could not be read (${describeFailure(error).message})` };
   }
   const lag = lagGate(links, maxLagSeconds);
   const lags = links.map((link) => ({ database: link.database, lagSeconds: link.lagSeconds }));
-  const reused = roles === recent?.reading ? { rolesReadMsAgo: Date.now() - recent.atMs } : {};
+  const reused = {
+    ...(roles === recent?.reading ? { rolesReadMsAgo: Date.now() - recent.atMs } : {}),
+    ...(linksReadMsAgo !== undefined ? { linksReadMsAgo } : {}),
+  };
   return { ready: lag.status === 'pass', roles, lags, detail: `${summary.detail}; ${lag.message}`, ...reused };
 }
 
@@ -169,6 +191,7 @@ export async function awaitCatchUp(
             detail: reading.detail,
             lags: reading.lags,
             ...(reading.rolesReadMsAgo === undefined ? {} : { rolesReadMsAgo: reading.rolesReadMsAgo }),
+            ...(reading.linksReadMsAgo === undefined ? {} : { linksReadMsAgo: reading.linksReadMsAgo }),
           });
           if (reading.ready && reading.roles) {
             run.clearAwaiting();

@@ -10,6 +10,7 @@ import {
   deprecatePatch,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -30,6 +31,7 @@ import {
 } from '../definitions';
 import { LOCK_HOLDER_STATUS_PATCH, STATUS_MIRROR_MEMO } from './lock-delegation';
 import { describeFailure } from './report';
+import { RESOLVED_BY_STARTER_PATCH, RESOLVED_GROUP_MEMO } from './resolve';
 import type { RunbookRun } from './runbook-run';
 import { RunbookAborted, nowIso, type StepHandle } from './step-log';
 import { lockHolderReads, lockHolderWaits } from './activity-presets';
@@ -84,6 +86,7 @@ export async function runUnderGroupLock<W extends Workflow>(
   }
   // The holder tells this workflow its status as it goes, so `status` here shows the real progress.
   deprecatePatch(LOCK_HOLDER_STATUS_PATCH);
+  const resolvedGroupGoesAlong = patched(RESOLVED_BY_STARTER_PATCH);
   let child;
   try {
     child = await run.step(
@@ -98,7 +101,10 @@ export async function runUnderGroupLock<W extends Workflow>(
             // Cancelling this workflow asks the child to stop at its next safe point; it is never killed mid-failover.
             parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
             staticSummary: `${workflowType} of ${group.displayName}, started by ${info.workflowId}`,
-            memo: { [STATUS_MIRROR_MEMO]: info.workflowId },
+            memo: {
+              [STATUS_MIRROR_MEMO]: info.workflowId,
+              ...(resolvedGroupGoesAlong ? { [RESOLVED_GROUP_MEMO]: group } : {}),
+            },
           });
         let started: ChildWorkflowHandle<Workflow>;
         try {

@@ -13,7 +13,15 @@ import { expectedDatabases, type LegRun, type LegView } from './planned-leg';
 import { ROLE_POLLING, pollUntil } from './poll';
 import { secondaryScaleTarget } from './preflight';
 import { describeFailure } from './runbook-run';
-import { READ_PLAN_PATCH, combineRoles, recentRoles, rememberRoles, viewAt } from './recent-reads';
+import {
+  FAILBACK_READ_PLAN_PATCH,
+  READ_PLAN_PATCH,
+  combineRoles,
+  recentRoles,
+  rememberLinks,
+  rememberRoles,
+  viewAt,
+} from './recent-reads';
 import { followOperation } from './scale-operations';
 import { declareStage, declareStep } from './step-declaration';
 
@@ -128,6 +136,8 @@ export const postChecksStep = declareStep<LegView, LegRun>({
       { summary: `replication links on ${newPrimary.name}` },
       [{ instance: kind.sqlEndpoint(preflight.secondary, group) }],
     );
+    // For the failback's catch-up look and preflight, moments from now: the same links, read after the switch.
+    if (patched(FAILBACK_READ_PLAN_PATCH)) rememberLinks(newPrimary.id, links.links);
     const notReplicating = links.links.filter((link) => link.role.toUpperCase() !== 'PRIMARY');
     step.evidence({
       roles: roles.value.summary.detail,

@@ -7,22 +7,33 @@ import type { GroupRolesReading, InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
 import { partnerOf } from '../../domain/group-ref';
 import { normalizeLocation } from '../../domain/locations';
-import { FailureTypes } from '../definitions';
+import { FailureTypes, type GateResult } from '../definitions';
 import { reads } from './activity-presets';
 import { groupKindOf } from './group-kind';
 import { statesIntent } from './intent';
 import type { AlreadyPrimaryReading, LegStart, LegView, PreflightResult } from './planned-leg';
 import { evaluatePlannedFailoverGates, type PreflightSnapshot } from './preflight';
-import { preflightDriftChecks } from './readiness-collect';
 import {
+  PREFLIGHT_DRIFT_PATCH,
+  judgePreflightDrift,
+  preflightDriftChecks,
+  readPreflightDrift,
+} from './readiness-collect';
+import type { DriftReadings } from './readiness';
+import {
+  FAILBACK_READ_PLAN_PATCH,
   READ_PLAN_PATCH,
   answersPreflight,
+  driftCheckedMsAgo,
+  recentLinks,
+  rememberDriftChecked,
+  rememberLinks,
   recentRoles,
   rememberInstances,
   rememberRoles,
   type TimedRoles,
 } from './recent-reads';
-import type { StepHandle } from './runbook-run';
+import type { RunbookRun, StepHandle } from './runbook-run';
 import { declareStep } from './step-declaration';
 import { targetPrimaryAlone } from './target-side';
 
@@ -121,13 +132,24 @@ async function readAndEvaluate(
   const primary = at(roles.summary.primaryLocation);
   const secondary = at(roles.summary.secondaryLocation);
 
+  // The failback read plan: the drift reads go out with the links read (they need only the endpoints), and the links
+  // stand on a reading of this run made moments ago (the post-checks', after the switch) when there is one.
+  const failbackPlan = patched(FAILBACK_READ_PLAN_PATCH);
+  const drift = failbackPlan ? startDriftReads(run, group, primary, secondary, step) : undefined;
   let links: DatabaseReplicationLink[] | string = 'the primary is not known while the roles disagree';
   if (primary) {
-    const reading = await reads.readReplicationLinks.executeWithOptions(
-      { summary: `read replication links on ${primary.instance.name}` },
-      [{ instance: kind.sqlEndpoint(primary, group) }],
-    );
-    links = reading.links;
+    const known = failbackPlan ? recentLinks(primary.instance.id) : undefined;
+    if (known) {
+      links = known.links;
+      step.evidence({ linksReadMsAgo: Date.now() - known.atMs });
+    } else {
+      const reading = await reads.readReplicationLinks.executeWithOptions(
+        { summary: `read replication links on ${primary.instance.name}` },
+        [{ instance: kind.sqlEndpoint(primary, group) }],
+      );
+      links = reading.links;
+      if (failbackPlan) rememberLinks(primary.instance.id, links);
+    }
   }
 
   const snapshot: PreflightSnapshot = {
@@ -141,7 +163,10 @@ async function readAndEvaluate(
     scaleSecondary: params.scaleSecondary,
   };
   // The gates decide; the drift checks after them only warn.
-  const gates = [...evaluatePlannedFailoverGates(snapshot), ...(await preflightDriftChecks(run, group, snapshot))];
+  const driftGates = drift
+    ? await judgeDriftReads(run, snapshot, drift)
+    : await preflightDriftChecks(run, group, snapshot);
+  const gates = [...evaluatePlannedFailoverGates(snapshot), ...driftGates];
   if (!run.gates) run.gates = gates;
   step.evidence({
     roles: roles.summary.detail,
@@ -212,4 +237,41 @@ async function rolesFromReadPlan(
     return undefined;
   }
   return answersPreflight(reading, target) ? { reading, atMs: Date.now() } : undefined;
+}
+
+/**
+ * Starts a preflight's drift reads, unless a leg of this run made them on this pair within
+ * {@link DRIFT_FRESH_ENOUGH_MS} (a failback after its failover: they only warn, and the failover leg warned).
+ * `undefined` readings: none were needed.
+ */
+function startDriftReads(
+  run: RunbookRun,
+  group: LegStart['group'],
+  primary: InstanceReading | undefined,
+  secondary: InstanceReading | undefined,
+  step: StepHandle,
+): Promise<DriftReadings | undefined> | undefined {
+  if (!primary || !secondary || !patched(PREFLIGHT_DRIFT_PATCH)) return undefined;
+  const pair: [string, string] = [primary.instance.id, secondary.instance.id];
+  const checkedMsAgo = driftCheckedMsAgo(pair);
+  if (checkedMsAgo !== undefined) {
+    step.evidence({ driftCheckedMsAgo: checkedMsAgo });
+    return Promise.resolve(undefined);
+  }
+  const reading = readPreflightDrift(run, group, primary, secondary, 'not needed: no retention policies here');
+  // Settled here too: should the links read fail first, the step fails with that, not with an unhandled rejection.
+  reading.catch(() => undefined);
+  return reading.then((drift) => {
+    rememberDriftChecked(pair);
+    return drift;
+  });
+}
+
+async function judgeDriftReads(
+  run: RunbookRun,
+  snapshot: PreflightSnapshot,
+  drift: Promise<DriftReadings | undefined>,
+): Promise<GateResult[]> {
+  const readings = await drift;
+  return readings ? judgePreflightDrift(run, snapshot, readings) : [];
 }

@@ -241,9 +241,23 @@ export async function preflightDriftChecks(
   snapshot: PreflightSnapshot,
 ): Promise<GateResult[]> {
   if (!snapshot.primary || !snapshot.secondary || !patched(PREFLIGHT_DRIFT_PATCH)) return [];
-  const drift = await collectDriftReadings(run, group, snapshot.primary, snapshot.secondary, snapshot.links, {
-    retention: false,
-  });
+  const drift = await readPreflightDrift(run, group, snapshot.primary, snapshot.secondary, snapshot.links);
+  return judgePreflightDrift(run, snapshot, drift);
+}
+
+/** The drift readings of a preflight (no retention policies: those are `readinessCheck`'s). */
+export function readPreflightDrift(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  primary: InstanceReading,
+  secondary: InstanceReading,
+  links: DatabaseReplicationLink[] | string,
+): Promise<DriftReadings> {
+  return collectDriftReadings(run, group, primary, secondary, links, { retention: false });
+}
+
+/** The drift checks of a preflight, judged on readings made while the preflight read its links. */
+export function judgePreflightDrift(run: RunbookRun, snapshot: PreflightSnapshot, drift: DriftReadings): GateResult[] {
   const checks = evaluateDriftChecks(snapshot, drift, {
     maxRestorePointAgeMs: DEFAULT_MAX_RESTORE_POINT_AGE_MS,
     sizes: false,

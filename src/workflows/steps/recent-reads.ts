@@ -8,7 +8,7 @@
  * it is this run's (as the ARM meter's tally is). Nothing here reads: the steps ask, and read when the answer is too old.
  */
 import type { GroupRolesReading, InstanceReading } from '../../activities';
-import { summarizeGroupRoles, type FailoverGroupView } from '../../domain/azure-state';
+import { summarizeGroupRoles, type DatabaseReplicationLink, type FailoverGroupView } from '../../domain/azure-state';
 import { normalizeLocation } from '../../domain/locations';
 
 /**
@@ -35,6 +35,34 @@ export interface TimedRoles {
 let lastRoles: TimedRoles | undefined;
 const instances = new Map<string, InstanceReading>();
 
+/**
+ * Runs recorded before a failback's catch-up wait and preflight stood on the replication links the failover's
+ * post-checks had just read, and before a failback left the drift checks to the failover leg that made them: the
+ * failback read the same links three times within a tenth of a second, and logins, jobs and backups again.
+ */
+export const FAILBACK_READ_PLAN_PATCH = 'failback-stands-on-what-the-failover-read';
+
+/**
+ * How old a reading of replication links may be and still answer a catch-up look or a preflight's lag gate. The
+ * links say which databases there are and how far each lags; neither proves anything about data loss (the copy-sync
+ * proof right before the POST does), so a reading two seconds old answers as well as a new one: a database created
+ * in those two seconds is not in the group yet, and a lag that grew in them is what the proof waits out.
+ */
+export const LINKS_FRESH_ENOUGH_MS = 2_000;
+
+/**
+ * How long the drift checks a leg made (logins, jobs, backups on both instances; they only warn) stand for the next
+ * leg of the same run on the same pair: a failback minutes after its failover warns of what the failover leg warned.
+ */
+export const DRIFT_FRESH_ENOUGH_MS = 10 * 60_000;
+
+interface TimedLinks {
+  links: DatabaseReplicationLink[];
+  atMs: number;
+}
+const linksByInstance = new Map<string, TimedLinks>();
+const driftByPair = new Map<string, number>();
+
 /** Keeps what a step read of the roles, for the next step that would read them again. */
 export function rememberRoles(reading: GroupRolesReading, atMs: number = Date.now()): TimedRoles {
   lastRoles = { reading, atMs };
@@ -44,6 +72,41 @@ export function rememberRoles(reading: GroupRolesReading, atMs: number = Date.no
 /** Forgets the roles: after a failover is sent, nothing read before it says anything about the roles. */
 export function forgetRoles(): void {
   lastRoles = undefined;
+  // Nor about the links: the roles of every link turn with the group's.
+  linksByInstance.clear();
+}
+
+/** Keeps the replication links read on an instance (by its ARM id). */
+export function rememberLinks(instanceId: string, links: DatabaseReplicationLink[], atMs: number = Date.now()): void {
+  linksByInstance.set(instanceId.toLowerCase(), { links, atMs });
+}
+
+/** The links this run read on an instance since its last failover was sent, if at most `maxAgeMs` old. */
+export function recentLinks(instanceId: string, maxAgeMs: number = LINKS_FRESH_ENOUGH_MS): TimedLinks | undefined {
+  const known = linksByInstance.get(instanceId.toLowerCase());
+  return known && Date.now() - known.atMs <= maxAgeMs ? known : undefined;
+}
+
+/** The two instances of a pair, in either order, as one key. */
+function pairKey(instanceIds: [string, string]): string {
+  return instanceIds
+    .map((id) => id.toLowerCase())
+    .sort()
+    .join(' ');
+}
+
+/** Notes that a leg made the drift checks of a pair. */
+export function rememberDriftChecked(instanceIds: [string, string], atMs: number = Date.now()): void {
+  driftByPair.set(pairKey(instanceIds), atMs);
+}
+
+/** How many ms ago a leg of this run made the drift checks of this pair, if within `maxAgeMs`. */
+export function driftCheckedMsAgo(
+  instanceIds: [string, string],
+  maxAgeMs: number = DRIFT_FRESH_ENOUGH_MS,
+): number | undefined {
+  const atMs = driftByPair.get(pairKey(instanceIds));
+  return atMs !== undefined && Date.now() - atMs <= maxAgeMs ? Date.now() - atMs : undefined;
 }
 
 /** The last roles reading of this run, if it is at most `maxAgeMs` old. */
