@@ -258,13 +258,16 @@ function startDriftReads(
     step.evidence({ driftCheckedMsAgo: checkedMsAgo });
     return Promise.resolve(undefined);
   }
-  const reading = readPreflightDrift(run, group, primary, secondary, 'not needed: no retention policies here');
-  // Settled here too: should the links read fail first, the step fails with that, not with an unhandled rejection.
+  const reading = readPreflightDrift(run, group, primary, secondary, 'not needed: no retention policies here').then(
+    (drift) => {
+      rememberDriftChecked(pair);
+      return drift;
+    },
+  );
+  // Handled here too: should the links read fail (or the run be cancelled) first, the step ends with that, and this
+  // promise, never awaited then, is no unhandled rejection.
   reading.catch(() => undefined);
-  return reading.then((drift) => {
-    rememberDriftChecked(pair);
-    return drift;
-  });
+  return reading;
 }
 
 async function judgeDriftReads(
