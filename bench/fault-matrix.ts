@@ -753,9 +753,8 @@ async function waitOutcome(handle: WorkflowHandle, boundMs: number): Promise<Run
     }
     if (ended === 'hung') {
       const status = await handle.query(statusQuery).catch(() => undefined);
-      const describe = await handle.describe().catch(() => undefined);
+      const pending = (await pendingWork(handle)).join('; ');
       await handle.terminate('fault-storm: the cell ran past its bound').catch(() => undefined);
-      const pending = describe?.raw.pendingActivities?.map((activity) => activity.activityType?.name).join(', ');
       return {
         hung: {
           reason: `no end within ${Math.round(boundMs / 1000)} s${pending ? ` (activities pending: ${pending})` : ''}`,
@@ -777,6 +776,27 @@ async function waitOutcome(handle: WorkflowHandle, boundMs: number): Promise<Run
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * What a hung run is waiting on, its children's included (a runbook under the group lock does its work in the lock
+ * holder, a child): each pending activity with its workflow, state and attempt. A time-skipping server does not skip
+ * while an activity runs, so this names what held a sleep to real time.
+ */
+async function pendingWork(handle: WorkflowHandle, depth = 0): Promise<string[]> {
+  const describe = await handle.describe().catch(() => undefined);
+  if (!describe) return [];
+  const found = (describe.raw.pendingActivities ?? []).map(
+    (activity) =>
+      `${handle.workflowId}: ${activity.activityType?.name ?? '?'} ` +
+      `(state ${activity.state ?? '?'}, attempt ${activity.attempt ?? '?'})`,
+  );
+  if (depth >= 3) return found;
+  for (const child of describe.raw.pendingChildren ?? []) {
+    if (!child.workflowId) continue;
+    found.push(...(await pendingWork(handle.client.getHandle(child.workflowId, child.runId ?? undefined), depth + 1)));
+  }
+  return found;
 }
 
 /** Activity retries and workflow-task failures, from the run's history. */

@@ -4,8 +4,9 @@
  */
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Outcomes } from '../../src/workflows/definitions';
-import { boundedIt, timeSkippingFrame, saveHistory, stepOf } from '../support/runbook-harness';
+import { SqlRequestError } from '../../src/sql/data-plane';
+import { FailureTypes, Outcomes } from '../../src/workflows/definitions';
+import { boundedIt, outcomeOf, timeSkippingFrame, saveHistory, stepOf, waitFor } from '../support/runbook-harness';
 
 const frame = timeSkippingFrame();
 const it = boundedIt(120_000);
@@ -94,6 +95,57 @@ describe('a planned failover with failback reads ARM only where nothing fresh an
     assert.equal(typeof stepOf(report, 'failback/preflight').evidence?.linksReadMsAgo, 'number');
     // Drift readings a minute old still stand: they only warn, and the failover leg warned.
     assert.equal(typeof stepOf(report, 'failback/preflight').evidence?.driftCheckedMsAgo, 'number');
+  });
+
+  it('fails a preflight whose links read fails only once the drift reads sent beside it have ended', async () => {
+    // A step that failed with its drift reads still out would leave them running past the run; on a time-skipping
+    // server that stops all skipping until they end (fault storm cells hung so).
+    let releaseDriftReads!: () => void;
+    const driftReadsHeld = new Promise<void>((resolve) => (releaseDriftReads = resolve));
+    let loginReadsEnded = 0;
+    let linksReadFailed = false;
+    const s = frame.scenario((azure) => {
+      azure.onCall = async (method) => {
+        if (method === 'listReplicationLinks') {
+          linksReadFailed = true;
+          throw new SqlRequestError('Login failed for user fogpilot', 'login-failed', 18456);
+        }
+        if (method === 'listLogins') {
+          await driftReadsHeld;
+          loginReadsEnded += 1;
+        }
+      };
+    });
+    const worker = await s.worker();
+    const handle = await s.start('plannedFailover', {});
+    const outcome = await worker.runUntil(async () => {
+      // Released whatever is asserted: the worker stops only once its activities end.
+      try {
+        await observeTheWait();
+      } finally {
+        releaseDriftReads();
+      }
+      return outcomeOf(handle);
+    });
+    assert.equal(loginReadsEnded, 2, 'both login reads ended before the run did');
+    assert.equal(outcome.failure?.type, FailureTypes.SqlLoginFailed, outcome.failure?.message);
+    s.assertNothingChanged();
+
+    async function observeTheWait(): Promise<void> {
+      await waitFor(() => linksReadFailed, 'the links read to fail');
+      // The run has taken the failure in: a workflow task completed after it.
+      await waitFor(async () => {
+        const events = (await handle.fetchHistory()).events ?? [];
+        const failedAt = events.findIndex((event) => event.activityTaskFailedEventAttributes);
+        return failedAt >= 0 && events.slice(failedAt).some((event) => event.workflowTaskCompletedEventAttributes);
+      }, 'a workflow task after the links read failed');
+      const { status, raw } = await handle.describe();
+      assert.equal(status.name, 'RUNNING', 'the step waits for the drift reads it sent');
+      assert.ok(
+        raw.pendingActivities?.some((activity) => activity.activityType?.name === 'readLogins'),
+        'the login reads are still out',
+      );
+    }
   });
 
   it('reads the group at both locations when the target already answers Primary, so alreadyPrimary rests on both', async () => {

@@ -143,9 +143,12 @@ async function readAndEvaluate(
       links = known.links;
       step.evidence({ linksReadMsAgo: Date.now() - known.atMs });
     } else {
-      const reading = await reads.readReplicationLinks.executeWithOptions(
-        { summary: `read replication links on ${primary.instance.name}` },
-        [{ instance: kind.sqlEndpoint(primary, group) }],
+      const reading = await settledWith(
+        reads.readReplicationLinks.executeWithOptions(
+          { summary: `read replication links on ${primary.instance.name}` },
+          [{ instance: kind.sqlEndpoint(primary, group) }],
+        ),
+        drift,
       );
       links = reading.links;
       if (failbackPlan) rememberLinks(primary.instance.id, links);
@@ -264,10 +267,29 @@ function startDriftReads(
       return drift;
     },
   );
-  // Handled here too: should the links read fail (or the run be cancelled) first, the step ends with that, and this
+  // Handled here too: should the run be cancelled while the links read is out, the step ends with that, and this
   // promise, never awaited then, is no unhandled rejection.
   reading.catch(() => undefined);
   return reading;
+}
+
+/** A preflight whose links read fails waits for the drift reads sent beside it before it fails (`settledWith`). */
+export const DRIFT_READS_END_WITH_STEP_PATCH = 'preflight-drift-reads-end-with-the-step';
+
+/**
+ * The links read's answer; when it fails, the failure once the drift reads sent beside it have ended too. A step that
+ * failed with reads still out would leave them running past it (past the workflow, should it end there), and a
+ * time-skipping server then stops skipping until they end. Drift reads never fail (each slot says what went wrong),
+ * and their bound is theirs: two minutes.
+ */
+async function settledWith<T>(read: Promise<T>, alongside: Promise<unknown> | undefined): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (alongside && !isCancellation(error) && patched(DRIFT_READS_END_WITH_STEP_PATCH))
+      await alongside.catch(() => undefined);
+    throw error;
+  }
 }
 
 async function judgeDriftReads(
