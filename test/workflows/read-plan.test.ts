@@ -4,6 +4,7 @@
  */
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { ArmRequestError } from '../../src/azure/errors';
 import { SqlRequestError } from '../../src/sql/data-plane';
 import { FailureTypes, Outcomes } from '../../src/workflows/definitions';
 import { boundedIt, outcomeOf, timeSkippingFrame, saveHistory, stepOf, waitFor } from '../support/runbook-harness';
@@ -82,6 +83,82 @@ describe('a planned failover with failback reads ARM only where nothing fresh an
       ['westus', 'eastus'],
     );
     await saveHistory(handle, 'planned-failover-failback-stands-on-failover-reads');
+  });
+
+  it("reads the new primary's links in the post-checks with their first look at the roles, not after it", async () => {
+    const s = frame.scenario();
+    const { report, failure, handle } = await s.run('plannedFailover', {});
+    assert.equal(report?.outcome, Outcomes.succeeded, failure?.message);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.flatMap((event) => {
+      const attributes = event.activityTaskScheduledEventAttributes;
+      return attributes
+        ? [{ type: attributes.activityType?.name, task: String(attributes.workflowTaskCompletedEventId) }]
+        : [];
+    });
+    const sent = scheduled.findIndex((entry) => entry.type === 'sendFailover');
+    const postCheckLinks = scheduled.slice(sent).find((entry) => entry.type === 'readReplicationLinks');
+    assert.ok(postCheckLinks, scheduled.map((entry) => entry.type).join(' → '));
+    const rolesWithIt = scheduled
+      .slice(sent)
+      .filter((entry) => entry.type === 'readGroupRoles' && entry.task === postCheckLinks.task);
+    assert.equal(rolesWithIt.length, 1, 'the links read goes out in the workflow task of a roles read');
+    assert.equal(s.azure.methods().filter((name) => name === 'listReplicationLinks').length, 2);
+    await saveHistory(handle, 'planned-failover-post-checks-links-with-roles');
+  });
+
+  it('fails post-checks whose roles read fails only once the links read sent with it has ended', async () => {
+    let releaseLinksRead!: () => void;
+    const linksReadHeld = new Promise<void>((resolve) => (releaseLinksRead = resolve));
+    let linksReads = 0;
+    let linksReadEnded = false;
+    let oldPrimaryReadRefused = false;
+    const s = frame.scenario((azure) => {
+      azure.roleSwitchMs = 5_000;
+      azure.onCall = async (method, args) => {
+        const afterTheSwitch = azure.acceptedFailovers.length > 0;
+        if (method === 'getFailoverGroup' && afterTheSwitch && (args as { location: string }).location === 'eastus') {
+          oldPrimaryReadRefused = true;
+          throw new ArmRequestError('The client does not have authorization to perform action', {
+            statusCode: 403,
+            code: 'AuthorizationFailed',
+            delivery: 'answered',
+          });
+        }
+        if (method === 'listReplicationLinks' && ++linksReads === 2) {
+          await linksReadHeld;
+          linksReadEnded = true;
+        }
+      };
+    });
+    const worker = await s.worker();
+    const handle = await s.start('plannedFailover', {});
+    const outcome = await worker.runUntil(async () => {
+      // Released whatever is asserted: the worker stops only once its activities end.
+      try {
+        await waitFor(() => oldPrimaryReadRefused, 'the post-checks read at the old primary to be refused', 90_000);
+        await waitFor(async () => {
+          const events = (await handle.fetchHistory()).events ?? [];
+          const failedAt = events.findIndex((event) => event.activityTaskFailedEventAttributes);
+          return failedAt >= 0 && events.slice(failedAt).some((event) => event.workflowTaskCompletedEventAttributes);
+        }, 'a workflow task after the roles read failed');
+        const { status, raw } = await handle.describe();
+        assert.equal(status.name, 'RUNNING', 'the step waits for the links read it sent');
+        assert.ok(
+          raw.pendingActivities?.some((activity) => activity.activityType?.name === 'readReplicationLinks'),
+          'the links read is still out',
+        );
+      } finally {
+        releaseLinksRead();
+      }
+      return outcomeOf(handle);
+    });
+    assert.ok(linksReadEnded, 'the links read ended before the run did');
+    assert.equal(outcome.failure?.type, FailureTypes.AzureAuthorizationFailed, outcome.failure?.message);
+    assert.deepEqual(
+      s.azure.acceptedFailovers.map((post) => post.location),
+      ['westus'],
+    );
   });
 
   it('reads the links again when the failback starts more than two seconds after the post-checks', async () => {

@@ -50,6 +50,7 @@ describe('replay of recorded histories', () => {
       'forced-failover-approval-forwarded-holder.json',
       'dr-drill-health-url-query-before-rule.json',
       'planned-failover-failback-stands-on-failover-reads.json',
+      'planned-failover-post-checks-links-with-roles.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

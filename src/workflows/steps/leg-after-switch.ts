@@ -2,15 +2,16 @@
  * The steps of a planned failover leg after the roles switched: wait until the new primary accepts writes, check that
  * replication runs again toward the old primary, and even out the sizes for the way back.
  */
-import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import { classifyReplicationState, type FailoverGroupView } from '../../domain/azure-state';
 import { formatDuration } from '../../domain/durations';
+import type { GroupRolesReading } from '../../activities';
 import { FailureTypes, type DataLossRecord, type FailoverLeg } from '../definitions';
 import { reads } from './activity-presets';
 import { awaitDatabasesWritable } from './await-writable';
 import { groupKindOf } from './group-kind';
 import { expectedDatabases, type LegRun, type LegView } from './planned-leg';
-import { ROLE_POLLING, pollUntil } from './poll';
+import { ROLE_POLLING, pollUntil, type PollResult } from './poll';
 import { secondaryScaleTarget } from './preflight';
 import { describeFailure } from './runbook-run';
 import {
@@ -94,6 +95,12 @@ export function dataLossOfPlannedLeg(leg: FailoverLeg, synced: Set<string>): Dat
   };
 }
 
+/**
+ * Runs recorded before the post-checks read the new primary's replication links while they looked at the roles: they
+ * read them after the roles had settled, one read after the other.
+ */
+export const LINKS_WITH_ROLES_PATCH = 'post-checks-read-links-with-roles';
+
 export const postChecksStep = declareStep<LegView, LegRun>({
   name: 'post-checks',
   title: () => 'Check that replication is synchronizing again toward the old primary',
@@ -117,27 +124,42 @@ export const postChecksStep = declareStep<LegView, LegRun>({
       }
       return reading;
     };
-    const roles = await pollUntil({
-      read: readRoles,
-      done: (reading) =>
-        reading.summary.consistent &&
-        reading.summary.primaryLocation === target &&
-        reading.summary.status === 'synchronizing',
-      timeoutMs: POST_CHECK_TIMEOUT_MS,
-      interval: ROLE_POLLING,
-      retryAfterMs: (reading) => reading.retryAfterMs,
-      summary: 'wait for replication to settle',
-    });
+    const newPrimary = preflight.secondary.instance;
+    const readLinks = () =>
+      reads.readReplicationLinks.executeWithOptions({ summary: `replication links on ${newPrimary.name}` }, [
+        { instance: kind.sqlEndpoint(preflight.secondary, group) },
+      ]);
+    // The new primary's links go out with the first look at the roles: it is writable already (await-writable), so
+    // its links read Primary now. Should one not, they are read again once the roles have settled.
+    const timedLinks = () => readLinks().then((reading) => ({ reading, atMs: Date.now() }));
+    const early = patched(LINKS_WITH_ROLES_PATCH) ? timedLinks() : undefined;
+    early?.catch(() => undefined);
+    let roles: PollResult<GroupRolesReading>;
+    try {
+      roles = await pollUntil({
+        read: readRoles,
+        done: (reading) =>
+          reading.summary.consistent &&
+          reading.summary.primaryLocation === target &&
+          reading.summary.status === 'synchronizing',
+        timeoutMs: POST_CHECK_TIMEOUT_MS,
+        interval: ROLE_POLLING,
+        retryAfterMs: (reading) => reading.retryAfterMs,
+        summary: 'wait for replication to settle',
+      });
+    } catch (error) {
+      // The step fails once its links read has ended too: no read outlives the step that sent it.
+      if (early && !isCancellation(error)) await early.catch(() => undefined);
+      throw error;
+    }
     run.rolesAfter = roles.value.summary.consistent
       ? { primary: roles.value.summary.primaryLocation!, secondary: roles.value.summary.secondaryLocation! }
       : run.rolesAfter;
-    const newPrimary = preflight.secondary.instance;
-    const links = await reads.readReplicationLinks.executeWithOptions(
-      { summary: `replication links on ${newPrimary.name}` },
-      [{ instance: kind.sqlEndpoint(preflight.secondary, group) }],
-    );
+    let read = early ? await early : await timedLinks();
+    if (early && read.reading.links.some((link) => link.role.toUpperCase() !== 'PRIMARY')) read = await timedLinks();
+    const links = read.reading;
     // For the failback's catch-up look and preflight, moments from now: the same links, read after the switch.
-    if (patched(FAILBACK_READ_PLAN_PATCH)) rememberLinks(newPrimary.id, links.links);
+    if (patched(FAILBACK_READ_PLAN_PATCH)) rememberLinks(newPrimary.id, links.links, read.atMs);
     const notReplicating = links.links.filter((link) => link.role.toUpperCase() !== 'PRIMARY');
     step.evidence({
       roles: roles.value.summary.detail,

@@ -273,9 +273,6 @@ function startDriftReads(
   return reading;
 }
 
-/** A preflight whose links read fails waits for the drift reads sent beside it before it fails (`settledWith`). */
-export const DRIFT_READS_END_WITH_STEP_PATCH = 'preflight-drift-reads-end-with-the-step';
-
 /**
  * The links read's answer; when it fails, the failure once the drift reads sent beside it have ended too. A step that
  * failed with reads still out would leave them running past it (past the workflow, should it end there), and a
@@ -286,8 +283,7 @@ async function settledWith<T>(read: Promise<T>, alongside: Promise<unknown> | un
   try {
     return await read;
   } catch (error) {
-    if (alongside && !isCancellation(error) && patched(DRIFT_READS_END_WITH_STEP_PATCH))
-      await alongside.catch(() => undefined);
+    if (alongside && !isCancellation(error)) await alongside.catch(() => undefined);
     throw error;
   }
 }
