@@ -156,6 +156,45 @@ describe('drDrill', { concurrency: 1 }, () => {
     assert.equal(s.azure.acceptedFailovers.length, 1);
   });
 
+  it('an abort during a smoke check lets the check end, then stops: a smoke write is never left in doubt', async () => {
+    let releaseSmokeWrite!: () => void;
+    const smokeWriteHeld = new Promise<void>((resolve) => (releaseSmokeWrite = resolve));
+    let smokeWriteStarted = false;
+    const s = frame.scenario((azure) => {
+      azure.roleSwitchMs = 1_000;
+      azure.onCall = async (method, args) => {
+        if (method !== 'insertSmokeRow' || !JSON.stringify(args).includes('smoke:soak-start')) return;
+        smokeWriteStarted = true;
+        await smokeWriteHeld;
+      };
+    });
+    const worker = await s.worker();
+    const { report } = await worker.runUntil(async () => {
+      const handle = await s.start('drDrill', { soak: '2 hours' });
+      // Released whatever is asserted: the worker stops only once its activities end.
+      try {
+        await waitFor(() => smokeWriteStarted, 'the soak-start smoke write', 60_000);
+        await handle.signal(abortSignal, { by: 'sre', reason: 'real incident elsewhere' });
+        // The run has taken the abort in: a workflow task completed after it.
+        await waitFor(async () => {
+          const events = (await handle.fetchHistory()).events ?? [];
+          const signalledAt = events.findIndex((event) => event.workflowExecutionSignaledEventAttributes);
+          return (
+            signalledAt >= 0 && events.slice(signalledAt).some((event) => event.workflowTaskCompletedEventAttributes)
+          );
+        }, 'a workflow task after the abort');
+      } finally {
+        releaseSmokeWrite();
+      }
+      return outcomeOf(handle);
+    });
+    assert.equal(report?.outcome, 'aborted-after-failover');
+    const check = report?.drill?.smokeChecks.find((entry) => entry.name === 'write/soak-start');
+    assert.equal(check?.status, 'pass', 'the smoke write ran to its end and was recorded');
+    assert.deepEqual(report?.rolesAfter, { primary: 'westus', secondary: 'eastus' });
+    assert.equal(s.azure.acceptedFailovers.length, 1);
+  });
+
   it('a dry run returns the whole plan and changes and writes nothing', async () => {
     const s = frame.scenario();
     const { report } = await s.run('drDrill', { dryRun: true });

@@ -337,6 +337,11 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     assert.equal(s.called.filter((name) => name === 'resolveGroup').length, 1, s.called.join(' → '));
     assert.equal(stepOf(report, 'resolve-group').evidence?.resolvedBy, `cli-${s.name}`);
     assert.equal(stepOf(report, 'resolve-group').evidence?.lockWorkflowId, s.lockId);
+    // The holder paces the status it sends its starter: the quick steps between its waits send no signal each.
+    const holderEvents = (await frame.env.client.workflow.getHandle(s.lockId).fetchHistory()).events ?? [];
+    const statusSignals = holderEvents.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes);
+    // Ten before pacing, one per change of step; paced, a send at once and then at most one a second of workflow time.
+    assert.ok(statusSignals.length <= 5, `${statusSignals.length} status signals for ${report.steps.length} steps`);
   });
 
   it('fails back hours later in seconds of test time', async () => {

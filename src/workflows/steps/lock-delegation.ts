@@ -3,7 +3,14 @@
  * relays its live status to the workflow that started it, and that starter shows the holder's status as its own and
  * ends in the holder's outcome.
  */
-import { CancellationScope, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  getExternalWorkflowHandle,
+  isCancellation,
+  patched,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { lockHolderStatusSignal, type RunbookStatus } from '../definitions';
 
 /**
@@ -12,6 +19,20 @@ import { lockHolderStatusSignal, type RunbookStatus } from '../definitions';
  * delegated to a lock holder without the marker, so only the new path is left.
  */
 export const LOCK_HOLDER_STATUS_PATCH = 'fogpilot-lock-holder-status';
+/**
+ * Runs recorded before a lock holder paced its status: it sent each change as soon as the last one was delivered,
+ * some fifteen signals in a planned failover with failback, each a workflow task for both workflows, most of them in
+ * the seconds between a copy sync and a POST; and it ended only once its last status was delivered.
+ */
+export const PACED_STATUS_PATCH = 'lock-holder-paces-its-status';
+
+/**
+ * A paced lock holder sends its status at most once a second: the first change at once, later ones at least this long
+ * after the previous send, together. A person watching the starter sees the holder's step a second late at worst; a
+ * run's quick steps (reads and the POST, tens of milliseconds each) send no signal of their own.
+ */
+export const STATUS_PACE_MS = 1_000;
+
 /** Memo key on a lock holder started by `runUnderGroupLock`: the id of the workflow to send its status to. */
 export const STATUS_MIRROR_MEMO = 'fogpilotStatusTo';
 
@@ -25,6 +46,11 @@ export class LockDelegation {
   private mirrorDirty = false;
   /** The status send under way, if any; it never rejects. */
   private mirrorSend?: Promise<void>;
+  /** Paced: when the last send began (workflow time), and the wait before the next one, which `drain` cuts short. */
+  private lastSentAtMs?: number;
+  private paceWait?: CancellationScope;
+  /** Set by `drain`: the run is ending, and a paced send not yet sent is not sent. */
+  private draining = false;
 
   /** `status`: this run's own status, sent to the starter when this run is a lock holder. */
   constructor(private readonly status: () => RunbookStatus) {
@@ -68,7 +94,7 @@ export class LockDelegation {
   /**
    * On a lock holder: sends the status to the starter that delegated to it. One signal at a time, each after the last
    * was delivered: Temporal does not keep separate signals to another workflow in order. Changes made meanwhile go as
-   * one.
+   * one; paced, at most one send a second ({@link STATUS_PACE_MS}).
    */
   mirror(): void {
     if (!this.mirrorTarget) return;
@@ -82,20 +108,38 @@ export class LockDelegation {
       while (this.mirrorDirty) {
         // Let the rest of this activation change the status first: its changes travel together.
         await Promise.resolve();
+        if (patched(PACED_STATUS_PATCH)) {
+          if (this.draining) break;
+          const waitMs = this.lastSentAtMs === undefined ? 0 : this.lastSentAtMs + STATUS_PACE_MS - Date.now();
+          // Changes made during the wait travel with this send. The wait is not the run's to cancel: only `drain`.
+          if (waitMs > 0) {
+            this.paceWait = new CancellationScope({ cancellable: false });
+            await this.paceWait.run(() => sleep(waitMs));
+            this.paceWait = undefined;
+          }
+          this.lastSentAtMs = Date.now();
+        }
         this.mirrorDirty = false;
         // The report goes to the starter as this workflow's result; the live view does not need it twice.
         await getExternalWorkflowHandle(target).signal(lockHolderStatusSignal, { ...this.status(), report: undefined });
       }
-    } catch {
-      // The starter has ended (terminated, timed out): nobody is left to show the status to.
-      this.mirrorTarget = undefined;
+    } catch (error) {
+      // The starter has ended (terminated, timed out), or this run is ending (`drain` cut the wait): nobody is left
+      // to show the status to, or the report is about to reach it.
+      if (!isCancellation(error) || !this.paceWait) this.mirrorTarget = undefined;
+      this.paceWait = undefined;
     } finally {
       this.mirrorSend = undefined;
     }
   }
 
-  /** A lock holder ends only once its starter has its last status: no signal is left in flight at the end. */
+  /**
+   * A lock holder ends only once the signal it sent its starter has been delivered: no signal is left in flight at the
+   * end. A paced send still waiting is dropped: the report reaches the starter as this run's result.
+   */
   async drain(): Promise<void> {
+    this.draining = true;
+    this.paceWait?.cancel();
     const sending = this.mirrorSend;
     if (sending) await CancellationScope.nonCancellable(() => sending);
   }
