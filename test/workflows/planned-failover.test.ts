@@ -342,6 +342,15 @@ describe('plannedFailover', { concurrency: 1 }, () => {
     const statusSignals = holderEvents.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes);
     // Ten before pacing, one per change of step; paced, a send at once and then at most one a second of workflow time.
     assert.ok(statusSignals.length <= 5, `${statusSignals.length} status signals for ${report.steps.length} steps`);
+    // A send still waiting its turn when the run ends is dropped, not waited for.
+    const lastActivity =
+      holderEvents.length -
+      1 -
+      [...holderEvents].reverse().findIndex((event) => event.activityTaskCompletedEventAttributes);
+    assert.ok(
+      !holderEvents.slice(lastActivity).some((event) => event.timerFiredEventAttributes),
+      'the holder ended without waiting out a pace timer',
+    );
   });
 
   it('fails back hours later in seconds of test time', async () => {

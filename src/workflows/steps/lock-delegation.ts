@@ -111,10 +111,13 @@ export class LockDelegation {
         if (patched(PACED_STATUS_PATCH)) {
           if (this.draining) break;
           const waitMs = this.lastSentAtMs === undefined ? 0 : this.lastSentAtMs + STATUS_PACE_MS - Date.now();
-          // Changes made during the wait travel with this send. The wait is not the run's to cancel: only `drain`.
+          // Changes made during the wait travel with this send. The wait is not the run's to cancel, only `drain`'s:
+          // a scope of its own, shielded from the run's cancellation by a non-cancellable one around it.
           if (waitMs > 0) {
-            this.paceWait = new CancellationScope({ cancellable: false });
-            await this.paceWait.run(() => sleep(waitMs));
+            await CancellationScope.nonCancellable(() => {
+              this.paceWait = new CancellationScope();
+              return this.paceWait.run(() => sleep(waitMs));
+            });
             this.paceWait = undefined;
           }
           this.lastSentAtMs = Date.now();
