@@ -169,7 +169,7 @@ describe('drDrill', { concurrency: 1 }, () => {
       };
     });
     const worker = await s.worker();
-    const { report } = await worker.runUntil(async () => {
+    const { report, handle } = await worker.runUntil(async () => {
       const handle = await s.start('drDrill', { soak: '2 hours' });
       // Released whatever is asserted: the worker stops only once its activities end.
       try {
@@ -186,9 +186,10 @@ describe('drDrill', { concurrency: 1 }, () => {
       } finally {
         releaseSmokeWrite();
       }
-      return outcomeOf(handle);
+      return { ...(await outcomeOf(handle)), handle };
     });
     assert.equal(report?.outcome, 'aborted-after-failover');
+    await saveHistory(handle, 'dr-drill-abort-during-smoke-check');
     const check = report?.drill?.smokeChecks.find((entry) => entry.name === 'write/soak-start');
     assert.equal(check?.status, 'pass', 'the smoke write ran to its end and was recorded');
     assert.deepEqual(report?.rolesAfter, { primary: 'westus', secondary: 'eastus' });

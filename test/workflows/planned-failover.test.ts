@@ -351,6 +351,8 @@ describe('plannedFailover', { concurrency: 1 }, () => {
       !holderEvents.slice(lastActivity).some((event) => event.timerFiredEventAttributes),
       'the holder ended without waiting out a pace timer',
     );
+    await saveHistory(handle, 'planned-failover-delegated-starter-paced');
+    await saveHistory(frame.env.client.workflow.getHandle(s.lockId), 'planned-failover-delegated-holder-paced');
   });
 
   it('fails back hours later in seconds of test time', async () => {

@@ -51,6 +51,9 @@ describe('replay of recorded histories', () => {
       'dr-drill-health-url-query-before-rule.json',
       'planned-failover-failback-stands-on-failover-reads.json',
       'planned-failover-post-checks-links-with-roles.json',
+      'planned-failover-delegated-starter-paced.json',
+      'planned-failover-delegated-holder-paced.json',
+      'dr-drill-abort-during-smoke-check.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }
