@@ -110,7 +110,7 @@ export interface DeskRun {
   readonly returnsSummary: boolean;
   requestedBy?: string;
   readonly extra: ReportExtras;
-  readonly delegation: { mirror(): void };
+  readonly delegation: { mirror(forPerson?: boolean): void };
   warn(message: string): void;
 }
 
@@ -216,8 +216,8 @@ export class ApprovalDesk {
       at: nowIso(),
     };
     (this.run.extra.refusals ??= []).push(refusal);
-    // A starter that delegated to this run shows its status: it learns of the refusal at once.
-    this.run.delegation.mirror();
+    // A starter that delegated to this run shows its status: it learns of the refusal at once, unpaced.
+    this.run.delegation.mirror(true);
     this.run.warn(`${refusal.decision} from ${refusal.by} refused: ${refusal.refused}. ${refusal.remedy}`);
     return refusal;
   }

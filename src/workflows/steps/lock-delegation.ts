@@ -51,6 +51,8 @@ export class LockDelegation {
   private paceWait?: CancellationScope;
   /** Set by `drain`: the run is ending, and a paced send not yet sent is not sent. */
   private draining = false;
+  /** A change for a person is waiting to go: the next send does not wait its turn. */
+  private unpaced = false;
 
   /** `status`: this run's own status, sent to the starter when this run is a lock holder. */
   constructor(private readonly status: () => RunbookStatus) {
@@ -94,11 +96,16 @@ export class LockDelegation {
   /**
    * On a lock holder: sends the status to the starter that delegated to it. One signal at a time, each after the last
    * was delivered: Temporal does not keep separate signals to another workflow in order. Changes made meanwhile go as
-   * one; paced, at most one send a second ({@link STATUS_PACE_MS}).
+   * one; paced, at most one send a second ({@link STATUS_PACE_MS}), unless the change is `forPerson` (a refusal of
+   * their decision, a wait for their approval): that goes as soon as the send before it was delivered.
    */
-  mirror(): void {
+  mirror(forPerson = false): void {
     if (!this.mirrorTarget) return;
     this.mirrorDirty = true;
+    if (forPerson) {
+      this.unpaced = true;
+      this.paceWait?.cancel();
+    }
     if (this.mirrorSend) return;
     this.mirrorSend = this.sendMirror(this.mirrorTarget);
   }
@@ -111,26 +118,32 @@ export class LockDelegation {
         if (patched(PACED_STATUS_PATCH)) {
           if (this.draining) break;
           const waitMs = this.lastSentAtMs === undefined ? 0 : this.lastSentAtMs + STATUS_PACE_MS - Date.now();
-          // Changes made during the wait travel with this send. The wait is not the run's to cancel, only `drain`'s:
-          // a scope of its own, shielded from the run's cancellation by a non-cancellable one around it.
-          if (waitMs > 0) {
-            await CancellationScope.nonCancellable(() => {
-              this.paceWait = new CancellationScope();
-              return this.paceWait.run(() => sleep(waitMs));
-            });
-            this.paceWait = undefined;
+          // Changes made during the wait travel with this send. The wait is not the run's to cancel, only `drain`'s
+          // and a change for a person's: a scope of its own, shielded from the run's cancellation by a
+          // non-cancellable one around it.
+          if (waitMs > 0 && !this.unpaced) {
+            try {
+              await CancellationScope.nonCancellable(() => {
+                this.paceWait = new CancellationScope();
+                return this.paceWait.run(() => sleep(waitMs));
+              });
+            } catch (error) {
+              if (!isCancellation(error)) throw error;
+            } finally {
+              this.paceWait = undefined;
+            }
+            if (this.draining) break;
           }
+          this.unpaced = false;
           this.lastSentAtMs = Date.now();
         }
         this.mirrorDirty = false;
         // The report goes to the starter as this workflow's result; the live view does not need it twice.
         await getExternalWorkflowHandle(target).signal(lockHolderStatusSignal, { ...this.status(), report: undefined });
       }
-    } catch (error) {
-      // The starter has ended (terminated, timed out), or this run is ending (`drain` cut the wait): nobody is left
-      // to show the status to, or the report is about to reach it.
-      if (!isCancellation(error) || !this.paceWait) this.mirrorTarget = undefined;
-      this.paceWait = undefined;
+    } catch {
+      // The starter has ended (terminated, timed out): nobody is left to show the status to.
+      this.mirrorTarget = undefined;
     } finally {
       this.mirrorSend = undefined;
     }

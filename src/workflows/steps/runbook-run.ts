@@ -71,7 +71,7 @@ export class RunbookRun {
     this.delegation = new LockDelegation(() => this.status());
     this.returnsSummary = workflowInfo().memo?.[RESULT_SHAPE_MEMO] === 'summary';
     this.stepLog = new StepLog(runbook, groupLabel, {
-      changed: () => this.delegation.mirror(),
+      changed: (forPerson) => this.delegation.mirror(forPerson),
       footnote: () => (this.abort ? `abort from ${this.abort.by}: ${this.abort.effect}` : undefined),
     });
     this.guard = new ChangeGuard(this.stepLog, () => this.report !== undefined);

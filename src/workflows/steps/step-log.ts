@@ -35,8 +35,11 @@ export function nowIso(): string {
 
 /** What the step log asks of the rest of the run. */
 export interface StepLogHooks {
-  /** Called whenever the visible status changed (a lock holder mirrors it to its starter). */
-  changed(): void;
+  /**
+   * Called whenever the visible status changed (a lock holder mirrors it to its starter); `forPerson`: the change is
+   * one a person acts on or waits to see (the run now waits for their approval), so it goes at once.
+   */
+  changed(forPerson?: boolean): void;
   /** A last line for the UI's live view, if any (the abort received). */
   footnote(): string | undefined;
 }
@@ -137,6 +140,7 @@ export class StepLog {
     this.awaiting = { kind, since: nowIso(), detail };
     this.awaitingPreemptible = preemptible;
     this.showDetails(detail);
+    if (kind === 'approval') this.hooks.changed(true);
   }
 
   clearAwaiting(): void {
