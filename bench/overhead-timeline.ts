@@ -39,11 +39,10 @@ function activityOf(events: HistoryEvent[]): (event: HistoryEvent) => string | u
     if (name) byId.set(String(event.eventId), name);
   }
   return (event) => {
-    const scheduled =
-      event.activityTaskScheduledEventAttributes !== undefined && event.activityTaskScheduledEventAttributes !== null
-        ? event.eventId
-        : (event.activityTaskCompletedEventAttributes?.scheduledEventId ??
-          event.activityTaskStartedEventAttributes?.scheduledEventId);
+    const scheduled = event.activityTaskScheduledEventAttributes
+      ? event.eventId
+      : (event.activityTaskCompletedEventAttributes?.scheduledEventId ??
+        event.activityTaskStartedEventAttributes?.scheduledEventId);
     return scheduled === undefined || scheduled === null ? undefined : byId.get(String(scheduled));
   };
 }

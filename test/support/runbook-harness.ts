@@ -103,6 +103,25 @@ export async function waitFor(
   }
 }
 
+/** One event of a run's history, as `fetchHistory` gives it. */
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/**
+ * Waits until the run has taken in the first event `isEvent` picks (an activity's failure, a signal): a workflow task
+ * completed after it. What the run did with it can be read then, not guessed at.
+ */
+export async function waitForTaskAfter(
+  handle: WorkflowHandle,
+  isEvent: (event: HistoryEvent) => boolean,
+  what: string,
+): Promise<void> {
+  await waitFor(async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const at = events.findIndex(isEvent);
+    return at >= 0 && events.slice(at).some((event) => event.workflowTaskCompletedEventAttributes);
+  }, `a workflow task after ${what}`);
+}
+
 /** Terminates what a test left running: one left running would hold time skipping for every other test. */
 export class StartedWorkflows {
   private readonly ids = new Set<string>();

@@ -19,6 +19,7 @@ import {
   stepOf,
   timeSkippingFrame,
   waitFor,
+  waitForTaskAfter,
 } from '../support/runbook-harness';
 
 const it = boundedIt(120_000);
@@ -175,14 +176,7 @@ describe('drDrill', { concurrency: 1 }, () => {
       try {
         await waitFor(() => smokeWriteStarted, 'the soak-start smoke write', 60_000);
         await handle.signal(abortSignal, { by: 'sre', reason: 'real incident elsewhere' });
-        // The run has taken the abort in: a workflow task completed after it.
-        await waitFor(async () => {
-          const events = (await handle.fetchHistory()).events ?? [];
-          const signalledAt = events.findIndex((event) => event.workflowExecutionSignaledEventAttributes);
-          return (
-            signalledAt >= 0 && events.slice(signalledAt).some((event) => event.workflowTaskCompletedEventAttributes)
-          );
-        }, 'a workflow task after the abort');
+        await waitForTaskAfter(handle, (event) => !!event.workflowExecutionSignaledEventAttributes, 'the abort');
       } finally {
         releaseSmokeWrite();
       }

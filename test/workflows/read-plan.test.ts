@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { ArmRequestError } from '../../src/azure/errors';
 import { SqlRequestError } from '../../src/sql/data-plane';
 import { FailureTypes, Outcomes } from '../../src/workflows/definitions';
-import { boundedIt, outcomeOf, timeSkippingFrame, saveHistory, stepOf, waitFor } from '../support/runbook-harness';
+import {
+  boundedIt,
+  outcomeOf,
+  timeSkippingFrame,
+  saveHistory,
+  stepOf,
+  waitFor,
+  waitForTaskAfter,
+} from '../support/runbook-harness';
 
 const frame = timeSkippingFrame();
 const it = boundedIt(120_000);
@@ -137,11 +145,7 @@ describe('a planned failover with failback reads ARM only where nothing fresh an
       // Released whatever is asserted: the worker stops only once its activities end.
       try {
         await waitFor(() => oldPrimaryReadRefused, 'the post-checks read at the old primary to be refused', 90_000);
-        await waitFor(async () => {
-          const events = (await handle.fetchHistory()).events ?? [];
-          const failedAt = events.findIndex((event) => event.activityTaskFailedEventAttributes);
-          return failedAt >= 0 && events.slice(failedAt).some((event) => event.workflowTaskCompletedEventAttributes);
-        }, 'a workflow task after the roles read failed');
+        await waitForTaskAfter(handle, (event) => !!event.activityTaskFailedEventAttributes, 'the roles read failed');
         const { status, raw } = await handle.describe();
         assert.equal(status.name, 'RUNNING', 'the step waits for the links read it sent');
         assert.ok(
@@ -198,7 +202,14 @@ describe('a planned failover with failback reads ARM only where nothing fresh an
     const outcome = await worker.runUntil(async () => {
       // Released whatever is asserted: the worker stops only once its activities end.
       try {
-        await observeTheWait();
+        await waitFor(() => linksReadFailed, 'the links read to fail');
+        await waitForTaskAfter(handle, (event) => !!event.activityTaskFailedEventAttributes, 'the links read failed');
+        const { status, raw } = await handle.describe();
+        assert.equal(status.name, 'RUNNING', 'the step waits for the drift reads it sent');
+        assert.ok(
+          raw.pendingActivities?.some((activity) => activity.activityType?.name === 'readLogins'),
+          'the login reads are still out',
+        );
       } finally {
         releaseDriftReads();
       }
@@ -207,22 +218,6 @@ describe('a planned failover with failback reads ARM only where nothing fresh an
     assert.equal(loginReadsEnded, 2, 'both login reads ended before the run did');
     assert.equal(outcome.failure?.type, FailureTypes.SqlLoginFailed, outcome.failure?.message);
     s.assertNothingChanged();
-
-    async function observeTheWait(): Promise<void> {
-      await waitFor(() => linksReadFailed, 'the links read to fail');
-      // The run has taken the failure in: a workflow task completed after it.
-      await waitFor(async () => {
-        const events = (await handle.fetchHistory()).events ?? [];
-        const failedAt = events.findIndex((event) => event.activityTaskFailedEventAttributes);
-        return failedAt >= 0 && events.slice(failedAt).some((event) => event.workflowTaskCompletedEventAttributes);
-      }, 'a workflow task after the links read failed');
-      const { status, raw } = await handle.describe();
-      assert.equal(status.name, 'RUNNING', 'the step waits for the drift reads it sent');
-      assert.ok(
-        raw.pendingActivities?.some((activity) => activity.activityType?.name === 'readLogins'),
-        'the login reads are still out',
-      );
-    }
   });
 
   it('reads the group at both locations when the target already answers Primary, so alreadyPrimary rests on both', async () => {
