@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { DEFAULT_RATE_LIMITS } from '../azure/rate-limiter';
 import { durationToMs } from '../domain/durations';
 import { GroupCoordinatesSchema } from '../domain/inputs';
+import { HooksSchema, ObjectivesSchema } from '../hooks/schema';
+import { NotificationsSchema, unknownNotificationGroups } from '../notify/schema';
 import { AccessSchema, type GroupForAccess } from './access';
 import { Inventory } from './inventory';
 import { fogpilotVariable } from './environment';
@@ -61,6 +63,10 @@ const InventoryEntrySchema = z.strictObject({
   sql: SqlAuthSchema.optional(),
   /** Labels the access rules can grant by (`access.callers.<name>.groupTags`), e.g. `{ tier: gold }`. */
   tags: z.record(z.string(), z.string()).optional(),
+  /** HTTP steps before the runbook's first change and after its database switch (../hooks/schema.ts). */
+  hooks: HooksSchema.optional(),
+  /** RTO, RPO and how often a drill is due, for reports and `readinessCheck` (../hooks/schema.ts). */
+  objectives: ObjectivesSchema.optional(),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -120,7 +126,21 @@ export const ConfigSchema = z.strictObject({
     .default({}),
   /** Who may start, approve or pre-approve which runbooks on which groups (./access.ts). Absent: read-only only. */
   access: AccessSchema.optional(),
+  /** Where runbook events are sent: signed JSON, Slack or Teams (../notify/schema.ts). */
+  notifications: NotificationsSchema.optional(),
 });
+
+export type {
+  AfterHookConfig,
+  BeforeHookConfig,
+  HookConfig,
+  HookHeaderValue,
+  HooksConfig,
+  ObjectivesConfig,
+} from '../hooks/schema';
+export type { NotificationEndpoint } from '../notify/schema';
+/** One inventory entry as parsed. */
+export type InventoryEntryConfig = z.output<typeof InventoryEntrySchema>;
 
 export type FogpilotConfig = z.output<typeof ConfigSchema> & {
   /** Where the configuration came from, for messages. */
@@ -186,8 +206,11 @@ export function loadConfig({ env = process.env, path: explicit }: LoadConfigOpti
     });
     throw new ConfigError(`Invalid configuration in ${source}: ${problems.join('; ')}`);
   }
+  const unknownGroups = unknownNotificationGroups(parsed.data.notifications ?? [], Object.keys(parsed.data.inventory));
+  if (unknownGroups.length > 0)
+    throw new ConfigError(`Invalid configuration in ${source}: ${unknownGroups.join('; ')}`);
   for (const [name, entry] of Object.entries(parsed.data.inventory)) {
-    const { sql: _sql, tags: _tags, ...coordinates } = entry;
+    const { sql: _sql, tags: _tags, hooks: _hooks, objectives: _objectives, ...coordinates } = entry;
     const check = GroupCoordinatesSchema.safeParse({ ...coordinates, name: coordinates.name ?? name });
     if (!check.success) {
       const problems = check.error.issues.map(

@@ -96,3 +96,148 @@ describe('configuration', () => {
     );
   });
 });
+
+describe('configuration: hooks, notifications and objectives', () => {
+  const group = (extra: string) =>
+    `inventory:\n  fog:\n    subscriptionId: 00000000-1111-2222-3333-444444444444\n    resourceGroup: rg\n    primaryLocation: eastus\n    secondaryLocation: westus\n${extra}`;
+  const refused = (text: string, pattern: RegExp) =>
+    assert.throws(
+      () => loadConfig({ env: {}, path: file(text) }),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.match(error.message, pattern);
+        return true;
+      },
+    );
+
+  it('parses hooks, objectives and notifications with their defaults', () => {
+    const config = loadConfig({
+      env: {},
+      path: file(
+        group(
+          '    hooks:\n      before:\n        - { name: pause-jobs, url: "https://jobs.example.com/pause" }\n' +
+            '      after:\n        - name: purge-cache\n          url: http://127.0.0.1:8080/purge\n          headers: { Authorization: { env: CACHE_TOKEN }, X-Team: data }\n          body: { group: "{{group}}" }\n' +
+            '    objectives: { rto: 5 minutes, rpo: 30 seconds, drillInterval: 30 days }\n',
+        ) +
+          'notifications:\n  - { name: ops, url: "https://ops.example.com/fogpilot", secretEnv: OPS_KEY }\n  - { name: chat, urlEnv: SLACK_URL, format: slack, events: [failed], groups: [fog] }\n',
+      ),
+    });
+    const entry = config.inventory.fog!;
+    assert.deepEqual(entry.hooks, {
+      before: [
+        {
+          name: 'pause-jobs',
+          url: 'https://jobs.example.com/pause',
+          method: 'POST',
+          timeout: 30_000,
+          attempts: 3,
+          onFailure: 'stop',
+        },
+      ],
+      after: [
+        {
+          name: 'purge-cache',
+          url: 'http://127.0.0.1:8080/purge',
+          method: 'POST',
+          headers: { Authorization: { env: 'CACHE_TOKEN' }, 'X-Team': 'data' },
+          body: { group: '{{group}}' },
+          timeout: 30_000,
+          attempts: 3,
+          onFailure: 'warn',
+        },
+      ],
+    });
+    assert.deepEqual(entry.objectives, { rto: 300_000, rpo: 30_000, drillInterval: 2_592_000_000 });
+    assert.deepEqual(config.notifications, [
+      {
+        name: 'ops',
+        url: 'https://ops.example.com/fogpilot',
+        format: 'json',
+        secretEnv: 'OPS_KEY',
+        events: ['started', 'awaitingApproval', 'pointOfNoReturn', 'succeeded', 'failed', 'azureFailoverSeen'],
+        timeout: 10_000,
+      },
+      { name: 'chat', urlEnv: 'SLACK_URL', format: 'slack', events: ['failed'], groups: ['fog'], timeout: 10_000 },
+    ]);
+    assert.equal(inventoryOf(config).get('fog')?.name, 'fog');
+  });
+
+  it('refuses a before hook that would only warn, naming the key and the fix', () => {
+    refused(
+      group(
+        '    hooks:\n      before:\n        - { name: pause-jobs, url: "https://jobs.example.com/p", onFailure: warn }\n',
+      ),
+      /inventory\.fog\.hooks\.before\.0\.onFailure: onFailure of a before hook can only be stop.*use an after hook to only warn/,
+    );
+    refused(
+      group('    hooks:\n      after:\n        - { name: purge, url: "https://c.example.com/p", onFailure: stop }\n'),
+      /inventory\.fog\.hooks\.after\.0\.onFailure: onFailure of an after hook is warn .* or fail/,
+    );
+  });
+
+  it('refuses a notification endpoint with both url and urlEnv, or neither', () => {
+    refused(
+      'notifications:\n  - { name: ops, url: "https://ops.example.com/n", urlEnv: OPS_URL, secretEnv: OPS_KEY }\n',
+      /notifications\.0\.url: give url or urlEnv, not both/,
+    );
+    refused('notifications:\n  - { name: ops, secretEnv: OPS_KEY }\n', /notifications\.0\.urlEnv: say where to send/);
+  });
+
+  it('keeps secrets out of the file: a credential header written out, a chat webhook URL, a credential in a query string', () => {
+    refused(
+      group(
+        '    hooks:\n      after:\n        - { name: purge, url: "https://c.example.com/p", headers: { Authorization: "Bearer abc" } }\n',
+      ),
+      /inventory\.fog\.hooks\.after\.0\.headers\.Authorization: Authorization carries a credential.*\{ env: NAME \}/,
+    );
+    refused(
+      group('    hooks:\n      after:\n        - { name: purge, url: "https://c.example.com/p?code=abc" }\n'),
+      /inventory\.fog\.hooks\.after\.0\.url: url must not carry a credential in its query string \(the parameter "code"/,
+    );
+    refused(
+      'notifications:\n  - { name: chat, url: "https://hooks.slack.com/services/T/B/X", format: slack }\n',
+      /notifications\.0\.url: a Slack webhook URL is itself a secret.*urlEnv/,
+    );
+    refused(
+      'notifications:\n  - { name: ops, url: "https://ops.example.com/n" }\n',
+      /notifications\.0\.secretEnv: format json is signed/,
+    );
+  });
+
+  it('refuses plain http beyond this machine, over-long timeouts, repeated names, unknown placeholders and groups', () => {
+    refused(
+      group('    hooks:\n      after:\n        - { name: purge, url: "http://cache.example.com/p" }\n'),
+      /hooks\.after\.0\.url: url must be https \(plain http only to localhost or 127\.0\.0\.1\)/,
+    );
+    refused(
+      group(
+        '    hooks:\n      after:\n        - { name: purge, url: "https://c.example.com/p", timeout: 10 minutes }\n',
+      ),
+      /hooks\.after\.0\.timeout: timeout must be more than 0 and at most 5 minutes/,
+    );
+    refused(
+      group('    hooks:\n      after:\n        - { name: purge, url: "https://c.example.com/p", attempts: 11 }\n'),
+      /hooks\.after\.0\.attempts: attempts must be 1 to 10/,
+    );
+    refused(
+      group(
+        '    hooks:\n      before:\n        - { name: purge, url: "https://c.example.com/p" }\n      after:\n        - { name: purge, url: "https://c.example.com/q" }\n',
+      ),
+      /hooks\.after\.0\.name: the name purge is used twice in this group/,
+    );
+    refused(
+      group(
+        '    hooks:\n      after:\n        - { name: purge, url: "https://c.example.com/p", body: { g: "{{grp}}" } }\n',
+      ),
+      /hooks\.after\.0\.body: unknown placeholder\(s\) \{\{grp\}\}; the known ones are \{\{group\}\}/,
+    );
+    refused(
+      group('    objectives: { rto: soon }\n'),
+      /inventory\.fog\.objectives\.rto: rto must be a duration such as "5 minutes"/,
+    );
+    refused(
+      group('') + 'notifications:\n  - { name: ops, urlEnv: OPS_URL, secretEnv: OPS_KEY, groups: [fog, fog-typo] }\n',
+      /notifications\.0\.groups: fog-typo is not in the inventory \(it has fog\)/,
+    );
+  });
+});
