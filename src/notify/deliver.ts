@@ -103,10 +103,13 @@ export async function deliverNotification(
     error: string,
     init: { kind: OutboundFailureKind; status?: number; retryAfterMs?: number },
   ): NotificationDeliveryError =>
-    new NotificationDeliveryError(`Notification ${payload.event} to ${endpoint.name} (${where}): ${error}`, {
-      ...init,
-      delivery: result({ status: init.status, error }),
-    });
+    new NotificationDeliveryError(
+      `Could not deliver the ${payload.event} notification to ${endpoint.name} (${where}): ${error}`,
+      {
+        ...init,
+        delivery: result({ status: init.status, error }),
+      },
+    );
 
   const fromEnv = endpoint.urlEnv !== undefined;
   const url = fromEnv ? env[endpoint.urlEnv!] : endpoint.url;
