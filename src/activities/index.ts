@@ -7,6 +7,7 @@ import type { DataPlane } from '../sql/data-plane';
 import type { Inventory } from '../config/inventory';
 import { createApprovalActivities, type ApprovalRules } from './approvals';
 import { createArmActivities } from './arm';
+import { createGroupLifecycleActivities } from './group-lifecycle';
 import { keptAlive } from './keep-alive';
 import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDependencies) {
   return keptAlive(
     {
       ...createArmActivities(deps),
+      ...createGroupLifecycleActivities(deps),
       ...createSqlActivities(deps),
       ...createProbeActivities(deps),
       ...createLockHolderActivities(),
@@ -55,6 +57,8 @@ export type Activities = ReturnType<typeof createActivities>;
 export const MUTATING_ACTIVITIES = [
   'startInstanceScale',
   'sendFailover',
+  'sendCreateGroup',
+  'sendDeleteGroup',
 ] as const satisfies readonly (keyof Activities)[];
 
 /**
@@ -78,6 +82,16 @@ export type {
   RetentionPoliciesReading,
 } from './arm';
 export type { CopySyncResult, WatchClock, WritableWatch } from './sql';
+export type {
+  GroupChangeResult,
+  InstanceSideEvidence,
+  NewGroupResolution,
+  PairEvidence,
+  Readable,
+  ReadPairRequest,
+  SeedingReading,
+  SeedingStateReading,
+} from './group-lifecycle';
 export type { ApprovalRules, JudgeApprovalRequest, ForwardApprovalRequest } from './approvals';
 export type {
   LockHolderRequest,

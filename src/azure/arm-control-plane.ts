@@ -12,11 +12,13 @@ import {
   type ManagedInstanceLongTermRetentionPolicy,
   type ManagedInstanceOperation,
 } from '@azure/arm-sql';
+import { NetworkManagementClient, type SecurityRule } from '@azure/arm-network';
 import { rootCertificates } from 'node:tls';
 import type { TokenCredential } from '@azure/core-auth';
 import {
   createPipelineRequest,
   isRestError,
+  type Pipeline,
   type PipelinePolicy,
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
@@ -24,8 +26,15 @@ import type { FullOperationResponse, OperationOptions } from '@azure/core-client
 import { normalizeLocation } from '../domain/locations';
 import {
   skuParts,
+  type EncryptionProtectorView,
+  type FailoverGroupDefinition,
   type FailoverGroupView,
+  type InstanceKeyView,
+  type ManagedDatabaseView,
   type ManagedInstanceView,
+  type NetworkSecurityGroupView,
+  type SecurityRuleView,
+  type SubnetView,
   type ManagementOperationView,
   type OperationProgress,
   type RetentionPolicyView,
@@ -215,7 +224,55 @@ function toInstanceView(body: ManagedInstance): ManagedInstanceView {
     fullyQualifiedDomainName: body.fullyQualifiedDomainName ?? '',
     backupStorageRedundancy: body.currentBackupStorageRedundancy,
     dnsZone: body.dnsZone,
+    collation: body.collation,
+    timezoneId: body.timezoneId,
+    maintenanceConfigurationId: body.maintenanceConfigurationId,
+    subnetId: body.subnetId,
+    keyId: body.keyId,
   };
+}
+
+/** Both the single and the plural field of a rule, as one list (ARM fills one or the other). */
+function both(single: string | undefined, plural: string[] | undefined): string[] {
+  return [...(single !== undefined && single !== '' ? [single] : []), ...(plural ?? [])];
+}
+
+function toRuleView(rule: SecurityRule): SecurityRuleView {
+  return {
+    name: rule.name ?? '',
+    priority: rule.priority ?? Number.MAX_SAFE_INTEGER,
+    direction: rule.direction ?? '',
+    access: rule.access ?? '',
+    protocol: rule.protocol ?? '',
+    sourceAddressPrefixes: both(rule.sourceAddressPrefix, rule.sourceAddressPrefixes),
+    destinationAddressPrefixes: both(rule.destinationAddressPrefix, rule.destinationAddressPrefixes),
+    destinationPortRanges: both(rule.destinationPortRange, rule.destinationPortRanges),
+  };
+}
+
+const SUBNET_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/i;
+const NSG_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/networkSecurityGroups\/([^/]+)$/i;
+
+function parseNetworkId(id: string, pattern: RegExp, what: string): string[] {
+  const match = pattern.exec(id);
+  if (!match)
+    throw new ArmRequestError(`not the ARM id of a ${what}: ${id}`, {
+      statusCode: 400,
+      code: 'InvalidResourceId',
+      delivery: 'not-sent',
+    });
+  return match.slice(1);
+}
+
+/** The JSON error of an ARM answer, or an empty object when the body is not JSON. */
+function errorOf(response: PipelineResponse): { code?: string; message?: string } {
+  try {
+    return (JSON.parse(response.bodyAsText ?? '{}') as { error?: { code?: string; message?: string } }).error ?? {};
+  } catch {
+    return {};
+  }
 }
 
 /** Absent fields read as Azure's unconfigured values, so a partial answer never looks like a configured policy. */
@@ -267,6 +324,8 @@ function progressState(state: string | undefined): OperationProgress['state'] {
 
 export class ArmControlPlane implements ControlPlane {
   private readonly clients = new Map<string, SqlManagementClient>();
+  private readonly networkClients = new Map<string, NetworkManagementClient>();
+  private readonly limiters = new Map<string, SubscriptionRateLimiter>();
   private readonly endpoint: string;
   private readonly requestTimeoutMs: number;
   /** Reads of failover groups, per resource group and location; undefined: coalescing off. */
@@ -344,9 +403,7 @@ export class ArmControlPlane implements ControlPlane {
     const key = subscriptionId.toLowerCase();
     let client = this.clients.get(key);
     if (client) return client;
-    const insecure = this.endpoint.startsWith('http://');
-    const scope =
-      this.options.credentialScope ?? `${insecure ? 'https://management.azure.com' : this.endpoint}/.default`;
+    const { insecure, scope } = this.connection();
     client = new SqlManagementClient(this.options.credential, subscriptionId, {
       endpoint: this.endpoint,
       credentialScopes: [scope],
@@ -355,20 +412,55 @@ export class ArmControlPlane implements ControlPlane {
       // Temporal retries, durably and honouring Retry-After; retries hidden in the SDK would only delay that.
       retryOptions: { maxRetries: 0 },
     });
-    // The SDK's bearer policy refuses plain HTTP, which only the local emulator speaks: it gets its token another way.
-    if (insecure) {
-      client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
-      client.pipeline.addPolicy(plainHttpBearerPolicy(this.options.credential, scope), { phase: 'Sign' });
-    }
-    client.pipeline.addPolicy(
-      rateLimitPolicy(new SubscriptionRateLimiter(this.options.rateLimits ?? DEFAULT_RATE_LIMITS)),
-      {
-        afterPhase: 'Retry',
-      },
-    );
-    client.pipeline.addPolicy(meterPolicy, { afterPhase: 'Retry', afterPolicies: ['fogpilotArmRateLimit'] });
+    this.addPolicies(client.pipeline, subscriptionId);
     this.clients.set(key, client);
     return client;
+  }
+
+  /** The `Microsoft.Network` client of a subscription (subnets, network security groups), with the same policies. */
+  networkClient(subscriptionId: string): NetworkManagementClient {
+    const key = subscriptionId.toLowerCase();
+    let client = this.networkClients.get(key);
+    if (client) return client;
+    const { insecure, scope } = this.connection();
+    client = new NetworkManagementClient(this.options.credential, subscriptionId, {
+      endpoint: this.endpoint,
+      credentials: { scopes: [scope] },
+      allowInsecureConnection: insecure,
+      ...(this.options.ca ? { tlsOptions: { ca: [...rootCertificates, this.options.ca] } } : {}),
+      retryOptions: { maxRetries: 0 },
+    });
+    this.addPolicies(client.pipeline, subscriptionId);
+    this.networkClients.set(key, client);
+    return client;
+  }
+
+  private connection(): { insecure: boolean; scope: string } {
+    const insecure = this.endpoint.startsWith('http://');
+    const scope =
+      this.options.credentialScope ?? `${insecure ? 'https://management.azure.com' : this.endpoint}/.default`;
+    return { insecure, scope };
+  }
+
+  /**
+   * The emulator's bearer token over plain HTTP, the subscription's request budget (one per subscription, shared by
+   * every client of it: Azure counts the subscription's requests, whichever provider) and the meter.
+   */
+  private addPolicies(pipeline: Pipeline, subscriptionId: string): void {
+    const { insecure, scope } = this.connection();
+    // The SDK's bearer policy refuses plain HTTP, which only the local emulator speaks: it gets its token another way.
+    if (insecure) {
+      pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+      pipeline.addPolicy(plainHttpBearerPolicy(this.options.credential, scope), { phase: 'Sign' });
+    }
+    const key = subscriptionId.toLowerCase();
+    let limiter = this.limiters.get(key);
+    if (!limiter) {
+      limiter = new SubscriptionRateLimiter(this.options.rateLimits ?? DEFAULT_RATE_LIMITS);
+      this.limiters.set(key, limiter);
+    }
+    pipeline.addPolicy(rateLimitPolicy(limiter), { afterPhase: 'Retry' });
+    pipeline.addPolicy(meterPolicy, { afterPhase: 'Retry', afterPolicies: ['fogpilotArmRateLimit'] });
   }
 
   /** Options for one SDK call: timeout, cancellation, and capture of the raw answer for its headers. */
@@ -574,45 +666,227 @@ export class ArmControlPlane implements ControlPlane {
     kind: FailoverKind,
     options?: ArmRequestOptions,
   ): Promise<ArmAnswer<{ trackingId?: string }>> {
-    const doing = `sending ${kind} failover of ${group.name} to ${location}`;
-    const path =
+    const answer = await this.sendOnce(
+      group.subscriptionId,
+      'POST',
+      `${this.groupPath(group, location)}/${kind === 'planned' ? 'failover' : 'forceFailoverAllowDataLoss'}`,
+      `sending ${kind} failover of ${group.name} to ${location}`,
+      options,
+    );
+    return { value: { trackingId: answer.trackingId }, retryAfterMs: answer.retryAfterMs };
+  }
+
+  private groupPath(group: GroupIdentity, location: string): string {
+    return (
       `/subscriptions/${encodeURIComponent(group.subscriptionId)}/resourceGroups/${encodeURIComponent(group.resourceGroup)}` +
       `/providers/Microsoft.Sql/locations/${encodeURIComponent(location)}/instanceFailoverGroups/` +
-      `${encodeURIComponent(group.name)}/${kind === 'planned' ? 'failover' : 'forceFailoverAllowDataLoss'}`;
+      encodeURIComponent(group.name)
+    );
+  }
+
+  /**
+   * One request of the instance-failover-group API, once, through the client's pipeline (credential, request budget,
+   * metering): not through the SDK's `begin…`, which follows the request with a status read of its own, an ARM read
+   * the caller makes anyway when it follows the operation. Answers other than success throw with ARM's error.
+   */
+  private async sendOnce(
+    subscriptionId: string,
+    method: 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    doing: string,
+    options: ArmRequestOptions | undefined,
+    body?: unknown,
+  ): Promise<{ status: number; trackingId?: string; retryAfterMs?: number }> {
     const url = `${this.endpoint}${path}?api-version=${INSTANCE_FAILOVER_GROUPS_API_VERSION}`;
     let response: PipelineResponse;
     try {
-      response = await this.client(group.subscriptionId).sendRequest(
-        createPipelineRequest({
-          url,
-          method: 'POST',
-          timeout: this.requestTimeoutMs,
-          abortSignal: options?.abortSignal,
-          allowInsecureConnection: url.startsWith('http://'),
-        }),
-      );
+      const request = createPipelineRequest({
+        url,
+        method,
+        timeout: this.requestTimeoutMs,
+        abortSignal: options?.abortSignal,
+        allowInsecureConnection: url.startsWith('http://'),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      if (body !== undefined) request.headers.set('Content-Type', 'application/json');
+      response = await this.client(subscriptionId).sendRequest(request);
     } catch (error) {
       throw toArmRequestError(error, doing, options?.abortSignal);
     }
     const hint = retryAfterMs(response.headers.get('retry-after'));
     if (response.status >= 300) {
-      let body: { error?: { code?: string; message?: string } } = {};
-      try {
-        body = JSON.parse(response.bodyAsText ?? '{}') as typeof body;
-      } catch {
-        body = {};
-      }
-      throw new ArmRequestError(body.error?.message ?? `${doing}: HTTP ${response.status}`, {
+      const error = errorOf(response);
+      throw new ArmRequestError(error.message ?? `${doing}: HTTP ${response.status}`, {
         statusCode: response.status,
-        code: body.error?.code,
+        code: error.code,
         retryAfterMs: hint,
         delivery: 'answered',
       });
     }
     return {
-      value: { trackingId: response.headers.get('azure-asyncoperation') ?? undefined },
+      status: response.status,
+      trackingId: response.headers.get('azure-asyncoperation') ?? undefined,
       retryAfterMs: hint,
     };
+  }
+
+  async listFailoverGroups(
+    scope: { subscriptionId: string; resourceGroup: string; location: string },
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<FailoverGroupView[]>> {
+    return this.call(
+      `listing the failover groups of ${scope.resourceGroup} at ${scope.location}`,
+      options,
+      async (callOptions) => {
+        const views: FailoverGroupView[] = [];
+        for await (const body of this.client(scope.subscriptionId).instanceFailoverGroups.listByLocation(
+          scope.resourceGroup,
+          scope.location,
+          callOptions,
+        )) {
+          views.push(toGroupView(scope.location, body));
+        }
+        return views;
+      },
+    );
+  }
+
+  async beginCreateFailoverGroup(
+    group: GroupIdentity,
+    location: string,
+    definition: FailoverGroupDefinition,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ trackingId?: string; status: number }>> {
+    const readWriteEndpoint: Record<string, unknown> = { failoverPolicy: definition.readWriteFailoverPolicy };
+    if (definition.readWriteFailoverPolicy === 'Automatic')
+      readWriteEndpoint.failoverWithDataLossGracePeriodMinutes = definition.gracePeriodMinutes;
+    const answer = await this.sendOnce(
+      group.subscriptionId,
+      'PUT',
+      this.groupPath(group, location),
+      `creating failover group ${group.name} at ${location}`,
+      options,
+      {
+        properties: {
+          readWriteEndpoint,
+          readOnlyEndpoint: { failoverPolicy: definition.readOnlyFailoverPolicy },
+          partnerRegions: [{ location: definition.partnerLocation }],
+          managedInstancePairs: [
+            {
+              primaryManagedInstanceId: definition.primaryInstanceId,
+              partnerManagedInstanceId: definition.partnerInstanceId,
+            },
+          ],
+          secondaryType: definition.secondaryType,
+        },
+      },
+    );
+    return { value: { trackingId: answer.trackingId, status: answer.status }, retryAfterMs: answer.retryAfterMs };
+  }
+
+  async beginDeleteFailoverGroup(
+    group: GroupIdentity,
+    location: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ trackingId?: string; status: number }>> {
+    const answer = await this.sendOnce(
+      group.subscriptionId,
+      'DELETE',
+      this.groupPath(group, location),
+      `deleting failover group ${group.name} at ${location}`,
+      options,
+    );
+    return { value: { trackingId: answer.trackingId, status: answer.status }, retryAfterMs: answer.retryAfterMs };
+  }
+
+  async listManagedDatabases(
+    instanceId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<ManagedDatabaseView[]>> {
+    const id = parseManagedInstanceId(instanceId);
+    return this.call(`listing the databases of ${id.name}`, options, async (callOptions) => {
+      const databases: ManagedDatabaseView[] = [];
+      for await (const body of this.client(id.subscriptionId).managedDatabases.listByInstance(
+        id.resourceGroup,
+        id.name,
+        callOptions,
+      )) {
+        databases.push({ id: body.id ?? '', name: body.name ?? '', status: body.status });
+      }
+      return databases;
+    });
+  }
+
+  async getTdeKeys(
+    instanceId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ protector: EncryptionProtectorView; keys: InstanceKeyView[] }>> {
+    const id = parseManagedInstanceId(instanceId);
+    return this.call(`reading the TDE protector and keys of ${id.name}`, options, async (callOptions) => {
+      const client = this.client(id.subscriptionId);
+      const [protector, keys] = await Promise.all([
+        client.managedInstanceEncryptionProtectors.get(id.resourceGroup, id.name, 'current', callOptions),
+        (async () => {
+          const listed: InstanceKeyView[] = [];
+          for await (const key of client.managedInstanceKeys.listByInstance(id.resourceGroup, id.name, callOptions))
+            listed.push({ name: key.name ?? '', serverKeyType: key.serverKeyType ?? '', uri: key.uri });
+          return listed;
+        })(),
+      ]);
+      return {
+        protector: {
+          serverKeyType: protector.serverKeyType ?? '',
+          serverKeyName: protector.serverKeyName,
+          uri: protector.uri,
+          autoRotationEnabled: protector.autoRotationEnabled,
+        },
+        keys,
+      };
+    });
+  }
+
+  async getSubnet(subnetId: string, options?: ArmRequestOptions): Promise<ArmAnswer<SubnetView>> {
+    const [subscriptionId, resourceGroup, network, subnet] = parseNetworkId(subnetId, SUBNET_ID, 'subnet') as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    return this.call(`reading subnet ${network}/${subnet}`, options, async (callOptions) => {
+      const body = await this.networkClient(subscriptionId).subnets.get(resourceGroup, network, subnet, {
+        abortSignal: callOptions.abortSignal,
+        requestOptions: { timeout: this.requestTimeoutMs },
+      });
+      return {
+        id: body.id ?? subnetId,
+        name: body.name ?? subnet,
+        addressPrefixes: both(body.addressPrefix, body.addressPrefixes),
+        networkSecurityGroupId: body.networkSecurityGroup?.id,
+      };
+    });
+  }
+
+  async getNetworkSecurityGroup(
+    nsgId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<NetworkSecurityGroupView>> {
+    const [subscriptionId, resourceGroup, name] = parseNetworkId(nsgId, NSG_ID, 'network security group') as [
+      string,
+      string,
+      string,
+    ];
+    return this.call(`reading network security group ${name}`, options, async (callOptions) => {
+      const body = await this.networkClient(subscriptionId).networkSecurityGroups.get(resourceGroup, name, {
+        abortSignal: callOptions.abortSignal,
+        requestOptions: { timeout: this.requestTimeoutMs },
+      });
+      return {
+        id: body.id ?? nsgId,
+        name: body.name ?? name,
+        securityRules: (body.securityRules ?? []).map(toRuleView),
+        defaultSecurityRules: (body.defaultSecurityRules ?? []).map(toRuleView),
+      };
+    });
   }
 
   async getFailoverProgress(

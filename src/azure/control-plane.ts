@@ -8,8 +8,14 @@
  */
 import type { GroupIdentity } from '../domain/group-ref';
 import type {
+  EncryptionProtectorView,
+  FailoverGroupDefinition,
   FailoverGroupView,
+  InstanceKeyView,
+  ManagedDatabaseView,
   ManagedInstanceView,
+  NetworkSecurityGroupView,
+  SubnetView,
   ManagementOperationView,
   OperationProgress,
   RetentionPolicyView,
@@ -112,4 +118,50 @@ export interface ControlPlane {
     kind: FailoverKind,
     options?: ArmRequestOptions,
   ): Promise<ArmAnswer<{ trackingId?: string }>>;
+
+  /**
+   * The failover groups of a resource group at one location (all pages), each as that location reports it. Used to
+   * find the group an instance is in: ARM has no per-instance lookup.
+   */
+  listFailoverGroups(
+    scope: { subscriptionId: string; resourceGroup: string; location: string },
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<FailoverGroupView[]>>;
+
+  /**
+   * PUT a new failover group at `location`, which must be the primary's. Returns once Azure has accepted it: 201 with
+   * the creation's Azure-AsyncOperation (`trackingId`, followed with {@link getFailoverProgress}), which stays
+   * InProgress until seeding ends; 200 when the group existed and was updated in place.
+   */
+  beginCreateFailoverGroup(
+    group: GroupIdentity,
+    location: string,
+    definition: FailoverGroupDefinition,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ trackingId?: string; status: number }>>;
+
+  /**
+   * DELETE the failover group at `location`, which must be the primary's. Returns once Azure has accepted it (202 with
+   * the deletion's Azure-AsyncOperation as `trackingId`), or 204 when there was no such group.
+   */
+  beginDeleteFailoverGroup(
+    group: GroupIdentity,
+    location: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ trackingId?: string; status: number }>>;
+
+  /** The user databases of an instance (`managedInstances/{mi}/databases`, all pages). */
+  listManagedDatabases(instanceId: string, options?: ArmRequestOptions): Promise<ArmAnswer<ManagedDatabaseView[]>>;
+
+  /** The instance's TDE protector (`encryptionProtector/current`) and every key registered on it. */
+  getTdeKeys(
+    instanceId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<{ protector: EncryptionProtectorView; keys: InstanceKeyView[] }>>;
+
+  /** A subnet by its ARM id (`Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}`). */
+  getSubnet(subnetId: string, options?: ArmRequestOptions): Promise<ArmAnswer<SubnetView>>;
+
+  /** A network security group by its ARM id, with its default rules. */
+  getNetworkSecurityGroup(nsgId: string, options?: ArmRequestOptions): Promise<ArmAnswer<NetworkSecurityGroupView>>;
 }

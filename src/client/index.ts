@@ -69,8 +69,11 @@ export interface StartedRunbook {
 }
 
 function groupLabel(input: unknown): string {
-  const raw = input as { group?: unknown; region?: unknown; all?: unknown } | undefined;
+  const raw = input as
+    { group?: unknown; region?: unknown; all?: unknown; name?: unknown; primaryInstance?: unknown } | undefined;
   if (raw?.group !== undefined) return describeGroupRef(raw.group);
+  // establishGroup names the group it creates by `name`.
+  if (typeof raw?.name === 'string' && raw.primaryInstance !== undefined) return raw.name;
   if (typeof raw?.region === 'string') return `region-${raw.region}`;
   if (raw?.all === true) return 'all';
   return 'fleet';

@@ -10,6 +10,7 @@ import {
   ForcedFailoverInputSchema,
   PlannedFailoverInputSchema,
   ReadinessCheckInputSchema,
+  EstablishGroupInputSchema,
   ScaleGroupInputSchema,
   describeInputProblems,
   parseRunbookInput,
@@ -20,6 +21,7 @@ import {
   type InputProblem,
   type PlannedFailoverInput,
   type ReadinessCheckInput,
+  type EstablishGroupInput,
   type ScaleGroupInput,
 } from '../domain/inputs';
 import { RunbookTypes, type RunbookType } from '../workflows/definitions';
@@ -33,6 +35,7 @@ export interface RunbookInputs {
   drDrill: DrDrillInput;
   fleetFailover: FleetFailoverInput;
   readinessCheck: ReadinessCheckInput;
+  establishGroup: EstablishGroupInput;
 }
 
 const schemas: Record<RunbookType, z.ZodType> = {
@@ -43,6 +46,7 @@ const schemas: Record<RunbookType, z.ZodType> = {
   drDrill: DrDrillInputSchema,
   fleetFailover: FleetFailoverInputSchema,
   readinessCheck: ReadinessCheckInputSchema,
+  establishGroup: EstablishGroupInputSchema,
 };
 
 /** A runbook input refused before anything was started. */

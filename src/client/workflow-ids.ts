@@ -107,8 +107,10 @@ export function groupTarget(ref: unknown): string {
  * list); a forced fleet's with `forced-` in front.
  */
 export function runbookTarget(input: unknown): string {
-  const raw = input as { group?: unknown; mode?: unknown } | undefined;
+  const raw = input as { group?: unknown; mode?: unknown; name?: unknown; primaryInstance?: unknown } | undefined;
   if (raw?.group !== undefined) return groupTarget(raw.group);
+  // establishGroup names the group it creates by `name`.
+  if (typeof raw?.name === 'string' && raw.primaryInstance !== undefined) return groupTarget(raw.name);
   // A forced fleet is a different decision from a planned one over the same groups: escalating under the incident's
   // key must start it, not answer with the planned run.
   return raw?.mode === 'forced' ? `forced-${fleetTarget(input)}` : fleetTarget(input);

@@ -43,6 +43,100 @@ export interface ManagedInstanceView {
   backupStorageRedundancy?: string;
   /** The DNS zone Azure gave the instance (the partner of a failover group shares it): names the group's listener. */
   dnsZone?: string;
+  /** Server collation; a failover group's pair must have the same (absent from views recorded before it was read). */
+  collation?: string;
+  /** Windows time zone id (`UTC`, `Pacific Standard Time`); fixed at creation, must match across the pair. */
+  timezoneId?: string;
+  /** The maintenance window (`…/publicMaintenanceConfigurations/SQL_Default`, `…SQL_EastUS_MI_1`, …). */
+  maintenanceConfigurationId?: string;
+  /** The subnet the instance lives in: where the network rules between the pair are read. */
+  subnetId?: string;
+  /** The customer-managed TDE key's URI, when the instance's protector is a Key Vault key. */
+  keyId?: string;
+}
+
+/** A user database of a managed instance, as ARM lists it (`managedInstances/{mi}/databases`). */
+export interface ManagedDatabaseView {
+  id: string;
+  name: string;
+  /** `Online`, `Creating`, `Restoring`, … */
+  status?: string;
+}
+
+/** `managedInstances/{mi}/encryptionProtector/current`: what protects the instance's TDE keys. */
+export interface EncryptionProtectorView {
+  /** `ServiceManaged` or `AzureKeyVault` (customer-managed). */
+  serverKeyType: string;
+  serverKeyName?: string;
+  /** The Key Vault key's URI, for `AzureKeyVault`. */
+  uri?: string;
+  autoRotationEnabled?: boolean;
+}
+
+/** A key registered on a managed instance (`managedInstances/{mi}/keys`). */
+export interface InstanceKeyView {
+  name: string;
+  serverKeyType: string;
+  uri?: string;
+}
+
+/** A network security rule, with single and plural prefix and port fields folded into lists. */
+export interface SecurityRuleView {
+  name: string;
+  priority: number;
+  /** `Inbound` or `Outbound`. */
+  direction: string;
+  /** `Allow` or `Deny`. */
+  access: string;
+  /** `Tcp`, `Udp`, `Icmp`, `*`, … */
+  protocol: string;
+  sourceAddressPrefixes: string[];
+  destinationAddressPrefixes: string[];
+  /** `*`, `5022`, `11000-11999`. */
+  destinationPortRanges: string[];
+}
+
+/** A subnet (`virtualNetworks/{vnet}/subnets/{subnet}`): its address ranges and the network security group on it. */
+export interface SubnetView {
+  id: string;
+  name: string;
+  addressPrefixes: string[];
+  networkSecurityGroupId?: string;
+}
+
+/** A network security group with its own rules and Azure's default rules. */
+export interface NetworkSecurityGroupView {
+  id: string;
+  name: string;
+  securityRules: SecurityRuleView[];
+  defaultSecurityRules: SecurityRuleView[];
+}
+
+/** What a PUT of a new instance failover group asks for (sent at the primary's location). */
+export interface FailoverGroupDefinition {
+  primaryInstanceId: string;
+  partnerInstanceId: string;
+  partnerLocation: string;
+  readWriteFailoverPolicy: 'Manual' | 'Automatic';
+  /** Required with `Automatic` (at least 60), refused with `Manual`. */
+  gracePeriodMinutes?: number;
+  readOnlyFailoverPolicy: 'Disabled' | 'Enabled';
+  secondaryType: 'Geo' | 'Standby';
+}
+
+/**
+ * One database's initial seeding, from the seeding DMV (`sys.dm_hadr_physical_seeding_stats`) of one side and its
+ * geo-replication link.
+ */
+export interface SeedingProgress {
+  database: string;
+  /** `Transferring`, `Completed`, `Failed`, … as the DMV says; absent when only the link was read. */
+  state?: string;
+  transferredBytes?: number;
+  databaseBytes?: number;
+  startedAt?: string;
+  estimatedCompletionAt?: string;
+  endedAt?: string;
 }
 
 /**

@@ -422,6 +422,92 @@ export const ReadinessCheckInputSchema = strictInput({
   path: ['group'],
 });
 
+const MANAGED_INSTANCE_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Sql\/managedInstances\/[a-z0-9][a-z0-9-]{0,61}[a-z0-9]?$/i;
+const MANAGED_INSTANCE_NAME = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]?$/;
+
+/** A managed instance: its ARM id, or its name in the resource group of the inventory entry the group is named by. */
+const managedInstanceRef = (field: string) =>
+  z
+    .string({
+      error: `${field} is required: the managed instance's ARM id (or its name, when name is an inventory group)`,
+    })
+    .trim()
+    .refine((ref) => MANAGED_INSTANCE_ID.test(ref) || MANAGED_INSTANCE_NAME.test(ref), {
+      error:
+        `${field} must be a managed instance's ARM id (/subscriptions/<id>/resourceGroups/<rg>/providers/` +
+        'Microsoft.Sql/managedInstances/<name>) or, when name is an inventory group, its name',
+    });
+
+/** Whether an instance reference is a full ARM id (else a name in the inventory entry's resource group). */
+export function isManagedInstanceId(ref: string): boolean {
+  return MANAGED_INSTANCE_ID.test(ref);
+}
+
+export const EstablishGroupInputSchema = strictInput({
+  name: z
+    .string({ error: 'name is required: the failover group to create (its Azure name, or an inventory name)' })
+    .trim()
+    .refine((value) => GROUP_NAME.test(value) || INVENTORY_NAME.test(value), {
+      error: 'name must be a failover group name (1-63 lowercase letters, digits and hyphens) or an inventory name',
+    }),
+  primaryInstance: managedInstanceRef('primaryInstance'),
+  secondaryInstance: managedInstanceRef('secondaryInstance'),
+  readWriteFailoverPolicy: z
+    .enum(['Manual', 'Automatic'], { error: 'readWriteFailoverPolicy must be "Manual" or "Automatic"' })
+    .default('Manual'),
+  gracePeriodMinutes: z
+    .number({ error: 'gracePeriodMinutes must be a number of minutes' })
+    .int({ error: 'gracePeriodMinutes must be a whole number of minutes' })
+    .min(60, { error: "gracePeriodMinutes must be at least 60 (Azure's minimum grace period)" })
+    .optional(),
+  readOnlyFailoverPolicy: z
+    .enum(['Disabled', 'Enabled'], { error: 'readOnlyFailoverPolicy must be "Disabled" or "Enabled"' })
+    .default('Disabled'),
+  secondaryType: z
+    .enum(['Geo', 'Standby'], { error: 'secondaryType must be "Geo" or "Standby" (license-free, serves no reads)' })
+    .default('Geo'),
+  /** Azure cancels a creation that still seeds after 6 days; fogpilot stops waiting at this bound. */
+  seedingTimeout: durationField('seedingTimeout', HOUR, 7 * DAY, '6 days').prefault('6 days'),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+  /** Internal: carried across continue-as-new while seeding; not for callers. */
+  resume: z
+    .strictObject(
+      {
+        seedingSince: z.string(),
+        polls: z.number().int().min(0),
+        trackingId: z.string().optional(),
+        created: z.enum(['created', 'already-established']),
+        /** The prerequisites as the first run checked them (without their evidence, which stays in its history). */
+        gates: z
+          .array(
+            z.strictObject({
+              name: z.string(),
+              status: z.enum(['pass', 'warn', 'fail']),
+              message: z.string(),
+              action: z.string().optional(),
+            }),
+          )
+          .max(50)
+          .default([]),
+        /** The run that checked them. */
+        checkedBy: z.string().optional(),
+      },
+      { error: 'resume is internal: leave it out' },
+    )
+    .optional(),
+})
+  .refine((input) => input.readWriteFailoverPolicy === 'Automatic' || input.gracePeriodMinutes === undefined, {
+    error: 'gracePeriodMinutes: Azure refuses a grace period with the Manual policy; leave it out, or set Automatic',
+    path: ['gracePeriodMinutes'],
+  })
+  .refine((input) => input.primaryInstance.toLowerCase() !== input.secondaryInstance.toLowerCase(), {
+    error: 'secondaryInstance must be another instance than primaryInstance',
+    path: ['secondaryInstance'],
+  });
+
 /** What callers send (defaults optional). */
 export type PlannedFailoverInput = z.input<typeof PlannedFailoverInputSchema>;
 export type FailbackInput = z.input<typeof FailbackInputSchema>;
@@ -442,6 +528,8 @@ export type FleetFailoverInput = z.input<typeof FleetFailoverInputSchema>;
 export type FleetFailoverParams = z.output<typeof FleetFailoverInputSchema>;
 export type ReadinessCheckInput = z.input<typeof ReadinessCheckInputSchema>;
 export type ReadinessCheckParams = z.output<typeof ReadinessCheckInputSchema>;
+export type EstablishGroupInput = z.input<typeof EstablishGroupInputSchema>;
+export type EstablishGroupParams = z.output<typeof EstablishGroupInputSchema>;
 
 export interface InputProblem {
   /** Dotted path of the field, e.g. `group.subscriptionId`, or `(input)` for the whole input. */

@@ -6,7 +6,7 @@
  * Methods throw {@link SqlRequestError} with a `kind` the activity classifies (transient faults retry; login failures
  * and missing links do not).
  */
-import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
+import type { DatabaseReplicationLink, DatabaseUpdateability, SeedingProgress } from '../domain/azure-state';
 import type { GroupIdentity } from '../domain/group-ref';
 
 /** An instance to connect to. Credentials are the adapter's business (from config), never part of this. */
@@ -106,6 +106,12 @@ export interface DataPlane {
 
   /** SQL Agent jobs (`msdb.dbo.sysjobs`), for drift checks: they are not replicated. */
   listAgentJobs(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<AgentJobInfo[]>;
+
+  /**
+   * The initial seeding of each database, from `sys.dm_hadr_physical_seeding_stats` (one entry per database, the
+   * newest seeding when there were several). Empty when nothing was ever seeded to or from the instance.
+   */
+  listSeedingProgress(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<SeedingProgress[]>;
 
   /** Latest full and log backup finish times per database (`msdb.dbo.backupset`). */
   latestBackups(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<BackupInfo[]>;

@@ -8,7 +8,7 @@
 import { rootCertificates } from 'node:tls';
 import sql from 'mssql';
 import type { TokenCredential } from '@azure/core-auth';
-import type { DatabaseReplicationLink, DatabaseUpdateability } from '../domain/azure-state';
+import type { DatabaseReplicationLink, DatabaseUpdateability, SeedingProgress } from '../domain/azure-state';
 import {
   SqlRequestError,
   type AgentJobInfo,
@@ -358,6 +358,35 @@ export class MssqlDataPlane implements DataPlane {
       options,
     );
     return rows.map((row) => ({ name: row.name, enabled: Boolean(row.enabled) }));
+  }
+
+  async listSeedingProgress(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<SeedingProgress[]> {
+    const rows = await this.query<{
+      local_database_name: string;
+      role_desc: string | null;
+      internal_state_desc: string | null;
+      transferred_size_bytes: number | string | null;
+      database_size_bytes: number | string | null;
+      start_time_utc: Date | null;
+      estimate_time_complete_utc: Date | null;
+      end_time_utc: Date | null;
+    }>(target, Queries.seedingStats, 'reading seeding progress', options);
+    const byDatabase = new Map<string, SeedingProgress>();
+    for (const row of rows) {
+      const entry: SeedingProgress = {
+        database: row.local_database_name,
+        state: row.internal_state_desc ?? undefined,
+        transferredBytes: row.transferred_size_bytes === null ? undefined : Number(row.transferred_size_bytes),
+        databaseBytes: row.database_size_bytes === null ? undefined : Number(row.database_size_bytes),
+        startedAt: isoOrUndefined(row.start_time_utc),
+        estimatedCompletionAt: isoOrUndefined(row.estimate_time_complete_utc),
+        endedAt: isoOrUndefined(row.end_time_utc),
+      };
+      const known = byDatabase.get(entry.database);
+      // A database seeded more than once (a retry) keeps its newest seeding.
+      if (!known || (entry.startedAt ?? '') >= (known.startedAt ?? '')) byDatabase.set(entry.database, entry);
+    }
+    return [...byDatabase.values()].sort((a, b) => a.database.localeCompare(b.database));
   }
 
   async latestBackups(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<BackupInfo[]> {

@@ -41,6 +41,13 @@ export const Queries = {
   /** Parameter `@pattern` (a {@link likePrefix}). */
   smokeRowsLike: (database: string) =>
     `SELECT payload FROM ${quoteName(database)}.${SMOKE_TABLE} WHERE payload LIKE @pattern`,
+  /**
+   * Initial seeding of each database into this instance (or from it), one row per seeding: Managed Instance's seeding
+   * DMV. Server-wide, so it answers for databases the instance does not list yet.
+   */
+  seedingStats:
+    'SELECT local_database_name, role_desc, internal_state_desc, transferred_size_bytes, database_size_bytes, ' +
+    'start_time_utc, estimate_time_complete_utc, end_time_utc FROM sys.dm_hadr_physical_seeding_stats',
   latestBackups:
     'SELECT database_name, type, MAX(backup_finish_date) AS last_finish FROM msdb.dbo.backupset ' +
     'GROUP BY database_name, type ORDER BY database_name',

@@ -35,6 +35,9 @@ export function groupsOfInput(config: FogpilotConfig, input: Record<string, unkn
   const inventory = Object.entries(config.inventory);
   let names: (string | undefined)[] = [];
   if (input.group !== undefined) names = [inventoryNameOf(config, input.group)];
+  // establishGroup names the group it creates by `name`.
+  else if (typeof input.name === 'string' && input.primaryInstance !== undefined)
+    names = [inventoryNameOf(config, input.name)];
   else if (Array.isArray(input.groups)) names = input.groups.map((ref) => inventoryNameOf(config, ref));
   else if (typeof input.region === 'string') {
     const region = input.region;

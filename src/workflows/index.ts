@@ -6,3 +6,4 @@ export { readinessCheck } from './readiness-check';
 export { scaleGroup } from './scale-group';
 export { drDrill } from './dr-drill';
 export { fleetFailover } from './fleet-failover';
+export { establishGroup } from './establish-group';

@@ -9,8 +9,16 @@ import { recordArmCall } from '../../src/azure/arm-call-meter';
 import type {
   DatabaseReplicationLink,
   DatabaseUpdateability,
+  EncryptionProtectorView,
+  FailoverGroupDefinition,
   FailoverGroupView,
+  InstanceKeyView,
+  ManagedDatabaseView,
   ManagedInstanceView,
+  NetworkSecurityGroupView,
+  SecurityRuleView,
+  SeedingProgress,
+  SubnetView,
   ManagementOperationView,
   OperationProgress,
   RetentionPolicyView,
@@ -129,7 +137,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   private pendingFailover?: { target: string; acceptedAt: number; kind: FailoverKind };
   private switchedAt?: number;
   private operationCounter = 0;
-  private readonly clock: () => Promise<number>;
+  protected readonly clock: () => Promise<number>;
 
   constructor(options: ScriptedAzureOptions) {
     this.clock = options.clock;
@@ -170,7 +178,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
     return this.calls.map((call) => call.method);
   }
 
-  private async record(method: string, args: unknown, httpMethod?: string): Promise<number> {
+  protected async record(method: string, args: unknown, httpMethod?: string): Promise<number> {
     const now = await this.clock();
     this.advance(now);
     this.calls.push({ method, args, at: now });
@@ -236,7 +244,7 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
     return found;
   }
 
-  private failIfDark(location: string): void {
+  protected failIfDark(location: string): void {
     if (this.darkLocations.has(normalizeLocation(location))) {
       throw new ArmRequestError(`no answer from ${location}`, { code: 'ECONNRESET', delivery: 'unknown' });
     }
@@ -309,6 +317,10 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
         state: instance.state,
         fullyQualifiedDomainName: instance.fqdn,
         dnsZone: instance.dnsZone,
+        collation: 'SQL_Latin1_General_CP1_CI_AS',
+        timezoneId: 'UTC',
+        maintenanceConfigurationId: `/subscriptions/${this.coordinates.subscriptionId}/providers/Microsoft.Maintenance/publicMaintenanceConfigurations/SQL_${instance.location}_MI_${instance.location === 'eastus' ? 1 : 2}`,
+        subnetId: this.subnetIdOf(instance.location),
       },
     };
   }
@@ -655,5 +667,170 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
     return this.smokeRows
       .filter((row) => row.database === query.database && row.payload.startsWith(query.prefix))
       .map((row) => row.payload);
+  }
+
+  // ── The rest of the pair's life (group lifecycle, pair checks) ───────────────────────────────────────────────
+
+  /**
+   * Own rules of the network security group on each location's subnet; absent: rules allowing TCP 5022 and
+   * 11000-11999 both ways between the two subnets.
+   */
+  readonly networkRules: Record<string, SecurityRuleView[]> = {};
+  /** TDE protector and keys per location; absent: service-managed. */
+  readonly tde: Record<string, { protector: EncryptionProtectorView; keys: InstanceKeyView[] }> = {};
+
+  subnetIdOf(location: string): string {
+    return `/subscriptions/${this.coordinates.subscriptionId}/resourceGroups/rg-fog/providers/Microsoft.Network/virtualNetworks/vnet-${location}/subnets/mi`;
+  }
+
+  /** `10.<n>.0.0/24`, one /16 per location of the script. */
+  subnetPrefixOf(location: string): string {
+    const index = Object.keys(this.instances).indexOf(location);
+    return `10.${index < 0 ? 99 : index + 1}.0.0/24`;
+  }
+
+  /** Rules that let geo-replication through between every subnet of the script. */
+  openGeoReplicationRules(): SecurityRuleView[] {
+    const prefixes = Object.keys(this.instances).map((location) => this.subnetPrefixOf(location));
+    return (['Inbound', 'Outbound'] as const).map((direction, index) => ({
+      name: `allow-geo-replication-${direction.toLowerCase()}`,
+      priority: 200 + index,
+      direction,
+      access: 'Allow',
+      protocol: 'Tcp',
+      sourceAddressPrefixes: prefixes,
+      destinationAddressPrefixes: prefixes,
+      destinationPortRanges: ['5022', '11000-11999'],
+    }));
+  }
+
+  async listFailoverGroups(scope: {
+    subscriptionId: string;
+    resourceGroup: string;
+    location: string;
+  }): Promise<ArmAnswer<FailoverGroupView[]>> {
+    await this.record('listFailoverGroups', scope, 'GET');
+    const location = normalizeLocation(scope.location);
+    this.failIfDark(location);
+    if (!this.groupExists() || scope.resourceGroup.toLowerCase() !== this.coordinates.resourceGroup.toLowerCase())
+      return { value: [] };
+    if (location !== 'eastus' && location !== 'westus') return { value: [] };
+    return { value: [(await this.getFailoverGroup(this.coordinates, location)).value] };
+  }
+
+  /** Whether the script's group exists (a subclass scripts its creation and deletion). */
+  protected groupExists(): boolean {
+    return true;
+  }
+
+  async beginCreateFailoverGroup(
+    group: GroupIdentity,
+    location: string,
+    definition: FailoverGroupDefinition,
+  ): Promise<ArmAnswer<{ trackingId?: string; status: number }>> {
+    await this.record('beginCreateFailoverGroup', { group, location, definition }, 'PUT');
+    throw new ArmRequestError('Failover group already exists on a given server.', {
+      statusCode: 409,
+      code: 'InstanceFailoverGroupAlreadyExists',
+      delivery: 'answered',
+    });
+  }
+
+  async beginDeleteFailoverGroup(
+    group: GroupIdentity,
+    location: string,
+  ): Promise<ArmAnswer<{ trackingId?: string; status: number }>> {
+    await this.record('beginDeleteFailoverGroup', { group, location }, 'DELETE');
+    throw new ArmRequestError('deleting a group is not scripted here', {
+      statusCode: 400,
+      code: 'NotScripted',
+      delivery: 'answered',
+    });
+  }
+
+  async listManagedDatabases(instanceId: string): Promise<ArmAnswer<ManagedDatabaseView[]>> {
+    await this.record('listManagedDatabases', { instanceId }, 'GET');
+    const instance = this.instanceById(instanceId);
+    this.failIfDark(instance.location);
+    return {
+      value: this.databasesOn(instance.location).map((name) => ({
+        id: `${instance.id}/databases/${name}`,
+        name,
+        status: 'Online',
+      })),
+    };
+  }
+
+  /** The user databases ARM lists on the instance at `location`. */
+  protected databasesOn(_location: string): string[] {
+    return this.databases;
+  }
+
+  async getTdeKeys(
+    instanceId: string,
+  ): Promise<ArmAnswer<{ protector: EncryptionProtectorView; keys: InstanceKeyView[] }>> {
+    await this.record('getTdeKeys', { instanceId }, 'GET');
+    const instance = this.instanceById(instanceId);
+    this.failIfDark(instance.location);
+    return {
+      value: this.tde[instance.location] ?? {
+        protector: { serverKeyType: 'ServiceManaged', serverKeyName: 'ServiceManaged' },
+        keys: [{ name: 'ServiceManaged', serverKeyType: 'ServiceManaged' }],
+      },
+    };
+  }
+
+  async getSubnet(subnetId: string): Promise<ArmAnswer<SubnetView>> {
+    await this.record('getSubnet', { subnetId }, 'GET');
+    const location = /virtualNetworks\/vnet-([^/]+)\/subnets/.exec(subnetId)?.[1] ?? '';
+    return {
+      value: {
+        id: subnetId,
+        name: 'mi',
+        addressPrefixes: [this.subnetPrefixOf(location)],
+        networkSecurityGroupId: `/subscriptions/${this.coordinates.subscriptionId}/resourceGroups/rg-fog/providers/Microsoft.Network/networkSecurityGroups/nsg-mi-${location}`,
+      },
+    };
+  }
+
+  async getNetworkSecurityGroup(nsgId: string): Promise<ArmAnswer<NetworkSecurityGroupView>> {
+    await this.record('getNetworkSecurityGroup', { nsgId }, 'GET');
+    const location = /nsg-mi-([^/]+)$/.exec(nsgId)?.[1] ?? '';
+    const defaults = (direction: 'Inbound' | 'Outbound'): SecurityRuleView[] => [
+      {
+        name: `AllowVnet${direction === 'Inbound' ? 'In' : 'Out'}Bound`,
+        priority: 65000,
+        direction,
+        access: 'Allow',
+        protocol: '*',
+        sourceAddressPrefixes: ['VirtualNetwork'],
+        destinationAddressPrefixes: ['VirtualNetwork'],
+        destinationPortRanges: ['*'],
+      },
+      {
+        name: `DenyAll${direction === 'Inbound' ? 'In' : 'Out'}Bound`,
+        priority: 65500,
+        direction,
+        access: 'Deny',
+        protocol: '*',
+        sourceAddressPrefixes: ['*'],
+        destinationAddressPrefixes: ['*'],
+        destinationPortRanges: ['*'],
+      },
+    ];
+    return {
+      value: {
+        id: nsgId,
+        name: `nsg-mi-${location}`,
+        securityRules: this.networkRules[location] ?? this.openGeoReplicationRules(),
+        defaultSecurityRules: [...defaults('Inbound'), ...defaults('Outbound')],
+      },
+    };
+  }
+
+  async listSeedingProgress(target: SqlInstanceTarget): Promise<SeedingProgress[]> {
+    await this.record('listSeedingProgress', { host: target.host });
+    this.instanceByHost(target.host);
+    return this.databases.map((database) => ({ database, state: 'Completed' }));
   }
 }

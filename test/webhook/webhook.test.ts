@@ -555,6 +555,12 @@ const INPUT_OF: Record<RunbookType, (group: string) => Record<string, unknown>> 
   drDrill: (group) => ({ group }),
   fleetFailover: (group) => ({ groups: [group] }),
   readinessCheck: (group) => ({ group }),
+  establishGroup: (name) => ({
+    name,
+    primaryInstance: 'fog-sales-eastus',
+    secondaryInstance: 'fog-sales-westus',
+    dryRun: true,
+  }),
 };
 
 const callerWith = (credential: Record<string, string>, permissions: Record<string, unknown>) => ({

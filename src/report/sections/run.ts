@@ -14,6 +14,7 @@ const RUNBOOK_LABELS: Record<RunbookType, string> = {
   drDrill: 'DR drill',
   fleetFailover: 'Fleet failover',
   readinessCheck: 'Readiness check',
+  establishGroup: 'Establishing a group',
 };
 
 /** What a person calls the runbook (`DR drill`); the type itself when it has no label. */

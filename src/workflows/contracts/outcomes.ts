@@ -94,6 +94,12 @@ export const FailureTypes = {
    * never eased. The message says what the run had sent by then: nothing, or a failover whose end it could not confirm.
    */
   AzureUnavailable: 'AzureUnavailable',
+  /**
+   * establishGroup: the group was created, but its seeding did not end well: Azure ended the creation Failed or
+   * Canceled (it cancels one still seeding after 6 days), or it outlived `seedingTimeout`. The message says where the
+   * group stands and what to do.
+   */
+  SeedingFailed: 'SeedingFailed',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 

@@ -120,6 +120,31 @@ export interface ReadinessSummary {
   groups: ReadinessGroupResult[];
 }
 
+/** What an `establishGroup` run created and how its seeding went. */
+export interface EstablishRecord {
+  primaryInstanceId: string;
+  secondaryInstanceId: string;
+  /** `created`: this run (or the run it continued) sent the PUT; `already-established`: the group existed. */
+  creation: 'created' | 'already-established';
+  /** The creation's Azure-AsyncOperation, when this run sent it. */
+  trackingId?: string;
+  seeding: {
+    since: string;
+    endedAt?: string;
+    /** Reads of the seeding so far, over every run of the workflow (continue-as-new included). */
+    polls: number;
+    /** Per database, as the secondary's seeding DMV reported it last. */
+    databases: {
+      database: string;
+      state?: string;
+      percent?: number;
+      transferredBytes?: number;
+      databaseBytes?: number;
+      estimatedCompletionAt?: string;
+    }[];
+  };
+}
+
 /** The scaling a `scaleGroup` run did, in the order it did it. */
 export interface ScaleRecord {
   /** `mixed`: some changes grow and some shrink; run as an up pass, then a down pass. */

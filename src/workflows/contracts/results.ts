@@ -25,6 +25,7 @@ import type {
   FleetSummary,
   ReadinessSummary,
   ScaleRecord,
+  EstablishRecord,
 } from './report-sections';
 
 /** The runbook's live progress. */
@@ -78,6 +79,7 @@ export interface RunbookReport {
   fleet?: FleetSummary;
   readiness?: ReadinessSummary;
   scale?: ScaleRecord;
+  establish?: EstablishRecord;
   error?: { type: string; message: string };
 }
 

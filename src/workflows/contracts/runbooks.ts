@@ -19,6 +19,8 @@ export type {
   FleetFailoverParams,
   ReadinessCheckInput,
   ReadinessCheckParams,
+  EstablishGroupInput,
+  EstablishGroupParams,
   InputProblem,
   Milliseconds,
 } from '../../domain/inputs';
@@ -36,6 +38,7 @@ export const RunbookTypes = {
   drDrill: 'drDrill',
   fleetFailover: 'fleetFailover',
   readinessCheck: 'readinessCheck',
+  establishGroup: 'establishGroup',
 } as const;
 export type RunbookType = (typeof RunbookTypes)[keyof typeof RunbookTypes];
 

@@ -74,6 +74,13 @@ const SCALE_STARTS: ActivityOptions = {
 export const scaleStarts = proxy(SCALE_STARTS);
 
 /**
+ * Creating or deleting a failover group: each activity reads the group first and sends nothing when it is already as
+ * asked (a request whose answer was lost is found by the next attempt's read), so retrying is safe; bounded by time.
+ * The ARM calls of a failed attempt count.
+ */
+export const groupChanges = proxy(SCALE_STARTS, { failures: true });
+
+/**
  * `scaleStarts` and `reads` for `scaleGroup`'s scale requests and its last read of the sizes after stopping: the ARM
  * calls of a failed attempt count too (see `MeterOptions.failures`).
  */

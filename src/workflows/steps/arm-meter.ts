@@ -26,6 +26,11 @@ const METERED: Record<MeteredActivity, true> = {
   readOperationProgress: true,
   readFailoverProgress: true,
   sendFailover: true,
+  readPairEvidence: true,
+  resolveNewGroup: true,
+  readSeedingState: true,
+  sendCreateGroup: true,
+  sendDeleteGroup: true,
 };
 
 const tally: ArmCallCount = { reads: 0, writes: 0, throttled: 0 };

@@ -17,7 +17,15 @@ export interface DescribedFailure {
 /** The runbook-specific parts of a report (approval, drill, failbackPending, fleet, …), set by the runbook. */
 export type ReportExtras = Pick<
   RunbookReport,
-  'approval' | 'dataLossEstimate' | 'drill' | 'failbackPending' | 'fleet' | 'readiness' | 'refusals' | 'scale'
+  | 'approval'
+  | 'dataLossEstimate'
+  | 'drill'
+  | 'establish'
+  | 'failbackPending'
+  | 'fleet'
+  | 'readiness'
+  | 'refusals'
+  | 'scale'
 >;
 
 /**
