@@ -559,7 +559,6 @@ const INPUT_OF: Record<RunbookType, (group: string) => Record<string, unknown>> 
     name,
     primaryInstance: 'fog-sales-eastus',
     secondaryInstance: 'fog-sales-westus',
-    dryRun: true,
   }),
 };
 

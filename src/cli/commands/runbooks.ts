@@ -1,6 +1,7 @@
 /** The commands that start runbooks, follow them and message them, in the order `fogpilot --help` lists them. */
 import type { Command } from 'commander';
 import { registerDrill } from './drill';
+import { registerEstablish } from './establish';
 import { registerFailback } from './failback';
 import { registerFailover } from './failover';
 import { registerFleetFailover } from './fleet-failover';
@@ -20,6 +21,7 @@ export function registerRunbookCommands(program: Command): void {
   registerDrill(program);
   registerFleetFailover(program);
   registerReadiness(program);
+  registerEstablish(program);
   registerWatch(program);
   registerMessages(program);
   registerReport(program);
