@@ -2,8 +2,11 @@
  * ARM response bodies with the shapes of the REST specification's examples (see test/emulator/arm-bodies.test.ts,
  * which compares them field by field with the examples under ../shared/reference/arm-examples).
  */
-import type { GroupState, InstanceState, World } from './world';
-import { idLocation } from './world';
+import type { DatabaseState, GroupState, InstanceState, OwnDatabase, World } from './world';
+import { displayLocation, idLocation } from './world';
+import { instanceSubnetId } from './world/networks';
+import { pairedRegion } from './world/regions';
+import { isSeeded } from './world/seeding';
 
 export function failoverGroupBody(world: World, group: GroupState, location: string): Record<string, unknown> {
   const here = world.instanceAt(group, location)!;
@@ -38,9 +41,7 @@ export function managedInstanceBody(instance: InstanceState): Record<string, unk
     properties: {
       fullyQualifiedDomainName: instance.fullyQualifiedDomainName,
       administratorLogin: instance.administratorLogin,
-      subnetId:
-        instance.subnetId ??
-        `/subscriptions/${instance.subscriptionId}/resourceGroups/${instance.resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet-${instance.location}/subnets/mi`,
+      subnetId: instanceSubnetId(instance),
       state: instance.state,
       provisioningState: instance.provisioningState,
       vCores: instance.vCores,
@@ -56,6 +57,8 @@ export function managedInstanceBody(instance: InstanceState): Record<string, unk
         `/subscriptions/${instance.subscriptionId}/providers/Microsoft.Maintenance/publicMaintenanceConfigurations/SQL_Default`,
       currentBackupStorageRedundancy: instance.backupStorageRedundancy,
       requestedBackupStorageRedundancy: instance.backupStorageRedundancy,
+      timezoneId: instance.timezoneId,
+      ...(instance.tdeProtector ? { keyId: instance.tdeProtector.keyUri } : {}),
     },
     location: instance.location,
     id: instance.id,
@@ -68,4 +71,109 @@ export function managedInstanceBody(instance: InstanceState): Record<string, unk
 
 export function armErrorBody(code: string, message: string): Record<string, unknown> {
   return { error: { code, message } };
+}
+
+/** `https://<vault>.vault.azure.net/keys/<key>/<version>` → `<vault>_<key>_<version>`, the name Azure gives the key. */
+export function serverKeyName(uri: string): string {
+  const match = /^https:\/\/([^.]+)\.vault\.[^/]+\/keys\/([^/]+)\/([^/]+)$/i.exec(uri);
+  return match ? `${match[1]}_${match[2]}_${match[3]}` : uri;
+}
+
+/** A stable certificate-style thumbprint (40 hex digits) for a key. */
+function thumbprintOf(uri: string): string {
+  let out = '';
+  for (let round = 0; out.length < 40; round++) {
+    let hash = 0x811c9dc5 ^ round;
+    for (const char of `${round}/${uri}`) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619) >>> 0;
+    out += hash.toString(16).padStart(8, '0');
+  }
+  return out.slice(0, 40).toUpperCase();
+}
+
+/**
+ * `managedInstances/{mi}/encryptionProtector/current` as ManagedInstanceEncryptionProtectors.json answers it (example
+ * ManagedInstanceEncryptionProtectorGet): `AzureKeyVault` with the key's name and URI, or `ServiceManaged`.
+ */
+export function encryptionProtectorBody(instance: InstanceState): Record<string, unknown> {
+  const uri = instance.tdeProtector?.keyUri;
+  return {
+    id: `${instance.id}/encryptionProtector/current`,
+    name: 'current',
+    type: 'Microsoft.Sql/managedInstances/encryptionProtector',
+    kind: uri ? 'azurekeyvault' : 'servicemanaged',
+    properties: uri
+      ? {
+          serverKeyName: serverKeyName(uri),
+          serverKeyType: 'AzureKeyVault',
+          uri,
+          thumbprint: thumbprintOf(uri),
+          autoRotationEnabled: false,
+        }
+      : { serverKeyName: 'ServiceManaged', serverKeyType: 'ServiceManaged', autoRotationEnabled: false },
+  };
+}
+
+/**
+ * `managedInstances/{mi}/keys` as ManagedInstanceKeys.json lists them (example ManagedInstanceKeyList): the
+ * service-managed key, then every Key Vault key registered on the instance (its protector's included).
+ */
+export function instanceKeysBody(instance: InstanceState, keys: string[]): Record<string, unknown> {
+  const created = new Date(instance.createdAt).toISOString();
+  return {
+    value: [
+      {
+        id: `${instance.id}/keys/ServiceManaged`,
+        name: 'ServiceManaged',
+        type: 'Microsoft.Sql/managedInstances/keys',
+        kind: 'servicemanaged',
+        properties: { serverKeyType: 'ServiceManaged', creationDate: created, autoRotationEnabled: false },
+      },
+      ...keys.map((uri) => ({
+        id: `${instance.id}/keys/${serverKeyName(uri)}`,
+        name: serverKeyName(uri),
+        type: 'Microsoft.Sql/managedInstances/keys',
+        kind: 'azurekeyvault',
+        properties: {
+          serverKeyType: 'AzureKeyVault',
+          uri,
+          thumbprint: thumbprintOf(uri),
+          creationDate: created,
+          autoRotationEnabled: false,
+        },
+      })),
+    ],
+  };
+}
+
+/**
+ * A managed database as ManagedDatabases.json answers it (examples ManagedDatabaseGet, ManagedDatabaseListByManagedInstance).
+ * On a group's secondary a database not seeded yet reads `Restoring` (inferred: Azure's status for a database whose copy
+ * is still being restored from the seed; SQL Server shows a seeding secondary database as RESTORING).
+ */
+export function managedDatabaseBody(
+  world: World,
+  instance: InstanceState,
+  database: DatabaseState | OwnDatabase,
+  group: GroupState | undefined,
+): Record<string, unknown> {
+  const state = 'commits' in database ? database : undefined;
+  const onSecondary = group !== undefined && group.primaryInstanceId !== instance.id;
+  const seeding = state?.seeding;
+  const status = onSecondary && state && !isSeeded(state, world.now()) ? 'Restoring' : 'Online';
+  const secondaryLocation = group
+    ? world.partnerInstance(group, instance.id).displayLocation
+    : displayLocation(pairedRegion(instance.location));
+  return {
+    id: `${instance.id}/databases/${database.name}`,
+    name: database.name,
+    type: 'Microsoft.Sql/managedInstances/databases',
+    location: instance.location,
+    properties: {
+      collation: instance.collation,
+      status,
+      creationDate: new Date(onSecondary && seeding ? seeding.startsAt : instance.createdAt).toISOString(),
+      defaultSecondaryLocation: secondaryLocation,
+      isLedgerOn: false,
+    },
+  };
 }

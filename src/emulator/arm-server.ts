@@ -1,5 +1,5 @@
 /**
- * The ARM half of the emulator: an HTTP server for the Microsoft.Sql endpoints fogpilot uses, answering from the
+ * The ARM half of the emulator: an HTTP server for the Microsoft.Sql (and the Microsoft.Network) endpoints fogpilot uses, answering from the
  * world with the ARM async protocol as Microsoft.Sql speaks it (202 with Azure-AsyncOperation, Location and
  * Retry-After; a status resource going InProgress → Succeeded/Failed; a Location answering 202, then the result),
  * ARM throttling, faults on demand, and an admin API under `/_admin`.
@@ -7,8 +7,9 @@
  * This module is the request pipeline every ARM request goes through (the world advances; a dark region hangs; HTTP
  * faults; per-subscription throttling; the api-version check per resource type) and the request log; ./arm/front-door.ts
  * is what ARM checks before that (the bearer token, the correlation id, unknown routes and methods). The routes live by resource type
- * under ./arm/: failover-groups, managed-instances, management-operations, retention-policies, async-operations, and
- * admin; ./arm/context.ts is how they answer.
+ * under ./arm/: failover-groups, managed-instances, instance-resources (TDE protector, keys, databases),
+ * management-operations, retention-policies, async-operations, networks (Microsoft.Network), and admin;
+ * ./arm/context.ts is how they answer.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { normalizeLocation } from '../domain/locations';
@@ -18,14 +19,17 @@ import { resourceTypeOfRoute, refuseApiVersion } from './arm/api-versions';
 import { armContext, stateOf, type ArmStats, type Params } from './arm/context';
 import { registerFailoverGroupRoutes } from './arm/failover-groups';
 import { installFrontDoor, isAdminPath } from './arm/front-door';
+import { registerInstanceResourceRoutes } from './arm/instance-resources';
 import { registerManagedInstanceRoutes } from './arm/managed-instances';
 import { registerManagementOperationRoutes } from './arm/management-operations';
+import { registerNetworkRoutes } from './arm/networks';
 import { registerResourceGroupCheck } from './arm/resource-groups';
 import { registerRetentionPolicyRoutes } from './arm/retention-policies';
 import { armErrorBody } from './arm-bodies';
 import { HttpFaults } from './faults';
 import { TokenBucket } from './throttle';
 import type { World } from './world';
+import { networkLocation } from './world/networks';
 
 export type { ArmStats } from './arm/context';
 
@@ -110,6 +114,12 @@ export async function startArmServer({
     if (params.location) return normalizeLocation(params.location);
     if (params.instance && params.subscription && params.resourceGroup) {
       return world.instanceByName(params.subscription, params.resourceGroup, params.instance)?.location;
+    }
+    // A network resource lives in its region: a dark region's vnets and NSGs answer nothing either.
+    if (params.subscription && params.resourceGroup && (params.vnet || params.nsg)) {
+      return params.vnet
+        ? networkLocation(world, params.subscription, params.resourceGroup, 'vnet', params.vnet)
+        : networkLocation(world, params.subscription, params.resourceGroup, 'nsg', params.nsg!);
     }
     return undefined;
   };
@@ -241,9 +251,11 @@ export async function startArmServer({
   registerResourceGroupCheck(app, context);
   registerFailoverGroupRoutes(app, context);
   registerManagedInstanceRoutes(app, context);
+  registerInstanceResourceRoutes(app, context);
   registerManagementOperationRoutes(app, context);
   registerRetentionPolicyRoutes(app, context);
   registerAsyncOperationRoutes(app, context);
+  registerNetworkRoutes(app, context);
   const addFault = registerAdminRoutes(app, { world, faults, stats, darkHangMs });
 
   const address = await app.listen({ host, port });

@@ -14,7 +14,9 @@ import { makeCertificates, type EmulatorCertificates } from './tls/ca';
 import { instanceTdsTls } from './tls/tds-tls';
 import { ReadWriteListener, TdsServer } from './tds/tds-server';
 import { ReadOnlyListener, readOnlyListenerHost } from './tds/read-only-listener';
-import { defaultWorldSpec, type WorldSpecInput } from './world-spec';
+import { NAMED_WORLDS, defaultWorldSpec, type WorldSpecInput } from './world-spec';
+
+export { NAMED_WORLDS, defaultWorldSpec, establishWorldSpec } from './world-spec';
 
 export interface EmulatorOptions {
   /** A world description (object), or the path of a JSON/YAML file; default: one group, two regions, two databases. */
@@ -93,6 +95,15 @@ export interface Emulator {
 export function readWorldFile(file: string): WorldSpecInput {
   const text = readFileSync(file, 'utf8');
   return (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as WorldSpecInput;
+}
+
+/**
+ * The world `--world` names: a world the emulator knows by name (`default`, `establish`: see {@link NAMED_WORLDS}),
+ * else a JSON or YAML file (a file named like a world is given with a path: `./establish`).
+ */
+export function worldOf(nameOrFile: string): WorldSpecInput {
+  const named = NAMED_WORLDS[nameOrFile];
+  return named ? named() : readWorldFile(nameOrFile);
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -188,8 +199,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await close().catch(() => undefined);
     throw error;
   }
+  // A new world, and a group created or deleted by ARM, bring listeners to open or close; one sync at a time.
+  let syncing = Promise.resolve();
   world.on('change', (kind: string) => {
-    if (kind === 'world-loaded') void syncSqlEndpoints();
+    if (kind === 'world-loaded' || kind === 'group-created' || kind === 'group-deleted')
+      syncing = syncing.then(syncSqlEndpoints).catch(() => undefined);
   });
   const startLine = (): StartLine => ({
     emulator: 'fogpilot',

@@ -26,6 +26,13 @@ export const DatabaseSpecSchema = z.strictObject({
   sizeGB: z.number().min(0).default(0),
 });
 
+/** A Key Vault key's URI, versioned: `https://<vault>.vault.azure.net/keys/<key>/<version>`. */
+const keyUri = z
+  .string()
+  .regex(/^https:\/\/[A-Za-z0-9-]{3,24}\.vault\.[a-z0-9.-]+\/keys\/[A-Za-z0-9-]{1,127}\/[0-9a-fA-F]{32}$/, {
+    error: 'must be a versioned Key Vault key URI: https://<vault>.vault.azure.net/keys/<key>/<32 hex digits>',
+  });
+
 export const InstanceSpecSchema = z.strictObject({
   name: name('instances[].name'),
   resourceGroup: z.string().min(1),
@@ -52,8 +59,25 @@ export const InstanceSpecSchema = z.strictObject({
   dnsZonePartner: z.string().optional(),
   collation: z.string().default('SQL_Latin1_General_CP1_CI_AS'),
   administratorLogin: z.string().default('fogadmin'),
+  /**
+   * The subnet the instance lives in (a resource id). Absent: `…/virtualNetworks/vnet-<location>/subnets/mi` in the
+   * instance's resource group, which the world derives when it does not declare it (see `virtualNetworks`).
+   */
   subnetId: z.string().optional(),
   maintenanceConfigurationId: z.string().optional(),
+  /** Windows time zone id, fixed at creation (`UTC`, `Pacific Standard Time`, …). */
+  timezoneId: z.string().min(1).default('UTC'),
+  /**
+   * Customer-managed TDE: the Key Vault key that protects the instance's databases (its `keyId`). Absent: the
+   * protector is service-managed.
+   */
+  tdeProtector: z.strictObject({ keyUri }).optional(),
+  /**
+   * Key Vault keys registered on the instance (`managedInstances/{mi}/keys`); the protector's key is registered on its
+   * own instance anyway. A failover group whose primary has a customer-managed protector needs that key here on the
+   * partner.
+   */
+  keys: z.array(keyUri).default([]),
   tags: z.record(z.string(), z.string()).optional(),
   logins: z.array(LoginSpecSchema).default([]),
   agentJobs: z.array(z.string()).default([]),
@@ -70,6 +94,57 @@ export const InstanceSpecSchema = z.strictObject({
       weekOfYear: z.number(),
     })
     .optional(),
+});
+
+/** One network security rule, as `Microsoft.Network/networkSecurityGroups/securityRules` holds it. */
+export const SecurityRuleSpecSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/, { error: 'securityRules[].name must be 1-80 letters, digits, _ . -' }),
+  /** 100-4096; the lower number wins (Azure's default rules are 65000 and up). */
+  priority: z.number().int().min(100).max(4096),
+  direction: z.enum(['Inbound', 'Outbound']),
+  access: z.enum(['Allow', 'Deny']),
+  protocol: z.enum(['Tcp', 'Udp', 'Icmp', 'Esp', 'Ah', '*']),
+  description: z.string().optional(),
+  /** A CIDR, an address, `*`, or a service tag (`VirtualNetwork`, `AzureLoadBalancer`, `Internet`, …). */
+  sourceAddressPrefix: z.string().optional(),
+  sourceAddressPrefixes: z.array(z.string()).optional(),
+  /** `*`, a port, or a range `11000-11999`. */
+  sourcePortRange: z.string().optional(),
+  sourcePortRanges: z.array(z.string()).optional(),
+  destinationAddressPrefix: z.string().optional(),
+  destinationAddressPrefixes: z.array(z.string()).optional(),
+  destinationPortRange: z.string().optional(),
+  destinationPortRanges: z.array(z.string()).optional(),
+});
+
+export const SubnetSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  /** The subnet's range, a CIDR (`10.1.0.0/24`). */
+  addressPrefix: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { error: 'addressPrefix must be an IPv4 CIDR' }),
+  /** The name of a network security group of the world in the virtual network's resource group. */
+  networkSecurityGroup: z.string().optional(),
+});
+
+export const VirtualNetworkSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  resourceGroup: z.string().min(1),
+  subscriptionId: z.string().optional(),
+  location: z.string().min(2),
+  addressPrefixes: z
+    .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { error: 'addressPrefixes must be IPv4 CIDRs' }))
+    .min(1),
+  subnets: z.array(SubnetSpecSchema).default([]),
+});
+
+export const NetworkSecurityGroupSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  resourceGroup: z.string().min(1),
+  subscriptionId: z.string().optional(),
+  location: z.string().min(2),
+  /** Its own rules; Azure's six default rules are added. */
+  securityRules: z.array(SecurityRuleSpecSchema).default([]),
 });
 
 export const GroupSpecSchema = z.strictObject({
@@ -132,6 +207,10 @@ export const TimingsSchema = z.strictObject({
   groupCreateSeconds: z.number().min(0).default(60),
   /** How fast a returning old primary is reseeded after a forced failover, by its storage size (Azure: 360 GB/h). */
   reseedGBPerHour: z.number().positive().default(360),
+  /** A failover group's deletion (DELETE, long-running) takes this long (simulated seconds; inferred). */
+  groupDeleteSeconds: z.number().min(0).default(30),
+  /** A PUT or DELETE of a network security rule takes this long before it applies (simulated seconds; inferred). */
+  securityRuleSeconds: z.number().min(0).default(10),
   /** `Retry-After` of 202 answers and async status polls (real seconds). */
   asyncRetryAfterSeconds: z.number().int().min(0).default(1),
 });
@@ -150,6 +229,14 @@ export const WorldSpecSchema = z.strictObject({
   resourceGroups: z
     .array(z.strictObject({ name: z.string().min(1), subscriptionId: z.string().optional() }))
     .default([]),
+  /**
+   * Virtual networks and their subnets. An instance whose subnet the world does not declare gets a derived one: the
+   * vnet of its `subnetId` (by default `vnet-<location>` in its resource group, a distinct `10.N.0.0/16` per vnet)
+   * with that subnet (`10.N.K.0/24`) and a network security group `nsg-<subnet>-<location>` allowing TCP 5022 and
+   * 11000-11999 both ways between every two derived subnets.
+   */
+  virtualNetworks: z.array(VirtualNetworkSpecSchema).default([]),
+  networkSecurityGroups: z.array(NetworkSecurityGroupSpecSchema).default([]),
   timings: TimingsSchema.prefault({}),
   /**
    * Makes what varies reproducible: with a seed, each database becomes writable at its own moment after a switch
@@ -177,6 +264,9 @@ export type WorldSpecInput = z.input<typeof WorldSpecSchema>;
 export type Timings = z.output<typeof TimingsSchema>;
 export type InstanceSpec = z.output<typeof InstanceSpecSchema>;
 export type GroupSpec = z.output<typeof GroupSpecSchema>;
+export type SecurityRuleSpec = z.output<typeof SecurityRuleSpecSchema>;
+export type VirtualNetworkSpec = z.output<typeof VirtualNetworkSpecSchema>;
+export type NetworkSecurityGroupSpec = z.output<typeof NetworkSecurityGroupSpecSchema>;
 
 /** One group, two instances in two regions, two databases: enough to rehearse every runbook. */
 export function defaultWorldSpec(): WorldSpecInput {
@@ -204,6 +294,43 @@ export function defaultWorldSpec(): WorldSpecInput {
     ],
   };
 }
+
+/**
+ * Four instances and no group, to rehearse establishing one (`establishGroup`) and re-protecting (`reprotect`):
+ * `fog-crm-eastus` holds `crm` (120 GB) and `billing` (30 GB); `fog-crm-westus` and `fog-crm-northeurope` share its DNS
+ * zone and are empty; `fog-crm-centralus` is empty but in a DNS zone of its own (a pair with it is refused
+ * `DnsZoneMismatch`). All the same size; the derived networks let every pair replicate.
+ */
+export function establishWorldSpec(): WorldSpecInput {
+  const instance = (name: string, location: string, extra: Partial<WorldSpecInput['instances'][number]> = {}) => ({
+    name,
+    resourceGroup: 'rg-fogpilot',
+    location,
+    vCores: 8,
+    storageSizeInGB: 256,
+    ...extra,
+  });
+  return {
+    instances: [
+      instance('fog-crm-eastus', 'eastus', {
+        databases: [
+          { name: 'crm', sizeGB: 120 },
+          { name: 'billing', sizeGB: 30 },
+        ],
+      }),
+      instance('fog-crm-westus', 'westus', { dnsZonePartner: 'fog-crm-eastus' }),
+      instance('fog-crm-centralus', 'centralus'),
+      instance('fog-crm-northeurope', 'northeurope', { dnsZonePartner: 'fog-crm-eastus' }),
+    ],
+    groups: [],
+  };
+}
+
+/** The worlds `fogpilot emulator --world <name>` knows by name. */
+export const NAMED_WORLDS: Readonly<Record<string, () => WorldSpecInput>> = {
+  default: defaultWorldSpec,
+  establish: establishWorldSpec,
+};
 
 export function parseWorldSpec(raw: unknown): WorldSpec {
   const parsed = WorldSpecSchema.safeParse(raw);

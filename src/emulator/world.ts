@@ -5,7 +5,10 @@
  * `World` holds the state, the event log and the clock, answers lookups, and composes the rules, which live by
  * concern under ./world/:
  * - managed-instances.ts: instances, their size and the update (scale) operation;
- * - failover-groups.ts: groups, seeding, the roles ARM reports, creation and deletion;
+ * - failover-groups.ts: groups, the roles ARM reports; group-creation.ts and group-deletion.ts, a PUT's and a DELETE's
+ *   course; seeding.ts, seeding per database;
+ * - networks.ts: virtual networks, subnets, network security groups and their rules; network-check.ts, whether a
+ *   pair's networks let it replicate;
  * - failovers.ts: planned and forced failovers, their refusals and their course;
  * - replication.ts: databases, commits, replication lag and the link;
  * - async-operations.ts: ARM's long-running operations;
@@ -26,6 +29,7 @@ import * as failovers from './world/failovers';
 import { clearWorldFaults, isDark, noWorldFaults } from './world/faults';
 import { failoverCountersOf, invariantsOf, type WorldInvariants } from './world/invariants';
 import * as managedInstances from './world/managed-instances';
+import { advanceNetworks, networksFromSpec, requestRuleChange } from './world/networks';
 import * as replication from './world/replication';
 import { splitBrainAccepts, splitBrainCommit } from './world/split-brain';
 import {
@@ -39,6 +43,9 @@ import {
   type InstanceState,
   type LostCommits,
   type ManagementOperation,
+  type NetworkSecurityGroupState,
+  type SecurityRuleState,
+  type VirtualNetworkState,
   type WorldEvent,
   type WorldFaults,
 } from './world/state';
@@ -56,7 +63,12 @@ export {
   type InstanceState,
   type LostCommits,
   type ManagementOperation,
+  type NetworkSecurityGroupState,
+  type OwnDatabase,
+  type SecurityRuleState,
   type SplitBrain,
+  type SubnetState,
+  type VirtualNetworkState,
   type SqlFaults,
   type WorldChange,
   type WorldEvent,
@@ -86,6 +98,8 @@ export class World extends EventEmitter implements WorldContext {
   readonly faults: WorldFaults = noWorldFaults();
   /** Commits lost by forced failovers, by group and database: the count the workload's own count must match. */
   readonly lostCommits: LostCommits[] = [];
+  readonly virtualNetworks = new Map<string, VirtualNetworkState>();
+  readonly securityGroups = new Map<string, NetworkSecurityGroupState>();
   private seq = 0;
   private ticker?: NodeJS.Timeout;
 
@@ -115,9 +129,14 @@ export class World extends EventEmitter implements WorldContext {
     this.lostCommits.length = 0;
     const now = this.clock.now();
     for (const instance of spec.instances) {
-      const state = managedInstances.instanceFromSpec(instance, spec);
+      const state = managedInstances.instanceFromSpec(instance, spec, now);
       this.instances.set(state.id.toLowerCase(), state);
     }
+    const networks = networksFromSpec(spec, [...this.instances.values()]);
+    this.virtualNetworks.clear();
+    this.securityGroups.clear();
+    for (const [id, vnet] of networks.virtualNetworks) this.virtualNetworks.set(id, vnet);
+    for (const [id, nsg] of networks.securityGroups) this.securityGroups.set(id, nsg);
     for (const group of spec.groups) {
       const state = failoverGroups.groupFromSpec(this, group, spec, now);
       this.groups.set(state.key, state);
@@ -249,14 +268,17 @@ export class World extends EventEmitter implements WorldContext {
   /** Applies everything that has come due, in time order. Called before every request and on the ticker. */
   advance(): void {
     const now = this.clock.now();
-    for (const group of this.groups.values()) {
-      failoverGroups.advanceSeeding(this, group, now);
+    for (const group of [...this.groups.values()]) {
+      if (!failoverGroups.advanceSeeding(this, group, now)) continue;
+      failoverGroups.advanceDeletion(this, group, now);
+      if (!this.groups.has(group.key)) continue;
       if (group.failover) failovers.advanceFailover(this, group, group.failover, now);
       advanceAutomaticFailover(this, group, now);
       advanceDemotion(this, group, now);
       failoverGroups.expireStaleClaim(group, now);
     }
     managedInstances.advanceOperations(this, now);
+    advanceNetworks(this, now);
   }
 
   // ── data ───────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -348,9 +370,22 @@ export class World extends EventEmitter implements WorldContext {
     return failoverGroups.createGroup(this, params);
   }
 
-  /** DELETE of a failover group at its primary's location. */
+  /**
+   * DELETE of a failover group at its primary's location: long-running (the group is gone when its operation ends);
+   * refused at the secondary's location or while a failover runs; cancels a creation still seeding.
+   */
   deleteGroup(group: GroupState, location: string): AsyncOperation {
-    return failoverGroups.deleteGroup(this, group, location);
+    return failoverGroups.requestGroupDeletion(this, group, location);
+  }
+
+  /** PUT (with the rule) or DELETE of a network security rule: long-running; one change per NSG at a time. */
+  changeSecurityRule(
+    nsg: NetworkSecurityGroupState,
+    kind: 'put' | 'delete',
+    ruleName: string,
+    rule?: SecurityRuleState,
+  ): AsyncOperation {
+    return requestRuleChange(this, nsg, kind, ruleName, rule);
   }
 
   // ── invariants ─────────────────────────────────────────────────────────────────────────────────────────────────

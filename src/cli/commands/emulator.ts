@@ -14,7 +14,11 @@ export function registerEmulator(program: Command): void {
         "ARM wants a bearer token: EmulatorCredential's (start line `armToken`) or any JWT. With --tls it serves\n" +
         'HTTPS and TLS in TDS with certificates from a CA made at start, printed in the start line (`tls.ca`).',
     )
-    .option('--world <file>', 'world description (JSON or YAML); default: one group, two regions, two databases')
+    .option(
+      '--world <file|name>',
+      'world description (JSON or YAML), or a world by name: default (one group, two regions, two databases), ' +
+        'establish (four instances, no group: to rehearse establishGroup and reprotect)',
+    )
     .option('--port <n>', 'ARM port (0: any free port)', '0')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--speed <x>', 'simulated seconds per real second', '1')
@@ -23,6 +27,7 @@ export function registerEmulator(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n  fogpilot emulator --speed 60\n  fogpilot emulator --world rehearsal.yaml --port 8443\n' +
+        '  fogpilot emulator --world establish --speed 600\n' +
         '  fogpilot emulator --tls --ca-file emulator-ca.pem\n' +
         '  FOGPILOT_ARM_ENDPOINT=<armEndpoint> FOGPILOT_AZURE_CREDENTIAL=emulator fogpilot status <group id>\n' +
         '  FOGPILOT_ARM_ENDPOINT=<armEndpoint> FOGPILOT_AZURE_CREDENTIAL=emulator FOGPILOT_CA_FILE=emulator-ca.pem fogpilot status <group id>',
@@ -49,11 +54,11 @@ export function registerEmulator(program: Command): void {
           );
         // Loaded here, not at the top: the emulator is thousands of lines that the worker and every other command never
         // need, and the CLI's entry loads every command module.
-        const { startEmulator } = await import('../../emulator/index.js');
+        const { startEmulator, worldOf } = await import('../../emulator/index.js');
         let emulator;
         try {
           emulator = await startEmulator({
-            world: options.world,
+            world: options.world === undefined ? undefined : worldOf(options.world),
             port,
             host: options.host,
             speed,

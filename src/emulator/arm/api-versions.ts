@@ -1,5 +1,5 @@
 /**
- * The api-versions Azure serves per Microsoft.Sql resource type the emulator routes. A version is served for a type when
+ * The api-versions Azure serves per resource type the emulator routes (Microsoft.Sql; Microsoft.Network below). A version is served for a type when
  * the REST spec has that type's file in that version's folder (Azure/azure-rest-api-specs,
  * specification/sql/resource-manager/Microsoft.Sql/{preview,stable}/<version>/<File>.json). The lists were read from the
  * folder listing (checked by path: preview/2019-06-01-preview/ManagedInstanceOperations.json,
@@ -63,6 +63,95 @@ export const MANAGED_INSTANCE_LTR_POLICIES: ResourceTypeVersions = {
   versions: new Set(LATER.filter((version) => version >= '2020-11-01')),
 };
 
+/** ManagedInstanceEncryptionProtectors.json and ManagedInstanceKeys.json (arm-sql 10 reads both with 2020-11-01-preview). */
+export const MANAGED_INSTANCE_KEYS: ResourceTypeVersions = {
+  type: 'managedInstances/keys',
+  versions: new Set(['2017-10-01-preview', ...LATER]),
+};
+export const MANAGED_INSTANCE_ENCRYPTION_PROTECTOR: ResourceTypeVersions = {
+  type: 'managedInstances/encryptionProtector',
+  versions: new Set(['2017-10-01-preview', ...LATER]),
+};
+
+/** ManagedDatabases.json (arm-sql 10 sends 2022-05-01-preview). */
+export const MANAGED_DATABASES: ResourceTypeVersions = {
+  type: 'managedInstances/databases',
+  versions: new Set(['2017-03-01-preview', '2018-06-01-preview', '2019-06-01-preview', ...LATER]),
+};
+
+/**
+ * Microsoft.Network's stable api-versions (the version folders of specification/network/resource-manager/
+ * Microsoft.Network/stable up to 2025-05-01, not checked one by one), and 2026-01-01, which @azure/arm-network 39 sends.
+ */
+const NETWORK = [
+  '2017-03-01',
+  '2017-06-01',
+  '2017-08-01',
+  '2017-09-01',
+  '2017-10-01',
+  '2017-11-01',
+  '2018-01-01',
+  '2018-02-01',
+  '2018-04-01',
+  '2018-06-01',
+  '2018-07-01',
+  '2018-08-01',
+  '2018-10-01',
+  '2018-11-01',
+  '2018-12-01',
+  '2019-02-01',
+  '2019-04-01',
+  '2019-06-01',
+  '2019-07-01',
+  '2019-08-01',
+  '2019-09-01',
+  '2019-11-01',
+  '2019-12-01',
+  '2020-03-01',
+  '2020-04-01',
+  '2020-05-01',
+  '2020-06-01',
+  '2020-07-01',
+  '2020-08-01',
+  '2020-11-01',
+  '2021-02-01',
+  '2021-03-01',
+  '2021-05-01',
+  '2021-08-01',
+  '2022-01-01',
+  '2022-05-01',
+  '2022-07-01',
+  '2022-09-01',
+  '2022-11-01',
+  '2023-02-01',
+  '2023-04-01',
+  '2023-05-01',
+  '2023-06-01',
+  '2023-09-01',
+  '2023-11-01',
+  '2024-01-01',
+  '2024-03-01',
+  '2024-05-01',
+  '2024-07-01',
+  '2024-10-01',
+  '2025-01-01',
+  '2025-03-01',
+  '2025-05-01',
+  '2026-01-01',
+];
+
+export const VIRTUAL_NETWORKS: ResourceTypeVersions = { type: 'virtualNetworks', versions: new Set(NETWORK) };
+export const SUBNETS: ResourceTypeVersions = { type: 'virtualNetworks/subnets', versions: new Set(NETWORK) };
+export const NETWORK_SECURITY_GROUPS: ResourceTypeVersions = {
+  type: 'networkSecurityGroups',
+  versions: new Set(NETWORK),
+};
+export const SECURITY_RULES: ResourceTypeVersions = {
+  type: 'networkSecurityGroups/securityRules',
+  versions: new Set(NETWORK),
+};
+export const NETWORK_OPERATIONS: ResourceTypeVersions = { type: 'locations/operations', versions: new Set(NETWORK) };
+
 /** The status URLs of long-running operations carry the version of the request that started them. */
 export const ASYNC_OPERATIONS: ResourceTypeVersions = {
   type: 'locations/operationResults',
@@ -72,11 +161,22 @@ export const ASYNC_OPERATIONS: ResourceTypeVersions = {
 /** The resource type a route (Fastify pattern) serves, or undefined for one the emulator does not version-check. */
 export function resourceTypeOfRoute(route: string): ResourceTypeVersions | undefined {
   const path = route.toLowerCase();
+  if (path.includes('/providers/microsoft.network/')) {
+    if (/\/locations\/[^/]+\/(operations|operationresults)\//.test(path)) return NETWORK_OPERATIONS;
+    if (path.includes('/securityrules')) return SECURITY_RULES;
+    if (path.includes('/networksecuritygroups')) return NETWORK_SECURITY_GROUPS;
+    if (path.includes('/subnets')) return SUBNETS;
+    if (path.includes('/virtualnetworks')) return VIRTUAL_NETWORKS;
+    return undefined;
+  }
   if (!path.includes('/providers/microsoft.sql/')) return undefined;
   if (/azureasyncoperation|operationresults/.test(path)) return ASYNC_OPERATIONS;
   if (path.includes('/instancefailovergroups')) return INSTANCE_FAILOVER_GROUPS;
   if (path.includes('/backuplongtermretentionpolicies')) return MANAGED_INSTANCE_LTR_POLICIES;
   if (/\/managedinstances\/[^/]+\/operations/.test(path)) return MANAGED_INSTANCE_OPERATIONS;
+  if (/\/managedinstances\/[^/]+\/encryptionprotector/.test(path)) return MANAGED_INSTANCE_ENCRYPTION_PROTECTOR;
+  if (/\/managedinstances\/[^/]+\/keys/.test(path)) return MANAGED_INSTANCE_KEYS;
+  if (/\/managedinstances\/[^/]+\/databases(\/:[^/]+)?$/.test(path)) return MANAGED_DATABASES;
   if (path.includes('/managedinstances')) return MANAGED_INSTANCES;
   return undefined;
 }

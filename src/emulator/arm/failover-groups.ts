@@ -1,6 +1,7 @@
 /**
  * `Microsoft.Sql/locations/instanceFailoverGroups`: list and get at a location, create or update (PUT) and delete at
- * the primary's location, and the two failover actions (`failover`, `forceFailoverAllowDataLoss`) at the secondary's.
+ * the primary's location (both long-running), and the two failover actions (`failover`, `forceFailoverAllowDataLoss`)
+ * at the secondary's.
  */
 import type { FastifyInstance } from 'fastify';
 import { failoverGroupBody } from '../arm-bodies';
@@ -118,13 +119,15 @@ export function registerFailoverGroupRoutes(app: FastifyInstance, context: ArmCo
     }
   });
 
+  // Long-running, as InstanceFailoverGroups_Delete is (x-ms-long-running-operation; 200/202/204): 202 with the
+  // operation to poll, the group gone when it ends; 204 for a group that is not there.
   app.delete(`${groupsPath}/:group`, async (request, reply) => {
     const { subscription, resourceGroup, location, group: name } = request.params as Params;
     const group = world.groupAt(subscription!, resourceGroup!, location!, name!);
     if (!group) return send(request, reply, 204);
     try {
-      world.deleteGroup(group, location!);
-      return send(request, reply, 200);
+      const operation = world.deleteGroup(group, location!);
+      return send(request, reply, 202, undefined, asyncHeaders(request, operation, 'instanceFailoverGroup'));
     } catch (error) {
       return fail(request, reply, error);
     }

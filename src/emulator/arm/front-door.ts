@@ -1,5 +1,5 @@
 /**
- * What ARM's front door does before a request reaches Microsoft.Sql, as the emulator reproduces it: the bearer token
+ * What ARM's front door does before a request reaches a resource provider (Microsoft.Sql, Microsoft.Network), as the emulator reproduces it: the bearer token
  * (401), the correlation id on every answer, and ARM's error shape for a route or method nobody serves.
  */
 import { randomUUID } from 'node:crypto';
@@ -139,7 +139,7 @@ export function installFrontDoor(
       404,
       armErrorBody(
         'ResourceNotFound',
-        `No resource is served at '${path}'. The emulator serves Microsoft.Sql routes only.`,
+        `No resource is served at '${path}'. The emulator serves Microsoft.Sql and Microsoft.Network routes only.`,
       ),
     );
   });

@@ -10,7 +10,7 @@
  *   https://learn.microsoft.com/en-us/AZURE/azure-resource-manager/troubleshooting/error-parent-resource; the page
  *   quotes an older wording, the form here is ARM's current one as clients record it).
  *
- * The world's resource groups are those of its instances and groups, plus the empty ones a world spec declares
+ * The world's resource groups are those of its instances, groups, virtual networks and network security groups, plus the empty ones a world spec declares
  * (`resourceGroups`). Knowingly simplified: an unknown subscription reads as one without that resource group (Azure
  * answers `SubscriptionNotFound`).
  */
@@ -27,6 +27,9 @@ export function resourceGroupExists(world: World, subscriptionId: string, resour
   return (
     [...world.instances.values()].some((instance) => same(instance.subscriptionId, instance.resourceGroup)) ||
     [...world.groups.values()].some((group) => same(group.subscriptionId, group.resourceGroup)) ||
+    [...world.virtualNetworks.values(), ...world.securityGroups.values()].some((resource) =>
+      same(resource.subscriptionId, resource.resourceGroup),
+    ) ||
     world.spec.resourceGroups.some((declared) =>
       same(declared.subscriptionId ?? world.spec.subscriptionId, declared.name),
     )

@@ -1,5 +1,6 @@
 /**
- * What the emulated instances answer to SQL: virtual system views computed from the world, `DATABASEPROPERTYEX`, the
+ * What the emulated instances answer to SQL: virtual system views computed from the world (the seeding DMV is
+ * ./seeding-stats.ts), `DATABASEPROPERTYEX`, the
  * copy-sync wait, and writes to `dbo.fogpilot_workload` (the table every emulated user database has, for workloads) and
  * `dbo.fogpilot_smoke` (the table fogpilot's write probes use). Both tables share the database's commit log, so their
  * writes replicate, harden, get refused while read-only and get lost in a forced failover alike.
@@ -15,6 +16,8 @@ import { bracket, holdWrite, pendingRows, type TransactionState } from './transa
 import { serverPrincipals } from './logins';
 import { transactionManagerRequest } from './transaction-manager';
 import { standbyReadRefusal } from './standby';
+import { seedingStats } from './seeding-stats';
+import { isSeeded } from '../world/seeding';
 import {
   linkGuid,
   type CommitRecord,
@@ -341,6 +344,13 @@ export class SqlEngine {
     const now = this.world.now();
     if (schema === 'sys' && name === 'databases') {
       const names = [...SYSTEM_DATABASES, ...this.userDatabases(instance)];
+      // A group's database not seeded yet is RESTORING on the secondary, as a seeding database is on SQL Server.
+      const stateOf = (databaseName: string) => {
+        const located = this.locate(instance, databaseName);
+        return located && located.group.primaryInstanceId !== instance.id && !isSeeded(located.database, now)
+          ? 'RESTORING'
+          : 'ONLINE';
+      };
       return {
         columns: [
           { name: 'name', type: 'nvarchar' },
@@ -352,7 +362,7 @@ export class SqlEngine {
         rows: names.map((databaseName, index) => ({
           name: databaseName,
           database_id: index + 1,
-          state_desc: 'ONLINE',
+          state_desc: stateOf(databaseName),
           is_read_only: this.updateability(instance, databaseName) === 'READ_ONLY',
           recovery_model_desc: index < 4 ? 'SIMPLE' : 'FULL',
         })),
@@ -378,7 +388,8 @@ export class SqlEngine {
       const { group, database: state } = located;
       const isPrimary = group.primaryInstanceId === instance.id;
       const partner = this.world.partnerInstance(group, instance.id);
-      const seeding = this.world.isSeeding(group);
+      // Per database: SEEDING until its own seeding to the secondary has ended (../world/seeding.ts).
+      const seeding = state.seeding ? !isSeeded(state, now) : this.world.isSeeding(group);
       const suspended = state.linkLostSince !== undefined;
       const [replicationState, replicationStateDesc] = seeding
         ? [1, 'SEEDING']
@@ -417,6 +428,7 @@ export class SqlEngine {
         ],
       };
     }
+    if (schema === 'sys' && name === 'dm_hadr_physical_seeding_stats') return seedingStats(this.world, instance, now);
     if (schema === 'sys' && name === 'server_principals') return serverPrincipals(this.world, instance);
     if (database === 'msdb' && name === 'sysjobs') {
       return {

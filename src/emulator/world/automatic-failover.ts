@@ -16,6 +16,7 @@
  */
 import type { WorldContext } from './context';
 import { switchRoles } from './failovers';
+import { scheduleSeedingWindow } from './seeding';
 import type { GroupState } from './state';
 
 /** When the group's automatic failover is due, if its policy is Automatic and its primary's region is dark. */
@@ -69,6 +70,10 @@ export function advanceDemotion(world: WorldContext, group: GroupState, now: num
   if (group.primaryInstanceId === instance.id) return;
   const seedingMs = Math.round((instance.storageSizeInGB / world.timings.reseedGBPerHour) * 3_600_000);
   group.seedingUntil = Math.max(group.seedingUntil ?? 0, now + seedingMs);
+  // Every database is seeded to the demoted instance again, one after another (./seeding.ts).
+  scheduleSeedingWindow(group.databases, now, group.seedingUntil);
+  for (const database of group.databases)
+    for (const record of database.commits) record.hardenedAt = Math.max(record.hardenedAt, database.seeding!.endsAt);
   const total = Object.values(pending.discarded).reduce((sum, count) => sum + count, 0);
   world.record('old-primary-demoted', {
     group: group.name,

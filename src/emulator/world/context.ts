@@ -13,6 +13,8 @@ import type {
   InstanceState,
   LostCommits,
   ManagementOperation,
+  NetworkSecurityGroupState,
+  VirtualNetworkState,
   WorldEvent,
   WorldFaults,
 } from './state';
@@ -36,6 +38,10 @@ export interface WorldState {
   readonly violations: string[];
   readonly faults: WorldFaults;
   readonly lostCommits: LostCommits[];
+  /** Virtual networks by lower-case resource id. */
+  readonly virtualNetworks: Map<string, VirtualNetworkState>;
+  /** Network security groups by lower-case resource id. */
+  readonly securityGroups: Map<string, NetworkSecurityGroupState>;
 }
 
 /** The world as a rule sees it: its state plus the clock, the event log, lookups and `advance`. */

@@ -1,20 +1,21 @@
 /**
  * Failover groups: a pair of managed instances in two regions, one primary. Their creation from a world description
- * (a PUT's is ./group-creation.ts), deletion, seeding, and the roles and replication state ARM reports at each
- * location. The failover itself is ./failovers.ts.
+ * (a PUT's is ./group-creation.ts, a DELETE's ./group-deletion.ts), seeding (per database: ./seeding.ts), and the roles
+ * and replication state ARM reports at each location. The failover itself is ./failovers.ts.
  *
  * Inferred behaviour (no public source states it; fogpilot is built so that being wrong is safe):
  * - while a failover runs, the group's `replicationState` reads `FAILOVER_IN_PROGRESS` at both locations;
  * - right after the switch the old primary's location keeps answering `Primary` for `roleFlipSkewSeconds`.
  */
-import { normalizeLocation } from '../../domain/locations';
 import type { GroupSpec, WorldSpec } from '../world-spec';
-import { completedAsyncOperation } from './async-operations';
 import type { WorldContext } from './context';
+import { cancelStaleCreation } from './group-creation';
 import { databaseFromSpec } from './replication';
-import { EmulatedArmError, groupKey, type AsyncOperation, type GroupState } from './state';
+import { scheduleSeedingWindow } from './seeding';
+import { groupKey, type GroupState } from './state';
 
 export { createGroup, type GroupRequest } from './group-creation';
+export { advanceDeletion, requestGroupDeletion } from './group-deletion';
 
 /** A group as a world description declares it; its instances must already be in the world, in two regions. */
 export function groupFromSpec(world: WorldContext, group: GroupSpec, spec: WorldSpec, now: number): GroupState {
@@ -28,6 +29,9 @@ export function groupFromSpec(world: WorldContext, group: GroupSpec, spec: World
   }
   if (primary.location === secondary.location)
     throw new Error(`group ${group.name}: its instances must be in different regions`);
+  const databases = group.databases.map((database) => databaseFromSpec(database, spec));
+  const seedingUntil = group.seedingSeconds > 0 ? now + group.seedingSeconds * 1000 : undefined;
+  if (seedingUntil !== undefined) scheduleSeedingWindow(databases, now, seedingUntil);
   return {
     key: groupKey(subscriptionId, group.resourceGroup, group.name),
     subscriptionId,
@@ -39,8 +43,8 @@ export function groupFromSpec(world: WorldContext, group: GroupSpec, spec: World
     gracePeriodMinutes: group.readWriteFailoverPolicy === 'Automatic' ? (group.gracePeriodMinutes ?? 60) : undefined,
     readOnlyFailoverPolicy: group.readOnlyFailoverPolicy,
     secondaryType: group.secondaryType,
-    seedingUntil: group.seedingSeconds > 0 ? now + group.seedingSeconds * 1000 : undefined,
-    databases: group.databases.map((database) => databaseFromSpec(database, spec)),
+    seedingUntil,
+    databases,
   };
 }
 
@@ -49,8 +53,13 @@ export function isSeeding(group: GroupState, now: number): boolean {
   return group.seedingUntil !== undefined && now < group.seedingUntil;
 }
 
-/** Ends the initial seeding once it is due, dated when it was due. */
-export function advanceSeeding(world: WorldContext, group: GroupState, now: number): void {
+/**
+ * Ends the initial seeding once it is due, dated when it was due; a creation still seeding 6 days after it was asked
+ * for is cancelled instead (the group is removed: returns false then).
+ */
+export function advanceSeeding(world: WorldContext, group: GroupState, now: number): boolean {
+  if (group.deletion) return true;
+  if (cancelStaleCreation(world, group, now)) return false;
   if (group.seedingUntil !== undefined && now >= group.seedingUntil) {
     world.record('seeding-completed', { group: group.name }, group.seedingUntil);
     const creation = group.creationOperationId && world.asyncOperations.get(group.creationOperationId);
@@ -58,6 +67,7 @@ export function advanceSeeding(world: WorldContext, group: GroupState, now: numb
       Object.assign(creation, { status: 'Succeeded', endTime: group.seedingUntil });
     group.seedingUntil = undefined;
   }
+  return true;
 }
 
 /** Ends the old primary's claim to the role once its skew has passed. */
@@ -84,28 +94,4 @@ export function reportedReplicationState(group: GroupState, now: number): string
   if (group.failover) return 'FAILOVER_IN_PROGRESS';
   if (isSeeding(group, now)) return 'SEEDING';
   return 'CATCH_UP';
-}
-
-/** DELETE of a failover group at its primary's location; refused at the secondary's, or while a failover runs. */
-export function deleteGroup(world: WorldContext, group: GroupState, location: string): AsyncOperation {
-  world.advance();
-  if (world.instanceById(group.primaryInstanceId)!.location !== normalizeLocation(location)) {
-    throw new EmulatedArmError(
-      400,
-      'InstanceFailoverGroupUpdateOrDeleteRequestOnSecondary',
-      'Modifications to the instance failover group are not allowed on a secondary server. Execute the request on the primary server.',
-    );
-  }
-  if (group.failover)
-    throw new EmulatedArmError(
-      409,
-      'InstanceFailoverGroupBusy',
-      'Instance failover group is busy with another operation.',
-    );
-  world.groups.delete(group.key);
-  const asyncOperation = completedAsyncOperation(world, 'group-delete', group.subscriptionId, location, {
-    type: 'none',
-  });
-  world.record('group-deleted', { group: group.name });
-  return asyncOperation;
 }

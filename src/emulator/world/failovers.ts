@@ -49,6 +49,12 @@ export function requestFailover(
   if (!target) refuse(404, 'ResourceNotFound', `The failover group ${group.name} does not exist at ${location}.`);
   if (group.failover)
     refuse(409, 'InstanceFailoverGroupBusy', 'Instance failover group is busy with another operation.');
+  if (group.deletion)
+    refuse(
+      409,
+      'InstanceFailoverGroupBusy',
+      `Instance failover group is busy with another operation: ${group.name} is being deleted.`,
+    );
   if (target!.id === group.primaryInstanceId) {
     if (kind === 'planned')
       refuse(

@@ -12,15 +12,33 @@
  *   GeoDrSecondaryInstanceNotEmpty, InstanceFailoverGroupCreateOrUpdateRequestUnsupportedPairCount (400) and
  *   InstanceFailoverGroupAlreadyExists (409), with the spec's messages.
  * - Seeding time by size: up to 360 GB/h ("Limits that become validation errors" in
- *   ../shared/reference/azure-sql-mi-failover.md), `timings.seedingGBPerHour`.
+ *   ../shared/reference/azure-sql-mi-failover.md), `timings.seedingGBPerHour`, per database (./seeding.ts).
+ * - `KeyMaterialNotFoundOnRemoteServer` ("Remote server does not have access to key material used as a TDE protector",
+ *   the Microsoft.Sql specs' error lists) when the primary's TDE protector is a Key Vault key the partner does not
+ *   have; `InstanceFailoverGroupIncorrectNetworkingConfiguration` when the subnets overlap or their network security
+ *   groups block replication (./network-check.ts); both named in ../shared/reference/azure-sql-mi-failover.md, "Group
+ *   creation refusals".
+ * - Azure cancels a creation still seeding after 6 days (same file, "Limits that become validation errors"): the
+ *   operation ends Failed with `InstanceFailoverGroupSeedingTimedOut` (the code is inferred; Azure documents none) and
+ *   the group is removed, its databases left on the primary and the secondary left empty (inferred).
  *
- * Knowingly simplified: the databases seed one after the other at the full rate and the group reports SEEDING until
- * the last is done (Azure reports seeding per database); the order of the checks is the emulator's.
+ * Knowingly simplified: the order of the checks is the emulator's; the messages are Azure's where the spec gives one,
+ * followed by the evidence.
  */
 import { normalizeLocation } from '../../domain/locations';
 import { completedAsyncOperation, startAsyncOperation } from './async-operations';
 import type { WorldContext } from './context';
-import { EmulatedArmError, groupKey, type AsyncOperation, type DatabaseState, type GroupState } from './state';
+import { networkRefusal } from './network-check';
+import { isSeeded, scheduleCreationSeeding } from './seeding';
+import {
+  EmulatedArmError,
+  groupKey,
+  type AsyncOperation,
+  type DatabaseState,
+  type GroupState,
+  type InstanceState,
+  type OwnDatabase,
+} from './state';
 
 /** What a PUT of a failover group asks for. */
 export interface GroupRequest {
@@ -38,6 +56,9 @@ export interface GroupRequest {
   secondaryType: string;
 }
 
+/** Azure cancels the creation of a group still seeding this long after it was asked for. */
+export const CREATION_SEEDING_LIMIT_MS = 6 * 24 * 3_600_000;
+
 const onSecondary = () =>
   new EmulatedArmError(
     400,
@@ -45,10 +66,33 @@ const onSecondary = () =>
     'Modifications to the instance failover group are not allowed on a secondary server. Execute the request on the primary server.',
   );
 
-/** A new group's creation time: its floor, plus every database's size at the seeding rate (simulated ms). */
-export function seedingMs(world: WorldContext, databases: { sizeGB: number }[]): number {
-  const totalGB = databases.reduce((sum, database) => sum + database.sizeGB, 0);
-  return world.timings.groupCreateSeconds * 1000 + (totalGB / world.timings.seedingGBPerHour) * 3_600_000;
+/** The Key Vault keys registered on an instance: its `keys` and its protector's. */
+export function registeredKeys(instance: InstanceState): string[] {
+  const keys = [...instance.keys];
+  const protector = instance.tdeProtector?.keyUri;
+  if (protector && !keys.some((key) => key.toLowerCase() === protector.toLowerCase())) keys.push(protector);
+  return keys;
+}
+
+/** The database an instance's own database becomes in a new group: its log, if it has one, seeded afresh. */
+function groupDatabase(world: WorldContext, own: OwnDatabase): DatabaseState {
+  const database: DatabaseState = own.retained ?? {
+    name: own.name,
+    sizeGB: own.sizeGB,
+    lagMs: own.lagMs ?? world.timings.replicationLagMs,
+    nextLsn: 1,
+    commits: [],
+    readOnlyUntil: 0,
+  };
+  Object.assign(database, {
+    name: own.name,
+    sizeGB: own.sizeGB,
+    readOnlyUntil: 0,
+    lagSpike: undefined,
+    linkLostSince: undefined,
+    seeding: undefined,
+  });
+  return database;
 }
 
 export function createGroup(
@@ -89,7 +133,7 @@ export function createGroup(
       throw new EmulatedArmError(
         409,
         'InstanceFailoverGroupAlreadyExists',
-        `Failover group already exists on a given server: ${instance.name} is in failover group ${group.name}, and an instance can be in one group only.`,
+        `Failover group already exists on a given server: ${instance.name} is in failover group ${group.name}${group.deletion ? ' (being deleted)' : ''}, and an instance can be in one group only.`,
       );
     }
   }
@@ -104,7 +148,7 @@ export function createGroup(
     throw new EmulatedArmError(
       400,
       'GeoDrInstanceSizeMismatch',
-      'Primary managed instance and partner managed instance do not have the same storage size.',
+      `Primary managed instance and partner managed instance do not have the same storage size. ${primary.name} has ${primary.storageSizeInGB} GB, ${partner.name} ${partner.storageSizeInGB} GB.`,
     );
   }
   if (partner.databases.length > 0) {
@@ -114,14 +158,23 @@ export function createGroup(
       `Secondary managed instance has user databases. To create an instance failover group the secondary managed instance needs to be empty. ${partner.name} has ${partner.databases.map((database) => database.name).join(', ')}.`,
     );
   }
-  const databases: DatabaseState[] = primary.databases.map((database) => ({
-    name: database.name,
-    sizeGB: database.sizeGB,
-    lagMs: database.lagMs ?? world.timings.replicationLagMs,
-    nextLsn: 1,
-    commits: [],
-    readOnlyUntil: 0,
-  }));
+  const protector = primary.tdeProtector?.keyUri;
+  if (protector && !registeredKeys(partner).some((key) => key.toLowerCase() === protector.toLowerCase())) {
+    const theirs = registeredKeys(partner);
+    throw new EmulatedArmError(
+      400,
+      'KeyMaterialNotFoundOnRemoteServer',
+      `Remote server does not have access to key material used as a TDE protector. ${primary.name}'s TDE protector is the Key Vault key ${protector}; ${partner.name} has ${theirs.length > 0 ? `only ${theirs.join(', ')}` : 'no Key Vault key'} registered. Add that key to ${partner.name} (managedInstances/keys) first.`,
+    );
+  }
+  const network = networkRefusal(world, primary, partner);
+  if (network) throw new EmulatedArmError(400, 'InstanceFailoverGroupIncorrectNetworkingConfiguration', network);
+
+  const now = world.now();
+  const databases = primary.databases.map((own) => groupDatabase(world, own));
+  const seedingUntil = scheduleCreationSeeding(world, databases, now);
+  // The new secondary holds none of the log until the database is seeded, then all of it.
+  for (const database of databases) for (const record of database.commits) record.hardenedAt = database.seeding!.endsAt;
   const asyncOperation = startAsyncOperation(world, 'group-create', params.subscriptionId, params.location, {
     type: 'group',
     groupKey: groupKey(params.subscriptionId, params.resourceGroup, params.name),
@@ -138,8 +191,9 @@ export function createGroup(
     gracePeriodMinutes: params.gracePeriodMinutes,
     readOnlyFailoverPolicy: params.readOnlyFailoverPolicy,
     secondaryType: params.secondaryType,
-    seedingUntil: world.now() + seedingMs(world, databases),
+    seedingUntil,
     creationOperationId: asyncOperation.id,
+    createdAt: now,
     databases,
   };
   // The primary's databases are the group's from now on (and the secondary's once seeded).
@@ -147,9 +201,61 @@ export function createGroup(
   world.groups.set(group.key, group);
   world.record('group-created', {
     group: group.name,
-    detail: { seedingUntil: group.seedingUntil, databases: databases.map((database) => database.name) },
+    detail: {
+      seedingUntil: group.seedingUntil,
+      databases: databases.map((database) => ({
+        name: database.name,
+        seedingFrom: database.seeding!.startsAt,
+        seedingUntil: database.seeding!.endsAt,
+      })),
+    },
   });
+  world.emit('change', 'group-created', group);
   return { group, asyncOperation, created: true };
+}
+
+/**
+ * Azure's end to a creation that is still seeding 6 days after it was asked for: the operation ends Failed, the group
+ * is removed, its databases stay on the primary (as its own) and the secondary is left empty. Dated when it was due.
+ */
+export function cancelStaleCreation(world: WorldContext, group: GroupState, now: number): boolean {
+  if (group.createdAt === undefined || group.seedingUntil === undefined || group.deletion) return false;
+  const dueAt = group.createdAt + CREATION_SEEDING_LIMIT_MS;
+  if (now < dueAt || group.seedingUntil <= dueAt) return false;
+  const creation = group.creationOperationId ? world.asyncOperations.get(group.creationOperationId) : undefined;
+  if (!creation || creation.status !== 'InProgress') return false;
+  const waiting = group.databases.filter((database) => !isSeeded(database, dueAt));
+  Object.assign(creation, {
+    status: 'Failed',
+    endTime: dueAt,
+    error: {
+      code: 'InstanceFailoverGroupSeedingTimedOut',
+      message:
+        `The creation of instance failover group ${group.name} was cancelled after 6 days of seeding; ` +
+        `${waiting.map((database) => database.name).join(', ')} had not finished seeding (${group.databases.length - waiting.length} of ${group.databases.length} databases had). ` +
+        'The group was removed and its databases stay on the primary. Seeding runs at up to 360 GB/h: make the databases smaller or the network faster, then create the group again.',
+    },
+  });
+  const primary = world.instanceById(group.primaryInstanceId)!;
+  primary.databases = [...primary.databases, ...group.databases.map(ownCopy)];
+  world.groups.delete(group.key);
+  world.record(
+    'group-creation-cancelled',
+    { group: group.name, detail: { after: '6 days', waiting: waiting.map((database) => database.name) } },
+    dueAt,
+  );
+  world.emit('change', 'group-deleted', group);
+  return true;
+}
+
+/** A group's database as its instance's own, keeping its log. */
+export function ownCopy(database: DatabaseState): OwnDatabase {
+  return {
+    name: database.name,
+    sizeGB: database.sizeGB,
+    lagMs: database.lagMs,
+    retained: { ...database, seeding: undefined },
+  };
 }
 
 /** PUT of an existing group: its policies, at the primary's location, not while a failover of it runs. */
@@ -165,6 +271,13 @@ function updateGroup(
       409,
       'InstanceFailoverGroupBusy',
       `Instance failover group is busy with another operation: a ${existing.failover.kind} failover of ${existing.name} is running. Wait for it to end (fogpilot status shows it), then send the update again.`,
+    );
+  }
+  if (existing.deletion) {
+    throw new EmulatedArmError(
+      409,
+      'InstanceFailoverGroupBusy',
+      `Instance failover group is busy with another operation: ${existing.name} is being deleted. Wait for the deletion to end, then create the group again.`,
     );
   }
   existing.readWriteFailoverPolicy = params.readWriteFailoverPolicy;

@@ -48,8 +48,8 @@ export interface InstanceUpdate {
   licenseType?: string;
 }
 
-/** An instance as a world description declares it, with the names Azure derives (id, DNS zone, FQDN). */
-export function instanceFromSpec(instance: InstanceSpec, spec: WorldSpec): InstanceState {
+/** An instance as a world description declares it, with the names Azure derives (id, DNS zone, FQDN), made at `now`. */
+export function instanceFromSpec(instance: InstanceSpec, spec: WorldSpec, now: number): InstanceState {
   const subscriptionId = instance.subscriptionId ?? spec.subscriptionId;
   const id = instanceResourceId(subscriptionId, instance.resourceGroup, instance.name);
   const dnsZone = zoneFromSpec(instance, spec);
@@ -62,6 +62,9 @@ export function instanceFromSpec(instance: InstanceSpec, spec: WorldSpec): Insta
     dnsZone,
     fullyQualifiedDomainName: `${instance.name}.${dnsZone}.database.windows.net`,
     provisioningState: 'Succeeded',
+    databases: instance.databases.map((database) => ({ ...database })),
+    keys: [...instance.keys],
+    createdAt: now,
   };
 }
 

@@ -37,3 +37,33 @@ export function displayLocation(location: string): string {
 export function idLocation(location: string): string {
   return displayLocation(location).replace(/\s+/g, '');
 }
+
+/**
+ * Azure's region pairs (Learn, "Azure cross-region replication pairings"), for a database's `defaultSecondaryLocation`;
+ * a region not listed is its own.
+ */
+const PAIRS: [string, string][] = [
+  ['eastus', 'westus'],
+  ['eastus2', 'centralus'],
+  ['westus2', 'westcentralus'],
+  ['westus3', 'eastus'],
+  ['northcentralus', 'southcentralus'],
+  ['northeurope', 'westeurope'],
+  ['uksouth', 'ukwest'],
+  ['japaneast', 'japanwest'],
+  ['australiaeast', 'australiasoutheast'],
+  ['canadacentral', 'canadaeast'],
+  ['germanywestcentral', 'germanynorth'],
+  ['francecentral', 'francesouth'],
+  ['southeastasia', 'eastasia'],
+];
+
+/** The region `location` is paired with. */
+export function pairedRegion(location: string): string {
+  const normalized = normalizeLocation(location);
+  for (const [a, b] of PAIRS) {
+    if (a === normalized) return b;
+    if (b === normalized) return a;
+  }
+  return normalized;
+}

@@ -70,6 +70,14 @@ export function commit(
         ? now
         : now + currentLagMs(database, now);
   // An undersized secondary replays commits one after another (managed-instances.ts `redoQueueMsPerCommit`).
+  // A database still seeding to the secondary has no copy there to harden on until its seeding ends.
+  if (
+    database.seeding &&
+    !synchronous &&
+    hardenedAt < database.seeding.endsAt &&
+    database.seeding.canceledAt === undefined
+  )
+    hardenedAt = database.seeding.endsAt;
   const previous = database.commits.at(-1)?.hardenedAt ?? 0;
   if (redoQueueMsPerCommit > 0 && !synchronous && Number.isFinite(hardenedAt) && Number.isFinite(previous))
     hardenedAt = Math.max(hardenedAt, previous) + redoQueueMsPerCommit;

@@ -2,7 +2,7 @@
  * The emulated world's state: plain records the rule modules (managed instances, failover groups, failovers,
  * replication) read and change, and the ARM and TDS servers answer from. No rule lives here.
  */
-import type { InstanceSpec } from '../world-spec';
+import type { InstanceSpec, SecurityRuleSpec } from '../world-spec';
 
 /** An ARM error the world raises for a request it refuses; the server turns it into the HTTP answer. */
 export class EmulatedArmError extends Error {
@@ -16,7 +16,7 @@ export class EmulatedArmError extends Error {
 }
 
 /** A managed instance: its world description plus the names Azure derives and its provisioning state. */
-export interface InstanceState extends Omit<InstanceSpec, 'location' | 'subscriptionId'> {
+export interface InstanceState extends Omit<InstanceSpec, 'location' | 'subscriptionId' | 'databases'> {
   id: string;
   subscriptionId: string;
   location: string;
@@ -24,6 +24,32 @@ export interface InstanceState extends Omit<InstanceSpec, 'location' | 'subscrip
   fullyQualifiedDomainName: string;
   dnsZone: string;
   provisioningState: string;
+  /** User databases the instance holds in no failover group (a new group from it takes them). */
+  databases: OwnDatabase[];
+  /** When the world made it (keys registered on it are dated then). */
+  createdAt: number;
+}
+
+/**
+ * A user database an instance holds outside any failover group: from the world description, or what a deleted group
+ * left on it (`retained`: its log, which a new group from this instance takes on).
+ */
+export interface OwnDatabase {
+  name: string;
+  sizeGB: number;
+  lagMs?: number;
+  retained?: DatabaseState;
+}
+
+/**
+ * A database's seeding to the group's secondary: it starts at `startsAt` and is seeded at `endsAt` (`bytes` at the
+ * seeding rate); `canceledAt` when the group was deleted before it ended.
+ */
+export interface DatabaseSeeding {
+  startsAt: number;
+  endsAt: number;
+  bytes: number;
+  canceledAt?: number;
 }
 
 /** One committed transaction of a database's log. */
@@ -49,6 +75,8 @@ export interface DatabaseState {
   lagSpike?: { lagMs: number; until: number };
   /** The link to the partner is down since then (fault `link-lost`): nothing hardens. */
   linkLostSince?: number;
+  /** Its latest seeding to the secondary (absent: seeded before the world began). */
+  seeding?: DatabaseSeeding;
 }
 
 /** The failover a group is going through, with when each of its transitions is due. */
@@ -86,6 +114,10 @@ export interface GroupState {
   seedingUntil?: number;
   /** The ARM operation of the group's creation (PUT), which succeeds when the seeding ends. */
   creationOperationId?: string;
+  /** When a PUT created the group (Azure cancels a creation still seeding 6 days later). */
+  createdAt?: number;
+  /** A DELETE accepted at the primary's location: the group is gone at `endsAt`. */
+  deletion?: { asyncOperationId: string; requestedAt: number; endsAt: number };
   failover?: FailoverState;
   /** After a switch the old primary's location claims Primary a little longer. */
   staleClaim?: { instanceId: string; until: number };
@@ -135,7 +167,7 @@ export interface OperationStep {
 /** An ARM long-running operation, as its Azure-AsyncOperation and Location URLs answer it. */
 export interface AsyncOperation {
   id: string;
-  kind: 'failover' | 'scale' | 'group-create' | 'group-delete';
+  kind: 'failover' | 'scale' | 'group-create' | 'group-delete' | 'security-rule-put' | 'security-rule-delete';
   subscriptionId: string;
   location: string;
   status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -145,6 +177,55 @@ export interface AsyncOperation {
   /** What the Location URL answers when done: a group at a location, an instance, or nothing. */
   result:
     { type: 'group'; groupKey: string; location: string } | { type: 'instance'; instanceId: string } | { type: 'none' };
+}
+
+/** A network security rule as the world holds it (the world description's shape). */
+export type SecurityRuleState = SecurityRuleSpec;
+
+/**
+ * A PUT or DELETE of a security rule the network security group is applying: ARM shows it (`Updating`, `Deleting`)
+ * and the rule applies at `dueAt`, when its async operation succeeds.
+ */
+export interface PendingRuleChange {
+  kind: 'put' | 'delete';
+  ruleName: string;
+  rule?: SecurityRuleState;
+  asyncOperationId: string;
+  dueAt: number;
+}
+
+/** `Microsoft.Network/networkSecurityGroups`: its own rules in force (Azure's default rules are added on read). */
+export interface NetworkSecurityGroupState {
+  id: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  securityRules: SecurityRuleState[];
+  pending?: PendingRuleChange;
+  /** Made by the world for an instance's undeclared subnet. */
+  derived: boolean;
+}
+
+export interface SubnetState {
+  id: string;
+  name: string;
+  addressPrefix: string;
+  /** The id of the network security group on it. */
+  networkSecurityGroupId?: string;
+}
+
+/** `Microsoft.Network/virtualNetworks`: its address space and subnets. */
+export interface VirtualNetworkState {
+  id: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  addressPrefixes: string[];
+  subnets: SubnetState[];
+  /** Made by the world for an instance's undeclared subnet. */
+  derived: boolean;
 }
 
 /** SQL-side faults (the TDS server consults them). */
@@ -229,7 +310,9 @@ export type WorldChange =
   | 'operation-ended'
   | 'world-loaded'
   | 'listener-moved'
-  | 'old-primary-demoted';
+  | 'old-primary-demoted'
+  | 'group-created'
+  | 'group-deleted';
 
 /** A group's key in the world: subscription, resource group and name, lower case. */
 export function groupKey(subscriptionId: string, resourceGroup: string, name: string): string {
