@@ -106,6 +106,20 @@ describe('networks a world derives for its instances', () => {
     );
   });
 
+  it("answers nothing for a dark region's network resources, as for its instances, and needs a bearer token", async () => {
+    const sub = emulator.world.spec.subscriptionId;
+    const nsg = `${emulator.armEndpoint}/subscriptions/${sub}/resourceGroups/rg-fogpilot/providers/Microsoft.Network/networkSecurityGroups/nsg-mi-westus?api-version=${NETWORK_API}`;
+    assert.equal((await fetch(nsg)).status, 401, 'the front door wants a token for Microsoft.Network too');
+    emulator.arm.addFault({ kind: 'region-dark', location: 'westus', hangMs: 0 });
+    try {
+      await assert.rejects(fetch(nsg, { headers: { Authorization: AUTH } }), 'the connection is dropped');
+      assert.equal((await arm(emulator, 'GET', nsg.replace('westus?', 'eastus?'))).status, 200, 'eastus still answers');
+    } finally {
+      await fetch(`${emulator.armEndpoint}/_admin/faults/westus`, { method: 'DELETE' });
+    }
+    assert.equal((await arm(emulator, 'GET', nsg)).status, 200);
+  });
+
   it('answers what is not there with 404 (ResourceNotFound for a vnet or NSG, NotFound for a subnet or rule)', async () => {
     const sub = emulator.world.spec.subscriptionId;
     const base = `/subscriptions/${sub}/resourceGroups/rg-fogpilot/providers/Microsoft.Network`;
