@@ -7,7 +7,9 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { SqlManagementClient } from '@azure/arm-sql';
 import sql from 'mssql';
+import { EmulatorCredential } from '../../src/azure/credentials';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { ManualClock } from '../../src/emulator/clock';
 import { defaultWorldSpec, establishWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
@@ -373,5 +375,58 @@ describe('a world whose group starts seeding (seedingSeconds)', () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+describe('the life of a group through @azure/arm-sql', () => {
+  let emulator: Emulator;
+  before(async () => {
+    emulator = await startEmulator({ world: world(), speed: 4_000 });
+  });
+  after(async () => emulator?.close());
+
+  it("completes the SDK's long-running DELETE once the deletion ends, and a new group then takes the databases", async () => {
+    const client = new SqlManagementClient(new EmulatorCredential(), SUBSCRIPTION, {
+      endpoint: emulator.armEndpoint,
+      allowInsecureConnection: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+    client.pipeline.addPolicy({
+      name: 'emulator-token',
+      sendRequest: (request, next) => {
+        request.headers.set('Authorization', AUTH.Authorization);
+        return next(request);
+      },
+    });
+    const definition = (partner: string, location: string) => ({
+      readWriteEndpoint: { failoverPolicy: 'Manual' },
+      readOnlyEndpoint: { failoverPolicy: 'Disabled' },
+      partnerRegions: [{ location }],
+      managedInstancePairs: [
+        { primaryManagedInstanceId: instanceId('fog-crm-eastus'), partnerManagedInstanceId: instanceId(partner) },
+      ],
+    });
+    const created = await client.instanceFailoverGroups.beginCreateOrUpdateAndWait(
+      RG,
+      'eastus',
+      'fog-crm',
+      definition('fog-crm-westus', 'westus'),
+      { updateIntervalInMs: 20 },
+    );
+    assert.equal(created.replicationState, 'CATCH_UP');
+    await client.instanceFailoverGroups.beginDeleteAndWait(RG, 'eastus', 'fog-crm', { updateIntervalInMs: 20 });
+    await assert.rejects(client.instanceFailoverGroups.get(RG, 'eastus', 'fog-crm'), { statusCode: 404 });
+    const again = await client.instanceFailoverGroups.beginCreateOrUpdate(
+      RG,
+      'eastus',
+      'fog-crm',
+      definition('fog-crm-northeurope', 'northeurope'),
+    );
+    assert.equal(again.getOperationState().status, 'running');
+    assert.deepEqual(
+      emulator.world.findGroup('fog-crm')!.databases.map((database) => database.name),
+      ['crm', 'billing'],
+    );
   });
 });
