@@ -133,7 +133,14 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
       connection,
       namespace: namespace ?? 'default',
       taskQueue: config.temporal.taskQueue,
-      dependencies: { controlPlane, dataPlane, inventory, approvalRules: approvalRulesOf(config, inventory) },
+      dependencies: {
+        controlPlane,
+        dataPlane,
+        inventory,
+        approvalRules: approvalRulesOf(config, inventory),
+        // Hooks, notification endpoints and objectives stay on the worker; runs see their non-secret plan.
+        outbound: { config },
+      },
       dataConverter,
     });
     await worker.run();

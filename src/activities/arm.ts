@@ -31,6 +31,7 @@ import {
 import { normalizeLocation } from '../domain/locations';
 import { FailureTypes, type ArmCallCount } from '../workflows/definitions';
 import { boundAttempt } from './attempt-bounds';
+import type { OutboundPlan } from './outbound';
 import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 
 export interface ArmActivityDependencies {
@@ -40,6 +41,8 @@ export interface ArmActivityDependencies {
   now?: () => number;
   /** How often `sendFailover` heartbeats while it waits; keep well under the send preset's heartbeat timeout. */
   sendHeartbeatIntervalMs?: number;
+  /** The group's hooks, notifications and objectives by inventory name; absent or undefined: none configured. */
+  planOutbound?: (inventoryName: string | undefined) => OutboundPlan | undefined;
 }
 
 /** Every ARM activity result says what it cost. */
@@ -131,6 +134,7 @@ export function createArmActivities({
   inventory,
   sendHeartbeatIntervalMs = KEEP_ALIVE_INTERVAL_MS,
   now = Date.now,
+  planOutbound,
 }: ArmActivityDependencies) {
   async function readGroupAt(
     group: GroupIdentity,
@@ -157,7 +161,7 @@ export function createArmActivities({
      * Reads ARM only for an ARM id the inventory does not know (to find the partner region). No side effects.
      * Fails `GroupNotFound` for a name the inventory does not have.
      */
-    async resolveGroup(ref: GroupRef): Promise<{ group: ResolvedGroup } & Metered> {
+    async resolveGroup(ref: GroupRef): Promise<{ group: ResolvedGroup; outbound?: OutboundPlan } & Metered> {
       const { result, armCalls } = await withArmMeter(async () => {
         if (typeof ref !== 'string') {
           const known = inventory.nameOf(ref);
@@ -204,7 +208,10 @@ export function createArmActivities({
           'arm-id',
         );
       });
-      return { group: result, armCalls };
+      // Only a group with hooks, notifications or objectives carries a plan: others' results are as they were.
+      const fromInventory = result.resolvedFrom === 'inventory' ? result.displayName : undefined;
+      const outbound = planOutbound?.(fromInventory);
+      return { group: result, ...(outbound ? { outbound } : {}), armCalls };
     },
 
     /**

@@ -8,12 +8,13 @@ import type { Inventory } from '../config/inventory';
 import { createApprovalActivities, type ApprovalRules } from './approvals';
 import { createArmActivities } from './arm';
 import { createGroupLifecycleActivities } from './group-lifecycle';
+import { createOutboundActivities, outboundPlanOf, type OutboundDependencies } from './outbound';
 import { keptAlive } from './keep-alive';
 import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
 import { createSqlActivities, type WatchClock } from './sql';
 
-export interface ActivityDependencies {
+export interface ActivityDependencies extends OutboundDependencies {
   controlPlane: ControlPlane;
   dataPlane: DataPlane;
   inventory: Inventory;
@@ -40,12 +41,16 @@ export const SELF_HEARTBEATING_ACTIVITIES = [
 export function createActivities(deps: ActivityDependencies) {
   return keptAlive(
     {
-      ...createArmActivities(deps),
+      ...createArmActivities({
+        ...deps,
+        ...(deps.outbound ? { planOutbound: (name?: string) => outboundPlanOf(deps.outbound!.config, name) } : {}),
+      }),
       ...createGroupLifecycleActivities(deps),
       ...createSqlActivities(deps),
       ...createProbeActivities(deps),
       ...createLockHolderActivities(),
       ...createApprovalActivities(deps.approvalRules),
+      ...createOutboundActivities(deps),
     },
     { except: SELF_HEARTBEATING_ACTIVITIES },
   );
@@ -82,6 +87,7 @@ export type {
   RetentionPoliciesReading,
 } from './arm';
 export type { CopySyncResult, WatchClock, WritableWatch } from './sql';
+export type { OutboundPlan, OutboundDependencies } from './outbound';
 export type {
   GroupChangeResult,
   InstanceSideEvidence,

@@ -52,9 +52,7 @@ export function managedInstanceBody(instance: InstanceState): Record<string, unk
       proxyOverride: 'Default',
       minimalTlsVersion: '1.2',
       dnsZone: instance.dnsZone,
-      maintenanceConfigurationId:
-        instance.maintenanceConfigurationId ??
-        `/subscriptions/${instance.subscriptionId}/providers/Microsoft.Maintenance/publicMaintenanceConfigurations/SQL_Default`,
+      maintenanceConfigurationId: maintenanceConfigurationIdOf(instance),
       currentBackupStorageRedundancy: instance.backupStorageRedundancy,
       requestedBackupStorageRedundancy: instance.backupStorageRedundancy,
       timezoneId: instance.timezoneId,
@@ -67,6 +65,16 @@ export function managedInstanceBody(instance: InstanceState): Record<string, unk
   };
   if (instance.tags) body.tags = instance.tags;
   return body;
+}
+
+/**
+ * The instance's maintenance window as ARM names it: the world's full id, or a public configuration's short name
+ * (`SQL_EastUS_MI_1`) under the instance's subscription; Azure's default window without one.
+ */
+function maintenanceConfigurationIdOf(instance: InstanceState): string {
+  const configured = instance.maintenanceConfigurationId ?? 'SQL_Default';
+  if (configured.startsWith('/')) return configured;
+  return `/subscriptions/${instance.subscriptionId}/providers/Microsoft.Maintenance/publicMaintenanceConfigurations/${configured}`;
 }
 
 export function armErrorBody(code: string, message: string): Record<string, unknown> {

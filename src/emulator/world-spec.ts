@@ -64,6 +64,7 @@ export const InstanceSpecSchema = z.strictObject({
    * instance's resource group, which the world derives when it does not declare it (see `virtualNetworks`).
    */
   subnetId: z.string().optional(),
+  /** A full ARM id, or a public maintenance configuration's name (`SQL_EastUS_MI_1`); absent: `SQL_Default`. */
   maintenanceConfigurationId: z.string().optional(),
   /** Windows time zone id, fixed at creation (`UTC`, `Pacific Standard Time`, …). */
   timezoneId: z.string().min(1).default('UTC'),
@@ -272,7 +273,15 @@ export type NetworkSecurityGroupSpec = z.output<typeof NetworkSecurityGroupSpecS
 export function defaultWorldSpec(): WorldSpecInput {
   return {
     instances: [
-      { name: 'fog-sales-eastus', resourceGroup: 'rg-fogpilot', location: 'eastus', vCores: 8, storageSizeInGB: 256 },
+      // Patched in different windows (weekday nights, weekends), as a failover group's pair should be.
+      {
+        name: 'fog-sales-eastus',
+        resourceGroup: 'rg-fogpilot',
+        location: 'eastus',
+        vCores: 8,
+        storageSizeInGB: 256,
+        maintenanceConfigurationId: 'SQL_EastUS_MI_1',
+      },
       // Created with dnsZonePartner, as a failover group's secondary must be: both FQDNs end in one zone.
       {
         name: 'fog-sales-westus',
@@ -281,6 +290,7 @@ export function defaultWorldSpec(): WorldSpecInput {
         vCores: 8,
         storageSizeInGB: 256,
         dnsZonePartner: 'fog-sales-eastus',
+        maintenanceConfigurationId: 'SQL_WestUS_MI_2',
       },
     ],
     groups: [

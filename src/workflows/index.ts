@@ -7,3 +7,4 @@ export { scaleGroup } from './scale-group';
 export { drDrill } from './dr-drill';
 export { fleetFailover } from './fleet-failover';
 export { establishGroup } from './establish-group';
+export { deliverNotifications } from './deliver-notifications';

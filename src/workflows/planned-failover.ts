@@ -35,6 +35,7 @@ import {
   type PlannedLegParams,
 } from './steps/planned-leg';
 import { openRunbook } from './steps/opening';
+import { runHooks } from './steps/hooks';
 import { RunbookRun, nowIso } from './steps/runbook-run';
 import { declareStage, declareStep, planOf, runStep, type PlannedStep } from './steps/step-declaration';
 
@@ -113,6 +114,7 @@ export async function runPlannedLeg(
   };
   const context: LegRun = { run, group, params, options, preflight, leg, synced: new Set() };
   context.synced = await run.beforePointOfNoReturn(async () => {
+    await runHooks(run, 'before', leg, prefix);
     await runStep(run, scaleSecondaryStep, context, prefix);
     return runStep(run, verifySyncStep, context, prefix);
   });
@@ -121,6 +123,15 @@ export async function runPlannedLeg(
   run.legs.push(leg);
   // From here the runbook finishes what it sent before it heeds an abort or a cancellation.
   await CancellationScope.nonCancellable(async () => {
+    await run.notifier.notify(
+      'pointOfNoReturn',
+      {
+        message: `${run.runbook} of ${group.displayName}: sending the planned failover from ${leg.from} to ${leg.to}`,
+        fromLocation: leg.from,
+        toLocation: leg.to,
+      },
+      prefix,
+    );
     leg.requestedAt = nowIso();
     const requestedAtMs = Date.now();
     recordWhatWasSent(context, await runStep(run, sendPlannedFailoverStep, context, prefix));
@@ -133,6 +144,7 @@ export async function runPlannedLeg(
   if (run.abortRequested) return leg;
 
   await runStep(run, postChecksStep, context, prefix);
+  if (leg.failoverSent) await runHooks(run, 'after', leg, prefix);
   if (leg.failoverSent && patched(SIZES_AFTER_SWITCH_PATCH)) await scaleNewSecondaryStage.body(context);
   return leg;
 }

@@ -1,4 +1,4 @@
-import { TemporalFailure, isCancellation, setHandler } from '@temporalio/workflow';
+import { TemporalFailure, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { ReadinessCheckInputSchema } from '../domain/inputs';
 import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
 import {
@@ -14,7 +14,8 @@ import {
 } from './definitions';
 import { reads } from './steps/activity-presets';
 import { gate } from './steps/preflight';
-import { evaluateReadinessChecks, worstStatus } from './steps/readiness';
+import { drillRecencyCheck, evaluateReadinessChecks, worstStatus } from './steps/readiness';
+import { evaluatePairChecks } from './steps/pair-checks';
 import { collectReadiness } from './steps/readiness-collect';
 import { openRunbook } from './steps/opening';
 import { RunbookRun, describeFailure } from './steps/runbook-run';
@@ -150,6 +151,7 @@ async function checkGroup(
     step.detail(`${label}: ${verdict}`);
     return Promise.resolve(evaluated);
   });
+  if (patched(READINESS_WHOLE_PAIR_PATCH)) checks.push(...(await wholePairChecks(run, group, collection.snapshot)));
   const { summary } = collection.snapshot;
   return {
     readiness: { group: label, verdict: worstStatus(checks.map((check) => check.status)), checks },
@@ -158,6 +160,68 @@ async function checkGroup(
         ? { primary: summary.primaryLocation, secondary: summary.secondaryLocation }
         : undefined,
   };
+}
+
+/** Runs recorded before the checks of the whole pair and of drill recency evaluated neither. */
+export const READINESS_WHOLE_PAIR_PATCH = 'readiness-whole-pair-and-drills';
+
+/**
+ * The checks of the whole pair (TDE keys on both sides, collation, time zone, maintenance windows, one DNS zone, the
+ * network rules between the subnets, a Standby secondary kept from reads) and, when the group declares
+ * `objectives.drillInterval`, whether a DR drill passed within it.
+ */
+async function wholePairChecks(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  snapshot: Awaited<ReturnType<typeof collectReadiness>>['snapshot'],
+): Promise<GateResult[]> {
+  const label = group.displayName;
+  return run.step(`pair/${label}`, `Check the whole pair of ${label} and its drills`, async (step) => {
+    const checks: GateResult[] = [];
+    const primary = snapshot.primary?.instance;
+    const secondary = snapshot.secondary?.instance;
+    const [evidence, drills] = await Promise.allSettled([
+      primary && secondary
+        ? reads.readPairEvidence.executeWithOptions({ summary: `read the pair of ${label}` }, [
+            {
+              primaryInstanceId: primary.id,
+              secondaryInstanceId: secondary.id,
+              groupResourceGroup: group.resourceGroup,
+            },
+          ])
+        : Promise.resolve(undefined),
+      reads.readDrillRecency.executeWithOptions({ summary: `read the last drill of ${label}` }, [{ group: label }]),
+    ]);
+    const view =
+      snapshot.views.find((entry) => entry.location === snapshot.summary.primaryLocation) ?? snapshot.views[0];
+    if (evidence.status === 'fulfilled' && evidence.value) {
+      checks.push(
+        ...evaluatePairChecks(evidence.value, {
+          name: group.name,
+          readOnlyFailoverPolicy: view?.readOnlyFailoverPolicy ?? 'Disabled',
+          secondaryType: view?.secondaryType ?? 'Geo',
+        }),
+      );
+    } else {
+      checks.push(
+        gate(
+          'pair-checks',
+          'warn',
+          evidence.status === 'rejected'
+            ? `The pair could not be read: ${describeFailure(evidence.reason).message}`
+            : 'The pair was not compared: the roles do not say which instance is primary',
+          {},
+          'Run the check again once the group reads consistently at both locations.',
+        ),
+      );
+    }
+    if (drills.status === 'fulfilled') {
+      const check = drillRecencyCheck(drills.value, Date.now());
+      if (check) checks.push(check);
+    }
+    step.evidence({ checks: checks.map((check) => ({ name: check.name, status: check.status })) });
+    return checks;
+  });
 }
 
 function unreadable(group: string, what: 'read' | 'resolve', error: unknown): ReadinessGroupResult {

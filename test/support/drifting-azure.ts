@@ -58,6 +58,9 @@ export class DriftingAzure extends ScriptedAzure {
  * Several scripted groups served as one Azure: each call goes to the group it names (a group identity), owns (an
  * instance id) or hosts (a SQL target). A group none of them has answers 404, as ARM does for a group that is gone.
  */
+/** Reads of a scope all scripted groups share (their subnets, NSGs and group listings look alike). */
+const SHARED_SCOPE_READS = new Set(['listFailoverGroups', 'getSubnet', 'getNetworkSecurityGroup']);
+
 export function azureOfGroups(groups: ScriptedAzure[]): ControlPlane & DataPlane {
   const byArgument = (argument: unknown): ScriptedAzure | undefined => {
     if (typeof argument === 'string') {
@@ -79,7 +82,8 @@ export function azureOfGroups(groups: ScriptedAzure[]): ControlPlane & DataPlane
       // Not a thenable, whatever awaits it.
       if (method === 'then' || typeof method === 'symbol') return undefined;
       return async (...args: unknown[]) => {
-        const azure = byArgument(args[0]);
+        // Every scripted group shares one subscription and resource group: network and group listings are alike.
+        const azure = byArgument(args[0]) ?? (SHARED_SCOPE_READS.has(String(method)) ? groups[0] : undefined);
         if (!azure) {
           throw new ArmRequestError(`The requested resource was not found (${String(method)}).`, {
             statusCode: 404,

@@ -46,6 +46,13 @@ const EVERY_CHECK = [
   'agent-jobs-match',
   'restore-point-age',
   'failover-policy',
+  'pair-dns-zone',
+  'pair-network',
+  'pair-tde-keys',
+  'pair-collation',
+  'pair-time-zone',
+  'pair-maintenance-windows',
+  'pair-standby-reads',
 ];
 
 function newAzure(configure?: (azure: DriftingAzure) => void): DriftingAzure {
@@ -131,6 +138,7 @@ describe('readinessCheck', { concurrency: 1 }, () => {
         ['resolve-group', 'succeeded'],
         [`collect/${azure.coordinates.name}`, 'succeeded'],
         [`evaluate/${azure.coordinates.name}`, 'succeeded'],
+        [`pair/${azure.coordinates.name}`, 'succeeded'],
       ],
     );
     assert.deepEqual(report.rolesBefore, { primary: 'eastus', secondary: 'westus' });

@@ -100,6 +100,11 @@ export const FailureTypes = {
    * group stands and what to do.
    */
   SeedingFailed: 'SeedingFailed',
+  /**
+   * A hook failed: a `before` hook (nothing was changed, the primary is where it was), or an `after` hook configured
+   * with `onFailure: fail` (the switch stands). The report's `hooks` holds each hook's redacted request and answer.
+   */
+  HookFailed: 'HookFailed',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 

@@ -120,6 +120,9 @@ export interface ReadinessSummary {
   groups: ReadinessGroupResult[];
 }
 
+export type { HookRecord } from '../../hooks/types';
+export type { ObjectiveReading } from '../../notify/events';
+
 /** What an `establishGroup` run created and how its seeding went. */
 export interface EstablishRecord {
   primaryInstanceId: string;

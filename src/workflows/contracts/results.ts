@@ -26,6 +26,8 @@ import type {
   ReadinessSummary,
   ScaleRecord,
   EstablishRecord,
+  HookRecord,
+  ObjectiveReading,
 } from './report-sections';
 
 /** The runbook's live progress. */
@@ -80,6 +82,13 @@ export interface RunbookReport {
   readiness?: ReadinessSummary;
   scale?: ScaleRecord;
   establish?: EstablishRecord;
+  /**
+   * The run against its group's declared objectives (`objectives.rto`, `objectives.rpo` in fogpilot.yaml): measured,
+   * target, met or missed. Absent when the group declares none or nothing was failed over.
+   */
+  objectives?: { rto?: ObjectiveReading; rpo?: ObjectiveReading };
+  /** The group's hooks this run ran, each its redacted request and answer (absent when it ran none). */
+  hooks?: HookRecord[];
   error?: { type: string; message: string };
 }
 

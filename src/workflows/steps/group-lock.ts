@@ -31,7 +31,7 @@ import {
 } from '../definitions';
 import { LOCK_HOLDER_STATUS_PATCH, STATUS_MIRROR_MEMO } from './lock-delegation';
 import { describeFailure } from './report';
-import { RESOLVED_BY_STARTER_PATCH, RESOLVED_GROUP_MEMO } from './resolve';
+import { OUTBOUND_PLAN_MEMO, RESOLVED_BY_STARTER_PATCH, RESOLVED_GROUP_MEMO } from './resolve';
 import type { RunbookRun } from './runbook-run';
 import { RunbookAborted, nowIso, type StepHandle } from './step-log';
 import { lockHolderReads, lockHolderWaits } from './activity-presets';
@@ -104,6 +104,7 @@ export async function runUnderGroupLock<W extends Workflow>(
             memo: {
               [STATUS_MIRROR_MEMO]: info.workflowId,
               ...(resolvedGroupGoesAlong ? { [RESOLVED_GROUP_MEMO]: group } : {}),
+              ...(resolvedGroupGoesAlong && run.notifier.plan ? { [OUTBOUND_PLAN_MEMO]: run.notifier.plan } : {}),
             },
           });
         let started: ChildWorkflowHandle<Workflow>;

@@ -59,7 +59,7 @@ export async function openRunbook<S extends z.ZodType, G extends GroupRef | unde
 ): Promise<Opened<z.output<S>, G extends GroupRef ? ResolvedGroup : ResolvedGroup | undefined, F> | EndedInOpening> {
   type Group = G extends GroupRef ? ResolvedGroup : ResolvedGroup | undefined;
   const params = run.validateInput(opening.schema, opening.input);
-  const asked = params as { requestedBy?: string; reason?: string };
+  const asked = params as { requestedBy?: string; reason?: string; dryRun?: boolean };
   run.requestedBy = asked.requestedBy;
   run.reason = asked.reason;
   const ref = opening.group?.(params);
@@ -76,6 +76,14 @@ export async function openRunbook<S extends z.ZodType, G extends GroupRef | unde
         return { ended: request.whenBusy(error) };
       }
     }
+  }
+  // The run that does the work tells of it: never a dry run, nor a starter that delegated (its lock holder does).
+  if (holdsGroupLock(group) && asked.dryRun !== true) {
+    run.notifier.enabled = true;
+    await run.notifier.notify('started', {
+      message: `${run.runbook} of ${group.displayName} started${asked.requestedBy ? ` by ${asked.requestedBy}` : ''}`,
+      ...(asked.reason ? { details: { reason: asked.reason } } : {}),
+    });
   }
   return { params, group, fixed };
 }

@@ -6,6 +6,7 @@
  * block it.
  */
 import type { GateResult } from '../definitions';
+import { formatDuration } from '../../domain/durations';
 import { evaluatePlannedFailoverGates, gate, type PreflightSnapshot } from './preflight';
 import type { DriftCheckOptions, DriftReadings } from './drift-readings';
 import {
@@ -73,4 +74,50 @@ export function evaluateDriftChecks(
   }
   checks.push(failoverPolicyCheck(snapshot.views));
   return checks;
+}
+
+/**
+ * `drill-recency`: a DR drill passed within the group's `objectives.drillInterval`. Undefined when the group declares
+ * no interval.
+ */
+export function drillRecencyCheck(
+  reading: { intervalMs?: number; lastDrillAt?: string; unreadable?: string },
+  nowMs: number,
+): GateResult | undefined {
+  if (reading.intervalMs === undefined) return undefined;
+  const interval = formatDuration(reading.intervalMs);
+  const evidence = { intervalMs: reading.intervalMs, lastDrillAt: reading.lastDrillAt ?? null };
+  const action = `Run a DR drill (fogpilot drill <group>) and schedule one at least every ${interval} (fogpilot schedule create).`;
+  if (reading.unreadable) {
+    return gate(
+      'drill-recency',
+      'warn',
+      `The drills of the group could not be listed: ${reading.unreadable}`,
+      evidence,
+      action,
+    );
+  }
+  if (!reading.lastDrillAt)
+    return gate(
+      'drill-recency',
+      'fail',
+      `No DR drill of the group has passed (objective: one every ${interval})`,
+      evidence,
+      action,
+    );
+  const ageMs = nowMs - Date.parse(reading.lastDrillAt);
+  if (ageMs <= reading.intervalMs)
+    return gate(
+      'drill-recency',
+      'pass',
+      `The last DR drill passed ${formatDuration(ageMs)} ago (objective: every ${interval})`,
+      evidence,
+    );
+  return gate(
+    'drill-recency',
+    'fail',
+    `The last DR drill passed ${formatDuration(ageMs)} ago, longer than the objective of one every ${interval}`,
+    evidence,
+    action,
+  );
 }

@@ -21,6 +21,8 @@ export type ReportExtras = Pick<
   | 'dataLossEstimate'
   | 'drill'
   | 'establish'
+  | 'hooks'
+  | 'objectives'
   | 'failbackPending'
   | 'fleet'
   | 'readiness'

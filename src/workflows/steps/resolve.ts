@@ -1,5 +1,6 @@
 import { workflowInfo } from '@temporalio/workflow';
 import type { GroupRef, ResolvedGroup } from '../../domain/group-ref';
+import type { OutboundPlan } from '../../activities';
 import { reads } from './activity-presets';
 import { STATUS_MIRROR_MEMO } from './lock-delegation';
 import type { RunbookRun } from './runbook-run';
@@ -9,6 +10,9 @@ import type { RunbookRun } from './runbook-run';
  * reference: an activity and a workflow task on the way to the first read, for an answer the starter already had.
  */
 export const RESOLVED_BY_STARTER_PATCH = 'lock-holder-gets-the-resolved-group';
+
+/** Memo key on a lock holder started by `runUnderGroupLock`: the group's hooks and notifications, as its starter read them. */
+export const OUTBOUND_PLAN_MEMO = 'fogpilotOutboundPlan';
 
 /** Memo key on a lock holder started by `runUnderGroupLock`: the group as its starter resolved it. */
 export const RESOLVED_GROUP_MEMO = 'fogpilotResolvedGroup';
@@ -23,11 +27,13 @@ export async function resolveGroupStep(run: RunbookRun, ref: GroupRef): Promise<
     const fromStarter = resolvedByStarter();
     if (fromStarter) {
       run.identify(fromStarter.group);
+      run.notifier.plan = workflowInfo().memo?.[OUTBOUND_PLAN_MEMO] as OutboundPlan | undefined;
       step.evidence({ ...fromStarter.group, resolvedBy: fromStarter.starter });
       return fromStarter.group;
     }
     const resolved = await reads.resolveGroup.executeWithOptions({ summary: 'resolve the group' }, [ref]);
     run.identify(resolved.group);
+    run.notifier.plan = resolved.outbound;
     step.evidence({ ...resolved.group });
     return resolved.group;
   });

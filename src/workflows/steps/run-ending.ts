@@ -6,6 +6,7 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   CancelledFailure,
   TemporalFailure,
   deprecatePatch,
@@ -23,6 +24,8 @@ import type { ChangeGuard } from './change-guard';
 import type { LockDelegation } from './lock-delegation';
 import type { StepLog } from './step-log';
 import { RunbookAborted, nowIso } from './step-log';
+import type { RunNotifier } from './notifications';
+import { objectivesOf, recordMeasuredObjectives } from './objectives';
 
 /** What ending a run reads and sets: the facts of its report, and the parts that show and guard it (`RunbookRun`). */
 export interface EndingRun extends Omit<ReportFacts, 'workflowId' | 'runId' | 'outcome' | 'endedAt' | 'error'> {
@@ -32,6 +35,7 @@ export interface EndingRun extends Omit<ReportFacts, 'workflowId' | 'runId' | 'o
   readonly delegation: LockDelegation;
   readonly delegatedTo?: string;
   readonly isPastPointOfNoReturn: boolean;
+  readonly notifier?: RunNotifier;
   report?: RunbookReport;
   error?: { type: string; message: string };
   logContext(): Record<string, unknown>;
@@ -48,9 +52,11 @@ export async function executeRunbook(
 ): Promise<RunbookReport> {
   try {
     const report = await conclude(run, body);
+    await notifyEnded(run, report);
     // Typed as the report for the runbooks' public signatures; a starter that asked for a summary knows better.
     return run.returnsSummary ? (summarizeReport(report) as unknown as RunbookReport) : report;
   } catch (error) {
+    if (run.report) await notifyEnded(run, run.report);
     throw run.returnsSummary ? summarizeFailure(error) : error;
   } finally {
     await run.delegation.drain();
@@ -105,6 +111,31 @@ async function conclude(run: EndingRun, body: () => Promise<Outcome | RunbookRep
   return report;
 }
 
+const ENDED_WELL: readonly string[] = [Outcomes.succeeded, Outcomes.alreadyPrimary, Outcomes.skipped];
+
+/** `succeeded` for an outcome that needs nobody; `failed` for every other (failed, aborted, failbackPending, partial). */
+async function notifyEnded(run: EndingRun, report: RunbookReport): Promise<void> {
+  const notifier = run.notifier;
+  if (!notifier) return;
+  // A cancelled run still tells how it ended.
+  await CancellationScope.nonCancellable(() => notifyOutcome(notifier, report));
+}
+
+function notifyOutcome(notifier: RunNotifier, report: RunbookReport): Promise<void> {
+  const well = ENDED_WELL.includes(report.outcome);
+  const first = report.legs[0];
+  return notifier.notify(well ? 'succeeded' : 'failed', {
+    outcome: report.outcome,
+    message: report.error
+      ? `${report.runbook} of ${report.group.displayName} ${report.outcome}: ${report.error.type}: ${report.error.message}`
+      : `${report.runbook} of ${report.group.displayName} ended ${report.outcome}` +
+        (first?.rtoSeconds !== undefined ? ` (${first.from} → ${first.to}, RTO ${first.rtoSeconds} s)` : ''),
+    ...(first ? { fromLocation: first.from, toLocation: first.to } : {}),
+    ...(report.objectives ? { objectives: report.objectives } : {}),
+    ...(report.error ? { details: { failureType: report.error.type } } : {}),
+  });
+}
+
 /** A starter that delegated ends in the lock holder's outcome: in `status` and in `FogpilotPhase`. */
 function adoptDelegatedOutcome(run: EndingRun, report: RunbookReport): void {
   run.report = report;
@@ -116,6 +147,11 @@ function adoptDelegatedOutcome(run: EndingRun, report: RunbookReport): void {
 
 function finish(run: EndingRun, outcome: Outcome): RunbookReport {
   const info = workflowInfo();
+  if (run.group && !run.delegatedTo) {
+    recordMeasuredObjectives(run.group.displayName, run.runbook, run.legs, run.extra.dataLossEstimate);
+    const objectives = objectivesOf(run.notifier?.plan, run.legs, run.extra.dataLossEstimate);
+    if (objectives) run.extra.objectives = objectives;
+  }
   runbookCounter().add(1, { runbook: run.runbook, outcome });
   run.stepLog.tag([{ key: FogpilotPhase, value: outcome }]);
   log.info('Runbook ended', { ...run.logContext(), outcome });

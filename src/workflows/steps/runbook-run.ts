@@ -34,6 +34,7 @@ import { type ReportExtras } from './report';
 import { RESULT_SHAPE_MEMO } from './report-summary';
 import { executeRunbook } from './run-ending';
 import { StepLog, nowIso, type StepHandle } from './step-log';
+import { RunNotifier } from './notifications';
 
 export { actorOf } from './change-guard';
 export { LOCK_HOLDER_STATUS_PATCH, STATUS_MIRROR_MEMO } from './lock-delegation';
@@ -65,6 +66,8 @@ export class RunbookRun {
   readonly returnsSummary: boolean;
   /** The run's judged decisions (see `ApprovalDesk`), on a runbook that waits for approval. */
   approvalDesk?: ApprovalDesk;
+  /** The run's notifications (see `notifications`), on once the group is resolved and this run does the work. */
+  readonly notifier: RunNotifier;
 
   constructor(runbook: RunbookType, groupLabel: string) {
     this.runbook = runbook;
@@ -75,6 +78,7 @@ export class RunbookRun {
       footnote: () => (this.abort ? `abort from ${this.abort.by}: ${this.abort.effect}` : undefined),
     });
     this.guard = new ChangeGuard(this.stepLog, () => this.report !== undefined);
+    this.notifier = new RunNotifier(runbook, () => this.stepLog.group);
   }
 
   get groupLabel(): string {
@@ -190,6 +194,8 @@ export class RunbookRun {
    */
   setAwaiting(kind: string, detail: string, options: { preemptible?: boolean } = {}): void {
     this.stepLog.setAwaiting(kind, detail, options.preemptible === true);
+    // The start of the notification is issued now; the run does not wait for it.
+    if (kind === 'approval') void this.notifier.notify('awaitingApproval', { message: detail });
   }
   clearAwaiting(): void {
     this.stepLog.clearAwaiting();
