@@ -194,6 +194,8 @@ export function createGroupLifecycleActivities({ controlPlane, dataPlane, invent
       name: string;
       primaryInstance: string;
       secondaryInstance: string;
+      /** A reprotect moves the group to a new pair of regions: the inventory's old regions are no refusal then. */
+      newRegions?: boolean;
     }): Promise<NewGroupResolution> {
       const entry = inventory.get(request.name);
       const idOf = (ref: string, field: string): string => {
@@ -233,6 +235,7 @@ export function createGroupLifecycleActivities({ controlPlane, dataPlane, invent
       const name = entry?.name ?? request.name;
       if (
         entry &&
+        request.newRegions !== true &&
         (normalizeLocation(entry.primaryLocation) !== primary.location ||
           normalizeLocation(entry.secondaryLocation) !== secondary.location)
       ) {

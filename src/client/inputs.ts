@@ -11,6 +11,7 @@ import {
   PlannedFailoverInputSchema,
   ReadinessCheckInputSchema,
   EstablishGroupInputSchema,
+  ReprotectInputSchema,
   ScaleGroupInputSchema,
   describeInputProblems,
   parseRunbookInput,
@@ -22,6 +23,7 @@ import {
   type PlannedFailoverInput,
   type ReadinessCheckInput,
   type EstablishGroupInput,
+  type ReprotectInput,
   type ScaleGroupInput,
 } from '../domain/inputs';
 import { RunbookTypes, type RunbookType } from '../workflows/definitions';
@@ -36,6 +38,7 @@ export interface RunbookInputs {
   fleetFailover: FleetFailoverInput;
   readinessCheck: ReadinessCheckInput;
   establishGroup: EstablishGroupInput;
+  reprotect: ReprotectInput;
 }
 
 const schemas: Record<RunbookType, z.ZodType> = {
@@ -47,6 +50,7 @@ const schemas: Record<RunbookType, z.ZodType> = {
   fleetFailover: FleetFailoverInputSchema,
   readinessCheck: ReadinessCheckInputSchema,
   establishGroup: EstablishGroupInputSchema,
+  reprotect: ReprotectInputSchema,
 };
 
 /** A runbook input refused before anything was started. */

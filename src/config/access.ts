@@ -34,7 +34,11 @@ import { RunbookTypes, type RunbookType } from '../workflows/contracts/runbooks'
 export const READ_ONLY_RUNBOOKS: readonly RunbookType[] = [RunbookTypes.readinessCheck];
 
 /** Runbooks whose approval is a decision of its own: a second person must make it (the two-person rule). */
-export const TWO_PERSON_RUNBOOKS: readonly RunbookType[] = [RunbookTypes.forcedFailover, RunbookTypes.fleetFailover];
+export const TWO_PERSON_RUNBOOKS: readonly RunbookType[] = [
+  RunbookTypes.forcedFailover,
+  RunbookTypes.fleetFailover,
+  RunbookTypes.reprotect,
+];
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const envName = (key: string) =>

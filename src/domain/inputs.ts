@@ -508,6 +508,41 @@ export const EstablishGroupInputSchema = strictInput({
     path: ['secondaryInstance'],
   });
 
+export const ReprotectInputSchema = strictInput({
+  group: GroupRefSchema,
+  newSecondaryInstance: managedInstanceRef('newSecondaryInstance'),
+  /** The new group's name; default: the broken group's (its inventory name keeps working). */
+  newName: z
+    .string({ error: 'newName must be a failover group name' })
+    .trim()
+    .regex(GROUP_NAME, { error: 'newName must be a failover group name: 1-63 lowercase letters, digits and hyphens' })
+    .optional(),
+  readWriteFailoverPolicy: z
+    .enum(['Manual', 'Automatic'], { error: 'readWriteFailoverPolicy must be "Manual" or "Automatic"' })
+    .default('Manual'),
+  gracePeriodMinutes: z
+    .number({ error: 'gracePeriodMinutes must be a number of minutes' })
+    .int({ error: 'gracePeriodMinutes must be a whole number of minutes' })
+    .min(60, { error: "gracePeriodMinutes must be at least 60 (Azure's minimum grace period)" })
+    .optional(),
+  readOnlyFailoverPolicy: z
+    .enum(['Disabled', 'Enabled'], { error: 'readOnlyFailoverPolicy must be "Disabled" or "Enabled"' })
+    .default('Disabled'),
+  secondaryType: z
+    .enum(['Geo', 'Standby'], { error: 'secondaryType must be "Geo" or "Standby" (license-free, serves no reads)' })
+    .default('Geo'),
+  seedingTimeout: durationField('seedingTimeout', HOUR, 7 * DAY, '6 days').prefault('6 days'),
+  /** Pre-approval by the incident process (the deletion then waits for nobody). */
+  approval: actor('approval').optional(),
+  approvalTimeout: durationField('approvalTimeout', MINUTE, DAY, '1 hour').prefault('1 hour'),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+}).refine((input) => input.readWriteFailoverPolicy === 'Automatic' || input.gracePeriodMinutes === undefined, {
+  error: 'gracePeriodMinutes: Azure refuses a grace period with the Manual policy; leave it out, or set Automatic',
+  path: ['gracePeriodMinutes'],
+});
+
 /** What callers send (defaults optional). */
 export type PlannedFailoverInput = z.input<typeof PlannedFailoverInputSchema>;
 export type FailbackInput = z.input<typeof FailbackInputSchema>;
@@ -530,6 +565,8 @@ export type ReadinessCheckInput = z.input<typeof ReadinessCheckInputSchema>;
 export type ReadinessCheckParams = z.output<typeof ReadinessCheckInputSchema>;
 export type EstablishGroupInput = z.input<typeof EstablishGroupInputSchema>;
 export type EstablishGroupParams = z.output<typeof EstablishGroupInputSchema>;
+export type ReprotectInput = z.input<typeof ReprotectInputSchema>;
+export type ReprotectParams = z.output<typeof ReprotectInputSchema>;
 
 export interface InputProblem {
   /** Dotted path of the field, e.g. `group.subscriptionId`, or `(input)` for the whole input. */

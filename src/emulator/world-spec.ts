@@ -323,14 +323,21 @@ export function establishWorldSpec(): WorldSpecInput {
   return {
     instances: [
       instance('fog-crm-eastus', 'eastus', {
+        maintenanceConfigurationId: 'SQL_EastUS_MI_1',
         databases: [
           { name: 'crm', sizeGB: 120 },
           { name: 'billing', sizeGB: 30 },
         ],
       }),
-      instance('fog-crm-westus', 'westus', { dnsZonePartner: 'fog-crm-eastus' }),
+      instance('fog-crm-westus', 'westus', {
+        dnsZonePartner: 'fog-crm-eastus',
+        maintenanceConfigurationId: 'SQL_WestUS_MI_2',
+      }),
       instance('fog-crm-centralus', 'centralus'),
-      instance('fog-crm-northeurope', 'northeurope', { dnsZonePartner: 'fog-crm-eastus' }),
+      instance('fog-crm-northeurope', 'northeurope', {
+        dnsZonePartner: 'fog-crm-eastus',
+        maintenanceConfigurationId: 'SQL_NorthEurope_MI_1',
+      }),
     ],
     groups: [],
   };

@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import { EstablishGroupInputSchema } from '../domain/inputs';
 import {
   Outcomes,
@@ -50,8 +50,11 @@ export async function establishGroup(input: EstablishGroupInput): Promise<Runboo
     const params = run.validateInput(EstablishGroupInputSchema, input);
     run.requestedBy = params.requestedBy;
     run.reason = params.reason;
-    const pair = await resolvePairStep(run, params);
-    if (!params.dryRun && !holdsGroupLock(pair.group))
+    // A reprotect runs this as its child, holding the lock of the group it rebuilds in new regions.
+    const parent = workflowInfo().parent?.workflowId;
+    const pair = await resolvePairStep(run, params, { newRegions: parent !== undefined });
+    const heldByParent = parent === pair.group.lockWorkflowId;
+    if (!params.dryRun && !holdsGroupLock(pair.group) && !heldByParent)
       return runUnderGroupLock(run, pair.group, RunbookTypes.establishGroup, [input]);
 
     const record: EstablishRecord = {

@@ -8,3 +8,4 @@ export { drDrill } from './dr-drill';
 export { fleetFailover } from './fleet-failover';
 export { establishGroup } from './establish-group';
 export { deliverNotifications } from './deliver-notifications';
+export { reprotect } from './reprotect';

@@ -555,6 +555,7 @@ const INPUT_OF: Record<RunbookType, (group: string) => Record<string, unknown>> 
   drDrill: (group) => ({ group }),
   fleetFailover: (group) => ({ groups: [group] }),
   readinessCheck: (group) => ({ group }),
+  reprotect: (group) => ({ group, newSecondaryInstance: 'fog-sales-centralus' }),
   establishGroup: (name) => ({
     name,
     primaryInstance: 'fog-sales-eastus',

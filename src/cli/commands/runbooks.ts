@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerDrill } from './drill';
 import { registerEstablish } from './establish';
+import { registerReprotect } from './reprotect';
 import { registerFailback } from './failback';
 import { registerFailover } from './failover';
 import { registerFleetFailover } from './fleet-failover';
@@ -22,6 +23,7 @@ export function registerRunbookCommands(program: Command): void {
   registerFleetFailover(program);
   registerReadiness(program);
   registerEstablish(program);
+  registerReprotect(program);
   registerWatch(program);
   registerMessages(program);
   registerReport(program);

@@ -15,6 +15,7 @@ const RUNBOOK_LABELS: Record<RunbookType, string> = {
   fleetFailover: 'Fleet failover',
   readinessCheck: 'Readiness check',
   establishGroup: 'Establishing a group',
+  reprotect: 'Re-protecting a group',
 };
 
 /** What a person calls the runbook (`DR drill`); the type itself when it has no label. */

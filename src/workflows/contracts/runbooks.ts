@@ -21,6 +21,8 @@ export type {
   ReadinessCheckParams,
   EstablishGroupInput,
   EstablishGroupParams,
+  ReprotectInput,
+  ReprotectParams,
   InputProblem,
   Milliseconds,
 } from '../../domain/inputs';
@@ -39,6 +41,7 @@ export const RunbookTypes = {
   fleetFailover: 'fleetFailover',
   readinessCheck: 'readinessCheck',
   establishGroup: 'establishGroup',
+  reprotect: 'reprotect',
 } as const;
 export type RunbookType = (typeof RunbookTypes)[keyof typeof RunbookTypes];
 

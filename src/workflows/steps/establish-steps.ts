@@ -28,10 +28,19 @@ export const FIRST_SEEDING_POLL_MS = 60_000;
 export const MAX_SEEDING_POLL_MS = 30 * 60_000;
 
 /** Resolves the name and the two instances into the group's coordinates, lock id and instance ids. */
-export function resolvePairStep(run: RunbookRun, params: EstablishGroupParams): Promise<NewGroupResolution> {
+export function resolvePairStep(
+  run: RunbookRun,
+  params: EstablishGroupParams,
+  options: { newRegions?: boolean } = {},
+): Promise<NewGroupResolution> {
   return run.step('resolve-pair', 'Resolve the group and its two instances', async (step) => {
     const resolved = await reads.resolveNewGroup.executeWithOptions({ summary: 'resolve the group to create' }, [
-      { name: params.name, primaryInstance: params.primaryInstance, secondaryInstance: params.secondaryInstance },
+      {
+        name: params.name,
+        primaryInstance: params.primaryInstance,
+        secondaryInstance: params.secondaryInstance,
+        ...(options.newRegions ? { newRegions: true } : {}),
+      },
     ]);
     run.identify(resolved.group);
     step.evidence({
@@ -50,9 +59,10 @@ export function resolvePairStep(run: RunbookRun, params: EstablishGroupParams): 
 export function checkPrerequisitesStep(
   run: RunbookRun,
   pair: NewGroupResolution,
-  params: EstablishGroupParams,
+  params: Pick<EstablishGroupParams, 'readOnlyFailoverPolicy' | 'secondaryType'>,
+  options: { replacing?: string; stepName?: string } = {},
 ): Promise<{ checks: GateResult[]; alreadyEstablished: boolean }> {
-  return run.step('check-prerequisites', 'Check every prerequisite of the group', async (step) => {
+  return run.step(options.stepName ?? 'check-prerequisites', 'Check every prerequisite of the group', async (step) => {
     const evidence = await reads.readPairEvidence.executeWithOptions({ summary: 'read the pair' }, [
       {
         primaryInstanceId: pair.primaryInstanceId,
@@ -64,6 +74,7 @@ export function checkPrerequisitesStep(
       name: pair.group.name,
       readOnlyFailoverPolicy: params.readOnlyFailoverPolicy,
       secondaryType: params.secondaryType,
+      ...(options.replacing ? { replacing: options.replacing } : {}),
     });
     run.gates = verdict.checks;
     for (const check of verdict.checks.filter((entry) => entry.status === 'warn'))

@@ -14,6 +14,8 @@ import { gate } from './preflight';
 /** The group settings a pair check needs (those asked for, or those the group has). */
 export interface PairGroupSettings {
   name: string;
+  /** A group about to be removed (reprotect's broken group): its membership does not count. */
+  replacing?: string;
   readOnlyFailoverPolicy: string;
   secondaryType: string;
 }
@@ -160,9 +162,12 @@ export function notInGroupCheck(
   groupName: string,
   primary: InstanceSideEvidence,
   secondary: InstanceSideEvidence,
+  replacing?: string,
 ): GateResult & { alreadyEstablished?: boolean } {
   const memberships = [primary, secondary].flatMap((side) =>
-    side.groups.map((view) => ({ instance: side.instance.name, group: view.name, id: view.id, view })),
+    side.groups
+      .filter((view) => replacing === undefined || lower(view.name) !== lower(replacing))
+      .map((view) => ({ instance: side.instance.name, group: view.name, id: view.id, view })),
   );
   const evidence = {
     memberships: memberships.map(({ instance, group, id }) => ({ instance, group, id })),
@@ -406,7 +411,7 @@ export function evaluateGroupPrerequisites(
   settings: PairGroupSettings,
 ): { checks: GateResult[]; alreadyEstablished: boolean } {
   const { primary, secondary } = evidence;
-  const membership = notInGroupCheck(settings.name, primary, secondary);
+  const membership = notInGroupCheck(settings.name, primary, secondary, settings.replacing);
   const alreadyEstablished = membership.alreadyEstablished === true;
   const { alreadyEstablished: _marker, ...membershipGate } = membership;
   const checks: GateResult[] = [

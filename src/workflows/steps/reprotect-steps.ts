@@ -1,0 +1,244 @@
+/**
+ * The steps of `reprotect`: find the surviving primary of a group whose other region is lost, check the new pair
+ * (the survivor and an instance in a third region), wait for a person's approval, delete the broken group on the
+ * surviving side, and establish the new group as a child `establishGroup`.
+ */
+import { ApplicationFailure, condition, executeChild, sleep, workflowInfo } from '@temporalio/workflow';
+import type { NewGroupResolution } from '../../activities';
+import { formatDuration } from '../../domain/durations';
+import type { ResolvedGroup } from '../../domain/group-ref';
+import {
+  FailureTypes,
+  RunbookTypes,
+  type ApprovalRecord,
+  type EstablishGroupInput,
+  type ReprotectParams,
+  type RunbookReport,
+} from '../definitions';
+import { groupChanges, partnerReads, reads } from './activity-presets';
+import type { Decision } from './approval';
+import { describeFailure, nowIso, type RunbookRun } from './runbook-run';
+
+/** How long the deletion of the broken group may take before the run stops following it. */
+export const DELETE_TIMEOUT_MS = 30 * 60_000;
+
+/** The group's surviving side: the location that answers Primary, its instance, and what the lost side said. */
+export interface Survivor {
+  location: string;
+  lostLocation: string;
+  instanceId: string;
+  /** The lost location's answer, or why it gave none. */
+  lostSide: string;
+}
+
+/**
+ * Reads the group at both locations; the survivor is the one that answers Primary. Refuses (`PreflightFailed`, nothing
+ * changed) a group with no surviving primary (fail over first) and a healthy group (both regions answer, synchronizing:
+ * nothing is lost, and reprotect would delete a working pair).
+ */
+export function findSurvivorStep(run: RunbookRun, group: ResolvedGroup): Promise<Survivor> {
+  return run.step('find-survivor', `Find the surviving primary of ${group.displayName}`, async (step) => {
+    const locations = [group.primaryLocation, group.secondaryLocation];
+    const answers = await Promise.all(
+      locations.map(async (location) => {
+        try {
+          const reading = await partnerReads.readGroupRoles.executeWithOptions(
+            { summary: `read the group at ${location}` },
+            [{ group, locations: [location] }],
+          );
+          return { location, view: reading.views[0] };
+        } catch (error) {
+          return { location, error: describeFailure(error).message };
+        }
+      }),
+    );
+    step.evidence({
+      answers: answers.map((answer) =>
+        answer.view
+          ? { location: answer.location, role: answer.view.replicationRole, state: answer.view.replicationState }
+          : { location: answer.location, error: answer.error ?? null },
+      ),
+    });
+    const primaries = answers.filter((answer) => answer.view?.replicationRole.toLowerCase() === 'primary');
+    const refuse = (message: string) =>
+      ApplicationFailure.create({ type: FailureTypes.PreflightFailed, nonRetryable: true, message });
+    if (primaries.length !== 1) {
+      throw refuse(
+        `${group.displayName} has ${primaries.length === 0 ? 'no location answering Primary' : 'two locations answering Primary'}; nothing was changed. ` +
+          'reprotect rebuilds protection around a surviving primary: fail over to the surviving region first ' +
+          `(forcedFailover), then start reprotect again.`,
+      );
+    }
+    const survivor = primaries[0]!;
+    const lost = answers.find((answer) => answer !== survivor)!;
+    const lostIsHealthy =
+      lost.view?.replicationRole.toLowerCase() === 'secondary' &&
+      /^(catch_up|synchronizing|synchronized)$/i.test(lost.view.replicationState) &&
+      /^(catch_up|synchronizing|synchronized)$/i.test(survivor.view!.replicationState);
+    if (lostIsHealthy) {
+      throw refuse(
+        `${lost.location} answers as a synchronizing secondary of ${group.displayName}: its region is not lost, and ` +
+          'reprotect would delete a working pair. Nothing was changed. To move the group, use plannedFailover.',
+      );
+    }
+    return {
+      location: survivor.location,
+      lostLocation: lost.location,
+      instanceId: survivor.view!.primaryManagedInstanceId,
+      lostSide: lost.view
+        ? `${lost.view.replicationRole} (${lost.view.replicationState})`
+        : (lost.error ?? 'no answer'),
+    };
+  });
+}
+
+/** Resolves the new group: the survivor as its primary, the new instance in a third region as its secondary. */
+export function resolveNewPairStep(
+  run: RunbookRun,
+  params: ReprotectParams,
+  group: ResolvedGroup,
+  survivor: Survivor,
+): Promise<NewGroupResolution> {
+  return run.step('resolve-new-pair', 'Resolve the new pair', async (step) => {
+    const resolved = await reads.resolveNewGroup.executeWithOptions({ summary: 'resolve the new pair' }, [
+      {
+        name: params.newName ?? group.displayName,
+        primaryInstance: survivor.instanceId,
+        secondaryInstance: params.newSecondaryInstance,
+        // The group moves to a new pair of regions: the inventory's old ones are no refusal.
+        newRegions: true,
+      },
+    ]);
+    const regions = [survivor.location, survivor.lostLocation];
+    if (regions.includes(resolved.group.secondaryLocation)) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.InvalidInput,
+        nonRetryable: true,
+        message:
+          `newSecondaryInstance: ${params.newSecondaryInstance} is in ${resolved.group.secondaryLocation}, a region of ` +
+          `the broken pair (${regions.join(', ')}); name an instance in a third region. Nothing was changed.`,
+      });
+    }
+    step.evidence({ group: { ...resolved.group }, secondaryInstanceId: resolved.secondaryInstanceId });
+    return resolved;
+  });
+}
+
+/** Waits for a person's approval of the deletion (or takes `approval` from the input). */
+export async function approveDeletionStep(
+  run: RunbookRun,
+  params: ReprotectParams,
+  group: ResolvedGroup,
+  survivor: Survivor,
+  newPair: NewGroupResolution,
+  decision: () => Decision | undefined,
+): Promise<void> {
+  await run.step('await-approval', `Approve deleting ${group.displayName}`, async (step) => {
+    const record = (approval: ApprovalRecord): void => {
+      run.extra.approval = approval;
+      step.evidence({ approval });
+    };
+    if (params.approval) {
+      const desk = run.approvalDesk;
+      record(desk ? desk.preApproval(params.approval, nowIso()) : { ...params.approval, at: nowIso(), via: 'input' });
+      return;
+    }
+    const question =
+      `approve or reject: delete failover group ${group.displayName} at ${survivor.location} (its partner in ` +
+      `${survivor.lostLocation} answers ${survivor.lostSide}), then create ${newPair.group.name} from ` +
+      `${survivor.location} to ${newPair.group.secondaryLocation}. Waiting at most ${formatDuration(params.approvalTimeout)}.`;
+    run.setAwaiting('approval', question, { preemptible: true });
+    step.evidence({ question });
+    const decided = await condition(() => decision() !== undefined, params.approvalTimeout);
+    run.clearAwaiting();
+    const answer = decision();
+    if (!decided || !answer) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.ApprovalTimeout,
+        nonRetryable: true,
+        message: `Nobody approved deleting ${group.displayName} within ${formatDuration(params.approvalTimeout)}; nothing was changed.`,
+      });
+    }
+    if (!answer.approved) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.ApprovalRejected,
+        nonRetryable: true,
+        message: `${answer.message.by} rejected deleting ${group.displayName} (${answer.message.reason}); nothing was changed.`,
+      });
+    }
+    record({
+      ...answer.message,
+      at: answer.at,
+      via: answer.via ?? 'signal',
+      ...(answer.via !== undefined && run.requestedBy !== undefined ? { requestedBy: run.requestedBy } : {}),
+    });
+  });
+}
+
+/** Deletes the broken group at the survivor's location and follows the deletion to its end. */
+export function deleteBrokenGroupStep(run: RunbookRun, group: ResolvedGroup, survivor: Survivor): Promise<void> {
+  return run.step('delete-group', `Delete ${group.displayName} at ${survivor.location}`, async (step) => {
+    const sent = await groupChanges.sendDeleteGroup.executeWithOptions({ summary: 'delete the broken group' }, [
+      { group, location: survivor.location },
+    ]);
+    step.evidence({ outcome: sent.outcome, trackingId: sent.trackingId ?? null });
+    if (!sent.trackingId) return;
+    const deadline = Date.now() + DELETE_TIMEOUT_MS;
+    for (let polls = 1; ; polls++) {
+      const progress = await reads.readFailoverProgress.executeWithOptions({ summary: 'read the deletion' }, [
+        { group, trackingId: sent.trackingId },
+      ]);
+      step.evidence({ polls, state: progress.state });
+      if (progress.state === 'Succeeded') return;
+      if (progress.state !== 'InProgress' || Date.now() >= deadline) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.AzureRequestRejected,
+          nonRetryable: true,
+          message:
+            `The deletion of ${group.displayName} ${progress.state === 'InProgress' ? `did not end within ${formatDuration(DELETE_TIMEOUT_MS)}` : `ended ${progress.state}`}` +
+            `${progress.error ? ` (${progress.error.code ?? 'no code'}: ${progress.error.message})` : ''}. Nothing new was ` +
+            'created; check the group in the portal, then start reprotect again.',
+        });
+      }
+      await sleep(Math.max(progress.retryAfterMs ?? 0, 5_000));
+    }
+  });
+}
+
+/** Runs `establishGroup` for the new pair as a child (this run holds the lock it needs) and adopts its report. */
+export function establishNewGroupStep(
+  run: RunbookRun,
+  params: ReprotectParams,
+  survivor: Survivor,
+  newPair: NewGroupResolution,
+): Promise<void> {
+  return run.step(
+    'establish-group',
+    `Establish ${newPair.group.name} toward ${newPair.group.secondaryLocation}`,
+    async (step) => {
+      const input: EstablishGroupInput = {
+        name: params.newName ?? run.groupLabel,
+        primaryInstance: survivor.instanceId,
+        secondaryInstance: newPair.secondaryInstanceId,
+        readWriteFailoverPolicy: params.readWriteFailoverPolicy,
+        ...(params.gracePeriodMinutes !== undefined ? { gracePeriodMinutes: params.gracePeriodMinutes } : {}),
+        readOnlyFailoverPolicy: params.readOnlyFailoverPolicy,
+        secondaryType: params.secondaryType,
+        seedingTimeout: params.seedingTimeout,
+        requestedBy: `reprotect ${workflowInfo().workflowId}`,
+        ...(params.reason ? { reason: params.reason } : {}),
+      };
+      const workflowId = `${workflowInfo().workflowId}/establish`;
+      step.evidence({ child: workflowId });
+      const report: RunbookReport = await executeChild<(next: EstablishGroupInput) => Promise<RunbookReport>>(
+        RunbookTypes.establishGroup,
+        { args: [input], workflowId },
+      );
+      if (report.establish) run.extra.establish = report.establish;
+      if (report.readiness) run.extra.readiness = report.readiness;
+      run.gates = report.gates;
+      for (const warning of report.warnings) run.warn(warning);
+      step.evidence({ outcome: report.outcome, seeding: report.establish?.seeding.endedAt ?? null });
+    },
+  );
+}
