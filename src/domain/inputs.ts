@@ -469,6 +469,8 @@ export const EstablishGroupInputSchema = strictInput({
     .default('Geo'),
   /** Azure cancels a creation that still seeds after 6 days; fogpilot stops waiting at this bound. */
   seedingTimeout: durationField('seedingTimeout', HOUR, 7 * DAY, '6 days').prefault('6 days'),
+  /** The longest pause between two looks at the seeding (shorter while the seeding DMV expects the end soon). */
+  pollInterval: durationField('pollInterval', 5_000, HOUR, '30 minutes').prefault('30 minutes'),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
   requestedBy: text('requestedBy', 200),
   reason: text('reason', 1000),

@@ -11,6 +11,7 @@ interface EstablishFlags {
   readOnlyPolicy?: string;
   secondaryType?: string;
   seedingTimeout?: string;
+  pollInterval?: string;
   dryRun?: boolean;
 }
 
@@ -41,6 +42,7 @@ export const establishCommand: RunbookCommandSpec<EstablishFlags> = {
       .option('--read-only-policy <policy>', 'read-only endpoint failover: Disabled (default) or Enabled')
       .option('--secondary-type <type>', 'Geo (default) or Standby (license-free, serves no reads)')
       .option('--seeding-timeout <duration>', 'how long to wait for seeding (default 6 days, at most 7)')
+      .option('--poll-interval <duration>', 'the longest pause between looks at the seeding (default 30 minutes)')
       .option('--dry-run', 'check every prerequisite and print the plan; create nothing'),
   toInput: (name, options) => ({
     name,
@@ -51,6 +53,7 @@ export const establishCommand: RunbookCommandSpec<EstablishFlags> = {
     readOnlyFailoverPolicy: options.readOnlyPolicy,
     secondaryType: options.secondaryType,
     seedingTimeout: options.seedingTimeout,
+    pollInterval: options.pollInterval,
     dryRun: options.dryRun,
   }),
   fieldFlags: {
@@ -62,6 +65,7 @@ export const establishCommand: RunbookCommandSpec<EstablishFlags> = {
     readOnlyFailoverPolicy: '--read-only-policy',
     secondaryType: '--secondary-type',
     seedingTimeout: '--seeding-timeout',
+    pollInterval: '--poll-interval',
   },
 };
 

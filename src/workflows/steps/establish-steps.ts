@@ -23,9 +23,8 @@ import { describeFailure, RunbookAborted, type RunbookRun } from './runbook-run'
 
 /** Seeding reads per workflow run before it continues as new, so a wait of days keeps each history small. */
 export const SEEDING_POLLS_PER_RUN = 25;
-/** The first pause between seeding reads, and the longest. */
+/** The first pause between seeding reads (the longest is the input's `pollInterval`). */
 export const FIRST_SEEDING_POLL_MS = 60_000;
-export const MAX_SEEDING_POLL_MS = 30 * 60_000;
 
 /** Resolves the name and the two instances into the group's coordinates, lock id and instance ids. */
 export function resolvePairStep(
@@ -148,16 +147,28 @@ function describeSeeding(databases: SeedingProgress[]): string {
     .join(', ');
 }
 
-/** How long to wait before the next read: a quarter of the time the DMV expects seeding to need, within bounds. */
-function nextPollMs(databases: SeedingProgress[], previousMs: number): number {
-  const estimates = databases
-    .map((entry) => (entry.estimatedCompletionAt ? Date.parse(entry.estimatedCompletionAt) : Number.NaN))
-    .filter((value) => Number.isFinite(value));
-  if (estimates.length > 0) {
-    const remaining = Math.max(...estimates) - Date.now();
-    return Math.min(MAX_SEEDING_POLL_MS, Math.max(FIRST_SEEDING_POLL_MS, Math.floor(remaining / 4)));
-  }
-  return Math.min(MAX_SEEDING_POLL_MS, Math.max(FIRST_SEEDING_POLL_MS, previousMs * 2));
+/**
+ * What is left of the seeding, from the DMV's own figures (its start, its estimate and the share transferred), so it
+ * holds whatever the reader's clock: the most any database being seeded has left; undefined when none says.
+ */
+function remainingSeedingMs(databases: SeedingProgress[]): number | undefined {
+  const left = databases
+    .filter((entry) => !/^completed$/i.test(entry.state ?? ''))
+    .map((entry) => {
+      const total = Date.parse(entry.estimatedCompletionAt ?? '') - Date.parse(entry.startedAt ?? '');
+      if (!Number.isFinite(total) || !entry.databaseBytes || entry.transferredBytes === undefined) return undefined;
+      return Math.max(0, total * (1 - entry.transferredBytes / entry.databaseBytes));
+    });
+  if (left.length === 0 || left.some((value) => value === undefined)) return undefined;
+  return Math.max(...(left as number[]));
+}
+
+/** The pause before the next look: a quarter of what is left, between a minute (or `maxMs`) and `maxMs`. */
+function nextPollMs(databases: SeedingProgress[], previousMs: number, maxMs: number): number {
+  const floor = Math.min(FIRST_SEEDING_POLL_MS, maxMs);
+  const remaining = remainingSeedingMs(databases);
+  if (remaining !== undefined) return Math.min(maxMs, Math.max(floor, Math.floor(remaining / 4)));
+  return Math.min(maxMs, Math.max(floor, previousMs * 2));
 }
 
 export interface SeedingWait {
@@ -184,7 +195,7 @@ export function awaitSeedingStep(wait: SeedingWait): Promise<void> {
       host: pair.secondaryHost,
       ...sqlTargetGroup(group),
     };
-    let intervalMs = FIRST_SEEDING_POLL_MS;
+    let intervalMs = Math.min(FIRST_SEEDING_POLL_MS, params.pollInterval);
     let operationDone = record.trackingId === undefined;
     for (let poll = 1; ; poll++) {
       record.seeding.polls += 1;
@@ -267,7 +278,7 @@ export function awaitSeedingStep(wait: SeedingWait): Promise<void> {
         });
       }
       run.setAwaiting('seeding', `seeding ${group.displayName}: ${detail}`);
-      intervalMs = nextPollMs(seeding.databases, intervalMs);
+      intervalMs = nextPollMs(seeding.databases, intervalMs, params.pollInterval);
       // Woken early by an abort: nothing is left half done by leaving now, the creation carries on in Azure.
       if (await condition(() => run.abortRequested, Math.min(intervalMs, params.seedingTimeout - waitedMs))) {
         run.warn(
