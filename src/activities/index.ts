@@ -13,6 +13,7 @@ import { keptAlive } from './keep-alive';
 import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
 import { createSqlActivities, type WatchClock } from './sql';
+import { createWatchActivities } from './watch';
 
 export interface ActivityDependencies extends OutboundDependencies {
   controlPlane: ControlPlane;
@@ -51,6 +52,7 @@ export function createActivities(deps: ActivityDependencies) {
       ...createLockHolderActivities(),
       ...createApprovalActivities(deps.approvalRules),
       ...createOutboundActivities(deps),
+      ...createWatchActivities(deps),
     },
     { except: SELF_HEARTBEATING_ACTIVITIES },
   );
@@ -87,6 +89,7 @@ export type {
   RetentionPoliciesReading,
 } from './arm';
 export type { CopySyncResult, WatchClock, WritableWatch } from './sql';
+export type { WatchGroupLook, WatchLook, WatchLookRequest, WatchLookTarget } from './watch';
 export type { OutboundPlan, OutboundDependencies } from './outbound';
 export type {
   GroupChangeResult,

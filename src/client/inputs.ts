@@ -13,6 +13,7 @@ import {
   EstablishGroupInputSchema,
   ReprotectInputSchema,
   ScaleGroupInputSchema,
+  WatchGroupsInputSchema,
   describeInputProblems,
   parseRunbookInput,
   type DrDrillInput,
@@ -25,6 +26,7 @@ import {
   type EstablishGroupInput,
   type ReprotectInput,
   type ScaleGroupInput,
+  type WatchGroupsInput,
 } from '../domain/inputs';
 import { RunbookTypes, type RunbookType } from '../workflows/definitions';
 
@@ -39,6 +41,7 @@ export interface RunbookInputs {
   readinessCheck: ReadinessCheckInput;
   establishGroup: EstablishGroupInput;
   reprotect: ReprotectInput;
+  watchGroups: WatchGroupsInput;
 }
 
 const schemas: Record<RunbookType, z.ZodType> = {
@@ -51,6 +54,7 @@ const schemas: Record<RunbookType, z.ZodType> = {
   readinessCheck: ReadinessCheckInputSchema,
   establishGroup: EstablishGroupInputSchema,
   reprotect: ReprotectInputSchema,
+  watchGroups: WatchGroupsInputSchema,
 };
 
 /** A runbook input refused before anything was started. */

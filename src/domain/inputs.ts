@@ -510,6 +510,74 @@ export const EstablishGroupInputSchema = strictInput({
     path: ['secondaryInstance'],
   });
 
+/** The most groups one watch reads (a few list calls per resource group and region, however many there are). */
+export const WATCH_MAX_GROUPS = 500;
+
+/** A group as a watch resolved it, carried from run to run (internal). */
+const watchedGroupState = z.strictObject({
+  group: z.strictObject({
+    subscriptionId: z.string(),
+    resourceGroup: z.string(),
+    name: z.string(),
+    primaryLocation: z.string(),
+    secondaryLocation: z.string(),
+    displayName: z.string(),
+    lockWorkflowId: z.string(),
+    resolvedFrom: z.enum(['inventory', 'coordinates', 'arm-id']).optional(),
+  }),
+  /** The events a notification endpoint takes for the group, as its worker's configuration said. */
+  notifyOn: z.array(z.string()).max(20).default([]),
+  /** The primary as last read with certainty, and when. */
+  primaryLocation: z.string().optional(),
+  primaryReadAt: z.string().optional(),
+});
+
+const watchChangeState = z.looseObject({
+  group: z.string(),
+  seenAt: z.string(),
+  from: z.string(),
+  to: z.string(),
+  byFogpilot: z.boolean(),
+  explanation: z.string(),
+});
+
+/**
+ * `watchGroups`: notices role changes fogpilot did not make. `groups` defaults to every group of the worker's
+ * inventory; one look every `interval`.
+ */
+export const WatchGroupsInputSchema = strictInput({
+  groups: z
+    .array(GroupRefSchema, { error: 'groups must be a list of group references' })
+    .min(1, { error: 'groups must name at least one group (or leave it out to watch every inventory group)' })
+    .max(WATCH_MAX_GROUPS, { error: `groups must name at most ${WATCH_MAX_GROUPS} groups` })
+    .optional(),
+  interval: durationField('interval', 15_000, HOUR, '1 minute').prefault('1 minute'),
+  startFailback: z.boolean({ error: 'startFailback must be true or false' }).default(false),
+  /** Passed to each failback the watch starts as its `waitTimeout`. */
+  failbackWaitTimeout: durationField('failbackWaitTimeout', MINUTE, 30 * DAY, '7 days').prefault('7 days'),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+  /** Internal: carried across continue-as-new; not for callers. */
+  resume: z
+    .strictObject(
+      {
+        watchingSince: z.string(),
+        looks: z.number().int().min(0),
+        groups: z.array(watchedGroupState).max(WATCH_MAX_GROUPS),
+        unresolved: z
+          .array(z.strictObject({ group: z.string(), error: z.string() }))
+          .max(WATCH_MAX_GROUPS)
+          .default([]),
+        changes: z.array(watchChangeState).max(100).default([]),
+        armCalls: z
+          .strictObject({ reads: z.number().min(0), writes: z.number().min(0), throttled: z.number().min(0) })
+          .optional(),
+      },
+      { error: 'resume is internal: leave it out' },
+    )
+    .optional(),
+});
+
 export const ReprotectInputSchema = strictInput({
   group: GroupRefSchema,
   newSecondaryInstance: managedInstanceRef('newSecondaryInstance'),
@@ -569,6 +637,8 @@ export type EstablishGroupInput = z.input<typeof EstablishGroupInputSchema>;
 export type EstablishGroupParams = z.output<typeof EstablishGroupInputSchema>;
 export type ReprotectInput = z.input<typeof ReprotectInputSchema>;
 export type ReprotectParams = z.output<typeof ReprotectInputSchema>;
+export type WatchGroupsInput = z.input<typeof WatchGroupsInputSchema>;
+export type WatchGroupsParams = z.output<typeof WatchGroupsInputSchema>;
 
 export interface InputProblem {
   /** Dotted path of the field, e.g. `group.subscriptionId`, or `(input)` for the whole input. */

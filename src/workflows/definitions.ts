@@ -10,7 +10,8 @@
  * - `outcomes`: outcomes and failure types;
  * - `records`: the report's building blocks (steps, gates, legs, approvals);
  * - `report-sections`: the parts of a report that belong to one kind of runbook;
- * - `results`: the report, a fleet child's summary, the live status and the query that reads it.
+ * - `results`: the report, a fleet child's summary, the live status and the query that reads it;
+ * - `watch`: what `watchGroups` knows of its groups and the changes it saw, and its `watchStatus` query.
  */
 export * from './contracts/runbooks';
 export * from './contracts/messages';
@@ -18,3 +19,4 @@ export * from './contracts/outcomes';
 export * from './contracts/records';
 export * from './contracts/report-sections';
 export * from './contracts/results';
+export * from './contracts/watch';

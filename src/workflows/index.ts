@@ -7,5 +7,6 @@ export { scaleGroup } from './scale-group';
 export { drDrill } from './dr-drill';
 export { fleetFailover } from './fleet-failover';
 export { establishGroup } from './establish-group';
+export { watchGroups } from './watch-groups';
 export { deliverNotifications } from './deliver-notifications';
 export { reprotect } from './reprotect';

@@ -561,6 +561,7 @@ const INPUT_OF: Record<RunbookType, (group: string) => Record<string, unknown>> 
     primaryInstance: 'fog-sales-eastus',
     secondaryInstance: 'fog-sales-westus',
   }),
+  watchGroups: (group) => ({ groups: [group] }),
 };
 
 const callerWith = (credential: Record<string, string>, permissions: Record<string, unknown>) => ({

@@ -16,6 +16,7 @@ const RUNBOOK_LABELS: Record<RunbookType, string> = {
   readinessCheck: 'Readiness check',
   establishGroup: 'Establishing a group',
   reprotect: 'Re-protecting a group',
+  watchGroups: 'Watching groups',
 };
 
 /** What a person calls the runbook (`DR drill`); the type itself when it has no label. */

@@ -29,6 +29,7 @@ import type {
   HookRecord,
   ObjectiveReading,
 } from './report-sections';
+import type { WatchStatus } from './watch';
 
 /** The runbook's live progress. */
 export const statusQuery = defineQuery<RunbookStatus>('status');
@@ -89,6 +90,8 @@ export interface RunbookReport {
   objectives?: { rto?: ObjectiveReading; rpo?: ObjectiveReading };
   /** The group's hooks this run ran, each its redacted request and answer (absent when it ran none). */
   hooks?: HookRecord[];
+  /** `watchGroups`: the groups, their roles as last read, and the role changes it saw. */
+  watch?: WatchStatus;
   error?: { type: string; message: string };
 }
 

@@ -23,6 +23,8 @@ export type {
   EstablishGroupParams,
   ReprotectInput,
   ReprotectParams,
+  WatchGroupsInput,
+  WatchGroupsParams,
   InputProblem,
   Milliseconds,
 } from '../../domain/inputs';
@@ -42,6 +44,7 @@ export const RunbookTypes = {
   readinessCheck: 'readinessCheck',
   establishGroup: 'establishGroup',
   reprotect: 'reprotect',
+  watchGroups: 'watchGroups',
 } as const;
 export type RunbookType = (typeof RunbookTypes)[keyof typeof RunbookTypes];
 

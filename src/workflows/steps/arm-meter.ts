@@ -31,6 +31,7 @@ const METERED: Record<MeteredActivity, true> = {
   readSeedingState: true,
   sendCreateGroup: true,
   sendDeleteGroup: true,
+  lookAtGroups: true,
 };
 
 const tally: ArmCallCount = { reads: 0, writes: 0, throttled: 0 };

@@ -28,6 +28,7 @@ export type ReportExtras = Pick<
   | 'readiness'
   | 'refusals'
   | 'scale'
+  | 'watch'
 >;
 
 /**
