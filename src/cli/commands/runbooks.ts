@@ -13,6 +13,7 @@ import { registerReport } from './report';
 import { registerScale } from './scale';
 import { registerSchedule } from './schedule';
 import { registerWatch } from './watch';
+import { registerWatchGroups } from './watch-groups';
 
 export function registerRunbookCommands(program: Command): void {
   registerFailover(program);
@@ -23,6 +24,7 @@ export function registerRunbookCommands(program: Command): void {
   registerFleetFailover(program);
   registerReadiness(program);
   registerEstablish(program);
+  registerWatchGroups(program);
   registerReprotect(program);
   registerWatch(program);
   registerMessages(program);
