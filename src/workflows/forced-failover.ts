@@ -30,6 +30,7 @@ import {
 import { intendedPrimary, statesIntent } from './steps/intent';
 import { sameIntentCommand } from '../domain/next-steps';
 import { openRunbook } from './steps/opening';
+import { runHooks } from './steps/hooks';
 import { RunbookRun, nowIso } from './steps/runbook-run';
 import { REFUSED_BUSY_IS_NOT_SENT_PATCH } from './steps/send-failover';
 import { planOf, runStep } from './steps/step-declaration';
@@ -148,7 +149,10 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     }
 
     const deciding: ForcedDecide = { run, group, params, assessment, decision };
-    await run.beforePointOfNoReturn(() => runStep(run, awaitApprovalStep, deciding));
+    await run.beforePointOfNoReturn(async () => {
+      await runStep(run, awaitApprovalStep, deciding);
+      await runHooks(run, 'before', { from, to: target });
+    });
 
     run.passPointOfNoReturn();
     const leg: FailoverLeg = {
@@ -165,6 +169,11 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     const context: ForcedRun = { ...deciding, leg, escalationIsDecided };
     let stopped: 'aborted' | undefined;
     await CancellationScope.nonCancellable(async () => {
+      await run.notifier.notify('pointOfNoReturn', {
+        message: `forcedFailover of ${group.displayName}: forcing ${target} to be primary (${from} may lose data)`,
+        fromLocation: from,
+        toLocation: target,
+      });
       leg.requestedAt = nowIso();
       const requestedAtMs = Date.now();
       let planned = false;
@@ -222,8 +231,10 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
         detail: `${target} became primary without a failover sent by this run: the loss is not this run's to measure`,
       };
       run.warn(`${target} became primary without a failover sent by this run; none was sent.`);
+      await runHooks(run, 'after', leg);
       return Outcomes.alreadyPrimary;
     }
+    await runHooks(run, 'after', leg);
     return Outcomes.succeeded;
   });
 }

@@ -7,7 +7,7 @@ import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigSchema } from '../../src/config/config';
 import { verifySignature } from '../../src/notify/signature';
-import type { RunbookNotification } from '../../src/notify/events';
+import { NOTIFICATION_EVENTS, type RunbookNotification } from '../../src/notify/events';
 import { startReceiver, type LocalReceiver } from '../hooks/local-receiver';
 import { boundedIt, outcomeWithReportOf, stepOf, timeSkippingFrame, waitFor } from '../support/runbook-harness';
 import { createTestWorker } from '../support/temporal';
@@ -26,7 +26,10 @@ after(async () => {
 
 /** A scripted group whose inventory entry has hooks on the receiver, and a signed JSON endpoint there too. */
 function scenario(hookAnswers: { before?: number; after?: number } = {}) {
-  const s = frame.scenario();
+  // A short role switch: these tests are about what runs around it, not the switch itself.
+  const s = frame.scenario((azure) => {
+    azure.roleSwitchMs = 2_000;
+  });
   const config = ConfigSchema.parse({
     inventory: {
       [s.name]: {
@@ -48,14 +51,14 @@ function scenario(hookAnswers: { before?: number; after?: number } = {}) {
   });
   return {
     ...s,
-    async run(input: Record<string, unknown> = {}) {
+    async run(input: Record<string, unknown> = {}, workflowType = 'plannedFailover') {
       const worker = await createTestWorker({
         env: frame.env,
         taskQueue: s.taskQueue,
         deps: { ...s.deps, outbound: { config, env: { FOGPILOT_TEST_NOTIFY_KEY: SECRET } } },
         called: s.called,
       });
-      const handle = await s.start('plannedFailover', input);
+      const handle = await s.start(workflowType, input);
       return worker.runUntil(async () => {
         const outcome = await outcomeWithReportOf(handle);
         // Deliveries run in abandoned children: wait for what the run ended with to arrive.
@@ -64,10 +67,28 @@ function scenario(hookAnswers: { before?: number; after?: number } = {}) {
           () => notifications().some((entry) => entry.payload.event === ended),
           `the ${ended} notification`,
         );
+        await deliveriesClosed(handle.workflowId, handle.firstExecutionRunId);
         return outcome;
       });
     },
   };
+}
+
+/**
+ * Waits until every `deliverNotifications` child of the run has closed: one left open when this test's worker stops
+ * (its last workflow task not yet run) would stop time skipping for the tests after it.
+ */
+async function deliveriesClosed(workflowId: string, runId: string): Promise<void> {
+  for (let sequence = 1; sequence <= 8; sequence++) {
+    for (const event of NOTIFICATION_EVENTS) {
+      const child = frame.env.client.workflow.getHandle(
+        `${workflowId}/notify/${runId.slice(0, 8)}-${sequence}-${event}`,
+      );
+      const described = await child.describe().catch(() => undefined);
+      if (!described) continue;
+      await waitFor(async () => (await child.describe()).status.name !== 'RUNNING', `delivery ${sequence} closed`);
+    }
+  }
 }
 
 function notifications(): { payload: RunbookNotification; verified: boolean }[] {
@@ -118,7 +139,7 @@ describe('hooks and notifications around a planned failover', { concurrency: 1 }
     assert.equal(ended.fromLocation, 'eastus');
     assert.equal(ended.toLocation, 'westus');
 
-    // Judged against the group's objectives: the switch took the scripted 40-odd seconds, and no loss was proven.
+    // Judged against the group's objectives: the switch took the scripted 2-odd seconds, and no loss was proven.
     const rtoMs = report.legs[0]!.rtoSeconds! * 1000;
     assert.deepEqual(report.objectives, {
       rto: { targetMs: 15 * 60_000, measuredMs: rtoMs, met: true },
@@ -152,5 +173,19 @@ describe('hooks and notifications around a planned failover', { concurrency: 1 }
       report.warnings.some((warning) => /after hook purge-cache failed/.test(warning)),
       report.warnings.join('; '),
     );
+  });
+
+  it('stops a forced failover before it forces when a before hook fails after the approval', async () => {
+    const s = scenario({ before: 500 });
+    s.azure.darkLocations.add('eastus');
+    const { report, failure } = await s.run(
+      { approval: { by: 'incident-commander', reason: 'INC-9: eastus down' } },
+      'forcedFailover',
+    );
+    assert.equal(failure?.type, 'HookFailed', failure?.message);
+    assert.match(failure.message, /Before hook drain-traffic failed/);
+    assert.equal(s.azure.acceptedFailovers.length, 0, 'nothing was forced');
+    const names = report!.steps.map((step) => step.name);
+    assert.ok(names.indexOf('await-approval') < names.indexOf('hook-before-drain-traffic'), names.join(', '));
   });
 });
