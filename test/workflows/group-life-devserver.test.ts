@@ -13,6 +13,7 @@ import { emulatorAdapters } from '../../src/emulator/adapters';
 import { defaultWorldSpec, establishWorldSpec, type WorldSpecInput } from '../../src/emulator/world-spec';
 import type { RunbookNotification } from '../../src/notify/events';
 import { verifySignature } from '../../src/notify/signature';
+import { abortSignal, watchStatusQuery } from '../../src/workflows/definitions';
 import { jsonOf, fogpilot } from '../cli/fogpilot-cli';
 import { startReceiver, type LocalReceiver } from '../hooks/local-receiver';
 import { startDevServer, type DevServer } from '../support/dev-server';
@@ -184,6 +185,60 @@ describe('a group’s life on the dev server', { concurrency: 1, timeout: 180_00
           received.find((entry) => entry.payload.event === 'failed')?.payload.details?.failureType,
           'HookFailed',
         );
+      });
+    } finally {
+      await close();
+    }
+  });
+
+  it('watchGroups reports an automatic failover it did not send, and notifies it signed', async () => {
+    // Automatic policy, a 60-minute grace period: 60 simulated minutes after eastus goes dark Azure fails over by itself.
+    const world = defaultWorldSpec();
+    world.groups = world.groups!.map((group) => ({
+      ...group,
+      readWriteFailoverPolicy: 'Automatic',
+      gracePeriodMinutes: 60,
+    }));
+    await emulate(world);
+    receiver.requests.length = 0;
+    receiver.answer({ status: 204 });
+    const { worker, taskQueue, close } = await workerFor({
+      'fog-sales': { primaryLocation: 'eastus', secondaryLocation: 'westus' },
+    });
+    try {
+      await worker.runUntil(async () => {
+        const handle = await server.env.client.workflow.start('watchGroups', {
+          taskQueue,
+          workflowId: `watch-groups-${Date.now()}`,
+          args: [{ groups: ['fog-sales'], interval: '15 seconds' }],
+        });
+        started.add(handle.workflowId);
+        await waitFor(async () => (await handle.query(watchStatusQuery)).looks >= 1, 'the first look', 60_000);
+        const first = await handle.query(watchStatusQuery);
+        assert.equal(first.groups[0]?.primaryLocation, 'eastus');
+
+        emulator.arm.addFault({ kind: 'region-dark', location: 'eastus' });
+        const group = emulator.world.findGroup('fog-sales')!;
+        await waitFor(() => emulator.world.reportedRole(group, 'westus') === 'Primary', 'Azure’s own failover', 30_000);
+
+        await waitFor(async () => (await handle.query(watchStatusQuery)).changes.length > 0, 'the change seen', 90_000);
+        const [change] = (await handle.query(watchStatusQuery)).changes;
+        assert.equal(change?.from, 'eastus');
+        assert.equal(change?.to, 'westus');
+        assert.equal(change?.byFogpilot, false, 'no fogpilot runbook made it');
+        assert.equal(emulator.world.failoverCountersOf(group).received, 0, 'fogpilot sent no failover');
+
+        await waitFor(
+          () => notifications().some((entry) => entry.payload.event === 'azureFailoverSeen'),
+          'the azureFailoverSeen notification',
+          60_000,
+        );
+        const seen = notifications().find((entry) => entry.payload.event === 'azureFailoverSeen')!;
+        assert.equal(seen.verified, true);
+        assert.equal(seen.payload.group, 'fog-sales');
+        assert.equal(seen.payload.toLocation, 'westus');
+        await handle.signal(abortSignal, { by: 'test', reason: 'done watching' });
+        await handle.result().catch(() => undefined);
       });
     } finally {
       await close();
