@@ -14,6 +14,7 @@ import { abortSection, approvalSection } from './sections/decisions';
 import { downtimeFact, probeSection, smokeSection } from './sections/drill';
 import { fleetFact, fleetSection } from './sections/fleet';
 import { gatesSection } from './sections/gates';
+import { establishSection, hooksSection, objectivesSection, watchSection } from './sections/group-life';
 import { legsSection, rtoFacts } from './sections/legs';
 import { readinessFact, readinessSection } from './sections/readiness';
 import { rolesSection } from './sections/roles';
@@ -42,6 +43,10 @@ export function buildDocument(report: RunbookReport): ReportDocument {
       fleetSection(report),
       readinessSection(report),
       scaleSection(report),
+      establishSection(report),
+      watchSection(report),
+      objectivesSection(report),
+      hooksSection(report),
       gatesSection(report.gates),
       planSection(report),
       approvalSection(report),

@@ -662,3 +662,57 @@ describe('the SVG timeline', () => {
     assert.doesNotMatch(renderReport(none, 'html'), /<svg/);
   });
 });
+
+describe('the parts of a group’s life in a report', () => {
+  it('says whether each objective was met, and shows each hook’s redacted request and answer', () => {
+    const report = drillReport();
+    report.objectives = {
+      rto: { targetMs: 60_000, measuredMs: 42_000, met: true },
+      rpo: { targetMs: 5_000, measuredMs: 12_000, met: false },
+    };
+    report.hooks = [
+      {
+        name: 'purge-cache',
+        phase: 'after',
+        request: { method: 'POST', url: 'https://cache.example.com/purge', headers: { authorization: '[redacted]' } },
+        response: { status: 503, headers: {}, body: 'busy' },
+        ok: false,
+        durationMs: 35,
+        error: 'answered 503',
+      },
+    ];
+    const md = renderReport(report, 'md');
+    assert.deepEqual(markdownTable(md, 'Objectives'), [
+      ['RTO', '1m', '42s', 'met'],
+      ['RPO', '5s', '12s', 'missed'],
+    ]);
+    const [hook] = markdownTable(md, 'Hooks');
+    assert.equal(hook![0], '`purge-cache`');
+    assert.equal(hook![3], '503 busy');
+    const html = renderReport(report, 'html');
+    assert.ok(html.includes('missed'));
+  });
+
+  it('shows a group’s creation with each database’s seeding', () => {
+    const report = drillReport();
+    report.establish = {
+      primaryInstanceId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Sql/managedInstances/mi-east',
+      secondaryInstanceId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Sql/managedInstances/mi-west',
+      creation: 'created',
+      seeding: {
+        since: '2026-12-01T00:00:00.000Z',
+        endedAt: '2026-12-06T00:00:00.000Z',
+        polls: 240,
+        databases: [
+          { database: 'crm', state: 'Completed', percent: 100 },
+          { database: 'billing', state: 'Transferring', percent: 40 },
+        ],
+      },
+    };
+    const md = renderReport(report, 'md');
+    assert.deepEqual(markdownTable(md, 'Group creation and seeding'), [
+      ['`crm`', 'Completed', '100%'],
+      ['`billing`', 'Transferring', '40%'],
+    ]);
+  });
+});
