@@ -45,7 +45,11 @@ function scenario(configure?: Parameters<typeof scriptedScenario>[2]) {
 
 describe('fogpilot runbook commands', { concurrency: 1, timeout: 120_000 }, () => {
   it('drill --no-wait returns the workflow id at once; watch follows it to its end; report renders it', async () => {
-    const s = scenario();
+    // The failover's switch is held until `watch` has shown the wait for it: the progress is observed live, not
+    // caught in a window (a loaded CI run once finished a 1-second switch between two of watch's polls).
+    const s = scenario((azure) => {
+      azure.failoverNeverCompletes = true;
+    });
     const worker = await s.worker();
     await worker.runUntil(async () => {
       // No write probe: stopping it waits on heartbeat throttling, seconds this test does not need to spend.
@@ -61,10 +65,13 @@ describe('fogpilot runbook commands', { concurrency: 1, timeout: 120_000 }, () =
       const { status } = await s.fogpilot.handle(workflowId).describe();
       assert.equal(status.name, 'RUNNING', 'the command returned while the drill runs');
 
-      const watch = await fogpilot(['watch', workflowId], s.cliEnv);
+      const following = startFogpilot(['watch', workflowId], s.cliEnv);
+      // Live progress while it runs: the wait for the roles, shown before the roles switch.
+      await following.printed(/waiting\s+azure: waiting for westus to become primary/);
+      s.azure.failoverNeverCompletes = false;
+      const watch = await following.ended;
       assert.equal(watch.code, 0, watch.stderr);
       assert.match(watch.stdout, new RegExp(`running under the group's lock as ${s.lockId}`));
-      assert.match(watch.stdout, /waiting\s+azure: waiting for westus to become primary/, 'live progress while it ran');
       for (const step of ['preflight', 'failover', 'soak', 'failback/failover', 'failback/post-checks']) {
         // Once: the drill shows its lock holder's steps as its own, and they are not printed again.
         const ended = watch.stdout.match(new RegExp(`succeeded\\s+${step}\\b`, 'g')) ?? [];
