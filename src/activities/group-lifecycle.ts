@@ -27,8 +27,6 @@ import { isManagedInstanceId } from '../domain/inputs';
 import type { Inventory } from '../config/inventory';
 import { normalizeLocation } from '../domain/locations';
 import type { DataPlane, SqlInstanceTarget } from '../sql/data-plane';
-import { SqlRequestError } from '../sql/data-plane';
-import { classifySqlError } from '../sql/errors';
 import { FailureTypes } from '../workflows/definitions';
 import type { Metered } from './arm';
 
@@ -144,6 +142,7 @@ export function createGroupLifecycleActivities({ controlPlane, dataPlane, invent
       });
     }
     const subscriptionId = SUBSCRIPTION_OF.exec(instanceId)?.[1] ?? '';
+    const subnetId = instance.subnetId;
     const resourceGroups = [
       ...new Set([RESOURCE_GROUP_OF.exec(instanceId)?.[1], groupResourceGroup].filter(Boolean) as string[]),
     ];
@@ -163,14 +162,15 @@ export function createGroupLifecycleActivities({ controlPlane, dataPlane, invent
         }),
       ),
       readable(`reading the TDE protector of ${instance.name}`, () => controlPlane.getTdeKeys(instanceId)),
-      readable(`reading the network of ${instance.name}`, async () => {
-        if (!instance.subnetId) throw new Error(`${instance.name} reports no subnet`);
-        const subnet = (await controlPlane.getSubnet(instance.subnetId)).value;
-        const nsg = subnet.networkSecurityGroupId
-          ? (await controlPlane.getNetworkSecurityGroup(subnet.networkSecurityGroupId)).value
-          : undefined;
-        return { value: nsg ? { subnet, nsg } : { subnet } };
-      }),
+      subnetId === undefined
+        ? Promise.resolve({ error: `${instance.name} reports no subnet` })
+        : readable(`reading the network of ${instance.name}`, async () => {
+            const subnet = (await controlPlane.getSubnet(subnetId)).value;
+            const nsg = subnet.networkSecurityGroupId
+              ? (await controlPlane.getNetworkSecurityGroup(subnet.networkSecurityGroupId)).value
+              : undefined;
+            return { value: nsg ? { subnet, nsg } : { subnet } };
+          }),
     ]);
     const id = instanceId.toLowerCase();
     const groups = groupLists
@@ -389,9 +389,8 @@ export function createGroupLifecycleActivities({ controlPlane, dataPlane, invent
     try {
       return { databases: await dataPlane.listSeedingProgress(secondary) };
     } catch (error) {
-      const failure =
-        error instanceof SqlRequestError ? classifySqlError(error, 'reading seeding progress') : undefined;
-      if (failure && failure.nonRetryable !== true) throw failure;
+      // Progress is for people: a secondary that cannot be read now (restoring, a dropped session) is no failure;
+      // the group's own state says whether it still seeds.
       return { databases: [], unreadable: errorText(error) };
     }
   }

@@ -1,4 +1,4 @@
-import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, setHandler, workflowInfo } from '@temporalio/workflow';
 import { EstablishGroupInputSchema } from '../domain/inputs';
 import {
   Outcomes,
@@ -75,8 +75,8 @@ export async function establishGroup(input: EstablishGroupInput): Promise<Runboo
       });
     } else {
       // Nothing is changed until the PUT: an abort before it leaves Azure as it was.
-      const created = await run.beforePointOfNoReturn(async () => {
-        const prerequisites = await checkPrerequisitesStep(run, pair, params);
+      const prerequisites = await run.beforePointOfNoReturn(() => checkPrerequisitesStep(run, pair, params));
+      const created = await (async () => {
         if (params.dryRun) {
           run.plan = [
             prerequisites.alreadyEstablished
@@ -102,13 +102,14 @@ export async function establishGroup(input: EstablishGroupInput): Promise<Runboo
           record.creation = 'already-established';
           return 'already-established' as const;
         }
-        const sent = await createGroupStep(run, pair, params);
+        // The PUT cannot be called back once it is on its way: it is sent and answered whatever arrives meanwhile.
+        run.passPointOfNoReturn();
+        const sent = await CancellationScope.nonCancellable(() => createGroupStep(run, pair, params));
         if (sent.outcome === 'exists') record.creation = 'already-established';
         if (sent.trackingId) record.trackingId = sent.trackingId;
         return record.creation;
-      });
+      })();
       if (created === undefined) return Outcomes.dryRun;
-      run.passPointOfNoReturn();
     }
 
     await awaitSeedingStep({ run, input, params, pair, record });

@@ -2,8 +2,15 @@
  * The steps of `establishGroup`: resolve the group and its pair, check every prerequisite, create the group, wait for
  * its seeding (durably, for days if need be), and check its readiness.
  */
-import { ApplicationFailure, condition, continueAsNew, executeChild, workflowInfo } from '@temporalio/workflow';
-import type { NewGroupResolution } from '../../activities';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { NewGroupResolution, SeedingStateReading } from '../../activities';
 import type { FailoverGroupDefinition, SeedingProgress } from '../../domain/azure-state';
 import { formatDuration } from '../../domain/durations';
 import { sqlTargetGroup, type GroupCoordinates } from '../../domain/group-ref';
@@ -171,6 +178,23 @@ function nextPollMs(databases: SeedingProgress[], previousMs: number, maxMs: num
   return Math.min(maxMs, Math.max(floor, previousMs * 2));
 }
 
+/** Looks in a row that may read nothing before the wait gives up (at the longest pause, hours). */
+export const MAX_UNANSWERED_LOOKS = 10;
+
+/** Waits `ms`, or less when an abort arrives: true when it did. */
+function pauseBeforeNextLook(run: RunbookRun, ms: number): Promise<boolean> {
+  return condition(() => run.abortRequested, ms);
+}
+
+/** Leaving the wait on an abort leaves nothing half done: the creation carries on in Azure. */
+function abortedWhileSeeding(run: RunbookRun, group: string, detail: string): RunbookAborted {
+  run.warn(
+    `Aborted while ${group} was seeding (${detail}): Azure goes on creating the group. Start establishGroup again ` +
+      'with the same input to wait for it.',
+  );
+  return new RunbookAborted('abort received while the group was seeding');
+}
+
 export interface SeedingWait {
   run: RunbookRun;
   input: EstablishGroupInput;
@@ -197,18 +221,45 @@ export function awaitSeedingStep(wait: SeedingWait): Promise<void> {
     };
     let intervalMs = Math.min(FIRST_SEEDING_POLL_MS, params.pollInterval);
     let operationDone = record.trackingId === undefined;
+    /** Looks in a row that read nothing at all, or no group: an outage is waited out, a group gone for good is not. */
+    let unanswered = 0;
+    let groupUnread = 0;
     for (let poll = 1; ; poll++) {
       record.seeding.polls += 1;
-      const look = await reads.readSeedingState.executeWithOptions({ summary: 'read the seeding group' }, [
-        {
-          group,
-          locations: [group.primaryLocation, group.secondaryLocation],
-          secondary,
-          ...(operationDone ? {} : { trackingId: record.trackingId }),
-        },
-      ]);
+      let look: SeedingStateReading | undefined;
+      try {
+        look = await reads.readSeedingState.executeWithOptions({ summary: 'read the seeding group' }, [
+          {
+            group,
+            locations: [group.primaryLocation, group.secondaryLocation],
+            secondary,
+            ...(operationDone ? {} : { trackingId: record.trackingId }),
+          },
+        ]);
+        unanswered = 0;
+      } catch (error) {
+        // A wait of days outlives outages: a look whose reads ran out of retries is one missed look, not the end.
+        if (!(error instanceof ActivityFailure)) throw error;
+        unanswered += 1;
+        step.evidence({ polls: record.seeding.polls, lastError: describeFailure(error).message, unanswered });
+        if (unanswered >= MAX_UNANSWERED_LOOKS) throw error;
+      }
+      if (!look) {
+        if (await pauseBeforeNextLook(run, intervalMs)) throw abortedWhileSeeding(run, group.displayName, 'unread');
+        continue;
+      }
       const { operation, seeding } = look;
       const roles = 'error' in look.roles ? { failed: look.roles.error } : look.roles;
+      groupUnread = 'failed' in roles ? groupUnread + 1 : 0;
+      if (groupUnread >= MAX_UNANSWERED_LOOKS && record.trackingId === undefined) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.SeedingFailed,
+          nonRetryable: true,
+          message:
+            `${group.displayName} could not be read for ${groupUnread} looks in a row (${'failed' in roles ? roles.failed : ''}): it may have been ` +
+            'removed (Azure removes a creation that failed). Check it in the portal, then start establishGroup again.',
+        });
+      }
       if (seeding.databases.length > 0) {
         record.seeding.databases = seeding.databases.map((entry) => ({
           database: entry.database,
@@ -259,6 +310,7 @@ export function awaitSeedingStep(wait: SeedingWait): Promise<void> {
             'Start establishGroup again with the same input to wait on, or raise seedingTimeout.',
         });
       }
+      if (run.abortRequested) throw abortedWhileSeeding(run, group.displayName, detail);
       if (poll >= SEEDING_POLLS_PER_RUN) {
         await continueAsNew<(next: EstablishGroupInput) => Promise<RunbookReport>>({
           ...input,
@@ -279,14 +331,8 @@ export function awaitSeedingStep(wait: SeedingWait): Promise<void> {
       }
       run.setAwaiting('seeding', `seeding ${group.displayName}: ${detail}`);
       intervalMs = nextPollMs(seeding.databases, intervalMs, params.pollInterval);
-      // Woken early by an abort: nothing is left half done by leaving now, the creation carries on in Azure.
-      if (await condition(() => run.abortRequested, Math.min(intervalMs, params.seedingTimeout - waitedMs))) {
-        run.warn(
-          `Aborted while ${group.displayName} was seeding (${detail}): Azure goes on creating the group. Start ` +
-            'establishGroup again with the same input to wait for it.',
-        );
-        throw new RunbookAborted('abort received while the group was seeding');
-      }
+      if (await pauseBeforeNextLook(run, Math.min(intervalMs, params.seedingTimeout - waitedMs)))
+        throw abortedWhileSeeding(run, group.displayName, detail);
     }
   });
 }
