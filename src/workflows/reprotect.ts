@@ -1,4 +1,4 @@
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import { ReprotectInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import {
@@ -97,10 +97,26 @@ export async function reprotect(input: ReprotectInput): Promise<RunbookReport> {
       ];
       return Outcomes.dryRun;
     }
-    await run.beforePointOfNoReturn(() => approveDeletionStep(run, params, group, survivor, newPair, decision));
+    await run.beforePointOfNoReturn(async () => {
+      await approveDeletionStep(run, params, group, survivor, newPair, decision);
+      // The decision may have taken hours: the survivor must still be the one it was about.
+      const now = await findSurvivorStep(run, group, 'recheck-survivor');
+      if (now.location !== survivor.location || now.instanceId.toLowerCase() !== survivor.instanceId.toLowerCase()) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.PreflightFailed,
+          nonRetryable: true,
+          message:
+            `While the deletion waited for approval, the surviving primary of ${group.displayName} changed ` +
+            `(${survivor.location} then, ${now.location} now). Nothing was changed: start reprotect again.`,
+        });
+      }
+    });
     run.passPointOfNoReturn();
-    await deleteBrokenGroupStep(run, group, survivor);
-    await establishNewGroupStep(run, params, survivor, newPair);
+    // Past here the group is being replaced: the deletion and the new group's start run whatever arrives meanwhile.
+    await CancellationScope.nonCancellable(async () => {
+      await deleteBrokenGroupStep(run, group, survivor);
+      await establishNewGroupStep(run, params, survivor, newPair);
+    });
     run.rolesAfter = { primary: survivor.location, secondary: newPair.group.secondaryLocation };
     run.warn(
       `${newPair.group.displayName} now pairs ${survivor.location} with ${newPair.group.secondaryLocation}: update its ` +

@@ -168,7 +168,7 @@ describe('a group created and re-protected against the emulator', { concurrency:
       approval: { by: 'incident-commander', reason: 'drill of the runbook' },
     });
     assert.equal(failure?.type, 'PreflightFailed', failure?.message);
-    assert.match(failure.message, /westus answers as a synchronizing secondary/);
+    assert.match(failure.message, /westus answers for fog-crm \(Secondary, CATCH_UP\): its region is not lost/);
     assert.ok(emulator.world.findGroup('fog-crm'), 'the group is still there');
     assert.ok(!emulator.world.events.some((event) => event.kind === 'group-deleted'));
   });

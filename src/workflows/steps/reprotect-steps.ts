@@ -10,6 +10,7 @@ import type { ResolvedGroup } from '../../domain/group-ref';
 import {
   FailureTypes,
   RunbookTypes,
+  TransientFailureTypes,
   type ApprovalRecord,
   type EstablishGroupInput,
   type ReprotectParams,
@@ -18,6 +19,9 @@ import {
 import { groupChanges, partnerReads, reads } from './activity-presets';
 import type { Decision } from './approval';
 import { describeFailure, nowIso, type RunbookRun } from './runbook-run';
+
+/** What a read of a region in an outage ends with: no answer, within the retries. */
+const OUTAGE_TYPES = new Set<string>([TransientFailureTypes.ArmUnavailable, 'Timeout', FailureTypes.AzureUnavailable]);
 
 /** How long the deletion of the broken group may take before the run stops following it. */
 export const DELETE_TIMEOUT_MS = 30 * 60_000;
@@ -36,8 +40,8 @@ export interface Survivor {
  * changed) a group with no surviving primary (fail over first) and a healthy group (both regions answer, synchronizing:
  * nothing is lost, and reprotect would delete a working pair).
  */
-export function findSurvivorStep(run: RunbookRun, group: ResolvedGroup): Promise<Survivor> {
-  return run.step('find-survivor', `Find the surviving primary of ${group.displayName}`, async (step) => {
+export function findSurvivorStep(run: RunbookRun, group: ResolvedGroup, stepName = 'find-survivor'): Promise<Survivor> {
+  return run.step(stepName, `Find the surviving primary of ${group.displayName}`, async (step) => {
     const locations = [group.primaryLocation, group.secondaryLocation];
     const answers = await Promise.all(
       locations.map(async (location) => {
@@ -48,7 +52,8 @@ export function findSurvivorStep(run: RunbookRun, group: ResolvedGroup): Promise
           );
           return { location, view: reading.views[0] };
         } catch (error) {
-          return { location, error: describeFailure(error).message };
+          const failure = describeFailure(error);
+          return { location, error: failure.message, outage: OUTAGE_TYPES.has(failure.type) };
         }
       }),
     );
@@ -71,23 +76,25 @@ export function findSurvivorStep(run: RunbookRun, group: ResolvedGroup): Promise
     }
     const survivor = primaries[0]!;
     const lost = answers.find((answer) => answer !== survivor)!;
-    const lostIsHealthy =
-      lost.view?.replicationRole.toLowerCase() === 'secondary' &&
-      /^(catch_up|synchronizing|synchronized)$/i.test(lost.view.replicationState) &&
-      /^(catch_up|synchronizing|synchronized)$/i.test(survivor.view!.replicationState);
-    if (lostIsHealthy) {
+    // Only a region that answers nothing, the way an outage does, is lost: any answer means it is there to heal.
+    if (lost.view) {
       throw refuse(
-        `${lost.location} answers as a synchronizing secondary of ${group.displayName}: its region is not lost, and ` +
-          'reprotect would delete a working pair. Nothing was changed. To move the group, use plannedFailover.',
+        `${lost.location} answers for ${group.displayName} (${lost.view.replicationRole}, ` +
+          `${lost.view.replicationState || 'no state'}): its region is not lost, and reprotect would delete a pair ` +
+          'that can recover. Nothing was changed. To move the group, use plannedFailover; to wait for it to heal, failback.',
+      );
+    }
+    if (!lost.outage) {
+      throw refuse(
+        `${lost.location} could not be read (${lost.error}), but not the way an outage fails: nothing was changed. ` +
+          'Fix what the error names (permissions, throttling), then start reprotect again.',
       );
     }
     return {
       location: survivor.location,
       lostLocation: lost.location,
       instanceId: survivor.view!.primaryManagedInstanceId,
-      lostSide: lost.view
-        ? `${lost.view.replicationRole} (${lost.view.replicationState})`
-        : (lost.error ?? 'no answer'),
+      lostSide: lost.error ?? 'no answer',
     };
   });
 }
@@ -110,6 +117,15 @@ export function resolveNewPairStep(
       },
     ]);
     const regions = [survivor.location, survivor.lostLocation];
+    if (resolved.group.primaryLocation !== survivor.location) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.PreflightFailed,
+        nonRetryable: true,
+        message:
+          `The surviving primary ${survivor.instanceId} is in ${resolved.group.primaryLocation}, not ${survivor.location} ` +
+          'where the group answers Primary: the group and its instances disagree. Nothing was changed.',
+      });
+    }
     if (regions.includes(resolved.group.secondaryLocation)) {
       throw ApplicationFailure.create({
         type: FailureTypes.InvalidInput,
@@ -182,12 +198,15 @@ export function deleteBrokenGroupStep(run: RunbookRun, group: ResolvedGroup, sur
       { group, location: survivor.location },
     ]);
     step.evidence({ outcome: sent.outcome, trackingId: sent.trackingId ?? null });
-    if (!sent.trackingId) return;
+    if (sent.outcome === 'absent') return;
     const deadline = Date.now() + DELETE_TIMEOUT_MS;
     for (let polls = 1; ; polls++) {
-      const progress = await reads.readFailoverProgress.executeWithOptions({ summary: 'read the deletion' }, [
-        { group, trackingId: sent.trackingId },
-      ]);
+      // Without the operation's URL, the group is read until it is gone.
+      const progress = sent.trackingId
+        ? await reads.readFailoverProgress.executeWithOptions({ summary: 'read the deletion' }, [
+            { group, trackingId: sent.trackingId },
+          ])
+        : await groupGone(group, survivor.location);
       step.evidence({ polls, state: progress.state });
       if (progress.state === 'Succeeded') return;
       if (progress.state !== 'InProgress' || Date.now() >= deadline) {
@@ -203,6 +222,22 @@ export function deleteBrokenGroupStep(run: RunbookRun, group: ResolvedGroup, sur
       await sleep(Math.max(progress.retryAfterMs ?? 0, 5_000));
     }
   });
+}
+
+/** The deletion's progress read from the group itself: `Succeeded` once the survivor's location no longer knows it. */
+async function groupGone(
+  group: ResolvedGroup,
+  location: string,
+): Promise<{ state: string; retryAfterMs?: number; error?: { code?: string; message: string } }> {
+  try {
+    await reads.readGroupRoles.executeWithOptions({ summary: 'read the group being deleted' }, [
+      { group, locations: [location] },
+    ]);
+    return { state: 'InProgress' };
+  } catch (error) {
+    if (describeFailure(error).type === FailureTypes.GroupNotFound) return { state: 'Succeeded' };
+    throw error;
+  }
 }
 
 /** Runs `establishGroup` for the new pair as a child (this run holds the lock it needs) and adopts its report. */
@@ -230,10 +265,25 @@ export function establishNewGroupStep(
       };
       const workflowId = `${workflowInfo().workflowId}/establish`;
       step.evidence({ child: workflowId });
-      const report: RunbookReport = await executeChild<(next: EstablishGroupInput) => Promise<RunbookReport>>(
-        RunbookTypes.establishGroup,
-        { args: [input], workflowId },
-      );
+      let report: RunbookReport;
+      try {
+        report = await executeChild<(next: EstablishGroupInput) => Promise<RunbookReport>>(
+          RunbookTypes.establishGroup,
+          { args: [input], workflowId },
+        );
+      } catch (error) {
+        const failure = describeFailure(error);
+        throw ApplicationFailure.create({
+          type: failure.type,
+          nonRetryable: true,
+          message:
+            `The broken group was deleted; establishing ${newPair.group.name} toward ${newPair.group.secondaryLocation} ` +
+            `then failed (${failure.type}: ${failure.message}). ${survivor.location} is primary and unprotected: fix ` +
+            `what the error names, then run establishGroup (fogpilot establish ${input.name} --primary ` +
+            `${survivor.instanceId} --secondary ${newPair.secondaryInstanceId}).`,
+          details: failure.details,
+        });
+      }
       if (report.establish) run.extra.establish = report.establish;
       if (report.readiness) run.extra.readiness = report.readiness;
       run.gates = report.gates;
