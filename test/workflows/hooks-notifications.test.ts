@@ -116,14 +116,16 @@ describe('hooks and notifications around a planned failover', { concurrency: 1 }
     );
     // The before hook ran before the first change, the after hook once the new primary was checked.
     const names = report.steps.map((step) => step.name);
+    assert.ok(
+      names.includes('hook-before-drain-traffic') && names.includes('hook-after-purge-cache'),
+      names.join(', '),
+    );
     assert.ok(names.indexOf('hook-before-drain-traffic') < names.indexOf('failover'));
     assert.ok(names.indexOf('hook-after-purge-cache') > names.indexOf('post-checks'));
 
     const received = notifications();
-    assert.deepEqual(
-      received.map((entry) => entry.payload.event),
-      ['started', 'pointOfNoReturn', 'succeeded'],
-    );
+    // Each arrives from its own delivery workflow: their order of arrival is not the run's, the set is.
+    assert.deepEqual(received.map((entry) => entry.payload.event).sort(), ['pointOfNoReturn', 'started', 'succeeded']);
     assert.ok(
       received.every((entry) => entry.verified),
       'every notification verifies with the key',
@@ -159,8 +161,10 @@ describe('hooks and notifications around a planned failover', { concurrency: 1 }
     assert.equal(stepOf(report!, 'hook-before-drain-traffic').state, 'failed');
     assert.equal(report?.hooks?.[0]?.response?.status, 500);
     assert.deepEqual(
-      notifications().map((entry) => entry.payload.event),
-      ['started', 'failed'],
+      notifications()
+        .map((entry) => entry.payload.event)
+        .sort(),
+      ['failed', 'started'],
     );
   });
 
@@ -185,7 +189,9 @@ describe('hooks and notifications around a planned failover', { concurrency: 1 }
     assert.equal(failure?.type, 'HookFailed', failure?.message);
     assert.match(failure.message, /Before hook drain-traffic failed/);
     assert.equal(s.azure.acceptedFailovers.length, 0, 'nothing was forced');
+    assert.ok(!s.called.includes('sendFailover'), 'no force request');
     const names = report!.steps.map((step) => step.name);
+    assert.ok(names.includes('await-approval') && names.includes('hook-before-drain-traffic'), names.join(', '));
     assert.ok(names.indexOf('await-approval') < names.indexOf('hook-before-drain-traffic'), names.join(', '));
   });
 });

@@ -16,7 +16,8 @@ export interface ObjectivesRecord {
 /** The RPO a leg proves or estimates, in ms: 0 when no loss is proven; the estimate's seconds otherwise. */
 function measuredRpoMs(leg: FailoverLeg, estimate: DataLossEstimate | undefined): number | undefined {
   if (leg.dataLoss.kind === 'none-proven') return 0;
-  if (estimate?.seconds !== undefined) return estimate.seconds * 1000;
+  // Only a forced switch loses what the estimate says: a planned attempt that completed first did not.
+  if (leg.dataLoss.kind === 'estimated' && estimate?.seconds !== undefined) return estimate.seconds * 1000;
   return undefined;
 }
 

@@ -68,6 +68,7 @@ export class RunbookRun {
   approvalDesk?: ApprovalDesk;
   /** The run's notifications (see `notifications`), on once the group is resolved and this run does the work. */
   readonly notifier: RunNotifier;
+  private approvalRequests = 0;
 
   constructor(runbook: RunbookType, groupLabel: string) {
     this.runbook = runbook;
@@ -195,7 +196,9 @@ export class RunbookRun {
   setAwaiting(kind: string, detail: string, options: { preemptible?: boolean } = {}): void {
     this.stepLog.setAwaiting(kind, detail, options.preemptible === true);
     // The start of the notification is issued now; the run does not wait for it.
-    if (kind === 'approval') void this.notifier.notify('awaitingApproval', { message: detail });
+    // Each request for a decision is its own notification (a forced failover may ask again after a planned attempt).
+    if (kind === 'approval')
+      void this.notifier.notify('awaitingApproval', { message: detail }, String(++this.approvalRequests));
   }
   clearAwaiting(): void {
     this.stepLog.clearAwaiting();
