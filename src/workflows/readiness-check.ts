@@ -196,11 +196,15 @@ async function wholePairChecks(
       snapshot.views.find((entry) => entry.location === snapshot.summary.primaryLocation) ?? snapshot.views[0];
     if (evidence.status === 'fulfilled' && evidence.value) {
       checks.push(
-        ...evaluatePairChecks(evidence.value, {
-          name: group.name,
-          readOnlyFailoverPolicy: view?.readOnlyFailoverPolicy ?? 'Disabled',
-          secondaryType: view?.secondaryType ?? 'Geo',
-        }),
+        ...evaluatePairChecks(
+          evidence.value,
+          {
+            name: group.name,
+            readOnlyFailoverPolicy: view?.readOnlyFailoverPolicy ?? 'Disabled',
+            secondaryType: view?.secondaryType ?? 'Geo',
+          },
+          'warn',
+        ),
       );
     } else {
       checks.push(

@@ -139,6 +139,15 @@ describe('checks of the whole pair', () => {
     assert.equal(defaults.status, 'warn');
   });
 
+  it('fails a network it may not read as a prerequisite, and only warns of it as a readiness finding', () => {
+    const unreadable = sideOf(instance('westus'), { network: { error: 'AuthorizationFailed on the vnet' } });
+    const asPrerequisite = evaluatePairChecks(pair(undefined, unreadable), SETTINGS);
+    const asFinding = evaluatePairChecks(pair(undefined, unreadable), SETTINGS, 'warn');
+    assert.equal(asPrerequisite.find((check) => check.name === 'pair-network')?.status, 'fail');
+    assert.equal(asFinding.find((check) => check.name === 'pair-network')?.status, 'warn');
+    assert.match(asFinding.find((check) => check.name === 'pair-network')?.message ?? '', /AuthorizationFailed/);
+  });
+
   it('fails a Standby secondary that the read-only endpoint would send reads to', () => {
     assert.equal(
       standbyReadsCheck({ ...SETTINGS, secondaryType: 'Standby', readOnlyFailoverPolicy: 'Enabled' }).status,

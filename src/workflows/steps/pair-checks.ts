@@ -200,19 +200,23 @@ export function notInGroupCheck(
 }
 
 /** `pair-network`: 5022 and 11000–11999 open both ways between the subnets, whose ranges do not overlap. */
-export function networkCheck(primary: InstanceSideEvidence, secondary: InstanceSideEvidence): GateResult {
+export function networkCheck(
+  primary: InstanceSideEvidence,
+  secondary: InstanceSideEvidence,
+  unreadStatus: 'fail' | 'warn' = 'fail',
+): GateResult {
   const sides: SubnetSide[] = [];
-  const unread: string[] = [];
+  const unreadSides: string[] = [];
   for (const side of [primary, secondary]) {
-    if ('error' in side.network) unread.push(`${side.instance.name}: ${side.network.error}`);
+    if ('error' in side.network) unreadSides.push(`${side.instance.name}: ${side.network.error}`);
     else sides.push({ instance: side.instance.name, subnet: side.network.value.subnet, nsg: side.network.value.nsg });
   }
-  if (unread.length > 0 || sides.length !== 2) {
+  if (unreadSides.length > 0 || sides.length !== 2) {
     return gate(
       'pair-network',
-      'fail',
-      `The network rules between the subnets could not be read (${unread.join('; ')})`,
-      { unread },
+      unreadStatus,
+      `The network rules between the subnets could not be read (${unreadSides.join('; ')})`,
+      { unread: unreadSides },
       "Grant the worker Reader on the instances' virtual networks and network security groups " +
         '(Microsoft.Network/virtualNetworks/subnets/read, networkSecurityGroups/read), then check again.',
     );
@@ -266,12 +270,16 @@ export function networkCheck(primary: InstanceSideEvidence, secondary: InstanceS
  * `pair-tde-keys`: a customer-managed TDE protector must be registered on the partner too (Azure refuses the group
  * with KeyMaterialNotFoundOnRemoteServer, and after a key rotation one side's vault can drift from the other's).
  */
-export function tdeKeysCheck(primary: InstanceSideEvidence, secondary: InstanceSideEvidence): GateResult {
+export function tdeKeysCheck(
+  primary: InstanceSideEvidence,
+  secondary: InstanceSideEvidence,
+  unreadStatus: 'fail' | 'warn' = 'fail',
+): GateResult {
   const unread = [primary, secondary].filter((side) => 'error' in side.tde);
   if (unread.length > 0) {
     return gate(
       'pair-tde-keys',
-      'fail',
+      unreadStatus,
       `The TDE protectors could not be read (${unread
         .map((side) => `${side.instance.name}: ${'error' in side.tde ? side.tde.error : ''}`)
         .join('; ')})`,
@@ -388,13 +396,20 @@ export function standbyReadsCheck(settings: PairGroupSettings): GateResult {
   );
 }
 
-/** The checks that hold for any pair, in a group or about to be (readinessCheck adds these). */
-export function evaluatePairChecks(evidence: PairEvidence, settings: PairGroupSettings): GateResult[] {
+/**
+ * The checks that hold for any pair, in a group or about to be (readinessCheck adds these). `unread`: what a part the
+ * worker may not read (the vnet, the keys) counts as: a prerequisite fails, a readiness finding warns.
+ */
+export function evaluatePairChecks(
+  evidence: PairEvidence,
+  settings: PairGroupSettings,
+  unread: 'fail' | 'warn' = 'fail',
+): GateResult[] {
   const { primary, secondary } = evidence;
   return [
     dnsZoneCheck(primary.instance, secondary.instance),
-    networkCheck(primary, secondary),
-    tdeKeysCheck(primary, secondary),
+    networkCheck(primary, secondary, unread),
+    tdeKeysCheck(primary, secondary, unread),
     sameSettingCheck('pair-collation', primary.instance, secondary.instance),
     sameSettingCheck('pair-time-zone', primary.instance, secondary.instance),
     maintenanceWindowsCheck(primary.instance, secondary.instance),
