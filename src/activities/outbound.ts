@@ -88,7 +88,8 @@ export function createOutboundActivities({ outbound }: OutboundDependencies) {
         });
       }
       try {
-        return await runHook(hook, request.context, { env });
+        // A cancelled attempt stops its request, not only the wait for it.
+        return await runHook(hook, request.context, { env, abortSignal: Context.current().cancellationSignal });
       } catch (error) {
         if (error instanceof HookError) throw error.toApplicationFailure();
         throw error;
@@ -147,7 +148,10 @@ export function createOutboundActivities({ outbound }: OutboundDependencies) {
         });
       }
       try {
-        return await deliverNotification(endpoint, request.payload, { env });
+        return await deliverNotification(endpoint, request.payload, {
+          env,
+          abortSignal: Context.current().cancellationSignal,
+        });
       } catch (error) {
         if (error instanceof NotificationDeliveryError) throw error.toApplicationFailure();
         throw error;

@@ -144,8 +144,9 @@ export async function runPlannedLeg(
   if (run.abortRequested) return leg;
 
   await runStep(run, postChecksStep, context, prefix);
-  if (leg.failoverSent) await runHooks(run, 'after', leg, prefix);
+  const hookFailure = leg.failoverSent ? await runHooks(run, 'after', leg, prefix, { deferFailure: true }) : undefined;
   if (leg.failoverSent && patched(SIZES_AFTER_SWITCH_PATCH)) await scaleNewSecondaryStage.body(context);
+  if (hookFailure) throw hookFailure;
   return leg;
 }
 

@@ -25,7 +25,7 @@ after(async () => {
 });
 
 /** A scripted group whose inventory entry has hooks on the receiver, and a signed JSON endpoint there too. */
-function scenario(hookAnswers: { before?: number; after?: number } = {}) {
+function scenario(hookAnswers: { before?: number; after?: number } = {}, afterOnFailure: 'warn' | 'fail' = 'warn') {
   // A short role switch: these tests are about what runs around it, not the switch itself.
   const s = frame.scenario((azure) => {
     azure.roleSwitchMs = 2_000;
@@ -36,7 +36,7 @@ function scenario(hookAnswers: { before?: number; after?: number } = {}) {
         ...s.azure.coordinates,
         hooks: {
           before: [{ name: 'drain-traffic', url: `${receiver.origin}/before`, attempts: 2 }],
-          after: [{ name: 'purge-cache', url: `${receiver.origin}/after`, attempts: 1, onFailure: 'warn' }],
+          after: [{ name: 'purge-cache', url: `${receiver.origin}/after`, attempts: 1, onFailure: afterOnFailure }],
         },
         objectives: { rto: '15 minutes', rpo: '5 seconds' },
       },
@@ -193,5 +193,26 @@ describe('hooks and notifications around a planned failover', { concurrency: 1 }
     const names = report!.steps.map((step) => step.name);
     assert.ok(names.includes('await-approval') && names.includes('hook-before-drain-traffic'), names.join(', '));
     assert.ok(names.indexOf('await-approval') < names.indexOf('hook-before-drain-traffic'), names.join(', '));
+  });
+
+  it('ends a failover HookFailed when an after hook set to fail fails, the switch standing', async () => {
+    const s = scenario({ after: 500 }, 'fail');
+    const { failure } = await s.run();
+    assert.equal(failure?.type, 'HookFailed', failure?.message);
+    assert.match(failure.message, /The switch stands: westus is primary/);
+    assert.equal(s.azure.primaryLocation, 'westus');
+  });
+
+  it('still brings a drill home when an after hook set to fail fails on its way out', async () => {
+    const s = scenario({ after: 500 }, 'fail');
+    const { report, failure } = await s.run({ soak: '1 second', smoke: { write: false } }, 'drDrill');
+    assert.equal(s.azure.primaryLocation, 'eastus', 'the drill failed back');
+    assert.ok(
+      report?.warnings.some((warning) => /in a drill the failback still runs/.test(warning)),
+      report?.warnings.join('; '),
+    );
+    // Home again, the same hook failing after the failback ends the drill as it is set to: the group is where it belongs.
+    assert.equal(failure?.type, 'HookFailed');
+    assert.match(failure.message, /The switch stands: eastus is primary/);
   });
 });

@@ -43,9 +43,11 @@ export async function runHooks(
   phase: HookPhase,
   leg: { from: string; to: string },
   prefix = '',
-): Promise<void> {
+  options: { deferFailure?: boolean } = {},
+): Promise<ApplicationFailure | undefined> {
+  let deferred: ApplicationFailure | undefined;
   const hooks = run.notifier.enabled ? (run.notifier.plan?.hooks[phase] ?? []) : [];
-  if (hooks.length === 0 || !patched(RUNBOOK_HOOKS_PATCH)) return;
+  if (hooks.length === 0 || !patched(RUNBOOK_HOOKS_PATCH)) return undefined;
   const group = run.group!;
   for (const hook of hooks) {
     await run.step(
@@ -74,11 +76,16 @@ export async function runHooks(
           const record = recordOf(error);
           if (record) (run.extra.hooks ??= []).push(record);
           step.evidence({ hook: record ? { ...record } : null, error: failure.message, attempts: hook.attempts });
-          if (phase === 'after' && hook.onFailure === 'warn') {
-            run.warn(`after hook ${hook.name} failed (${failure.message}); the switch to ${leg.to} stands`);
+          // A drill must come home: a failed after hook on its way out is a warning, whatever it is set to.
+          const drillOnItsWayOut = run.runbook === 'drDrill' && prefix === '';
+          if (phase === 'after' && (hook.onFailure === 'warn' || drillOnItsWayOut)) {
+            run.warn(
+              `after hook ${hook.name} failed (${failure.message}); the switch to ${leg.to} stands` +
+                (drillOnItsWayOut && hook.onFailure === 'fail' ? ' (in a drill the failback still runs)' : ''),
+            );
             return;
           }
-          throw ApplicationFailure.create({
+          const hookFailure = ApplicationFailure.create({
             type: FailureTypes.HookFailed,
             nonRetryable: true,
             message:
@@ -87,8 +94,15 @@ export async function runHooks(
                 : `After hook ${hook.name} failed after ${hook.attempts} attempt(s): ${failure.message}. The switch stands: ${leg.to} is primary. Run what the hook does by hand.`,
             details: record ? [{ hook: record }] : [],
           });
+          // The leg finishes what it has to do after the switch (sizes) before the run ends on it.
+          if (phase === 'after' && options.deferFailure) {
+            deferred ??= hookFailure;
+            return;
+          }
+          throw hookFailure;
         }
       },
     );
   }
+  return deferred;
 }
