@@ -444,15 +444,8 @@ export function isManagedInstanceId(ref: string): boolean {
   return MANAGED_INSTANCE_ID.test(ref);
 }
 
-export const EstablishGroupInputSchema = strictInput({
-  name: z
-    .string({ error: 'name is required: the failover group to create (its Azure name, or an inventory name)' })
-    .trim()
-    .refine((value) => GROUP_NAME.test(value) || INVENTORY_NAME.test(value), {
-      error: 'name must be a failover group name (1-63 lowercase letters, digits and hyphens) or an inventory name',
-    }),
-  primaryInstance: managedInstanceRef('primaryInstance'),
-  secondaryInstance: managedInstanceRef('secondaryInstance'),
+/** The settings of a failover group to be created (establishGroup, and reprotect's new group). */
+const newGroupSettings = {
   readWriteFailoverPolicy: z
     .enum(['Manual', 'Automatic'], { error: 'readWriteFailoverPolicy must be "Manual" or "Automatic"' })
     .default('Manual'),
@@ -467,6 +460,30 @@ export const EstablishGroupInputSchema = strictInput({
   secondaryType: z
     .enum(['Geo', 'Standby'], { error: 'secondaryType must be "Geo" or "Standby" (license-free, serves no reads)' })
     .default('Geo'),
+};
+
+/** Azure refuses a grace period with the Manual policy. */
+const gracePeriodNeedsAutomatic: [
+  (input: { readWriteFailoverPolicy: string; gracePeriodMinutes?: number }) => boolean,
+  { error: string; path: string[] },
+] = [
+  (input) => input.readWriteFailoverPolicy === 'Automatic' || input.gracePeriodMinutes === undefined,
+  {
+    error: 'gracePeriodMinutes: Azure refuses a grace period with the Manual policy; leave it out, or set Automatic',
+    path: ['gracePeriodMinutes'],
+  },
+];
+
+export const EstablishGroupInputSchema = strictInput({
+  name: z
+    .string({ error: 'name is required: the failover group to create (its Azure name, or an inventory name)' })
+    .trim()
+    .refine((value) => GROUP_NAME.test(value) || INVENTORY_NAME.test(value), {
+      error: 'name must be a failover group name (1-63 lowercase letters, digits and hyphens) or an inventory name',
+    }),
+  primaryInstance: managedInstanceRef('primaryInstance'),
+  secondaryInstance: managedInstanceRef('secondaryInstance'),
+  ...newGroupSettings,
   /** Azure cancels a creation that still seeds after 6 days; fogpilot stops waiting at this bound. */
   seedingTimeout: durationField('seedingTimeout', HOUR, 7 * DAY, '6 days').prefault('6 days'),
   /** The longest pause between two looks at the seeding (shorter while the seeding DMV expects the end soon). */
@@ -501,10 +518,7 @@ export const EstablishGroupInputSchema = strictInput({
     )
     .optional(),
 })
-  .refine((input) => input.readWriteFailoverPolicy === 'Automatic' || input.gracePeriodMinutes === undefined, {
-    error: 'gracePeriodMinutes: Azure refuses a grace period with the Manual policy; leave it out, or set Automatic',
-    path: ['gracePeriodMinutes'],
-  })
+  .refine(...gracePeriodNeedsAutomatic)
   .refine((input) => input.primaryInstance.toLowerCase() !== input.secondaryInstance.toLowerCase(), {
     error: 'secondaryInstance must be another instance than primaryInstance',
     path: ['secondaryInstance'],
@@ -587,20 +601,7 @@ export const ReprotectInputSchema = strictInput({
     .trim()
     .regex(GROUP_NAME, { error: 'newName must be a failover group name: 1-63 lowercase letters, digits and hyphens' })
     .optional(),
-  readWriteFailoverPolicy: z
-    .enum(['Manual', 'Automatic'], { error: 'readWriteFailoverPolicy must be "Manual" or "Automatic"' })
-    .default('Manual'),
-  gracePeriodMinutes: z
-    .number({ error: 'gracePeriodMinutes must be a number of minutes' })
-    .int({ error: 'gracePeriodMinutes must be a whole number of minutes' })
-    .min(60, { error: "gracePeriodMinutes must be at least 60 (Azure's minimum grace period)" })
-    .optional(),
-  readOnlyFailoverPolicy: z
-    .enum(['Disabled', 'Enabled'], { error: 'readOnlyFailoverPolicy must be "Disabled" or "Enabled"' })
-    .default('Disabled'),
-  secondaryType: z
-    .enum(['Geo', 'Standby'], { error: 'secondaryType must be "Geo" or "Standby" (license-free, serves no reads)' })
-    .default('Geo'),
+  ...newGroupSettings,
   seedingTimeout: durationField('seedingTimeout', HOUR, 7 * DAY, '6 days').prefault('6 days'),
   /** Pre-approval by the incident process (the deletion then waits for nobody). */
   approval: actor('approval').optional(),
@@ -608,10 +609,7 @@ export const ReprotectInputSchema = strictInput({
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
   requestedBy: text('requestedBy', 200),
   reason: text('reason', 1000),
-}).refine((input) => input.readWriteFailoverPolicy === 'Automatic' || input.gracePeriodMinutes === undefined, {
-  error: 'gracePeriodMinutes: Azure refuses a grace period with the Manual policy; leave it out, or set Automatic',
-  path: ['gracePeriodMinutes'],
-});
+}).refine(...gracePeriodNeedsAutomatic);
 
 /** What callers send (defaults optional). */
 export type PlannedFailoverInput = z.input<typeof PlannedFailoverInputSchema>;
