@@ -54,6 +54,7 @@ describe('replay of recorded histories', () => {
       'planned-failover-delegated-starter-paced.json',
       'planned-failover-delegated-holder-paced.json',
       'dr-drill-abort-during-smoke-check.json',
+      'establish-group.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }
