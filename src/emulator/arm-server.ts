@@ -15,6 +15,8 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { normalizeLocation } from '../domain/locations';
 import { registerAdminRoutes } from './arm/admin';
 import { registerAsyncOperationRoutes } from './arm/async-operations';
+import { registerComputeRoutes } from './arm/compute';
+import { registerCosmosDbRoutes } from './arm/cosmos-db';
 import { resourceTypeOfRoute, refuseApiVersion } from './arm/api-versions';
 import { armContext, stateOf, type ArmStats, type Params } from './arm/context';
 import { registerFailoverGroupRoutes } from './arm/failover-groups';
@@ -23,6 +25,7 @@ import { registerInstanceResourceRoutes } from './arm/instance-resources';
 import { registerManagedInstanceRoutes } from './arm/managed-instances';
 import { registerManagementOperationRoutes } from './arm/management-operations';
 import { registerNetworkRoutes } from './arm/networks';
+import { registerRecoveryServicesRoutes } from './arm/recovery-services';
 import { registerResourceGroupCheck } from './arm/resource-groups';
 import { registerRetentionPolicyRoutes } from './arm/retention-policies';
 import { armErrorBody } from './arm-bodies';
@@ -256,6 +259,9 @@ export async function startArmServer({
   registerRetentionPolicyRoutes(app, context);
   registerAsyncOperationRoutes(app, context);
   registerNetworkRoutes(app, context);
+  registerComputeRoutes(app, context);
+  registerRecoveryServicesRoutes(app, context);
+  registerCosmosDbRoutes(app, context);
   const addFault = registerAdminRoutes(app, { world, faults, stats, darkHangMs });
 
   const address = await app.listen({ host, port });

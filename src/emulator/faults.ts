@@ -78,6 +78,14 @@ export const FaultSpecSchema = z.discriminatedUnion('kind', [
   // A misbehaving region: after the group's next forced failover its old primary keeps accepting writes (a positive
   // control for the client-side split-brain check; Azure itself never lets two primaries accept writes).
   z.strictObject({ kind: z.literal('split-brain'), group: z.string(), seconds: z.number().min(0).optional() }),
+  // The workload: a VM's next backup job (on demand or scheduled) ends Failed.
+  z.strictObject({
+    kind: z.literal('backup-job-fails'),
+    /** A virtual machine's name or id. */
+    vm: z.string(),
+    code: z.string().default('UserErrorGuestAgentStatusUnavailable'),
+    message: z.string().default('VM Agent is unable to communicate with the Azure Backup Service.'),
+  }),
   z.strictObject({ kind: z.literal('link-lost'), group: z.string(), database: z.string().optional() }),
   z.strictObject({
     kind: z.literal('lag-spike'),

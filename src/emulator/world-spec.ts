@@ -3,6 +3,7 @@
  * small file enough: names, regions and sizes.
  */
 import { z } from 'zod';
+import { defaultWorkloadSpec, workloadSpecFields } from './world-spec-workload';
 
 const name = (what: string) =>
   z
@@ -258,6 +259,8 @@ export const WorldSpecSchema = z.strictObject({
       writesPerSecond: z.number().default(10),
     })
     .prefault({}),
+  /** The workload around the databases: VMs, their backup vaults, Cosmos DB accounts (world-spec-workload.ts). */
+  ...workloadSpecFields,
 });
 
 export type WorldSpec = z.output<typeof WorldSpecSchema>;
@@ -269,7 +272,10 @@ export type SecurityRuleSpec = z.output<typeof SecurityRuleSpecSchema>;
 export type VirtualNetworkSpec = z.output<typeof VirtualNetworkSpecSchema>;
 export type NetworkSecurityGroupSpec = z.output<typeof NetworkSecurityGroupSpecSchema>;
 
-/** One group, two instances in two regions, two databases: enough to rehearse every runbook. */
+/**
+ * One group, two instances in two regions, two databases: enough to rehearse every runbook; and a workload around
+ * them (a VM, a vault, two Cosmos DB accounts: `defaultWorkloadSpec`).
+ */
 export function defaultWorldSpec(): WorldSpecInput {
   return {
     instances: [
@@ -302,6 +308,7 @@ export function defaultWorldSpec(): WorldSpecInput {
         databases: [{ name: 'sales' }, { name: 'inventory' }],
       },
     ],
+    ...defaultWorkloadSpec(),
   };
 }
 

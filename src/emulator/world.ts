@@ -32,6 +32,8 @@ import * as managedInstances from './world/managed-instances';
 import { advanceNetworks, networksFromSpec, requestRuleChange } from './world/networks';
 import * as replication from './world/replication';
 import { splitBrainAccepts, splitBrainCommit } from './world/split-brain';
+import { advanceWorkload, emptyWorkload, loadWorkload } from './world/workload';
+import type { WorkloadState } from './world/workload-state';
 import {
   instanceResourceId,
   groupKey,
@@ -100,6 +102,8 @@ export class World extends EventEmitter implements WorldContext {
   readonly lostCommits: LostCommits[] = [];
   readonly virtualNetworks = new Map<string, VirtualNetworkState>();
   readonly securityGroups = new Map<string, NetworkSecurityGroupState>();
+  /** VMs, Recovery Services vaults and Cosmos DB accounts (world/workload.ts). */
+  readonly workload: WorkloadState = emptyWorkload();
   private seq = 0;
   private ticker?: NodeJS.Timeout;
 
@@ -141,6 +145,7 @@ export class World extends EventEmitter implements WorldContext {
       const state = failoverGroups.groupFromSpec(this, group, spec, now);
       this.groups.set(state.key, state);
     }
+    loadWorkload(this.workload, spec, now);
     this.record('world-loaded', {}, now);
     this.emit('change', 'world-loaded');
   }
@@ -279,6 +284,7 @@ export class World extends EventEmitter implements WorldContext {
     }
     managedInstances.advanceOperations(this, now);
     advanceNetworks(this, now);
+    advanceWorkload(this, now);
   }
 
   // ── data ───────────────────────────────────────────────────────────────────────────────────────────────────────

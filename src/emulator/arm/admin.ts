@@ -8,6 +8,7 @@ import { normalizeLocation } from '../../domain/locations';
 import { FaultSpecSchema, isHttpFault, type FaultSpec, type HttpFaults } from '../faults';
 import type { InstanceState, World } from '../world';
 import { addWorldFault, removeWorldFaults, restoreRegion } from '../world/faults';
+import { armBackupJobFailure } from '../world/workload';
 import { InstanceSpecSchema, LoginSpecSchema } from '../world-spec';
 import type { ArmStats, Params } from './context';
 
@@ -30,6 +31,10 @@ export function registerAdminRoutes(
   const addFault = (raw: unknown): { id?: string; kind: string } => {
     const spec: FaultSpec = FaultSpecSchema.parse(raw);
     if (isHttpFault(spec)) return { id: faults.add(spec).id, kind: spec.kind };
+    if (spec.kind === 'backup-job-fails') {
+      armBackupJobFailure(world, spec.vm, { code: spec.code, message: spec.message });
+      return { kind: spec.kind };
+    }
     if (spec.kind === 'region-dark') darkHangMs.set(normalizeLocation(spec.location), spec.hangMs);
     addWorldFault(world, spec);
     return { kind: spec.kind };
@@ -68,6 +73,7 @@ export function registerAdminRoutes(
         operationFails: Object.fromEntries(world.faults.operationFails),
         darkRegions: [...world.faults.darkRegions],
         splitBrain: [...world.faults.splitBrain.keys()],
+        backupJobFails: Object.fromEntries(world.workload.faults.backupJobFails),
       },
     }),
   );
@@ -81,6 +87,7 @@ export function registerAdminRoutes(
   app.delete('/_admin/faults', (_request, reply) => {
     faults.remove();
     removeWorldFaults(world);
+    world.workload.faults.backupJobFails.clear();
     darkHangMs.clear();
     return reply.send({ cleared: true });
   });

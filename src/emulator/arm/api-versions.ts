@@ -1,5 +1,6 @@
 /**
- * The api-versions Azure serves per resource type the emulator routes (Microsoft.Sql; Microsoft.Network below). A version is served for a type when
+ * The api-versions Azure serves per resource type the emulator routes (Microsoft.Sql; Microsoft.Network, Compute,
+ * RecoveryServices and DocumentDB below). A version is served for a type when
  * the REST spec has that type's file in that version's folder (Azure/azure-rest-api-specs,
  * specification/sql/resource-manager/Microsoft.Sql/{preview,stable}/<version>/<File>.json). The lists were read from the
  * folder listing (checked by path: preview/2019-06-01-preview/ManagedInstanceOperations.json,
@@ -152,6 +153,122 @@ export const SECURITY_RULES: ResourceTypeVersions = {
 };
 export const NETWORK_OPERATIONS: ResourceTypeVersions = { type: 'locations/operations', versions: new Set(NETWORK) };
 
+/**
+ * Microsoft.Compute `virtualMachines`: ComputeRP's stable versions (specification/compute/resource-manager/
+ * Microsoft.Compute/ComputeRP/stable folder names, not checked one by one).
+ */
+export const VIRTUAL_MACHINES: ResourceTypeVersions = {
+  type: 'virtualMachines',
+  versions: new Set([
+    '2015-06-15',
+    '2016-03-30',
+    '2017-03-30',
+    '2017-12-01',
+    '2018-04-01',
+    '2018-06-01',
+    '2018-10-01',
+    '2019-03-01',
+    '2019-07-01',
+    '2019-12-01',
+    '2020-06-01',
+    '2020-12-01',
+    '2021-03-01',
+    '2021-04-01',
+    '2021-07-01',
+    '2021-11-01',
+    '2022-03-01',
+    '2022-08-01',
+    '2022-11-01',
+    '2023-03-01',
+    '2023-07-01',
+    '2023-09-01',
+    '2024-03-01',
+    '2024-07-01',
+    '2024-11-01',
+    '2025-04-01',
+  ]),
+};
+
+/**
+ * Microsoft.RecoveryServices: Azure Backup's resource types (vaults/backup…) served at the recoveryservicesbackup
+ * stable versions up to 2023-06-01, which @azure/arm-recoveryservicesbackup 12 sends (its Parameters.apiVersion), and
+ * the later ones (folder names of specification/recoveryservicesbackup/…/stable, not checked one by one); 2016-12-01
+ * is the version of the status URLs in the spec's RefreshContainers example. The vault's own GET (`vaults`, the
+ * recoveryservices spec) is checked against the same list (knowingly simplified).
+ */
+const RECOVERY_SERVICES_BACKUP = [
+  '2016-06-01',
+  '2016-12-01',
+  '2017-07-01',
+  '2019-05-13',
+  '2019-06-15',
+  '2020-02-02',
+  '2020-10-01',
+  '2020-12-01',
+  '2021-01-01',
+  '2021-02-01',
+  '2021-03-01',
+  '2021-04-01',
+  '2021-06-01',
+  '2021-07-01',
+  '2021-08-01',
+  '2021-10-01',
+  '2021-12-01',
+  '2022-01-01',
+  '2022-02-01',
+  '2022-03-01',
+  '2022-04-01',
+  '2022-06-01-preview',
+  '2022-09-01-preview',
+  '2022-10-01',
+  '2023-01-01',
+  '2023-02-01',
+  '2023-04-01',
+  '2023-06-01',
+  '2023-08-01',
+  '2024-01-01',
+  '2024-02-01',
+  '2024-04-01',
+  '2024-10-01',
+  '2025-02-01',
+];
+export const RECOVERY_SERVICES_VAULTS: ResourceTypeVersions = {
+  type: 'vaults',
+  versions: new Set(RECOVERY_SERVICES_BACKUP),
+};
+export const BACKUP_RESOURCES: ResourceTypeVersions = {
+  type: 'vaults/backupFabrics',
+  versions: new Set(RECOVERY_SERVICES_BACKUP),
+};
+
+/**
+ * Microsoft.DocumentDB `databaseAccounts` and `locations/restorableDatabaseAccounts`: 2026-03-15, which
+ * @azure/arm-cosmosdb 17 sends (its operations' default), and the earlier stable versions (folder names of
+ * specification/cosmos-db/…/stable, not checked one by one).
+ */
+export const COSMOS_DB: ResourceTypeVersions = {
+  type: 'databaseAccounts',
+  versions: new Set([
+    '2021-04-15',
+    '2021-05-15',
+    '2021-06-15',
+    '2021-10-15',
+    '2022-05-15',
+    '2022-08-15',
+    '2022-11-15',
+    '2023-03-15',
+    '2023-04-15',
+    '2023-09-15',
+    '2023-11-15',
+    '2024-05-15',
+    '2024-08-15',
+    '2024-11-15',
+    '2025-04-15',
+    '2025-10-15',
+    '2026-03-15',
+  ]),
+};
+
 /** The status URLs of long-running operations carry the version of the request that started them. */
 export const ASYNC_OPERATIONS: ResourceTypeVersions = {
   type: 'locations/operationResults',
@@ -169,6 +286,10 @@ export function resourceTypeOfRoute(route: string): ResourceTypeVersions | undef
     if (path.includes('/virtualnetworks')) return VIRTUAL_NETWORKS;
     return undefined;
   }
+  if (path.includes('/providers/microsoft.compute/')) return VIRTUAL_MACHINES;
+  if (path.includes('/providers/microsoft.recoveryservices/'))
+    return /\/vaults\/:[^/]+$/.test(path) ? RECOVERY_SERVICES_VAULTS : BACKUP_RESOURCES;
+  if (path.includes('/providers/microsoft.documentdb/')) return COSMOS_DB;
   if (!path.includes('/providers/microsoft.sql/')) return undefined;
   if (/azureasyncoperation|operationresults/.test(path)) return ASYNC_OPERATIONS;
   if (path.includes('/instancefailovergroups')) return INSTANCE_FAILOVER_GROUPS;

@@ -10,7 +10,8 @@
  *   https://learn.microsoft.com/en-us/AZURE/azure-resource-manager/troubleshooting/error-parent-resource; the page
  *   quotes an older wording, the form here is ARM's current one as clients record it).
  *
- * The world's resource groups are those of its instances, groups, virtual networks and network security groups, plus the empty ones a world spec declares
+ * The world's resource groups are those of its instances, groups, virtual networks and network security groups, VMs,
+ * vaults and Cosmos DB accounts, plus the empty ones a world spec declares
  * (`resourceGroups`). Knowingly simplified: an unknown subscription reads as one without that resource group (Azure
  * answers `SubscriptionNotFound`).
  */
@@ -18,6 +19,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeLocation } from '../../domain/locations';
 import { armErrorBody } from '../arm-bodies';
 import type { World } from '../world';
+import { workloadResourceGroups } from '../world/workload';
 import type { ArmContext, Params } from './context';
 
 /** Whether the subscription has the resource group (names compare case-insensitively, as ARM's do). */
@@ -32,7 +34,8 @@ export function resourceGroupExists(world: World, subscriptionId: string, resour
     ) ||
     world.spec.resourceGroups.some((declared) =>
       same(declared.subscriptionId ?? world.spec.subscriptionId, declared.name),
-    )
+    ) ||
+    workloadResourceGroups(world.workload).has(`${subscriptionId}/${resourceGroup}`.toLowerCase())
   );
 }
 
