@@ -192,7 +192,8 @@ export const VIRTUAL_MACHINES: ResourceTypeVersions = {
 /**
  * Microsoft.RecoveryServices: Azure Backup's resource types (vaults/backup…) served at the recoveryservicesbackup
  * stable versions up to 2023-06-01, which @azure/arm-recoveryservicesbackup 12 sends (its Parameters.apiVersion), and
- * the later ones (folder names of specification/recoveryservicesbackup/…/stable, not checked one by one); 2016-12-01
+ * the later ones (folders of specification/recoveryservicesbackup/…/stable; bms.json checked by path in 2019-05-13,
+ * 2020-02-02, 2021-02-01, 2023-06-01, 2024-10-01 and 2025-02-01, the others not one by one); 2016-12-01
  * is the version of the status URLs in the spec's RefreshContainers example. The vault's own GET (`vaults`, the
  * recoveryservices spec) is checked against the same list (knowingly simplified).
  */
@@ -218,8 +219,6 @@ const RECOVERY_SERVICES_BACKUP = [
   '2022-02-01',
   '2022-03-01',
   '2022-04-01',
-  '2022-06-01-preview',
-  '2022-09-01-preview',
   '2022-10-01',
   '2023-01-01',
   '2023-02-01',
@@ -243,8 +242,8 @@ export const BACKUP_RESOURCES: ResourceTypeVersions = {
 
 /**
  * Microsoft.DocumentDB `databaseAccounts` and `locations/restorableDatabaseAccounts`: 2026-03-15, which
- * @azure/arm-cosmosdb 17 sends (its operations' default), and the earlier stable versions (folder names of
- * specification/cosmos-db/…/stable, not checked one by one).
+ * @azure/arm-cosmosdb 17 sends (its operations' default), and the earlier stable versions (each checked by path:
+ * specification/cosmos-db/resource-manager/Microsoft.DocumentDB/stable/<version>/cosmos-db.json).
  */
 export const COSMOS_DB: ResourceTypeVersions = {
   type: 'databaseAccounts',
