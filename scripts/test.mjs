@@ -2,7 +2,7 @@
 // `npm test`: set up what is missing, build, lint, then run the whole suite with Node's test runner.
 // Extra arguments go to `node --test` (e.g. `npm test -- --test-name-pattern=failback`).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setup } from './setup.mjs';
@@ -20,9 +20,28 @@ if (!process.env.FOGPILOT_SKIP_LINT) step('npm', ['run', '--silent', 'lint']);
 // Each file has its own Temporal test server, so files never share time skipping.
 const concurrency = process.env.FOGPILOT_TEST_CONCURRENCY ?? '2';
 // Only the test files: handed a directory, node would also run every helper and fixture module under test/ as a test.
+// The slowest start first (seconds per file from a recorded run, test/file-timings.json): with two at a time, a long
+// file started last would run alone at the end. A file the record does not know yet counts as slow.
+const timings = JSON.parse(readFileSync(path.join(root, 'test', 'file-timings.json'), 'utf8'));
+const UNKNOWN_FILE_SECONDS = 60;
 const testFiles = readdirSync(path.join(root, 'dist', 'test'), { recursive: true })
   .map(String)
   .filter((file) => file.endsWith('.test.js'))
-  .sort()
-  .map((file) => path.join('dist', 'test', file));
-step(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...process.argv.slice(2), ...testFiles]);
+  .map((file) => path.join('dist', 'test', file))
+  .sort((a, b) => (timings[b] ?? UNKNOWN_FILE_SECONDS) - (timings[a] ?? UNKNOWN_FILE_SECONDS) || a.localeCompare(b));
+// FOGPILOT_TEST_TIMINGS=<file>: also write this run's seconds per file there, in the shape of test/file-timings.json.
+const timingReporters = process.env.FOGPILOT_TEST_TIMINGS
+  ? [
+      `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${path.join(root, 'scripts', 'file-timings-reporter.mjs')}`,
+      `--test-reporter-destination=${process.env.FOGPILOT_TEST_TIMINGS}`,
+    ]
+  : [];
+step(process.execPath, [
+  '--test',
+  `--test-concurrency=${concurrency}`,
+  ...timingReporters,
+  ...process.argv.slice(2),
+  ...testFiles,
+]);
