@@ -13,6 +13,8 @@ import {
   type ManagedInstanceOperation,
 } from '@azure/arm-sql';
 import { NetworkManagementClient, type SecurityRule } from '@azure/arm-network';
+import { RecoveryServicesBackupClient } from '@azure/arm-recoveryservicesbackup';
+import { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
 import { rootCertificates } from 'node:tls';
 import type { TokenCredential } from '@azure/core-auth';
 import {
@@ -325,6 +327,8 @@ function progressState(state: string | undefined): OperationProgress['state'] {
 export class ArmControlPlane implements ControlPlane {
   private readonly clients = new Map<string, SqlManagementClient>();
   private readonly networkClients = new Map<string, NetworkManagementClient>();
+  private readonly backupClients = new Map<string, RecoveryServicesBackupClient>();
+  private readonly cosmosClients = new Map<string, CosmosDBManagementClient>();
   private readonly limiters = new Map<string, SubscriptionRateLimiter>();
   private readonly endpoint: string;
   private readonly requestTimeoutMs: number;
@@ -435,6 +439,42 @@ export class ArmControlPlane implements ControlPlane {
     return client;
   }
 
+  /** The Recovery Services backup client of a subscription (VM backup), with the same policies. */
+  backupClient(subscriptionId: string): RecoveryServicesBackupClient {
+    const key = subscriptionId.toLowerCase();
+    let client = this.backupClients.get(key);
+    if (client) return client;
+    const { insecure, scope } = this.connection();
+    client = new RecoveryServicesBackupClient(this.options.credential, subscriptionId, {
+      endpoint: this.endpoint,
+      credentialScopes: [scope],
+      allowInsecureConnection: insecure,
+      ...(this.options.ca ? { tlsOptions: { ca: [...rootCertificates, this.options.ca] } } : {}),
+      retryOptions: { maxRetries: 0 },
+    });
+    this.addPolicies(client.pipeline, subscriptionId);
+    this.backupClients.set(key, client);
+    return client;
+  }
+
+  /** The Cosmos DB client of a subscription (accounts' backup policies), with the same policies. */
+  cosmosClient(subscriptionId: string): CosmosDBManagementClient {
+    const key = subscriptionId.toLowerCase();
+    let client = this.cosmosClients.get(key);
+    if (client) return client;
+    const { insecure, scope } = this.connection();
+    client = new CosmosDBManagementClient(this.options.credential, subscriptionId, {
+      endpoint: this.endpoint,
+      credentials: { scopes: [scope] },
+      allowInsecureConnection: insecure,
+      ...(this.options.ca ? { tlsOptions: { ca: [...rootCertificates, this.options.ca] } } : {}),
+      retryOptions: { maxRetries: 0 },
+    });
+    this.addPolicies(client.pipeline, subscriptionId);
+    this.cosmosClients.set(key, client);
+    return client;
+  }
+
   private connection(): { insecure: boolean; scope: string } {
     const insecure = this.endpoint.startsWith('http://');
     const scope =
@@ -477,7 +517,8 @@ export class ArmControlPlane implements ControlPlane {
     };
   }
 
-  private async call<T>(
+  /** One SDK call as an {@link ArmAnswer}, its failure as an `ArmRequestError` (shared with ./arm-recovery-plane). */
+  async call<T>(
     doing: string,
     options: ArmRequestOptions | undefined,
     work: (callOptions: OperationOptions) => Promise<T>,
@@ -897,8 +938,11 @@ export class ArmControlPlane implements ControlPlane {
     return this.readAsyncOperation(group.subscriptionId, trackingId, options);
   }
 
-  /** Runs a `begin…` call and returns the answer to its initial request, ignoring a failure of the SDK's first poll. */
-  private async sendAccepted(
+  /**
+   * Runs a `begin…` call and returns the answer to its initial request, ignoring a failure of the SDK's first poll
+   * (shared with ./arm-recovery-plane: the workflow follows the operation durably, not the SDK's poller).
+   */
+  async sendAccepted(
     doing: string,
     method: string,
     options: ArmRequestOptions | undefined,
@@ -918,12 +962,17 @@ export class ArmControlPlane implements ControlPlane {
     return { response, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
   }
 
-  /** Reads an ARM async-operation status URL (only URLs of the configured endpoint are followed). */
-  private async readAsyncOperation(
+  /**
+   * Reads an ARM async-operation status URL (only URLs of the configured endpoint are followed). `location` reads a
+   * `Location` header's URL the way ARM defines it: 202 while the operation runs, 200/201/204 once it succeeded.
+   * A Recovery Services operation's status also names its job (`properties.jobId`).
+   */
+  async readAsyncOperation(
     subscriptionId: string,
     url: string,
     options?: ArmRequestOptions,
-  ): Promise<ArmAnswer<OperationProgress>> {
+    style: 'async-operation' | 'location' = 'async-operation',
+  ): Promise<ArmAnswer<OperationProgress & { jobId?: string }>> {
     if (new URL(url).origin !== new URL(this.endpoint).origin) {
       throw new ArmRequestError(`refusing to follow an operation URL outside ${this.endpoint}: ${url}`, {
         statusCode: 400,
@@ -947,7 +996,12 @@ export class ArmControlPlane implements ControlPlane {
       throw toArmRequestError(error, 'reading an operation status', options?.abortSignal);
     }
     const hint = retryAfterMs(response.headers.get('retry-after'));
-    let body: { status?: string; percentComplete?: number; error?: { code?: string; message?: string } } = {};
+    let body: {
+      status?: string;
+      percentComplete?: number;
+      error?: { code?: string; message?: string };
+      properties?: { jobId?: string };
+    } = {};
     try {
       body = JSON.parse(response.bodyAsText ?? '{}') as typeof body;
     } catch {
@@ -961,10 +1015,12 @@ export class ArmControlPlane implements ControlPlane {
         delivery: 'answered',
       });
     }
-    const state = progressState(body.status);
+    const state =
+      style === 'location' ? (response.status === 202 ? 'InProgress' : 'Succeeded') : progressState(body.status);
     return {
       value: {
         state,
+        ...(body.properties?.jobId ? { jobId: body.properties.jobId } : {}),
         percentComplete: body.percentComplete,
         error:
           state === 'Failed' || state === 'Canceled'
