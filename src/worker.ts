@@ -7,6 +7,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { createActivities, type ActivityDependencies, type ApprovalRules } from './activities';
 import type { Inventory } from './config/inventory';
 import { ArmControlPlane } from './azure/arm-control-plane';
+import { ArmRecoveryPlane } from './azure/arm-recovery-plane';
 import { createCredential } from './azure/credentials';
 import { groupForAccess, inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
 import { createDataPlane } from './sql';
@@ -135,6 +136,8 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
       taskQueue: config.temporal.taskQueue,
       dependencies: {
         controlPlane,
+        // Restores, VM backup and Cosmos DB accounts, over the control plane's credential and request budget.
+        recoveryPlane: new ArmRecoveryPlane(controlPlane),
         dataPlane,
         inventory,
         approvalRules: approvalRulesOf(config, inventory),

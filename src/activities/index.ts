@@ -12,10 +12,12 @@ import { createOutboundActivities, outboundPlanOf, type OutboundDependencies } f
 import { keptAlive } from './keep-alive';
 import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
+import { createRecoveryActivities, type RecoveryDependencies } from './recovery';
 import { createSqlActivities, type WatchClock } from './sql';
 import { createWatchActivities } from './watch';
 
-export interface ActivityDependencies extends OutboundDependencies {
+export interface ActivityDependencies
+  extends OutboundDependencies, Partial<Pick<RecoveryDependencies, 'recoveryPlane'>> {
   controlPlane: ControlPlane;
   dataPlane: DataPlane;
   inventory: Inventory;
@@ -53,6 +55,7 @@ export function createActivities(deps: ActivityDependencies) {
       ...createApprovalActivities(deps.approvalRules),
       ...createOutboundActivities(deps),
       ...createWatchActivities(deps),
+      ...createRecoveryActivities(deps),
     },
     { except: SELF_HEARTBEATING_ACTIVITIES },
   );
@@ -66,6 +69,8 @@ export const MUTATING_ACTIVITIES = [
   'sendFailover',
   'sendCreateGroup',
   'sendDeleteGroup',
+  'sendRestore',
+  'sendDropDatabase',
 ] as const satisfies readonly (keyof Activities)[];
 
 /**

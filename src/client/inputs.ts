@@ -14,6 +14,8 @@ import {
   ReprotectInputSchema,
   ScaleGroupInputSchema,
   WatchGroupsInputSchema,
+  RestoreDatabaseInputSchema,
+  ProtectWorkloadInputSchema,
   describeInputProblems,
   parseRunbookInput,
   type DrDrillInput,
@@ -27,6 +29,8 @@ import {
   type ReprotectInput,
   type ScaleGroupInput,
   type WatchGroupsInput,
+  type RestoreDatabaseInput,
+  type ProtectWorkloadInput,
 } from '../domain/inputs';
 import { RunbookTypes, type RunbookType } from '../workflows/definitions';
 
@@ -42,6 +46,8 @@ export interface RunbookInputs {
   establishGroup: EstablishGroupInput;
   reprotect: ReprotectInput;
   watchGroups: WatchGroupsInput;
+  restoreDatabase: RestoreDatabaseInput;
+  protectWorkload: ProtectWorkloadInput;
 }
 
 const schemas: Record<RunbookType, z.ZodType> = {
@@ -55,6 +61,8 @@ const schemas: Record<RunbookType, z.ZodType> = {
   establishGroup: EstablishGroupInputSchema,
   reprotect: ReprotectInputSchema,
   watchGroups: WatchGroupsInputSchema,
+  restoreDatabase: RestoreDatabaseInputSchema,
+  protectWorkload: ProtectWorkloadInputSchema,
 };
 
 /** A runbook input refused before anything was started. */

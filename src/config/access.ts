@@ -38,6 +38,9 @@ export const TWO_PERSON_RUNBOOKS: readonly RunbookType[] = [
   RunbookTypes.forcedFailover,
   RunbookTypes.fleetFailover,
   RunbookTypes.reprotect,
+  // Swapping a restore in drops the damaged database; migrating a Cosmos DB account to continuous backup is one-way.
+  RunbookTypes.restoreDatabase,
+  RunbookTypes.protectWorkload,
 ];
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;

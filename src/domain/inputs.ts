@@ -611,6 +611,203 @@ export const ReprotectInputSchema = strictInput({
   reason: text('reason', 1000),
 }).refine(...gracePeriodNeedsAutomatic);
 
+/**
+ * A user database's name, as it goes into ARM paths and between T-SQL brackets: letters, digits, `_` and `-`, starting
+ * with a letter or `_` (Azure allows more; fogpilot keeps to names that need no quoting rules).
+ */
+const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+const databaseName = (field: string) =>
+  z
+    .string({ error: `${field} must be a database name` })
+    .trim()
+    .regex(DATABASE_NAME, {
+      error: `${field} must be a database name: up to 128 letters, digits, "_" and "-", starting with a letter or "_"`,
+    });
+
+/** A table as `schema.table` or `table` (dbo), for row counts. */
+const TABLE_NAME = /^([A-Za-z_][A-Za-z0-9_]{0,127}\.)?[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * A check of a restored database: one read-only query (a single `SELECT` or `WITH … SELECT`) whose first column of
+ * its first row must equal `expect`.
+ */
+const verifyQuery = z.strictObject(
+  {
+    name: z
+      .string({ error: 'verify.queries[].name must be text naming the check' })
+      .min(1, { error: 'verify.queries[].name must not be empty' })
+      .max(100, { error: 'verify.queries[].name must be at most 100 characters' }),
+    sql: z
+      .string({ error: 'verify.queries[].sql must be a T-SQL query' })
+      .max(4000, { error: 'verify.queries[].sql must be at most 4000 characters' })
+      .refine((sql) => /^\s*(SELECT|WITH)\b/i.test(sql) && !/;\s*\S/.test(sql), {
+        error:
+          'verify.queries[].sql must be one read-only query starting with SELECT or WITH (no second statement): ' +
+          'checks read the restored database, they never change it',
+      }),
+    expect: z.union([z.string(), z.number(), z.boolean(), z.null()], {
+      error:
+        'verify.queries[].expect must be the value the first column of the first row must equal (text, number, true/false or null)',
+    }),
+  },
+  {
+    error:
+      'verify.queries[] must be objects such as {"name": "orders", "sql": "SELECT COUNT(*) FROM dbo.orders", "expect": 120}',
+  },
+);
+
+const rowCountCheck = z
+  .strictObject(
+    {
+      table: z
+        .string({ error: 'verify.rowCounts[].table must be a table name such as "dbo.orders"' })
+        .regex(TABLE_NAME, { error: 'verify.rowCounts[].table must be a table name such as "dbo.orders" or "orders"' }),
+      equals: z.number().int().min(0, { error: 'verify.rowCounts[].equals must be 0 or more' }).optional(),
+      atLeast: z.number().int().min(0, { error: 'verify.rowCounts[].atLeast must be 0 or more' }).optional(),
+    },
+    { error: 'verify.rowCounts[] must be objects such as {"table": "dbo.orders", "atLeast": 100}' },
+  )
+  .refine((check) => (check.equals === undefined) !== (check.atLeast === undefined), {
+    error: 'verify.rowCounts[]: give equals or atLeast (one of them)',
+  });
+
+const restoreVerify = z.strictObject(
+  {
+    queries: z.array(verifyQuery).max(20, { error: 'verify.queries takes at most 20 checks' }).default([]),
+    rowCounts: z.array(rowCountCheck).max(50, { error: 'verify.rowCounts takes at most 50 tables' }).default([]),
+  },
+  { error: 'verify must be an object with queries and/or rowCounts' },
+);
+
+const LONG_TERM_BACKUP_ID =
+  /^\/subscriptions\/[^/]+\/(resourceGroups\/[^/]+\/)?providers\/Microsoft\.Sql\/locations\/[^/]+\/longTermRetentionManagedInstances\/[^/]+\/longTermRetentionDatabases\/[^/]+\/longTermRetentionManagedInstanceBackups\/[^/]+$/i;
+
+export const RestoreDatabaseInputSchema = strictInput({
+  group: GroupRefSchema,
+  /** The damaged database, on the group's current primary. */
+  database: databaseName('database'),
+  /** The last good moment (ISO 8601 with an offset): a point-in-time restore to it. */
+  pointInTime: z.iso
+    .datetime({
+      offset: true,
+      error: 'pointInTime must be an ISO 8601 time with a zone, such as "2026-12-06T02:15:00Z"',
+    })
+    .optional(),
+  /** Or a long-term-retention backup's ARM id. */
+  longTermBackupId: z
+    .string({ error: 'longTermBackupId must be the ARM id of a long-term-retention backup' })
+    .trim()
+    .regex(LONG_TERM_BACKUP_ID, {
+      error:
+        'longTermBackupId must be the ARM id of a managed instance long-term-retention backup (…/locations/<region>/' +
+        'longTermRetentionManagedInstances/<mi>/longTermRetentionDatabases/<db>/longTermRetentionManagedInstanceBackups/<backup>)',
+    })
+    .optional(),
+  /** The new database's name; default `<database>_restored_<yyyyMMddHHmm>` of the point (or the backup). */
+  restoredName: databaseName('restoredName').optional(),
+  verify: restoreVerify.optional(),
+  /** After the checks pass and a person approves: the restored contents take the damaged database's name. */
+  swap: z.boolean({ error: 'swap must be true or false' }).default(false),
+  approval: actor('approval').optional(),
+  approvalTimeout: durationField('approvalTimeout', MINUTE, DAY, '1 hour').prefault('1 hour'),
+  /** How long one restore may run before the runbook stops following it (Azure restores at roughly size-of-data speed). */
+  restoreTimeout: durationField('restoreTimeout', 10 * MINUTE, 7 * DAY, '12 hours').prefault('12 hours'),
+  /** How long to wait for the restored database to be seeded to the geo-secondary. */
+  seedingTimeout: durationField('seedingTimeout', 10 * MINUTE, 7 * DAY, '1 day').prefault('1 day'),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+})
+  .refine((input) => (input.pointInTime === undefined) !== (input.longTermBackupId === undefined), {
+    error: 'pointInTime: give pointInTime (a point-in-time restore) or longTermBackupId (an LTR backup), one of them',
+    path: ['pointInTime'],
+  })
+  .refine(
+    (input) => input.restoredName === undefined || input.restoredName.toLowerCase() !== input.database.toLowerCase(),
+    {
+      error: 'restoredName must differ from database: a restore creates a new database beside the damaged one',
+      path: ['restoredName'],
+    },
+  )
+  .refine(
+    (input) =>
+      !input.swap || (input.verify !== undefined && input.verify.queries.length + input.verify.rowCounts.length > 0),
+    {
+      error:
+        'swap needs verify with at least one check: the damaged database is only replaced by a restore whose checks passed',
+      path: ['swap'],
+    },
+  );
+
+const VM_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Compute\/virtualMachines\/[^/]{1,64}$/i;
+const COSMOS_ACCOUNT_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$/i;
+const VAULT_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.RecoveryServices\/vaults\/[A-Za-z][A-Za-z0-9-]{1,49}$/i;
+
+export const ProtectWorkloadInputSchema = strictInput({
+  /** The VMs to protect, by ARM id. */
+  vms: z
+    .array(
+      z.string({ error: 'vms[] must be VM ARM ids' }).trim().regex(VM_ID, {
+        error:
+          'vms[] must be ARM ids of virtual machines (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/virtualMachines/<name>)',
+      }),
+    )
+    .max(100, { error: 'vms takes at most 100 VMs per run' })
+    .default([]),
+  /** The Recovery Services vault, by ARM id. */
+  vault: z
+    .string({ error: "vault is required when vms are given: the Recovery Services vault's ARM id" })
+    .trim()
+    .regex(VAULT_ID, {
+      error:
+        'vault must be the ARM id of a Recovery Services vault (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.RecoveryServices/vaults/<name>)',
+    })
+    .optional(),
+  /** The vault's backup policy the VMs are protected under. */
+  policy: z
+    .string({ error: 'policy must be the name of a backup policy of the vault' })
+    .trim()
+    .min(1)
+    .max(150)
+    .optional(),
+  /** How long the on-demand backup's recovery point is kept. */
+  keepOnDemandFor: durationField('keepOnDemandFor', DAY, 99 * 365 * DAY, '30 days').prefault('30 days'),
+  /** How long one backup job may run before the runbook stops following it. */
+  backupTimeout: durationField('backupTimeout', 10 * MINUTE, DAY, '6 hours').prefault('6 hours'),
+  cosmosAccounts: z
+    .array(
+      z.string({ error: 'cosmosAccounts[] must be Cosmos DB account ARM ids' }).trim().regex(COSMOS_ACCOUNT_ID, {
+        error:
+          'cosmosAccounts[] must be ARM ids of Cosmos DB accounts (…/providers/Microsoft.DocumentDB/databaseAccounts/<name>)',
+      }),
+    )
+    .max(100, { error: 'cosmosAccounts takes at most 100 accounts per run' })
+    .default([]),
+  /** The continuous tier a periodic account migrates to (after approval: the migration cannot be undone). */
+  continuousTier: z
+    .enum(['Continuous7Days', 'Continuous30Days'], {
+      error: 'continuousTier must be "Continuous7Days" or "Continuous30Days"',
+    })
+    .default('Continuous7Days'),
+  migrationTimeout: durationField('migrationTimeout', HOUR, 7 * DAY, '2 days').prefault('2 days'),
+  approval: actor('approval').optional(),
+  approvalTimeout: durationField('approvalTimeout', MINUTE, DAY, '1 hour').prefault('1 hour'),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  requestedBy: text('requestedBy', 200),
+  reason: text('reason', 1000),
+})
+  .refine((input) => input.vms.length > 0 || input.cosmosAccounts.length > 0, {
+    error: 'vms: give vms (with vault and policy) and/or cosmosAccounts: there is nothing to protect',
+    path: ['vms'],
+  })
+  .refine((input) => input.vms.length === 0 || (input.vault !== undefined && input.policy !== undefined), {
+    error: "vault: protecting vms needs vault (the Recovery Services vault's ARM id) and policy (its backup policy)",
+    path: ['vault'],
+  });
+
 /** What callers send (defaults optional). */
 export type PlannedFailoverInput = z.input<typeof PlannedFailoverInputSchema>;
 export type FailbackInput = z.input<typeof FailbackInputSchema>;
@@ -637,6 +834,10 @@ export type ReprotectInput = z.input<typeof ReprotectInputSchema>;
 export type ReprotectParams = z.output<typeof ReprotectInputSchema>;
 export type WatchGroupsInput = z.input<typeof WatchGroupsInputSchema>;
 export type WatchGroupsParams = z.output<typeof WatchGroupsInputSchema>;
+export type RestoreDatabaseInput = z.input<typeof RestoreDatabaseInputSchema>;
+export type RestoreDatabaseParams = z.output<typeof RestoreDatabaseInputSchema>;
+export type ProtectWorkloadInput = z.input<typeof ProtectWorkloadInputSchema>;
+export type ProtectWorkloadParams = z.output<typeof ProtectWorkloadInputSchema>;
 
 export interface InputProblem {
   /** Dotted path of the field, e.g. `group.subscriptionId`, or `(input)` for the whole input. */

@@ -41,6 +41,18 @@ export interface AgentJobInfo {
   enabled: boolean;
 }
 
+/** A check of a restored database: the caller's query (its first cell is the value), or a table's row count. */
+export type RestoreCheck =
+  { kind: 'query'; name: string; sql: string } | { kind: 'rowCount'; name: string; table: string };
+
+/** What a check read: the first cell (`null` for no rows), or SQL's error. */
+export type RestoreCheckResult = RestoreCheck & {
+  value?: string | number | boolean | null;
+  rows?: number;
+  error?: string;
+  number?: number;
+};
+
 export interface BackupInfo {
   database: string;
   lastFullBackup?: string;
@@ -122,6 +134,17 @@ export interface DataPlane {
    * `not-writable` (3906), with SQL's message.
    */
   insertSmokeRow(target: SqlInstanceTarget, row: SmokeRowWrite, options?: SqlRequestOptions): Promise<SmokeRowWritten>;
+
+  /**
+   * Runs checks of a restored database, connected to it, each in a transaction that is rolled back. A check SQL
+   * answers with an error is a result (`error`); a connection that fails throws.
+   */
+  runRestoreChecks(
+    target: SqlInstanceTarget,
+    database: string,
+    checks: RestoreCheck[],
+    options?: SqlRequestOptions,
+  ): Promise<RestoreCheckResult[]>;
 
   /** Payloads of the `dbo.fogpilot_smoke` rows that start with `query.prefix`. Read-only. */
   findSmokeRows(target: SqlInstanceTarget, query: SmokeRowQuery, options?: SqlRequestOptions): Promise<string[]>;

@@ -16,6 +16,8 @@ import {
   type CopySyncTarget,
   type DataPlane,
   type LoginInfo,
+  type RestoreCheck,
+  type RestoreCheckResult,
   type SmokeRowQuery,
   type SmokeRowWrite,
   type SmokeRowWritten,
@@ -67,6 +69,26 @@ function isoOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** `schema.table` or `table` (dbo) between brackets; names were validated as plain identifiers. */
+function quoteTable(table: string): string {
+  const [first, second] = table.split('.');
+  return second === undefined ? `[dbo].[${first}]` : `[${first}].[${second}]`;
+}
+
+/** A cell as JSON can carry it: numbers (bigint counts too), text, booleans, null; dates as ISO text. */
+function cellValue(value: unknown): string | number | boolean | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') {
+    // COUNT_BIG and bigint columns arrive as text: a whole number within JavaScript's range reads as one.
+    if (typeof value === 'string' && /^-?\d{1,15}$/.test(value)) return Number(value);
+    return value;
+  }
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return `0x${value.toString('hex').toUpperCase()}`;
+  return JSON.stringify(value) ?? null;
+}
+
 export class MssqlDataPlane implements DataPlane {
   private readonly pools = new Map<string, Promise<sql.ConnectionPool>>();
   private readonly readRetry: ReadRetry;
@@ -84,6 +106,21 @@ export class MssqlDataPlane implements DataPlane {
     const key = `${target.host.toLowerCase()}|${group}|${purpose}`;
     let pool = this.pools.get(key);
     if (!pool) {
+      const created = new sql.ConnectionPool(this.connectionConfig(target, purpose));
+      // A pool error (a dropped idle connection) is handled on the next request; an unhandled 'error' would crash.
+      created.on('error', () => undefined);
+      pool = created.connect().catch((error: unknown) => {
+        this.pools.delete(key);
+        throw this.failure(error, `connecting to ${target.host}`);
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** How to connect to `target` for `purpose`; `database`: the login's database (default: the login's default). */
+  private connectionConfig(target: SqlInstanceTarget, purpose: PoolPurpose, database?: string): sql.config {
+    {
       const { server, port } = this.options.resolve(target.host);
       const authentication = this.options.authenticationFor(target);
       const config: sql.config = {
@@ -120,16 +157,8 @@ export class MssqlDataPlane implements DataPlane {
               } as unknown as sql.config['authentication'],
             }),
       };
-      const created = new sql.ConnectionPool(config);
-      // A pool error (a dropped idle connection) is handled on the next request; an unhandled 'error' would crash.
-      created.on('error', () => undefined);
-      pool = created.connect().catch((error: unknown) => {
-        this.pools.delete(key);
-        throw this.failure(error, `connecting to ${target.host}`);
-      });
-      this.pools.set(key, pool);
+      return database === undefined ? config : { ...config, database };
     }
-    return pool;
   }
 
   /** A driver failure as a {@link SqlRequestError}, with the number of a refused login when SQL sent one. */
@@ -453,6 +482,58 @@ export class MssqlDataPlane implements DataPlane {
       (request) => request.input('pattern', sql.NVarChar(4000), likePrefix(query.prefix)),
     );
     return rows.map((row) => row.payload);
+  }
+
+  async runRestoreChecks(
+    target: SqlInstanceTarget,
+    database: string,
+    checks: RestoreCheck[],
+    options?: SqlRequestOptions,
+  ): Promise<RestoreCheckResult[]> {
+    // A connection of its own, logged into the database: the checks' text names tables as the application does, and
+    // no pooled connection is ever left in another database or inside a transaction.
+    const pool = new sql.ConnectionPool({
+      ...this.connectionConfig(target, 'reads', database),
+      pool: { min: 0, max: 1, idleTimeoutMillis: 1_000 },
+    });
+    pool.on('error', () => undefined);
+    try {
+      await pool.connect();
+    } catch (error) {
+      throw this.failure(error, `connecting to ${database} on ${target.host}`);
+    }
+    try {
+      const results: RestoreCheckResult[] = [];
+      for (const check of checks) {
+        const text =
+          check.kind === 'query' ? check.sql : `SELECT COUNT_BIG(*) AS row_count FROM ${quoteTable(check.table)}`;
+        const transaction = new sql.Transaction(pool);
+        const onAbort = () => void transaction.rollback().catch(() => undefined);
+        options?.abortSignal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          await transaction.begin();
+          const answer = await new sql.Request(transaction).query<Record<string, unknown>>(text);
+          const first = answer.recordset?.[0];
+          const value = first === undefined ? undefined : Object.values(first)[0];
+          results.push({ ...check, value: cellValue(value), rows: answer.recordset?.length ?? 0 });
+        } catch (error) {
+          const failure = this.failure(error, `checking ${database} on ${target.host}`);
+          // A connection that failed is the data plane's fault, retried by the activity; SQL's answer is the check's.
+          if (failure.kind === 'transient' || failure.kind === 'login-failed') throw failure;
+          results.push({
+            ...check,
+            error: failure.message,
+            ...(failure.number !== undefined ? { number: failure.number } : {}),
+          });
+        } finally {
+          options?.abortSignal?.removeEventListener('abort', onAbort);
+          await transaction.rollback().catch(() => undefined);
+        }
+      }
+      return results;
+    } finally {
+      await pool.close().catch(() => undefined);
+    }
   }
 
   /** Closes every pool (worker shutdown). */

@@ -10,3 +10,4 @@ export { establishGroup } from './establish-group';
 export { watchGroups } from './watch-groups';
 export { deliverNotifications } from './deliver-notifications';
 export { reprotect } from './reprotect';
+export { restoreDatabase } from './restore-database';

@@ -17,6 +17,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MUTATING_ACTIVITIES, type WatchClock } from '../../src/activities';
 import { lockWorkflowId } from '../../src/domain/group-ref';
 import { statusQuery, type RunbookReport, type RunbookStatus, type StepRecord } from '../../src/workflows/definitions';
+import { ScriptedRecovery } from './scripted-recovery';
 import { ScriptedAzure } from './scripted-azure';
 import {
   Inventory,
@@ -167,11 +168,14 @@ export function scriptedScenario(
   const taskQueue = uniqueTaskQueue();
   // The data-plane watch pauses on the test server's clock, so its reads see the scripted switch happen.
   const watchClock: WatchClock = testServerWatchClock(env);
-  const deps = { controlPlane: azure, dataPlane: azure, inventory, watchClock };
+  // Restores, VM backup and Cosmos DB accounts, on the same clock and call records.
+  const recovery = new ScriptedRecovery(azure);
+  const deps = { controlPlane: azure, dataPlane: azure, recoveryPlane: recovery, inventory, watchClock };
   const lockId = lockWorkflowId(azure.coordinates);
   return {
     name,
     azure,
+    recovery,
     called,
     taskQueue,
     lockId,
@@ -201,6 +205,13 @@ export function scriptedScenario(
         assert.ok(!called.includes(mutating), `${mutating} must not be called`);
       assert.equal(azure.acceptedFailovers.length, 0, 'no failover may be posted');
       assert.equal(azure.scaleRequests.length, 0, 'no scale may be requested');
+      assert.equal(
+        recovery.restoreRequests.length + recovery.dropRequests.length,
+        0,
+        'no database restored or dropped',
+      );
+      assert.equal(recovery.migrationRequests.length, 0, 'no Cosmos DB account migrated');
+      assert.equal(recovery.protectRequests.length + recovery.backupRequests.length, 0, 'no VM protected or backed up');
     },
   };
 }

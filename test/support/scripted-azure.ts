@@ -35,6 +35,8 @@ import {
   type UserDatabase,
   type CopySyncTarget,
   type DataPlane,
+  type RestoreCheck,
+  type RestoreCheckResult,
   type SmokeRowQuery,
   type SmokeRowWrite,
   type SmokeRowWritten,
@@ -176,6 +178,11 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
   /** Calls made, by method name, in order. */
   methods(): string[] {
     return this.calls.map((call) => call.method);
+  }
+
+  /** Records a call of a companion plane (the scripted recovery plane) with this script's calls, on its clock. */
+  recordCall(method: string, args: unknown): Promise<number> {
+    return this.record(method, args);
   }
 
   protected async record(method: string, args: unknown, httpMethod?: string): Promise<number> {
@@ -667,6 +674,30 @@ export class ScriptedAzure implements ControlPlane, DataPlane {
     return this.smokeRows
       .filter((row) => row.database === query.database && row.payload.startsWith(query.prefix))
       .map((row) => row.payload);
+  }
+
+  /**
+   * What a restored database answers to checks, by database name (lower case): a check's name to its value, or to an
+   * `{ error }` SQL would answer. A database not scripted fails like one the instance does not have.
+   */
+  restoreCheckAnswers = new Map<string, Record<string, string | number | boolean | null | { error: string }>>();
+
+  async runRestoreChecks(
+    target: SqlInstanceTarget,
+    database: string,
+    checks: RestoreCheck[],
+  ): Promise<RestoreCheckResult[]> {
+    await this.record('runRestoreChecks', { host: target.host, database, checks: checks.map((check) => check.name) });
+    this.instanceByHost(target.host);
+    const answers = this.restoreCheckAnswers.get(database.toLowerCase());
+    if (!answers)
+      throw new SqlRequestError(`Cannot open database "${database}" requested by the login.`, 'rejected', 4060);
+    return checks.map((check) => {
+      const answer = answers[check.name];
+      if (answer === undefined) return { ...check, error: `no scripted answer for check ${check.name}` };
+      if (answer !== null && typeof answer === 'object') return { ...check, error: answer.error };
+      return { ...check, value: answer, rows: 1 };
+    });
   }
 
   // ── The rest of the pair's life (group lifecycle, pair checks) ───────────────────────────────────────────────

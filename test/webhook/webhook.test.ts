@@ -562,6 +562,13 @@ const INPUT_OF: Record<RunbookType, (group: string) => Record<string, unknown>> 
     secondaryInstance: 'fog-sales-westus',
   }),
   watchGroups: (group) => ({ groups: [group] }),
+  restoreDatabase: (group) => ({ group, database: 'sales', pointInTime: '2026-12-01T00:00:00Z' }),
+  // Not a group's runbook: its resources are outside the inventory, which a grant on one group does not cover.
+  protectWorkload: () => ({
+    cosmosAccounts: [
+      '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.DocumentDB/databaseAccounts/fog-app',
+    ],
+  }),
 };
 
 const callerWith = (credential: Record<string, string>, permissions: Record<string, unknown>) => ({

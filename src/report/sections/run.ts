@@ -17,6 +17,8 @@ const RUNBOOK_LABELS: Record<RunbookType, string> = {
   establishGroup: 'Establishing a group',
   reprotect: 'Re-protecting a group',
   watchGroups: 'Watching groups',
+  restoreDatabase: 'Restoring a database',
+  protectWorkload: 'Protecting the workload',
 };
 
 /** What a person calls the runbook (`DR drill`); the type itself when it has no label. */

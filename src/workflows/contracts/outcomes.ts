@@ -105,6 +105,23 @@ export const FailureTypes = {
    * with `onFailure: fail` (the switch stands). The report's `hooks` holds each hook's redacted request and answer.
    */
   HookFailed: 'HookFailed',
+  /**
+   * restoreDatabase: a check of the restored database failed (a query's value differed, or SQL refused it). The
+   * damaged database was not touched; the restored one is kept for inspection. The report's `restore.checks` holds
+   * each check's expected and read value.
+   */
+  VerificationFailed: 'VerificationFailed',
+  /**
+   * restoreDatabase: Azure ended a restore or a drop Failed or Canceled, or it outlived `restoreTimeout`. The message
+   * says which databases exist and which command continues.
+   */
+  RestoreFailed: 'RestoreFailed',
+  /**
+   * protectWorkload: a backup job ended Failed or Cancelled, outlived `backupTimeout`, or left no recovery point; or a
+   * Cosmos DB migration to continuous backup failed or outlived `migrationTimeout`. The report's `protection` lists
+   * what each resource reached.
+   */
+  BackupFailed: 'BackupFailed',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 

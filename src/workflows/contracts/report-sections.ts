@@ -148,6 +148,60 @@ export interface EstablishRecord {
   };
 }
 
+/** One check of a restored database: what was expected, what was read. */
+export interface RestoreCheckRecord {
+  name: string;
+  kind: 'query' | 'rowCount';
+  /** The query, or the table counted. */
+  reads: string;
+  /** `= 42`, `>= 100`. */
+  expected: string;
+  /** What the check read (absent when SQL refused it). */
+  read?: string | number | boolean | null;
+  error?: string;
+  passed: boolean;
+}
+
+/** A database a `restoreDatabase` run created (or found created by its own earlier attempt). */
+export interface RestoredDatabaseRecord {
+  name: string;
+  creation: 'created' | 'adopted';
+  /** What it was restored from, in words (`sales at 2026-12-06T02:15:00Z`, `LTR backup of 2026-11-29T00:00:00Z`). */
+  from: string;
+  sentAt?: string;
+  onlineAt?: string;
+  trackingId?: string;
+}
+
+/** What a `restoreDatabase` run did: the source, the restore, the checks, the swap and the secondary's copy. */
+export interface RestoreRecord {
+  database: string;
+  primaryInstanceId: string;
+  secondaryInstanceId: string;
+  /** The point restored to (the LTR backup's time for an LTR restore). */
+  pointInTime: string;
+  mode: 'pointInTime' | 'longTermBackup';
+  longTermBackupId?: string;
+  /** The source's restore window as ARM gave it. */
+  earliestRestorePoint?: string;
+  restored?: RestoredDatabaseRecord;
+  checks: RestoreCheckRecord[];
+  /** With `swap`: the damaged database dropped, the verified contents restored under its name, the damaged kept aside. */
+  swap?: {
+    droppedAt?: string;
+    /** The restorable dropped database the damaged one became. */
+    droppedId?: string;
+    inPlace?: RestoredDatabaseRecord;
+    checks?: RestoreCheckRecord[];
+    /** The damaged contents, as of the drop, restored under another name for salvage. */
+    damagedAside?: RestoredDatabaseRecord;
+    /** While `database` did not exist: from the drop until the restore under its name was online. */
+    unavailable?: { from: string; to?: string };
+  };
+  /** The final database's copy on the geo-secondary. */
+  secondary?: { database: string; status: string; seededAt?: string; polls: number };
+}
+
 /** The scaling a `scaleGroup` run did, in the order it did it. */
 export interface ScaleRecord {
   /** `mixed`: some changes grow and some shrink; run as an up pass, then a down pass. */

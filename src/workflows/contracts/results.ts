@@ -26,6 +26,7 @@ import type {
   ReadinessSummary,
   ScaleRecord,
   EstablishRecord,
+  RestoreRecord,
   HookRecord,
   ObjectiveReading,
 } from './report-sections';
@@ -83,6 +84,8 @@ export interface RunbookReport {
   readiness?: ReadinessSummary;
   scale?: ScaleRecord;
   establish?: EstablishRecord;
+  /** `restoreDatabase`: the source, the restored database, its checks, the swap and the secondary's copy. */
+  restore?: RestoreRecord;
   /**
    * The run against its group's declared objectives (`objectives.rto`, `objectives.rpo` in fogpilot.yaml): measured,
    * target, met or missed. Absent when the group declares none or nothing was failed over.

@@ -25,6 +25,10 @@ export type {
   ReprotectParams,
   WatchGroupsInput,
   WatchGroupsParams,
+  RestoreDatabaseInput,
+  RestoreDatabaseParams,
+  ProtectWorkloadInput,
+  ProtectWorkloadParams,
   InputProblem,
   Milliseconds,
 } from '../../domain/inputs';
@@ -45,6 +49,8 @@ export const RunbookTypes = {
   establishGroup: 'establishGroup',
   reprotect: 'reprotect',
   watchGroups: 'watchGroups',
+  restoreDatabase: 'restoreDatabase',
+  protectWorkload: 'protectWorkload',
 } as const;
 export type RunbookType = (typeof RunbookTypes)[keyof typeof RunbookTypes];
 

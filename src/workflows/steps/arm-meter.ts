@@ -32,6 +32,11 @@ const METERED: Record<MeteredActivity, true> = {
   sendCreateGroup: true,
   sendDeleteGroup: true,
   lookAtGroups: true,
+  readRestoreSource: true,
+  sendRestore: true,
+  readDatabaseState: true,
+  sendDropDatabase: true,
+  findDroppedDatabase: true,
 };
 
 const tally: ArmCallCount = { reads: 0, writes: 0, throttled: 0 };

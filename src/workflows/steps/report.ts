@@ -27,6 +27,7 @@ export type ReportExtras = Pick<
   | 'fleet'
   | 'readiness'
   | 'refusals'
+  | 'restore'
   | 'scale'
   | 'watch'
 >;
