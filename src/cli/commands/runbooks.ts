@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerDrill } from './drill';
 import { registerEstablish } from './establish';
 import { registerReprotect } from './reprotect';
+import { registerRestore } from './restore';
 import { registerFailback } from './failback';
 import { registerFailover } from './failover';
 import { registerFleetFailover } from './fleet-failover';
@@ -26,6 +27,7 @@ export function registerRunbookCommands(program: Command): void {
   registerEstablish(program);
   registerWatchGroups(program);
   registerReprotect(program);
+  registerRestore(program);
   registerWatch(program);
   registerMessages(program);
   registerReport(program);
