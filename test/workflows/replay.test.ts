@@ -55,6 +55,8 @@ describe('replay of recorded histories', () => {
       'planned-failover-delegated-holder-paced.json',
       'dr-drill-abort-during-smoke-check.json',
       'establish-group.json',
+      'restore-database.json',
+      'restore-database-swap.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -122,7 +122,7 @@ describe('restoreDatabase', { concurrency: 1 }, () => {
     s.azure.restoreCheckAnswers.set('sales_restored', goodAnswers);
     s.azure.restoreCheckAnswers.set('sales', goodAnswers);
     const worker = await s.worker();
-    const { report, failure } = await worker.runUntil(async () => {
+    const { report, failure, handle } = await worker.runUntil(async () => {
       const handle = await s.start('restoreDatabase', {
         database: 'sales',
         pointInTime,
@@ -139,6 +139,7 @@ describe('restoreDatabase', { concurrency: 1 }, () => {
       return outcomeOf(handle);
     });
     assert.equal(report?.outcome, 'succeeded', failure?.message);
+    await saveHistory(handle, 'restore-database-swap');
     assert.deepEqual(
       s.recovery.restoreRequests.map((entry) => [entry.database, entry.source.mode]),
       [
