@@ -156,8 +156,9 @@ export async function restoreDatabase(input: RestoreDatabaseInput): Promise<Runb
         const dropped = await dropDamagedStep(run, params, sides, record, checked.restoredName);
         const swap = record.swap!;
         const standing =
-          `${params.database} was dropped (restorable as ${dropped.droppedId}); ${checked.restoredName} holds the ` +
-          'checked restore. Run restoreDatabase again with the same point, or restore it by hand.';
+          `${params.database} was dropped and does not exist; ${checked.restoredName} holds the checked restore. ` +
+          `Restore ${params.database} by hand from the dropped database ${dropped.droppedId} at ${checked.pointInTime} ` +
+          "(portal: the instance's Deleted databases), or point the application at the checked restore.";
         swap.inPlace = await run.step('restore-into-place', `Restore ${from} as ${params.database}`, (step) =>
           restoreAndFollow(step, {
             instanceId: sides.primaryInstanceId,

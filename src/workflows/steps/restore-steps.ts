@@ -448,7 +448,9 @@ export function dropDamagedStep(
     ]);
     step.evidence({ outcome: sent.outcome, trackingId: sent.trackingId ?? null });
     swap.unavailable = { from: startedAt };
-    const standing = `${restoredName} holds the checked restore; run restoreDatabase again to finish the swap.`;
+    const standing =
+      `${restoredName} holds the checked restore. Check in the portal whether ${params.database} still exists: if it ` +
+      "does, nothing was swapped; if not, restore it from the instance's Deleted databases.";
     if (sent.outcome === 'sent') {
       await followDatabase(step, {
         instanceId: sides.primaryInstanceId,
