@@ -15,6 +15,7 @@ import { createProbeActivities } from './probe';
 import { createRecoveryActivities, type RecoveryDependencies } from './recovery';
 import { createSqlActivities, type WatchClock } from './sql';
 import { createWatchActivities } from './watch';
+import { createWorkloadProtectionActivities } from './workload-protection';
 
 export interface ActivityDependencies
   extends OutboundDependencies, Partial<Pick<RecoveryDependencies, 'recoveryPlane'>> {
@@ -56,6 +57,7 @@ export function createActivities(deps: ActivityDependencies) {
       ...createOutboundActivities(deps),
       ...createWatchActivities(deps),
       ...createRecoveryActivities(deps),
+      ...createWorkloadProtectionActivities(deps),
     },
     { except: SELF_HEARTBEATING_ACTIVITIES },
   );
@@ -71,6 +73,9 @@ export const MUTATING_ACTIVITIES = [
   'sendDeleteGroup',
   'sendRestore',
   'sendDropDatabase',
+  'sendProtectVm',
+  'sendVmBackup',
+  'sendMigrateToContinuous',
 ] as const satisfies readonly (keyof Activities)[];
 
 /**

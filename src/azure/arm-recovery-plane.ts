@@ -228,6 +228,10 @@ export class ArmRecoveryPlane implements RecoveryPlane {
     return this.vaults.getBackupJob(vault, jobId, options);
   }
 
+  listVmBackupJobs(vault: VaultRef, vmId: string, options?: ArmRequestOptions): Promise<ArmAnswer<BackupJobView[]>> {
+    return this.vaults.listVmBackupJobs(vault, vmId, options);
+  }
+
   listRecoveryPoints(
     vault: VaultRef,
     vmId: string,

@@ -240,6 +240,34 @@ export class RecoveryServicesPart {
     };
   }
 
+  async listVmBackupJobs(
+    vault: VaultRef,
+    vmId: string,
+    options?: ArmRequestOptions,
+  ): Promise<ArmAnswer<BackupJobView[]>> {
+    const name = (VM_ID.exec(vmId)?.[3] ?? '').toLowerCase();
+    return this.arm.call(`listing the backup jobs of ${vmId} in vault ${vault.name}`, options, async (callOptions) => {
+      const jobs: BackupJobView[] = [];
+      // Filtered by operation only: the service's time filter wants both ends in its own format; the list covers days.
+      for await (const entry of this.client(vault).backupJobs.list(vault.name, vault.resourceGroup, {
+        ...callOptions,
+        filter: "operation eq 'Backup' and backupManagementType eq 'AzureIaasVM'",
+      })) {
+        const properties = (entry.properties ?? {}) as Partial<AzureIaaSVMJob>;
+        if ((properties.entityFriendlyName ?? '').toLowerCase() !== name) continue;
+        jobs.push({
+          jobId: entry.name ?? '',
+          operation: properties.operation ?? '',
+          status: properties.status ?? '',
+          entityFriendlyName: properties.entityFriendlyName,
+          ...(properties.startTime ? { startTime: iso(properties.startTime) } : {}),
+          ...(properties.endTime ? { endTime: iso(properties.endTime) } : {}),
+        });
+      }
+      return jobs.sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? ''));
+    });
+  }
+
   async listRecoveryPoints(
     vault: VaultRef,
     vmId: string,

@@ -112,6 +112,12 @@ export interface RecoveryPlane {
 
   getBackupJob(vault: VaultRef, jobId: string, options?: ArmRequestOptions): Promise<ArmAnswer<BackupJobView>>;
 
+  /**
+   * The vault's on-demand and scheduled backup jobs of one VM (by its name, as jobs name their entity), newest first:
+   * how a request whose answer was lost finds the job it started.
+   */
+  listVmBackupJobs(vault: VaultRef, vmId: string, options?: ArmRequestOptions): Promise<ArmAnswer<BackupJobView[]>>;
+
   /** The VM's recovery points in the vault, newest first. */
   listRecoveryPoints(
     vault: VaultRef,

@@ -12,7 +12,8 @@
  *   group or a group name as Azure writes them): a readable prefix, `~`, and 32 hex characters of the SHA-256 of the
  *   full identity;
  * - `region-<region>` (fleets), `groups-<count>~<hash>` (a fleet's list of groups), `_all` (every group), each with
- *   `forced-` in front for a forced fleet.
+ *   `forced-` in front for a forced fleet;
+ * - `workload-<count>~<hash>` (protectWorkload: its VMs and Cosmos DB accounts, no group).
  *
  * The client cannot read the worker's inventory, so an inventory name stands for itself: it is unique within the
  * inventory (the keys of one YAML map) that every worker on the task queue serves. The same group named once by its
@@ -107,13 +108,39 @@ export function groupTarget(ref: unknown): string {
  * list); a forced fleet's with `forced-` in front.
  */
 export function runbookTarget(input: unknown): string {
-  const raw = input as { group?: unknown; mode?: unknown; name?: unknown; primaryInstance?: unknown } | undefined;
+  const raw = input as
+    | {
+        group?: unknown;
+        mode?: unknown;
+        name?: unknown;
+        primaryInstance?: unknown;
+        vms?: unknown;
+        cosmosAccounts?: unknown;
+      }
+    | undefined;
   if (raw?.group !== undefined) return groupTarget(raw.group);
+  // protectWorkload runs on no group: its VMs and Cosmos DB accounts are its target.
+  if (raw?.group === undefined && (Array.isArray(raw?.vms) || Array.isArray(raw?.cosmosAccounts))) {
+    return workloadTarget(input);
+  }
   // establishGroup names the group it creates by `name`.
   if (typeof raw?.name === 'string' && raw.primaryInstance !== undefined) return groupTarget(raw.name);
   // A forced fleet is a different decision from a planned one over the same groups: escalating under the incident's
   // key must start it, not answer with the planned run.
   return raw?.mode === 'forced' ? `forced-${fleetTarget(input)}` : fleetTarget(input);
+}
+
+/**
+ * `workload-<count>~<hash>`: the VMs and Cosmos DB accounts of a protectWorkload input, as lower-case ARM ids (ARM ids
+ * are case-insensitive), sorted and without repeats; the same resources in any order are one target.
+ */
+function workloadTarget(input: unknown): string {
+  const raw = input as { vms?: unknown; cosmosAccounts?: unknown };
+  const ids = [raw.vms, raw.cosmosAccounts]
+    .flatMap((list): unknown[] => (Array.isArray(list) ? list : []))
+    .map((id) => (typeof id === 'string' ? id.trim().toLowerCase() : JSON.stringify(id)));
+  const members = [...new Set(ids)].sort();
+  return `workload-${members.length}~${hashOf(members)}`;
 }
 
 function fleetTarget(input: unknown): string {

@@ -11,3 +11,4 @@ export { watchGroups } from './watch-groups';
 export { deliverNotifications } from './deliver-notifications';
 export { reprotect } from './reprotect';
 export { restoreDatabase } from './restore-database';
+export { protectWorkload } from './protect-workload';

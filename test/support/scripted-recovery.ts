@@ -356,6 +356,22 @@ export class ScriptedRecovery implements RecoveryPlane {
     };
   }
 
+  async listVmBackupJobs(_vault: VaultRef, vmId: string): Promise<ArmAnswer<BackupJobView[]>> {
+    const now = await this.now('listVmBackupJobs', { vmId });
+    const jobs = this.jobs
+      .filter((job) => job.vmId.toLowerCase() === vmId.toLowerCase() && job.startedAt <= now)
+      .sort((a, b) => b.startedAt - a.startedAt);
+    return {
+      value: jobs.map((job) => ({
+        jobId: job.id,
+        operation: 'Backup',
+        status: now >= job.endsAt ? job.outcome : 'InProgress',
+        startTime: new Date(job.startedAt).toISOString(),
+        ...(now >= job.endsAt ? { endTime: new Date(job.endsAt).toISOString() } : {}),
+      })),
+    };
+  }
+
   async listRecoveryPoints(_vault: VaultRef, vmId: string): Promise<ArmAnswer<RecoveryPointView[]>> {
     const now = await this.now('listRecoveryPoints', { vmId });
     const vm = this.vm(vmId);

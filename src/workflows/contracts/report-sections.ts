@@ -209,3 +209,63 @@ export interface ScaleRecord {
   target: { vCores?: number; storageSizeInGB?: number; sku?: string };
   operations: { instance: string; location: string; role: string; from: Evidence; to: Evidence; state: string }[];
 }
+
+/** One VM as a `protectWorkload` run found it and left it. */
+export interface VmProtectionRecord {
+  vmId: string;
+  name: string;
+  /** What the run did: left it (`already-protected`, `other-policy`), or protected it and backed it up. */
+  action: 'already-protected' | 'other-policy' | 'protected';
+  /** Its protection in the vault before the run (`unprotected`, or Azure's protectionState). */
+  before: string;
+  /** The policy it was protected under before the run, if any. */
+  policyBefore?: string;
+  /** Its protection after the run (Azure's protectionState). */
+  after?: string;
+  policy?: string;
+  /** The protection request: `sent` by this run, or `exists` (found done by a retried attempt). */
+  protection?: 'sent' | 'exists';
+  /** The on-demand backup: its job, how it ended, and the recovery point it left. */
+  backup?: {
+    /** `sent` by this run, or `adopted` (a job of the VM this run had not seen, or one running). */
+    request: 'sent' | 'adopted';
+    keepUntil: string;
+    jobId?: string;
+    jobStatus?: string;
+    startTime?: string;
+    endTime?: string;
+    error?: string;
+    polls?: number;
+    recoveryPointTime?: string;
+  };
+  /** The newest recovery point known when the run ended. */
+  lastRecoveryPoint?: string;
+}
+
+/** One Cosmos DB account as a `protectWorkload` run found it and left it. */
+export interface CosmosProtectionRecord {
+  accountId: string;
+  name: string;
+  location: string;
+  /** `already-continuous`: left as it was; `migrated`: migrated by this run; `followed`: a migration already ran. */
+  action: 'already-continuous' | 'migrate' | 'migrated' | 'followed';
+  /** `Periodic` or `Continuous`, before the run. */
+  policyBefore: string;
+  policyAfter?: string;
+  /** The continuous tier (`Continuous7Days`, `Continuous30Days`). */
+  tier?: string;
+  /** The migration's state as the account reports it (`InProgress`, `Completed`, `Failed`), when there is one. */
+  migrationStatus?: string;
+  migrationStartedAt?: string;
+  /** The oldest point it can be restored to (continuous accounts). */
+  oldestRestorableTime?: string;
+}
+
+/** What a `protectWorkload` run found and did, per VM and per Cosmos DB account. */
+export interface ProtectionRecord {
+  vault?: string;
+  policy?: string;
+  policyId?: string;
+  vms: VmProtectionRecord[];
+  accounts: CosmosProtectionRecord[];
+}

@@ -27,6 +27,7 @@ import type {
   ScaleRecord,
   EstablishRecord,
   RestoreRecord,
+  ProtectionRecord,
   HookRecord,
   ObjectiveReading,
 } from './report-sections';
@@ -86,6 +87,8 @@ export interface RunbookReport {
   establish?: EstablishRecord;
   /** `restoreDatabase`: the source, the restored database, its checks, the swap and the secondary's copy. */
   restore?: RestoreRecord;
+  /** `protectWorkload`: each VM's protection and backup, each Cosmos DB account's backup policy. */
+  protection?: ProtectionRecord;
   /**
    * The run against its group's declared objectives (`objectives.rto`, `objectives.rpo` in fogpilot.yaml): measured,
    * target, met or missed. Absent when the group declares none or nothing was failed over.

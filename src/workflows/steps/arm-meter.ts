@@ -37,6 +37,18 @@ const METERED: Record<MeteredActivity, true> = {
   readDatabaseState: true,
   sendDropDatabase: true,
   findDroppedDatabase: true,
+  readWorkloadBackupPolicy: true,
+  readVmProtection: true,
+  discoverProtectableVm: true,
+  readCosmosAccount: true,
+  readRestorableCosmosAccount: true,
+  sendProtectVm: true,
+  readVmBackupJobs: true,
+  sendVmBackup: true,
+  readWorkloadOperation: true,
+  readBackupJob: true,
+  readRecoveryPoints: true,
+  sendMigrateToContinuous: true,
 };
 
 const tally: ArmCallCount = { reads: 0, writes: 0, throttled: 0 };

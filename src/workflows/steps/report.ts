@@ -24,6 +24,7 @@ export type ReportExtras = Pick<
   | 'hooks'
   | 'objectives'
   | 'failbackPending'
+  | 'protection'
   | 'fleet'
   | 'readiness'
   | 'refusals'
