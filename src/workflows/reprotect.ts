@@ -12,6 +12,7 @@ import {
   statusQuery,
 } from './definitions';
 import { listenForDecisions } from './steps/approval';
+import { lockCarryingDecision } from './steps/decision-step';
 import { checkPrerequisitesStep } from './steps/establish-steps';
 import { openRunbook } from './steps/opening';
 import {
@@ -58,22 +59,8 @@ export async function reprotect(input: ReprotectInput): Promise<RunbookReport> {
       schema: ReprotectInputSchema,
       input,
       group: (params) => params.group,
-      lock: (params) => {
-        if (params.dryRun) return undefined;
-        // A decision that reached this workflow before the lock holder existed travels with its input.
-        const early = decision();
-        if (early && !early.approved) {
-          throw ApplicationFailure.create({
-            type: FailureTypes.ApprovalRejected,
-            nonRetryable: true,
-            message: `${early.message.by} rejected the reprotect of ${run.groupLabel} (${early.message.reason}); nothing was changed.`,
-          });
-        }
-        return {
-          workflowType: RunbookTypes.reprotect,
-          args: [early && !params.approval ? { ...input, approval: early.message } : input],
-        };
-      },
+      lock: (params) =>
+        lockCarryingDecision(RunbookTypes.reprotect, input, params, decision, `the reprotect of ${run.groupLabel}`),
     });
     if ('ended' in opened) return opened.ended;
     const { params, group } = opened;

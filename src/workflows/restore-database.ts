@@ -1,8 +1,7 @@
-import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
+import { CancellationScope, setHandler } from '@temporalio/workflow';
 import { RestoreDatabaseInputSchema } from '../domain/inputs';
 import { describeGroupRef } from '../domain/group-ref';
 import {
-  FailureTypes,
   Outcomes,
   RunbookTypes,
   type RestoreDatabaseInput,
@@ -13,6 +12,7 @@ import {
   statusQuery,
 } from './definitions';
 import { listenForDecisions } from './steps/approval';
+import { lockCarryingDecision } from './steps/decision-step';
 import { openRunbook } from './steps/opening';
 import {
   approveSwapStep,
@@ -66,21 +66,14 @@ export async function restoreDatabase(input: RestoreDatabaseInput): Promise<Runb
       schema: RestoreDatabaseInputSchema,
       input,
       group: (params) => params.group,
-      lock: (params) => {
-        if (params.dryRun) return undefined;
-        const early = decision();
-        if (early && !early.approved) {
-          throw ApplicationFailure.create({
-            type: FailureTypes.ApprovalRejected,
-            nonRetryable: true,
-            message: `${early.message.by} rejected the restore of ${params.database} (${early.message.reason}); nothing was changed.`,
-          });
-        }
-        return {
-          workflowType: RunbookTypes.restoreDatabase,
-          args: [early && !params.approval ? { ...input, approval: early.message } : input],
-        };
-      },
+      lock: (params) =>
+        lockCarryingDecision(
+          RunbookTypes.restoreDatabase,
+          input,
+          params,
+          decision,
+          `the restore of ${params.database}`,
+        ),
     });
     if ('ended' in opened) return opened.ended;
     const { params, group } = opened;

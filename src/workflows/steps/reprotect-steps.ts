@@ -3,7 +3,7 @@
  * (the survivor and an instance in a third region), wait for a person's approval, delete the broken group on the
  * surviving side, and establish the new group as a child `establishGroup`.
  */
-import { ApplicationFailure, condition, executeChild, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, sleep, workflowInfo } from '@temporalio/workflow';
 import type { NewGroupResolution } from '../../activities';
 import { formatDuration } from '../../domain/durations';
 import type { ResolvedGroup } from '../../domain/group-ref';
@@ -11,14 +11,14 @@ import {
   FailureTypes,
   RunbookTypes,
   TransientFailureTypes,
-  type ApprovalRecord,
   type EstablishGroupInput,
   type ReprotectParams,
   type RunbookReport,
 } from '../definitions';
 import { groupChanges, partnerReads, reads } from './activity-presets';
 import type { Decision } from './approval';
-import { describeFailure, nowIso, type RunbookRun } from './runbook-run';
+import { awaitDecisionStep } from './decision-step';
+import { describeFailure, type RunbookRun } from './runbook-run';
 
 /** What a read of a region in an outage ends with: no answer, within the retries. */
 const OUTAGE_TYPES = new Set<string>([TransientFailureTypes.ArmUnavailable, 'Timeout', FailureTypes.AzureUnavailable]);
@@ -141,7 +141,7 @@ export function resolveNewPairStep(
 }
 
 /** Waits for a person's approval of the deletion (or takes `approval` from the input). */
-export async function approveDeletionStep(
+export function approveDeletionStep(
   run: RunbookRun,
   params: ReprotectParams,
   group: ResolvedGroup,
@@ -149,46 +149,21 @@ export async function approveDeletionStep(
   newPair: NewGroupResolution,
   decision: () => Decision | undefined,
 ): Promise<void> {
-  await run.step('await-approval', `Approve deleting ${group.displayName}`, async (step) => {
-    const record = (approval: ApprovalRecord): void => {
-      run.extra.approval = approval;
-      step.evidence({ approval });
-    };
-    if (params.approval) {
-      const desk = run.approvalDesk;
-      record(desk ? desk.preApproval(params.approval, nowIso()) : { ...params.approval, at: nowIso(), via: 'input' });
-      return;
-    }
-    const question =
-      `approve or reject: delete failover group ${group.displayName} at ${survivor.location} (its partner in ` +
-      `${survivor.lostLocation} answers ${survivor.lostSide}), then create ${newPair.group.name} from ` +
-      `${survivor.location} to ${newPair.group.secondaryLocation}. Waiting at most ${formatDuration(params.approvalTimeout)}.`;
-    run.setAwaiting('approval', question, { preemptible: true });
-    step.evidence({ question });
-    const decided = await condition(() => decision() !== undefined, params.approvalTimeout);
-    run.clearAwaiting();
-    const answer = decision();
-    if (!decided || !answer) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.ApprovalTimeout,
-        nonRetryable: true,
-        message: `Nobody approved deleting ${group.displayName} within ${formatDuration(params.approvalTimeout)}; nothing was changed.`,
-      });
-    }
-    if (!answer.approved) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.ApprovalRejected,
-        nonRetryable: true,
-        message: `${answer.message.by} rejected deleting ${group.displayName} (${answer.message.reason}); nothing was changed.`,
-      });
-    }
-    record({
-      ...answer.message,
-      at: answer.at,
-      via: answer.via ?? 'signal',
-      ...(answer.via !== undefined && run.requestedBy !== undefined ? { requestedBy: run.requestedBy } : {}),
-    });
-  });
+  return awaitDecisionStep(
+    run,
+    {
+      title: `Approve deleting ${group.displayName}`,
+      what: `deleting ${group.displayName}`,
+      question:
+        `approve or reject: delete failover group ${group.displayName} at ${survivor.location} (its partner in ` +
+        `${survivor.lostLocation} answers ${survivor.lostSide}), then create ${newPair.group.name} from ` +
+        `${survivor.location} to ${newPair.group.secondaryLocation}.`,
+      standing: 'nothing was changed.',
+      ...(params.approval ? { approval: params.approval } : {}),
+      approvalTimeout: params.approvalTimeout,
+    },
+    decision,
+  );
 }
 
 /** Deletes the broken group at the survivor's location and follows the deletion to its end. */

@@ -8,7 +8,7 @@
  * that dropped database (or the same LTR backup), checked again, and the damaged contents as of the drop are restored
  * aside as `<database>_damaged_<time>`, so rows written after the point can be salvaged.
  */
-import { ApplicationFailure, condition, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import type { DatabaseStateReading } from '../../activities/recovery';
 import { formatDuration } from '../../domain/durations';
 import type { ResolvedGroup } from '../../domain/group-ref';
@@ -16,7 +16,6 @@ import type { RestoreSource } from '../../domain/recovery-state';
 import type { RestoreCheck, RestoreCheckResult, SqlInstanceTarget } from '../../sql/data-plane';
 import {
   FailureTypes,
-  type ApprovalRecord,
   type RestoreCheckRecord,
   type RestoreDatabaseParams,
   type RestoredDatabaseRecord,
@@ -24,6 +23,7 @@ import {
 } from '../definitions';
 import { groupChanges, reads } from './activity-presets';
 import type { Decision } from './approval';
+import { awaitDecisionStep } from './decision-step';
 import { groupKindOf } from './group-kind';
 import { memberAt } from './target-side';
 import { nowIso, type RunbookRun, type StepHandle } from './runbook-run';
@@ -382,54 +382,27 @@ export async function verifyStep(
 }
 
 /** Waits for a person's approval of the swap (or takes `approval` from the input). */
-export async function approveSwapStep(
+export function approveSwapStep(
   run: RunbookRun,
   params: RestoreDatabaseParams,
   restoredName: string,
   decision: () => Decision | undefined,
 ): Promise<void> {
-  await run.step('await-approval', `Approve replacing ${params.database}`, async (step) => {
-    const record = (approval: ApprovalRecord): void => {
-      run.extra.approval = approval;
-      step.evidence({ approval });
-    };
-    if (params.approval) {
-      const desk = run.approvalDesk;
-      record(desk ? desk.preApproval(params.approval, nowIso()) : { ...params.approval, at: nowIso(), via: 'input' });
-      return;
-    }
-    const question =
-      `approve or reject: drop ${params.database} (kept restorable as a dropped database, and restored aside as ` +
-      `${params.database}_damaged_<time>) and restore the contents checked in ${restoredName} under its name. ` +
-      `${params.database} does not exist from the drop until that restore is online. Waiting at most ` +
-      `${formatDuration(params.approvalTimeout)}.`;
-    run.setAwaiting('approval', question, { preemptible: true });
-    step.evidence({ question });
-    const decided = await condition(() => decision() !== undefined, params.approvalTimeout);
-    run.clearAwaiting();
-    const answer = decision();
-    const untouched = `${params.database} was not touched; ${restoredName} holds the checked restore.`;
-    if (!decided || !answer) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.ApprovalTimeout,
-        nonRetryable: true,
-        message: `Nobody approved the swap within ${formatDuration(params.approvalTimeout)}. ${untouched}`,
-      });
-    }
-    if (!answer.approved) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.ApprovalRejected,
-        nonRetryable: true,
-        message: `${answer.message.by} rejected the swap (${answer.message.reason}). ${untouched}`,
-      });
-    }
-    record({
-      ...answer.message,
-      at: answer.at,
-      via: answer.via ?? 'signal',
-      ...(answer.via !== undefined && run.requestedBy !== undefined ? { requestedBy: run.requestedBy } : {}),
-    });
-  });
+  return awaitDecisionStep(
+    run,
+    {
+      title: `Approve replacing ${params.database}`,
+      what: 'the swap',
+      question:
+        `approve or reject: drop ${params.database} (kept restorable as a dropped database, and restored aside as ` +
+        `${params.database}_damaged_<time>) and restore the contents checked in ${restoredName} under its name. ` +
+        `${params.database} does not exist from the drop until that restore is online.`,
+      standing: `${params.database} was not touched; ${restoredName} holds the checked restore.`,
+      ...(params.approval ? { approval: params.approval } : {}),
+      approvalTimeout: params.approvalTimeout,
+    },
+    decision,
+  );
 }
 
 /** Drops the damaged database and finds the restorable dropped database it became. */
