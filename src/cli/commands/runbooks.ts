@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerDrill } from './drill';
 import { registerEstablish } from './establish';
 import { registerReprotect } from './reprotect';
+import { registerProtectWorkload } from './protect-workload';
 import { registerRestore } from './restore';
 import { registerFailback } from './failback';
 import { registerFailover } from './failover';
@@ -27,6 +28,7 @@ export function registerRunbookCommands(program: Command): void {
   registerEstablish(program);
   registerWatchGroups(program);
   registerReprotect(program);
+  registerProtectWorkload(program);
   registerRestore(program);
   registerWatch(program);
   registerMessages(program);
