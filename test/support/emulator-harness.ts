@@ -2,6 +2,7 @@
  * Runbooks on the time-skipping test server with fogpilot's real adapters against the emulator: the shared frame of
  * the *-emulator workflow tests. The emulator runs in sped-up real time while the workflows' timers skip.
  */
+import { ArmRecoveryPlane } from '../../src/azure/arm-recovery-plane';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -93,6 +94,8 @@ export async function emulatorWorker(
     taskQueue,
     deps: {
       controlPlane: planes.controlPlane ?? adapters.controlPlane,
+      // Restores, VM backup and Cosmos DB accounts over the same ARM client (the real SDKs against the emulator).
+      recoveryPlane: new ArmRecoveryPlane(adapters.controlPlane),
       dataPlane: planes.dataPlane ?? adapters.dataPlane,
       inventory: inventory ?? new Inventory({ 'fog-sales': fogSales(emulator) }),
     },
