@@ -148,11 +148,8 @@ export function checkRestoreSourceStep(
             'retention no longer holds it. Restore from a long-term-retention backup (longTermBackupId) instead.',
         );
       }
-      // The workflow's clock, as the group's other deadlines: the point must be behind it.
-      const now = nowIso();
-      if (Date.parse(pointInTime) >= Date.parse(now)) {
-        throw refuse(`pointInTime ${pointInTime} is not in the past (it is ${now}).`);
-      }
+      // A point after the newest log backup (or in the future) is Azure's to refuse, on Azure's clock: the restore's
+      // PUT then fails AzureRequestRejected with its message, and nothing is created.
       source = { mode: 'pointInTime', sourceDatabaseId: reading.source.id, pointInTime };
     } else {
       if (!reading.backup) {
