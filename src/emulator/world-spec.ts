@@ -96,6 +96,25 @@ export const InstanceSpecSchema = z.strictObject({
       weekOfYear: z.number(),
     })
     .optional(),
+  /**
+   * Point-in-time restore retention of its databases (days; Azure: 1-35, 7 by default): a database's
+   * `earliestRestorePoint` is its creation or this long ago, whichever is later.
+   */
+  shortTermRetentionDays: z.number().int().min(1).max(35).default(7),
+  /**
+   * Long-term retention backups of its databases that exist when the world starts (the policy's own are taken as the
+   * clock runs): each holds `rows` (payloads, ids 1…n) and expires at `expiresAt` (default: a year after it was taken).
+   */
+  longTermRetentionBackups: z
+    .array(
+      z.strictObject({
+        database: z.string().min(1),
+        backupTime: z.iso.datetime({ offset: true }),
+        expiresAt: z.iso.datetime({ offset: true }).optional(),
+        rows: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
 });
 
 /** One network security rule, as `Microsoft.Network/networkSecurityGroups/securityRules` holds it. */
@@ -211,6 +230,19 @@ export const TimingsSchema = z.strictObject({
   reseedGBPerHour: z.number().positive().default(360),
   /** A failover group's deletion (DELETE, long-running) takes this long (simulated seconds; inferred). */
   groupDeleteSeconds: z.number().min(0).default(30),
+  /**
+   * A restore of a managed database (point in time, dropped database, long-term retention backup) takes this fixed
+   * part plus its size at `restoreGBPerHour` (simulated seconds; inferred: Azure publishes no figure).
+   */
+  restoreSeconds: z.number().min(0).default(300),
+  restoreGBPerHour: z.number().positive().default(200),
+  /** A managed database's deletion (DELETE, long-running) takes this long (simulated seconds; inferred). */
+  databaseDeleteSeconds: z.number().min(0).default(30),
+  /**
+   * Log backups of every user database run this often (simulated minutes; Azure: about every 10 minutes); a point in
+   * time after a database's newest log backup cannot be restored yet.
+   */
+  logBackupMinutes: z.number().positive().default(10),
   /** A PUT or DELETE of a network security rule takes this long before it applies (simulated seconds; inferred). */
   securityRuleSeconds: z.number().min(0).default(10),
   /** `Retry-After` of 202 answers and async status polls (real seconds). */

@@ -24,6 +24,7 @@ import { normalizeLocation } from '../domain/locations';
 import type { WorldClock } from './clock';
 import type { WorldContext } from './world/context';
 import { advanceAutomaticFailover, advanceDemotion } from './world/automatic-failover';
+import * as databaseRestores from './world/database-restores';
 import * as failoverGroups from './world/failover-groups';
 import * as failovers from './world/failovers';
 import { clearWorldFaults, isDark, noWorldFaults } from './world/faults';
@@ -285,6 +286,8 @@ export class World extends EventEmitter implements WorldContext {
     managedInstances.advanceOperations(this, now);
     advanceNetworks(this, now);
     advanceWorkload(this, now);
+    databaseRestores.advanceDatabaseRestores(this, now);
+    databaseRestores.advanceDatabaseDeletions(this, now);
   }
 
   // ── data ───────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -306,13 +309,29 @@ export class World extends EventEmitter implements WorldContext {
    * One committed transaction on the primary: it gets the next LSN and hardens on the secondary after the lag. Given
    * the instance that accepted it, a write to an old primary in split brain (fault `split-brain`) goes to its own log.
    */
-  commit(group: GroupState, database: DatabaseState, payload: string, instanceId?: string): CommitRecord {
+  commit(
+    group: GroupState,
+    database: DatabaseState,
+    payload: string,
+    instanceId?: string,
+    options: replication.CommitOptions = {},
+  ): CommitRecord {
     this.advance();
     const now = this.clock.now();
     const rogue =
       instanceId === undefined ? undefined : splitBrainCommit(this, group, instanceId, database, payload, now);
-    return (
-      rogue ?? replication.commit(group, database, payload, now, managedInstances.redoQueueMsPerCommit(this, group))
+    if (rogue) {
+      if (options.change) rogue.change = options.change;
+      if (options.smoke) rogue.smoke = true;
+      return rogue;
+    }
+    return replication.commit(
+      group,
+      database,
+      payload,
+      now,
+      managedInstances.redoQueueMsPerCommit(this, group),
+      options,
     );
   }
 
@@ -382,6 +401,23 @@ export class World extends EventEmitter implements WorldContext {
    */
   deleteGroup(group: GroupState, location: string): AsyncOperation {
     return failoverGroups.requestGroupDeletion(this, group, location);
+  }
+
+  /**
+   * PUT of a managed database: a restore (point in time, dropped database, LTR backup) or an empty database,
+   * long-running; undefined when the database exists and nothing is asked of it. Refused as Azure refuses.
+   */
+  createDatabase(
+    instance: InstanceState,
+    name: string,
+    request: databaseRestores.DatabaseCreateRequest,
+  ): AsyncOperation | undefined {
+    return databaseRestores.requestDatabaseCreate(this, instance, name, request);
+  }
+
+  /** DELETE of a managed database: long-running; undefined when it does not exist; refused on a group's secondary. */
+  deleteDatabase(instance: InstanceState, name: string): AsyncOperation | undefined {
+    return databaseRestores.requestDatabaseDeletion(this, instance, name);
   }
 
   /** PUT (with the rule) or DELETE of a network security rule: long-running; one change per NSG at a time. */

@@ -18,14 +18,11 @@ import { transactionManagerRequest } from './transaction-manager';
 import { standbyReadRefusal } from './standby';
 import { seedingStats } from './seeding-stats';
 import { isSeeded } from '../world/seeding';
-import {
-  linkGuid,
-  type CommitRecord,
-  type DatabaseState,
-  type GroupState,
-  type InstanceState,
-  type World,
-} from '../world';
+import { isRestoring } from '../world/database-restores';
+import { latestBackups } from '../world/backups';
+import { foldRows, rowIdOf } from '../world/rows';
+import type { RowChange } from '../world/state';
+import { linkGuid, type DatabaseState, type GroupState, type InstanceState, type World } from '../world';
 
 export const EmulatorSqlErrors = { noLink: 51001, linkLost: 51002, notPrimary: 51003 } as const;
 
@@ -68,9 +65,6 @@ const WRITABLE_TABLES = new Set([WORKLOAD_TABLE, SMOKE_TABLE]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SqlEngine {
-  /** Which commits are rows of `fogpilot_smoke` (the rest are `fogpilot_workload`'s); dies with a reloaded world. */
-  private readonly smokeCommits = new WeakSet<CommitRecord>();
-
   constructor(private readonly world: World) {}
 
   /** The group and database behind a database name on an instance, when it is a replicated user database. */
@@ -80,13 +74,21 @@ export class SqlEngine {
   ): { group: GroupState; database: DatabaseState } | undefined {
     const group = this.world.groupOfInstance(instance.id);
     const state = group && this.world.databaseOf(group, database);
-    return group && state ? { group, database: state } : undefined;
+    return group && state && !isRestoring(state, this.world.now()) ? { group, database: state } : undefined;
   }
 
-  /** The instance's user databases: its group's, or, in no group, its own (world spec `instances[].databases`). */
+  /**
+   * The instance's user databases: its group's, or, in no group, its own (world spec `instances[].databases`); one
+   * still being restored is not there yet for SQL.
+   */
   private userDatabases(instance: InstanceState): string[] {
     const group = this.world.groupOfInstance(instance.id);
-    return (group ? group.databases : instance.databases).map((database) => database.name);
+    const now = this.world.now();
+    if (group)
+      return group.databases.filter((database) => !isRestoring(database, now)).map((database) => database.name);
+    return instance.databases
+      .filter((database) => !database.retained || !isRestoring(database.retained, now))
+      .map((database) => database.name);
   }
 
   /** The database's name as the instance spells it, if the instance has it. */
@@ -108,9 +110,7 @@ export class SqlEngine {
 
   /** A transaction manager request (./transaction-manager.ts) on the session's transaction; the response's tokens. */
   transactionRequest(session: Session, data: Buffer, serverName: string): Buffer {
-    return transactionManagerRequest(this.world, session.transaction, data, serverName, (commit, write) => {
-      if (write.smoke) this.smokeCommits.add(commit);
-    });
+    return transactionManagerRequest(this.world, session.transaction, data, serverName, () => {});
   }
 
   async executeRpc(session: Session, request: RpcRequest, signal: AbortSignal): Promise<Execution> {
@@ -148,9 +148,7 @@ export class SqlEngine {
       case 'noop':
         return {};
       case 'transaction':
-        bracket(this.world, session.transaction, statement.action, (commit, write) => {
-          if (write.smoke) this.smokeCommits.add(commit);
-        });
+        bracket(this.world, session.transaction, statement.action, () => {});
         return {};
       case 'use': {
         const found = this.databaseExists(session.instance, statement.database);
@@ -183,6 +181,11 @@ export class SqlEngine {
       }
       case 'insert':
         return this.insert(session, statement, variables);
+      case 'update':
+      case 'delete':
+        return this.change(session, statement, variables);
+      case 'rename-database':
+        return this.renameDatabase(session, statement);
       case 'select':
         return { resultSet: this.select(session, statement, variables) };
     }
@@ -308,11 +311,10 @@ export class SqlEngine {
       smoke,
       at,
     });
-    const commit = held ? undefined : this.world.commit(group, database, payload, session.instance.id);
-    if (commit && smoke) this.smokeCommits.add(commit);
+    const commit = held ? undefined : this.world.commit(group, database, payload, session.instance.id, { smoke });
     if (statement.output.length === 0) return { rowCount: 1 };
     const row: Record<string, CellValue> = {
-      id: commit?.lsn ?? held!.id,
+      id: commit ? rowIdOf(commit) : held!.id,
       payload,
       committed_at: new Date(commit?.committedAt ?? at),
     };
@@ -323,6 +325,113 @@ export class SqlEngine {
       return column;
     });
     return { rowCount: 1, resultSet: { columns: output, rows: [output.map((column) => row[column.name] ?? null)] } };
+  }
+
+  /**
+   * `UPDATE … SET payload = …` or `DELETE FROM …`, with WHERE over the rows the session sees: one commit naming the rows
+   * it changes (none when nothing matches), refused on a read-only copy exactly as an insert is.
+   */
+  private change(
+    session: Session,
+    statement: Extract<Statement, { kind: 'update' | 'delete' }>,
+    variables: Map<string, ParameterValue>,
+  ): StatementResult {
+    const { database: databaseName, table } = splitTable(statement.table, session.database);
+    const located = this.locate(session.instance, databaseName);
+    if (!located || !WRITABLE_TABLES.has(table.toLowerCase()))
+      throw new SqlError(208, `Invalid object name '${statement.table.join('.')}'.`);
+    const { group, database } = located;
+    const smoke = table.toLowerCase() === SMOKE_TABLE;
+    const assignments = statement.kind === 'update' ? statement.assignments : [];
+    for (const { column } of assignments) {
+      if (column.toLowerCase() === 'id') throw new SqlError(8102, "Cannot update identity column 'id'.");
+      if (column.toLowerCase() !== 'payload') {
+        if (!this.workloadColumns().some((entry) => entry.name.toLowerCase() === column.toLowerCase()))
+          throw new SqlError(207, `Invalid column name '${column}'.`);
+        throw new SqlError(50000, `The emulator updates payload only, not '${column}'.`);
+      }
+    }
+    this.world.advance();
+    if (!this.world.acceptsWrites(group, session.instance.id, database)) {
+      throw new SqlError(3906, `Failed to update database "${database.name}" because the database is read-only.`);
+    }
+    const rows = this.tableRows(session, database, smoke, true).filter(
+      (row) => !statement.where || this.test(statement.where, row, session, variables),
+    );
+    if (rows.length === 0) return { rowCount: 0 };
+    let change: RowChange;
+    if (statement.kind === 'delete') change = { kind: 'delete', rowIds: rows.map((row) => Number(row.id)) };
+    else {
+      const value = assignments.at(-1)!.value;
+      change = {
+        kind: 'update',
+        rows: rows.map((row) => {
+          const payload = this.evaluate(value, row, session, variables);
+          return { id: Number(row.id), payload: payload === null ? '' : String(payload) };
+        }),
+      };
+    }
+    const held = holdWrite(session.transaction, {
+      group,
+      instanceId: session.instance.id,
+      database,
+      payload: '',
+      smoke,
+      change,
+      at: this.world.now(),
+    });
+    if (!held) this.world.commit(group, database, '', session.instance.id, { change, smoke });
+    return { rowCount: rows.length };
+  }
+
+  /**
+   * `ALTER DATABASE a MODIFY NAME = b`: refused for a database of a failover group (Azure: groups and their databases
+   * cannot be renamed), with SQL Server's error for a database in an availability group; an instance's own database is
+   * renamed.
+   */
+  private renameDatabase(
+    session: Session,
+    statement: Extract<Statement, { kind: 'rename-database' }>,
+  ): StatementResult {
+    const found = this.databaseExists(session.instance, statement.database);
+    if (!found)
+      throw new SqlError(
+        911,
+        `Database '${statement.database}' does not exist. Make sure that the name is entered correctly.`,
+      );
+    if (SYSTEM_DATABASES.includes(found.toLowerCase()))
+      throw new SqlError(50000, `The database '${found}' is a system database and cannot be renamed.`);
+    const located = this.locate(session.instance, found);
+    if (located) {
+      throw new SqlError(
+        1468,
+        `The operation cannot be performed on database "${found}" because it is involved in a database mirroring session or an availability group. Some operations are not allowed on a database that is participating in a database mirroring session or in an availability group: ${found} is in failover group ${located.group.name}, and a failover group's databases cannot be renamed.`,
+      );
+    }
+    if (this.databaseExists(session.instance, statement.newName))
+      throw new SqlError(1801, `Database '${statement.newName}' already exists. Choose a different database name.`);
+    const own = session.instance.databases.find((entry) => entry.name === found)!;
+    own.name = statement.newName;
+    if (own.retained) own.retained.name = statement.newName;
+    return {};
+  }
+
+  /** The rows of a table the session sees: the fold of the commits visible on its instance, plus its pending ones. */
+  private tableRows(
+    session: Session,
+    database: DatabaseState,
+    smoke: boolean,
+    isPrimary: boolean,
+  ): Record<string, CellValue>[] {
+    const now = this.world.now();
+    return [
+      ...foldRows(database.commits, smoke, (commit) => isPrimary || commit.hardenedAt <= now).map((row) => ({
+        id: row.id,
+        payload: row.payload,
+        committed_at: new Date(row.committedAt),
+      })),
+      ...pendingRows(session.transaction, database, smoke),
+    ];
   }
 
   private workloadColumns(): Column[] {
@@ -445,27 +554,32 @@ export class SqlEngine {
       };
     }
     if (database === 'msdb' && name === 'backupset') {
-      // Automated backups run on the primary only: a full one daily at midnight, the log every 10 minutes.
+      // Automated backups run on the primary only: a full one at creation and daily at midnight, the log every
+      // `timings.logBackupMinutes` (../world/backups.ts); a restored database's history starts at its creation.
       const group = this.world.groupOfInstance(instance.id);
       const onPrimary = group?.primaryInstanceId === instance.id;
-      const day = 86_400_000;
-      const lastFull = Math.floor(now / day) * day;
-      const lastLog = Math.floor(now / 600_000) * 600_000;
       const rows = onPrimary
-        ? this.userDatabases(instance).flatMap((databaseName) => [
-            {
-              database_name: databaseName,
-              type: 'D',
-              backup_start_date: new Date(lastFull),
-              backup_finish_date: new Date(lastFull + 300_000),
-            },
-            {
-              database_name: databaseName,
-              type: 'L',
-              backup_start_date: new Date(lastLog),
-              backup_finish_date: new Date(Math.min(lastLog + 20_000, now)),
-            },
-          ])
+        ? group.databases
+            .filter((state) => !isRestoring(state, now))
+            .flatMap((state) => {
+              const backups = latestBackups(this.world, state, instance, now);
+              const full = {
+                database_name: state.name,
+                type: 'D',
+                backup_start_date: new Date(backups.full),
+                backup_finish_date: new Date(Math.min(backups.full + 300_000, now)),
+              };
+              if (backups.log === undefined) return [full];
+              return [
+                full,
+                {
+                  database_name: state.name,
+                  type: 'L',
+                  backup_start_date: new Date(backups.log),
+                  backup_finish_date: new Date(Math.min(backups.log + 20_000, now)),
+                },
+              ];
+            })
         : [];
       return {
         columns: [
@@ -483,20 +597,9 @@ export class SqlEngine {
       if (refusal) throw refusal;
       if (located) {
         const isPrimary = located.group.primaryInstanceId === instance.id;
-        const wantsSmoke = name === SMOKE_TABLE;
-        const visible = located.database.commits.filter(
-          (commit) => this.smokeCommits.has(commit) === wantsSmoke && (isPrimary || commit.hardenedAt <= now),
-        );
         return {
           columns: this.workloadColumns(),
-          rows: [
-            ...visible.map((commit) => ({
-              id: commit.lsn,
-              payload: commit.payload ?? '',
-              committed_at: new Date(commit.committedAt),
-            })),
-            ...pendingRows(session.transaction, located.database, wantsSmoke),
-          ],
+          rows: this.tableRows(session, located.database, name === SMOKE_TABLE, isPrimary),
         };
       }
     }

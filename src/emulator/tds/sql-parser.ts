@@ -1,6 +1,7 @@
 /**
  * A small T-SQL dialect: enough for what fogpilot issues and for a person poking at the emulator with a standard client.
- * SELECT [TOP n] … [FROM …] [WHERE …] [GROUP BY …] [ORDER BY …]; INSERT … [OUTPUT INSERTED.…] VALUES (…); USE; EXEC; SET.
+ * SELECT [TOP n] … [FROM …] [WHERE …] [GROUP BY …] [ORDER BY …]; INSERT … [OUTPUT INSERTED.…] VALUES (…);
+ * UPDATE … SET col = … [WHERE …]; DELETE [FROM] … [WHERE …]; ALTER DATABASE … MODIFY NAME = …; USE; EXEC; SET.
  */
 
 export class SqlError extends Error {
@@ -117,6 +118,9 @@ export type Statement =
       orderBy: { expr: Expr; descending: boolean }[];
     }
   | { kind: 'insert'; table: string[]; columns?: string[]; output: string[]; values: Expr[] }
+  | { kind: 'update'; table: string[]; assignments: { column: string; value: Expr }[]; where?: Condition }
+  | { kind: 'delete'; table: string[]; where?: Condition }
+  | { kind: 'rename-database'; database: string; newName: string }
   | { kind: 'use'; database: string }
   | { kind: 'exec'; procedure: string[]; args: { name?: string; value: Expr }[] }
   | { kind: 'set' }
@@ -126,6 +130,9 @@ export type Statement =
 const STATEMENT_KEYWORDS = new Set([
   'SELECT',
   'INSERT',
+  'UPDATE',
+  'DELETE',
+  'ALTER',
   'USE',
   'EXEC',
   'EXECUTE',
@@ -198,6 +205,12 @@ class Parser {
         return this.select();
       case 'INSERT':
         return this.insert();
+      case 'UPDATE':
+        return this.update();
+      case 'DELETE':
+        return this.delete();
+      case 'ALTER':
+        return this.alterDatabase();
       case 'USE':
         return { kind: 'use', database: this.name() };
       case 'EXEC':
@@ -354,6 +367,41 @@ class Parser {
     } while (this.isSymbol(','));
     this.expectSymbol(')');
     return { kind: 'insert', table, columns, output, values };
+  }
+
+  private update(): Statement {
+    const table = this.qualifiedName();
+    this.expectWord('SET');
+    const assignments: { column: string; value: Expr }[] = [];
+    do {
+      if (assignments.length) this.expectSymbol(',');
+      const column = this.qualifiedName().at(-1)!;
+      this.expectSymbol('=');
+      assignments.push({ column, value: this.expression() });
+    } while (this.isSymbol(','));
+    return { kind: 'update', table, assignments, where: this.optionalWhere() };
+  }
+
+  private delete(): Statement {
+    if (this.isWord('FROM')) this.position++;
+    const table = this.qualifiedName();
+    return { kind: 'delete', table, where: this.optionalWhere() };
+  }
+
+  private optionalWhere(): Condition | undefined {
+    if (!this.isWord('WHERE')) return undefined;
+    this.position++;
+    return this.condition();
+  }
+
+  /** `ALTER DATABASE a MODIFY NAME = b`, the one ALTER DATABASE this dialect takes. */
+  private alterDatabase(): Statement {
+    this.expectWord('DATABASE');
+    const database = this.name();
+    this.expectWord('MODIFY');
+    this.expectWord('NAME');
+    this.expectSymbol('=');
+    return { kind: 'rename-database', database, newName: this.name() };
   }
 
   private exec(): Statement {

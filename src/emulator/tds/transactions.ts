@@ -15,6 +15,8 @@
 import type { CellValue } from './protocol';
 import { SqlError } from './sql-parser';
 import type { CommitRecord, DatabaseState, GroupState, World } from '../world';
+import { peekRowId } from '../world/rows';
+import type { RowChange } from '../world/state';
 
 /** A write waiting for its transaction's COMMIT. */
 export interface PendingWrite {
@@ -25,6 +27,8 @@ export interface PendingWrite {
   payload: string;
   /** A row of `fogpilot_smoke` (else `fogpilot_workload`). */
   smoke: boolean;
+  /** An UPDATE or DELETE (absent: an insert); its rows were matched when the statement ran. */
+  change?: RowChange;
   /** The provisional id the session sees. */
   id: number;
   at: number;
@@ -78,7 +82,13 @@ export function bracket(
     );
   }
   for (const write of writes)
-    committed(world.commit(write.group, write.database, write.payload, write.instanceId), write);
+    committed(
+      world.commit(write.group, write.database, write.payload, write.instanceId, {
+        change: write.change,
+        smoke: write.smoke,
+      }),
+      write,
+    );
 }
 
 /** Forgets the open transaction and its writes (ROLLBACK, or the session's end). */
@@ -90,8 +100,8 @@ export function discard(state: TransactionState): void {
 /** Holds a write for COMMIT when a transaction is open; returns undefined when the write should autocommit. */
 export function holdWrite(state: TransactionState, write: Omit<PendingWrite, 'id'>): PendingWrite | undefined {
   if (state.depth === 0) return undefined;
-  const earlier = state.writes.filter((entry) => entry.database === write.database).length;
-  const pending: PendingWrite = { ...write, id: write.database.nextLsn + earlier };
+  const earlier = state.writes.filter((entry) => entry.database === write.database && !entry.change).length;
+  const pending: PendingWrite = { ...write, id: peekRowId(write.database) + earlier };
   state.writes.push(pending);
   return pending;
 }
@@ -103,6 +113,6 @@ export function pendingRows(
   smoke: boolean,
 ): Record<string, CellValue>[] {
   return state.writes
-    .filter((write) => write.database === database && write.smoke === smoke)
+    .filter((write) => write.database === database && write.smoke === smoke && !write.change)
     .map((write) => ({ id: write.id, payload: write.payload, committed_at: new Date(write.at) }));
 }

@@ -65,6 +65,22 @@ export function instanceFromSpec(instance: InstanceSpec, spec: WorldSpec, now: n
     databases: instance.databases.map((database) => ({ ...database })),
     keys: [...instance.keys],
     createdAt: now,
+    droppedDatabases: [],
+    explicitLtrBackups: instance.longTermRetentionBackups.map((backup) => {
+      const backupTime = Date.parse(backup.backupTime);
+      return {
+        databaseName: backup.database,
+        backupTime,
+        expiresAt: backup.expiresAt ? Date.parse(backup.expiresAt) : backupTime + 365 * 86_400_000,
+        commits: backup.rows.map((payload, index) => ({
+          lsn: index + 1,
+          rowId: index + 1,
+          committedAt: backupTime,
+          hardenedAt: backupTime,
+          payload,
+        })),
+      };
+    }),
   };
 }
 

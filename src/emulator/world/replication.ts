@@ -5,7 +5,8 @@
  */
 import type { GroupSpec, WorldSpec } from '../world-spec';
 import type { WorldContext } from './context';
-import type { CommitRecord, DatabaseState, GroupState } from './state';
+import { takeRowId } from './rows';
+import type { CommitRecord, DatabaseState, GroupState, RowChange } from './state';
 
 /** A database as a world description declares it: empty, with the world's default lag unless it names its own. */
 export function databaseFromSpec(database: GroupSpec['databases'][number], spec: WorldSpec): DatabaseState {
@@ -51,9 +52,16 @@ export function acceptsWrites(
   return instance.id === group.primaryInstanceId && now >= database.readOnlyUntil;
 }
 
+/** What a commit writes besides an insert's payload: an UPDATE or DELETE, and which table. */
+export interface CommitOptions {
+  change?: RowChange;
+  smoke?: boolean;
+}
+
 /**
  * One committed transaction on the primary at `now`: it gets the next LSN and hardens on the secondary after the lag
- * (at once while a planned failover runs synchronous replication; never while the link is lost).
+ * (at once while a planned failover runs synchronous replication; never while the link is lost). An insert gets the
+ * next row id; an UPDATE or DELETE names the rows it changes.
  */
 export function commit(
   group: GroupState,
@@ -61,6 +69,7 @@ export function commit(
   payload: string,
   now: number,
   redoQueueMsPerCommit = 0,
+  options: CommitOptions = {},
 ): CommitRecord {
   const synchronous = group.failover?.kind === 'planned' && !group.failover.switched;
   let hardenedAt =
@@ -82,6 +91,9 @@ export function commit(
   if (redoQueueMsPerCommit > 0 && !synchronous && Number.isFinite(hardenedAt) && Number.isFinite(previous))
     hardenedAt = Math.max(hardenedAt, previous) + redoQueueMsPerCommit;
   const record: CommitRecord = { lsn: database.nextLsn++, committedAt: now, hardenedAt, payload };
+  if (options.change) record.change = options.change;
+  else record.rowId = takeRowId(database);
+  if (options.smoke) record.smoke = true;
   database.commits.push(record);
   return record;
 }
@@ -183,6 +195,7 @@ export function dropUnhardened(world: WorldContext, group: GroupState, at: numbe
     if (lost.length === 0) continue;
     database.commits = database.commits.filter((record) => record.hardenedAt <= at);
     database.nextLsn = (database.commits.at(-1)?.lsn ?? 0) + 1;
+    database.nextRowId = undefined;
     world.lostCommits.push({
       group: group.name,
       database: database.name,

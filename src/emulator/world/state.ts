@@ -28,6 +28,10 @@ export interface InstanceState extends Omit<InstanceSpec, 'location' | 'subscrip
   databases: OwnDatabase[];
   /** When the world made it (keys registered on it are dated then). */
   createdAt: number;
+  /** Databases dropped from it, restorable (`restorableDroppedDatabases`). */
+  droppedDatabases: DroppedDatabase[];
+  /** Long-term retention backups the world spec lists for it. */
+  explicitLtrBackups: ExplicitLtrBackup[];
 }
 
 /**
@@ -52,6 +56,13 @@ export interface DatabaseSeeding {
   canceledAt?: number;
 }
 
+/**
+ * What a commit does to a table's rows: an insert (the default: a row `rowId` with `payload`), an UPDATE giving rows
+ * their new payload, or a DELETE of the rows `rowIds` (the rows the statement's WHERE matched when it ran).
+ */
+export type RowChange =
+  { kind: 'update'; rows: { id: number; payload: string }[] } | { kind: 'delete'; rowIds: number[] };
+
 /** One committed transaction of a database's log. */
 export interface CommitRecord {
   lsn: number;
@@ -59,6 +70,28 @@ export interface CommitRecord {
   /** When the secondary hardens it (committedAt + the database's lag at the time). */
   hardenedAt: number;
   payload?: string;
+  /** The id of the row an insert made (data, kept by restores and copies); absent: the LSN (older records). */
+  rowId?: number;
+  /** An UPDATE or a DELETE; absent: an insert. */
+  change?: RowChange;
+  /** A commit of `fogpilot_smoke` (else `fogpilot_workload`). */
+  smoke?: boolean;
+}
+
+/**
+ * How a database came to be by a restore (ARM `createMode`), and when the restore's long-running operation ends; until
+ * then ARM shows the database `Creating` and SQL does not open it.
+ */
+export interface DatabaseRestore {
+  createMode: 'Default' | 'PointInTimeRestore' | 'RestoreLongTermRetentionBackup';
+  asyncOperationId: string;
+  startedAt: number;
+  endsAt: number;
+  /** The point whose rows it holds (a point in time, or the LTR backup's time); absent for an empty database. */
+  pointInTime?: number;
+  sourceDatabaseId?: string;
+  restorableDroppedDatabaseId?: string;
+  longTermRetentionBackupResourceId?: string;
 }
 
 /** A database of a failover group, replicated from the primary to the secondary. */
@@ -77,6 +110,36 @@ export interface DatabaseState {
   linkLostSince?: number;
   /** Its latest seeding to the secondary (absent: seeded before the world began). */
   seeding?: DatabaseSeeding;
+  /** The id the next inserted row gets (absent: worked out from the log when first needed). */
+  nextRowId?: number;
+  /** When it was created, if after the world began (a restore); absent: the instance's creation. */
+  createdAt?: number;
+  /** The restore that made it. */
+  restore?: DatabaseRestore;
+  /** A DELETE accepted: the database is dropped from both sides at `endsAt`. */
+  deletion?: { asyncOperationId: string; requestedAt: number; endsAt: number };
+}
+
+/**
+ * A database dropped from an instance (ARM `restorableDroppedDatabases`), with its whole log: restorable to any point
+ * from `earliestRestoreDate` to its deletion.
+ */
+export interface DroppedDatabase {
+  /** `<name>,<deletion time as a Windows file time>`, as the spec's ids are. */
+  id: string;
+  instanceId: string;
+  database: DatabaseState;
+  creationDate: number;
+  deletionDate: number;
+}
+
+/** A long-term retention backup the world spec lists explicitly (the policy's own are derived from the clock). */
+export interface ExplicitLtrBackup {
+  databaseName: string;
+  backupTime: number;
+  expiresAt: number;
+  /** The rows it holds, as commits (ids 1…n). */
+  commits: CommitRecord[];
 }
 
 /** The failover a group is going through, with when each of its transitions is due. */
@@ -167,7 +230,15 @@ export interface OperationStep {
 /** An ARM long-running operation, as its Azure-AsyncOperation and Location URLs answer it. */
 export interface AsyncOperation {
   id: string;
-  kind: 'failover' | 'scale' | 'group-create' | 'group-delete' | 'security-rule-put' | 'security-rule-delete';
+  kind:
+    | 'failover'
+    | 'scale'
+    | 'group-create'
+    | 'group-delete'
+    | 'security-rule-put'
+    | 'security-rule-delete'
+    | 'database-restore'
+    | 'database-delete';
   subscriptionId: string;
   location: string;
   status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -176,7 +247,10 @@ export interface AsyncOperation {
   error?: { code: string; message: string };
   /** What the Location URL answers when done: a group at a location, an instance, or nothing. */
   result:
-    { type: 'group'; groupKey: string; location: string } | { type: 'instance'; instanceId: string } | { type: 'none' };
+    | { type: 'group'; groupKey: string; location: string }
+    | { type: 'instance'; instanceId: string }
+    | { type: 'database'; instanceId: string; databaseName: string }
+    | { type: 'none' };
 }
 
 /** A network security rule as the world holds it (the world description's shape). */
