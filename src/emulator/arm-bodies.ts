@@ -7,6 +7,8 @@ import { displayLocation, idLocation } from './world';
 import { instanceSubnetId } from './world/networks';
 import { pairedRegion } from './world/regions';
 import { isSeeded } from './world/seeding';
+import { restoreWindow } from './world/backups';
+import { isRestoring } from './world/database-restores';
 
 export function failoverGroupBody(world: World, group: GroupState, location: string): Record<string, unknown> {
   const here = world.instanceAt(group, location)!;
@@ -164,24 +166,43 @@ export function managedDatabaseBody(
   database: DatabaseState | OwnDatabase,
   group: GroupState | undefined,
 ): Record<string, unknown> {
-  const state = 'commits' in database ? database : undefined;
+  const state = 'commits' in database ? database : database.retained;
+  const now = world.now();
   const onSecondary = group !== undefined && group.primaryInstanceId !== instance.id;
   const seeding = state?.seeding;
-  const status = onSecondary && state && !isSeeded(state, world.now()) ? 'Restoring' : 'Online';
+  const restoring = state !== undefined && isRestoring(state, now);
+  // A restore runs on the primary (`Creating`); the secondary's copy reads `Restoring` until it is seeded.
+  const status =
+    onSecondary && state && (restoring || !isSeeded(state, now)) ? 'Restoring' : restoring ? 'Creating' : 'Online';
   const secondaryLocation = group
     ? world.partnerInstance(group, instance.id).displayLocation
     : displayLocation(pairedRegion(instance.location));
+  const properties: Record<string, unknown> = {
+    collation: instance.collation,
+    status,
+    creationDate: new Date(
+      onSecondary && seeding ? seeding.startsAt : (state?.createdAt ?? instance.createdAt),
+    ).toISOString(),
+    defaultSecondaryLocation: secondaryLocation,
+    isLedgerOn: false,
+  };
+  if (state && !onSecondary && !restoring)
+    properties.earliestRestorePoint = new Date(restoreWindow(world, state, instance, now).earliest).toISOString();
+  if (state?.restore) {
+    properties.createMode = state.restore.createMode;
+    if (state.restore.sourceDatabaseId) properties.sourceDatabaseId = state.restore.sourceDatabaseId;
+    if (state.restore.restorableDroppedDatabaseId)
+      properties.restorableDroppedDatabaseId = state.restore.restorableDroppedDatabaseId;
+    if (state.restore.longTermRetentionBackupResourceId)
+      properties.longTermRetentionBackupResourceId = state.restore.longTermRetentionBackupResourceId;
+    if (state.restore.pointInTime !== undefined && state.restore.createMode === 'PointInTimeRestore')
+      properties.restorePointInTime = new Date(state.restore.pointInTime).toISOString();
+  }
   return {
     id: `${instance.id}/databases/${database.name}`,
     name: database.name,
     type: 'Microsoft.Sql/managedInstances/databases',
     location: instance.location,
-    properties: {
-      collation: instance.collation,
-      status,
-      creationDate: new Date(onSecondary && seeding ? seeding.startsAt : instance.createdAt).toISOString(),
-      defaultSecondaryLocation: secondaryLocation,
-      isLedgerOn: false,
-    },
+    properties,
   };
 }

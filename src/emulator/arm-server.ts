@@ -23,6 +23,7 @@ import { registerFailoverGroupRoutes } from './arm/failover-groups';
 import { installFrontDoor, isAdminPath } from './arm/front-door';
 import { registerInstanceResourceRoutes } from './arm/instance-resources';
 import { registerManagedInstanceRoutes } from './arm/managed-instances';
+import { registerManagedDatabaseRoutes } from './arm/managed-databases';
 import { registerManagementOperationRoutes } from './arm/management-operations';
 import { registerNetworkRoutes } from './arm/networks';
 import { registerRecoveryServicesRoutes } from './arm/recovery-services';
@@ -255,6 +256,7 @@ export async function startArmServer({
   registerFailoverGroupRoutes(app, context);
   registerManagedInstanceRoutes(app, context);
   registerInstanceResourceRoutes(app, context);
+  registerManagedDatabaseRoutes(app, context);
   registerManagementOperationRoutes(app, context);
   registerRetentionPolicyRoutes(app, context);
   registerAsyncOperationRoutes(app, context);

@@ -80,6 +80,18 @@ export const MANAGED_DATABASES: ResourceTypeVersions = {
   versions: new Set(['2017-03-01-preview', '2018-06-01-preview', '2019-06-01-preview', ...LATER]),
 };
 
+/** RestorableDroppedManagedDatabases.json (arm-sql 10 sends 2021-05-01-preview; earlier versions not checked one by one). */
+export const RESTORABLE_DROPPED_MANAGED_DATABASES: ResourceTypeVersions = {
+  type: 'managedInstances/restorableDroppedDatabases',
+  versions: new Set(['2017-03-01-preview', '2018-06-01-preview', '2019-06-01-preview', ...LATER]),
+};
+
+/** LongTermRetentionManagedInstanceBackups.json (arm-sql 10 sends 2021-05-01-preview; not checked one by one). */
+export const LTR_MANAGED_INSTANCE_BACKUPS: ResourceTypeVersions = {
+  type: 'locations/longTermRetentionManagedInstances/longTermRetentionDatabases/longTermRetentionManagedInstanceBackups',
+  versions: new Set(['2018-06-01-preview', ...LATER]),
+};
+
 /**
  * Microsoft.Network's stable api-versions (the version folders of specification/network/resource-manager/
  * Microsoft.Network/stable up to 2025-05-01, not checked one by one), and 2026-01-01, which @azure/arm-network 39 sends.
@@ -293,6 +305,8 @@ export function resourceTypeOfRoute(route: string): ResourceTypeVersions | undef
   if (/azureasyncoperation|operationresults/.test(path)) return ASYNC_OPERATIONS;
   if (path.includes('/instancefailovergroups')) return INSTANCE_FAILOVER_GROUPS;
   if (path.includes('/backuplongtermretentionpolicies')) return MANAGED_INSTANCE_LTR_POLICIES;
+  if (path.includes('/longtermretentionmanagedinstances/')) return LTR_MANAGED_INSTANCE_BACKUPS;
+  if (/\/managedinstances\/[^/]+\/restorabledroppeddatabases/.test(path)) return RESTORABLE_DROPPED_MANAGED_DATABASES;
   if (/\/managedinstances\/[^/]+\/operations/.test(path)) return MANAGED_INSTANCE_OPERATIONS;
   if (/\/managedinstances\/[^/]+\/encryptionprotector/.test(path)) return MANAGED_INSTANCE_ENCRYPTION_PROTECTOR;
   if (/\/managedinstances\/[^/]+\/keys/.test(path)) return MANAGED_INSTANCE_KEYS;

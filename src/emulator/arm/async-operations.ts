@@ -4,13 +4,14 @@
  * then the resulting resource, 204 when there is none, or the operation's error).
  */
 import type { FastifyInstance } from 'fastify';
-import { armErrorBody, failoverGroupBody, managedInstanceBody } from '../arm-bodies';
+import { armErrorBody, failoverGroupBody, managedDatabaseBody, managedInstanceBody } from '../arm-bodies';
+import { liveDatabases } from '../world/database-restores';
 import type { AsyncOperation } from '../world';
 import { asyncPath, type ArmContext, type Params } from './context';
 
-/** Registers the status and result URLs of both families (`instanceFailoverGroup…`, `managedInstance…`). */
+/** Registers the status and result URLs of the families (`instanceFailoverGroup…`, `managedInstance…`, `managedDatabase…`). */
 export function registerAsyncOperationRoutes(app: FastifyInstance, { world, baseUrl, send }: ArmContext) {
-  for (const family of ['instanceFailoverGroup', 'managedInstance'] as const) {
+  for (const family of ['instanceFailoverGroup', 'managedInstance', 'managedDatabase'] as const) {
     app.get(`${asyncPath}/${family}AzureAsyncOperation/:operationId`, async (request, reply) => {
       const operation = world.asyncOperations.get((request.params as Params).operationId!);
       if (!operation)
@@ -41,6 +42,17 @@ export function registerAsyncOperationRoutes(app: FastifyInstance, { world, base
         const group = world.groups.get(result.groupKey);
         if (!group) return send(request, reply, 204);
         return send(request, reply, 200, failoverGroupBody(world, group, result.location));
+      }
+      if (result.type === 'database') {
+        const instance = world.instanceById(result.instanceId);
+        const database = instance && liveDatabases(world, instance).find((entry) => entry.name === result.databaseName);
+        if (!instance || !database) return send(request, reply, 204);
+        return send(
+          request,
+          reply,
+          200,
+          managedDatabaseBody(world, instance, database, world.groupOfInstance(instance.id)),
+        );
       }
       if (result.type === 'instance')
         return send(request, reply, 200, managedInstanceBody(world.instanceById(result.instanceId)!));

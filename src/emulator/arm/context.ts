@@ -12,6 +12,7 @@ export const API = {
   groups: '2022-05-01-preview',
   instances: '2022-08-01-preview',
   operations: '2020-11-01-preview',
+  databases: '2022-05-01-preview',
 };
 
 /** Route paths of the failover groups, managed instances, and async operations (Fastify syntax). */
@@ -20,6 +21,9 @@ export const groupsPath =
 export const instancePath =
   '/subscriptions/:subscription/resourceGroups/:resourceGroup/providers/Microsoft.Sql/managedInstances/:instance';
 export const asyncPath = '/subscriptions/:subscription/providers/Microsoft.Sql/locations/:location';
+
+/** The families of Microsoft.Sql's async-operation URLs (`…/locations/{l}/<family>AzureAsyncOperation/{id}`). */
+export type AsyncFamily = 'instanceFailoverGroup' | 'managedInstance' | 'managedDatabase';
 
 /** Route parameters, all strings. */
 export type Params = Record<string, string>;
@@ -68,11 +72,7 @@ export interface ArmContext {
   /** ARM's 404 for a resource that is not there. */
   notFound: (request: FastifyRequest, reply: FastifyReply, what: string) => Promise<FastifyReply | undefined>;
   /** Azure-AsyncOperation, Location and Retry-After for a long-running operation the request started. */
-  asyncHeaders: (
-    request: FastifyRequest,
-    operation: AsyncOperation,
-    family: 'instanceFailoverGroup' | 'managedInstance',
-  ) => Record<string, string>;
+  asyncHeaders: (request: FastifyRequest, operation: AsyncOperation, family: AsyncFamily) => Record<string, string>;
 }
 
 /** The context of the server at `host:port` (the port is used only when a request has no Host header). */
@@ -114,9 +114,10 @@ export function armContext(world: World, host: string, port: number): ArmContext
   const asyncHeaders = (
     request: FastifyRequest,
     operation: AsyncOperation,
-    family: 'instanceFailoverGroup' | 'managedInstance',
+    family: AsyncFamily,
   ): Record<string, string> => {
-    const version = family === 'managedInstance' ? API.instances : API.groups;
+    const version =
+      family === 'managedInstance' ? API.instances : family === 'managedDatabase' ? API.databases : API.groups;
     const root = `${baseUrl(request)}/subscriptions/${operation.subscriptionId}/providers/Microsoft.Sql/locations/${operation.location}`;
     return {
       'Azure-AsyncOperation': `${root}/${family}AzureAsyncOperation/${operation.id}?api-version=${version}`,
