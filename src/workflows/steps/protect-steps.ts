@@ -5,13 +5,12 @@
  * to continuous backup and follow them to the end. Every wait is a workflow timer, so hours of backup and days of
  * migration cost no worker.
  */
-import { ApplicationFailure, condition, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import { formatDuration } from '../../domain/durations';
 import type { BackupJobView, BackupPolicyView, CosmosAccountView, VaultRef } from '../../domain/recovery-state';
 import { resourceName, sameResource, vaultRefOf } from '../../domain/workload-resources';
 import {
   FailureTypes,
-  type ApprovalRecord,
   type CosmosProtectionRecord,
   type PlanItem,
   type ProtectionRecord,
@@ -20,7 +19,8 @@ import {
 } from '../definitions';
 import { groupChanges, reads } from './activity-presets';
 import type { Decision } from './approval';
-import { nowIso, type RunbookRun, type StepHandle } from './runbook-run';
+import { awaitDecisionStep } from './decision-step';
+import { type RunbookRun, type StepHandle } from './runbook-run';
 
 /** The first look at a running request or job after this long, doubling to the look's own maximum. */
 const POLL_FIRST_MS = 15_000;
@@ -257,57 +257,31 @@ export async function approveMigrationsStep(
 ): Promise<void> {
   const toMigrate = record.accounts.filter((account) => account.action === 'migrate');
   const names = toMigrate.map((account) => account.name).join(', ');
-  await run.step('await-approval', `Approve migrating ${names} to continuous backup`, async (step) => {
-    const keep = (approval: ApprovalRecord): void => {
-      run.extra.approval = approval;
-      step.evidence({ approval });
-    };
-    if (params.approval) {
-      const desk = run.approvalDesk;
-      keep(desk ? desk.preApproval(params.approval, nowIso()) : { ...params.approval, at: nowIso(), via: 'input' });
-      return;
-    }
-    const vms = record.vms.filter((vm) => vm.action === 'protected').map((vm) => vm.name);
-    const question =
-      `approve or reject: migrate the backup of Cosmos DB account(s) ${toMigrate
-        .map((account) => `${account.name} (${account.accountId})`)
-        .join(', ')} from periodic to continuous (${params.continuousTier}). This cannot be undone: an account never ` +
-      'returns to periodic backup, and its other changes wait until the migration ends.' +
-      (vms.length > 0
-        ? ` The run then also protects ${vms.join(', ')} under ${record.policy} and backs them up.`
-        : '') +
-      ` Nothing is changed before the decision. Waiting at most ${formatDuration(params.approvalTimeout)}.`;
-    run.setAwaiting('approval', question, { preemptible: true });
-    step.evidence({ question });
-    const decided = await condition(() => decision() !== undefined, params.approvalTimeout);
-    run.clearAwaiting();
-    const answer = decision();
-    if (!decided || !answer) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.ApprovalTimeout,
-        nonRetryable: true,
-        message:
-          `Nobody approved migrating ${names} to continuous backup within ${formatDuration(params.approvalTimeout)}; ` +
-          'nothing was changed (no VM protected, no account migrated). Start again and approve, or leave the ' +
-          'periodic accounts out to protect the rest.',
-      });
-    }
-    if (!answer.approved) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.ApprovalRejected,
-        nonRetryable: true,
-        message:
-          `${answer.message.by} rejected migrating ${names} to continuous backup (${answer.message.reason}); nothing ` +
-          'was changed (no VM protected, no account migrated). Leave the periodic accounts out to protect the rest.',
-      });
-    }
-    keep({
-      ...answer.message,
-      at: answer.at,
-      via: answer.via ?? 'signal',
-      ...(answer.via !== undefined && run.requestedBy !== undefined ? { requestedBy: run.requestedBy } : {}),
-    });
-  });
+  const vms = record.vms.filter((vm) => vm.action === 'protected').map((vm) => vm.name);
+  await awaitDecisionStep(
+    run,
+    {
+      title: `Approve migrating ${names} to continuous backup`,
+      what: `migrating ${names} to continuous backup`,
+      question:
+        `approve or reject: migrate the backup of Cosmos DB account(s) ${toMigrate
+          .map((account) => `${account.name} (${account.accountId})`)
+          .join(
+            ', ',
+          )} from periodic to continuous (${params.continuousTier}). This cannot be undone: an account never ` +
+        'returns to periodic backup, and its other changes wait until the migration ends.' +
+        (vms.length > 0
+          ? ` The run then also protects ${vms.join(', ')} under ${record.policy} and backs them up.`
+          : '') +
+        ' Nothing is changed before the decision.',
+      standing:
+        'nothing was changed (no VM protected, no account migrated). Start again and approve, or leave the periodic ' +
+        'accounts out to protect the rest.',
+      ...(params.approval ? { approval: params.approval } : {}),
+      approvalTimeout: params.approvalTimeout,
+    },
+    decision,
+  );
 }
 
 /** Follows a workload request's operation until it ends (or names its job), bounded by `timeoutMs`. */
