@@ -10,6 +10,7 @@ import {
   boundedIt,
   outcomeWithReportOf,
   reportOf,
+  saveHistory,
   stepOf,
   timeSkippingFrame,
   type RunOutcome,
@@ -104,8 +105,13 @@ async function untilAwaitingApproval(handle: WorkflowHandle): Promise<string> {
 describe('protectWorkload', { concurrency: 1 }, () => {
   it('protects an unprotected VM under the policy, backs it up and waits for its recovery point', async () => {
     const s = await workload({ vms: [{ name: 'vm-app' }] });
-    const { report, failure } = await protect(s, { vms: [vmId('vm-app')], vault: VAULT, policy: 'DailyPolicy' });
+    const { report, failure, handle } = await protect(s, {
+      vms: [vmId('vm-app')],
+      vault: VAULT,
+      policy: 'DailyPolicy',
+    });
     assert.equal(report?.outcome, 'succeeded', failure?.message);
+    await saveHistory(handle, 'protect-workload-vm');
     assert.deepEqual(
       s.recovery.protectRequests.map((request) => [request.vmId, request.policyId]),
       [[vmId('vm-app'), POLICY_ID]],
@@ -225,7 +231,7 @@ describe('protectWorkload', { concurrency: 1 }, () => {
 
   it('migrates a periodic account after a second person approves, and follows the migration to Completed', async () => {
     const s = await workload({ accounts: [{ name: 'cosmos-orders', type: 'Periodic' }] });
-    const { report, failure } = await protect(
+    const { report, failure, handle } = await protect(
       s,
       { cosmosAccounts: [accountId('cosmos-orders')], continuousTier: 'Continuous30Days', requestedBy: 'ops-a' },
       async (handle) => {
@@ -235,6 +241,7 @@ describe('protectWorkload', { concurrency: 1 }, () => {
       },
     );
     assert.equal(report?.outcome, 'succeeded', failure?.message);
+    await saveHistory(handle, 'protect-workload-migration');
     assert.deepEqual(
       s.recovery.migrationRequests.map((request) => [request.accountId, request.tier]),
       [[accountId('cosmos-orders'), 'Continuous30Days']],

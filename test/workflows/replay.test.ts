@@ -32,6 +32,7 @@ describe('replay of recorded histories', () => {
       'scale-group-up.json',
       'scale-group-timed-out.json',
       'readiness-check-all.json',
+      'readiness-check-recovery-points.json',
       'forced-failover-delegated-starter.json',
       'forced-failover-delegated-holder.json',
       'forced-failover-estimate-both-sides.json',
@@ -57,6 +58,8 @@ describe('replay of recorded histories', () => {
       'establish-group.json',
       'restore-database.json',
       'restore-database-swap.json',
+      'protect-workload-vm.json',
+      'protect-workload-migration.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }
