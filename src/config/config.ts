@@ -14,6 +14,7 @@ import { HooksSchema, ObjectivesSchema } from '../hooks/schema';
 import { NotificationsSchema, unknownNotificationGroups } from '../notify/schema';
 import { AccessSchema, type GroupForAccess } from './access';
 import { Inventory } from './inventory';
+import { WorkloadSchema } from './workload';
 import { fogpilotVariable } from './environment';
 import { DEFAULT_TASK_QUEUE, taskQueueOverride } from './task-queue';
 
@@ -128,6 +129,8 @@ export const ConfigSchema = z.strictObject({
   access: AccessSchema.optional(),
   /** Where runbook events are sent: signed JSON, Slack or Teams (../notify/schema.ts). */
   notifications: NotificationsSchema.optional(),
+  /** The VMs and Cosmos DB accounts around the databases, whose recovery points readiness proves (./workload.ts). */
+  workload: WorkloadSchema.optional(),
 });
 
 export type {
@@ -139,6 +142,7 @@ export type {
   ObjectivesConfig,
 } from '../hooks/schema';
 export type { NotificationEndpoint } from '../notify/schema';
+export type { WorkloadConfig } from './workload';
 /** One inventory entry as parsed. */
 export type InventoryEntryConfig = z.output<typeof InventoryEntrySchema>;
 

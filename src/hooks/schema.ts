@@ -194,6 +194,11 @@ export const ObjectivesSchema = z.strictObject({
   rpo: optionalDuration('rpo', '30 seconds'),
   /** `readinessCheck` flags the group when its last drill is older than this. */
   drillInterval: optionalDuration('drillInterval', '30 days'),
+  /**
+   * Backup recovery point objective: the newest trusted recovery point of each database (its newest full or log
+   * backup, or its newest long-term-retention backup) is at most this old. `readinessCheck` and drills judge it.
+   */
+  backupRpo: optionalDuration('backupRpo', '1 hour'),
 });
 
 /** A before hook as parsed (`timeout` in ms, defaults applied). */

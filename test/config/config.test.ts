@@ -241,3 +241,59 @@ describe('configuration: hooks, notifications and objectives', () => {
     );
   });
 });
+
+describe('configuration: recovery point objectives and the workload', () => {
+  const ARM = '/subscriptions/s1/resourceGroups/rg/providers';
+  const entry =
+    'inventory:\n  fog:\n    subscriptionId: 00000000-0000-0000-0000-000000000001\n    resourceGroup: rg\n    primaryLocation: eastus\n    secondaryLocation: westus\n';
+
+  it('parses objectives.backupRpo and the workload with its RPOs', () => {
+    const config = loadConfig({
+      env: {},
+      path: file(
+        entry +
+          '    objectives: { backupRpo: 1 hour }\n' +
+          'workload:\n' +
+          `  vault: ${ARM}/Microsoft.RecoveryServices/vaults/vault-app\n` +
+          `  vms: [${ARM}/Microsoft.Compute/virtualMachines/vm-1]\n` +
+          `  cosmosAccounts: [${ARM}/Microsoft.DocumentDB/databaseAccounts/cosmos-1]\n` +
+          '  vmRpo: 1 day\n  cosmosRpo: 4 hours\n',
+      ),
+    });
+    assert.equal(config.inventory.fog?.objectives?.backupRpo, 3_600_000);
+    assert.deepEqual(config.workload, {
+      vault: `${ARM}/Microsoft.RecoveryServices/vaults/vault-app`,
+      vms: [`${ARM}/Microsoft.Compute/virtualMachines/vm-1`],
+      cosmosAccounts: [`${ARM}/Microsoft.DocumentDB/databaseAccounts/cosmos-1`],
+      vmRpo: 86_400_000,
+      cosmosRpo: 14_400_000,
+    });
+  });
+
+  it('names the key when an RPO, an ARM id or the vault is wrong', () => {
+    const refused = (yaml: string, pattern: RegExp) =>
+      assert.throws(
+        () => loadConfig({ env: {}, path: file(yaml) }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.match(error.message, pattern);
+          return true;
+        },
+      );
+    refused(
+      entry + '    objectives: { backupRpo: often }\n',
+      /inventory\.fog\.objectives\.backupRpo: backupRpo must be a duration such as "1 hour"/,
+    );
+    refused('workload:\n  vmRpo: daily\n', /workload\.vmRpo: workload\.vmRpo must be a duration/);
+    refused('workload:\n  cosmosRpo: 0\n', /workload\.cosmosRpo: workload\.cosmosRpo must be more than 0/);
+    refused(
+      `workload:\n  vault: ${ARM}/Microsoft.RecoveryServices/vaults/v\n  vms: [${ARM}/Microsoft.Compute/disks/d1]\n`,
+      /workload\.vms\.0: workload\.vms\[\] must be the ARM id of a Microsoft\.Compute\/virtualMachines/,
+    );
+    refused(
+      `workload:\n  vms: [${ARM}/Microsoft.Compute/virtualMachines/vm-1]\n`,
+      /workload\.vault: workload\.vault must name the Recovery Services vault/,
+    );
+    refused('workload:\n  vaults: []\n', /workload: unknown key\(s\) vaults/);
+  });
+});
