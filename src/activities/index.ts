@@ -13,6 +13,7 @@ import { keptAlive } from './keep-alive';
 import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
 import { createRecoveryActivities, type RecoveryDependencies } from './recovery';
+import { createRecoveryPointsActivities } from './recovery-points';
 import { createSqlActivities, type WatchClock } from './sql';
 import { createWatchActivities } from './watch';
 import { createWorkloadProtectionActivities } from './workload-protection';
@@ -57,6 +58,7 @@ export function createActivities(deps: ActivityDependencies) {
       ...createOutboundActivities(deps),
       ...createWatchActivities(deps),
       ...createRecoveryActivities(deps),
+      ...createRecoveryPointsActivities(deps),
       ...createWorkloadProtectionActivities(deps),
     },
     { except: SELF_HEARTBEATING_ACTIVITIES },
@@ -101,6 +103,13 @@ export type {
 export type { CopySyncResult, WatchClock, WritableWatch } from './sql';
 export type { WatchGroupLook, WatchLook, WatchLookRequest, WatchLookTarget } from './watch';
 export type { OutboundPlan, OutboundDependencies } from './outbound';
+export type {
+  CosmosRecoveryReading,
+  DatabaseRecoveryReading,
+  GroupRecoveryPointsReading,
+  VmRecoveryReading,
+  WorkloadRecoveryPointsReading,
+} from './recovery-points';
 export type {
   GroupChangeResult,
   InstanceSideEvidence,

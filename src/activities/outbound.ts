@@ -38,7 +38,11 @@ export interface OutboundPlan {
 
 export interface OutboundDependencies {
   /** The worker's hooks, notification endpoints and objectives; absent: none. */
-  outbound?: { config: Pick<FogpilotConfig, 'inventory' | 'notifications'>; env?: NodeJS.ProcessEnv };
+  outbound?: {
+    /** `workload` is read by the recovery-point activities (./recovery-points.ts). */
+    config: Pick<FogpilotConfig, 'inventory' | 'notifications'> & Partial<Pick<FogpilotConfig, 'workload'>>;
+    env?: NodeJS.ProcessEnv;
+  };
 }
 
 /** The plan of `inventoryName`'s group, or undefined when it has no hooks, no notification and no objective. */

@@ -37,6 +37,8 @@ const METERED: Record<MeteredActivity, true> = {
   readDatabaseState: true,
   sendDropDatabase: true,
   findDroppedDatabase: true,
+  readGroupRecoveryPoints: true,
+  readWorkloadRecoveryPoints: true,
   readWorkloadBackupPolicy: true,
   readVmProtection: true,
   discoverProtectableVm: true,
