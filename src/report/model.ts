@@ -17,6 +17,8 @@ import { gatesSection } from './sections/gates';
 import { establishSection, hooksSection, objectivesSection, watchSection } from './sections/group-life';
 import { legsSection, rtoFacts } from './sections/legs';
 import { readinessFact, readinessSection } from './sections/readiness';
+import { protectionSection, restoreSection } from './sections/recovery';
+import { recoveryPointsSection } from './sections/recovery-points';
 import { rolesSection } from './sections/roles';
 import { armSection, outcomeFact, runSection, runbookLabel } from './sections/run';
 import { scaleFact, scaleSection } from './sections/scale';
@@ -42,8 +44,11 @@ export function buildDocument(report: RunbookReport): ReportDocument {
       smokeSection(report.drill),
       fleetSection(report),
       readinessSection(report),
+      recoveryPointsSection(report),
       scaleSection(report),
       establishSection(report),
+      restoreSection(report),
+      protectionSection(report),
       watchSection(report),
       objectivesSection(report),
       hooksSection(report),

@@ -5,8 +5,10 @@ import {
   Outcomes,
   RunbookTypes,
   type GateResult,
+  type GroupRecoveryPoints,
   type ReadinessCheckInput,
   type ReadinessGroupResult,
+  type ReadinessSummary,
   type RunbookReport,
   abortSignal,
   lockHolderStatusSignal,
@@ -18,6 +20,13 @@ import { drillRecencyCheck, evaluateReadinessChecks, worstStatus } from './steps
 import { evaluatePairChecks } from './steps/pair-checks';
 import { collectReadiness } from './steps/readiness-collect';
 import { openRunbook } from './steps/opening';
+import {
+  READINESS_RECOVERY_POINTS_PATCH,
+  groupRecoveryPointChecks,
+  groupRecoveryPointsStep,
+  workloadRecoveryPointChecks,
+  workloadRecoveryPointsStep,
+} from './steps/recovery-points';
 import { RunbookRun, describeFailure } from './steps/runbook-run';
 
 /** Groups checked at once with `all: true`: enough to be quick, few enough to stay far below ARM's read budget. */
@@ -69,17 +78,35 @@ export async function readinessCheck(input: ReadinessCheckInput): Promise<Runboo
     };
 
     let results: ReadinessGroupResult[];
+    const recoveryGroups: GroupRecoveryPoints[] = [];
+    const keepRecoveryPoints = (checked: CheckedGroup): ReadinessGroupResult => {
+      if (checked.recoveryPoints) recoveryGroups.push(checked.recoveryPoints);
+      return checked.readiness;
+    };
     if (group !== undefined) {
       const result = await checkGroup(run, group, checkParams);
       if (result.rolesNow) run.rolesBefore = result.rolesNow;
-      results = [result.readiness];
+      results = [keepRecoveryPoints(result)];
     } else {
       const groups = await resolveInventoryStep(run);
       results = await mapBounded(groups, GROUP_CONCURRENCY, async (entry) =>
         'failure' in entry
           ? unreadable(entry.name, 'resolve', entry.failure)
-          : (await checkGroup(run, entry.group, checkParams)).readiness,
+          : keepRecoveryPoints(await checkGroup(run, entry.group, checkParams)),
       );
+    }
+    let recoveryPoints: ReadinessSummary['recoveryPoints'];
+    if (patched(READINESS_RECOVERY_POINTS_PATCH)) {
+      // The workload is the worker's, not a group's: read once, judged as a part of its own.
+      const workload = await workloadRecoveryPointsStep(run);
+      if (workload) {
+        const checks = workloadRecoveryPointChecks(workload);
+        results.push({ group: 'workload', verdict: worstStatus(checks.map((check) => check.status)), checks });
+      }
+      recoveryPoints = {
+        groups: recoveryGroups.sort((a, b) => a.group.localeCompare(b.group)),
+        ...(workload ? { workload } : {}),
+      };
     }
     if (results.length === 0) {
       run.warn("The worker's inventory has no groups: nothing was checked. Add the groups to fogpilot.yaml.");
@@ -87,6 +114,7 @@ export async function readinessCheck(input: ReadinessCheckInput): Promise<Runboo
     run.extra.readiness = {
       verdict: results.length === 0 ? 'warn' : worstStatus(results.map((result) => result.verdict)),
       groups: results,
+      ...(recoveryPoints ? { recoveryPoints } : {}),
     };
     return Outcomes.succeeded;
   });
@@ -117,12 +145,14 @@ async function resolveInventoryStep(run: RunbookRun): Promise<InventoryEntry[]> 
   });
 }
 
+interface CheckedGroup {
+  readiness: ReadinessGroupResult;
+  rolesNow?: { primary: string; secondary: string };
+  recoveryPoints?: GroupRecoveryPoints;
+}
+
 /** Collects and evaluates one group; any failure to read it becomes a `fail` verdict with the error as evidence. */
-async function checkGroup(
-  run: RunbookRun,
-  group: ResolvedGroup,
-  params: CheckParams,
-): Promise<{ readiness: ReadinessGroupResult; rolesNow?: { primary: string; secondary: string } }> {
+async function checkGroup(run: RunbookRun, group: ResolvedGroup, params: CheckParams): Promise<CheckedGroup> {
   const label = group.displayName;
   let collection: Awaited<ReturnType<typeof collectReadiness>>;
   try {
@@ -152,8 +182,21 @@ async function checkGroup(
     return Promise.resolve(evaluated);
   });
   if (patched(READINESS_WHOLE_PAIR_PATCH)) checks.push(...(await wholePairChecks(run, group, collection.snapshot)));
+  let recoveryPoints: GroupRecoveryPoints | undefined;
+  if (patched(READINESS_RECOVERY_POINTS_PATCH)) {
+    const primary = collection.drift ? collection.snapshot.primary?.instance : undefined;
+    recoveryPoints = await groupRecoveryPointsStep(
+      run,
+      group,
+      primary,
+      collection.drift?.backups,
+      collection.drift?.retention?.primary,
+    );
+    checks.push(...groupRecoveryPointChecks(recoveryPoints));
+  }
   const { summary } = collection.snapshot;
   return {
+    ...(recoveryPoints ? { recoveryPoints } : {}),
     readiness: { group: label, verdict: worstStatus(checks.map((check) => check.status)), checks },
     rolesNow:
       summary.consistent && summary.primaryLocation && summary.secondaryLocation

@@ -14,6 +14,7 @@ import {
   type ReadinessGroupResult,
 } from '../../src/workflows/definitions';
 import { plannedFailover, readinessCheck } from '../../src/workflows';
+import { ConfigSchema } from '../../src/config/config';
 import { DriftingAzure, azureOfGroups } from '../support/drifting-azure';
 import { boundedIt, outcomeOf, saveHistory, timeSkippingFrame, waitFor } from '../support/runbook-harness';
 import { Inventory, createTestWorker, uniqueTaskQueue } from '../support/temporal';
@@ -53,7 +54,12 @@ const EVERY_CHECK = [
   'pair-time-zone',
   'pair-maintenance-windows',
   'pair-standby-reads',
+  'recovery-point/billing',
+  'recovery-point/sales',
 ];
+
+/** Every group of these tests declares a generous backupRpo: its recovery points are met unless a test plants one. */
+const BACKUP_RPO = '1 day';
 
 function newAzure(configure?: (azure: DriftingAzure) => void): DriftingAzure {
   const azure = new DriftingAzure({ clock: () => frame.env.currentTimeMs(), groupName: `fog-ready-${++counter}` });
@@ -79,10 +85,18 @@ async function withWorker<T>(
   });
   const called: string[] = [];
   const taskQueue = uniqueTaskQueue('readiness');
+  const config = ConfigSchema.parse({
+    inventory: Object.fromEntries(
+      groups.map((group) => {
+        const { name: _name, ...coordinates } = group.coordinates;
+        return [group.coordinates.name, { ...coordinates, objectives: { backupRpo: BACKUP_RPO } }];
+      }),
+    ),
+  });
   const worker = await createTestWorker({
     env: frame.env,
     taskQueue,
-    deps: { controlPlane: azure, dataPlane: azure, inventory },
+    deps: { controlPlane: azure, dataPlane: azure, inventory, outbound: { config } },
     called,
   });
   const start = (input: ReadinessCheckInput): Promise<WorkflowHandle> => {
@@ -139,6 +153,8 @@ describe('readinessCheck', { concurrency: 1 }, () => {
         [`collect/${azure.coordinates.name}`, 'succeeded'],
         [`evaluate/${azure.coordinates.name}`, 'succeeded'],
         [`pair/${azure.coordinates.name}`, 'succeeded'],
+        [`recovery-points/${azure.coordinates.name}`, 'succeeded'],
+        ['recovery-points/workload', 'succeeded'],
       ],
     );
     assert.deepEqual(report.rolesBefore, { primary: 'eastus', secondary: 'westus' });
@@ -156,6 +172,8 @@ describe('readinessCheck', { concurrency: 1 }, () => {
   const driftCases: {
     drift: string;
     configure: (azure: DriftingAzure) => void;
+    /** Other checks the same drift fails (a database with no backup misses its recovery point too). */
+    alsoNotPassing?: string[];
     input?: Partial<ReadinessCheckInput>;
     check: string;
     status: 'warn' | 'fail';
@@ -294,6 +312,7 @@ describe('readinessCheck', { concurrency: 1 }, () => {
     {
       drift: 'a database with no backup at all',
       configure: (azure) => void (azure.backupAgeMs.billing = null),
+      alsoNotPassing: ['recovery-point/billing'],
       check: 'restore-point-age',
       status: 'fail',
       message: /billing none recorded/,
@@ -345,7 +364,7 @@ describe('readinessCheck', { concurrency: 1 }, () => {
       drift.evidence(found.evidence);
       assert.deepEqual(
         group.checks.filter((entry) => entry.status !== 'pass').map((entry) => entry.name),
-        [drift.check],
+        [drift.check, ...(drift.alsoNotPassing ?? [])],
         'nothing else drifted',
       );
       assert.equal(group.verdict, drift.status);
@@ -516,7 +535,7 @@ describe('readinessCheck', { concurrency: 1 }, () => {
   it('warns instead of passing when the inventory has no group to check', async () => {
     const { report } = await withWorker([], async (start) => outcomeOf(await start({ all: true })));
     assert.equal(report?.outcome, 'succeeded');
-    assert.deepEqual(report.readiness, { verdict: 'warn', groups: [] });
+    assert.deepEqual(report.readiness, { verdict: 'warn', groups: [], recoveryPoints: { groups: [] } });
     assert.match(report.warnings.join(' '), /inventory has no groups/);
   });
 

@@ -75,6 +75,8 @@ export interface DrillSummary {
   /** Zero-loss verdict: every acknowledged probe write present and copy sync proven before each failover. */
   dataLoss: 'none' | 'lost' | 'not-measured';
   stepTimings: { name: string; seconds: number }[];
+  /** The trusted recovery points read before the drill changed anything (absent in older runs). */
+  recoveryPoints?: RecoveryPointsSection;
 }
 
 /** A failback that did not run (outcome `failbackPending`): what was read, and the command that finishes the job. */
@@ -118,6 +120,95 @@ export interface ReadinessGroupResult {
 export interface ReadinessSummary {
   verdict: 'pass' | 'warn' | 'fail';
   groups: ReadinessGroupResult[];
+  /** The trusted recovery points of each group's databases and of the configured workload (absent in older runs). */
+  recoveryPoints?: RecoveryPointsSection;
+}
+
+/**
+ * Whether a recovery point meets its objective: `met`, `missed`, or `unknown` (it could not be read, or no objective
+ * is configured: `why` says which).
+ */
+export type RecoveryPointState = 'met' | 'missed' | 'unknown';
+
+/** One entry's recovery point against its configured objective. */
+export interface RecoveryPointJudgement {
+  /** The configured RPO (a duration such as `1h`), or null when none is configured. */
+  rpo: string | null;
+  rpoMs: number | null;
+  /** The newest point it can be restored to, when known. */
+  newestRecoveryPoint: string | null;
+  /** How old that point was when read. */
+  age: string | null;
+  ageSeconds: number | null;
+  state: RecoveryPointState;
+  /** Why it is missed or unknown. */
+  why?: string;
+}
+
+/** A database of the group's primary: its restore window, its newest backups and its LTR policy. */
+export interface DatabaseRecoveryPoint extends RecoveryPointJudgement {
+  database: string;
+  /** The start of its point-in-time restore window (ARM). */
+  earliestRestorePoint: string | null;
+  /** Its newest full or log backup (msdb backup history of the primary). */
+  newestBackup: string | null;
+  newestBackupAge: string | null;
+  /** Its long-term retention policy (`W=P4W M=… Y=…`), `none`, or `not read`. */
+  ltrPolicy: string;
+  newestLtrBackup: string | null;
+}
+
+export interface VmRecoveryPoint extends RecoveryPointJudgement {
+  name: string;
+  vmId: string;
+  /** A protected item exists in the vault (null: not read). */
+  protected: boolean | null;
+  protectionState: string | null;
+  policy: string | null;
+  /** The last backup that completed, as the protected item reports it. */
+  lastSuccessfulBackup: string | null;
+}
+
+export interface CosmosRecoveryPoint extends RecoveryPointJudgement {
+  name: string;
+  accountId: string;
+  /** `Periodic` or `Continuous` (null: not read). */
+  policyType: string | null;
+  tier: string | null;
+  migrationStatus: string | null;
+  /** A periodic account's backup interval: its RPO. */
+  backupInterval: string | null;
+  /** A continuous account's earliest restorable time. */
+  earliestRestorableTime: string | null;
+}
+
+/** One group's part of the trusted recovery points. */
+export interface GroupRecoveryPoints {
+  group: string;
+  /** `objectives.backupRpo`, or null when the group declares none. */
+  backupRpo: string | null;
+  databases: DatabaseRecoveryPoint[];
+  /** Why the databases could not be listed. */
+  unreadable?: string;
+  readAt: string;
+}
+
+/** The workload of the worker's configuration (`workload:`). */
+export interface WorkloadRecoveryPoints {
+  vault: string | null;
+  vmRpo: string | null;
+  cosmosRpo: string | null;
+  vms: VmRecoveryPoint[];
+  cosmosAccounts: CosmosRecoveryPoint[];
+  /** Why the workload could not be read at all. */
+  unreadable?: string;
+  readAt: string;
+}
+
+/** "Trusted recovery points": per group, and for the workload when the configuration names one. */
+export interface RecoveryPointsSection {
+  groups: GroupRecoveryPoints[];
+  workload?: WorkloadRecoveryPoints;
 }
 
 export type { HookRecord } from '../../hooks/types';
