@@ -373,6 +373,11 @@ function drDrillInputSchema(rules: DrillInputRules) {
       }).optional(),
     }).prefault({}),
     failbackWaitTimeout,
+    /**
+     * Refuse to start (`PreflightFailed`, nothing changed) unless every database of the group has a trusted recovery
+     * point within the group's `objectives.backupRpo`.
+     */
+    requireRecoveryPoint: z.boolean({ error: 'requireRecoveryPoint must be true or false' }).default(false),
     failback: z
       .literal(true, { error: 'failback must be true: a drill always returns the primary to where it was' })
       .default(true),

@@ -34,6 +34,7 @@ import {
   type ProbeTarget,
 } from './steps/drill-probe';
 import { catchUpBeforeFailback } from './steps/failback-wait';
+import { DRILL_RECOVERY_POINTS_PATCH, drillRecoveryPointsStep } from './steps/recovery-points';
 import { runPlannedLeg } from './planned-failover';
 import { ALREADY_PRIMARY } from './steps/planned-leg';
 import { openRunbook } from './steps/opening';
@@ -118,6 +119,12 @@ export async function drDrill(input: DrDrillInput): Promise<RunbookReport> {
       stepTimings: [],
     };
     run.extra.drill = drill;
+    if (patched(DRILL_RECOVERY_POINTS_PATCH)) {
+      // Before anything changes: with requireRecoveryPoint, a group without a trusted recovery point is not drilled.
+      await drillRecoveryPointsStep(run, group, params.requireRecoveryPoint, (part) => {
+        drill.recoveryPoints = { groups: [part] };
+      });
+    }
     const probeTarget = params.smoke.write ? await locateProbe(run, group, params) : undefined;
     const probeScope = new CancellationScope();
     const probe: { run?: Promise<ProbeTally> } = {};
