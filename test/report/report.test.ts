@@ -508,7 +508,9 @@ describe('renderReport on every recorded run', () => {
     it(`renders ${file} in every format with its headline and the sections its data calls for`, () => {
       assert.deepEqual(JSON.parse(renderReport(report, 'json')), report);
       const md = renderReport(report, 'md');
-      assert.match(md, new RegExp(`^# .+ of ${report.group.displayName}: ${report.outcome}\n`));
+      // A display name may hold regular-expression characters (a workload's: `workload (1 VM(s), …)`).
+      const named = report.group.displayName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      assert.match(md, new RegExp(`^# .+ of ${named}: ${report.outcome}\n`));
       assert.match(headlineLine(md, 'Outcome'), new RegExp(`^${report.outcome} — `));
       const expected: [string, boolean][] = [
         ['Steps', report.steps.length > 0],
@@ -713,6 +715,100 @@ describe('the parts of a group’s life in a report', () => {
     assert.deepEqual(markdownTable(md, 'Group creation and seeding'), [
       ['`crm`', 'Completed', '100%'],
       ['`billing`', 'Transferring', '40%'],
+    ]);
+  });
+
+  it('shows a restore: the databases it made, each check against what it expected, the swap and the secondary', () => {
+    const report = drillReport();
+    const check = (name: string, read: number, expected: string, passed: boolean) => ({
+      name,
+      kind: 'query' as const,
+      reads: 'SELECT COUNT(*) FROM dbo.orders',
+      expected,
+      read,
+      passed,
+    });
+    report.restore = {
+      database: 'sales',
+      primaryInstanceId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Sql/managedInstances/mi-east',
+      secondaryInstanceId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Sql/managedInstances/mi-west',
+      pointInTime: '2026-12-06T02:15:00.000Z',
+      mode: 'pointInTime',
+      restored: {
+        name: 'sales_restored',
+        creation: 'created',
+        from: 'sales as of 02:15',
+        onlineAt: '2026-12-06T03:00:00Z',
+      },
+      checks: [check('orders', 120, '= 120', true), check('refunds', 7, '= 9', false)],
+      swap: {
+        unavailable: { from: '2026-12-06T03:10:00Z', to: '2026-12-06T03:40:00Z' },
+        inPlace: { name: 'sales', creation: 'created', from: 'sales as of 02:15', onlineAt: '2026-12-06T03:40:00Z' },
+        damagedAside: { name: 'sales_damaged_202612060310', creation: 'created', from: 'the damaged sales' },
+      },
+      secondary: { database: 'sales', status: 'Online', polls: 3 },
+    };
+    const md = renderReport(report, 'md');
+    assert.deepEqual(
+      markdownTable(md, 'Restore').map((row) => row.slice(0, 2)),
+      [
+        ['restored', '`sales_restored`'],
+        ['in place', '`sales`'],
+        ['damage aside', '`sales_damaged_202612060310`'],
+      ],
+    );
+    assert.deepEqual(
+      markdownTable(md, 'Restore', 1).map((row) => [row[0], row[2], row[3], row[4]]),
+      [
+        ['orders', '= 120', '120', 'passed'],
+        ['refunds', '= 9', '7', 'failed'],
+      ],
+    );
+    assert.match(md, /Database missing/);
+  });
+
+  it('shows what a workload protection did per VM and per Cosmos DB account', () => {
+    const report = drillReport();
+    report.protection = {
+      vault: 'vault-app',
+      policy: 'DailyPolicy',
+      vms: [
+        {
+          vmId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-app',
+          name: 'vm-app',
+          action: 'protected',
+          before: 'unprotected',
+          backup: {
+            request: 'sent',
+            keepUntil: '2027-01-05T00:00:00Z',
+            jobId: 'job-1',
+            jobStatus: 'Completed',
+            recoveryPointTime: '2026-12-06T03:30:00Z',
+          },
+        },
+      ],
+      accounts: [
+        {
+          accountId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/orders',
+          name: 'orders',
+          location: 'eastus',
+          action: 'migrated',
+          policyBefore: 'Periodic',
+          policyAfter: 'Continuous',
+          tier: 'Continuous7Days',
+          migrationStatus: 'Completed',
+        },
+      ],
+    };
+    const md = renderReport(report, 'md');
+    assert.deepEqual(markdownTable(md, 'Protection'), [
+      ['`vm-app`', 'unprotected', 'protected', 'job-1: Completed', '2026-12-06T03:30:00Z'],
+    ]);
+    assert.deepEqual(markdownTable(md, 'Protection', 1)[0]!.slice(0, 4), [
+      '`orders`',
+      'Periodic',
+      'migrated',
+      'Continuous (Continuous7Days), migration Completed',
     ]);
   });
 });
