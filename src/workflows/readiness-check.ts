@@ -42,8 +42,10 @@ interface CheckParams {
  * failover carry anything over badly? Every preflight gate of a planned failover to the current secondary, plus drift
  * checks: configuration parity of the two instances (SKU and tier, vCores, storage, license type, backup storage
  * redundancy, long-term retention policies), logins on both with the same SID, SQL Agent jobs on both, the age of the
- * latest restore point, replication lag, and the failover policy with its grace period. Each check has a status
- * (pass, warn, fail), evidence, and what to do when it does not pass.
+ * latest restore point, replication lag, and the failover policy with its grace period; and the trusted recovery points
+ * of each database (against `objectives.backupRpo`) and of the workload named in the worker's configuration (VMs and
+ * Cosmos DB accounts, against `workload.vmRpo` and `workload.cosmosRpo`). Each check has a status (pass, warn, fail),
+ * evidence, and what to do when it does not pass.
  *
  * Side effects: none. It calls only read activities and takes no lock, so it can run beside a mutating runbook.
  * The verdict is the answer: the run succeeds whatever it is, with the report in `readiness` (a group's verdict is
