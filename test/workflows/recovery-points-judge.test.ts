@@ -76,7 +76,14 @@ describe('judging recovery points', () => {
     assert.equal(noRpo.backupRpo, null);
     assert.equal(noRpo.databases[0]!.state, 'unknown');
     assert.match(recoveryPointRefusal(noRpo)!, /objectives\.backupRpo must be configured for fog/);
-    const unlisted = judgeGroupRecoveryPoints('fog', groupReading('listing failed: 403'), undefined, undefined, NOW);
+    assert.deepEqual(groupRecoveryPointChecks(noRpo), [], 'shown, not judged, without a declared RPO');
+    const unlisted = judgeGroupRecoveryPoints(
+      'fog',
+      groupReading('listing failed: 403', HOUR),
+      undefined,
+      undefined,
+      NOW,
+    );
     assert.deepEqual(
       groupRecoveryPointChecks(unlisted).map((check) => [check.name, check.status]),
       [['recovery-points', 'warn']],

@@ -205,14 +205,24 @@ describe('trusted recovery points', { concurrency: 1 }, () => {
     assert.equal(statusOf(checksOf(unread.report, dark.name), `recovery-point/${entry.database}`), 'warn');
   });
 
-  it('warns when the group declares no backupRpo', async () => {
+  it('judges nothing when the group declares no backupRpo, and still shows each database in the section', async () => {
     const s = frame.scenario();
     const { report } = await run(s, {}, 'readinessCheck');
     const checks = checksOf(report, s.name);
-    assert.equal(statusOf(checks, 'recovery-point/sales'), 'warn');
-    const check = checks.find((entry) => entry.name === 'recovery-point/sales')!;
-    assert.match(check.message, /declares no objectives\.backupRpo/);
-    assert.match(check.action ?? '', /Declare objectives\.backupRpo/);
+    assert.deepEqual(
+      checks.filter((entry) => entry.name.startsWith('recovery-point')).map((entry) => entry.name),
+      [],
+      'no recovery-point check without a declared RPO (as drill-recency without drillInterval)',
+    );
+    const databases = report?.readiness?.recoveryPoints?.groups[0]?.databases ?? [];
+    assert.deepEqual(
+      databases.map((entry) => [entry.database, entry.state]),
+      [
+        ['billing', 'unknown'],
+        ['sales', 'unknown'],
+      ],
+    );
+    assert.match(databases[0]!.why ?? '', /declares no objectives\.backupRpo/);
   });
 
   it('a drill with requireRecoveryPoint refuses to start when a database is older than the backupRpo, changing nothing', async () => {

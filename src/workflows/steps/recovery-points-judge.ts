@@ -2,7 +2,7 @@
  * The "trusted recovery points" of readiness, as pure functions of what was read: each database of a group, each VM and
  * each Cosmos DB account of the workload against its configured RPO (`met`, `missed`, or `unknown` with why), the
  * checks they become (`recovery-point/<db>`, `recovery-point/vm/<name>`, `recovery-point/cosmos/<name>`: pass when
- * met, fail when missed, warn when unknown or no RPO is configured), and a drill's refusal by `requireRecoveryPoint`.
+ * met, fail when missed, warn when unknown; none without a declared RPO), and a drill's refusal by `requireRecoveryPoint`.
  */
 import type {
   CosmosRecoveryReading,
@@ -249,8 +249,13 @@ function message(subject: string, entry: RecoveryPointJudgement): string {
   return `${subject}: recovery point ${entry.state === 'missed' ? 'missed' : 'not proven'}: ${entry.why ?? 'unknown'}`;
 }
 
-/** The checks of one group's databases (`recovery-point/<db>`), or one `recovery-points` warning when unread. */
+/**
+ * The checks of one group's databases (`recovery-point/<db>`), or one `recovery-points` warning when unread. A group
+ * that declares no `objectives.backupRpo` gets none, as one without `drillInterval` gets no drill-recency check: the
+ * report's section still shows each database's newest recovery point.
+ */
 export function groupRecoveryPointChecks(part: GroupRecoveryPoints): GateResult[] {
+  if (part.backupRpo === null) return [];
   if (part.unreadable !== undefined)
     return [
       gate(
@@ -291,37 +296,42 @@ export function workloadRecoveryPointChecks(part: WorkloadRecoveryPoints): GateR
         'Check that the worker can reach ARM, then run the check again.',
       ),
     ];
+  // As for a group: a kind of resource without a declared RPO is shown, not judged.
   return [
-    ...part.vms.map((vm) =>
-      gate(
-        `recovery-point/vm/${vm.name}`,
-        statusOf(vm.state),
-        message(`VM ${vm.name}`, vm),
-        { ...vm },
-        vm.state === 'met'
-          ? undefined
-          : vm.rpo === null
-            ? 'Configure workload.vmRpo in fogpilot.yaml (for example "1 day").'
-            : vm.state === 'missed'
-              ? `Protect ${vm.name} in ${part.vault ?? 'the vault'} and back it up (fogpilot protect), or find why its scheduled backups stopped.`
-              : 'Give the worker read access to the Recovery Services vault, then run the check again.',
+    ...part.vms
+      .filter((vm) => vm.rpo !== null)
+      .map((vm) =>
+        gate(
+          `recovery-point/vm/${vm.name}`,
+          statusOf(vm.state),
+          message(`VM ${vm.name}`, vm),
+          { ...vm },
+          vm.state === 'met'
+            ? undefined
+            : vm.rpo === null
+              ? 'Configure workload.vmRpo in fogpilot.yaml (for example "1 day").'
+              : vm.state === 'missed'
+                ? `Protect ${vm.name} in ${part.vault ?? 'the vault'} and back it up (fogpilot protect), or find why its scheduled backups stopped.`
+                : 'Give the worker read access to the Recovery Services vault, then run the check again.',
+        ),
       ),
-    ),
-    ...part.cosmosAccounts.map((account) =>
-      gate(
-        `recovery-point/cosmos/${account.name}`,
-        statusOf(account.state),
-        message(`Cosmos DB account ${account.name}`, account),
-        { ...account },
-        account.state === 'met'
-          ? undefined
-          : account.rpo === null
-            ? 'Configure workload.cosmosRpo in fogpilot.yaml (for example "4 hours").'
-            : account.state === 'missed'
-              ? `Shorten the backup interval of ${account.name}, or migrate it to continuous backup (fogpilot protect, after approval: irreversible).`
-              : 'Give the worker read access to the Cosmos DB account and restorable accounts, then run the check again.',
+    ...part.cosmosAccounts
+      .filter((account) => account.rpo !== null)
+      .map((account) =>
+        gate(
+          `recovery-point/cosmos/${account.name}`,
+          statusOf(account.state),
+          message(`Cosmos DB account ${account.name}`, account),
+          { ...account },
+          account.state === 'met'
+            ? undefined
+            : account.rpo === null
+              ? 'Configure workload.cosmosRpo in fogpilot.yaml (for example "4 hours").'
+              : account.state === 'missed'
+                ? `Shorten the backup interval of ${account.name}, or migrate it to continuous backup (fogpilot protect, after approval: irreversible).`
+                : 'Give the worker read access to the Cosmos DB account and restorable accounts, then run the check again.',
+        ),
       ),
-    ),
   ];
 }
 
