@@ -384,8 +384,10 @@ export class ChaosMonitor {
       return operation;
     };
     const commit = world.commit.bind(world);
-    world.commit = (group, database, payload, instanceId) => {
-      const record = commit(group, database, payload, instanceId);
+    // Every argument passes through: a commit's options say which table it writes and what it changes.
+    world.commit = (...args: Parameters<typeof commit>) => {
+      const record = commit(...args);
+      const [group, database, payload] = args;
       for (const listener of [...this.commitListeners]) listener({ group, database: database.name, payload });
       return record;
     };
