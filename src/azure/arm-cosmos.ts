@@ -10,10 +10,9 @@ import type {
 import type { CosmosAccountView, RestorableCosmosAccountView } from '../domain/recovery-state';
 import { normalizeLocation } from '../domain/locations';
 import type { ArmControlPlane } from './arm-control-plane';
-import { accepted } from './arm-recovery-plane';
 import type { ArmAnswer, ArmRequestOptions } from './control-plane';
 import { ArmRequestError } from './errors';
-import type { Accepted } from './recovery-plane';
+import { accepted, type Accepted } from './recovery-plane';
 
 const ACCOUNT_ID =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/([^/]+)$/i;

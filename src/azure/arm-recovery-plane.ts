@@ -21,7 +21,7 @@ import type {
 } from '../domain/recovery-state';
 import { parseManagedInstanceId, type ArmControlPlane } from './arm-control-plane';
 import type { ArmAnswer, ArmRequestOptions } from './control-plane';
-import type { Accepted, RecoveryPlane } from './recovery-plane';
+import { accepted, type Accepted, type RecoveryPlane } from './recovery-plane';
 import { RecoveryServicesPart } from './arm-recovery-services';
 import { CosmosPart } from './arm-cosmos';
 
@@ -257,15 +257,4 @@ export class ArmRecoveryPlane implements RecoveryPlane {
   ): Promise<ArmAnswer<RestorableCosmosAccountView[]>> {
     return this.cosmos.listRestorableAccounts(subscriptionId, location, options);
   }
-}
-
-/**
- * What an accepted request's answer says to follow: its Azure-AsyncOperation, else its Location (read as ARM defines a
- * Location poll), else nothing (the answer was final).
- */
-export function accepted(response: { status: number; headers: { get(name: string): string | undefined } }): Accepted {
-  const asyncOperation = response.headers.get('azure-asyncoperation');
-  const location = response.headers.get('location');
-  const trackingId = asyncOperation ?? (location ? `location:${location}` : undefined);
-  return { status: response.status, ...(trackingId ? { trackingId } : {}) };
 }

@@ -21,10 +21,9 @@ import type {
   VmProtectionView,
 } from '../domain/recovery-state';
 import type { ArmControlPlane } from './arm-control-plane';
-import { accepted } from './arm-recovery-plane';
 import type { ArmAnswer, ArmRequestOptions } from './control-plane';
 import { ArmRequestError, isArmRequestError } from './errors';
-import type { Accepted } from './recovery-plane';
+import { accepted, type Accepted } from './recovery-plane';
 
 /** Backups of Azure VMs live in the vault's one fabric, `Azure`. */
 const FABRIC = 'Azure';

@@ -139,3 +139,14 @@ export interface RecoveryPlane {
     options?: ArmRequestOptions,
   ): Promise<ArmAnswer<RestorableCosmosAccountView[]>>;
 }
+
+/**
+ * What an accepted request's answer says to follow: its Azure-AsyncOperation, else its Location (read as ARM defines a
+ * Location poll), else nothing (the answer was final).
+ */
+export function accepted(response: { status: number; headers: { get(name: string): string | undefined } }): Accepted {
+  const asyncOperation = response.headers.get('azure-asyncoperation');
+  const location = response.headers.get('location');
+  const trackingId = asyncOperation ?? (location ? `location:${location}` : undefined);
+  return { status: response.status, ...(trackingId ? { trackingId } : {}) };
+}
