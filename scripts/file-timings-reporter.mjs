@@ -10,7 +10,7 @@ export default async function* fileTimings(source) {
   for await (const event of source) {
     const { file, name } = event.data ?? {};
     // The runner reports each file as a test named by its path; tests inside a file carry their own names.
-    if (!file || name !== file) continue;
+    if (!file || path.resolve(String(name)) !== file) continue;
     if (event.type === 'test:dequeue') started.set(file, Date.now());
     if (event.type === 'test:complete' && started.has(file)) {
       seconds.push([path.relative(process.cwd(), file), Math.round((Date.now() - started.get(file)) / 100) / 10]);
