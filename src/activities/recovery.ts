@@ -63,8 +63,12 @@ export interface DatabaseDropResult extends Metered {
   trackingId?: string;
 }
 
-export function createRecoveryActivities({ recoveryPlane, dataPlane }: RecoveryDependencies) {
-  const plane = (): RecoveryPlane => {
+/**
+ * The worker's recovery plane, or a failure saying the worker was built without one (the recovery runbooks then
+ * refuse to start their Azure work).
+ */
+export function recoveryPlaneOf(recoveryPlane: RecoveryPlane | undefined): () => RecoveryPlane {
+  return () => {
     if (recoveryPlane) return recoveryPlane;
     throw ApplicationFailure.create({
       type: FailureTypes.InvalidInput,
@@ -74,6 +78,10 @@ export function createRecoveryActivities({ recoveryPlane, dataPlane }: RecoveryD
         'version of fogpilot, whose worker builds one from the azure section of fogpilot.yaml.',
     });
   };
+}
+
+export function createRecoveryActivities({ recoveryPlane, dataPlane }: RecoveryDependencies) {
+  const plane = recoveryPlaneOf(recoveryPlane);
 
   /** The database, or undefined when ARM answers 404 (an instance's missing database). */
   const databaseOrAbsent = async (instanceId: string, database: string): Promise<ManagedDatabaseDetail | undefined> => {

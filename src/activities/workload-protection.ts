@@ -25,6 +25,7 @@ import type {
 import { parseResourceId, resourceName, sameResource } from '../domain/workload-resources';
 import { FailureTypes } from '../workflows/definitions';
 import type { Metered } from './arm';
+import { recoveryPlaneOf } from './recovery';
 
 export interface WorkloadProtectionDependencies {
   /** Absent on a worker built without the recovery SDKs: `protectWorkload` then fails at its first read. */
@@ -54,16 +55,7 @@ export interface MigrationSendResult extends Metered {
 }
 
 export function createWorkloadProtectionActivities({ recoveryPlane }: WorkloadProtectionDependencies) {
-  const plane = (): RecoveryPlane => {
-    if (recoveryPlane) return recoveryPlane;
-    throw ApplicationFailure.create({
-      type: FailureTypes.InvalidInput,
-      nonRetryable: true,
-      message:
-        'This worker has no recovery plane (the Recovery Services and Cosmos DB clients): restart it with this ' +
-        'version of fogpilot, whose worker builds one from the azure section of fogpilot.yaml.',
-    });
-  };
+  const plane = recoveryPlaneOf(recoveryPlane);
 
   /** `read()`'s value, or undefined when ARM answers 404. */
   const orAbsent = async <T>(read: () => Promise<{ value: T }>): Promise<T | undefined> => {

@@ -15,18 +15,18 @@ import { registeredKeys } from '../world/group-creation';
 import { instancePath, type ArmContext, type Params } from './context';
 import { parentNotFound } from './resource-groups';
 
-/** Registers the encryption protector, keys and databases of a managed instance. */
-export function registerInstanceResourceRoutes(app: FastifyInstance, context: ArmContext): void {
-  const { world, send } = context;
-
-  /** The instance the URL names, or undefined after answering `ParentResourceNotFound` for `childType`. */
-  const parentOf = async (
+/**
+ * The instance a child route's URL names (`…/managedInstances/{instance}/…`), or undefined after answering
+ * `ParentResourceNotFound` for `childType`.
+ */
+export function instanceParentOf(context: ArmContext) {
+  return async (
     request: FastifyRequest,
     reply: FastifyReply,
     childType: string,
   ): Promise<InstanceState | undefined> => {
     const { subscription, resourceGroup, instance: name } = request.params as Params;
-    const instance = world.instanceByName(subscription!, resourceGroup!, name!);
+    const instance = context.world.instanceByName(subscription!, resourceGroup!, name!);
     if (!instance)
       await parentNotFound(
         context,
@@ -37,6 +37,13 @@ export function registerInstanceResourceRoutes(app: FastifyInstance, context: Ar
       );
     return instance;
   };
+}
+
+/** Registers the encryption protector, keys and databases of a managed instance. */
+export function registerInstanceResourceRoutes(app: FastifyInstance, context: ArmContext): void {
+  const { world, send } = context;
+
+  const parentOf = instanceParentOf(context);
 
   app.get(`${instancePath}/encryptionProtector`, async (request, reply) => {
     const instance = await parentOf(request, reply, 'managedInstances/encryptionProtector');

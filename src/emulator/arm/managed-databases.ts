@@ -14,12 +14,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeLocation } from '../../domain/locations';
 import { armErrorBody, managedDatabaseBody } from '../arm-bodies';
-import { idLocation, instanceResourceId, type InstanceState } from '../world';
+import { idLocation, type InstanceState } from '../world';
 import { earliestRestoreDate, liveDatabases, restorableDropped } from '../world/database-restores';
 import { ltrBackupsOf, type LtrBackup } from '../world/ltr-backups';
 import type { DroppedDatabase } from '../world/state';
 import { instancePath, type ArmContext, type Params } from './context';
-import { parentNotFound } from './resource-groups';
+import { instanceParentOf } from './instance-resources';
 
 const iso = (at: number) => new Date(at).toISOString();
 
@@ -69,23 +69,7 @@ export function ltrBackupBody(backup: LtrBackup, withResourceGroup: boolean): Re
 export function registerManagedDatabaseRoutes(app: FastifyInstance, context: ArmContext): void {
   const { world, send, fail, notFound, asyncHeaders } = context;
 
-  const parentOf = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    childType: string,
-  ): Promise<InstanceState | undefined> => {
-    const { subscription, resourceGroup, instance: name } = request.params as Params;
-    const instance = world.instanceByName(subscription!, resourceGroup!, name!);
-    if (!instance)
-      await parentNotFound(
-        context,
-        request,
-        reply,
-        childType,
-        instanceResourceId(subscription!, resourceGroup!, name!),
-      );
-    return instance;
-  };
+  const parentOf = instanceParentOf(context);
 
   const databaseBody = (instance: InstanceState, name: string) => {
     const database = liveDatabases(world, instance).find((entry) => entry.name.toLowerCase() === name.toLowerCase());
