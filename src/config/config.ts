@@ -61,6 +61,10 @@ const InventoryEntrySchema = z.strictObject({
   name: z.string().optional(),
   primaryLocation: z.string(),
   secondaryLocation: z.string(),
+  /** `managedInstance` (the default) or `sqlDatabase`: an Azure SQL Database server failover group. */
+  kind: z.string().optional(),
+  /** `sqlDatabase` only: each region's logical server, `{ eastus: orders-eus, westus: orders-wus }`. */
+  servers: z.record(z.string(), z.string()).optional(),
   sql: SqlAuthSchema.optional(),
   /** Labels the access rules can grant by (`access.callers.<name>.groupTags`), e.g. `{ tier: gold }`. */
   tags: z.record(z.string(), z.string()).optional(),
@@ -260,6 +264,7 @@ export function inventoryOf(config: FogpilotConfig): Inventory {
           name: entry.name ?? name,
           primaryLocation: entry.primaryLocation,
           secondaryLocation: entry.secondaryLocation,
+          ...(entry.kind === 'sqlDatabase' ? { kind: 'sqlDatabase' as const, servers: entry.servers ?? {} } : {}),
         },
       ]),
     ),

@@ -25,6 +25,86 @@ export interface FailoverGroupView {
   failoverWithDataLossGracePeriodMinutes?: number;
   readOnlyFailoverPolicy?: string;
   secondaryType?: string;
+  /**
+   * A server failover group (Azure SQL Database) only. Its member ids (`id`, `primaryManagedInstanceId`,
+   * `partnerManagedInstanceId`) are then the group's ids *at a server*
+   * (`…/servers/{server}/failoverGroups/{group}`): the group's side on that server, which names both.
+   * `partnerLocation` is the partner the reader asked about (or the first), `partners` all of them.
+   */
+  server?: ServerGroupSide;
+}
+
+/** What a server failover group's answer at one server adds to {@link FailoverGroupView}. */
+export interface ServerGroupSide {
+  /** The server asked. */
+  serverName: string;
+  /** The member databases (names), as `properties.databases[]` lists them. */
+  databases: string[];
+  /** Every partner server as this server reports it. */
+  partners: { serverName: string; serverId: string; location: string; role?: string }[];
+  /** `readOnlyEndpoint.targetServer` (newer api-versions): the secondary that serves the read-only listener. */
+  readOnlyTargetServerId?: string;
+  /** The api-version the answer was read with. */
+  apiVersion?: string;
+}
+
+/** A logical server of Azure SQL Database (`servers/{s}`). */
+export interface LogicalServerView {
+  id: string;
+  name: string;
+  location: string;
+  /** `<server>.database.windows.net`. */
+  fullyQualifiedDomainName: string;
+  /** `Ready`, … */
+  state?: string;
+  version?: string;
+}
+
+/** The SKU of a database or an elastic pool (`GP_Gen5` / `GeneralPurpose` / 4; `S3` / `Standard` / 100). */
+export interface SqlSku {
+  name: string;
+  tier?: string;
+  capacity?: number;
+  family?: string;
+}
+
+/** A database of a logical server (`servers/{s}/databases/{db}`). */
+export interface SqlDatabaseView {
+  id: string;
+  name: string;
+  serverName: string;
+  location: string;
+  sku: SqlSku;
+  /** The elastic pool it is in, by id. */
+  elasticPoolId?: string;
+  /** `Online`, `Scaling`, `Creating`, … */
+  status?: string;
+  maxSizeBytes?: number;
+  currentServiceObjectiveName?: string;
+  currentBackupStorageRedundancy?: string;
+  zoneRedundant?: boolean;
+  /** `Geo`, `Named`, `Standby` on a secondary. */
+  secondaryType?: string;
+}
+
+/** An elastic pool of a logical server (`servers/{s}/elasticPools/{p}`). */
+export interface ElasticPoolView {
+  id: string;
+  name: string;
+  serverName: string;
+  location: string;
+  sku: SqlSku;
+  maxSizeBytes?: number;
+  /** `Ready`, … */
+  state?: string;
+  zoneRedundant?: boolean;
+}
+
+/** One SKU change of a server failover group's scale: a database or an elastic pool of one server. */
+export interface SqlScaleItem {
+  type: 'database' | 'elasticPool';
+  name: string;
+  sku: SqlSku;
 }
 
 export interface ManagedInstanceView {
@@ -192,6 +272,11 @@ export interface ScaleTarget {
   storageSizeInGB?: number;
   /** SKU name such as `GP_Gen5` or `BC_G8IM`: the service tier (prefix) and the hardware family (suffix). */
   skuName?: string;
+  /**
+   * A server failover group's side only: the SKU each database or elastic pool of the server is to have (the
+   * instance fields above are then absent).
+   */
+  members?: SqlScaleItem[];
 }
 
 const SKU_TIERS: Record<string, string> = { GP: 'GeneralPurpose', BC: 'BusinessCritical' };

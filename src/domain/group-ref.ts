@@ -12,10 +12,64 @@ export interface GroupCoordinates {
   name: string;
   primaryLocation: string;
   secondaryLocation: string;
+  /**
+   * Which Azure resource the group is: `managedInstance` (`locations/{l}/instanceFailoverGroups/{g}`, the default when
+   * absent) or `sqlDatabase` (Azure SQL Database's `servers/{s}/failoverGroups/{g}`).
+   */
+  kind?: GroupKindName;
+  /**
+   * `sqlDatabase` only: the logical server of the group in each location, by location (normalized): the home primary's,
+   * the home secondary's, and any further secondary's. ARM addresses a server failover group through a server.
+   */
+  servers?: Record<string, string>;
 }
 
-/** What names a group in ARM, independent of roles. */
-export type GroupIdentity = Pick<GroupCoordinates, 'subscriptionId' | 'resourceGroup' | 'name'>;
+/** The kinds of failover group fogpilot runs runbooks on. */
+export type GroupKindName = 'managedInstance' | 'sqlDatabase';
+
+export const GROUP_KIND_NAMES: readonly GroupKindName[] = ['managedInstance', 'sqlDatabase'];
+
+/**
+ * What names a group in ARM, independent of roles. A server failover group also carries its kind and servers: ARM
+ * addresses it through one of them.
+ */
+export type GroupIdentity = Pick<GroupCoordinates, 'subscriptionId' | 'resourceGroup' | 'name' | 'kind' | 'servers'>;
+
+/** The group's kind (`managedInstance` when the reference predates kinds). */
+export function groupKindNameOf(group: Pick<GroupCoordinates, 'kind'>): GroupKindName {
+  return group.kind ?? 'managedInstance';
+}
+
+/** Whether the group is an Azure SQL Database (server) failover group. */
+export function isServerGroup(group: Pick<GroupCoordinates, 'kind'>): boolean {
+  return group.kind === 'sqlDatabase';
+}
+
+/**
+ * The logical server of a server failover group at `location`. Throws a message that names the locations the group has
+ * when it has none there (the caller turns it into its failure).
+ */
+export function serverAt(group: Pick<GroupCoordinates, 'name' | 'servers'>, location: string): string {
+  const wanted = normalizeLocation(location);
+  for (const [at, server] of Object.entries(group.servers ?? {})) if (normalizeLocation(at) === wanted) return server;
+  const known = Object.keys(group.servers ?? {});
+  throw new Error(
+    `group ${group.name} has no server in ${wanted}` +
+      (known.length ? ` (its servers are in ${known.join(', ')})` : ' (no servers are known for it)'),
+  );
+}
+
+/** The location of `server` in a server failover group, or undefined when it is not one of its servers. */
+export function locationOfServer(group: Pick<GroupCoordinates, 'servers'>, server: string): string | undefined {
+  for (const [at, name] of Object.entries(group.servers ?? {}))
+    if (name.toLowerCase() === server.toLowerCase()) return normalizeLocation(at);
+  return undefined;
+}
+
+/** The locations of every server of a server failover group (empty for a Managed Instance group). */
+export function serverLocations(group: Pick<GroupCoordinates, 'servers'>): string[] {
+  return Object.keys(group.servers ?? {}).map(normalizeLocation);
+}
 
 /** A group reference as it appears in workflow input: an inventory name, coordinates, or a full ARM id. */
 export type GroupRef = string | GroupCoordinates;
@@ -46,6 +100,7 @@ export function homeIsKnown(group: Pick<ResolvedGroup, 'resolvedFrom'>): boolean
  */
 export function groupCommandArgument(group: ResolvedGroup): string {
   if (group.resolvedFrom === 'inventory' || group.resolvedFrom === undefined) return group.displayName;
+  if (isServerGroup(group)) return serverFailoverGroupId(group, serverAt(group, group.primaryLocation));
   return instanceFailoverGroupId(group, group.primaryLocation);
 }
 
@@ -76,6 +131,47 @@ export function parseInstanceFailoverGroupId(id: string): ParsedGroupId | undefi
     location: normalizeLocation(decodeURIComponent(location)),
     name: decodeURIComponent(name),
   };
+}
+
+const ARM_SERVER_GROUP_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Sql\/servers\/([^/]+)\/failoverGroups\/([^/]+)\/?$/i;
+
+export interface ParsedServerGroupId {
+  subscriptionId: string;
+  resourceGroup: string;
+  server: string;
+  name: string;
+}
+
+/** Parses `/subscriptions/…/resourceGroups/…/providers/Microsoft.Sql/servers/…/failoverGroups/…`. */
+export function parseServerFailoverGroupId(id: string): ParsedServerGroupId | undefined {
+  const match = ARM_SERVER_GROUP_ID.exec(id.trim());
+  if (!match) return undefined;
+  const [, subscriptionId, resourceGroup, server, name] = match as unknown as [string, string, string, string, string];
+  return {
+    subscriptionId: decodeURIComponent(subscriptionId),
+    resourceGroup: decodeURIComponent(resourceGroup),
+    server: decodeURIComponent(server),
+    name: decodeURIComponent(name),
+  };
+}
+
+/** A server failover group's ARM id as seen from one of its servers. */
+export function serverFailoverGroupId(
+  group: Pick<GroupIdentity, 'subscriptionId' | 'resourceGroup' | 'name'>,
+  server: string,
+): string {
+  return `${logicalServerId(group.subscriptionId, group.resourceGroup, server)}/failoverGroups/${group.name}`;
+}
+
+/** A logical server's ARM id. */
+export function logicalServerId(subscriptionId: string, resourceGroup: string, server: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/servers/${server}`;
+}
+
+/** The name of the server an ARM id (of the server or of anything under it) names. */
+export function serverNameOfId(id: string): string | undefined {
+  return /\/providers\/Microsoft\.Sql\/servers\/([^/]+)/i.exec(id)?.[1];
 }
 
 export function isArmGroupId(ref: string): boolean {
@@ -114,6 +210,18 @@ export function resolvedGroup(
     name: coordinates.name,
     primaryLocation: normalizeLocation(coordinates.primaryLocation),
     secondaryLocation: normalizeLocation(coordinates.secondaryLocation),
+    // Only a server group says its kind: a Managed Instance group's resolution is as it was before kinds.
+    ...(coordinates.kind === 'sqlDatabase'
+      ? {
+          kind: coordinates.kind,
+          servers: Object.fromEntries(
+            Object.entries(coordinates.servers ?? {}).map(([location, server]) => [
+              normalizeLocation(location),
+              server,
+            ]),
+          ),
+        }
+      : {}),
   };
   return {
     ...normalized,

@@ -7,12 +7,20 @@
 import { z } from 'zod';
 import { durationToMs } from './durations';
 import { LOCATION_PATTERN, normalizeLocation } from './locations';
-import { isArmGroupId, parseInstanceFailoverGroupId, type GroupRef } from './group-ref';
+import {
+  GROUP_KIND_NAMES,
+  isArmGroupId,
+  parseInstanceFailoverGroupId,
+  parseServerFailoverGroupId,
+  type GroupRef,
+} from './group-ref';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
 const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$|^[a-z0-9]$/;
 const INVENTORY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+/** A logical server's name: 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen. */
+const SERVER_NAME = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$|^[a-z0-9]$/;
 
 const location = (field: string) =>
   z
@@ -36,20 +44,59 @@ export const GroupCoordinatesSchema = z
         .regex(GROUP_NAME, { error: 'name must be a failover group name: 1-63 lowercase letters, digits and hyphens' }),
       primaryLocation: location('primaryLocation'),
       secondaryLocation: location('secondaryLocation'),
+      kind: z
+        .enum(GROUP_KIND_NAMES, {
+          error:
+            'kind must be "managedInstance" (an instance failover group) or "sqlDatabase" (a server failover group)',
+        })
+        .optional(),
+      servers: z
+        .record(
+          location('servers: each key'),
+          z.string().regex(SERVER_NAME, {
+            error: 'servers: each value must be a logical server name (lowercase letters, digits and hyphens)',
+          }),
+          { error: 'servers must map each region of the group to its logical server, e.g. { "eastus": "orders-eus" }' },
+        )
+        .optional(),
     },
     {
       error: (issue) =>
-        unknownKeysMessage(issue, ['subscriptionId', 'resourceGroup', 'name', 'primaryLocation', 'secondaryLocation']),
+        unknownKeysMessage(issue, [
+          'subscriptionId',
+          'resourceGroup',
+          'name',
+          'primaryLocation',
+          'secondaryLocation',
+          'kind',
+          'servers',
+        ]),
     },
   )
   .refine((group) => group.primaryLocation !== group.secondaryLocation, {
     error: 'secondaryLocation must be a different region from primaryLocation: a failover group spans two regions',
     path: ['secondaryLocation'],
-  });
+  })
+  .refine((group) => group.kind === 'sqlDatabase' || group.servers === undefined, {
+    error: 'servers is for kind "sqlDatabase" only: a Managed Instance group is addressed by its locations',
+    path: ['servers'],
+  })
+  .refine(
+    (group) =>
+      group.kind !== 'sqlDatabase' ||
+      (group.servers?.[group.primaryLocation] !== undefined && group.servers[group.secondaryLocation] !== undefined),
+    {
+      error:
+        'servers must name the logical server in primaryLocation and in secondaryLocation for kind "sqlDatabase", ' +
+        'e.g. { "eastus": "orders-eus", "westus": "orders-wus" }',
+      path: ['servers'],
+    },
+  );
 
 const GROUP_HELP =
   'group must be the name of a group in the worker inventory (e.g. "fog-sales"), its coordinates ' +
-  '{ subscriptionId, resourceGroup, name, primaryLocation, secondaryLocation }, or its full ARM id';
+  '{ subscriptionId, resourceGroup, name, primaryLocation, secondaryLocation } (with kind "sqlDatabase" and servers ' +
+  'for a server failover group), or its full ARM id';
 
 export const GroupRefSchema: z.ZodType<GroupRef> = z.union(
   [
@@ -59,11 +106,19 @@ export const GroupRefSchema: z.ZodType<GroupRef> = z.union(
       .refine((ref) => isArmGroupId(ref) || INVENTORY_NAME.test(ref), {
         error: 'group must be an inventory name (letters, digits, ".", "_" or "-", at most 80) or a full ARM id',
       })
-      .refine((ref) => !isArmGroupId(ref) || (ref.length <= 512 && parseInstanceFailoverGroupId(ref) !== undefined), {
-        error:
-          'group looks like an ARM id but is not one of an instance failover group: expected ' +
-          '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Sql/locations/<region>/instanceFailoverGroups/<name>',
-      }),
+      .refine(
+        (ref) =>
+          !isArmGroupId(ref) ||
+          (ref.length <= 512 &&
+            (parseInstanceFailoverGroupId(ref) !== undefined || parseServerFailoverGroupId(ref) !== undefined)),
+        {
+          error:
+            'group looks like an ARM id but is not one of a failover group: expected ' +
+            '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Sql/locations/<region>/instanceFailoverGroups/<name> ' +
+            '(Managed Instance) or /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Sql/servers/<server>/failoverGroups/<name> ' +
+            '(SQL Database)',
+        },
+      ),
     GroupCoordinatesSchema,
   ],
   { error: GROUP_HELP },
