@@ -62,7 +62,7 @@ interface ScriptedInstance {
 interface ScriptedOperation {
   name: string;
   instanceId: string;
-  target: Required<ScaleTarget>;
+  target: Required<Omit<ScaleTarget, 'members'>>;
   startedAt: number;
   endsAt: number;
   outcome: 'Succeeded' | 'Failed';
