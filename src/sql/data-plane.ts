@@ -22,6 +22,13 @@ export interface SqlInstanceTarget {
    * it was introduced.
    */
   groupId?: GroupIdentity;
+  /**
+   * `sqlDatabase`: a logical server of Azure SQL Database, where a connection opens one database and stays in it (no
+   * `USE`, no three-part names): every per-database query connects to that database. Absent: a managed instance.
+   */
+  kind?: 'sqlDatabase';
+  /** `sqlDatabase` only: the group's member databases on this server, the ones the per-database methods visit. */
+  databases?: string[];
 }
 
 export interface UserDatabase {
