@@ -36,11 +36,27 @@ export interface UserDatabase {
   state: string;
 }
 
+/**
+ * A server login, or (SQL Database only) a user of one database. On a managed instance every entry is a login of
+ * `sys.server_principals`. On a logical server of SQL Database the logins of its `master` (`sys.sql_logins`) come
+ * without `database`, then each member database's users (`sys.database_principals`) with `database` and
+ * `authenticationType`: logins are not replicated (they must exist on every partner server with the same SID), while
+ * a database's users travel with the database.
+ */
 export interface LoginInfo {
   name: string;
   /** `0x…` hex: logins must match by SID across the pair. */
   sid: string;
+  /** `sys.server_principals.type` / `sys.database_principals.type`: `S` SQL, `E`/`X` Microsoft Entra user/group, … */
   type: string;
+  /** SQL Database: the database this user is in; absent for a login (of the server's `master`). */
+  database?: string;
+  /**
+   * SQL Database, a database user's `authentication_type_desc`: `INSTANCE` (mapped to a server login by SID: that login
+   * must exist on every partner server with this SID, or the user cannot log in after a failover), `DATABASE` (a
+   * contained user with a password), `EXTERNAL` (Microsoft Entra), `NONE` (no login: a user without login).
+   */
+  authenticationType?: string;
 }
 
 export interface AgentJobInfo {
@@ -101,10 +117,13 @@ export interface CopySyncTarget {
 }
 
 export interface DataPlane {
-  /** User databases (database_id > 4) and their state. */
+  /** User databases (database_id > 4; SQL Database: every database of `master`'s sys.databases but master) and their state. */
   listUserDatabases(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<UserDatabase[]>;
 
-  /** Every user database on the instance with its geo-replication link, as this side sees it. */
+  /**
+   * Every user database on the instance with its geo-replication link, as this side sees it. SQL Database: each
+   * database of `target.databases`, one link per partner (a database with several secondaries has several).
+   */
   listReplicationLinks(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<DatabaseReplicationLink[]>;
 
   /**
@@ -117,22 +136,33 @@ export interface DataPlane {
     options: SqlRequestOptions & { timeoutInMs: number },
   ): Promise<void>;
 
-  /** `DATABASEPROPERTYEX(name, 'Updateability')` of every user database. */
+  /** `DATABASEPROPERTYEX(name, 'Updateability')` of every user database (SQL Database: of each of `target.databases`). */
   getUpdateability(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<DatabaseUpdateability[]>;
 
-  /** Server logins (`sys.server_principals`), for drift checks: they are not replicated. */
+  /**
+   * Server logins (`sys.server_principals`), for drift checks: they are not replicated. SQL Database: the logins of
+   * `master` (`sys.sql_logins`), then the users of each of `target.databases` (see {@link LoginInfo}).
+   */
   listLogins(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<LoginInfo[]>;
 
-  /** SQL Agent jobs (`msdb.dbo.sysjobs`), for drift checks: they are not replicated. */
+  /**
+   * SQL Agent jobs (`msdb.dbo.sysjobs`), for drift checks: they are not replicated. SQL Database has no SQL Agent (and
+   * no `msdb`): always empty there, without a query.
+   */
   listAgentJobs(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<AgentJobInfo[]>;
 
   /**
    * The initial seeding of each database, from `sys.dm_hadr_physical_seeding_stats` (one entry per database, the
-   * newest seeding when there were several). Empty when nothing was ever seeded to or from the instance.
+   * newest seeding when there were several). Empty when nothing was ever seeded to or from the instance. SQL Database
+   * has no seeding DMV: the state of each geo-replication link from `master`'s `sys.geo_replication_links` (`PENDING`,
+   * `SEEDING`, else `Completed`), without bytes.
    */
   listSeedingProgress(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<SeedingProgress[]>;
 
-  /** Latest full and log backup finish times per database (`msdb.dbo.backupset`). */
+  /**
+   * Latest full and log backup finish times per database (`msdb.dbo.backupset`). SQL Database: each of
+   * `target.databases` from its `sys.dm_database_backups` (automatic backups; none listed on Hyperscale).
+   */
   latestBackups(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<BackupInfo[]>;
 
   /**

@@ -1,6 +1,7 @@
 /**
- * The SQL data plane over the `mssql` driver (tedious underneath). One pool per instance host for reads, built lazily and
- * reused, one for long copy-sync waits (no driver timeout: each wait has its own bound and is cancelled with the
+ * The SQL data plane over the `mssql` driver (tedious underneath). One pool per instance host for reads (on a logical
+ * server of SQL Database, one per host and database: a connection there stays in the database it opened), built
+ * lazily and reused, one for long copy-sync waits (no driver timeout: each wait has its own bound and is cancelled with the
  * activity), and one for the write probe's inserts (short timeouts, so a write through a listener that is failing over
  * fails fast and the probe counts it). Microsoft Entra tokens from a `TokenCredential` by default; SQL logins read from environment variables
  * named in the config. Failures become {@link SqlRequestError}s with a kind the activities classify.
@@ -26,7 +27,7 @@ import {
   type UserDatabase,
 } from './data-plane';
 import { LoginErrorNumbers, READ_RETRY_DEFAULTS, sleep, toSqlRequestError, type ReadRetry } from './mssql-errors';
-import { likePrefix, Queries } from './queries';
+import { likePrefix, Queries, SqlDatabaseQueries } from './queries';
 
 export { READ_RETRY_DEFAULTS, toSqlRequestError, type ReadRetry } from './mssql-errors';
 
@@ -69,6 +70,22 @@ function isoOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A logical server of Azure SQL Database: every per-database query connects to its database. */
+function isSqlDatabase(target: SqlInstanceTarget): boolean {
+  return target.kind === 'sqlDatabase';
+}
+
+/**
+ * Whether two names are the same server, case-insensitively, the short name (`partner_server` as SQL Database reports
+ * it) matching its FQDN too (`<name>.database.windows.net`, or an instance's `<name>.<zone>.database.windows.net`).
+ */
+function sameServer(a: string, b: string): boolean {
+  const [left, right] = [a.toLowerCase(), b.toLowerCase()];
+  if (left === right) return true;
+  const short = (name: string) => name.split('.')[0]!;
+  return (!left.includes('.') || !right.includes('.')) && short(left) === short(right);
+}
+
 /** `schema.table` or `table` (dbo) between brackets; names were validated as plain identifiers. */
 function quoteTable(table: string): string {
   const [first, second] = table.split('.');
@@ -98,20 +115,25 @@ export class MssqlDataPlane implements DataPlane {
     this.readRetry = { ...READ_RETRY_DEFAULTS, ...options.readRetry };
   }
 
-  private pool(target: SqlInstanceTarget, purpose: PoolPurpose): Promise<sql.ConnectionPool> {
+  /**
+   * The pool for `purpose` on `target`; `database`: logged into that database (SQL Database, where a connection stays in
+   * the database it opened), else into the login's default.
+   */
+  private pool(target: SqlInstanceTarget, purpose: PoolPurpose, database?: string): Promise<sql.ConnectionPool> {
     // Keyed by what chooses the login (the group's ARM identity), so two groups that share a name never share a pool.
     const group = target.groupId
       ? `${target.groupId.subscriptionId}/${target.groupId.resourceGroup}/${target.groupId.name}`.toLowerCase()
       : (target.group ?? '');
-    const key = `${target.host.toLowerCase()}|${group}|${purpose}`;
+    const key = `${target.host.toLowerCase()}|${group}|${purpose}${database === undefined ? '' : `|${database}`}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      const created = new sql.ConnectionPool(this.connectionConfig(target, purpose));
+      const created = new sql.ConnectionPool(this.connectionConfig(target, purpose, database));
       // A pool error (a dropped idle connection) is handled on the next request; an unhandled 'error' would crash.
       created.on('error', () => undefined);
+      const where = database === undefined ? target.host : `${database} on ${target.host}`;
       pool = created.connect().catch((error: unknown) => {
         this.pools.delete(key);
-        throw this.failure(error, `connecting to ${target.host}`);
+        throw this.failure(error, `connecting to ${where}`);
       });
       this.pools.set(key, pool);
     }
@@ -179,19 +201,23 @@ export class MssqlDataPlane implements DataPlane {
       : (this.options.requestTimeoutMs ?? 30_000);
   }
 
-  /** A read, retried on transient errors with backoff within the read budget (see {@link READ_RETRY_DEFAULTS}). */
+  /**
+   * A read, retried on transient errors with backoff within the read budget (see {@link READ_RETRY_DEFAULTS});
+   * `database`: on a connection logged into that database.
+   */
   private async query<T>(
     target: SqlInstanceTarget,
     text: string,
     doing: string,
     options?: SqlRequestOptions,
     bind?: (request: sql.Request) => void,
+    database?: string,
   ): Promise<T[]> {
     const startedAt = Date.now();
     let delayMs = this.readRetry.initialDelayMs;
     for (;;) {
       try {
-        return await this.queryOnce<T>(target, text, doing, options, bind);
+        return await this.queryOnce<T>(target, text, doing, options, bind, database);
       } catch (error) {
         const failure = this.failure(error, `${doing} on ${target.host}`);
         const spentMs = Date.now() - startedAt;
@@ -215,8 +241,9 @@ export class MssqlDataPlane implements DataPlane {
     doing: string,
     options?: SqlRequestOptions,
     bind?: (request: sql.Request) => void,
+    database?: string,
   ): Promise<T[]> {
-    const pool = await this.pool(target, 'reads');
+    const pool = await this.pool(target, 'reads', database);
     const request = pool.request();
     bind?.(request);
     const onAbort = () => request.cancel();
@@ -232,20 +259,25 @@ export class MssqlDataPlane implements DataPlane {
   }
 
   async listUserDatabases(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<UserDatabase[]> {
+    const sqlDatabase = isSqlDatabase(target);
     const rows = await this.query<{ name: string; state_desc: string }>(
       target,
-      Queries.userDatabases,
+      sqlDatabase ? SqlDatabaseQueries.serverDatabases : Queries.userDatabases,
       'listing databases',
       options,
+      undefined,
+      sqlDatabase ? 'master' : undefined,
     );
     return rows.map((row) => ({ name: row.name, state: row.state_desc }));
   }
 
-  private async linkOf(
+  /** The rows of `sys.dm_geo_replication_link_status` for `database`: one per partner (none: no link). */
+  private async linksOf(
     target: SqlInstanceTarget,
     database: string,
     options?: SqlRequestOptions,
-  ): Promise<DatabaseReplicationLink | undefined> {
+  ): Promise<DatabaseReplicationLink[]> {
+    const sqlDatabase = isSqlDatabase(target);
     const rows = await this.query<{
       partner_server: string;
       partner_database: string;
@@ -254,10 +286,16 @@ export class MssqlDataPlane implements DataPlane {
       role_desc: string;
       last_replication: Date | null;
       last_commit: Date | null;
-    }>(target, Queries.replicationLink(database), `reading the replication link of ${database}`, options);
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
+    }>(
+      target,
+      sqlDatabase ? SqlDatabaseQueries.replicationLinks : Queries.replicationLink(database),
+      `reading the replication link of ${database}`,
+      options,
+      undefined,
+      sqlDatabase ? database : undefined,
+    );
+    // A managed instance's database has one partner: its first row is its link, as it always was.
+    return (sqlDatabase ? rows : rows.slice(0, 1)).map((row) => ({
       database,
       partnerServer: row.partner_server,
       partnerDatabase: row.partner_database,
@@ -266,25 +304,34 @@ export class MssqlDataPlane implements DataPlane {
       lagSeconds: row.replication_lag_sec,
       lastReplication: isoOrUndefined(row.last_replication),
       lastCommit: isoOrUndefined(row.last_commit),
-    };
+    }));
+  }
+
+  /** The databases a per-database method visits: the user databases of an instance, or a server's `databases`. */
+  private async databasesOf(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<string[]> {
+    if (isSqlDatabase(target)) return [...(target.databases ?? [])];
+    return (await this.listUserDatabases(target, options)).map((database) => database.name);
   }
 
   async listReplicationLinks(
     target: SqlInstanceTarget,
     options?: SqlRequestOptions,
   ): Promise<DatabaseReplicationLink[]> {
-    const databases = await this.listUserDatabases(target, options);
-    const links = await Promise.all(databases.map((database) => this.linkOf(target, database.name, options)));
-    return databases.map(
-      (database, index) =>
-        links[index] ?? {
-          database: database.name,
-          partnerServer: '',
-          partnerDatabase: '',
-          role: 'NONE',
-          replicationState: 'NONE',
-          lagSeconds: null,
-        },
+    const databases = await this.databasesOf(target, options);
+    const links = await Promise.all(databases.map((database) => this.linksOf(target, database, options)));
+    return databases.flatMap((database, index) =>
+      links[index]!.length > 0
+        ? links[index]!
+        : [
+            {
+              database,
+              partnerServer: '',
+              partnerDatabase: '',
+              role: 'NONE',
+              replicationState: 'NONE',
+              lagSeconds: null,
+            },
+          ],
     );
   }
 
@@ -293,20 +340,24 @@ export class MssqlDataPlane implements DataPlane {
     link: CopySyncTarget,
     options: SqlRequestOptions & { timeoutInMs: number },
   ): Promise<void> {
-    const current = await this.linkOf(target, link.database, options);
-    const linked = (candidate: DatabaseReplicationLink | undefined) =>
-      candidate !== undefined &&
-      candidate.partnerServer.toLowerCase() === link.partnerServer.toLowerCase() &&
-      candidate.partnerDatabase.toLowerCase() === link.partnerDatabase.toLowerCase();
-    if (!linked(current)) {
+    const sqlDatabase = isSqlDatabase(target);
+    const linkTo = (links: DatabaseReplicationLink[]) =>
+      links.find(
+        (candidate) =>
+          sameServer(candidate.partnerServer, link.partnerServer) &&
+          candidate.partnerDatabase.toLowerCase() === link.partnerDatabase.toLowerCase(),
+      );
+    const current = linkTo(await this.linksOf(target, link.database, options));
+    if (!current) {
       throw new SqlRequestError(
         `database ${link.database} on ${target.host} has no replication link to ${link.partnerServer}/${link.partnerDatabase}`,
         'link-missing',
       );
     }
-    const pool = await this.pool(target, 'waits');
+    // SQL Database: connected to the database itself, naming the partner as its link does (the server's name).
+    const pool = await this.pool(target, 'waits', sqlDatabase ? link.database : undefined);
     const request = pool.request();
-    request.input('target_server', sql.NVarChar(256), link.partnerServer);
+    request.input('target_server', sql.NVarChar(256), sqlDatabase ? current.partnerServer : link.partnerServer);
     request.input('target_database', sql.NVarChar(128), link.partnerDatabase);
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -316,7 +367,9 @@ export class MssqlDataPlane implements DataPlane {
     const onAbort = () => request.cancel();
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await request.execute(Queries.copySyncProcedure(link.database));
+      await request.execute(
+        sqlDatabase ? SqlDatabaseQueries.copySyncProcedure : Queries.copySyncProcedure(link.database),
+      );
     } catch (error) {
       if (timedOut) {
         throw new SqlRequestError(
@@ -336,15 +389,15 @@ export class MssqlDataPlane implements DataPlane {
       const failure = this.failure(error, `waiting for copy sync of ${link.database}`);
       if (failure.kind !== 'rejected') throw failure;
       // SQL ended the wait with an error: say whether the link is gone, down, or just had a hiccup.
-      const after = await this.linkOf(target, link.database).catch(() => current);
-      if (!linked(after))
+      const after = await this.linksOf(target, link.database).then(linkTo, () => current);
+      if (!after)
         throw new SqlRequestError(
           `${failure.message} — the replication link is gone`,
           'link-missing',
           failure.number,
           error,
         );
-      if (after!.replicationState.toUpperCase() === 'SUSPENDED') {
+      if (after.replicationState.toUpperCase() === 'SUSPENDED') {
         throw new SqlRequestError(
           `${failure.message} — the replication link is SUSPENDED (connectivity to the partner lost)`,
           'sync-timeout',
@@ -360,26 +413,64 @@ export class MssqlDataPlane implements DataPlane {
   }
 
   async getUpdateability(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<DatabaseUpdateability[]> {
-    const rows = await this.query<{ name: string; updateability: string | null }>(
-      target,
-      Queries.updateability,
-      'reading updateability',
-      options,
-    );
+    const read = (text: string, database?: string) =>
+      this.query<{ name: string; updateability: string | null }>(
+        target,
+        text,
+        database === undefined ? 'reading updateability' : `reading the updateability of ${database}`,
+        options,
+        undefined,
+        database,
+      );
+    const rows = isSqlDatabase(target)
+      ? (
+          await Promise.all(
+            (target.databases ?? []).map((database) => read(SqlDatabaseQueries.updateability, database)),
+          )
+        ).flat()
+      : await read(Queries.updateability);
     return rows.map((row) => ({ database: row.name, updateability: row.updateability ?? 'UNKNOWN' }));
   }
 
   async listLogins(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<LoginInfo[]> {
+    const sqlDatabase = isSqlDatabase(target);
     const rows = await this.query<{ name: string; sid: Buffer; type: string }>(
       target,
-      Queries.logins,
+      sqlDatabase ? SqlDatabaseQueries.logins : Queries.logins,
       'listing logins',
       options,
+      undefined,
+      sqlDatabase ? 'master' : undefined,
     );
-    return rows.map((row) => ({ name: row.name, sid: hex(row.sid), type: row.type.trim() }));
+    const logins = rows.map((row) => ({ name: row.name, sid: hex(row.sid), type: row.type.trim() }));
+    if (!sqlDatabase) return logins;
+    const users = await Promise.all(
+      (target.databases ?? []).map(async (database) =>
+        (
+          await this.query<{ name: string; sid: Buffer | null; type: string; authentication_type_desc: string | null }>(
+            target,
+            SqlDatabaseQueries.databaseUsers,
+            `listing the users of ${database}`,
+            options,
+            undefined,
+            database,
+          )
+        ).map((row): LoginInfo => ({
+          name: row.name,
+          sid: hex(row.sid),
+          type: row.type.trim(),
+          database,
+          authenticationType: row.authentication_type_desc ?? 'NONE',
+        })),
+      ),
+    );
+    return [...logins, ...users.flat()];
   }
 
   async listAgentJobs(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<AgentJobInfo[]> {
+    // Azure SQL Database has no SQL Agent and no msdb to ask (a reference to msdb is refused, 40515): scheduled work
+    // there lives outside the servers (elastic jobs, Automation), so there is nothing on a server to drift.
+    if (isSqlDatabase(target)) return [];
     const rows = await this.query<{ name: string; enabled: number | boolean }>(
       target,
       Queries.agentJobs,
@@ -390,6 +481,7 @@ export class MssqlDataPlane implements DataPlane {
   }
 
   async listSeedingProgress(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<SeedingProgress[]> {
+    if (isSqlDatabase(target)) return this.linkSeeding(target, options);
     const rows = await this.query<{
       local_database_name: string;
       role_desc: string | null;
@@ -418,7 +510,70 @@ export class MssqlDataPlane implements DataPlane {
     return [...byDatabase.values()].sort((a, b) => a.database.localeCompare(b.database));
   }
 
+  /**
+   * SQL Database has no seeding DMV (sys.dm_hadr_physical_seeding_stats is Managed Instance's): the state of each link
+   * from `master`'s sys.geo_replication_links, PENDING or SEEDING while the copy is made, `Completed` once it catches
+   * up. No bytes: the view has none. Only `target.databases` when it names them.
+   */
+  private async linkSeeding(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<SeedingProgress[]> {
+    const [links, ids] = await Promise.all([
+      this.query<{ database_id: number; replication_state_desc: string | null; start_date: Date | null }>(
+        target,
+        SqlDatabaseQueries.geoReplicationLinks,
+        'reading geo-replication links',
+        options,
+        undefined,
+        'master',
+      ),
+      this.query<{ database_id: number; name: string }>(
+        target,
+        SqlDatabaseQueries.databaseIds,
+        'listing databases',
+        options,
+        undefined,
+        'master',
+      ),
+    ]);
+    const names = new Map(ids.map((row) => [row.database_id, row.name]));
+    const members = target.databases?.map((name) => name.toLowerCase());
+    const byDatabase = new Map<string, SeedingProgress>();
+    for (const link of links) {
+      const database = names.get(link.database_id);
+      if (database === undefined || (members && !members.includes(database.toLowerCase()))) continue;
+      const state = (link.replication_state_desc ?? '').toUpperCase();
+      const entry: SeedingProgress = {
+        database,
+        state: state === 'SEEDING' || state === 'PENDING' ? state : 'Completed',
+        startedAt: isoOrUndefined(link.start_date),
+      };
+      // With several partners, a database still seeding to any of them is still seeding.
+      const known = byDatabase.get(database);
+      if (!known || known.state === 'Completed') byDatabase.set(database, entry);
+    }
+    return [...byDatabase.values()].sort((a, b) => a.database.localeCompare(b.database));
+  }
+
   async latestBackups(target: SqlInstanceTarget, options?: SqlRequestOptions): Promise<BackupInfo[]> {
+    if (isSqlDatabase(target)) {
+      return Promise.all(
+        (target.databases ?? []).map(async (database) => {
+          const rows = await this.query<{ backup_type: string; last_finish: Date | null }>(
+            target,
+            SqlDatabaseQueries.latestBackups,
+            `reading the backups of ${database}`,
+            options,
+            undefined,
+            database,
+          );
+          const entry: BackupInfo = { database };
+          for (const row of rows) {
+            if (row.backup_type.trim() === 'D') entry.lastFullBackup = isoOrUndefined(row.last_finish);
+            if (row.backup_type.trim() === 'L') entry.lastLogBackup = isoOrUndefined(row.last_finish);
+          }
+          return entry;
+        }),
+      );
+    }
     const rows = await this.query<{ database_name: string; type: string; last_finish: Date | null }>(
       target,
       Queries.latestBackups,
@@ -440,8 +595,9 @@ export class MssqlDataPlane implements DataPlane {
     row: SmokeRowWrite,
     options?: SqlRequestOptions,
   ): Promise<SmokeRowWritten> {
+    const sqlDatabase = isSqlDatabase(target);
     const doing = `writing a smoke row to ${row.database} on ${target.host}`;
-    const pool = await this.pool(target, 'writes');
+    const pool = await this.pool(target, 'writes', sqlDatabase ? row.database : undefined);
     const request = pool.request();
     request.input('payload', sql.NVarChar(200), row.payload);
     const onAbort = () => request.cancel();
@@ -450,7 +606,7 @@ export class MssqlDataPlane implements DataPlane {
     try {
       written = (
         await request.query<{ id: number | string; committed_at: Date | string | null }>(
-          Queries.insertSmokeRow(row.database),
+          sqlDatabase ? SqlDatabaseQueries.insertSmokeRow : Queries.insertSmokeRow(row.database),
         )
       ).recordset?.[0];
     } catch (error) {
@@ -474,12 +630,14 @@ export class MssqlDataPlane implements DataPlane {
   }
 
   async findSmokeRows(target: SqlInstanceTarget, query: SmokeRowQuery, options?: SqlRequestOptions): Promise<string[]> {
+    const sqlDatabase = isSqlDatabase(target);
     const rows = await this.query<{ payload: string }>(
       target,
-      Queries.smokeRowsLike(query.database),
+      sqlDatabase ? SqlDatabaseQueries.smokeRowsLike : Queries.smokeRowsLike(query.database),
       `reading smoke rows of ${query.database}`,
       options,
       (request) => request.input('pattern', sql.NVarChar(4000), likePrefix(query.prefix)),
+      sqlDatabase ? query.database : undefined,
     );
     return rows.map((row) => row.payload);
   }
