@@ -1,5 +1,6 @@
 import type { FogpilotConfig } from '../config/config';
 import { ArmControlPlane } from './arm-control-plane';
+import { ArmServerGroupPlane } from './arm-server-group-plane';
 import { createCredential } from './credentials';
 
 /** The ARM control plane from configuration: the one place the ARM credential and clients are built. */
@@ -12,3 +13,18 @@ export function createControlPlane(config: FogpilotConfig): ArmControlPlane {
     ca: config.ca,
   });
 }
+
+/**
+ * Azure SQL Database server failover groups from configuration (`azure.sqlDatabaseApiVersion`), over the control
+ * plane's clients: its credential, request budget and meter.
+ */
+export function createServerGroupPlane(config: FogpilotConfig, controlPlane: ArmControlPlane): ArmServerGroupPlane {
+  return new ArmServerGroupPlane(controlPlane, {
+    endpoint: config.armEndpoint,
+    apiVersion: config.azure.sqlDatabaseApiVersion,
+  });
+}
+
+export { ArmServerGroupPlane, type ArmServerGroupPlaneOptions } from './arm-server-group-plane';
+export { DEFAULT_SQL_DATABASE_API_VERSION, serverGroupApiOf } from './server-group-api';
+export type { ServerFailoverAction, ServerGroupApi, ServerGroupPlane } from './server-group-plane';

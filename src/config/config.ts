@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_RATE_LIMITS } from '../azure/rate-limiter';
+import { API_VERSION_PATTERN, DEFAULT_SQL_DATABASE_API_VERSION } from '../azure/server-group-api';
 import { durationToMs } from '../domain/durations';
 import { GroupCoordinatesSchema } from '../domain/inputs';
 import { HooksSchema, ObjectivesSchema } from '../hooks/schema';
@@ -102,6 +103,17 @@ export const ConfigSchema = z.strictObject({
           writeBurst: positiveRate('azure.rateLimits.writeBurst').default(DEFAULT_RATE_LIMITS.writeBurst),
         })
         .prefault({}),
+      /**
+       * The api-version of Azure SQL Database failover-group requests (`servers/{s}/failoverGroups/{g}`): what it
+       * offers (`tryPlannedBeforeForcedFailover`, several secondaries) is read from src/azure/server-group-api.
+       */
+      sqlDatabaseApiVersion: z
+        .string({ error: 'azure.sqlDatabaseApiVersion must be an api-version such as 2025-01-01' })
+        .trim()
+        .regex(API_VERSION_PATTERN, {
+          error: 'azure.sqlDatabaseApiVersion must be an api-version such as 2025-01-01 or 2023-02-01-preview',
+        })
+        .default(DEFAULT_SQL_DATABASE_API_VERSION),
     })
     .prefault({}),
   sql: z
