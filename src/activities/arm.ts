@@ -17,6 +17,7 @@ import {
   type OperationProgress,
   type RetentionPolicyView,
   type ScaleTarget,
+  type SqlScaleItem,
   sameSku,
   skuParts,
 } from '../domain/azure-state';
@@ -31,6 +32,7 @@ import {
 import { normalizeLocation } from '../domain/locations';
 import { FailureTypes, type ArmCallCount } from '../workflows/definitions';
 import { boundAttempt } from './attempt-bounds';
+import type { ServerSideDetail } from './server-groups';
 import type { OutboundPlan } from './outbound';
 import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 
@@ -57,9 +59,14 @@ export interface GroupRolesReading extends Metered {
   retryAfterMs?: number;
 }
 
+/**
+ * A member of a group, as the runbooks read it: a managed instance, or (a server failover group) the group's side on
+ * one server, whose `instance` describes the server and `serverSide` its member databases and pools.
+ */
 export interface InstanceReading {
   instance: ManagedInstanceView;
   operationsInFlight: ManagementOperationView[];
+  serverSide?: ServerSideDetail;
 }
 
 export interface InstancesReading extends Metered {
@@ -75,8 +82,11 @@ export interface StartScaleResult extends Metered {
   /** `already-at-target`: nothing sent. `adopted-operation`: an identical scale was already running. */
   status: 'already-at-target' | 'adopted-operation' | 'started';
   trackingId?: string;
-  /** The size before; `skuName` only when the target names a SKU. */
-  before: { vCores: number; storageSizeInGB: number; skuName?: string };
+  /**
+   * The size before; `skuName` only when the target names a SKU. A server group's side: `members`, the SKUs before of
+   * the databases and pools the scale changes (the instance sizes are then 0).
+   */
+  before: { vCores: number; storageSizeInGB: number; skuName?: string; members?: SqlScaleItem[] };
 }
 
 export interface OperationProgressReading extends OperationProgress, Metered {
@@ -112,9 +122,17 @@ export interface FailoverSendResult extends Metered {
   replicationStateBefore: string;
 }
 
-/** 400: a failover sent to the location of the instance that is primary (planned, forced). */
+/**
+ * 400: a failover sent to the location of the instance that is primary (planned, forced), or to the server that is
+ * primary (a server failover group's `FailoverGroupFailoverRequestOnPrimary` / `FailoverGroupNotSecondary`).
+ */
 function isRequestOnPrimary(code: string | undefined): boolean {
-  return code === 'InstanceFailoverGroupFailoverRequestOnPrimary' || code === 'InstanceFailoverGroupNotSecondary';
+  return (
+    code === 'InstanceFailoverGroupFailoverRequestOnPrimary' ||
+    code === 'InstanceFailoverGroupNotSecondary' ||
+    code === 'FailoverGroupFailoverRequestOnPrimary' ||
+    code === 'FailoverGroupNotSecondary'
+  );
 }
 
 /**
@@ -124,9 +142,12 @@ function isRequestOnPrimary(code: string | undefined): boolean {
  */
 export const FAILOVER_GATE_MAX_AGE_MS = 2_000;
 
-/** 409 `InstanceFailoverGroupBusy` (or a 409 without a code) answers a request made while a failover runs. */
+/**
+ * 409 `InstanceFailoverGroupBusy` (a server group's `FailoverGroupBusy`, or a 409 without a code) answers a request
+ * made while a failover runs.
+ */
 function isFailoverBusy(statusCode: number | undefined, code: string | undefined): boolean {
-  return code === 'InstanceFailoverGroupBusy' || (statusCode === 409 && !code);
+  return code === 'InstanceFailoverGroupBusy' || code === 'FailoverGroupBusy' || (statusCode === 409 && !code);
 }
 
 export function createArmActivities({
@@ -411,59 +432,87 @@ export function createArmActivities({
       targetView?: FailoverGroupView;
     }): Promise<FailoverSendResult> {
       const target = normalizeLocation(request.targetLocation);
-      const doing = `sending ${request.kind} failover of ${request.group.name} to ${target}`;
-      // Bounded so that a timed-out attempt, still held by the request budget on this worker, can never POST after
-      // the workflow has moved on to its next attempt.
-      const bounds = boundAttempt({ heartbeatIntervalMs: sendHeartbeatIntervalMs });
-      const { signal } = bounds;
-      try {
-        const { result, armCalls } = await withArmMeter(async (): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
-          const send = async (known?: FailoverGroupView): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
-            let view: FailoverGroupView;
-            if (known) view = known;
-            else {
-              try {
-                const answer = await readGroupAt(request.group, target, signal);
-                // The gate decides on a read no older than FAILOVER_GATE_MAX_AGE_MS, or on a GET of its own.
-                const stale =
-                  answer.via === 'list' &&
-                  (answer.readAtMs === undefined || now() - answer.readAtMs > FAILOVER_GATE_MAX_AGE_MS);
-                ({ value: view } = stale ? await readGroupAt(request.group, target, signal, false) : answer);
-              } catch (error) {
-                if (signal?.aborted)
-                  throw classifyArmError(stoppedBeforeSending('POST', signal.reason, error), { doing });
-                throw error;
-              }
-            }
-            const seen = { targetRoleBefore: view.replicationRole, replicationStateBefore: view.replicationState };
-            if (view.replicationRole.toLowerCase() === 'primary') {
-              return { outcome: 'already-primary', posted: false, ...seen };
-            }
-            if (summarizeGroupRoles([view]).status === 'failover-in-progress') {
-              return { outcome: 'in-progress', posted: false, ...seen };
-            }
-            if (signal?.aborted) throw classifyArmError(stoppedBeforeSending('POST', signal.reason), { doing });
-            try {
-              const { value } = await controlPlane.beginFailover(request.group, target, request.kind, {
-                abortSignal: signal,
-              });
-              return { outcome: 'sent', posted: true, trackingId: value.trackingId, ...seen };
-            } catch (error) {
-              if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
-                return { outcome: 'refused-busy', posted: false, ...seen };
-              }
-              // The view the workflow passed was not the target's latest after all: Azure's refusal says the target
-              // is primary now, and a fresh read says what to report (nothing was started by this request).
-              if (known && isArmRequestError(error) && isRequestOnPrimary(error.code)) return send();
-              throw classifyArmError(error, { doing, notFoundType: FailureTypes.GroupNotFound });
-            }
-          };
-          return send(request.targetView);
-        });
-        return { ...result, armCalls };
-      } finally {
-        bounds.close();
-      }
+      return sendFailoverGated({
+        doing: `sending ${request.kind} failover of ${request.group.name} to ${target}`,
+        heartbeatIntervalMs: sendHeartbeatIntervalMs,
+        now,
+        targetView: request.targetView,
+        readTarget: (signal, coalesce) => readGroupAt(request.group, target, signal, coalesce),
+        post: async (signal) =>
+          (await controlPlane.beginFailover(request.group, target, request.kind, { abortSignal: signal })).value,
+      });
     },
   };
+}
+
+/** How {@link sendFailoverGated} reads the target and posts, for one kind of group. */
+export interface GatedFailoverSend {
+  doing: string;
+  heartbeatIntervalMs: number;
+  now: () => number;
+  /** The target's view the workflow read moments ago (see `sendFailover`'s `targetView`). */
+  targetView?: FailoverGroupView;
+  /** Reads the group at the target (`coalesce: false`: a GET of its own); throws classified failures. */
+  readTarget: (signal: AbortSignal | undefined, coalesce?: boolean) => Promise<ArmAnswer<FailoverGroupView>>;
+  /** The POST, once; throws ArmRequestError with ARM's answer. */
+  post: (signal: AbortSignal | undefined) => Promise<{ trackingId?: string }>;
+}
+
+/**
+ * The failover send's gate, whatever the kind of group: read the target (or take the view the workflow passed),
+ * send nothing when it is primary already or a failover is visibly under way, else POST once; a 409 busy is
+ * `refused-busy`, and Azure's refusal of a POST on the primary re-reads the target when the passed view was stale.
+ * Bounded in time by the activity's cancellation and deadline (see `sendFailover`).
+ */
+export async function sendFailoverGated(send: GatedFailoverSend): Promise<FailoverSendResult> {
+  const { doing, now } = send;
+  // Bounded so that a timed-out attempt, still held by the request budget on this worker, can never POST after
+  // the workflow has moved on to its next attempt.
+  const bounds = boundAttempt({ heartbeatIntervalMs: send.heartbeatIntervalMs });
+  const { signal } = bounds;
+  try {
+    const { result, armCalls } = await withArmMeter(async (): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
+      const gate = async (known?: FailoverGroupView): Promise<Omit<FailoverSendResult, 'armCalls'>> => {
+        let view: FailoverGroupView;
+        if (known) view = known;
+        else {
+          try {
+            const answer = await send.readTarget(signal);
+            // The gate decides on a read no older than FAILOVER_GATE_MAX_AGE_MS, or on a GET of its own.
+            const stale =
+              answer.via === 'list' &&
+              (answer.readAtMs === undefined || now() - answer.readAtMs > FAILOVER_GATE_MAX_AGE_MS);
+            ({ value: view } = stale ? await send.readTarget(signal, false) : answer);
+          } catch (error) {
+            if (signal?.aborted) throw classifyArmError(stoppedBeforeSending('POST', signal.reason, error), { doing });
+            throw error;
+          }
+        }
+        const seen = { targetRoleBefore: view.replicationRole, replicationStateBefore: view.replicationState };
+        if (view.replicationRole.toLowerCase() === 'primary') {
+          return { outcome: 'already-primary', posted: false, ...seen };
+        }
+        if (summarizeGroupRoles([view]).status === 'failover-in-progress') {
+          return { outcome: 'in-progress', posted: false, ...seen };
+        }
+        if (signal?.aborted) throw classifyArmError(stoppedBeforeSending('POST', signal.reason), { doing });
+        try {
+          const value = await send.post(signal);
+          return { outcome: 'sent', posted: true, trackingId: value.trackingId, ...seen };
+        } catch (error) {
+          if (isArmRequestError(error) && isFailoverBusy(error.statusCode, error.code)) {
+            return { outcome: 'refused-busy', posted: false, ...seen };
+          }
+          // The view the workflow passed was not the target's latest after all: Azure's refusal says the target
+          // is primary now, and a fresh read says what to report (nothing was started by this request).
+          if (known && isArmRequestError(error) && isRequestOnPrimary(error.code)) return gate();
+          throw classifyArmError(error, { doing, notFoundType: FailureTypes.GroupNotFound });
+        }
+      };
+      return gate(send.targetView);
+    });
+    return { ...result, armCalls };
+  } finally {
+    bounds.close();
+  }
 }

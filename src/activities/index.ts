@@ -14,12 +14,16 @@ import { createLockHolderActivities } from './lock-holder';
 import { createProbeActivities } from './probe';
 import { createRecoveryActivities, type RecoveryDependencies } from './recovery';
 import { createRecoveryPointsActivities } from './recovery-points';
+import { createServerGroupActivities, type ServerGroupDependencies } from './server-groups';
 import { createSqlActivities, type WatchClock } from './sql';
 import { createWatchActivities } from './watch';
 import { createWorkloadProtectionActivities } from './workload-protection';
 
 export interface ActivityDependencies
-  extends OutboundDependencies, Partial<Pick<RecoveryDependencies, 'recoveryPlane'>> {
+  extends
+    OutboundDependencies,
+    Partial<Pick<RecoveryDependencies, 'recoveryPlane'>>,
+    Pick<ServerGroupDependencies, 'serverGroupPlane'> {
   controlPlane: ControlPlane;
   dataPlane: DataPlane;
   inventory: Inventory;
@@ -38,6 +42,7 @@ export interface ActivityDependencies
  */
 export const SELF_HEARTBEATING_ACTIVITIES = [
   'sendFailover',
+  'sendServerFailover',
   'waitForCopySync',
   'probeListenerWrites',
   'awaitLockHolderEnd',
@@ -50,6 +55,7 @@ export function createActivities(deps: ActivityDependencies) {
         ...deps,
         ...(deps.outbound ? { planOutbound: (name?: string) => outboundPlanOf(deps.outbound!.config, name) } : {}),
       }),
+      ...createServerGroupActivities(deps),
       ...createGroupLifecycleActivities(deps),
       ...createSqlActivities(deps),
       ...createProbeActivities(deps),
@@ -71,6 +77,8 @@ export type Activities = ReturnType<typeof createActivities>;
 export const MUTATING_ACTIVITIES = [
   'startInstanceScale',
   'sendFailover',
+  'startServerSideScale',
+  'sendServerFailover',
   'sendCreateGroup',
   'sendDeleteGroup',
   'sendRestore',
@@ -101,6 +109,7 @@ export type {
   RetentionPoliciesReading,
 } from './arm';
 export type { CopySyncResult, WatchClock, WritableWatch } from './sql';
+export type { ServerFailoverKind, ServerSideDetail } from './server-groups';
 export type { WatchGroupLook, WatchLook, WatchLookRequest, WatchLookTarget } from './watch';
 export type { OutboundPlan, OutboundDependencies } from './outbound';
 export type {

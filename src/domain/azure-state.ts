@@ -81,6 +81,8 @@ export interface SqlDatabaseView {
   status?: string;
   maxSizeBytes?: number;
   currentServiceObjectiveName?: string;
+  /** The objective a running scale moves it to (equal to the current one when none runs). */
+  requestedServiceObjectiveName?: string;
   currentBackupStorageRedundancy?: string;
   zoneRedundant?: boolean;
   /** `Geo`, `Named`, `Standby` on a secondary. */

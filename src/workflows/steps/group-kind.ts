@@ -13,7 +13,7 @@ import type {
   StartScaleResult,
 } from '../../activities';
 import type { FailoverGroupView, ScaleTarget } from '../../domain/azure-state';
-import { sqlTargetGroup, type GroupIdentity, type ResolvedGroup } from '../../domain/group-ref';
+import { isServerGroup, sqlTargetGroup, type GroupIdentity, type ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { failoverSends, reads, scaleStarts } from './activity-presets';
 
@@ -33,8 +33,10 @@ export interface MembersReading<Member> {
  * an instance, or (for a server failover group) the databases or elastic pools of a server.
  */
 export interface FailoverGroupKind<Member> {
-  /** The kind, as reports and logs name it. */
-  readonly kind: string;
+  /** The kind, as the inventory and reports name it. */
+  readonly kind: 'managedInstance' | 'sqlDatabase';
+  /** What a member is, for messages: "managed instance", "server". */
+  readonly memberNoun: string;
   /** Reads the roles the group reports at `locations` (a location that does not answer is left out of the views). */
   readRoles(
     group: GroupIdentity,
@@ -52,11 +54,14 @@ export interface FailoverGroupKind<Member> {
   readMembers(memberIds: string[], summary: string, preset?: ReadPreset): Promise<MembersReading<Member>>;
   /** The member's id, name and location (lower-case, as ARM writes it). */
   describeMember(member: Member): { id: string; name: string; location: string };
-  /** Sends one planned or forced failover toward `targetLocation` (never retried by Temporal: see `sendFailoverOnce`). */
+  /**
+   * Sends one planned or forced failover toward `targetLocation` (never retried by Temporal: see `sendFailoverOnce`);
+   * `try-planned` (server groups whose api-version offers it) is Azure's own planned-then-forced.
+   */
   sendFailover(
     group: GroupIdentity,
     targetLocation: string,
-    kind: 'planned' | 'forced',
+    kind: 'planned' | 'forced' | 'try-planned',
     summary: string,
     targetView?: FailoverGroupView,
   ): Promise<FailoverSendResult>;
@@ -78,30 +83,42 @@ export interface FailoverGroupKind<Member> {
   ): SqlInstanceTarget;
 }
 
+/** The member ids the views name, primary and partner, each once (an instance's, or a group's side's at a server). */
+function memberIdsOfViews(roles: GroupRolesReading): string[] {
+  return [...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId]))];
+}
+
+function memberIdAtView(view: FailoverGroupView): string {
+  return view.replicationRole.toLowerCase() === 'primary'
+    ? view.primaryManagedInstanceId
+    : view.partnerManagedInstanceId;
+}
+
+function describeReading(member: InstanceReading): { id: string; name: string; location: string } {
+  return { id: member.instance.id, name: member.instance.name, location: member.instance.location };
+}
+
 /** Managed Instance failover groups (`instanceFailoverGroups`): each location holds one managed instance. */
 export const managedInstanceGroups: FailoverGroupKind<InstanceReading> = {
-  kind: 'managed-instance',
+  kind: 'managedInstance',
+  memberNoun: 'managed instance',
   readRoles: (group, locations, summary, preset = reads) =>
     preset.readGroupRoles.executeWithOptions({ summary }, [{ group, locations }]),
-  memberIdsOf: (roles) => [
-    ...new Set(roles.views.flatMap((view) => [view.primaryManagedInstanceId, view.partnerManagedInstanceId])),
-  ],
+  memberIdsOf: (roles) => memberIdsOfViews(roles),
   primaryMemberId: (view) => view.primaryManagedInstanceId,
-  memberIdAt: (view) =>
-    view.replicationRole.toLowerCase() === 'primary' ? view.primaryManagedInstanceId : view.partnerManagedInstanceId,
+  memberIdAt: (view) => memberIdAtView(view),
   readMembers: async (memberIds, summary, preset = reads) => {
     const reading = await preset.readInstances.executeWithOptions({ summary }, [{ instanceIds: memberIds }]);
     return { members: reading.instances, armCalls: reading.armCalls };
   },
-  describeMember: (member) => ({
-    id: member.instance.id,
-    name: member.instance.name,
-    location: member.instance.location,
-  }),
-  sendFailover: (group, targetLocation, kind, summary, targetView) =>
-    failoverSends.sendFailover.executeWithOptions({ summary }, [
-      targetView ? { group, targetLocation, kind, targetView } : { group, targetLocation, kind },
-    ]),
+  describeMember: (member) => describeReading(member),
+  sendFailover: (group, targetLocation, kind, summary, targetView) => {
+    // Only server groups have Azure's own planned-then-forced: a Managed Instance group escalates in the runbook.
+    const sent = kind === 'try-planned' ? 'planned' : kind;
+    return failoverSends.sendFailover.executeWithOptions({ summary }, [
+      targetView ? { group, targetLocation, kind: sent, targetView } : { group, targetLocation, kind: sent },
+    ]);
+  },
   readFailoverProgress: (group, trackingId, summary) =>
     reads.readFailoverProgress.executeWithOptions({ summary }, [{ group, trackingId }]),
   startScale: (memberId, target, summary, preset = scaleStarts) =>
@@ -115,8 +132,44 @@ export const managedInstanceGroups: FailoverGroupKind<InstanceReading> = {
   }),
 };
 
-/** The kind of a group. Every group is a Managed Instance group today; a server failover group will be told apart here. */
+/**
+ * Azure SQL Database's server failover groups (`servers/{s}/failoverGroups`): each location holds a logical server,
+ * and a member is the group's side on it (named by the group's id at that server), with the member databases and
+ * their elastic pools (src/activities/server-groups.ts). SQL reaches each member database on a connection of its own.
+ */
+export const sqlDatabaseGroups: FailoverGroupKind<InstanceReading> = {
+  kind: 'sqlDatabase',
+  memberNoun: 'server',
+  readRoles: (group, locations, summary, preset = reads) =>
+    preset.readServerGroupRoles.executeWithOptions({ summary }, [{ group, locations }]),
+  memberIdsOf: (roles) => memberIdsOfViews(roles),
+  primaryMemberId: (view) => view.primaryManagedInstanceId,
+  memberIdAt: (view) => memberIdAtView(view),
+  readMembers: async (memberIds, summary, preset = reads) => {
+    const reading = await preset.readServerSides.executeWithOptions({ summary }, [{ memberIds }]);
+    return { members: reading.instances, armCalls: reading.armCalls };
+  },
+  describeMember: (member) => describeReading(member),
+  sendFailover: (group, targetLocation, kind, summary, targetView) =>
+    failoverSends.sendServerFailover.executeWithOptions({ summary }, [
+      targetView ? { group, targetLocation, kind, targetView } : { group, targetLocation, kind },
+    ]),
+  readFailoverProgress: (group, trackingId, summary) =>
+    reads.readServerFailoverProgress.executeWithOptions({ summary }, [{ group, trackingId }]),
+  startScale: (memberId, target, summary, preset = scaleStarts) =>
+    preset.startServerSideScale.executeWithOptions({ summary }, [{ memberId, target }]),
+  readScaleProgress: (memberId, trackingId, summary) =>
+    reads.readServerSideScaleProgress.executeWithOptions({ summary }, [{ memberId, trackingId }]),
+  sqlEndpoint: (member, group) => ({
+    instanceId: member.instance.id,
+    host: member.instance.fullyQualifiedDomainName,
+    kind: 'sqlDatabase',
+    databases: (member.serverSide?.databases ?? []).map((database) => database.name),
+    ...sqlTargetGroup(group),
+  }),
+};
+
+/** The kind of a group: its reference says (`kind: sqlDatabase`), else a Managed Instance group. */
 export function groupKindOf(group: GroupIdentity): FailoverGroupKind<InstanceReading> {
-  void group;
-  return managedInstanceGroups;
+  return isServerGroup(group) ? sqlDatabaseGroups : managedInstanceGroups;
 }

@@ -12,7 +12,7 @@ import { awaitDatabasesWritable } from './await-writable';
 import { groupKindOf } from './group-kind';
 import { expectedDatabases, type LegRun, type LegView } from './planned-leg';
 import { ROLE_POLLING, pollUntil, type PollResult } from './poll';
-import { secondaryScaleTarget } from './preflight';
+import { describeScaleTarget, describeSize, scaleTargetForSecondary } from './member-size';
 import { describeFailure } from './runbook-run';
 import {
   FAILBACK_READ_PLAN_PATCH,
@@ -193,20 +193,23 @@ export const scaleNewSecondaryStage = declareStage<LegView, LegRun>({
   name: 'scale-new-secondary',
   body: async ({ run, group, params, options, preflight }) => {
     const stepName = `${options.stepPrefix}scale-new-secondary`;
-    const newPrimary = preflight.secondary.instance;
-    const newSecondary = preflight.primary.instance;
+    const newPrimaryMember = preflight.secondary;
+    const newSecondaryMember = preflight.primary;
+    const newPrimary = newPrimaryMember.instance;
+    const newSecondary = newSecondaryMember.instance;
     // Scaled up before the switch, the old secondary matched the old primary: the pair is even now.
-    if (secondaryScaleTarget(newSecondary, newPrimary) !== undefined) return;
-    const target = secondaryScaleTarget(newPrimary, newSecondary);
+    if (scaleTargetForSecondary(newSecondaryMember, newPrimaryMember) !== undefined) return;
+    const target = scaleTargetForSecondary(newPrimaryMember, newSecondaryMember);
     if (!target) return;
-    const sizes =
-      `${newSecondary.name} (now secondary) has ${newSecondary.vCores} vCores / ${newSecondary.storageSizeInGB} GB, ` +
-      `${newPrimary.name} (now primary) ${newPrimary.vCores} / ${newPrimary.storageSizeInGB}`;
+    const sizes = newSecondaryMember.serverSide
+      ? `on ${newSecondary.name} (now secondary): ${describeSize(newSecondaryMember)}; on ${newPrimary.name} (now primary): ${describeSize(newPrimaryMember)}`
+      : `${newSecondary.name} (now secondary) has ${newSecondary.vCores} vCores / ${newSecondary.storageSizeInGB} GB, ` +
+        `${newPrimary.name} (now primary) ${newPrimary.vCores} / ${newPrimary.storageSizeInGB}`;
     const title = "Scale the new secondary up to the new primary's size, ready for the way back";
     if (params.scaleSecondary !== 'match' || options.sizesAfterSwitch !== 'match') {
       run.warn(
         `After the switch the secondary is smaller than the primary: ${sizes}. A failover back would have to scale it ` +
-          `up first; \`scaleGroup\` with ${target.vCores} vCores / ${target.storageSizeInGB} GB evens the pair now.`,
+          `up first; \`scaleGroup\` with ${describeScaleTarget(target)} evens the pair now.`,
       );
       run.skipStep(stepName, title, params.scaleSecondary !== 'match' ? 'scaleSecondary is "skip"' : 'warned only', {
         sizes,
@@ -221,7 +224,7 @@ export const scaleNewSecondaryStage = declareStage<LegView, LegRun>({
         const started = await kind.startScale(
           instanceId,
           target,
-          `scale ${newSecondary.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB`,
+          `scale ${newSecondary.name} to ${describeScaleTarget(target)}`,
         );
         step.evidence({ instance: newSecondary.name, from: started.before, to: target, start: started.status });
         if (started.status === 'already-at-target' || !started.trackingId) return;
@@ -238,7 +241,7 @@ export const scaleNewSecondaryStage = declareStage<LegView, LegRun>({
       // The failover is done and stays done: a scale that did not finish is for a person to finish, not a failure of it.
       run.warn(
         `The failover is done, but scaling the new secondary up did not finish (${describeFailure(error).message}): ` +
-          `${sizes}. Finish it with \`scaleGroup\` (${target.vCores} vCores / ${target.storageSizeInGB} GB).`,
+          `${sizes}. Finish it with \`scaleGroup\` (${describeScaleTarget(target)}).`,
       );
     }
   },

@@ -9,7 +9,7 @@ import { FailureTypes } from '../definitions';
 import { copySyncWaits } from './activity-presets';
 import { groupKindOf } from './group-kind';
 import type { LegRun, LegView } from './planned-leg';
-import { secondaryScaleTarget } from './preflight';
+import { describeScaleTarget, scaleTargetForSecondary, sizeEvidence } from './member-size';
 import { followOperation, scaleBack } from './scale-operations';
 import { declareStep } from './step-declaration';
 
@@ -19,32 +19,35 @@ export const scaleSecondaryStep = declareStep<LegView, LegRun>({
   plan: ({ preflight, params }) => {
     if (!preflight) return undefined;
     const { primary, secondary } = preflight;
-    const scaleTo = secondaryScaleTarget(primary.instance, secondary.instance);
-    return scaleTo
-      ? `scale ${secondary.instance.name} from ${secondary.instance.vCores} to ${scaleTo.vCores} vCores and ` +
-          `${secondary.instance.storageSizeInGB} to ${scaleTo.storageSizeInGB} GB, and wait for it (at most ${formatDuration(params.scaleTimeout)})`
-      : `none: ${secondary.instance.name} is at least the primary's size`;
+    const scaleTo = scaleTargetForSecondary(primary, secondary);
+    if (!scaleTo) return `none: ${secondary.instance.name} is at least the primary's size`;
+    return secondary.serverSide
+      ? `scale on ${secondary.instance.name}: ${describeScaleTarget(scaleTo)}, and wait for each (at most ${formatDuration(params.scaleTimeout)})`
+      : `scale ${secondary.instance.name} from ${secondary.instance.vCores} to ${scaleTo.vCores} vCores and ` +
+          `${secondary.instance.storageSizeInGB} to ${scaleTo.storageSizeInGB} GB, and wait for it (at most ${formatDuration(params.scaleTimeout)})`;
   },
   skip: ({ preflight: { primary, secondary } }) =>
-    secondaryScaleTarget(primary.instance, secondary.instance)
+    scaleTargetForSecondary(primary, secondary)
       ? undefined
       : {
           why: "the secondary is at least the primary's size",
-          evidence: {
-            secondary: { vCores: secondary.instance.vCores, storageSizeInGB: secondary.instance.storageSizeInGB },
-            primary: { vCores: primary.instance.vCores, storageSizeInGB: primary.instance.storageSizeInGB },
-          },
+          evidence: secondary.serverSide
+            ? { secondary: sizeEvidence(secondary), primary: sizeEvidence(primary) }
+            : {
+                secondary: { vCores: secondary.instance.vCores, storageSizeInGB: secondary.instance.storageSizeInGB },
+                primary: { vCores: primary.instance.vCores, storageSizeInGB: primary.instance.storageSizeInGB },
+              },
         },
   body: async ({ run, group, params, preflight }, step) => {
     const { primary, secondary } = preflight;
-    const target = secondaryScaleTarget(primary.instance, secondary.instance)!;
+    const target = scaleTargetForSecondary(primary, secondary)!;
     const instanceId = secondary.instance.id;
     const timeoutMs = params.scaleTimeout;
     const kind = groupKindOf(group);
     const started = await kind.startScale(
       instanceId,
       target,
-      `scale ${secondary.instance.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB`,
+      `scale ${secondary.instance.name} to ${describeScaleTarget(target)}`,
     );
     step.evidence({ instance: secondary.instance.name, from: started.before, to: target, start: started.status });
     if (started.status === 'already-at-target' || !started.trackingId) return;
@@ -52,7 +55,7 @@ export const scaleSecondaryStep = declareStep<LegView, LegRun>({
     if (started.status === 'started') {
       run.addCompensation(
         'scale-secondary',
-        `Scale ${secondary.instance.name} back to ${started.before.vCores} vCores / ${started.before.storageSizeInGB} GB`,
+        `Scale ${secondary.instance.name} back to ${describeScaleTarget(started.before)}`,
         (undo) => scaleBack(kind, undo, instanceId, trackingId, started.before, timeoutMs),
       );
     }
@@ -62,7 +65,7 @@ export const scaleSecondaryStep = declareStep<LegView, LegRun>({
         type: FailureTypes.ScaleFailed,
         nonRetryable: true,
         message:
-          `Scaling ${secondary.instance.name} to ${target.vCores} vCores / ${target.storageSizeInGB} GB ended ${end.state}` +
+          `Scaling ${secondary.instance.name} to ${describeScaleTarget(target)} ended ${end.state}` +
           `${end.message ? ` (${end.message})` : ''}; nothing was failed over. Check the operation in the portal, then start again.`,
         details: [{ instance: instanceId, operation: trackingId, state: end.state }],
       });

@@ -7,15 +7,15 @@ import {
   type DatabaseReplicationLink,
   type GroupRolesSummary,
   type FailoverGroupView,
-  type ManagedInstanceView,
-  type ManagementOperationView,
 } from '../../domain/azure-state';
 import type { GateResult } from '../definitions';
+import type { InstanceReading } from '../../activities';
+import { describeSize, scaleTargetForSecondary, sizeEvidence } from './member-size';
 
-export interface InstanceState {
-  instance: ManagedInstanceView;
-  operationsInFlight: ManagementOperationView[];
-}
+export { secondaryScaleTarget } from './member-size';
+
+/** A member as the gates judge it (a managed instance, or a server group's side on a server). */
+export type InstanceState = InstanceReading;
 
 export interface PreflightSnapshot {
   views: FailoverGroupView[];
@@ -228,38 +228,15 @@ export function lagGate(links: PreflightSnapshot['links'], maxLagSeconds: number
   return gate('replication-lag', 'pass', `Worst lag ${worst}s ≤ ${maxLagSeconds}s`, evidence);
 }
 
-/** What the secondary must be scaled to so it can carry the primary's load, or `undefined` when it already can. */
-export function secondaryScaleTarget(
-  primary: ManagedInstanceView,
-  secondary: ManagedInstanceView,
-): { vCores: number; storageSizeInGB: number } | undefined {
-  if (secondary.vCores >= primary.vCores && secondary.storageSizeInGB >= primary.storageSizeInGB) return undefined;
-  return {
-    vCores: Math.max(primary.vCores, secondary.vCores),
-    storageSizeInGB: Math.max(primary.storageSizeInGB, secondary.storageSizeInGB),
-  };
-}
-
 function sizeGate(snapshot: PreflightSnapshot): GateResult {
   const { primary, secondary } = snapshot;
   if (!primary || !secondary) return gate('secondary-size', 'fail', 'Instance sizes unknown', {});
-  const evidence = {
-    primary: {
-      instance: primary.instance.name,
-      vCores: primary.instance.vCores,
-      storageSizeInGB: primary.instance.storageSizeInGB,
-      tier: primary.instance.tier,
-    },
-    secondary: {
-      instance: secondary.instance.name,
-      vCores: secondary.instance.vCores,
-      storageSizeInGB: secondary.instance.storageSizeInGB,
-      tier: secondary.instance.tier,
-    },
-  };
-  const target = secondaryScaleTarget(primary.instance, secondary.instance);
+  const evidence = { primary: sizeEvidence(primary), secondary: sizeEvidence(secondary) };
+  const target = scaleTargetForSecondary(primary, secondary);
   if (!target) return gate('secondary-size', 'pass', "The secondary is at least the primary's size", evidence);
-  const describe = `${secondary.instance.name} has ${secondary.instance.vCores} vCores/${secondary.instance.storageSizeInGB} GB, the primary ${primary.instance.vCores}/${primary.instance.storageSizeInGB}`;
+  const describe = primary.serverSide
+    ? `on ${secondary.instance.name}: ${describeSize(secondary)}; on the primary: ${describeSize(primary)}`
+    : `${secondary.instance.name} has ${secondary.instance.vCores} vCores/${secondary.instance.storageSizeInGB} GB, the primary ${primary.instance.vCores}/${primary.instance.storageSizeInGB}`;
   if (snapshot.scaleSecondary === 'match') {
     return gate('secondary-size', 'pass', `The secondary is smaller (${describe}); it will be scaled up first`, {
       ...evidence,
