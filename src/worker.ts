@@ -8,6 +8,7 @@ import { createActivities, type ActivityDependencies, type ApprovalRules } from 
 import type { Inventory } from './config/inventory';
 import { ArmControlPlane } from './azure/arm-control-plane';
 import { ArmRecoveryPlane } from './azure/arm-recovery-plane';
+import { ArmServerGroupPlane } from './azure/arm-server-group-plane';
 import { createCredential } from './azure/credentials';
 import { groupForAccess, inventoryOf, loadConfig, type FogpilotConfig } from './config/config';
 import { createDataPlane } from './sql';
@@ -113,6 +114,7 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
       taskQueue: config.temporal.taskQueue,
       namespace: namespace ?? 'default',
       armEndpoint: config.armEndpoint,
+      sqlDatabaseApiVersion: config.azure.sqlDatabaseApiVersion,
       credential: config.azure.credential,
       groups: inventoryOf(config).names(),
       metrics: metricsBindAddress ? `http://${metricsBindAddress}/metrics` : 'off',
@@ -138,6 +140,11 @@ export async function runWorker(config: FogpilotConfig = loadConfig()): Promise<
         controlPlane,
         // Restores, VM backup and Cosmos DB accounts, over the control plane's credential and request budget.
         recoveryPlane: new ArmRecoveryPlane(controlPlane),
+        // SQL Database server failover groups, over the same clients, with the configured api-version.
+        serverGroupPlane: new ArmServerGroupPlane(controlPlane, {
+          endpoint: config.armEndpoint,
+          apiVersion: config.azure.sqlDatabaseApiVersion,
+        }),
         dataPlane,
         inventory,
         approvalRules: approvalRulesOf(config, inventory),
