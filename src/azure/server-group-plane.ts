@@ -41,7 +41,10 @@ export interface ServerGroupPlane {
 
   /**
    * GET the group at one of its servers: the answer describes the group from that server's side
-   * (`replicationRole`, `partnerServers[]`). `view.location` is the server's location; `view.server` is set.
+   * (`replicationRole`, `partnerServers[]`). `view.location` is the server's location; `view.server` is set. Member ids
+   * are the group's ids at a server: `primaryManagedInstanceId` the primary's, `partnerManagedInstanceId` the partner
+   * `partnerLocation` names (at a secondary the primary, at the primary the first secondary). A GET of its own, never
+   * shared with other reads; a server the group is not on answers 404.
    */
   getServerFailoverGroup(
     group: GroupIdentity,
@@ -49,7 +52,12 @@ export interface ServerGroupPlane {
     options?: ArmRequestOptions,
   ): Promise<ArmAnswer<FailoverGroupView>>;
 
-  /** POST `action` at `server`, once (never retried here). Returns once Azure accepted it (200 or 202). */
+  /**
+   * POST `action` at `server`, once (never retried here). Returns once Azure accepted it (200 or 202): with the
+   * operation to follow as `trackingId` (`async:<Azure-AsyncOperation>` or `location:<Location>`), none when Azure
+   * answered 200 (done). `tryPlannedBeforeForcedFailover` where {@link api} lacks it is refused without being sent
+   * (`ActionNotInApiVersion`, delivery `not-sent`).
+   */
   beginServerFailover(
     group: GroupIdentity,
     server: string,
@@ -57,7 +65,10 @@ export interface ServerGroupPlane {
     options?: ArmRequestOptions,
   ): Promise<ArmAnswer<{ trackingId?: string }>>;
 
-  /** One read of a failover's async operation (the tracking id {@link beginServerFailover} returned). */
+  /**
+   * One read of a failover's operation (the tracking id {@link beginServerFailover} returned): `InProgress`, then
+   * `Succeeded`, `Failed` (with ARM's error code) or `Canceled`.
+   */
   getServerFailoverProgress(
     group: GroupIdentity,
     trackingId: string,
@@ -80,8 +91,9 @@ export interface ServerGroupPlane {
   listSqlOperations(resourceId: string, options?: ArmRequestOptions): Promise<ArmAnswer<ManagementOperationView[]>>;
 
   /**
-   * PATCH the SKU of a database or an elastic pool (by id). Returns a tracking id for {@link getSqlOperationProgress};
-   * the operation continues in Azure whatever happens to the caller.
+   * PATCH the SKU of a database or an elastic pool (by id). Returns a tracking id for {@link getSqlOperationProgress}
+   * (`async:…`, `location:…`, or `completed` when Azure answered 200); the operation continues in Azure whatever happens
+   * to the caller. A second change while one runs on the resource is refused 409.
    */
   beginUpdateSku(
     resourceId: string,
