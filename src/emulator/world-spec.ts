@@ -183,6 +183,78 @@ export const GroupSpecSchema = z.strictObject({
   databases: z.array(DatabaseSpecSchema).prefault([{ name: 'sales' }, { name: 'inventory' }]),
 });
 
+/** A database's or an elastic pool's SKU (ARM `Sku`: name, tier, capacity in vCores or DTUs, hardware family). */
+export const SqlSkuSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  tier: z.string().min(1),
+  capacity: z.number().int().positive(),
+  family: z.string().optional(),
+});
+
+/** A database of a logical server (Azure SQL Database). */
+export const SqlDatabaseSpecSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/),
+  /** Absent: General Purpose, 2 vCores (or, in `elasticPool`, the pool's tier). */
+  sku: SqlSkuSpecSchema.optional(),
+  /** An elastic pool of the same server. */
+  elasticPool: z.string().optional(),
+  maxSizeGB: z.number().positive().default(32),
+  /** Data held: what seeding a new geo-secondary moves at `timings.seedingGBPerHour`. */
+  sizeGB: z.number().min(0).default(0),
+  /** How long a commit takes to harden on each geo-secondary (simulated ms). */
+  lagMs: z.number().int().min(0).optional(),
+  zoneRedundant: z.boolean().default(false),
+  backupStorageRedundancy: z.enum(['Geo', 'Local', 'Zone', 'GeoZone']).default('Geo'),
+});
+
+/** An elastic pool of a logical server. */
+export const ElasticPoolSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  sku: SqlSkuSpecSchema.default({ name: 'GP_Gen5', tier: 'GeneralPurpose', capacity: 4, family: 'Gen5' }),
+  perDatabaseSettings: z
+    .strictObject({ minCapacity: z.number().min(0).default(0), maxCapacity: z.number().positive().default(2) })
+    .prefault({}),
+  maxSizeGB: z.number().positive().default(512),
+  zoneRedundant: z.boolean().default(false),
+});
+
+/**
+ * A logical server (`Microsoft.Sql/servers`), its databases and elastic pools. A database a failover group seeds to
+ * this server may be declared here too (same name): it is then the group's secondary copy, with its own SKU.
+ */
+export const SqlServerSpecSchema = z.strictObject({
+  name: name('sqlServers[].name'),
+  resourceGroup: z.string().min(1),
+  subscriptionId: z.string().optional(),
+  location: z.string().min(2),
+  administratorLogin: z.string().default('fogadmin'),
+  logins: z.array(LoginSpecSchema).default([]),
+  databases: z.array(SqlDatabaseSpecSchema).default([]),
+  elasticPools: z.array(ElasticPoolSpecSchema).default([]),
+});
+
+/**
+ * A server failover group (`servers/{server}/failoverGroups/{name}`): the primary server, one or more partner servers
+ * (up to four, each in its own region), and the member databases (names of the primary's databases). Each member is
+ * geo-replicated to every partner: a copy the partner server declares keeps its SKU, any other is made like the
+ * primary's.
+ */
+export const SqlFailoverGroupSpecSchema = z.strictObject({
+  name: name('sqlFailoverGroups[].name'),
+  subscriptionId: z.string().optional(),
+  primaryServer: z.string(),
+  partnerServers: z.array(z.string()).min(1).max(4),
+  databases: z.array(z.string()).default([]),
+  readWriteFailoverPolicy: z.enum(['Manual', 'Automatic']).default('Manual'),
+  gracePeriodMinutes: z.number().int().min(60).optional(),
+  readOnlyFailoverPolicy: z.enum(['Disabled', 'Enabled']).default('Disabled'),
+  /** The partner the read-only endpoint points to (absent: the first partner). */
+  readOnlyTargetServer: z.string().optional(),
+  secondaryType: z.enum(['Geo', 'Standby']).default('Geo'),
+  /** Simulated seconds of seeding left when the world starts (0: every copy seeded). */
+  seedingSeconds: z.number().min(0).default(0),
+});
+
 export const TimingsSchema = z.strictObject({
   /** From an accepted planned failover to the new primary taking the role (simulated seconds). */
   roleSwitchSeconds: z.number().min(0).default(30),
@@ -245,6 +317,11 @@ export const TimingsSchema = z.strictObject({
   logBackupMinutes: z.number().positive().default(10),
   /** A PUT or DELETE of a network security rule takes this long before it applies (simulated seconds; inferred). */
   securityRuleSeconds: z.number().min(0).default(10),
+  /**
+   * A SQL database's or elastic pool's scale (PATCH of its SKU) takes this long (simulated seconds; inferred: Learn
+   * says minutes, longer when data must be copied).
+   */
+  sqlScaleSeconds: z.number().min(0).default(120),
   /** `Retry-After` of 202 answers and async status polls (real seconds). */
   asyncRetryAfterSeconds: z.number().int().min(0).default(1),
 });
@@ -256,6 +333,10 @@ export const WorldSpecSchema = z.strictObject({
     .default('00000000-0000-4000-8000-0000000f0c05'),
   instances: z.array(InstanceSpecSchema).min(1),
   groups: z.array(GroupSpecSchema).default([]),
+  /** Azure SQL Database: logical servers with their databases and elastic pools. */
+  sqlServers: z.array(SqlServerSpecSchema).default([]),
+  /** Azure SQL Database server failover groups over `sqlServers`. */
+  sqlFailoverGroups: z.array(SqlFailoverGroupSpecSchema).default([]),
   /**
    * Resource groups that exist without an instance or a group in them. Those of instances and groups exist anyway; a
    * request naming any other answers 404 `ResourceGroupNotFound`.
@@ -300,13 +381,18 @@ export type WorldSpecInput = z.input<typeof WorldSpecSchema>;
 export type Timings = z.output<typeof TimingsSchema>;
 export type InstanceSpec = z.output<typeof InstanceSpecSchema>;
 export type GroupSpec = z.output<typeof GroupSpecSchema>;
+export type SqlServerSpec = z.output<typeof SqlServerSpecSchema>;
+export type SqlDatabaseSpec = z.output<typeof SqlDatabaseSpecSchema>;
+export type SqlFailoverGroupSpec = z.output<typeof SqlFailoverGroupSpecSchema>;
+export type LoginSpec = z.output<typeof LoginSpecSchema>;
 export type SecurityRuleSpec = z.output<typeof SecurityRuleSpecSchema>;
 export type VirtualNetworkSpec = z.output<typeof VirtualNetworkSpecSchema>;
 export type NetworkSecurityGroupSpec = z.output<typeof NetworkSecurityGroupSpecSchema>;
 
 /**
- * One group, two instances in two regions, two databases: enough to rehearse every runbook; and a workload around
- * them (a VM, a vault, two Cosmos DB accounts: `defaultWorkloadSpec`).
+ * One group, two instances in two regions, two databases: enough to rehearse every runbook; beside it an Azure SQL
+ * Database failover group (`fog-orders`: servers in eastus and westus, `orders` standalone, `payments` and `ledger`
+ * in an elastic pool); and a workload around them (a VM, a vault, two Cosmos DB accounts: `defaultWorkloadSpec`).
  */
 export function defaultWorldSpec(): WorldSpecInput {
   return {
@@ -338,6 +424,33 @@ export function defaultWorldSpec(): WorldSpecInput {
         primaryInstance: 'fog-sales-eastus',
         secondaryInstance: 'fog-sales-westus',
         databases: [{ name: 'sales' }, { name: 'inventory' }],
+      },
+    ],
+    sqlServers: [
+      {
+        name: 'fog-orders-eastus',
+        resourceGroup: 'rg-fogpilot',
+        location: 'eastus',
+        elasticPools: [{ name: 'orders-pool' }],
+        databases: [
+          { name: 'orders', sku: { name: 'GP_Gen5', tier: 'GeneralPurpose', capacity: 4, family: 'Gen5' }, sizeGB: 20 },
+          { name: 'payments', elasticPool: 'orders-pool', sizeGB: 8 },
+          { name: 'ledger', elasticPool: 'orders-pool', sizeGB: 4 },
+        ],
+      },
+      {
+        name: 'fog-orders-westus',
+        resourceGroup: 'rg-fogpilot',
+        location: 'westus',
+        elasticPools: [{ name: 'orders-pool' }],
+      },
+    ],
+    sqlFailoverGroups: [
+      {
+        name: 'fog-orders',
+        primaryServer: 'fog-orders-eastus',
+        partnerServers: ['fog-orders-westus'],
+        databases: ['orders', 'payments', 'ledger'],
       },
     ],
     ...defaultWorkloadSpec(),

@@ -15,6 +15,9 @@
  * - faults.ts: the faults armed in the world;
  * - split-brain.ts: the `split-brain` fault (an old primary still accepting writes after a forced failover);
  * - invariants.ts: failover counters and rule violations;
+ * - sql-servers.ts, sql-failover-groups.ts, sql-replication.ts, sql-state.ts: Azure SQL Database — logical servers,
+ *   databases, elastic pools and their scales; server failover groups and their failovers; geo-replication of a
+ *   database to one or more partners (one commit log, hardened per partner);
  * - state.ts, regions.ts: the state records, ids and region spellings;
  * - context.ts: what a rule may use of the world (`WorldContext`, which `World` implements); the rules import it,
  *   never this module.
@@ -34,6 +37,18 @@ import { advanceNetworks, networksFromSpec, requestRuleChange } from './world/ne
 import * as replication from './world/replication';
 import { splitBrainAccepts, splitBrainCommit } from './world/split-brain';
 import { advanceWorkload, emptyWorkload, loadWorkload } from './world/workload';
+import * as sqlFailoverGroups from './world/sql-failover-groups';
+import * as sqlReplication from './world/sql-replication';
+import * as sqlServers from './world/sql-servers';
+import {
+  sameId,
+  type ElasticPoolState,
+  type SqlDatabaseState,
+  type SqlFailoverGroupState,
+  type SqlGeoReplication,
+  type SqlScaleOperation,
+  type SqlServerState,
+} from './world/sql-state';
 import type { WorkloadState } from './world/workload-state';
 import {
   instanceResourceId,
@@ -77,6 +92,21 @@ export {
   type WorldEvent,
   type WorldFaults,
 } from './world/state';
+export {
+  sqlGroupKey,
+  sqlServerResourceId,
+  type ElasticPoolState,
+  type SqlDatabaseState,
+  type SqlFailoverGroupState,
+  type SqlFailoverState,
+  type SqlGeoReplication,
+  type SqlPartnerLink,
+  type SqlScaleOperation,
+  type SqlServerState,
+  type SqlSku,
+} from './world/sql-state';
+export type { SqlGroupRequest } from './world/sql-failover-groups';
+export type { ElasticPoolUpdate, SqlDatabaseUpdate } from './world/sql-servers';
 export { displayLocation, idLocation } from './world/regions';
 export { linkGuid } from './world/replication';
 export type { GroupRequest } from './world/failover-groups';
@@ -103,6 +133,12 @@ export class World extends EventEmitter implements WorldContext {
   readonly lostCommits: LostCommits[] = [];
   readonly virtualNetworks = new Map<string, VirtualNetworkState>();
   readonly securityGroups = new Map<string, NetworkSecurityGroupState>();
+  /** Azure SQL Database logical servers by lower-case id, their databases and pools inside (world/sql-servers.ts). */
+  readonly sqlServers = new Map<string, SqlServerState>();
+  /** Server failover groups by key (`sqlGroupKey`; world/sql-failover-groups.ts). */
+  readonly sqlFailoverGroups = new Map<string, SqlFailoverGroupState>();
+  /** Scales of SQL databases and elastic pools, oldest first. */
+  readonly sqlOperations: SqlScaleOperation[] = [];
   /** VMs, Recovery Services vaults and Cosmos DB accounts (world/workload.ts). */
   readonly workload: WorkloadState = emptyWorkload();
   private seq = 0;
@@ -145,6 +181,19 @@ export class World extends EventEmitter implements WorldContext {
     for (const group of spec.groups) {
       const state = failoverGroups.groupFromSpec(this, group, spec, now);
       this.groups.set(state.key, state);
+    }
+    this.sqlServers.clear();
+    this.sqlFailoverGroups.clear();
+    this.sqlOperations.length = 0;
+    for (const server of spec.sqlServers) {
+      const state = sqlServers.sqlServerFromSpec(server, spec, now);
+      if (this.sqlServers.has(state.id.toLowerCase())) throw new Error(`sqlServers: ${server.name} is declared twice`);
+      this.sqlServers.set(state.id.toLowerCase(), state);
+    }
+    for (const group of spec.sqlFailoverGroups) {
+      const state = sqlFailoverGroups.sqlGroupFromSpec(this, group, spec, now);
+      if (this.sqlFailoverGroups.has(state.key)) throw new Error(`sqlFailoverGroups: ${group.name} is declared twice`);
+      this.sqlFailoverGroups.set(state.key, state);
     }
     loadWorkload(this.workload, spec, now);
     this.record('world-loaded', {}, now);
@@ -284,6 +333,8 @@ export class World extends EventEmitter implements WorldContext {
       failoverGroups.expireStaleClaim(group, now);
     }
     managedInstances.advanceOperations(this, now);
+    for (const group of [...this.sqlFailoverGroups.values()]) sqlFailoverGroups.advanceSqlGroup(this, group, now);
+    sqlServers.advanceSqlOperations(this, now);
     advanceNetworks(this, now);
     advanceWorkload(this, now);
     databaseRestores.advanceDatabaseRestores(this, now);
@@ -428,6 +479,128 @@ export class World extends EventEmitter implements WorldContext {
     rule?: SecurityRuleState,
   ): AsyncOperation {
     return requestRuleChange(this, nsg, kind, ruleName, rule);
+  }
+
+  // ── Azure SQL Database ─────────────────────────────────────────────────────────────────────────────────────────
+
+  sqlServerByName(subscriptionId: string, resourceGroup: string, name: string): SqlServerState | undefined {
+    const server = sqlFailoverGroups.sqlServerByName(this, subscriptionId, name);
+    return server && sameId(server.resourceGroup, resourceGroup) ? server : undefined;
+  }
+
+  sqlServerById(id: string): SqlServerState | undefined {
+    return this.sqlServers.get(id.toLowerCase());
+  }
+
+  /** The logical server whose FQDN (`<server>.database.windows.net`) is `host`. */
+  sqlServerByHost(host: string): SqlServerState | undefined {
+    return [...this.sqlServers.values()].find((server) => sameId(server.fullyQualifiedDomainName, host));
+  }
+
+  /** The server failover group whose listener is `host`: `<group>.database.windows.net` or `<group>.secondary.database.windows.net`. */
+  sqlGroupByListenerHost(host: string): { group: SqlFailoverGroupState; kind: 'read-write' | 'read-only' } | undefined {
+    const match = /^([^.]+)(\.secondary)?\.database\.windows\.net$/i.exec(host);
+    if (!match) return undefined;
+    const group = [...this.sqlFailoverGroups.values()].find((entry) => sameId(entry.name, match[1]!));
+    return group && { group, kind: match[2] ? 'read-only' : 'read-write' };
+  }
+
+  /** A server failover group by key or by name. */
+  findSqlGroup(nameOrKey: string): SqlFailoverGroupState | undefined {
+    return (
+      this.sqlFailoverGroups.get(nameOrKey.toLowerCase()) ??
+      [...this.sqlFailoverGroups.values()].find((group) => sameId(group.name, nameOrKey))
+    );
+  }
+
+  /** The database `name` on a server (a primary, a geo-secondary copy, or one of its own). */
+  sqlDatabaseOn(serverId: string, name: string): SqlDatabaseState | undefined {
+    return sqlReplication.databaseOn(this, serverId, name);
+  }
+
+  /** The group's member databases, as its primary holds them (each one's `replication` has the log and the partners). */
+  sqlGroupDatabases(group: SqlFailoverGroupState): SqlDatabaseState[] {
+    return sqlFailoverGroups.memberDatabases(this, group);
+  }
+
+  /** The role ARM reports for the group at `serverId` (the old primary claims Primary for a moment after a switch). */
+  sqlReportedRole(group: SqlFailoverGroupState, serverId: string): 'Primary' | 'Secondary' {
+    return sqlFailoverGroups.sqlReportedRole(group, serverId, this.clock.now());
+  }
+
+  /** The server the group's read-write listener points at now (the target of an accepted failover, from its move). */
+  sqlListenerServerId(group: SqlFailoverGroupState): string {
+    return sqlFailoverGroups.sqlListenerServerId(group, this.clock.now());
+  }
+
+  /** The server the group's read-only listener points at now. */
+  sqlReadOnlyServerId(group: SqlFailoverGroupState): string {
+    return sqlFailoverGroups.sqlReadOnlyServerId(this, group);
+  }
+
+  /**
+   * Whether the database's copy on its server accepts writes now: the primary of its replication (or a database of
+   * its own), its region answering, outside the read-only window after a switch.
+   */
+  sqlAcceptsWrites(database: SqlDatabaseState, now = this.clock.now()): boolean {
+    const server = this.sqlServerById(database.serverId);
+    if (!server || this.isDark(server.location)) return false;
+    const replication = database.replication;
+    if (replication && !sameId(replication.primaryServerId, database.serverId)) return false;
+    return now >= database.data.readOnlyUntil;
+  }
+
+  /**
+   * One committed transaction on a SQL database's primary: the next LSN, hardened on each partner after its lag (at
+   * once on the target of a planned failover that synchronizes). A database of its own just logs it.
+   */
+  sqlCommit(database: SqlDatabaseState, payload: string, options: replication.CommitOptions = {}): CommitRecord {
+    this.advance();
+    const now = this.clock.now();
+    const geo: SqlGeoReplication = database.replication ?? {
+      name: database.name,
+      primaryServerId: database.serverId,
+      data: database.data,
+      partners: [],
+    };
+    const planned = sqlServers
+      .groupsOfDatabase(this, database)
+      .map((group) => group.failover)
+      .find((failover) => failover?.ran === 'planned' && !failover.switched && failover.switchAt !== undefined);
+    return sqlReplication.commitSql(this, geo, payload, now, { ...options, synchronousTo: planned?.targetServerId });
+  }
+
+  /** PATCH of a SQL database (SKU, pool, max size): long-running when the SKU or pool changes. */
+  scaleSqlDatabase(
+    server: SqlServerState,
+    database: SqlDatabaseState,
+    update: sqlServers.SqlDatabaseUpdate,
+  ): AsyncOperation | undefined {
+    return sqlServers.requestDatabaseScale(this, server, database, update);
+  }
+
+  /** PATCH of an elastic pool: long-running when its SKU changes. */
+  scaleElasticPool(server: SqlServerState, pool: ElasticPoolState, update: sqlServers.ElasticPoolUpdate) {
+    return sqlServers.requestPoolScale(this, server, pool, update);
+  }
+
+  /** PUT or PATCH of a server failover group at `server`. */
+  putSqlGroup(server: SqlServerState, name: string, request: sqlFailoverGroups.SqlGroupRequest) {
+    return sqlFailoverGroups.putSqlGroup(this, server, name, request);
+  }
+
+  /** DELETE of a server failover group at its primary (databases and their replication stay). */
+  deleteSqlGroup(group: SqlFailoverGroupState, server: SqlServerState): AsyncOperation {
+    return sqlFailoverGroups.deleteSqlGroup(this, group, server);
+  }
+
+  /** `failover`, `forceFailoverAllowDataLoss` or `tryPlannedBeforeForcedFailover` sent to `server`. */
+  requestSqlFailover(
+    group: SqlFailoverGroupState,
+    server: SqlServerState,
+    kind: 'planned' | 'forced' | 'tryPlanned',
+  ): AsyncOperation {
+    return sqlFailoverGroups.requestSqlFailover(this, group, server, kind);
   }
 
   // ── invariants ─────────────────────────────────────────────────────────────────────────────────────────────────

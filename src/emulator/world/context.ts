@@ -18,6 +18,7 @@ import type {
   WorldEvent,
   WorldFaults,
 } from './state';
+import type { SqlFailoverGroupState, SqlScaleOperation, SqlServerState } from './sql-state';
 
 /** The world's records, as the rules read and change them. */
 export interface WorldState {
@@ -42,6 +43,12 @@ export interface WorldState {
   readonly virtualNetworks: Map<string, VirtualNetworkState>;
   /** Network security groups by lower-case resource id. */
   readonly securityGroups: Map<string, NetworkSecurityGroupState>;
+  /** Azure SQL Database logical servers by lower-case resource id (their databases and elastic pools inside). */
+  readonly sqlServers: Map<string, SqlServerState>;
+  /** Server failover groups by key (`sqlGroupKey`). */
+  readonly sqlFailoverGroups: Map<string, SqlFailoverGroupState>;
+  /** Scales of SQL databases and elastic pools, oldest first. */
+  readonly sqlOperations: SqlScaleOperation[];
 }
 
 /** The world as a rule sees it: its state plus the clock, the event log, lookups and `advance`. */

@@ -7,6 +7,8 @@ import { normalizeLocation } from '../../domain/locations';
 import type { FaultSpec } from '../faults';
 import type { WorldContext } from './context';
 import { loseLink, restoreLink } from './replication';
+import { losePartnerLink, restorePartnerLink } from './sql-replication';
+import { sameId, type SqlGeoReplication } from './sql-state';
 import { armSplitBrain } from './split-brain';
 import type { GroupState, InstanceState, WorldFaults } from './state';
 
@@ -53,7 +55,7 @@ export function isDark(faults: WorldFaults, location: string): boolean {
  */
 export function takeFailoverFault(
   faults: WorldFaults,
-  group: GroupState,
+  group: Pick<GroupState, 'key' | 'name'>,
 ): { fails: { code: string; message: string } } | { neverCompletes: true } | undefined {
   const name = group.name.toLowerCase();
   const fails = faults.failoverFails.get(group.key) ?? faults.failoverFails.get(name);
@@ -106,6 +108,8 @@ export function addWorldFault(world: WorldContext, spec: WorldFaultSpec): void {
       if (!faults.darkSince.has(location)) faults.darkSince.set(location, world.now());
       // A dark primary ships no more log: what had not hardened by now never will (until the region returns).
       for (const database of databasesTouching(world, location)) loseLink(database, world.now());
+      for (const { replication, serverId } of sqlLinksTouching(world, location))
+        losePartnerLink(replication, serverId, world.now());
       world.emit('change', 'region-dark', location);
       return;
     }
@@ -125,6 +129,19 @@ export function addWorldFault(world: WorldContext, spec: WorldFaultSpec): void {
       return;
     case 'link-lost':
     case 'lag-spike': {
+      const sqlGroup = world.findGroup(spec.group) ? undefined : findSqlGroup(world, spec.group);
+      if (sqlGroup) {
+        const replications = sqlGroupReplications(world, sqlGroup.key).filter(
+          (replication) => !spec.database || sameId(replication.name, spec.database),
+        );
+        if (replications.length === 0) throw new Error(`no database ${spec.database} in group ${spec.group}`);
+        for (const replication of replications) {
+          if (spec.kind === 'link-lost')
+            for (const link of replication.partners) losePartnerLink(replication, link.serverId, world.now());
+          else replication.data.lagSpike = { lagMs: spec.lagMs, until: world.now() + spec.seconds * 1000 };
+        }
+        return;
+      }
       const group = world.findGroup(spec.group);
       if (!group) throw new Error(`no group ${spec.group} in the world`);
       const databases = group.databases.filter(
@@ -151,7 +168,51 @@ export function restoreRegion(world: WorldContext, location: string): boolean {
   if (!wasDark) return false;
   world.advance();
   for (const database of databasesTouching(world, normalized)) restoreLink(database, world.now());
+  for (const { replication, serverId } of sqlLinksTouching(world, normalized)) {
+    const dark = (id: string) => {
+      const server = world.sqlServers.get(id.toLowerCase());
+      return server !== undefined && world.isDark(server.location);
+    };
+    if (!dark(serverId) && !dark(replication.primaryServerId)) restorePartnerLink(replication, serverId, world.now());
+  }
   return true;
+}
+
+/** Every geo-replicated SQL database once (through its primary copy). */
+function sqlReplications(world: WorldContext): SqlGeoReplication[] {
+  const seen = new Set<SqlGeoReplication>();
+  for (const server of world.sqlServers.values())
+    for (const database of server.databases) if (database.replication) seen.add(database.replication);
+  return [...seen];
+}
+
+/** The links of SQL geo-replication with an end in `location`: a dark primary ships nothing, a dark partner takes nothing. */
+function sqlLinksTouching(world: WorldContext, location: string) {
+  const inRegion = (id: string) => world.sqlServers.get(id.toLowerCase())?.location === normalizeLocation(location);
+  return sqlReplications(world).flatMap((replication) =>
+    replication.partners
+      .filter((link) => inRegion(link.serverId) || inRegion(replication.primaryServerId))
+      .map((link) => ({ replication, serverId: link.serverId })),
+  );
+}
+
+/** A server failover group by key or by name. */
+function findSqlGroup(world: WorldContext, nameOrKey: string) {
+  return (
+    world.sqlFailoverGroups.get(nameOrKey.toLowerCase()) ??
+    [...world.sqlFailoverGroups.values()].find((group) => sameId(group.name, nameOrKey))
+  );
+}
+
+/** The geo-replication of a server failover group's members. */
+function sqlGroupReplications(world: WorldContext, key: string): SqlGeoReplication[] {
+  const group = world.sqlFailoverGroups.get(key);
+  if (!group) return [];
+  const primary = world.sqlServers.get(group.primaryServerId.toLowerCase());
+  return group.databases.flatMap((name) => {
+    const replication = primary?.databases.find((database) => sameId(database.name, name))?.replication;
+    return replication ? [replication] : [];
+  });
 }
 
 /** The databases of the groups with an instance in `location`. */
@@ -173,5 +234,9 @@ export function removeWorldFaults(world: WorldContext): void {
       restoreLink(database, world.now());
       database.lagSpike = undefined;
     }
+  }
+  for (const replication of sqlReplications(world)) {
+    for (const link of replication.partners) restorePartnerLink(replication, link.serverId, world.now());
+    replication.data.lagSpike = undefined;
   }
 }

@@ -13,7 +13,7 @@ export interface WorldInvariants {
 }
 
 /** The group's failover counters, created at zero on first use. */
-export function failoverCountersOf(world: WorldContext, group: GroupState): FailoverCounters {
+export function failoverCountersOf(world: WorldContext, group: Pick<GroupState, 'key'>): FailoverCounters {
   let counters = world.failoverCounters.get(group.key);
   if (!counters) {
     counters = { received: 0, accepted: 0, refused: 0, acceptedTo: {} };
@@ -46,7 +46,10 @@ export function checkSinglePrimary(world: WorldContext, group: GroupState): void
 export function invariantsOf(world: WorldContext): WorldInvariants {
   const failovers: Record<string, FailoverCounters> = {};
   for (const [key, counters] of world.failoverCounters) {
-    failovers[world.groups.get(key)?.name ?? key] = { ...counters, acceptedTo: { ...counters.acceptedTo } };
+    failovers[world.groups.get(key)?.name ?? world.sqlFailoverGroups.get(key)?.name ?? key] = {
+      ...counters,
+      acceptedTo: { ...counters.acceptedTo },
+    };
   }
   return {
     violations: [...world.violations],

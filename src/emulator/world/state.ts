@@ -69,6 +69,11 @@ export interface CommitRecord {
   committedAt: number;
   /** When the secondary hardens it (committedAt + the database's lag at the time). */
   hardenedAt: number;
+  /**
+   * A geo-replicated SQL database's commit: when each partner (by lower-case server id) hardens it; `hardenedAt` is
+   * then the latest of them, when every partner holds it (./sql-replication.ts).
+   */
+  hardenedAtBy?: Record<string, number>;
   payload?: string;
   /** The id of the row an insert made (data, kept by restores and copies); absent: the LSN (older records). */
   rowId?: number;
@@ -238,7 +243,11 @@ export interface AsyncOperation {
     | 'security-rule-put'
     | 'security-rule-delete'
     | 'database-restore'
-    | 'database-delete';
+    | 'database-delete'
+    | 'sql-failover'
+    | 'sql-scale'
+    | 'sql-group-create'
+    | 'sql-group-delete';
   subscriptionId: string;
   location: string;
   status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -250,6 +259,9 @@ export interface AsyncOperation {
     | { type: 'group'; groupKey: string; location: string }
     | { type: 'instance'; instanceId: string }
     | { type: 'database'; instanceId: string; databaseName: string }
+    | { type: 'sql-group'; groupKey: string; serverId: string }
+    | { type: 'sql-database'; serverId: string; databaseName: string }
+    | { type: 'sql-elastic-pool'; serverId: string; poolName: string }
     | { type: 'none' };
 }
 
