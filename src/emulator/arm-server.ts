@@ -29,6 +29,8 @@ import { registerNetworkRoutes } from './arm/networks';
 import { registerRecoveryServicesRoutes } from './arm/recovery-services';
 import { registerResourceGroupCheck } from './arm/resource-groups';
 import { registerRetentionPolicyRoutes } from './arm/retention-policies';
+import { registerSqlFailoverGroupRoutes } from './arm/sql-failover-groups';
+import { registerSqlServerRoutes } from './arm/sql-servers';
 import { armErrorBody } from './arm-bodies';
 import { HttpFaults } from './faults';
 import { TokenBucket } from './throttle';
@@ -118,6 +120,10 @@ export async function startArmServer({
     if (params.location) return normalizeLocation(params.location);
     if (params.instance && params.subscription && params.resourceGroup) {
       return world.instanceByName(params.subscription, params.resourceGroup, params.instance)?.location;
+    }
+    // A logical server lives in its region: a dark region's servers (and their databases, groups) answer nothing.
+    if (params.server && params.subscription && params.resourceGroup) {
+      return world.sqlServerByName(params.subscription, params.resourceGroup, params.server)?.location;
     }
     // A network resource lives in its region: a dark region's vnets and NSGs answer nothing either.
     if (params.subscription && params.resourceGroup && (params.vnet || params.nsg)) {
@@ -259,6 +265,8 @@ export async function startArmServer({
   registerManagedDatabaseRoutes(app, context);
   registerManagementOperationRoutes(app, context);
   registerRetentionPolicyRoutes(app, context);
+  registerSqlServerRoutes(app, context);
+  registerSqlFailoverGroupRoutes(app, context);
   registerAsyncOperationRoutes(app, context);
   registerNetworkRoutes(app, context);
   registerComputeRoutes(app, context);

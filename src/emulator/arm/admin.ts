@@ -52,6 +52,16 @@ export function registerAdminRoutes(
         replicationState: world.reportedReplicationState(group),
         failover: group.failover ?? null,
       })),
+      sqlFailoverGroups: [...world.sqlFailoverGroups.values()].map((group) => ({
+        name: group.name,
+        primary: world.sqlServerById(group.primaryServerId)?.name ?? group.primaryServerId,
+        primaryLocation: world.sqlServerById(group.primaryServerId)?.location,
+        partners: group.serverIds
+          .filter((id) => id !== group.primaryServerId)
+          .map((id) => world.sqlServerById(id)?.name ?? id),
+        databases: group.databases,
+        failover: group.failover ?? null,
+      })),
     }),
   );
   app.put('/_admin/world', (request, reply) => {

@@ -280,10 +280,91 @@ export const COSMOS_DB: ResourceTypeVersions = {
   ]),
 };
 
+/**
+ * Azure SQL Database (logical servers): the versions whose folder holds the type's file — Servers.json,
+ * Databases.json, ElasticPools.json, FailoverGroups.json, ReplicationLinks.json, DatabaseOperations.json,
+ * ElasticPoolOperations.json — the early ones from the folder listing, the later ones (LATER) not checked one by one.
+ * @azure/arm-sql 10 sends 2022-08-01-preview (servers, databases), 2021-08-01-preview (elasticPools),
+ * 2020-11-01-preview (failoverGroups, elasticPools/operations), 2022-02-01-preview (replicationLinks) and
+ * 2021-02-01-preview (databases/operations); azure-mgmt-sql 4.0.0 (Python) sends 2025-01-01.
+ */
+export const SQL_SERVERS: ResourceTypeVersions = {
+  type: 'servers',
+  versions: new Set(['2014-04-01', '2015-05-01-preview', '2019-06-01-preview', ...LATER]),
+};
+export const SQL_DATABASES: ResourceTypeVersions = {
+  type: 'servers/databases',
+  versions: new Set(['2014-04-01', '2017-03-01-preview', '2017-10-01-preview', '2019-06-01-preview', ...LATER]),
+};
+export const ELASTIC_POOLS: ResourceTypeVersions = {
+  type: 'servers/elasticPools',
+  versions: new Set(['2014-04-01', '2017-10-01-preview', ...LATER]),
+};
+export const FAILOVER_GROUPS: ResourceTypeVersions = {
+  type: 'servers/failoverGroups',
+  versions: new Set(['2015-05-01-preview', ...LATER]),
+};
+export const REPLICATION_LINKS: ResourceTypeVersions = {
+  type: 'servers/databases/replicationLinks',
+  versions: new Set(['2014-04-01', ...LATER]),
+};
+export const DATABASE_OPERATIONS: ResourceTypeVersions = {
+  type: 'servers/databases/operations',
+  versions: new Set(['2017-10-01-preview', ...LATER]),
+};
+export const ELASTIC_POOL_OPERATIONS: ResourceTypeVersions = {
+  type: 'servers/elasticPools/operations',
+  versions: new Set(['2017-10-01-preview', ...LATER]),
+};
+
+/**
+ * `failoverGroups/{g}/tryPlannedBeforeForcedFailover` (FailoverGroups_TryPlannedBeforeForcedFailover): first in
+ * preview/2023-02-01-preview, then 2023-05-01-preview, 2023-08-01-preview, 2024-05-01-preview, 2024-11-01-preview and
+ * stable/2025-01-01 (each read); not in stable/2023-08-01 nor before 2023. Another version answers as for a type it
+ * does not serve.
+ */
+export const TRY_PLANNED_BEFORE_FORCED_FAILOVER: ResourceTypeVersions = {
+  type: 'servers/failoverGroups/tryPlannedBeforeForcedFailover',
+  versions: new Set([
+    '2023-02-01-preview',
+    '2023-05-01-preview',
+    '2023-08-01-preview',
+    '2024-05-01-preview',
+    '2024-11-01-preview',
+    '2025-01-01',
+  ]),
+};
+
+/**
+ * The FailoverGroups.json versions whose FailoverGroupReadOnlyEndpoint has `targetServer` and whose update takes
+ * `partnerServers` (the error list adds InvalidReadOnlyEndpointTargetServer: "…present among the partnerServers"):
+ * the same versions as tryPlannedBeforeForcedFailover (each read). These allow more than one partner server; older
+ * ones (and stable/2023-08-01) refuse it with FailoverGroupCreateOrUpdateRequestUnsupportedPartnerCount and answer
+ * without `targetServer`.
+ */
+export const MULTI_PARTNER_FAILOVER_GROUP_VERSIONS: ReadonlySet<string> = TRY_PLANNED_BEFORE_FORCED_FAILOVER.versions;
+
+/**
+ * The FailoverGroups.json versions with `secondaryType` (Geo, Standby) and its error
+ * UnsupportedPartnerCountForStandby: 2023-08-01-preview on (not 2023-05-01-preview, whose definitions lack it; not
+ * stable/2023-08-01).
+ */
+export const SECONDARY_TYPE_FAILOVER_GROUP_VERSIONS: ReadonlySet<string> = new Set([
+  '2023-08-01-preview',
+  '2024-05-01-preview',
+  '2024-11-01-preview',
+  '2025-01-01',
+]);
+
 /** The status URLs of long-running operations carry the version of the request that started them. */
 export const ASYNC_OPERATIONS: ResourceTypeVersions = {
   type: 'locations/operationResults',
-  versions: new Set([...INSTANCE_FAILOVER_GROUPS.versions, ...MANAGED_INSTANCES.versions]),
+  versions: new Set([
+    ...INSTANCE_FAILOVER_GROUPS.versions,
+    ...MANAGED_INSTANCES.versions,
+    ...SQL_DATABASES.versions,
+    ...FAILOVER_GROUPS.versions,
+  ]),
 };
 
 /** The resource type a route (Fastify pattern) serves, or undefined for one the emulator does not version-check. */
@@ -304,6 +385,14 @@ export function resourceTypeOfRoute(route: string): ResourceTypeVersions | undef
   if (!path.includes('/providers/microsoft.sql/')) return undefined;
   if (/azureasyncoperation|operationresults/.test(path)) return ASYNC_OPERATIONS;
   if (path.includes('/instancefailovergroups')) return INSTANCE_FAILOVER_GROUPS;
+  if (path.includes('/tryplannedbeforeforcedfailover')) return TRY_PLANNED_BEFORE_FORCED_FAILOVER;
+  if (/\/servers\/[^/]+\/failovergroups/.test(path)) return FAILOVER_GROUPS;
+  if (/\/servers\/[^/]+\/databases\/[^/]+\/replicationlinks/.test(path)) return REPLICATION_LINKS;
+  if (/\/servers\/[^/]+\/databases\/[^/]+\/operations/.test(path)) return DATABASE_OPERATIONS;
+  if (/\/servers\/[^/]+\/elasticpools\/[^/]+\/operations/.test(path)) return ELASTIC_POOL_OPERATIONS;
+  if (/\/servers\/[^/]+\/elasticpools/.test(path)) return ELASTIC_POOLS;
+  if (/\/servers\/[^/]+\/databases/.test(path)) return SQL_DATABASES;
+  if (/\/microsoft\.sql\/servers/.test(path)) return SQL_SERVERS;
   if (path.includes('/backuplongtermretentionpolicies')) return MANAGED_INSTANCE_LTR_POLICIES;
   if (path.includes('/longtermretentionmanagedinstances/')) return LTR_MANAGED_INSTANCE_BACKUPS;
   if (/\/managedinstances\/[^/]+\/restorabledroppeddatabases/.test(path)) return RESTORABLE_DROPPED_MANAGED_DATABASES;

@@ -8,10 +8,24 @@ import { armErrorBody, failoverGroupBody, managedDatabaseBody, managedInstanceBo
 import { liveDatabases } from '../world/database-restores';
 import type { AsyncOperation } from '../world';
 import { asyncPath, type ArmContext, type Params } from './context';
+import { sameId } from '../world/sql-state';
+import { shapeOf } from './sql-failover-groups';
+import { elasticPoolBody, sqlDatabaseBody, sqlFailoverGroupBody } from './sql-bodies';
 
-/** Registers the status and result URLs of the families (`instanceFailoverGroup…`, `managedInstance…`, `managedDatabase…`). */
+/**
+ * Registers the status and result URLs of the families (`instanceFailoverGroup…`, `managedInstance…`,
+ * `managedDatabase…`; for SQL Database `failoverGroup…`, `database…`, `elasticPool…`, as the spec's FailoverGroupUpdate
+ * example names its Location `…/locations/{l}/failoverGroupOperationResults/{id}`).
+ */
 export function registerAsyncOperationRoutes(app: FastifyInstance, { world, baseUrl, send }: ArmContext) {
-  for (const family of ['instanceFailoverGroup', 'managedInstance', 'managedDatabase'] as const) {
+  for (const family of [
+    'instanceFailoverGroup',
+    'managedInstance',
+    'managedDatabase',
+    'failoverGroup',
+    'database',
+    'elasticPool',
+  ] as const) {
     app.get(`${asyncPath}/${family}AzureAsyncOperation/:operationId`, async (request, reply) => {
       const operation = world.asyncOperations.get((request.params as Params).operationId!);
       if (!operation)
@@ -53,6 +67,24 @@ export function registerAsyncOperationRoutes(app: FastifyInstance, { world, base
           200,
           managedDatabaseBody(world, instance, database, world.groupOfInstance(instance.id)),
         );
+      }
+      if (result.type === 'sql-group') {
+        const group = world.sqlFailoverGroups.get(result.groupKey);
+        const server = world.sqlServerById(result.serverId);
+        if (!group || !server) return send(request, reply, 204);
+        return send(request, reply, 200, sqlFailoverGroupBody(world, group, server, shapeOf(request)));
+      }
+      if (result.type === 'sql-database' || result.type === 'sql-elastic-pool') {
+        const server = world.sqlServerById(result.serverId);
+        if (!server) return send(request, reply, 204);
+        if (result.type === 'sql-database') {
+          const database = server.databases.find((entry) => sameId(entry.name, result.databaseName));
+          return database
+            ? send(request, reply, 200, sqlDatabaseBody(world, server, database))
+            : send(request, reply, 204);
+        }
+        const pool = server.elasticPools.find((entry) => sameId(entry.name, result.poolName));
+        return pool ? send(request, reply, 200, elasticPoolBody(server, pool)) : send(request, reply, 204);
       }
       if (result.type === 'instance')
         return send(request, reply, 200, managedInstanceBody(world.instanceById(result.instanceId)!));

@@ -23,7 +23,11 @@ export const instancePath =
 export const asyncPath = '/subscriptions/:subscription/providers/Microsoft.Sql/locations/:location';
 
 /** The families of Microsoft.Sql's async-operation URLs (`…/locations/{l}/<family>AzureAsyncOperation/{id}`). */
-export type AsyncFamily = 'instanceFailoverGroup' | 'managedInstance' | 'managedDatabase';
+export type AsyncFamily =
+  'instanceFailoverGroup' | 'managedInstance' | 'managedDatabase' | 'failoverGroup' | 'database' | 'elasticPool';
+
+/** The families of Azure SQL Database's operations, whose URLs carry the version of the request that started them. */
+export const SQL_DATABASE_FAMILIES: readonly AsyncFamily[] = ['failoverGroup', 'database', 'elasticPool'];
 
 /** Route parameters, all strings. */
 export type Params = Record<string, string>;
@@ -116,8 +120,14 @@ export function armContext(world: World, host: string, port: number): ArmContext
     operation: AsyncOperation,
     family: AsyncFamily,
   ): Record<string, string> => {
-    const version =
-      family === 'managedInstance' ? API.instances : family === 'managedDatabase' ? API.databases : API.groups;
+    const sent = (request.query as Record<string, string | undefined>)['api-version'];
+    const version = SQL_DATABASE_FAMILIES.includes(family)
+      ? (sent ?? API.groups)
+      : family === 'managedInstance'
+        ? API.instances
+        : family === 'managedDatabase'
+          ? API.databases
+          : API.groups;
     const root = `${baseUrl(request)}/subscriptions/${operation.subscriptionId}/providers/Microsoft.Sql/locations/${operation.location}`;
     return {
       'Azure-AsyncOperation': `${root}/${family}AzureAsyncOperation/${operation.id}?api-version=${version}`,

@@ -29,6 +29,7 @@ export function resourceGroupExists(world: World, subscriptionId: string, resour
   return (
     [...world.instances.values()].some((instance) => same(instance.subscriptionId, instance.resourceGroup)) ||
     [...world.groups.values()].some((group) => same(group.subscriptionId, group.resourceGroup)) ||
+    [...world.sqlServers.values()].some((server) => same(server.subscriptionId, server.resourceGroup)) ||
     [...world.virtualNetworks.values(), ...world.securityGroups.values()].some((resource) =>
       same(resource.subscriptionId, resource.resourceGroup),
     ) ||
