@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ArmAnswer, ControlPlane, FailoverKind } from '../azure/control-plane';
+import type { ServerGroupPlane } from '../azure/server-group-plane';
 import { classifyArmError, isArmRequestError, stoppedBeforeSending } from '../azure/errors';
 import { withArmMeter } from '../azure/arm-call-meter';
 import type { Inventory } from '../config/inventory';
@@ -24,6 +25,8 @@ import {
 import {
   isArmGroupId,
   parseInstanceFailoverGroupId,
+  parseServerFailoverGroupId,
+  type ParsedServerGroupId,
   resolvedGroup,
   type GroupIdentity,
   type GroupRef,
@@ -38,6 +41,8 @@ import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 
 export interface ArmActivityDependencies {
   controlPlane: ControlPlane;
+  /** SQL Database's plane: resolves a server failover group given by its ARM id. */
+  serverGroupPlane?: ServerGroupPlane;
   inventory: Inventory;
   /** The clock the gate's freshness rule reads (epoch ms). Default `Date.now`. */
   now?: () => number;
@@ -152,6 +157,7 @@ function isFailoverBusy(statusCode: number | undefined, code: string | undefined
 
 export function createArmActivities({
   controlPlane,
+  serverGroupPlane,
   inventory,
   sendHeartbeatIntervalMs = KEEP_ALIVE_INTERVAL_MS,
   now = Date.now,
@@ -174,6 +180,56 @@ export function createArmActivities({
         notFoundType: FailureTypes.GroupNotFound,
       });
     }
+  }
+
+  /**
+   * A server failover group given by its id at one server: the inventory's entry when it has the group, else the
+   * servers and roles that server reports (its partners, each with its location).
+   */
+  async function resolveServerGroupId(parsed: ParsedServerGroupId): Promise<ResolvedGroup> {
+    const identity: GroupIdentity = {
+      subscriptionId: parsed.subscriptionId,
+      resourceGroup: parsed.resourceGroup,
+      name: parsed.name,
+      kind: 'sqlDatabase',
+    };
+    const known = inventory.nameOf(identity);
+    const entry = known ? inventory.get(known) : undefined;
+    if (known && entry) return resolvedGroup(entry, known, 'inventory');
+    if (!serverGroupPlane) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.InvalidInput,
+        nonRetryable: true,
+        message:
+          `group: ${parsed.name} is a server failover group (SQL Database), and this worker was built without the ` +
+          'SQL Database control plane. Run a worker of this version or later.',
+      });
+    }
+    let view: FailoverGroupView;
+    try {
+      ({ value: view } = await serverGroupPlane.getServerFailoverGroup(identity, parsed.server));
+    } catch (error) {
+      throw classifyArmError(error, {
+        doing: `reading failover group ${parsed.name} at server ${parsed.server}`,
+        notFoundType: FailureTypes.GroupNotFound,
+      });
+    }
+    const partners = view.server?.partners ?? [];
+    const servers: Record<string, string> = { [view.location]: parsed.server };
+    for (const partner of partners) servers[normalizeLocation(partner.location)] = partner.serverName;
+    const primaryIsHere = view.replicationRole.toLowerCase() === 'primary';
+    const primary = primaryIsHere
+      ? view.location
+      : normalizeLocation(
+          partners.find((partner) => (partner.role ?? '').toLowerCase() === 'primary')?.location ??
+            view.partnerLocation,
+        );
+    const secondary = primaryIsHere ? normalizeLocation(partners[0]?.location ?? view.partnerLocation) : view.location;
+    return resolvedGroup(
+      { ...identity, kind: 'sqlDatabase', servers, primaryLocation: primary, secondaryLocation: secondary },
+      parsed.name,
+      'arm-id',
+    );
   }
 
   return {
@@ -204,12 +260,14 @@ export function createArmActivities({
           }
           return resolvedGroup(entry, ref, 'inventory');
         }
+        const serverGroup = parseServerFailoverGroupId(ref);
+        if (serverGroup) return resolveServerGroupId(serverGroup);
         const parsed = parseInstanceFailoverGroupId(ref);
         if (!parsed) {
           throw ApplicationFailure.create({
             type: FailureTypes.InvalidInput,
             nonRetryable: true,
-            message: `group: "${ref}" is not the ARM id of an instance failover group`,
+            message: `group: "${ref}" is not the ARM id of an instance or server failover group`,
           });
         }
         const known = inventory.nameOf(parsed);

@@ -1,6 +1,7 @@
 import { ApplicationFailure, CancellationScope, deprecatePatch, patched, setHandler } from '@temporalio/workflow';
 import { ForcedFailoverInputSchema } from '../domain/inputs';
-import { describeGroupRef } from '../domain/group-ref';
+import { describeGroupRef, isServerGroup } from '../domain/group-ref';
+import { reads } from './steps/activity-presets';
 import {
   FailureTypes,
   Outcomes,
@@ -18,6 +19,7 @@ import { rejection } from './steps/forced-approval';
 import {
   assessStep,
   awaitApprovalStep,
+  azureTryPlannedStep,
   awaitNewPrimaryStep,
   awaitTargetWritableStep,
   decideEscalationStep,
@@ -109,6 +111,12 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
 
     const assessment = await runStep(run, assessStep, { run, group, params });
     const { target, from } = assessment;
+    // Asked only for a server group with tryPlannedFirst: a Managed Instance run's history is as it was.
+    const azureTriesPlanned =
+      params.tryPlannedFirst !== undefined && isServerGroup(group)
+        ? (await reads.serverGroupApi.executeWithOptions({ summary: 'what the api-version offers' }, []))
+            .tryPlannedBeforeForcedFailover
+        : undefined;
     run.rolesBefore = { primary: from, secondary: target };
     run.extra.dataLossEstimate = assessment.estimate;
 
@@ -144,11 +152,11 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
     }
 
     if (params.dryRun) {
-      run.plan = planOf(forcedFailoverSteps, { params, assessment });
+      run.plan = planOf(forcedFailoverSteps, { params, assessment, azureTriesPlanned });
       return Outcomes.dryRun;
     }
 
-    const deciding: ForcedDecide = { run, group, params, assessment, decision };
+    const deciding: ForcedDecide = { run, group, params, assessment, decision, azureTriesPlanned };
     await run.beforePointOfNoReturn(async () => {
       await runStep(run, awaitApprovalStep, deciding);
       await runHooks(run, 'before', { from, to: target });
@@ -177,10 +185,11 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
       leg.requestedAt = nowIso();
       const requestedAtMs = Date.now();
       let planned = false;
-      if (params.tryPlannedFirst) {
+      if (params.tryPlannedFirst) leg.tryPlannedBy = azureTriesPlanned ? 'azure' : 'fogpilot';
+      if (params.tryPlannedFirst && !azureTriesPlanned) {
         planned = await runStep(run, tryPlannedStep, context);
       }
-      if (!planned && escalationIsDecided) {
+      if (!planned && escalationIsDecided && !azureTriesPlanned) {
         const decided = await runStep(run, decideEscalationStep, context);
         if (decided === 'aborted') {
           stopped = 'aborted';
@@ -189,7 +198,7 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
         if (decided === 'already-primary') planned = true;
       }
       if (!planned) {
-        const sent = await runStep(run, forceFailoverStep, context);
+        const sent = await runStep(run, azureTriesPlanned ? azureTryPlannedStep : forceFailoverStep, context);
         const busyIsNotSent = patched(REFUSED_BUSY_IS_NOT_SENT_PATCH);
         leg.failoverSent = leg.failoverSent || (busyIsNotSent ? sent.byThisRun : sent.outcome !== 'already-primary');
         if (busyIsNotSent && !sent.byThisRun && sent.failoverUnderWay) leg.switchedBy = 'another-operation';
@@ -214,13 +223,22 @@ export async function forcedFailover(input: ForcedFailoverInput): Promise<Runboo
               'The planned failover completed. Azure synchronizes fully before a planned failover switches the roles, ' +
               'so no loss is expected, but this run did not prove it with sp_wait_for_database_copy_sync.',
           }
-        : {
-            kind: 'estimated',
-            detail:
-              `Forced failover: what ${from} committed after the secondary last hardened it is lost. ` +
-              describeDataLossEstimate(assessment.estimate),
-            databases: lossEvidence(assessment.estimate),
-          };
+        : azureTriesPlanned
+          ? {
+              kind: 'estimated',
+              detail:
+                `Azure's tryPlannedBeforeForcedFailover: no loss if its planned part completed (${from} answered); ` +
+                `if Azure forced, what ${from} committed after the secondary last hardened it is lost. ` +
+                describeDataLossEstimate(assessment.estimate),
+              databases: lossEvidence(assessment.estimate),
+            }
+          : {
+              kind: 'estimated',
+              detail:
+                `Forced failover: what ${from} committed after the secondary last hardened it is lost. ` +
+                describeDataLossEstimate(assessment.estimate),
+              databases: lossEvidence(assessment.estimate),
+            };
       run.rolesAfter = { primary: target, secondary: from };
     });
     if (stopped || run.abortRequested) return leg.failoverSent ? Outcomes.abortedAfterFailover : Outcomes.aborted;

@@ -60,6 +60,13 @@ export interface FailoverLeg {
    */
   switchedBy?: 'this-run' | 'another-operation';
   dataLoss: DataLossRecord;
+  /**
+   * A forced failover with `tryPlannedFirst`: who tried the planned failover first. `azure`: one POST of Azure's own
+   * `tryPlannedBeforeForcedFailover` (a server group whose api-version offers it), which forces by itself when the
+   * planned part cannot complete; `fogpilot`: a planned POST, then (when it could not complete) a fresh decision and
+   * a forced POST.
+   */
+  tryPlannedBy?: 'azure' | 'fogpilot';
 }
 
 export interface DataLossRecord {

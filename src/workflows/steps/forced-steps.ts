@@ -20,6 +20,11 @@ import { declareStep, type PlannedStep } from './step-declaration';
 export interface ForcedView {
   params: ForcedFailoverParams;
   assessment: Assessment;
+  /**
+   * With `tryPlannedFirst` on a server group whose api-version offers it: Azure's own
+   * `tryPlannedBeforeForcedFailover` is sent, once, instead of fogpilot's planned attempt and escalation.
+   */
+  azureTriesPlanned?: boolean;
 }
 
 /** What the steps up to the approval are given. */
@@ -62,8 +67,8 @@ export const awaitApprovalStep = declareStep<ForcedView, ForcedDecide>({
 export const tryPlannedStep = declareStep<ForcedView, ForcedRun, boolean>({
   name: 'try-planned',
   title: ({ assessment }) => `Try a planned (lossless) failover to ${assessment.target} first`,
-  plan: ({ params, assessment }) =>
-    params.tryPlannedFirst
+  plan: ({ params, assessment, azureTriesPlanned }) =>
+    params.tryPlannedFirst && !azureTriesPlanned
       ? `POST failover at ${assessment.target}; escalate if it cannot complete within ${formatDuration(params.tryPlannedFirst.timeout)}`
       : undefined,
   body: ({ run, group, params, assessment, leg }, step) =>
@@ -81,10 +86,31 @@ export const decideEscalationStep = declareStep<ForcedView, ForcedRun, 'force' |
 export const forceFailoverStep = declareStep<ForcedView, ForcedRun, SendOutcome>({
   name: 'force-failover',
   title: ({ assessment }) => `Send forceFailoverAllowDataLoss to ${assessment.target} (the point of no return)`,
-  plan: ({ assessment }) => `POST forceFailoverAllowDataLoss at ${assessment.target} (once)`,
+  plan: ({ assessment, azureTriesPlanned }) =>
+    azureTriesPlanned ? undefined : `POST forceFailoverAllowDataLoss at ${assessment.target} (once)`,
   body: async ({ run, group, assessment }, step) => {
     const outcome = await sendFailoverOnce(run, step, group, assessment.target, 'forced');
     step.evidence({ outcome: outcome.outcome });
+    return outcome;
+  },
+});
+
+/**
+ * Azure's own planned-then-forced failover of a server group: one POST, after which Azure fails over without data loss
+ * when the primary answers and forces otherwise. It stands for fogpilot's planned attempt, escalation and forced POST.
+ */
+export const azureTryPlannedStep = declareStep<ForcedView, ForcedRun, SendOutcome>({
+  name: 'azure-try-planned',
+  title: ({ assessment }) =>
+    `Send tryPlannedBeforeForcedFailover to ${assessment.target} (the point of no return: Azure forces if planned cannot complete)`,
+  plan: ({ assessment, azureTriesPlanned }) =>
+    azureTriesPlanned
+      ? `POST tryPlannedBeforeForcedFailover at ${assessment.target} (once): Azure fails over without data loss when ` +
+        'the primary answers, and forces otherwise'
+      : undefined,
+  body: async ({ run, group, assessment }, step) => {
+    const outcome = await sendFailoverOnce(run, step, group, assessment.target, 'try-planned');
+    step.evidence({ outcome: outcome.outcome, action: 'tryPlannedBeforeForcedFailover' });
     return outcome;
   },
 });
@@ -118,6 +144,7 @@ export const forcedFailoverSteps: readonly PlannedStep<ForcedView>[] = [
   tryPlannedStep,
   decideEscalationStep,
   forceFailoverStep,
+  azureTryPlannedStep,
   awaitNewPrimaryStep,
   awaitTargetWritableStep,
 ];

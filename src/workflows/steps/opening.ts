@@ -5,7 +5,9 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type { GroupRef, ResolvedGroup } from '../../domain/group-ref';
+import { isServerGroup, serverLocations, type GroupRef, type ResolvedGroup } from '../../domain/group-ref';
+import { normalizeLocation } from '../../domain/locations';
+import { RunbookTypes } from '../definitions';
 import { FailureTypes, type Outcome, type RunbookReport } from '../definitions';
 import { holdsGroupLock, runUnderGroupLock, type GroupLockOptions } from './group-lock';
 import { resolveGroupStep } from './resolve';
@@ -64,7 +66,11 @@ export async function openRunbook<S extends z.ZodType, G extends GroupRef | unde
   run.reason = asked.reason;
   const ref = opening.group?.(params);
   if (ref === undefined) return { params, group: undefined as Group, fixed: undefined as F };
-  const group = await resolveGroupStep(run, ref);
+  const group = pairedForTarget(
+    run,
+    await resolveGroupStep(run, ref),
+    (params as { targetLocation?: string }).targetLocation,
+  );
   const fixed = opening.fix?.(params, group) as F;
   if (!holdsGroupLock(group)) {
     const request = opening.lock?.(params, fixed);
@@ -91,4 +97,42 @@ export async function openRunbook<S extends z.ZodType, G extends GroupRef | unde
 /** Whether `error` is the `GroupBusy` failure of a lock held by another runbook. */
 export function isGroupBusy(error: unknown): error is ApplicationFailure {
   return error instanceof ApplicationFailure && error.type === FailureTypes.GroupBusy;
+}
+
+/** Runbooks that fail a group over: with several secondaries, which one is to become primary must be named. */
+const FAILING_OVER: readonly string[] = [
+  RunbookTypes.plannedFailover,
+  RunbookTypes.forcedFailover,
+  RunbookTypes.drDrill,
+];
+
+/**
+ * The pair a run acts on. A server failover group may have several secondaries (`partnerServers[]`); a run works on
+ * the home primary and the secondary it targets, so a target that is a further secondary takes the home secondary's
+ * place for this run. With several secondaries a failing-over run must name its target: Azure makes whichever
+ * secondary the failover is sent to primary, and guessing one is not a decision fogpilot makes.
+ */
+export function pairedForTarget(
+  run: RunbookRun,
+  group: ResolvedGroup,
+  targetLocation: string | undefined,
+): ResolvedGroup {
+  if (!isServerGroup(group)) return group;
+  const locations = serverLocations(group);
+  if (locations.length <= 2) return group;
+  if (targetLocation === undefined) {
+    if (!FAILING_OVER.includes(run.runbook)) return group;
+    throw ApplicationFailure.create({
+      type: FailureTypes.InvalidInput,
+      nonRetryable: true,
+      message:
+        `targetLocation: required, because ${group.displayName} has several secondaries (its servers are in ` +
+        `${locations.join(', ')}). Nothing was changed. Name the region whose server is to become primary.`,
+      details: [{ field: 'targetLocation', locations }],
+    });
+  }
+  const target = normalizeLocation(targetLocation);
+  if (target === group.primaryLocation || target === group.secondaryLocation || !locations.includes(target))
+    return group;
+  return { ...group, secondaryLocation: target };
 }

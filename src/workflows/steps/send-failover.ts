@@ -72,7 +72,7 @@ export async function sendFailoverOnce(
   step: StepHandle,
   group: GroupIdentity,
   targetLocation: string,
-  kind: 'planned' | 'forced',
+  kind: 'planned' | 'forced' | 'try-planned',
   /**
    * The target's view, read recently enough to stand in for the look the request makes first (see
    * `FRESH_ENOUGH_MS`): used by the first attempt only; a retry always reads afresh.
