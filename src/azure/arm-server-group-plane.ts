@@ -218,13 +218,26 @@ export function toElasticPoolView(body: ElasticPool, serverName: string): Elasti
   };
 }
 
+/** ARM's management-operation states as DatabaseOperations.json spells them (`ManagementOperationState`). */
+const OPERATION_STATES = ['Pending', 'InProgress', 'Succeeded', 'Failed', 'CancelInProgress', 'Cancelled'];
+
+/**
+ * A management operation's state in the spelling of `ManagementOperationState`: an elastic pool's operation states
+ * are free text in ARM (`IN_PROGRESS`, `SUCCEEDED`), a database's use the enum. Text it does not know stays as it is.
+ */
+export function operationStateOf(state: string | undefined): string {
+  const key = (state ?? '').replace(/[\s_-]/g, '').toLowerCase();
+  if (key === 'canceled') return 'Cancelled';
+  return OPERATION_STATES.find((known) => known.toLowerCase() === key) ?? state ?? '';
+}
+
 export function toSqlOperationView(body: DatabaseOperation | ElasticPoolOperation): ManagementOperationView {
   return {
     id: body.id ?? '',
     name: body.name ?? '',
     operation: body.operation ?? '',
     ...(body.operationFriendlyName !== undefined ? { friendlyName: body.operationFriendlyName } : {}),
-    state: body.state ?? '',
+    state: operationStateOf(body.state),
     ...(body.percentComplete !== undefined ? { percentComplete: body.percentComplete } : {}),
     ...(body.startTime ? { startTime: body.startTime.toISOString() } : {}),
     ...(body.estimatedCompletionTime ? { estimatedCompletionTime: body.estimatedCompletionTime.toISOString() } : {}),

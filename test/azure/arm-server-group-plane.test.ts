@@ -10,6 +10,7 @@ import { ArmControlPlane } from '../../src/azure/arm-control-plane';
 import {
   ArmServerGroupPlane,
   databaseNameOfId,
+  operationStateOf,
   parseServerChildId,
   toServerGroupView,
   trackingIdOf,
@@ -185,6 +186,16 @@ describe('ARM ids of SQL Database resources', () => {
       (error: unknown) =>
         error instanceof ArmRequestError && error.code === 'InvalidResourceId' && error.delivery === 'not-sent',
     );
+  });
+
+  it("spells an elastic pool's free-text operation states as a database's, keeping text it does not know", () => {
+    assert.equal(operationStateOf('IN_PROGRESS'), 'InProgress');
+    assert.equal(operationStateOf('SUCCEEDED'), 'Succeeded');
+    assert.equal(operationStateOf('CANCEL_IN_PROGRESS'), 'CancelInProgress');
+    assert.equal(operationStateOf('Canceled'), 'Cancelled');
+    assert.equal(operationStateOf('Pending'), 'Pending');
+    assert.equal(operationStateOf('Resizing'), 'Resizing');
+    assert.equal(operationStateOf(undefined), '');
   });
 
   it('follows Azure-AsyncOperation before Location, and nothing when the answer is final', () => {
@@ -516,14 +527,14 @@ describe('ArmServerGroupPlane over HTTP', () => {
           {
             id: `${pool}/operations/old`,
             name: 'old',
-            properties: { operation: 'UPDATE', state: 'Succeeded', startTime: '2026-12-01T00:00:00Z' },
+            properties: { operation: 'UPDATE', state: 'SUCCEEDED', startTime: '2026-12-01T00:00:00Z' },
           },
           {
             id: `${pool}/operations/new`,
             name: 'new',
             properties: {
               operation: 'UPDATE',
-              state: 'Failed',
+              state: 'FAILED',
               percentComplete: 40,
               startTime: '2026-12-05T00:00:00Z',
               errorDescription: 'the pool could not be resized',
