@@ -14,15 +14,25 @@
  */
 import type { CellValue } from './protocol';
 import { SqlError } from './sql-parser';
-import type { CommitRecord, DatabaseState, GroupState, World } from '../world';
+import type { CommitRecord, DatabaseState, World } from '../world';
 import { peekRowId } from '../world/rows';
 import type { RowChange } from '../world/state';
 
+/**
+ * Where a session's write goes: a database's log as the copy the session is on holds it, whether that copy accepts
+ * writes now, and how a write commits there (a managed instance's group database, or a SQL database's replication).
+ */
+export interface WriteTarget {
+  /** The database's log (the one a commit appends to). */
+  database: DatabaseState;
+  acceptsWrites(): boolean;
+  commit(payload: string, options: { change?: RowChange; smoke?: boolean }): CommitRecord;
+}
+
 /** A write waiting for its transaction's COMMIT. */
 export interface PendingWrite {
-  group: GroupState;
-  /** The instance the session wrote on. */
-  instanceId: string;
+  /** Where it commits. */
+  target: WriteTarget;
   database: DatabaseState;
   payload: string;
   /** A row of `fogpilot_smoke` (else `fogpilot_workload`). */
@@ -74,7 +84,7 @@ export function bracket(
   world.advance();
   // A switch since the write may have made the database read-only here: the whole transaction fails, as a commit on a
   // database that stopped being writable does.
-  const refused = writes.find((write) => !world.acceptsWrites(write.group, write.instanceId, write.database));
+  const refused = writes.find((write) => !write.target.acceptsWrites());
   if (refused) {
     throw new SqlError(
       3906,
@@ -82,13 +92,7 @@ export function bracket(
     );
   }
   for (const write of writes)
-    committed(
-      world.commit(write.group, write.database, write.payload, write.instanceId, {
-        change: write.change,
-        smoke: write.smoke,
-      }),
-      write,
-    );
+    committed(write.target.commit(write.payload, { change: write.change, smoke: write.smoke }), write);
 }
 
 /** Forgets the open transaction and its writes (ROLLBACK, or the session's end). */
