@@ -14,6 +14,13 @@ import { makeCertificates, type EmulatorCertificates } from './tls/ca';
 import { instanceTdsTls } from './tls/tds-tls';
 import { ReadWriteListener, TdsServer } from './tds/tds-server';
 import { ReadOnlyListener, readOnlyListenerHost } from './tds/read-only-listener';
+import { SqlDatabaseEngine } from './tds/sql-database-engine';
+import {
+  SqlReadOnlyListener,
+  SqlReadWriteListener,
+  SqlServerTdsServer,
+  sqlListenerHosts,
+} from './tds/sql-database-tds';
 import { NAMED_WORLDS, defaultWorldSpec, type WorldSpecInput } from './world-spec';
 
 export { NAMED_WORLDS, defaultWorldSpec, establishWorldSpec } from './world-spec';
@@ -59,9 +66,12 @@ export interface StartLine {
     login: { user: string; password: string };
     /** One TDS endpoint per instance. */
     instances: { name: string; fullyQualifiedDomainName: string; host: string; port: number }[];
+    /** One TDS endpoint per logical server of SQL Database (`<server>.database.windows.net`). */
+    servers: { name: string; fullyQualifiedDomainName: string; host: string; port: number }[];
     /**
      * Per group, its read-write listener (forwarding to the current primary), then, after every group's, the read-only
-     * listeners `<group>.secondary.<zone>` (forwarding to the current secondary).
+     * listeners `<group>.secondary.<zone>` (forwarding to the current secondary); then each server failover group's
+     * two, `<group>.database.windows.net` and `<group>.secondary.database.windows.net`.
      */
     listeners: {
       group: string;
@@ -86,6 +96,10 @@ export interface Emulator {
   listeners: Map<string, ReadWriteListener>;
   /** Read-only listeners by group key. */
   readOnlyListeners: Map<string, ReadOnlyListener>;
+  /** TDS endpoints of the logical servers of SQL Database, by server id (lower case). */
+  sqlServerTds: Map<string, SqlServerTdsServer>;
+  /** The listeners of the server failover groups, by group key: `<group>.database.windows.net`, `<group>.secondary.…`. */
+  sqlListeners: Map<string, { readWrite: SqlReadWriteListener; readOnly: SqlReadOnlyListener }>;
   /** With TLS: the CA and the certificates it signed. */
   certificates?: EmulatorCertificates;
   startLine(): StartLine;
@@ -129,11 +143,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const tds = new Map<string, TdsServer>();
   const listeners = new Map<string, ReadWriteListener>();
   const readOnlyListeners = new Map<string, ReadOnlyListener>();
+  const sqlDatabaseEngine = new SqlDatabaseEngine(world);
+  const sqlServerTds = new Map<string, SqlServerTdsServer>();
+  const sqlListeners = new Map<string, { readWrite: SqlReadWriteListener; readOnly: SqlReadOnlyListener }>();
   const close = async (): Promise<void> => {
     world.stopTicking();
     await Promise.all([...listeners.values()].map((listener) => listener.close()));
     await Promise.all([...readOnlyListeners.values()].map((listener) => listener.close()));
+    await Promise.all([...sqlListeners.values()].flatMap((pair) => [pair.readWrite.close(), pair.readOnly.close()]));
     await Promise.all([...tds.values()].map((server) => server.close()));
+    await Promise.all([...sqlServerTds.values()].map((server) => server.close()));
     await arm.close();
   };
   // With an explicit ARM port, SQL ports follow it (instances, then listeners), so a user can write them down.
@@ -189,6 +208,42 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const listener = new ReadOnlyListener(world, group.key, (instanceId) => tds.get(instanceId.toLowerCase())?.port);
       await listener.listen(host, takePort());
       readOnlyListeners.set(group.key, listener);
+    }
+    await syncSqlDatabaseEndpoints();
+  };
+  /**
+   * The same for SQL Database: one endpoint per logical server, two listeners per server failover group. Without TLS
+   * certificates for `*.database.windows.net` (the CA makes them per managed-instance DNS zone), these endpoints refuse
+   * encryption.
+   */
+  const syncSqlDatabaseEndpoints = async (): Promise<void> => {
+    for (const [id, server] of sqlServerTds) {
+      if (!world.sqlServerById(id)) {
+        sqlServerTds.delete(id);
+        await server.close();
+      }
+    }
+    for (const server of world.sqlServers.values()) {
+      const id = server.id.toLowerCase();
+      if (sqlServerTds.has(id)) continue;
+      const endpoint = new SqlServerTdsServer(world, sqlDatabaseEngine, server.id);
+      await endpoint.listen(host, takePort());
+      sqlServerTds.set(id, endpoint);
+    }
+    for (const [key, pair] of sqlListeners) {
+      if (!world.sqlFailoverGroups.has(key)) {
+        sqlListeners.delete(key);
+        await Promise.all([pair.readWrite.close(), pair.readOnly.close()]);
+      }
+    }
+    const portOf = (serverId: string) => sqlServerTds.get(serverId.toLowerCase())?.port;
+    for (const group of world.sqlFailoverGroups.values()) {
+      if (sqlListeners.has(group.key)) continue;
+      const readWrite = new SqlReadWriteListener(world, group.key, portOf);
+      await readWrite.listen(host, takePort());
+      const readOnly = new SqlReadOnlyListener(world, group.key, portOf);
+      await readOnly.listen(host, takePort());
+      sqlListeners.set(group.key, { readWrite, readOnly });
     }
   };
   try {
@@ -254,13 +309,40 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           host,
           port: readOnlyListeners.get(group.key)?.port ?? 0,
         })),
+        ...[...world.sqlFailoverGroups.values()].flatMap((group) => {
+          const names = sqlListenerHosts(group.name);
+          const pair = sqlListeners.get(group.key);
+          return [
+            {
+              group: group.name,
+              kind: 'read-write' as const,
+              fullyQualifiedDomainName: names.readWrite,
+              host,
+              port: pair?.readWrite.port ?? 0,
+            },
+            {
+              group: group.name,
+              kind: 'read-only' as const,
+              fullyQualifiedDomainName: names.readOnly,
+              host,
+              port: pair?.readOnly.port ?? 0,
+            },
+          ];
+        }),
       ];
+      const servers = [...world.sqlServers.values()].map((server) => ({
+        name: server.name,
+        fullyQualifiedDomainName: server.fullyQualifiedDomainName,
+        host,
+        port: sqlServerTds.get(server.id.toLowerCase())?.port ?? 0,
+      }));
       return {
         login: { ...world.spec.sqlLogin },
         instances,
+        servers,
         listeners: groupListeners,
         hosts: Object.fromEntries(
-          [...instances, ...groupListeners].map((entry) => [
+          [...instances, ...servers, ...groupListeners].map((entry) => [
             entry.fullyQualifiedDomainName,
             `${entry.host}:${entry.port}`,
           ]),
@@ -276,6 +358,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tds,
     listeners,
     readOnlyListeners,
+    sqlServerTds,
+    sqlListeners,
     certificates,
     startLine,
     close,

@@ -112,8 +112,9 @@ describe('fogpilot emulator', () => {
       assert.equal(line.sql.instances.length, 2);
       assert.equal(line.sql.listeners[0]!.group, 'fog-sales');
       assert.ok(line.sql.login.user && line.sql.login.password);
-      // Two instances, the read-write listener and the read-only listener.
-      assert.equal(Object.keys(line.sql.hosts).length, 4);
+      // Two instances, the read-write listener and the read-only listener; two logical servers of SQL Database and
+      // their group's two listeners.
+      assert.equal(Object.keys(line.sql.hosts).length, 8);
 
       const listener = line.sql.listeners[0]!;
       const pool = await new sql.ConnectionPool({
