@@ -8,8 +8,10 @@
  * - 2023-02-01-preview is the first to add the `tryPlannedBeforeForcedFailover` action (202 with `Location`, final
  *   state via location), `readOnlyEndpoint.targetServer` (the partner the read-only listener points to) and
  *   `partnerServers` in the update body: a group may hold more than one secondary. 2023-05-01-preview keeps them.
- * - 2023-08-01 (stable) was published without them and later amended in the spec repository to carry both, as
- *   2025-01-01 (stable) does.
+ * - 2023-08-01 (stable) was published without them and later amended in the spec repository to carry both. fogpilot
+ *   reads it as published (neither), as the emulator does: where the action is missing, fogpilot's own escalation
+ *   from planned to forced runs instead, which works with every version.
+ * - 2025-01-01 (stable) has both.
  *
  * No client is built from this module: configuration reads it too.
  */
@@ -32,14 +34,14 @@ export const SERVER_GROUP_API_VERSIONS: Readonly<Record<string, Omit<ServerGroup
   '2022-11-01-preview': { tryPlannedBeforeForcedFailover: false, multipleSecondaries: false },
   '2023-02-01-preview': { tryPlannedBeforeForcedFailover: true, multipleSecondaries: true },
   '2023-05-01-preview': { tryPlannedBeforeForcedFailover: true, multipleSecondaries: true },
-  '2023-08-01': { tryPlannedBeforeForcedFailover: true, multipleSecondaries: true },
+  '2023-08-01': { tryPlannedBeforeForcedFailover: false, multipleSecondaries: false },
   '2025-01-01': { tryPlannedBeforeForcedFailover: true, multipleSecondaries: true },
 };
 
 /**
- * What `apiVersion` offers: from the table when it is there, else by its date (versions are additive: one dated on or
- * after {@link FIRST_MULTI_SECONDARY_API_VERSION} offers both, an older one neither). Throws for a string that is not
- * an api-version.
+ * What `apiVersion` offers: from the table when it is there, else by its date (one dated on or after
+ * {@link FIRST_MULTI_SECONDARY_API_VERSION} offers both, an older one neither). Throws for a string that is not an
+ * api-version.
  */
 export function serverGroupApiOf(apiVersion: string = DEFAULT_SQL_DATABASE_API_VERSION): ServerGroupApi {
   const version = apiVersion.trim().toLowerCase();

@@ -46,8 +46,18 @@ describe('serverGroupApiOf', () => {
     assert.equal(serverGroupApiOf('2023-01-31').multipleSecondaries, false);
   });
 
-  it('keeps the table in agreement with the date rule, so a listed version is never judged otherwise', () => {
+  it('reads stable 2023-08-01 as published, without either, though its date is later', () => {
+    assert.deepEqual(serverGroupApiOf('2023-08-01'), {
+      apiVersion: '2023-08-01',
+      tryPlannedBeforeForcedFailover: false,
+      multipleSecondaries: false,
+    });
+    assert.equal(serverGroupApiOf('2023-08-01-preview').tryPlannedBeforeForcedFailover, true);
+  });
+
+  it('keeps every other listed version in agreement with the date rule', () => {
     for (const [version, offers] of Object.entries(SERVER_GROUP_API_VERSIONS)) {
+      if (version === '2023-08-01') continue;
       const byDate = version.slice(0, 10) >= '2023-02-01';
       assert.equal(offers.tryPlannedBeforeForcedFailover, byDate, version);
       assert.equal(offers.multipleSecondaries, byDate, version);
