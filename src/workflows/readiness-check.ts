@@ -1,6 +1,6 @@
 import { TemporalFailure, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { ReadinessCheckInputSchema } from '../domain/inputs';
-import { describeGroupRef, type ResolvedGroup } from '../domain/group-ref';
+import { describeGroupRef, isServerGroup, type ResolvedGroup } from '../domain/group-ref';
 import {
   Outcomes,
   RunbookTypes,
@@ -17,13 +17,15 @@ import {
 import { reads } from './steps/activity-presets';
 import { gate } from './steps/preflight';
 import { drillRecencyCheck, evaluateReadinessChecks, worstStatus } from './steps/readiness';
-import { evaluatePairChecks } from './steps/pair-checks';
+import { evaluatePairChecks, standbyReadsCheck } from './steps/pair-checks';
+import { NOT_APPLICABLE_TO_SQL_DATABASE, notApplicableCheck } from './steps/drift-sql-database';
 import { collectReadiness } from './steps/readiness-collect';
 import { openRunbook } from './steps/opening';
 import {
   READINESS_RECOVERY_POINTS_PATCH,
   groupRecoveryPointChecks,
   groupRecoveryPointsStep,
+  judgeGroupRecoveryPoints,
   workloadRecoveryPointChecks,
   workloadRecoveryPointsStep,
 } from './steps/recovery-points';
@@ -46,6 +48,12 @@ interface CheckParams {
  * of each database (against `objectives.backupRpo`) and of the workload named in the worker's configuration (VMs and
  * Cosmos DB accounts, against `workload.vmRpo` and `workload.cosmosRpo`). Each check has a status (pass, warn, fail),
  * evidence, and what to do when it does not pass.
+ *
+ * An Azure SQL Database server failover group is compared per member database pair instead (service objective and
+ * edition, through the elastic pool for a pooled database, and backup storage redundancy), with its membership (a
+ * database of the primary outside the group, a member missing on a server) and each member database's users against
+ * the partner server's logins; the checks of an instance pair that mean nothing there pass as "not applicable to SQL
+ * Database", with the reason (steps/drift-sql-database.ts).
  *
  * Side effects: none. It calls only read activities and takes no lock, so it can run beside a mutating runbook.
  * The verdict is the answer: the run succeeds whatever it is, with the report in `readiness` (a group's verdict is
@@ -185,7 +193,18 @@ async function checkGroup(run: RunbookRun, group: ResolvedGroup, params: CheckPa
   });
   if (patched(READINESS_WHOLE_PAIR_PATCH)) checks.push(...(await wholePairChecks(run, group, collection.snapshot)));
   let recoveryPoints: GroupRecoveryPoints | undefined;
-  if (patched(READINESS_RECOVERY_POINTS_PATCH)) {
+  if (isServerGroup(group)) {
+    // Read from a managed instance's restore points and LTR backups: a server group's newest backups are judged in
+    // restore-point-age instead, and its part of the report says why it has no databases.
+    recoveryPoints = judgeGroupRecoveryPoints(
+      label,
+      `not applicable to SQL Database: ${NOT_APPLICABLE_TO_SQL_DATABASE['recovery-points']}`,
+      undefined,
+      undefined,
+      Date.now(),
+    );
+    checks.push(notApplicableCheck('recovery-points'));
+  } else if (patched(READINESS_RECOVERY_POINTS_PATCH)) {
     const primary = collection.drift ? collection.snapshot.primary?.instance : undefined;
     recoveryPoints = await groupRecoveryPointsStep(
       run,
@@ -225,8 +244,10 @@ async function wholePairChecks(
     const checks: GateResult[] = [];
     const primary = snapshot.primary?.instance;
     const secondary = snapshot.secondary?.instance;
+    const serverGroup = isServerGroup(group);
     const [evidence, drills] = await Promise.allSettled([
-      primary && secondary
+      // The pair's evidence is a managed instance pair's (subnets, DNS zone, TDE keys, instance settings).
+      !serverGroup && primary && secondary
         ? reads.readPairEvidence.executeWithOptions({ summary: `read the pair of ${label}` }, [
             {
               primaryInstanceId: primary.id,
@@ -239,7 +260,16 @@ async function wholePairChecks(
     ]);
     const view =
       snapshot.views.find((entry) => entry.location === snapshot.summary.primaryLocation) ?? snapshot.views[0];
-    if (evidence.status === 'fulfilled' && evidence.value) {
+    if (serverGroup) {
+      checks.push(
+        notApplicableCheck('pair-checks'),
+        standbyReadsCheck({
+          name: group.name,
+          readOnlyFailoverPolicy: view?.readOnlyFailoverPolicy ?? 'Disabled',
+          secondaryType: view?.secondaryType ?? 'Geo',
+        }),
+      );
+    } else if (evidence.status === 'fulfilled' && evidence.value) {
       checks.push(
         ...evaluatePairChecks(
           evidence.value,

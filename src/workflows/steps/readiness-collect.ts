@@ -65,7 +65,7 @@ async function pair<T>(primary: Promise<T[]>, secondary: Promise<T[]>): Promise<
 }
 
 export interface DriftReadOptions {
-  /** Read the long-term retention policies (one ARM read per database and instance). */
+  /** Read the long-term retention policies (one ARM read per database and instance; Managed Instance groups only). */
   retention: boolean;
 }
 
@@ -89,7 +89,8 @@ export async function collectDriftReadings(
   const onSecondary = { instance: kind.sqlEndpoint(secondaryMember, group) };
   const linked = typeof links === 'string' ? [] : links;
   const retention = async (): Promise<PairReading<RetentionPolicyReading> | undefined> => {
-    if (!options.retention) return undefined;
+    // Server groups' LTR policies are per database and not read (their ltr-policy check says so).
+    if (!options.retention || kind.kind === 'sqlDatabase') return undefined;
     if (typeof links === 'string') {
       const why = `the databases are not known (${links})`;
       return { primary: why, secondary: why };

@@ -19,6 +19,7 @@ import {
 } from './drift-configuration';
 import { agentJobsCheck, loginsCheck } from './drift-logins-jobs';
 import { failoverPolicyCheck, restorePointCheck } from './drift-exposure';
+import { evaluateSqlDatabaseDriftChecks, serverFailoverPolicyCheck } from './drift-sql-database';
 
 export {
   DEFAULT_MAX_RESTORE_POINT_AGE_MS,
@@ -61,6 +62,11 @@ export function evaluateDriftChecks(
         'Run the check again once both locations report one primary and one secondary (see roles-consistent).',
       ),
     );
+  } else if (snapshot.primary?.serverSide && snapshot.secondary?.serverSide) {
+    // A server failover group (Azure SQL Database): per member database, and with its own failover-policy command.
+    checks.push(...evaluateSqlDatabaseDriftChecks(snapshot, snapshot.primary, snapshot.secondary, drift, options));
+    checks.push(serverFailoverPolicyCheck(snapshot.views));
+    return checks;
   } else {
     checks.push(skuCheck(primary, secondary));
     if (options.sizes) checks.push(vCoresCheck(primary, secondary), storageCheck(primary, secondary));
