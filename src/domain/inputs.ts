@@ -5,8 +5,10 @@
  * so a bad input is refused before it reaches Temporal. Every field but `group` has a safe default.
  */
 import { z } from 'zod';
+import type { SqlSku } from './azure-state';
 import { durationToMs } from './durations';
 import { LOCATION_PATTERN, normalizeLocation } from './locations';
+import { SQL_SKU_EXAMPLES, completeSqlSku, parseSqlSkuName } from './sql-sku';
 import {
   GROUP_KIND_NAMES,
   isArmGroupId,
@@ -289,6 +291,78 @@ export const ForcedFailoverInputSchema = strictInput(forcedFailoverFields);
 export const VALID_VCORES = [4, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 128] as const;
 const SKU_NAME = /^(GP|BC)_(Gen5|G8IM|G8IH)$/;
 
+const sqlSkuObject = z.strictObject(
+  {
+    name: z
+      .string({ error: 'a SKU object needs its name, e.g. "GP_Gen5"' })
+      .trim()
+      .min(1, { error: "the SKU's name is empty" })
+      .refine((name) => name.toLowerCase() !== 'elasticpool', {
+        error:
+          '"ElasticPool" would move the database into an elastic pool, which scaleGroup does not do: scale a ' +
+          'pooled database through its pool (elasticPools)',
+      }),
+    tier: z.string({ error: 'tier must be text such as "GeneralPurpose"' }).optional(),
+    capacity: z
+      .number({ error: 'capacity must be a number (vCores, or DTUs)' })
+      .int({ error: 'capacity must be a whole number' })
+      .positive({ error: 'capacity must be positive' })
+      .optional(),
+    family: z.string({ error: 'family must be text such as "Gen5"' }).optional(),
+  },
+  {
+    error: (issue) =>
+      unknownKeysMessage(issue as { code?: string; keys?: string[] }, ['name', 'tier', 'capacity', 'family']),
+  },
+);
+
+/**
+ * A database's or an elastic pool's SKU in scaleGroup's input: a name (`"S3"`, `"GP_Gen5_4"`) or ARM's object
+ * `{ name, tier?, capacity?, family? }`, read into a complete {@link SqlSku}. (Not a union: its error would hide
+ * which of the two forms was meant and what is wrong with it.)
+ */
+const sqlSkuField = (type: 'database' | 'elasticPool') =>
+  z.unknown().transform((value, context): SqlSku => {
+    if (typeof value === 'string') {
+      const parsed = parseSqlSkuName(value, type);
+      if (parsed.ok) return parsed.sku;
+      context.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const parsed = sqlSkuObject.safeParse(value);
+      if (parsed.success) return completeSqlSku(parsed.data);
+      for (const issue of parsed.error.issues) {
+        context.addIssue({
+          code: 'custom',
+          message: issue.message,
+          path: issue.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys] : issue.path,
+        });
+      }
+      return z.NEVER;
+    }
+    context.addIssue({ code: 'custom', message: `must be a SKU: ${SQL_SKU_EXAMPLES[type]}` });
+    return z.NEVER;
+  });
+
+/** Names of databases or pools, each with the SKU it is to have. */
+const sqlScaleMap = (field: 'databases' | 'elasticPools', type: 'database' | 'elasticPool') =>
+  z
+    .record(
+      z.string().min(1, { error: 'a name is empty' }).max(128, { error: 'a name is longer than 128 characters' }),
+      sqlSkuField(type),
+      {
+        error:
+          `${field} must map each ${type === 'database' ? 'member database' : 'elastic pool'} to its SKU, e.g. ` +
+          (type === 'database' ? '{ "orders": "GP_Gen5_4" }' : '{ "orders-pool": "GP_Gen5_8" }'),
+      },
+    )
+    .refine((map) => Object.keys(map).length > 0, { error: `name at least one, or leave ${field} out` })
+    .refine((map) => new Set(Object.keys(map).map((name) => name.toLowerCase())).size === Object.keys(map).length, {
+      error: 'a name appears twice (Azure names are case-insensitive)',
+    })
+    .optional();
+
 export const ScaleGroupInputSchema = strictInput({
   group: GroupRefSchema,
   vCores: z
@@ -312,14 +386,28 @@ export const ScaleGroupInputSchema = strictInput({
       error: 'sku must be a managed instance SKU name: GP_Gen5, BC_Gen5, GP_G8IM, BC_G8IM, GP_G8IH or BC_G8IH',
     })
     .optional(),
+  /** SQL Database groups: member databases (not in a pool) by name, each with the SKU it is to have on every server. */
+  databases: sqlScaleMap('databases', 'database'),
+  /** SQL Database groups: elastic pools holding member databases, by name, each with its SKU on every server. */
+  elasticPools: sqlScaleMap('elasticPools', 'elasticPool'),
   scaleTimeout: scaleTimeoutField(),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
   requestedBy: text('requestedBy', 200),
   reason: text('reason', 1000),
-}).refine((input) => input.vCores !== undefined || input.storageSizeInGB !== undefined || input.sku !== undefined, {
-  error: 'vCores: say what to scale to: vCores, storageSizeInGB or sku (at least one)',
-  path: ['vCores'],
-});
+}).refine(
+  (input) =>
+    input.vCores !== undefined ||
+    input.storageSizeInGB !== undefined ||
+    input.sku !== undefined ||
+    input.databases !== undefined ||
+    input.elasticPools !== undefined,
+  {
+    error:
+      'say what to scale: vCores, storageSizeInGB or sku for a Managed Instance group, databases or ' +
+      'elasticPools for a SQL Database group (at least one)',
+    path: ['vCores'],
+  },
+);
 
 /** Query parameter names (lower case, `-` and `_` removed) that carry a credential in common APIs and SAS URLs. */
 const CREDENTIAL_PARAMETER_NAMES = new Set([

@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
-import { describeGroupRef } from '../domain/group-ref';
+import { describeGroupRef, isServerGroup } from '../domain/group-ref';
 import { ScaleGroupInputSchema } from '../domain/inputs';
 import {
   FailureTypes,
@@ -14,9 +14,11 @@ import {
 } from './definitions';
 import { openRunbook } from './steps/opening';
 import { RunbookAborted, RunbookRun } from './steps/runbook-run';
+import { refuseFieldsOfOtherKind } from './steps/scale-members';
 import { reportSizesAfterAbort } from './steps/scale-stop';
 import {
   decideStep,
+  describePlan,
   readGroupStep,
   scaleGroupSteps,
   scaleOperationStep,
@@ -31,6 +33,13 @@ import { planOf, runStep } from './steps/step-declaration';
  * first; shrinking, the primary first; a request that grows some things and shrinks others runs as an up pass followed
  * by a down pass (see `planScale`). Storage ends equal on both: when `storageSizeInGB` is omitted and the two differ,
  * both go to the larger.
+ *
+ * A SQL Database group (kind `sqlDatabase`) is scaled per member database (`databases`) or per elastic pool holding
+ * member databases (`elasticPools`), to the same SKU on both servers, by the same rule and order: each server's
+ * changes in one operation (a PATCH per database or pool, all followed to their end). A pooled database is scaled
+ * through its pool; moving a database in or out of a pool is refused. The fields of the other kind are refused
+ * (`InvalidInput`) before anything is read, and a database that is not a member or a pool that holds none after the
+ * group is read, changing nothing.
  *
  * Side effects: one PATCH per instance and pass, each followed to its end (at most `scaleTimeout` per operation) before
  * the next starts. Refused, changing nothing, while a failover is in progress, while the two locations disagree about
@@ -61,6 +70,8 @@ export async function scaleGroup(input: ScaleGroupInput): Promise<RunbookReport>
       schema: ScaleGroupInputSchema,
       input,
       group: (params) => params.group,
+      // The fields must fit the group's kind; refused before the lock or any read.
+      fix: (params, group) => refuseFieldsOfOtherKind(params, group),
       lock: (params) => (params.dryRun ? undefined : { workflowType: RunbookTypes.scaleGroup, args: [input] }),
     });
     if ('ended' in opened) return opened.ended;
@@ -81,9 +92,9 @@ export async function scaleGroup(input: ScaleGroupInput): Promise<RunbookReport>
       });
     }
 
-    const plan = await runStep(run, decideStep, { pair, params });
+    const plan = await runStep(run, decideStep, { pair, params, group });
     const done: ScaleRecord['operations'] = [];
-    run.extra.scale = { direction: plan.direction, target: plan.target, operations: done };
+    run.extra.scale = { direction: plan.direction, target: plan.target, why: describePlan(plan), operations: done };
     for (const note of plan.notes) run.warn(note);
 
     if (params.dryRun) {
@@ -91,9 +102,15 @@ export async function scaleGroup(input: ScaleGroupInput): Promise<RunbookReport>
       return Outcomes.dryRun;
     }
     if (plan.operations.length === 0) {
-      run.skipStep('scale', 'Scale both instances', 'both instances are already at the target: nothing to change', {
-        final: plan.final,
-      });
+      if (isServerGroup(group)) {
+        run.skipStep('scale', 'Scale the databases and pools on both servers', describePlan(plan), {
+          final: plan.final,
+        });
+      } else {
+        run.skipStep('scale', 'Scale both instances', 'both instances are already at the target: nothing to change', {
+          final: plan.final,
+        });
+      }
       run.rolesAfter = run.rolesBefore;
       return Outcomes.succeeded;
     }

@@ -297,8 +297,45 @@ export interface RestoreRecord {
 export interface ScaleRecord {
   /** `mixed`: some changes grow and some shrink; run as an up pass, then a down pass. */
   direction: 'up' | 'down' | 'mixed' | 'none';
-  target: { vCores?: number; storageSizeInGB?: number; sku?: string };
-  operations: { instance: string; location: string; role: string; from: Evidence; to: Evidence; state: string }[];
+  /** A Managed Instance group's vCores, storage, SKU; a SQL Database group's SKU per database and per pool. */
+  target: {
+    vCores?: number;
+    storageSizeInGB?: number;
+    sku?: string;
+    databases?: Record<string, ScaleSkuRecord>;
+    elasticPools?: Record<string, ScaleSkuRecord>;
+  };
+  /** Why the operations run in this order (runs recorded before it was introduced lack it). */
+  why?: string;
+  /**
+   * `instance` is the managed instance, or (a SQL Database group) the server whose databases and pools the operation
+   * scaled; `from` / `to` its sizes (a server's: `databases` and `elasticPools`, each with its SKU).
+   */
+  operations: {
+    instance: string;
+    location: string;
+    role: string;
+    from: Evidence;
+    to: Evidence;
+    state: string;
+    /** SQL Database groups: the step that ran it, and each database or pool it changed, from which SKU to which. */
+    step?: string;
+    changes?: {
+      type: 'database' | 'elasticPool';
+      name: string;
+      from: ScaleSkuRecord;
+      to: ScaleSkuRecord;
+      direction: 'up' | 'down';
+    }[];
+  }[];
+}
+
+/** A database's or elastic pool's SKU in a {@link ScaleRecord}. */
+export interface ScaleSkuRecord {
+  name: string;
+  tier?: string;
+  capacity?: number;
+  family?: string;
 }
 
 /** One VM as a `protectWorkload` run found it and left it. */

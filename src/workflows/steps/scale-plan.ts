@@ -6,8 +6,14 @@
  * moment. The secondary must keep up with the primary's log (a smaller one falls behind and the lag grows), and after
  * a failover it carries the primary's whole load. Hence: growing, the secondary goes first; shrinking, the primary goes
  * first (Microsoft's documented order, which Azure enforces for service-tier changes).
+ *
+ * One rule for both kinds of group. A managed instance has one size (vCores, storage, SKU); a SQL Database server's
+ * side of a group has one SKU per member database, or per elastic pool for the databases in one (`members`, keyed
+ * `database/<name>` and `elasticPool/<name>`). Each member SKU is one more dimension of the same comparison, its
+ * direction given by `skuAtLeast` (the service tier first, then the capacity).
  */
-import { sameSku, skuParts } from '../../domain/azure-state';
+import { sameSku, skuParts, type SqlSku } from '../../domain/azure-state';
+import { describeSku, skuAtLeast } from './member-size';
 
 export type PairRole = 'primary' | 'secondary';
 
@@ -16,6 +22,11 @@ export interface InstanceSize {
   vCores: number;
   storageSizeInGB: number;
   skuName: string;
+  /**
+   * A SQL Database group's side only (its vCores and storage are then 0): the SKU of each standalone member database
+   * (`database/<name>`) and of each elastic pool that holds member databases (`elasticPool/<name>`).
+   */
+  members?: Record<string, SqlSku>;
 }
 
 export interface PairMember {
@@ -30,17 +41,22 @@ export interface ScaleRequest {
   vCores?: number;
   storageSizeInGB?: number;
   sku?: string;
+  /** SQL Database groups: the SKU each named database or pool is to have on both sides, keyed as in `members`. */
+  members?: Record<string, SqlSku>;
 }
 
-export type Dimension = 'vCores' | 'storageSizeInGB' | 'sku';
+/** `member`: one database's or elastic pool's SKU (a SQL Database group). */
+export type Dimension = 'vCores' | 'storageSizeInGB' | 'sku' | 'member';
 export type Pass = 'up' | 'down';
 
 /** One dimension of one instance that changes, and which way. */
 export interface DimensionChange {
   role: PairRole;
   dimension: Dimension;
-  from: number | string;
-  to: number | string;
+  /** `member` changes: which database or pool (`database/<name>`, `elasticPool/<name>`). */
+  member?: string;
+  from: number | string | SqlSku;
+  to: number | string | SqlSku;
   direction: Pass;
 }
 
@@ -58,11 +74,20 @@ export interface PlannedScaleOperation {
   changes: DimensionChange[];
 }
 
+/** What a run was asked to bring both members to (SQL Database groups: per database and per pool). */
+export interface ScalePlanTarget {
+  vCores?: number;
+  storageSizeInGB?: number;
+  sku?: string;
+  databases?: Record<string, SqlSku>;
+  elasticPools?: Record<string, SqlSku>;
+}
+
 export interface ScalePlan {
   /** `mixed`: some dimension grows while another shrinks; run as an up pass followed by a down pass. */
   direction: 'up' | 'down' | 'mixed' | 'none';
   /** What both instances end at, after storage equalization. */
-  target: { vCores?: number; storageSizeInGB?: number; sku?: string };
+  target: ScalePlanTarget;
   final: Record<PairRole, InstanceSize>;
   changes: DimensionChange[];
   operations: PlannedScaleOperation[];
@@ -93,8 +118,71 @@ export function skuDirection(from: string, to: string): Pass {
   return familyB >= familyA ? 'up' : 'down';
 }
 
+/** The key of a database's or an elastic pool's SKU in {@link InstanceSize.members}. */
+export function memberKey(type: 'database' | 'elasticPool', name: string): string {
+  return `${type}/${name}`;
+}
+
+/** What a member key names. */
+export function parseMemberKey(key: string): { type: 'database' | 'elasticPool'; name: string } {
+  const slash = key.indexOf('/');
+  return { type: key.slice(0, slash) === 'elasticPool' ? 'elasticPool' : 'database', name: key.slice(slash + 1) };
+}
+
+/** The SKU `members` holds under `key`, matched as ARM matches names (case-insensitively). */
+export function memberSku(members: Record<string, SqlSku> | undefined, key: string): SqlSku | undefined {
+  if (!members) return undefined;
+  if (members[key]) return members[key];
+  const wanted = key.toLowerCase();
+  return Object.entries(members).find(([candidate]) => candidate.toLowerCase() === wanted)?.[1];
+}
+
+/**
+ * Whether two SKUs are one size: the same name and, where both say, the same capacity (the rule the scale activity
+ * uses to leave a database or pool alone).
+ */
+export function sameSqlSize(a: SqlSku, b: SqlSku): boolean {
+  return (
+    a.name.toLowerCase() === b.name.toLowerCase() &&
+    (a.capacity === undefined || b.capacity === undefined || a.capacity === b.capacity)
+  );
+}
+
+/**
+ * Which way a database's or pool's SKU change goes: `skuAtLeast` decides (the tier, then the capacity). A change it
+ * cannot order (a tier it does not know, or the same tier and capacity under another name) counts as growing, as an
+ * unknown managed instance SKU does.
+ */
+export function memberDirection(from: SqlSku, to: SqlSku): Pass {
+  if (skuAtLeast(to, from)) return 'up';
+  return skuAtLeast(from, to) ? 'down' : 'up';
+}
+
+/** `database orders GP_Gen5 (4)`, `pool orders-pool GP_Gen5 (8)`. */
+export function describeMember(key: string, sku: SqlSku): string {
+  const { type, name } = parseMemberKey(key);
+  return `${type === 'elasticPool' ? 'pool' : 'database'} ${name} ${describeSku(sku)}`;
+}
+
 export function describeSize(size: InstanceSize): string {
+  if (size.members) {
+    const parts = Object.entries(size.members).map(([key, sku]) => describeMember(key, sku));
+    return parts.length > 0 ? parts.join(', ') : 'no member databases';
+  }
   return `${size.vCores} vCores / ${size.storageSizeInGB} GB / ${size.skuName || 'unknown SKU'}`;
+}
+
+/** One change in a line: `vCores 8 → 16`, `database orders GP_Gen5 (2) → GP_Gen5 (4)`. */
+export function describeChange(change: DimensionChange): string {
+  if (change.dimension === 'member') {
+    const { type, name } = parseMemberKey(change.member ?? '');
+    return (
+      `${type === 'elasticPool' ? 'pool' : 'database'} ${name} ` +
+      `${describeSku(change.from as SqlSku)} → ${describeSku(change.to as SqlSku)}`
+    );
+  }
+  const plain = (value: DimensionChange['from']) => (typeof value === 'object' ? describeSku(value) : `${value}`);
+  return `${change.dimension} ${plain(change.from)} → ${plain(change.to)}`;
 }
 
 function changesOf(member: PairMember, wanted: InstanceSize): DimensionChange[] {
@@ -121,13 +209,19 @@ function changesOf(member: PairMember, wanted: InstanceSize): DimensionChange[] 
       direction: skuDirection(size.skuName, wanted.skuName),
     });
   }
+  for (const [key, to] of Object.entries(wanted.members ?? {})) {
+    const from = memberSku(size.members, key);
+    if (!from || sameSqlSize(from, to)) continue;
+    changes.push({ role, dimension: 'member', member: key, from, to, direction: memberDirection(from, to) });
+  }
   return changes;
 }
 
 function apply(size: InstanceSize, changes: DimensionChange[]): InstanceSize {
   const next = { ...size };
   for (const change of changes) {
-    if (change.dimension === 'sku') next.skuName = String(change.to);
+    if (change.dimension === 'member') next.members = { ...next.members, [change.member!]: change.to as SqlSku };
+    else if (change.dimension === 'sku') next.skuName = change.to as string;
     else next[change.dimension] = Number(change.to);
   }
   return next;
@@ -163,6 +257,13 @@ export function planScale(primary: PairMember, secondary: PairMember, request: S
     vCores: request.vCores ?? member.size.vCores,
     storageSizeInGB: storage ?? member.size.storageSizeInGB,
     skuName: request.sku ?? member.size.skuName,
+    ...(member.size.members
+      ? {
+          members: Object.fromEntries(
+            Object.entries(member.size.members).map(([key, sku]) => [key, memberSku(request.members, key) ?? sku]),
+          ),
+        }
+      : {}),
   });
   const final = { primary: wanted(primary), secondary: wanted(secondary) };
   if (request.vCores === undefined && final.secondary.vCores < final.primary.vCores) {
@@ -208,6 +309,7 @@ export function planScale(primary: PairMember, secondary: PairMember, request: S
       ...(request.vCores !== undefined ? { vCores: request.vCores } : {}),
       ...(storage !== undefined ? { storageSizeInGB: storage } : {}),
       ...(request.sku !== undefined ? { sku: request.sku } : {}),
+      ...membersTarget(request.members),
     },
     final,
     changes,
@@ -216,11 +318,27 @@ export function planScale(primary: PairMember, secondary: PairMember, request: S
   };
 }
 
+/** A request's member SKUs as the plan's target names them: per database and per pool. */
+function membersTarget(members: Record<string, SqlSku> | undefined): ScalePlanTarget {
+  if (!members) return {};
+  const target: ScalePlanTarget = {};
+  for (const [key, sku] of Object.entries(members)) {
+    const { type, name } = parseMemberKey(key);
+    const field = type === 'elasticPool' ? 'elasticPools' : 'databases';
+    target[field] = { ...target[field], [name]: sku };
+  }
+  return target;
+}
+
 /** Whether `secondary` is at least `primary` in every dimension (the rule the order protects). */
 export function secondaryAtLeastPrimary(primary: InstanceSize, secondary: InstanceSize): boolean {
   return (
     secondary.vCores >= primary.vCores &&
     secondary.storageSizeInGB >= primary.storageSizeInGB &&
-    (sameSku(primary.skuName, secondary.skuName) || skuDirection(primary.skuName, secondary.skuName) === 'up')
+    (sameSku(primary.skuName, secondary.skuName) || skuDirection(primary.skuName, secondary.skuName) === 'up') &&
+    Object.entries(primary.members ?? {}).every(([key, sku]) => {
+      const theirs = memberSku(secondary.members, key);
+      return !theirs || sameSqlSize(theirs, sku) || skuAtLeast(theirs, sku);
+    })
   );
 }

@@ -4,12 +4,13 @@
  */
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import type { InstanceReading } from '../../activities';
-import { type ResolvedGroup } from '../../domain/group-ref';
+import { isServerGroup, type ResolvedGroup } from '../../domain/group-ref';
 import { FailureTypes, type ScaleRecord } from '../definitions';
 import { groupKindOf } from './group-kind';
 import { readsCountingFailures } from './activity-presets';
 import { type RunbookRun, describeFailure } from './runbook-run';
 import {
+  describeChange,
   describeSize,
   secondaryAtLeastPrimary,
   type InstanceSize,
@@ -18,7 +19,7 @@ import {
   type PlannedScaleOperation,
   type ScalePlan,
 } from './scale-plan';
-import { readRoles, sizeOf, type PairReading } from './scale-pair';
+import { operationListCommand, readRoles, sizeOfReading, type PairReading } from './scale-pair';
 
 /** Between operations: the primary must still be where the plan assumed, or the order would be wrong. */
 export async function checkRolesUnchanged(
@@ -76,7 +77,7 @@ export async function sizesNow(
     const primary = find(pair.primary);
     const secondary = find(pair.secondary);
     if (!primary || !secondary) return { text: 'the sizes could not be read' };
-    const sizes = { primary: sizeOf(primary.instance), secondary: sizeOf(secondary.instance) };
+    const sizes = { primary: sizeOfReading(primary), secondary: sizeOfReading(secondary) };
     const line = (member: PairMember, found: InstanceReading, size: InstanceSize) =>
       `${member.instanceName} (${member.role}, ${member.location}) is at ${describeSize(size)}` +
       (found.operationsInFlight.length > 0 ? ' with an operation still running' : '');
@@ -97,8 +98,14 @@ export function describeDone(plan: ScalePlan, done: ScaleRecord['operations']): 
   if (completed.length === 0) return 'No operation of this run completed.';
   return (
     'Completed in this run and left as they are (there is no automatic rollback): ' +
-    `${completed.map((operation) => `${operation.instanceName} → ${describeSize(operation.to)}`).join(', ')}.`
+    `${completed.map((operation) => `${operation.instanceName} → ${describeTarget(operation)}`).join(', ')}.`
   );
+}
+
+/** Where an operation takes its member: a managed instance's whole size, or a server's changed databases and pools. */
+export function describeTarget(operation: PlannedScaleOperation): string {
+  if (!operation.to.members) return describeSize(operation.to);
+  return operation.changes.map(describeChange).join(', ');
 }
 
 /**
@@ -123,12 +130,16 @@ export async function stoppedFailure(
   const next =
     reason.restartAdvice ??
     (reason.stillRunning
-      ? `Wait for the operation to end (\`az sql mi op list -g ${group.resourceGroup} --mi ${reason.operation.instanceName}\`), ` +
+      ? `Wait for the operation to end (\`${operationListCommand(group, reason.operation.instanceName)}\`), ` +
         'then start scaleGroup again with the same input to finish (instances already at the target are left alone), ' +
         'or with the old size to go back.'
-      : 'Find the cause in the operation’s error (portal, or `az sql mi op list`), then start scaleGroup again with the ' +
-        'same input to finish (instances already at the target are left alone), or with the old size to go back; ' +
-        'either way it orders the operations safely.');
+      : isServerGroup(group)
+        ? `Find the cause in the operation’s error (portal, or \`${operationListCommand(group, reason.operation.instanceName)}\`), ` +
+          'then start scaleGroup again with the same input to finish (databases and pools already at the target are ' +
+          'left alone), or with the old SKUs to go back; either way it orders the operations safely.'
+        : 'Find the cause in the operation’s error (portal, or `az sql mi op list`), then start scaleGroup again with the ' +
+          'same input to finish (instances already at the target are left alone), or with the old size to go back; ' +
+          'either way it orders the operations safely.');
   const message = `${reason.what} Now: ${now.text}. ${describeDone(plan, done)} ${safety} ${next}`
     .replace(/\s+/g, ' ')
     .trim();
