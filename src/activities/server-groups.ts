@@ -161,27 +161,29 @@ export function createServerGroupActivities({
   }
 
   /**
-   * The view with its partner chosen among `locations` (the primary's answer names every secondary; a reader asking
-   * about a pair wants that pair's partner).
+   * The view as the runbooks read a pair: its partner chosen among `locations` (the primary's answer names every
+   * secondary; a reader asking about a pair wants that pair's partner), and the pair's member ids as a Managed
+   * Instance group's `managedInstancePairs[0]` gives them: `primaryManagedInstanceId` the primary's side,
+   * `partnerManagedInstanceId` the secondary's, whichever server answered.
    */
-  function partneredWithin(group: GroupIdentity, view: FailoverGroupView, locations: string[]): FailoverGroupView {
+  function pairedView(group: GroupIdentity, view: FailoverGroupView, locations: string[]): FailoverGroupView {
     const partners = view.server?.partners ?? [];
-    const wanted = partners.find(
-      (partner) =>
-        normalizeLocation(partner.location) !== view.location &&
-        locations.includes(normalizeLocation(partner.location)),
-    );
-    if (!wanted) return view;
-    const partnerId = serverFailoverGroupId(group, wanted.serverName);
+    const isPrimary = view.replicationRole.toLowerCase() === 'primary';
+    const partner =
+      partners.find(
+        (entry) =>
+          normalizeLocation(entry.location) !== view.location && locations.includes(normalizeLocation(entry.location)),
+      ) ??
+      (isPrimary ? undefined : partners.find((entry) => (entry.role ?? '').toLowerCase() === 'primary')) ??
+      partners[0];
+    if (!partner) return view;
+    const partnerId = serverFailoverGroupId(group, partner.serverName);
     return {
       ...view,
-      partnerLocation: normalizeLocation(wanted.location),
-      ...(wanted.role !== undefined ? { partnerRole: wanted.role } : {}),
-      partnerManagedInstanceId: partnerId,
-      primaryManagedInstanceId:
-        view.replicationRole.toLowerCase() === 'primary' || (wanted.role ?? '').toLowerCase() !== 'primary'
-          ? view.primaryManagedInstanceId
-          : partnerId,
+      partnerLocation: normalizeLocation(partner.location),
+      ...(partner.role !== undefined ? { partnerRole: partner.role } : {}),
+      primaryManagedInstanceId: isPrimary ? view.id : partnerId,
+      partnerManagedInstanceId: isPrimary ? partnerId : view.id,
     };
   }
 
@@ -267,7 +269,7 @@ export function createServerGroupActivities({
       const { result, armCalls } = await withArmMeter(() =>
         Promise.all(servers.map((server) => readGroupAtServer(request.group, server))),
       );
-      const views = result.map((answer) => partneredWithin(request.group, answer.value, locations));
+      const views = result.map((answer) => pairedView(request.group, answer.value, locations));
       const retryAfterMs = Math.max(0, ...result.map((answer) => answer.retryAfterMs ?? 0));
       return {
         views,
@@ -394,7 +396,10 @@ export function createServerGroupActivities({
         heartbeatIntervalMs: sendHeartbeatIntervalMs,
         now,
         targetView: request.targetView,
-        readTarget: (signal, coalesce) => readGroupAtServer(request.group, server, signal, coalesce),
+        readTarget: async (signal, coalesce) => {
+          const answer = await readGroupAtServer(request.group, server, signal, coalesce);
+          return { ...answer, value: pairedView(request.group, answer.value, [target]) };
+        },
         post: async (signal) =>
           (await plane().beginServerFailover(request.group, server, action, { abortSignal: signal })).value,
       });

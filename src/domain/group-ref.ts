@@ -194,6 +194,14 @@ export function listenerHost(groupName: string, dnsZone: string): string {
   return `${groupName}.${dnsZone}.database.windows.net`;
 }
 
+/**
+ * The read-write listener of a server failover group (Azure SQL Database): `<group>.database.windows.net`, a CNAME
+ * Azure points at the current primary server. The read-only one is `<group>.secondary.database.windows.net`.
+ */
+export function serverGroupListenerHost(groupName: string): string {
+  return `${groupName}.database.windows.net`;
+}
+
 /** `fogpilot/<subscriptionId>/<resourceGroup>/<groupName>`: the id every mutating runbook on the group runs under. */
 export function lockWorkflowId(group: GroupIdentity): string {
   return `fogpilot/${group.subscriptionId.toLowerCase()}/${group.resourceGroup.toLowerCase()}/${group.name.toLowerCase()}`;

@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { DrDrillParams } from '../../domain/inputs';
-import { listenerHost, sqlTargetGroup, type ResolvedGroup } from '../../domain/group-ref';
+import type { ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { FailureTypes, type DrillProbeRecord, type DrillSummary, type FailoverLeg } from '../definitions';
 import { PROBE_ACTIVITY_ID, checks, type probes, reads } from './activity-presets';
@@ -47,9 +47,8 @@ export async function locateProbe(run: RunbookRun, group: ResolvedGroup, params:
     );
     const primaryMember = instances.members[0]!;
     const primary = primaryMember.instance;
-    // Both instances of a failover group share one DNS zone; the listener lives in it under the group's name.
-    const dnsZone = primary.dnsZone ?? primary.fullyQualifiedDomainName.split('.')[1] ?? '';
-    const host = listenerHost(group.name, dnsZone);
+    const listener = kind.readWriteListener(primaryMember, group);
+    const host = listener.host;
     let database = params.smoke.database;
     if (!database) {
       const links = await reads.readReplicationLinks.executeWithOptions({ summary: 'list replicated databases' }, [
@@ -65,7 +64,7 @@ export async function locateProbe(run: RunbookRun, group: ResolvedGroup, params:
       }
     }
     const target: ProbeTarget = {
-      listener: { instanceId: `listener:${group.name}`, host, ...sqlTargetGroup(group) },
+      listener,
       database,
       label: `drill:${run.groupLabel}:${Date.now()}`,
     };

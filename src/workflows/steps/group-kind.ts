@@ -13,7 +13,14 @@ import type {
   StartScaleResult,
 } from '../../activities';
 import type { FailoverGroupView, ScaleTarget } from '../../domain/azure-state';
-import { isServerGroup, sqlTargetGroup, type GroupIdentity, type ResolvedGroup } from '../../domain/group-ref';
+import {
+  isServerGroup,
+  listenerHost,
+  serverGroupListenerHost,
+  sqlTargetGroup,
+  type GroupIdentity,
+  type ResolvedGroup,
+} from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import { failoverSends, reads, scaleStarts } from './activity-presets';
 
@@ -76,6 +83,14 @@ export interface FailoverGroupKind<Member> {
   ): Promise<StartScaleResult>;
   /** One read of a member's scaling operation. */
   readScaleProgress(memberId: string, trackingId: string, summary: string): Promise<OperationProgressReading>;
+  /**
+   * The group's read-write listener, which follows the primary (`<group>.<zone>.database.windows.net` for a Managed
+   * Instance group, `<group>.database.windows.net` for a server group), given the primary member.
+   */
+  readWriteListener(
+    primary: Member,
+    group: Pick<ResolvedGroup, 'displayName' | 'subscriptionId' | 'resourceGroup' | 'name'>,
+  ): SqlInstanceTarget;
   /** Where to reach a member over SQL (copy sync, replication links, updateability, drift checks). */
   sqlEndpoint(
     member: Member,
@@ -125,6 +140,11 @@ export const managedInstanceGroups: FailoverGroupKind<InstanceReading> = {
     preset.startInstanceScale.executeWithOptions({ summary }, [{ instanceId: memberId, target }]),
   readScaleProgress: (memberId, trackingId, summary) =>
     reads.readOperationProgress.executeWithOptions({ summary }, [{ instanceId: memberId, trackingId }]),
+  readWriteListener: (primary, group) => {
+    // Both instances of a failover group share one DNS zone; the listener lives in it under the group's name.
+    const dnsZone = primary.instance.dnsZone ?? primary.instance.fullyQualifiedDomainName.split('.')[1] ?? '';
+    return { instanceId: `listener:${group.name}`, host: listenerHost(group.name, dnsZone), ...sqlTargetGroup(group) };
+  },
   sqlEndpoint: (member, group) => ({
     instanceId: member.instance.id,
     host: member.instance.fullyQualifiedDomainName,
@@ -160,6 +180,13 @@ export const sqlDatabaseGroups: FailoverGroupKind<InstanceReading> = {
     preset.startServerSideScale.executeWithOptions({ summary }, [{ memberId, target }]),
   readScaleProgress: (memberId, trackingId, summary) =>
     reads.readServerSideScaleProgress.executeWithOptions({ summary }, [{ memberId, trackingId }]),
+  readWriteListener: (primary, group) => ({
+    instanceId: `listener:${group.name}`,
+    host: serverGroupListenerHost(group.name),
+    kind: 'sqlDatabase',
+    databases: (primary.serverSide?.databases ?? []).map((database) => database.name),
+    ...sqlTargetGroup(group),
+  }),
   sqlEndpoint: (member, group) => ({
     instanceId: member.instance.id,
     host: member.instance.fullyQualifiedDomainName,

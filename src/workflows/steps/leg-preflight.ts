@@ -5,7 +5,7 @@
 import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import type { GroupRolesReading, InstanceReading } from '../../activities';
 import type { DatabaseReplicationLink } from '../../domain/azure-state';
-import { partnerOf } from '../../domain/group-ref';
+import { isServerGroup, partnerOf, serverAt, serverLocations } from '../../domain/group-ref';
 import { normalizeLocation } from '../../domain/locations';
 import { FailureTypes, type GateResult } from '../definitions';
 import { reads } from './activity-presets';
@@ -140,7 +140,7 @@ async function readAndEvaluate(
   if (primary) {
     const known = failbackPlan ? recentLinks(primary.instance.id) : undefined;
     if (known) {
-      links = known.links;
+      links = linksToward(group, target, known.links);
       step.evidence({ linksReadMsAgo: Date.now() - known.atMs });
     } else {
       const reading = await settledWith(
@@ -150,7 +150,7 @@ async function readAndEvaluate(
         ),
         drift,
       );
-      links = reading.links;
+      links = linksToward(group, target, reading.links);
       if (failbackPlan) rememberLinks(primary.instance.id, links);
     }
   }
@@ -295,4 +295,18 @@ async function judgeDriftReads(
 ): Promise<GateResult[]> {
   const readings = await drift;
   return readings ? judgePreflightDrift(run, snapshot, readings) : [];
+}
+
+/**
+ * The links a leg toward `target` stands on. A server group's primary links each database to every secondary; a leg
+ * proves sync and judges lag toward the server it fails over to only. A Managed Instance group has one partner.
+ */
+function linksToward(
+  group: LegStart['group'],
+  target: string,
+  links: DatabaseReplicationLink[],
+): DatabaseReplicationLink[] {
+  if (!isServerGroup(group) || serverLocations(group).length <= 2) return links;
+  const server = serverAt(group, target).toLowerCase();
+  return links.filter((link) => link.partnerServer.toLowerCase().split('.')[0] === server);
 }
