@@ -5,6 +5,7 @@
  * run the runbooks on, so both exercise exactly what production uses.
  */
 import { ArmControlPlane } from '../azure/arm-control-plane';
+import { ArmServerGroupPlane } from '../azure/arm-server-group-plane';
 import { EmulatorCredential } from '../azure/credentials';
 import { Inventory } from '../config/inventory';
 import { MssqlDataPlane, READ_RETRY_DEFAULTS } from '../sql/mssql-data-plane';
@@ -12,16 +13,22 @@ import type { Emulator } from './index';
 
 export function emulatorAdapters(
   emulator: Emulator,
-  options: { requestTimeoutMs?: number } = {},
-): { controlPlane: ArmControlPlane; dataPlane: MssqlDataPlane } {
+  options: { requestTimeoutMs?: number; sqlDatabaseApiVersion?: string } = {},
+): { controlPlane: ArmControlPlane; serverGroupPlane: ArmServerGroupPlane; dataPlane: MssqlDataPlane } {
   const line = emulator.startLine();
   const ca = line.tls?.ca;
+  const controlPlane = new ArmControlPlane({
+    credential: new EmulatorCredential(),
+    endpoint: emulator.armEndpoint,
+    requestTimeoutMs: options.requestTimeoutMs,
+    ca,
+  });
   return {
-    controlPlane: new ArmControlPlane({
-      credential: new EmulatorCredential(),
+    controlPlane,
+    // SQL Database's server failover groups over the same client, as the worker builds it.
+    serverGroupPlane: new ArmServerGroupPlane(controlPlane, {
       endpoint: emulator.armEndpoint,
-      requestTimeoutMs: options.requestTimeoutMs,
-      ca,
+      ...(options.sqlDatabaseApiVersion ? { apiVersion: options.sqlDatabaseApiVersion } : {}),
     }),
     dataPlane: new MssqlDataPlane({
       authenticationFor: () => ({ kind: 'sql-login', user: line.sql.login.user, password: line.sql.login.password }),
@@ -42,7 +49,10 @@ export function emulatorAdapters(
   };
 }
 
-/** Every group of the emulated world, by name, with its current primary as home. */
+/**
+ * Every group of the emulated world, by name, with its current primary as home: the instance failover groups, and the
+ * server failover groups (`kind: sqlDatabase`, each region's server; the first secondary as the home secondary).
+ */
 export function emulatorInventory(emulator: Emulator): Inventory {
   const entries: ConstructorParameters<typeof Inventory>[0] = {};
   for (const group of emulator.world.groups.values()) {
@@ -54,6 +64,20 @@ export function emulatorInventory(emulator: Emulator): Inventory {
       name: group.name,
       primaryLocation: primary.location,
       secondaryLocation: secondary.location,
+    };
+  }
+  for (const group of emulator.world.sqlFailoverGroups.values()) {
+    const servers = group.serverIds.map((id) => emulator.world.sqlServerById(id)!);
+    const primary = servers.find((server) => server.id === group.primaryServerId)!;
+    const secondary = servers.find((server) => server.id !== group.primaryServerId)!;
+    entries[group.name] = {
+      subscriptionId: group.subscriptionId,
+      resourceGroup: primary.resourceGroup,
+      name: group.name,
+      primaryLocation: primary.location,
+      secondaryLocation: secondary.location,
+      kind: 'sqlDatabase',
+      servers: Object.fromEntries(servers.map((server) => [server.location, server.name])),
     };
   }
   return new Inventory(entries);

@@ -96,6 +96,7 @@ export async function emulatorWorker(
       controlPlane: planes.controlPlane ?? adapters.controlPlane,
       // Restores, VM backup and Cosmos DB accounts over the same ARM client (the real SDKs against the emulator).
       recoveryPlane: new ArmRecoveryPlane(adapters.controlPlane),
+      serverGroupPlane: adapters.serverGroupPlane,
       dataPlane: planes.dataPlane ?? adapters.dataPlane,
       inventory: inventory ?? new Inventory({ 'fog-sales': fogSales(emulator) }),
     },
