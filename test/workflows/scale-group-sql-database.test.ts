@@ -10,6 +10,7 @@ import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { MUTATING_ACTIVITIES } from '../../src/activities';
 import type { SqlSku } from '../../src/domain/azure-state';
 import { lockWorkflowId } from '../../src/domain/group-ref';
+import { scaleFact } from '../../src/report/sections/scale';
 import type { RunbookReport } from '../../src/workflows/definitions';
 import { boundedIt, outcomeWithReportOf, stepOf, timeSkippingFrame, type RunOutcome } from '../support/runbook-harness';
 import { ScriptedAzure } from '../support/scripted-azure';
@@ -136,6 +137,7 @@ describe('scaleGroup on a SQL Database failover group', { concurrency: 1 }, () =
     const scale = report.scale!;
     assert.equal(scale.direction, 'up');
     assert.deepEqual(scale.target, { databases: { orders: GP(4) } });
+    assert.equal(scaleFact(report)?.detail, 'to database orders GP_Gen5 (4)', 'the rendered report names it');
     assert.match(scale.why ?? '', /growing: the secondary first/);
     assert.deepEqual(
       scale.operations.map((operation) => [operation.step, operation.instance, operation.role, operation.state]),

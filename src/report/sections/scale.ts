@@ -14,11 +14,16 @@ export function scaleFact(report: RunbookReport): Fact | undefined {
   };
 }
 
-function describeScaleTarget(target: { vCores?: number; storageSizeInGB?: number; sku?: string }): string {
+function describeScaleTarget(target: NonNullable<RunbookReport['scale']>['target']): string {
+  const sku = (value: { name: string; capacity?: number }) =>
+    value.capacity !== undefined ? `${value.name} (${value.capacity})` : value.name;
   const parts = [
     target.vCores !== undefined ? `${target.vCores} vCores` : undefined,
     target.storageSizeInGB !== undefined ? `${target.storageSizeInGB} GB` : undefined,
     target.sku,
+    // A SQL Database group: per database and per pool.
+    ...Object.entries(target.databases ?? {}).map(([name, value]) => `database ${name} ${sku(value)}`),
+    ...Object.entries(target.elasticPools ?? {}).map(([name, value]) => `pool ${name} ${sku(value)}`),
   ].filter(Boolean);
   return parts.length > 0 ? `to ${parts.join(', ')}` : 'no change requested';
 }
