@@ -18,6 +18,7 @@ import {
   type OperationProgress,
   type RetentionPolicyView,
   type ScaleTarget,
+  type ServerSideDetail,
   type SqlScaleItem,
   sameSku,
   skuParts,
@@ -35,7 +36,6 @@ import {
 import { normalizeLocation } from '../domain/locations';
 import { FailureTypes, type ArmCallCount } from '../workflows/definitions';
 import { boundAttempt } from './attempt-bounds';
-import type { ServerSideDetail } from './server-groups';
 import type { OutboundPlan } from './outbound';
 import { KEEP_ALIVE_INTERVAL_MS } from './keep-alive';
 

@@ -109,7 +109,8 @@ export type {
   RetentionPoliciesReading,
 } from './arm';
 export type { CopySyncResult, WatchClock, WritableWatch } from './sql';
-export type { ServerFailoverKind, ServerSideDetail } from './server-groups';
+export type { ServerFailoverKind } from './server-groups';
+export type { ServerSideDetail } from '../domain/azure-state';
 export type { WatchGroupLook, WatchLook, WatchLookRequest, WatchLookTarget } from './watch';
 export type { OutboundPlan, OutboundDependencies } from './outbound';
 export type {

@@ -19,14 +19,13 @@ import type { ServerFailoverAction, ServerGroupApi, ServerGroupPlane } from '../
 import {
   operationInFlight,
   summarizeGroupRoles,
-  type ElasticPoolView,
   type FailoverGroupView,
   type LogicalServerView,
   type ManagedInstanceView,
   type OperationProgress,
   type ScaleTarget,
-  type SqlDatabaseView,
   type SqlScaleItem,
+  type ServerSideDetail,
   type SqlSku,
 } from '../domain/azure-state';
 import {
@@ -55,19 +54,6 @@ export interface ServerGroupDependencies {
   serverGroupPlane?: ServerGroupPlane;
   now?: () => number;
   sendHeartbeatIntervalMs?: number;
-}
-
-/** What a server failover group's side holds, beside the server's own view. */
-export interface ServerSideDetail {
-  server: LogicalServerView;
-  /** The group's member databases this server holds, as ARM describes them here. */
-  databases: SqlDatabaseView[];
-  /** The elastic pools that hold any of them. */
-  elasticPools: ElasticPoolView[];
-  /** Member databases the group lists that the server does not (yet) have. */
-  missingDatabases: string[];
-  /** The server's user databases that are not in the group (on the primary: not protected by it). */
-  otherDatabases: string[];
 }
 
 /** A failover of a server group: planned, forced, or Azure's own planned-then-forced. */

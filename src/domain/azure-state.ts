@@ -102,6 +102,19 @@ export interface ElasticPoolView {
   zoneRedundant?: boolean;
 }
 
+/** What a server failover group's side holds, beside the server's own view. */
+export interface ServerSideDetail {
+  server: LogicalServerView;
+  /** The group's member databases this server holds, as ARM describes them here. */
+  databases: SqlDatabaseView[];
+  /** The elastic pools that hold any of them. */
+  elasticPools: ElasticPoolView[];
+  /** Member databases the group lists that the server does not (yet) have. */
+  missingDatabases: string[];
+  /** The server's user databases that are not in the group (on the primary: not protected by it). */
+  otherDatabases: string[];
+}
+
 /** One SKU change of a server failover group's scale: a database or an elastic pool of one server. */
 export interface SqlScaleItem {
   type: 'database' | 'elasticPool';
