@@ -36,6 +36,7 @@ import {
   type GroupIdentity,
 } from '../domain/group-ref';
 import { normalizeLocation } from '../domain/locations';
+import { sameSqlSize } from '../domain/sql-sku';
 import { FailureTypes } from '../workflows/definitions';
 import {
   sendFailoverGated,
@@ -89,14 +90,6 @@ function serverAsInstance(memberId: string, server: LogicalServerView): ManagedI
     state: server.state ?? 'Ready',
     fullyQualifiedDomainName: server.fullyQualifiedDomainName,
   };
-}
-
-/** Whether two SKUs are the same size (ARM is case-insensitive about names). */
-export function sameSqlSku(a: SqlSku, b: SqlSku): boolean {
-  return (
-    a.name.toLowerCase() === b.name.toLowerCase() &&
-    (a.capacity === undefined || b.capacity === undefined || a.capacity === b.capacity)
-  );
 }
 
 export function createServerGroupActivities({
@@ -297,7 +290,7 @@ export function createServerGroupActivities({
                 `on server ${side.server.name}; name a member database or its elastic pool.`,
             });
           }
-          if (sameSqlSku(resource.sku, item.sku)) continue;
+          if (sameSqlSize(resource.sku, item.sku)) continue;
           before.push({ ...item, sku: resource.sku });
           const { value: operations } = await plane().listSqlOperations(resource.id);
           const running = operations.filter(operationInFlight);

@@ -131,3 +131,24 @@ export function completeSqlSku(sku: SqlSku): SqlSku {
   if (complete.capacity === undefined && implied.capacity !== undefined) complete.capacity = implied.capacity;
   return complete;
 }
+
+/**
+ * Whether two SKUs are one size. ARM reads a DTU database back by its tier (`S3` is `{ name: "Standard", tier:
+ * "Standard", capacity: 100 }`), so SKUs are compared completed, by tier, capacity and hardware family; two vCore
+ * SKUs must also have one name (`GP_S_Gen5`, serverless, is not `GP_Gen5`). SKUs that do not say their tier and
+ * capacity are compared by name, and by capacity where both say it.
+ */
+export function sameSqlSize(a: SqlSku, b: SqlSku): boolean {
+  const [x, y] = [completeSqlSku(a), completeSqlSku(b)];
+  const same = (p?: string, q?: string) => (p ?? '').toLowerCase() === (q ?? '').toLowerCase();
+  if (x.tier !== undefined && y.tier !== undefined && x.capacity !== undefined && y.capacity !== undefined) {
+    const bothVCore = vCoreSku(x.name) !== undefined && vCoreSku(y.name) !== undefined;
+    return (
+      same(x.tier, y.tier) &&
+      x.capacity === y.capacity &&
+      (x.family === undefined || y.family === undefined || same(x.family, y.family)) &&
+      (!bothVCore || same(x.name, y.name))
+    );
+  }
+  return same(x.name, y.name) && (x.capacity === undefined || y.capacity === undefined || x.capacity === y.capacity);
+}

@@ -1,7 +1,7 @@
 /** SKU names of Azure SQL Database as scaleGroup's input takes them. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { completeSqlSku, parseSqlSkuName } from '../../src/domain/sql-sku';
+import { completeSqlSku, parseSqlSkuName, sameSqlSize } from '../../src/domain/sql-sku';
 
 describe('SQL Database SKU names', () => {
   it('reads vCore objectives with their vCores, and DTU objectives with their DTUs', () => {
@@ -53,5 +53,25 @@ describe('SQL Database SKU names', () => {
       capacity: 200,
     });
     assert.deepEqual(completeSqlSku({ name: 'Custom', tier: 'Whatever' }), { name: 'Custom', tier: 'Whatever' });
+  });
+
+  it('compares sizes as ARM reads them back: a DTU database by its tier and DTUs, a vCore one by its name too', () => {
+    // ARM answers S3 as the tier with its DTUs; the request named the objective.
+    assert.equal(sameSqlSize({ name: 'Standard', tier: 'Standard', capacity: 100 }, { name: 'S3' }), true);
+    assert.equal(sameSqlSize({ name: 'Standard', tier: 'Standard', capacity: 200 }, { name: 'S3' }), false);
+    assert.equal(
+      sameSqlSize(
+        { name: 'GP_Gen5', tier: 'GeneralPurpose', family: 'Gen5', capacity: 4 },
+        { name: 'gp_gen5', capacity: 4 },
+      ),
+      true,
+    );
+    // Serverless is not provisioned compute of the same size.
+    assert.equal(sameSqlSize({ name: 'GP_S_Gen5', capacity: 2 }, { name: 'GP_Gen5', capacity: 2 }), false);
+    assert.equal(
+      sameSqlSize({ name: 'StandardPool', tier: 'Standard', capacity: 100 }, { name: 'StandardPool', capacity: 100 }),
+      true,
+    );
+    assert.equal(sameSqlSize({ name: 'Custom' }, { name: 'custom' }), true);
   });
 });

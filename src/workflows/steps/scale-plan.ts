@@ -14,6 +14,9 @@
  */
 import { sameSku, skuParts, type SqlSku } from '../../domain/azure-state';
 import { describeSku, skuAtLeast } from './member-size';
+import { sameSqlSize } from '../../domain/sql-sku';
+
+export { sameSqlSize };
 
 export type PairRole = 'primary' | 'secondary';
 
@@ -135,17 +138,6 @@ export function memberSku(members: Record<string, SqlSku> | undefined, key: stri
   if (members[key]) return members[key];
   const wanted = key.toLowerCase();
   return Object.entries(members).find(([candidate]) => candidate.toLowerCase() === wanted)?.[1];
-}
-
-/**
- * Whether two SKUs are one size: the same name and, where both say, the same capacity (the rule the scale activity
- * uses to leave a database or pool alone).
- */
-export function sameSqlSize(a: SqlSku, b: SqlSku): boolean {
-  return (
-    a.name.toLowerCase() === b.name.toLowerCase() &&
-    (a.capacity === undefined || b.capacity === undefined || a.capacity === b.capacity)
-  );
 }
 
 /**
