@@ -307,6 +307,52 @@ describe('renderReport for the other runbooks', () => {
     ]);
   });
 
+  it('says who tried a planned failover before forcing, Azure or fogpilot, in the Legs table of Markdown and HTML', () => {
+    const forced = (tryPlannedBy: 'azure' | 'fogpilot'): RunbookReport => ({
+      ...failedPlannedFailoverReport(),
+      runbook: 'forcedFailover',
+      outcome: 'succeeded',
+      error: undefined,
+      gates: undefined,
+      warnings: [],
+      legs: [
+        {
+          name: 'failover',
+          from: 'eastus',
+          to: 'westus',
+          failoverSent: true,
+          tryPlannedBy,
+          requestedAt: '2026-11-22T00:59:08.200Z',
+          allWritableAt: '2026-11-22T00:59:48.800Z',
+          rtoSeconds: 40.6,
+          dataLoss: { kind: 'estimated', detail: "Azure's tryPlannedBeforeForcedFailover: no loss if …" },
+        },
+      ],
+    });
+    const columnOf = (md: string) => {
+      const header = md
+        .split(/^## /m)
+        .find((part) => part.startsWith('Legs\n'))!
+        .split('\n')[2]!;
+      return header.split(' | ').findIndex((cell) => cell.trim() === 'Planned first');
+    };
+    const azure = renderReport(forced('azure'), 'md');
+    const at = columnOf(azure);
+    assert.ok(at > 0, 'the Legs table has a "Planned first" column');
+    assert.equal(
+      markdownTable(azure, 'Legs')[0]![at],
+      'by Azure: one tryPlannedBeforeForcedFailover (Azure forces if the planned part cannot complete)',
+    );
+    assert.match(
+      markdownTable(renderReport(forced('fogpilot'), 'md'), 'Legs')[0]![at]!,
+      /^by fogpilot: a planned failover, then forceFailoverAllowDataLoss if it could not complete$/,
+    );
+    const html = renderReport(forced('azure'), 'html');
+    assert.match(html, /<th[^>]*>Planned first<\/th>/);
+    assert.ok(html.includes('by Azure: one tryPlannedBeforeForcedFailover'), 'the HTML page says it too');
+    assert.equal(columnOf(renderReport(failedPlannedFailoverReport(), 'md')), -1, 'no such column without it');
+  });
+
   it('shows a per-database estimate with each source, lists a database lost whole, and marks an upper bound', () => {
     const report: RunbookReport = {
       ...failedPlannedFailoverReport(),

@@ -63,13 +63,24 @@ function rtoFact(
 
 export function legsSection(report: RunbookReport): Section | undefined {
   if (report.legs.length === 0) return undefined;
+  // Only a forced failover with tryPlannedFirst says who tried planned first: other reports keep their columns.
+  const plannedFirst = report.legs.some((leg) => leg.tryPlannedBy !== undefined);
   return {
     id: 'legs',
     title: 'Legs',
     blocks: [
       {
         kind: 'table',
-        columns: ['Leg', 'From → to', 'Requested', 'Every database writable', 'RTO', 'Sent', 'Data loss'],
+        columns: [
+          'Leg',
+          'From → to',
+          'Requested',
+          'Every database writable',
+          'RTO',
+          'Sent',
+          ...(plannedFirst ? ['Planned first'] : []),
+          'Data loss',
+        ],
         rows: report.legs.map((leg) => [
           text(leg.name),
           text(`${leg.from} → ${leg.to}`),
@@ -80,11 +91,24 @@ export function legsSection(report: RunbookReport): Section | undefined {
           ),
           text(formatSeconds(leg.rtoSeconds)),
           text(leg.failoverSent ? 'yes' : 'no'),
+          ...(plannedFirst ? [plannedFirstCell(leg)] : []),
           legLossCell(leg),
         ]),
       },
     ],
   };
+}
+
+/** Who tried a planned failover before forcing: Azure's own action, or fogpilot's escalation. */
+function plannedFirstCell(leg: FailoverLeg): Cell {
+  switch (leg.tryPlannedBy) {
+    case 'azure':
+      return text('by Azure: one tryPlannedBeforeForcedFailover (Azure forces if the planned part cannot complete)');
+    case 'fogpilot':
+      return text('by fogpilot: a planned failover, then forceFailoverAllowDataLoss if it could not complete');
+    default:
+      return text('—');
+  }
 }
 
 function legLossCell(leg: FailoverLeg): Cell {
