@@ -61,6 +61,23 @@ export interface StartLine {
     databases: string[];
   }[];
   instances: { name: string; id: string; location: string; fullyQualifiedDomainName: string }[];
+  /**
+   * The Azure SQL Database server failover groups: each with its ARM id at the primary server, the servers by region
+   * (what an inventory entry of `kind: sqlDatabase` names), the primary's and the first partner's, and the members.
+   */
+  sqlDatabaseGroups: {
+    name: string;
+    id: string;
+    subscriptionId: string;
+    resourceGroup: string;
+    primaryServer: string;
+    partnerServers: string[];
+    primaryLocation: string;
+    secondaryLocation: string;
+    /** Each region's logical server: `{ eastus: fog-orders-eastus, westus: fog-orders-westus }`. */
+    servers: Record<string, string>;
+    databases: string[];
+  }[];
   sql: {
     /** The SQL login every instance accepts (a rehearsal login, not a secret). */
     login: { user: string; password: string };
@@ -287,6 +304,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       location: instance.location,
       fullyQualifiedDomainName: instance.fullyQualifiedDomainName,
     })),
+    sqlDatabaseGroups: [...world.sqlFailoverGroups.values()].flatMap((group) => {
+      const primary = world.sqlServerById(group.primaryServerId);
+      const partners = group.serverIds.filter((id) => id.toLowerCase() !== group.primaryServerId.toLowerCase());
+      const partnerServers = partners.flatMap((id) => world.sqlServerById(id) ?? []);
+      if (!primary || partnerServers.length === 0) return [];
+      return [
+        {
+          name: group.name,
+          id: `${primary.id}/failoverGroups/${group.name}`,
+          subscriptionId: group.subscriptionId,
+          resourceGroup: primary.resourceGroup,
+          primaryServer: primary.name,
+          partnerServers: partnerServers.map((server) => server.name),
+          primaryLocation: primary.location,
+          secondaryLocation: partnerServers[0]!.location,
+          servers: Object.fromEntries([primary, ...partnerServers].map((server) => [server.location, server.name])),
+          databases: [...group.databases],
+        },
+      ];
+    }),
     sql: (() => {
       const instances = [...world.instances.values()].map((instance) => ({
         name: instance.name,
