@@ -11,7 +11,7 @@ import { World, idLocation } from './world';
 import { EMULATOR_TOKEN } from './arm/front-door';
 import { SqlEngine } from './tds/sql-engine';
 import { makeCertificates, type EmulatorCertificates } from './tls/ca';
-import { instanceTdsTls } from './tls/tds-tls';
+import { instanceTdsTls, singleCertificateTdsTls } from './tls/tds-tls';
 import { ReadWriteListener, TdsServer } from './tds/tds-server';
 import { ReadOnlyListener, readOnlyListenerHost } from './tds/read-only-listener';
 import { SqlDatabaseEngine } from './tds/sql-database-engine';
@@ -229,10 +229,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await syncSqlDatabaseEndpoints();
   };
   /**
-   * The same for SQL Database: one endpoint per logical server, two listeners per server failover group. Without TLS
-   * certificates for `*.database.windows.net` (the CA makes them per managed-instance DNS zone), these endpoints refuse
-   * encryption.
+   * The same for SQL Database: one endpoint per logical server, two listeners per server failover group. With TLS every
+   * server presents SQL Database's certificate (`*.database.windows.net`, `*.secondary.database.windows.net`: see
+   * ./tls/ca.ts), and the listeners, being forwards, carry the server's TLS end to end.
    */
+  const sqlDatabaseTls = certificates && singleCertificateTdsTls(certificates.sqlDatabase);
   const syncSqlDatabaseEndpoints = async (): Promise<void> => {
     for (const [id, server] of sqlServerTds) {
       if (!world.sqlServerById(id)) {
@@ -243,7 +244,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     for (const server of world.sqlServers.values()) {
       const id = server.id.toLowerCase();
       if (sqlServerTds.has(id)) continue;
-      const endpoint = new SqlServerTdsServer(world, sqlDatabaseEngine, server.id);
+      const endpoint = new SqlServerTdsServer(world, sqlDatabaseEngine, server.id, sqlDatabaseTls);
       await endpoint.listen(host, takePort());
       sqlServerTds.set(id, endpoint);
     }

@@ -1,8 +1,9 @@
 /**
  * The emulator's certificate authority: made fresh at every start (nothing to install, nothing to leak), it signs the
- * ARM server's certificate (127.0.0.1 and localhost) and one TDS certificate per DNS zone, named as Managed Instance's
+ * ARM server's certificate (127.0.0.1 and localhost), one TDS certificate per DNS zone, named as Managed Instance's
  * are: `*.<zone>.database.windows.net`, plus `*.secondary.<zone>.database.windows.net` for the read-only listener
- * (source: ../shared/reference/azure-sql-mi-failover.md, "TLS on Managed Instance").
+ * (source: ../shared/reference/azure-sql-mi-failover.md, "TLS on Managed Instance"), and one for SQL Database's
+ * endpoints (see {@link SQL_DATABASE_TDS_NAMES}).
  *
  * Keys and signatures come from node:crypto (native: forge's JavaScript RSA takes ~200 ms a signature, and tests start
  * many emulators); node-forge builds the X.509 structures, which node:crypto cannot.
@@ -25,6 +26,11 @@ export interface EmulatorCertificates {
   arm: KeyAndCertificate;
   /** The TDS certificate of a DNS zone, signed on first use (a loaded world may bring new zones). */
   tdsFor(zone: string): KeyAndCertificate;
+  /**
+   * The TDS certificate of Azure SQL Database's endpoints: every logical server (`<server>.database.windows.net`) and
+   * every server failover group's listeners (`<group>.database.windows.net`, `<group>.secondary.database.windows.net`).
+   */
+  sqlDatabase: KeyAndCertificate;
 }
 
 /** How long the certificates are valid: a rehearsal emulator does not run for a year. */
@@ -82,6 +88,17 @@ export function tdsNames(zone: string): string[] {
   return [`*.${zone}.database.windows.net`, `*.secondary.${zone}.database.windows.net`];
 }
 
+/**
+ * The names on SQL Database's certificate. Azure's logical servers share their region's gateway certificate, whose
+ * subject names the gateway (`cr<n>.<region>.control.database.windows.net`) and whose alternative names cover, among
+ * Azure's other database services, `*.database.windows.net` (every server and every group's read-write listener) and
+ * `*.secondary.database.windows.net` (every group's read-only listener), as `openssl s_client` shows against any
+ * server on port 1433; Learn's connection strings for SQL Database check `hostNameInCertificate=*.database.windows.net`.
+ * The emulator's certificate carries those two names and no others: a wildcard covers one label, so a managed
+ * instance's `<mi>.<zone>.database.windows.net` stays outside it, as on Azure.
+ */
+export const SQL_DATABASE_TDS_NAMES = ['*.database.windows.net', '*.secondary.database.windows.net'] as const;
+
 /** Makes a CA and the ARM and TDS certificates it signs. */
 export async function makeCertificates(options: {
   armHosts: string[];
@@ -132,5 +149,9 @@ export async function makeCertificates(options: {
     return entry;
   };
   for (const zone of options.dnsZones) tdsFor(zone);
-  return { ca: forge.pki.certificateToPem(ca), arm, tdsFor };
+  const sqlDatabase = leaf(
+    SQL_DATABASE_TDS_NAMES[0],
+    SQL_DATABASE_TDS_NAMES.map((value) => ({ type: 2, value })),
+  );
+  return { ca: forge.pki.certificateToPem(ca), arm, tdsFor, sqlDatabase };
 }

@@ -229,3 +229,14 @@ export function instanceTdsTls(
     },
   };
 }
+
+/** The TLS options of an endpoint with one certificate whatever name the client asks for (SQL Database's). */
+export function singleCertificateTdsTls(certificate: { key: string; cert: string }): TdsTlsOptions {
+  let context: tls.SecureContext | undefined;
+  return {
+    contextFor() {
+      context ??= tdsSecureContext(certificate.key, certificate.cert);
+      return context;
+    },
+  };
+}
