@@ -108,6 +108,21 @@ describe('fogpilot emulator', () => {
         /^\/subscriptions\/.+\/providers\/Microsoft\.Sql\/locations\/EastUS\/instanceFailoverGroups\/fog-sales$/,
       );
       assert.deepEqual(line.groups[0]!.databases, ['sales', 'inventory']);
+      // The SQL Database server failover group beside it, as an inventory entry of kind sqlDatabase names it.
+      assert.deepEqual(
+        line.sqlDatabaseGroups.map((group) => [group.name, group.servers, group.databases]),
+        [
+          [
+            'fog-orders',
+            { eastus: 'fog-orders-eastus', westus: 'fog-orders-westus' },
+            ['orders', 'payments', 'ledger'],
+          ],
+        ],
+      );
+      assert.match(
+        line.sqlDatabaseGroups[0]!.id,
+        /^\/subscriptions\/.+\/providers\/Microsoft\.Sql\/servers\/fog-orders-eastus\/failoverGroups\/fog-orders$/,
+      );
       assert.equal(line.instances.length, 2);
       assert.equal(line.sql.instances.length, 2);
       assert.equal(line.sql.listeners[0]!.group, 'fog-sales');

@@ -637,6 +637,28 @@ describe('the emulator profile', () => {
           [group.subscriptionId, group.resourceGroup, group.primaryLocation, group.secondaryLocation],
         );
       }
+      for (const group of start.sqlDatabaseGroups) {
+        const entry = config.inventory[group.name];
+        assert.ok(entry, `the inventory lacks ${group.name}`);
+        assert.deepEqual(
+          [
+            entry.kind,
+            entry.subscriptionId,
+            entry.resourceGroup,
+            entry.primaryLocation,
+            entry.secondaryLocation,
+            entry.servers,
+          ],
+          [
+            'sqlDatabase',
+            group.subscriptionId,
+            group.resourceGroup,
+            group.primaryLocation,
+            group.secondaryLocation,
+            group.servers,
+          ],
+        );
+      }
 
       const [userVariable, passwordVariable] = sqlLoginVariables(config);
       assert.deepEqual([env[userVariable!], env[passwordVariable!]], [start.sql.login.user, start.sql.login.password]);

@@ -9,8 +9,11 @@ export function registerEmulator(program: Command): void {
     .command('emulator')
     .summary('run the offline Azure (ARM over HTTP or HTTPS, SQL over TDS) for rehearsals and tests')
     .description(
-      'Runs the emulator of Azure SQL Managed Instance failover groups. On start it prints one JSON line with its\n' +
-        'endpoints and the ARM ids of the groups and instances in its world, then serves until stopped.\n' +
+      'Runs the emulator of Azure SQL Managed Instance failover groups and Azure SQL Database server failover groups.\n' +
+        'On start it prints one JSON line with its endpoints, the ARM ids of the instance failover groups and instances\n' +
+        '(`groups`, `instances`), the server failover groups with their servers by region (`sqlDatabaseGroups`: what an\n' +
+        'inventory entry of kind sqlDatabase names) and every SQL endpoint (`sql.hosts`, for fogpilot.yaml), then serves\n' +
+        'until stopped.\n' +
         "ARM wants a bearer token: EmulatorCredential's (start line `armToken`) or any JWT. With --tls it serves\n" +
         'HTTPS and TLS in TDS with certificates from a CA made at start, printed in the start line (`tls.ca`).',
     )
