@@ -23,17 +23,16 @@
  * (`INSTANCE`), plus `dbo`: users travel with the database, so every copy lists the same ones, and a login missing on
  * a partner server with that SID is the drift to find. `sys.dm_database_backups` lists the newest full and log backup
  * of the primary copy only. The copy-sync wait's error numbers are the emulator's (Azure documents none), as for
- * managed instances (./sql-engine.ts `EmulatorSqlErrors`).
+ * managed instances (./copy-sync.ts `EmulatorSqlErrors`).
  */
-import type { Column, ParameterValue } from './protocol';
+import type { Column } from './protocol';
 import { SqlError, type Statement } from './sql-parser';
 import type { WriteTarget } from './transactions';
-import { EmulatorSqlErrors } from './sql-engine';
+import type { CopySyncLink } from './copy-sync';
 import {
   TsqlEngine,
   sameName,
   type EngineSession,
-  type ProcedureArgs,
   type ReadSource,
   type StatementResult,
   type Table,
@@ -64,7 +63,6 @@ export const SqlDatabaseErrors = {
 
 /** The rehearsal login's SID (the same as on the managed instances: one login, created alike everywhere). */
 const REHEARSAL_LOGIN_SID = '0x0105000000000009030000006F6770696C6F74';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sidBuffer = (sid: string) => Buffer.from(sid.replace(/^0x/i, ''), 'hex');
 
 /** A SID for the server admin login, stable per server. */
@@ -182,38 +180,17 @@ export class SqlDatabaseEngine extends TsqlEngine<SqlDatabaseSession> {
     return { log: partnerView(database.replication!, session.server.id), isPrimary: false };
   }
 
-  // ── the copy-sync wait ─────────────────────────────────────────────────────────────────────────────────────────
+  // ── the copy-sync wait (./copy-sync.ts) ─────────────────────────────────────────────────────────────────────────
 
-  protected async procedure(
-    session: SqlDatabaseSession,
-    procedure: string,
-    args: ProcedureArgs,
-    signal: AbortSignal,
-  ): Promise<StatementResult> {
-    if (procedure !== 'sp_wait_for_database_copy_sync')
-      throw new SqlError(2812, `Could not find stored procedure '${procedure}'.`);
-    const named = (name: string, position: number): ParameterValue | undefined =>
-      args.find((arg) => arg.name?.toLowerCase() === `@${name}`)?.value ??
-      args.filter((arg) => !arg.name)[position]?.value;
-    const targetServer = named('target_server', 0);
-    const targetDatabase = named('target_database', 1);
-    if (typeof targetServer !== 'string' || typeof targetDatabase !== 'string') {
-      throw new SqlError(
-        201,
-        "Procedure or function 'sp_wait_for_database_copy_sync' expects parameters '@target_server' and '@target_database', which were not supplied.",
-      );
-    }
-    await this.waitForCopySync(session, targetServer, targetDatabase, signal);
-    return { returnStatus: 0 };
-  }
-
-  /** Blocks until the named partner has hardened the LSN committed when the call began. */
-  private async waitForCopySync(
+  /**
+   * The link of the session's database to the partner named (by its name or FQDN). Once this server is no longer the
+   * primary, the partner's hardening and link state count for nothing: the wait ends with "stopped being the primary".
+   */
+  protected copySyncLink(
     session: SqlDatabaseSession,
     targetServer: string,
     targetDatabase: string,
-    signal: AbortSignal,
-  ): Promise<void> {
+  ): CopySyncLink | undefined {
     const database = this.current(session);
     const replication = database?.replication;
     const partner = replication?.partners
@@ -224,54 +201,22 @@ export class SqlDatabaseEngine extends TsqlEngine<SqlDatabaseSession> {
           server !== undefined &&
           [server.name, server.fullyQualifiedDomainName].some((name) => sameName(name, targetServer)),
       );
-    if (!database || !replication || !partner || !sameName(targetDatabase, database.name)) {
-      throw new SqlError(
-        EmulatorSqlErrors.noLink,
-        `Database '${session.database}' has no geo-replication link to server '${targetServer}', database '${targetDatabase}'.`,
-      );
-    }
-    if (!this.isPrimary(session.server, database)) {
-      throw new SqlError(
-        EmulatorSqlErrors.notPrimary,
-        `Database '${database.name}' is not the primary of its geo-replication link; run sp_wait_for_database_copy_sync on the primary.`,
-      );
-    }
+    if (!database || !replication || !partner || !sameName(targetDatabase, database.name)) return undefined;
     const partnerId = partner.link.serverId;
-    const target = replication.data.commits.at(-1)?.lsn ?? 0;
-    const startedAt = this.world.now();
-    const linkTimeoutMs = this.world.timings.linkTimeoutSeconds * 1000;
-    for (;;) {
-      if (signal.aborted) throw new DOMException('cancelled', 'AbortError');
-      this.world.advance();
-      const now = this.world.now();
-      if (!sameName(replication.primaryServerId, session.server.id)) {
-        throw new SqlError(
-          EmulatorSqlErrors.notPrimary,
-          `Database '${database.name}' stopped being the primary while waiting.`,
-        );
-      }
-      const link = partnerLink(replication, partnerId);
-      if (link && hardenedLsnOn(replication, partnerId, now) >= target) {
-        this.world.note('copy-sync-waited', {
-          instance: session.server.name,
-          detail: {
-            database: database.name,
-            partner: partner.server!.name,
-            targetLsn: target,
-            waitedMs: now - startedAt,
-          },
-        });
-        return;
-      }
-      const lostSince = link?.linkLostSince;
-      if (lostSince !== undefined && now - Math.max(lostSince, startedAt) >= linkTimeoutMs) {
-        throw new SqlError(
-          EmulatorSqlErrors.linkLost,
-          `Connectivity to partner '${partner.server!.name}' of database '${database.name}' was lost; the copy could not be synchronized.`,
-        );
-      }
-      await sleep(10);
-    }
+    const partnerName = partner.server!.name;
+    const isPrimary = () => sameName(replication.primaryServerId, session.server.id);
+    return {
+      database: database.name,
+      lastCommittedLsn: () => replication.data.commits.at(-1)?.lsn ?? 0,
+      hardened: (lsn, now) =>
+        isPrimary() &&
+        partnerLink(replication, partnerId) !== undefined &&
+        hardenedLsnOn(replication, partnerId, now) >= lsn,
+      linkLostSince: () => (isPrimary() ? partnerLink(replication, partnerId)?.linkLostSince : undefined),
+      isPrimary,
+      partnerLabel: `partner '${partnerName}'`,
+      noted: { instance: session.server.name, detail: { database: database.name, partner: partnerName } },
+    };
   }
 
   // ── system views ───────────────────────────────────────────────────────────────────────────────────────────────

@@ -7,23 +7,16 @@
  *
  * Error numbers are SQL Server's where it has one for the situation (208, 207, 102, 911, 976, 2812, 3902, 3903, 3906,
  * 18456). Explicit transactions are ./transactions.ts; logins ./logins.ts; a Standby secondary's refusal ./standby.ts.
- * `sp_wait_for_database_copy_sync` has no documented numbers; the emulator uses 51001 (no link to that partner),
- * 51002 (link connectivity lost) and 51003 (not the primary), which no client should rely on.
+ * `sp_wait_for_database_copy_sync` runs as ./copy-sync.ts does on every server, over the group's link.
  */
-import type { Column, ParameterValue } from './protocol';
+import type { Column } from './protocol';
 import { SqlError, type Statement } from './sql-parser';
 import type { WriteTarget } from './transactions';
 import { serverPrincipals } from './logins';
 import { standbyReadRefusal } from './standby';
 import { seedingStats } from './seeding-stats';
-import {
-  TsqlEngine,
-  type EngineSession,
-  type ProcedureArgs,
-  type ReadSource,
-  type StatementResult,
-  type Table,
-} from './tsql-engine';
+import type { CopySyncLink } from './copy-sync';
+import { TsqlEngine, type EngineSession, type ReadSource, type StatementResult, type Table } from './tsql-engine';
 import { isSeeded } from '../world/seeding';
 import { isRestoring } from '../world/database-restores';
 import { latestBackups } from '../world/backups';
@@ -31,7 +24,7 @@ import { linkGuid, type DatabaseState, type GroupState, type InstanceState } fro
 
 export type { Execution, ResultSet, StatementResult } from './tsql-engine';
 
-export const EmulatorSqlErrors = { noLink: 51001, linkLost: 51002, notPrimary: 51003 } as const;
+export { EmulatorSqlErrors } from './copy-sync';
 
 /** A session on a managed instance. */
 export interface Session extends EngineSession {
@@ -39,7 +32,6 @@ export interface Session extends EngineSession {
 }
 
 const SYSTEM_DATABASES = ['master', 'tempdb', 'model', 'msdb'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SqlEngine extends TsqlEngine<Session> {
   /** The group and database behind a database name on an instance, when it is a replicated user database. */
@@ -130,38 +122,10 @@ export class SqlEngine extends TsqlEngine<Session> {
     return { log: located.database, isPrimary: located.group.primaryInstanceId === session.instance.id };
   }
 
-  // ── procedures ─────────────────────────────────────────────────────────────────────────────────────────────────
+  // ── the copy-sync wait (./copy-sync.ts) ─────────────────────────────────────────────────────────────────────────
 
-  protected async procedure(
-    session: Session,
-    procedure: string,
-    args: ProcedureArgs,
-    signal: AbortSignal,
-  ): Promise<StatementResult> {
-    if (procedure !== 'sp_wait_for_database_copy_sync')
-      throw new SqlError(2812, `Could not find stored procedure '${procedure}'.`);
-    const named = (name: string, position: number): ParameterValue | undefined =>
-      args.find((arg) => arg.name?.toLowerCase() === `@${name}`)?.value ??
-      args.filter((arg) => !arg.name)[position]?.value;
-    const targetServer = named('target_server', 0);
-    const targetDatabase = named('target_database', 1);
-    if (typeof targetServer !== 'string' || typeof targetDatabase !== 'string') {
-      throw new SqlError(
-        201,
-        "Procedure or function 'sp_wait_for_database_copy_sync' expects parameters '@target_server' and '@target_database', which were not supplied.",
-      );
-    }
-    await this.waitForCopySync(session, targetServer, targetDatabase, signal);
-    return { returnStatus: 0 };
-  }
-
-  /** Blocks until the secondary has hardened the LSN committed when the call began. */
-  private async waitForCopySync(
-    session: Session,
-    targetServer: string,
-    targetDatabase: string,
-    signal: AbortSignal,
-  ): Promise<void> {
+  /** The group's link of the session's database, when the target is the partner instance and the same database. */
+  protected copySyncLink(session: Session, targetServer: string, targetDatabase: string): CopySyncLink | undefined {
     const located = this.locate(session.instance, session.database);
     const partner = located && this.world.partnerInstance(located.group, session.instance.id);
     const serverMatches =
@@ -169,48 +133,18 @@ export class SqlEngine extends TsqlEngine<Session> {
       [partner.name, partner.fullyQualifiedDomainName].some(
         (name) => name.toLowerCase() === targetServer.toLowerCase(),
       );
-    if (!located || !serverMatches || targetDatabase.toLowerCase() !== located.database.name.toLowerCase()) {
-      throw new SqlError(
-        EmulatorSqlErrors.noLink,
-        `Database '${session.database}' has no geo-replication link to server '${targetServer}', database '${targetDatabase}'.`,
-      );
-    }
+    if (!located || !serverMatches || targetDatabase.toLowerCase() !== located.database.name.toLowerCase())
+      return undefined;
     const { group, database } = located;
-    if (group.primaryInstanceId !== session.instance.id) {
-      throw new SqlError(
-        EmulatorSqlErrors.notPrimary,
-        `Database '${database.name}' is not the primary of its geo-replication link; run sp_wait_for_database_copy_sync on the primary.`,
-      );
-    }
-    const target = this.world.lastCommittedLsn(database);
-    const startedAt = this.world.now();
-    const linkTimeoutMs = this.world.timings.linkTimeoutSeconds * 1000;
-    for (;;) {
-      if (signal.aborted) throw new DOMException('cancelled', 'AbortError');
-      this.world.advance();
-      const now = this.world.now();
-      if (this.world.hardenedLsn(database, now) >= target) {
-        this.world.note('copy-sync-waited', {
-          group: group.name,
-          instance: session.instance.name,
-          detail: { database: database.name, targetLsn: target, waitedMs: now - startedAt },
-        });
-        return;
-      }
-      if (database.linkLostSince !== undefined && now - Math.max(database.linkLostSince, startedAt) >= linkTimeoutMs) {
-        throw new SqlError(
-          EmulatorSqlErrors.linkLost,
-          `Connectivity to the partner of database '${database.name}' was lost; the copy could not be synchronized.`,
-        );
-      }
-      if (group.primaryInstanceId !== session.instance.id) {
-        throw new SqlError(
-          EmulatorSqlErrors.notPrimary,
-          `Database '${database.name}' stopped being the primary while waiting.`,
-        );
-      }
-      await sleep(10);
-    }
+    return {
+      database: database.name,
+      lastCommittedLsn: () => this.world.lastCommittedLsn(database),
+      hardened: (lsn, now) => this.world.hardenedLsn(database, now) >= lsn,
+      linkLostSince: () => database.linkLostSince,
+      isPrimary: () => group.primaryInstanceId === session.instance.id,
+      partnerLabel: 'the partner',
+      noted: { group: group.name, instance: session.instance.name, detail: { database: database.name } },
+    };
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Column, CellValue, ColumnType, ParameterValue, RpcRequest } from '
 import { SqlError, parseSql, type Condition, type Expr, type SelectItem, type Statement } from './sql-parser';
 import { bracket, holdWrite, pendingRows, type TransactionState, type WriteTarget } from './transactions';
 import { transactionManagerRequest } from './transaction-manager';
+import { copySyncArguments, waitForCopySync, type CopySyncLink } from './copy-sync';
 import { foldRows, rowIdOf } from '../world/rows';
 import type { RowChange } from '../world/state';
 import type { DatabaseState, World } from '../world';
@@ -78,13 +79,11 @@ export abstract class TsqlEngine<S extends EngineSession> {
   protected abstract updateabilityOf(session: S, database: string): string | null;
   /** `USE database`. */
   protected abstract use(session: S, database: string): StatementResult;
-  /** A stored procedure other than sp_executesql, run in `session.database`. */
-  protected abstract procedure(
-    session: S,
-    procedure: string,
-    args: ProcedureArgs,
-    signal: AbortSignal,
-  ): Promise<StatementResult>;
+  /**
+   * The geo-replication link of `session.database` to `targetServer`'s `targetDatabase` (./copy-sync.ts), as
+   * `sp_wait_for_database_copy_sync` names it; undefined when there is no such link.
+   */
+  protected abstract copySyncLink(session: S, targetServer: string, targetDatabase: string): CopySyncLink | undefined;
   /** `ALTER DATABASE a MODIFY NAME = b`. */
   protected abstract renameDatabase(
     session: S,
@@ -101,6 +100,21 @@ export abstract class TsqlEngine<S extends EngineSession> {
   protected abstract writeTarget(session: S, database: string): WriteTarget | undefined;
   /** The rows of the workload or smoke table of `database` as this copy holds them; undefined: no such table. */
   protected abstract readSource(session: S, database: string): ReadSource | undefined;
+
+  /** A stored procedure other than sp_executesql, run in `session.database`: the copy-sync wait is the only one. */
+  protected async procedure(
+    session: S,
+    procedure: string,
+    args: ProcedureArgs,
+    signal: AbortSignal,
+  ): Promise<StatementResult> {
+    if (procedure !== 'sp_wait_for_database_copy_sync')
+      throw new SqlError(2812, `Could not find stored procedure '${procedure}'.`);
+    const { targetServer, targetDatabase } = copySyncArguments(args);
+    const link = this.copySyncLink(session, targetServer, targetDatabase);
+    await waitForCopySync(this.world, session, { server: targetServer, database: targetDatabase }, link, signal);
+    return { returnStatus: 0 };
+  }
 
   /**
    * The database a name with a database part (`db.schema.object`, or a procedure's) refers to; by default any. A
