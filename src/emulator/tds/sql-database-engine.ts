@@ -29,6 +29,7 @@ import type { Column } from './protocol';
 import { SqlError, type Statement } from './sql-parser';
 import type { WriteTarget } from './transactions';
 import type { CopySyncLink } from './copy-sync';
+import { REHEARSAL_LOGIN_SID, loginsTable, sidBuffer } from './logins';
 import {
   TsqlEngine,
   sameName,
@@ -60,10 +61,6 @@ export const SqlDatabaseErrors = {
   /** A three-part name (or a procedure) in another database. */
   crossDatabaseReference: 40515,
 } as const;
-
-/** The rehearsal login's SID (the same as on the managed instances: one login, created alike everywhere). */
-const REHEARSAL_LOGIN_SID = '0x0105000000000009030000006F6770696C6F74';
-const sidBuffer = (sid: string) => Buffer.from(sid.replace(/^0x/i, ''), 'hex');
 
 /** A SID for the server admin login, stable per server. */
 function adminSid(server: SqlServerState): string {
@@ -278,30 +275,13 @@ export class SqlDatabaseEngine extends TsqlEngine<SqlDatabaseSession> {
     };
   }
 
+  /** `sys.sql_logins` in master: the server admin, the rehearsal login and the server's own SQL logins. */
   private sqlLogins(server: SqlServerState): Table {
-    const logins = [
+    return loginsTable([
       { name: server.administratorLogin, sid: adminSid(server), type: 'S' },
       { name: this.world.spec.sqlLogin.user, sid: REHEARSAL_LOGIN_SID, type: 'S' },
       ...server.logins.filter((login) => login.type === 'S'),
-    ];
-    return {
-      columns: [
-        { name: 'name', type: 'nvarchar' },
-        { name: 'principal_id', type: 'int' },
-        { name: 'sid', type: 'varbinary' },
-        { name: 'type', type: 'nvarchar' },
-        { name: 'type_desc', type: 'nvarchar' },
-        { name: 'is_disabled', type: 'bit' },
-      ],
-      rows: logins.map((login, index) => ({
-        name: login.name,
-        principal_id: index + 1,
-        sid: sidBuffer(login.sid),
-        type: login.type,
-        type_desc: 'SQL_LOGIN',
-        is_disabled: false,
-      })),
-    };
+    ]);
   }
 
   /** The link of `replication` seen from `server`: one row per partner on the primary, one (the primary) on a copy. */

@@ -26,22 +26,12 @@ import type { TdsTlsOptions } from '../tls/tds-tls';
 import type { Login7Request } from './protocol';
 import { SqlError } from './sql-parser';
 import { newTransactionState } from './transactions';
-import { readOnlyIntent } from './logins';
+import { acceptsLogin, readOnlyIntent } from './logins';
 import { SwitchErrors } from './tds-server';
 import { TdsEndpoint, type LoginOutcome } from './tds-endpoint';
 import { ForwardingListener } from './forwarding-listener';
 import { sameName } from './tsql-engine';
 import type { SqlDatabaseEngine, SqlDatabaseSession } from './sql-database-engine';
-
-/** Whether `user`/`password` is a SQL login of the server (or the world's rehearsal login). */
-function acceptsServerLogin(world: World, server: SqlServerState, user: string, password: string): boolean {
-  const rehearsal = world.spec.sqlLogin;
-  if (user === rehearsal.user && password === rehearsal.password) return true;
-  return server.logins.some(
-    (login) =>
-      login.type === 'S' && login.password !== undefined && sameName(login.name, user) && login.password === password,
-  );
-}
 
 export class SqlServerTdsServer extends TdsEndpoint<SqlDatabaseSession> {
   private readonly onChange: (kind: string, group?: unknown, failover?: unknown, oldPrimaryId?: unknown) => void;
@@ -122,7 +112,7 @@ export class SqlServerTdsServer extends TdsEndpoint<SqlDatabaseSession> {
 
   protected openSession(request: Login7Request, login7: Buffer): LoginOutcome<SqlDatabaseSession> {
     const server = this.logicalServer()!;
-    if (!acceptsServerLogin(this.world, server, request.userName, request.password))
+    if (!acceptsLogin(this.world, server, request.userName, request.password))
       return { refusal: new SqlError(18456, `Login failed for user '${request.userName}'.`, 14) };
     let database = 'master';
     if (request.database && !sameName(request.database, 'master')) {
