@@ -169,17 +169,9 @@ export function createArmActivities({
     abortSignal?: AbortSignal,
     coalesce?: boolean,
   ): Promise<ArmAnswer<FailoverGroupView>> {
-    try {
-      return await controlPlane.getFailoverGroup(group, location, {
-        abortSignal,
-        ...(coalesce === false ? { coalesce } : {}),
-      });
-    } catch (error) {
-      throw classifyArmError(error, {
-        doing: `reading failover group ${group.name} at ${location}`,
-        notFoundType: FailureTypes.GroupNotFound,
-      });
-    }
+    return classified(`reading failover group ${group.name} at ${location}`, FailureTypes.GroupNotFound, () =>
+      controlPlane.getFailoverGroup(group, location, { abortSignal, ...(coalesce === false ? { coalesce } : {}) }),
+    );
   }
 
   /**
@@ -317,15 +309,11 @@ export function createArmActivities({
       const { result, armCalls } = await withArmMeter(() =>
         Promise.all(request.locations.map((location) => readGroupAt(request.group, location))),
       );
-      const views = result.map((answer) => answer.value);
-      const hints = result.map((answer) => answer.retryAfterMs ?? 0);
-      const retryAfterMs = Math.max(0, ...hints);
-      return {
-        views,
-        summary: summarizeGroupRoles(views),
-        retryAfterMs: retryAfterMs > 0 ? retryAfterMs : undefined,
+      return rolesReading(
+        result.map((answer) => answer.value),
+        result,
         armCalls,
-      };
+      );
     },
 
     /** Reads both instances of the pair and their management operations still in flight. Read-only. */
@@ -456,14 +444,9 @@ export function createArmActivities({
       group: GroupIdentity;
       trackingId: string;
     }): Promise<FailoverProgressReading> {
-      const { result, armCalls } = await withArmMeter(async () => {
-        try {
-          return await controlPlane.getFailoverProgress(request.group, request.trackingId);
-        } catch (error) {
-          throw classifyArmError(error, { doing: `reading the failover operation of ${request.group.name}` });
-        }
-      });
-      return { ...result.value, retryAfterMs: result.retryAfterMs, armCalls };
+      return progressReading(`reading the failover operation of ${request.group.name}`, () =>
+        controlPlane.getFailoverProgress(request.group, request.trackingId),
+      );
     },
 
     /**
@@ -573,4 +556,41 @@ export async function sendFailoverGated(send: GatedFailoverSend): Promise<Failov
   } finally {
     bounds.close();
   }
+}
+
+/** The roles read at some locations, added up, with the largest Retry-After among the answers. */
+export function rolesReading(
+  views: FailoverGroupView[],
+  answers: { retryAfterMs?: number }[],
+  armCalls: ArmCallCount,
+): GroupRolesReading {
+  const retryAfterMs = Math.max(0, ...answers.map((answer) => answer.retryAfterMs ?? 0));
+  return {
+    views,
+    summary: summarizeGroupRoles(views),
+    retryAfterMs: retryAfterMs > 0 ? retryAfterMs : undefined,
+    armCalls,
+  };
+}
+
+/** One ARM read whose failure is classified at the boundary (`notFoundType` for a 404). */
+export async function classified<T>(
+  doing: string,
+  notFoundType: string | undefined,
+  read: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw classifyArmError(error, notFoundType ? { doing, notFoundType } : { doing });
+  }
+}
+
+/** One metered read of an operation's progress, with the server's Retry-After for the next read. */
+export async function progressReading(
+  doing: string,
+  read: () => Promise<ArmAnswer<OperationProgress>>,
+): Promise<FailoverProgressReading> {
+  const { result, armCalls } = await withArmMeter(() => classified(doing, undefined, read));
+  return { ...result.value, retryAfterMs: result.retryAfterMs, armCalls };
 }

@@ -18,7 +18,6 @@ import type { ArmAnswer } from '../azure/control-plane';
 import type { ServerFailoverAction, ServerGroupApi, ServerGroupPlane } from '../azure/server-group-plane';
 import {
   operationInFlight,
-  summarizeGroupRoles,
   type FailoverGroupView,
   type LogicalServerView,
   type ManagedInstanceView,
@@ -39,6 +38,9 @@ import { normalizeLocation } from '../domain/locations';
 import { sameSqlSize } from '../domain/sql-sku';
 import { FailureTypes } from '../workflows/definitions';
 import {
+  classified,
+  progressReading,
+  rolesReading,
   sendFailoverGated,
   type FailoverProgressReading,
   type FailoverSendResult,
@@ -126,17 +128,12 @@ export function createServerGroupActivities({
     signal?: AbortSignal,
     coalesce?: boolean,
   ): Promise<ArmAnswer<FailoverGroupView>> {
-    try {
-      return await plane().getServerFailoverGroup(group, server, {
+    return classified(`reading failover group ${group.name} at server ${server}`, FailureTypes.GroupNotFound, () =>
+      plane().getServerFailoverGroup(group, server, {
         abortSignal: signal,
         ...(coalesce === false ? { coalesce } : {}),
-      });
-    } catch (error) {
-      throw classifyArmError(error, {
-        doing: `reading failover group ${group.name} at server ${server}`,
-        notFoundType: FailureTypes.GroupNotFound,
-      });
-    }
+      }),
+    );
   }
 
   /**
@@ -148,13 +145,14 @@ export function createServerGroupActivities({
   function pairedView(group: GroupIdentity, view: FailoverGroupView, locations: string[]): FailoverGroupView {
     const partners = view.server?.partners ?? [];
     const isPrimary = view.replicationRole.toLowerCase() === 'primary';
-    const partner =
-      partners.find(
-        (entry) =>
-          normalizeLocation(entry.location) !== view.location && locations.includes(normalizeLocation(entry.location)),
-      ) ??
-      (isPrimary ? undefined : partners.find((entry) => (entry.role ?? '').toLowerCase() === 'primary')) ??
-      partners[0];
+    const asked = partners.find(
+      (entry) =>
+        normalizeLocation(entry.location) !== view.location && locations.includes(normalizeLocation(entry.location)),
+    );
+    const primaryPartner = partners.find((entry) => (entry.role ?? '').toLowerCase() === 'primary');
+    // At the primary the pair is the secondary asked about; at a secondary, the primary (another secondary that a
+    // secondary may list is never its pair).
+    const partner = isPrimary ? (asked ?? partners[0]) : (primaryPartner ?? asked ?? partners[0]);
     if (!partner) return view;
     const partnerId = serverFailoverGroupId(group, partner.serverName);
     return {
@@ -248,14 +246,11 @@ export function createServerGroupActivities({
       const { result, armCalls } = await withArmMeter(() =>
         Promise.all(servers.map((server) => readGroupAtServer(request.group, server))),
       );
-      const views = result.map((answer) => pairedView(request.group, answer.value, locations));
-      const retryAfterMs = Math.max(0, ...result.map((answer) => answer.retryAfterMs ?? 0));
-      return {
-        views,
-        summary: summarizeGroupRoles(views),
-        retryAfterMs: retryAfterMs > 0 ? retryAfterMs : undefined,
+      return rolesReading(
+        result.map((answer) => pairedView(request.group, answer.value, locations)),
+        result,
         armCalls,
-      };
+      );
     },
 
     /**
@@ -389,14 +384,9 @@ export function createServerGroupActivities({
       group: GroupIdentity;
       trackingId: string;
     }): Promise<FailoverProgressReading> {
-      const { result, armCalls } = await withArmMeter(async () => {
-        try {
-          return await plane().getServerFailoverProgress(request.group, request.trackingId);
-        } catch (error) {
-          throw classifyArmError(error, { doing: `reading the failover operation of ${request.group.name}` });
-        }
-      });
-      return { ...result.value, retryAfterMs: result.retryAfterMs, armCalls };
+      return progressReading(`reading the failover operation of ${request.group.name}`, () =>
+        plane().getServerFailoverProgress(request.group, request.trackingId),
+      );
     },
   };
 }

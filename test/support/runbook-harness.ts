@@ -154,6 +154,46 @@ export async function saveHistory(handle: WorkflowHandle, fixture: string): Prom
 
 let groupCounter = 0;
 
+/** What a scenario starts runbooks with: its group's name, task queue, lock id and the worker's dependencies. */
+export interface StarterSetup {
+  name: string;
+  taskQueue: string;
+  lockId: string;
+  deps: Parameters<typeof createTestWorker>[0]['deps'];
+  called: string[];
+}
+
+/** A scenario's worker and starters for any runbook type, on its group (the input's `group` is its name). */
+export function runbookStarters(
+  env: TestWorkflowEnvironment,
+  started: StartedWorkflows,
+  { name, taskQueue, lockId, deps, called }: StarterSetup,
+) {
+  const start = (
+    workflowType: string,
+    input: Record<string, unknown>,
+    workflowId = lockId,
+  ): Promise<WorkflowHandleWithFirstExecutionRunId> => {
+    started.add(workflowId, lockId);
+    return env.client.workflow.start(workflowType, {
+      taskQueue,
+      workflowId,
+      workflowIdConflictPolicy: 'FAIL',
+      args: [{ group: name, ...input }],
+    });
+  };
+  return {
+    worker: () => createTestWorker({ env, taskQueue, deps, called }),
+    start,
+    /** Runs a worker until the runbook ends; returns its report, or the failure it ended with. */
+    async run(workflowType: string, input: Record<string, unknown> = {}, workflowId = lockId): Promise<RunOutcome> {
+      const worker = await createTestWorker({ env, taskQueue, deps, called });
+      const handle = await start(workflowType, input, workflowId);
+      return worker.runUntil(outcomeOf(handle));
+    },
+  };
+}
+
 /** One group in a scripted world (one inventory entry), a task queue, and starters for any runbook type. */
 export function scriptedScenario(
   env: TestWorkflowEnvironment,
@@ -180,26 +220,7 @@ export function scriptedScenario(
     taskQueue,
     lockId,
     deps,
-    worker: () => createTestWorker({ env, taskQueue, deps, called }),
-    start(
-      workflowType: string,
-      input: Record<string, unknown>,
-      workflowId = lockId,
-    ): Promise<WorkflowHandleWithFirstExecutionRunId> {
-      started.add(workflowId, lockId);
-      return env.client.workflow.start(workflowType, {
-        taskQueue,
-        workflowId,
-        workflowIdConflictPolicy: 'FAIL',
-        args: [{ group: name, ...input }],
-      });
-    },
-    /** Runs a worker until the runbook ends; returns its report, or the failure it ended with. */
-    async run(workflowType: string, input: Record<string, unknown> = {}, workflowId = lockId): Promise<RunOutcome> {
-      const worker = await createTestWorker({ env, taskQueue, deps, called });
-      const handle = await this.start(workflowType, input, workflowId);
-      return worker.runUntil(outcomeOf(handle));
-    },
+    ...runbookStarters(env, started, { name, taskQueue, lockId, deps, called }),
     assertNothingChanged(): void {
       for (const mutating of MUTATING_ACTIVITIES)
         assert.ok(!called.includes(mutating), `${mutating} must not be called`);

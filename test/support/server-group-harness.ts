@@ -5,14 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { MUTATING_ACTIVITIES } from '../../src/activities';
 import { lockWorkflowId } from '../../src/domain/group-ref';
-import { outcomeOf, type RunOutcome, type StartedWorkflows } from './runbook-harness';
+import { runbookStarters, type StartedWorkflows } from './runbook-harness';
 import { ScriptedAzure } from './scripted-azure';
 import { ScriptedServerGroups, type ScriptedServerGroupSpec } from './scripted-server-groups';
 import { ScriptedServerData, dataPlaneByKind } from './scripted-server-data';
-import { Inventory, createTestWorker, testServerWatchClock, uniqueTaskQueue } from './temporal';
+import { Inventory, testServerWatchClock, uniqueTaskQueue } from './temporal';
 
 let counter = 0;
 
@@ -72,25 +71,7 @@ export function serverGroupScenario(
     lockId,
     coordinates,
     deps,
-    worker: () => createTestWorker({ env, taskQueue, deps, called }),
-    start(
-      workflowType: string,
-      input: Record<string, unknown>,
-      workflowId = lockId,
-    ): Promise<WorkflowHandleWithFirstExecutionRunId> {
-      started.add(workflowId, lockId);
-      return env.client.workflow.start(workflowType, {
-        taskQueue,
-        workflowId,
-        workflowIdConflictPolicy: 'FAIL',
-        args: [{ group: name, ...input }],
-      });
-    },
-    async run(workflowType: string, input: Record<string, unknown> = {}, workflowId = lockId): Promise<RunOutcome> {
-      const worker = await createTestWorker({ env, taskQueue, deps, called });
-      const handle = await this.start(workflowType, input, workflowId);
-      return worker.runUntil(outcomeOf(handle));
-    },
+    ...runbookStarters(env, started, { name, taskQueue, lockId, deps, called }),
     assertNothingChanged(): void {
       for (const mutating of MUTATING_ACTIVITIES)
         assert.ok(!called.includes(mutating), `${mutating} must not be called`);

@@ -14,7 +14,7 @@
  */
 import { formatDuration } from '../../domain/durations';
 import type { DatabaseReplicationLink, FailoverGroupView, ManagedInstanceView } from '../../domain/azure-state';
-import { sqlTargetGroup, type ResolvedGroup } from '../../domain/group-ref';
+import { serverNameOfId, sqlTargetGroup, type ResolvedGroup } from '../../domain/group-ref';
 import type { SqlInstanceTarget } from '../../sql/data-plane';
 import type { DatabaseLossEstimate, DataLossEstimate } from '../definitions';
 import { checks, partnerReads } from './activity-presets';
@@ -293,8 +293,16 @@ export async function readDataLossEstimate(
   let primary: LinksRead | undefined;
   if (upper(view.replicationRole) !== 'PRIMARY') {
     const primaryId = view.primaryManagedInstanceId;
-    const primaryName = primaryId.split('/').filter(Boolean).at(-1) ?? primaryId;
-    const target = partnerSqlTarget(targetInstance, primaryId, group);
+    // A server group's member ids are the group's ids at its servers: the primary is the server they name.
+    const primaryServer = targetEndpoint.kind === 'sqlDatabase' ? serverNameOfId(primaryId) : undefined;
+    const primaryName = primaryServer ?? primaryId.split('/').filter(Boolean).at(-1) ?? primaryId;
+    const target = primaryServer
+      ? {
+          ...targetEndpoint,
+          instanceId: primaryId,
+          host: `${primaryServer}${targetInstance.fullyQualifiedDomainName.slice(targetInstance.fullyQualifiedDomainName.indexOf('.'))}`,
+        }
+      : partnerSqlTarget(targetInstance, primaryId, group);
     primary = target
       ? await readLinks(
           () =>
