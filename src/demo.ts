@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the first five minutes of a new user. Starts a Temporal dev server (its UI on a printed port), the
  * emulator and a worker, runs a DR drill with live progress, writes the drill report and says where it is. Ctrl-C
- * stops everything it started.
+ * stops everything it started. The drill is of the managed-instance group `fog-sales`, or, with `--group fog-orders`,
+ * of the default world's Azure SQL Database server failover group.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
 } from './codec';
 import { DEFAULT_TASK_QUEUE } from './config/task-queue';
 import { fogpilotVariable } from './config/environment';
+import { lockWorkflowId } from './domain/group-ref';
 import { findTemporalCli, freePort, packageRoot, startDevServerProcess } from './dev-server';
 import { startEmulator, type Emulator } from './emulator';
 import { emulatorAdapters, emulatorInventory } from './emulator/adapters';
@@ -27,8 +29,44 @@ import { createFogpilotWorker } from './worker';
 import { FOGPILOT_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 import type { RunbookReport, RunbookStatus } from './workflows/definitions';
 
+/** The groups of the emulator's default world the demo can drill: the managed-instance one first (the default). */
+export const DEMO_GROUPS = ['fog-sales', 'fog-orders'] as const;
+
+export const DEMO_HELP = `Usage: npm run demo -- [--group <name>] [--json]
+
+A DR drill against the offline Azure emulator: a Temporal dev server, the emulator and a worker start, the drill runs
+with live progress, and its report is written (FOGPILOT_DEMO_OUTPUT, default reports/).
+
+Options:
+  --group <name>  the group to drill: fog-sales (Azure SQL Managed Instance failover group, the default) or
+                  fog-orders (Azure SQL Database server failover group: servers fog-orders-eastus and
+                  fog-orders-westus, databases orders, payments, ledger)
+  --json          print the report as the last line of stdout (everything else goes to stderr)
+  -h, --help      this help
+`;
+
+/** The demo's arguments: `--json`, `--group <name>` (or `--group=<name>`), `--help`; anything else is refused. */
+export function parseDemoArgs(argv: string[]): { json: boolean; group: string; help: boolean } {
+  const parsed = { json: false, group: DEMO_GROUPS[0] as string, help: false };
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
+    if (argument === '--json') parsed.json = true;
+    else if (argument === '--help' || argument === '-h') parsed.help = true;
+    else if (argument === '--group' || argument.startsWith('--group=')) {
+      const value = argument === '--group' ? argv[++index] : argument.slice('--group='.length);
+      if (!value) throw new Error('--group needs a group name: fog-sales or fog-orders');
+      if (!(DEMO_GROUPS as readonly string[]).includes(value))
+        throw new Error(`--group ${value}: the demo's world has ${DEMO_GROUPS.join(' and ')}`);
+      parsed.group = value;
+    } else throw new Error(`unknown argument ${argument} (npm run demo -- --help)`);
+  }
+  return parsed;
+}
+
 export interface DemoOptions {
   json: boolean;
+  /** The group to drill (default fog-sales). */
+  group?: string;
   /** Where the report files go. */
   outputDir: string;
   /** Emulated seconds per real second. */
@@ -85,6 +123,33 @@ function demoPayloadCodec(options: DemoOptions): EncryptionCodec {
   return new EncryptionCodec(parsePayloadKeys(`${keyId}:${randomBytes(32).toString('base64')}`));
 }
 
+/** The group to drill in the emulator's world: its coordinates (for the lock holder's id) and what it is. */
+function demoGroup(
+  emulator: Emulator,
+  name: string,
+): { subscriptionId: string; resourceGroup: string; name: string; description: string } {
+  const instanceGroup = emulator.world.findGroup(name);
+  if (instanceGroup)
+    return {
+      subscriptionId: instanceGroup.subscriptionId,
+      resourceGroup: instanceGroup.resourceGroup,
+      name: instanceGroup.name,
+      description: `${instanceGroup.name}, an Azure SQL Managed Instance failover group`,
+    };
+  const serverGroup = emulator.world.findSqlGroup(name);
+  const primary = serverGroup && emulator.world.sqlServerById(serverGroup.primaryServerId);
+  if (!serverGroup || !primary) throw new Error(`the emulator's world has no group ${name}`);
+  const servers = serverGroup.serverIds.flatMap((id) => emulator.world.sqlServerById(id)?.name ?? []);
+  return {
+    subscriptionId: serverGroup.subscriptionId,
+    resourceGroup: primary.resourceGroup,
+    name: serverGroup.name,
+    description:
+      `${serverGroup.name}, an Azure SQL Database server failover group (servers ${servers.join(', ')}; ` +
+      `databases ${serverGroup.databases.join(', ')})`,
+  };
+}
+
 function describeStep(status: RunbookStatus): string[] {
   return status.steps.map((step) => `${step.name}:${step.state}`);
 }
@@ -109,9 +174,10 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     installRuntime({
       logger: createLogger({ level: fogpilotVariable('FOGPILOT_LOG_LEVEL') ?? 'error', format: 'json' }),
     });
+    const groupName = options.group ?? DEMO_GROUPS[0];
     say(
       options,
-      'fogpilot demo: a DR drill of fog-sales (eastus → westus → eastus) against the offline Azure emulator',
+      `fogpilot demo: a DR drill of ${groupName} (eastus → westus → eastus) against the offline Azure emulator`,
     );
     // Before anything starts: a bad FOGPILOT_PAYLOAD_KEYS stops the demo at once.
     const dataConverter = encryptingDataConverter(demoPayloadCodec(options));
@@ -125,9 +191,10 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     const line = emulator.startLine();
     say(options, `· Azure emulator: ARM at ${line.armEndpoint}, SQL at ${Object.values(line.sql.hosts).join(', ')}`);
 
-    const group = emulator.world.findGroup('fog-sales')!;
+    const group = demoGroup(emulator, groupName);
+    say(options, `· drilling ${group.description}`);
     const inventory = emulatorInventory(emulator);
-    const { controlPlane, dataPlane } = emulatorAdapters(emulator);
+    const { controlPlane, serverGroupPlane, dataPlane } = emulatorAdapters(emulator);
     cleanups.push(() => dataPlane.close());
     const connection = await NativeConnection.connect({ address: server.address });
     cleanups.push(() => connection.close());
@@ -137,6 +204,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
       taskQueue,
       dependencies: {
         controlPlane,
+        serverGroupPlane,
         dataPlane,
         inventory,
       },
@@ -153,7 +221,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     cleanups.push(() => clientConnection.close());
     const fogpilot = new FogpilotClient(new Client({ connection: clientConnection, dataConverter }), taskQueue);
     const started = await fogpilot.start('drDrill', {
-      group: 'fog-sales',
+      group: groupName,
       soak: options.soak,
       requestedBy: 'npm run demo',
       reason: 'first look at fogpilot',
@@ -165,7 +233,7 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
     );
 
     // Live progress: the lock holder does the work; its status query shows each step as it changes.
-    const lockHolder = `fogpilot/${group.subscriptionId}/${group.resourceGroup}/${group.name}`.toLowerCase();
+    const lockHolder = lockWorkflowId(group);
     const seen = new Set<string>();
     let finished = false;
     const progress = setInterval(() => {
@@ -220,11 +288,23 @@ export async function runDemo(options: DemoOptions): Promise<RunbookReport> {
 }
 
 if (require.main === module) {
-  const json = process.argv.includes('--json');
+  let parsed: ReturnType<typeof parseDemoArgs>;
+  try {
+    parsed = parseDemoArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`demo: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  if (parsed.help) {
+    process.stdout.write(DEMO_HELP);
+    process.exit(0);
+  }
+  const { json, group } = parsed;
   // Ten emulated seconds per second: the role switch takes 3 s and the new primary's read-only window 1 s, so the
   // probe sees what an application would.
   runDemo({
     json,
+    group,
     outputDir: fogpilotVariable('FOGPILOT_DEMO_OUTPUT') ?? path.join(packageRoot, 'reports'),
     speed: 10,
     soak: '10 seconds',
