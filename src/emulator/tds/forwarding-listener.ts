@@ -5,9 +5,9 @@
  */
 import net from 'node:net';
 import type { World } from '../world';
+import { TcpListener } from './tcp-listener';
 
-export abstract class ForwardingListener {
-  private readonly server: net.Server;
+export abstract class ForwardingListener extends TcpListener {
   /** Open forwards: client, upstream, and the instance the upstream reaches. */
   private readonly pairs = new Set<[net.Socket, net.Socket, string]>();
   private readonly onChange: (
@@ -24,7 +24,7 @@ export abstract class ForwardingListener {
     readonly groupKey: string,
     private readonly portOf: (instanceId: string) => number | undefined,
   ) {
-    this.server = net.createServer((client) => this.accept(client));
+    super();
     this.onChange = (kind, group, _failover, oldPrimaryId) => {
       if (kind === 'world-loaded') this.drop();
       else if (kind === 'roles-switched' && group?.key === this.groupKey)
@@ -39,17 +39,6 @@ export abstract class ForwardingListener {
   /** The instance whose forwards a role switch drops (undefined: every forward). */
   protected abstract droppedAtSwitch(oldPrimaryId: string | undefined): string | undefined;
 
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve(this.port));
-    });
-  }
-
   /** Drops the forwards to `instanceId` (every forward when undefined). */
   private drop(instanceId?: string): void {
     for (const pair of this.pairs) {
@@ -62,7 +51,7 @@ export abstract class ForwardingListener {
     }
   }
 
-  private accept(client: net.Socket): void {
+  protected accept(client: net.Socket): void {
     this.stats.connections += 1;
     client.on('error', () => client.destroy());
     const target = this.target();
@@ -90,6 +79,6 @@ export abstract class ForwardingListener {
   close(): Promise<void> {
     this.world.off('change', this.onChange);
     this.drop();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.stopListening();
   }
 }

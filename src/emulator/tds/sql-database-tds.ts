@@ -11,7 +11,7 @@
  * At a failover group's role switch the old primary's sessions in the group's databases end (Learn, failover groups
  * for SQL Database: the listener's DNS moves and connections to the old primary are cut); while the switch runs, a
  * login into a member database on the old primary gets 40613 and a request in one on the new primary 40197, as on
- * a managed instance (./tds-server.ts `SwitchErrors`).
+ * a managed instance (./tds-endpoint.ts `SwitchErrors`).
  *
  * The listeners are DNS names, forwards to the server they point at when a connection arrives:
  * `<group>.database.windows.net` to the primary (the target of an accepted failover from its start), dropping the
@@ -23,19 +23,13 @@
  */
 import type { World, SqlFailoverGroupState, SqlServerState } from '../world';
 import type { TdsTlsOptions } from '../tls/tds-tls';
-import type { Login7Request } from './protocol';
 import { SqlError } from './sql-parser';
-import { newTransactionState } from './transactions';
-import { acceptsLogin, readOnlyIntent } from './logins';
-import { SwitchErrors } from './tds-server';
-import { TdsEndpoint, type LoginOutcome } from './tds-endpoint';
+import { TdsEndpoint, SwitchErrors, type Switching } from './tds-endpoint';
 import { ForwardingListener } from './forwarding-listener';
-import { sameName } from './tsql-engine';
+import { sameName, type EngineSession } from './tsql-engine';
 import type { SqlDatabaseEngine, SqlDatabaseSession } from './sql-database-engine';
 
 export class SqlServerTdsServer extends TdsEndpoint<SqlDatabaseSession> {
-  private readonly onChange: (kind: string, group?: unknown, failover?: unknown, oldPrimaryId?: unknown) => void;
-
   constructor(
     world: World,
     private readonly sqlEngine: SqlDatabaseEngine,
@@ -43,20 +37,16 @@ export class SqlServerTdsServer extends TdsEndpoint<SqlDatabaseSession> {
     tls?: TdsTlsOptions,
   ) {
     super(world, sqlEngine, tls);
-    this.onChange = (kind, group, _failover, oldPrimaryId) => {
-      if (kind !== 'roles-switched' || typeof oldPrimaryId !== 'string' || !sameName(oldPrimaryId, this.serverId))
-        return;
-      const members = (group as Partial<SqlFailoverGroupState> | undefined)?.databases ?? [];
-      this.dropConnections(
-        (session) => session === undefined || members.some((name) => sameName(name, session.database)),
-      );
-    };
-    world.on('change', this.onChange);
   }
 
-  override close(): Promise<void> {
-    this.world.off('change', this.onChange);
-    return super.close();
+  protected isServer(id: string): boolean {
+    return sameName(id, this.serverId);
+  }
+
+  /** The group's member databases' sessions, and the connections not logged in yet. */
+  protected override droppedAtSwitch(group: unknown): (session: SqlDatabaseSession | undefined) => boolean {
+    const members = (group as Partial<SqlFailoverGroupState> | undefined)?.databases ?? [];
+    return (session) => session === undefined || members.some((name) => sameName(name, session.database));
   }
 
   private logicalServer(): SqlServerState | undefined {
@@ -64,7 +54,7 @@ export class SqlServerTdsServer extends TdsEndpoint<SqlDatabaseSession> {
   }
 
   /** The group whose role switch runs now for `database` on this server, and whether this server is leaving. */
-  private switching(database: string): { name: string; leaving: boolean } | undefined {
+  protected switching(database: string): Switching | undefined {
     const now = this.world.now();
     for (const group of this.world.sqlFailoverGroups.values()) {
       const failover = group.failover;
@@ -85,65 +75,27 @@ export class SqlServerTdsServer extends TdsEndpoint<SqlDatabaseSession> {
     return server !== undefined && !this.world.isDark(server.location);
   }
 
-  protected rehearsalUser(): string {
-    return this.world.spec.sqlLogin.user;
+  protected logins() {
+    return this.logicalServer()!.logins;
   }
 
-  protected refuseLogin(request: Login7Request): SqlError | undefined {
-    const database = request.database || 'master';
-    const switching = this.switching(database);
-    if (!switching?.leaving) return undefined;
-    return new SqlError(
-      SwitchErrors.notAvailable,
-      `Database '${database}' on server '${this.logicalServer()!.name}' is not currently available. Please retry the connection later. (failover group ${switching.name} is switching roles)`,
-      14,
-    );
-  }
-
-  protected refuseRequest(session: SqlDatabaseSession): SqlError | undefined {
-    const switching = this.switching(session.database);
-    if (!switching || switching.leaving) return undefined;
-    return new SqlError(
-      SwitchErrors.serviceError,
-      `The service has encountered an error processing your request. Please try again. Error code ${SwitchErrors.serviceError}. (failover group ${switching.name} is switching roles)`,
-      20,
-    );
-  }
-
-  protected openSession(request: Login7Request, login7: Buffer): LoginOutcome<SqlDatabaseSession> {
+  /** `master`, or one of the server's databases once its copy here is seeded (40613 until then). */
+  protected loginDatabase(name: string): string | SqlError | undefined {
+    if (sameName(name, 'master')) return 'master';
     const server = this.logicalServer()!;
-    if (!acceptsLogin(this.world, server, request.userName, request.password))
-      return { refusal: new SqlError(18456, `Login failed for user '${request.userName}'.`, 14) };
-    let database = 'master';
-    if (request.database && !sameName(request.database, 'master')) {
-      const found = this.sqlEngine.database(server, request.database);
-      if (!found)
-        return {
-          refusal: new SqlError(
-            4060,
-            `Cannot open database "${request.database}" requested by the login. The login failed.`,
-            14,
-          ),
-        };
-      if (!this.sqlEngine.isSeeded(server, found))
-        return {
-          refusal: new SqlError(
-            SwitchErrors.notAvailable,
-            `Database '${found.name}' on server '${server.name}' is not currently available. Please retry the connection later. (its geo-secondary copy is still being seeded)`,
-            14,
-          ),
-        };
-      database = found.name;
-    }
-    return {
-      session: {
-        server,
-        database,
-        user: request.userName,
-        transaction: newTransactionState(),
-        readOnlyIntent: readOnlyIntent(login7),
-      },
-    };
+    const found = this.sqlEngine.database(server, name);
+    if (!found) return undefined;
+    if (!this.sqlEngine.isSeeded(server, found))
+      return new SqlError(
+        SwitchErrors.notAvailable,
+        `Database '${found.name}' on server '${server.name}' is not currently available. Please retry the connection later. (its geo-secondary copy is still being seeded)`,
+        14,
+      );
+    return found.name;
+  }
+
+  protected newSession(session: EngineSession): SqlDatabaseSession {
+    return { server: this.logicalServer()!, ...session };
   }
 }
 

@@ -6,8 +6,9 @@
  * answers are the server's: a managed instance (./tds-server.ts) or a logical server of SQL Database
  * (./sql-database-tds.ts).
  */
-import net from 'node:net';
+import type net from 'node:net';
 import type { World } from '../world';
+import type { LoginSpec } from '../world-spec';
 import { TdsTransport, type TdsTlsOptions } from '../tls/tds-tls';
 import { negotiateEncryption } from './encryption';
 import {
@@ -26,6 +27,9 @@ import {
 } from './protocol';
 import { SqlError } from './sql-parser';
 import type { EngineSession, Execution, TsqlEngine } from './tsql-engine';
+import { newTransactionState } from './transactions';
+import { acceptsLogin, readOnlyIntent } from './logins';
+import { TcpListener } from './tcp-listener';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,8 +44,29 @@ export function faultFor<T>(faults: Map<string, T>, serverName: string): { key: 
 /** What a login opens: a session, or SQL's refusal. */
 export type LoginOutcome<S> = { session: S } | { refusal: SqlError };
 
-export abstract class TdsEndpoint<S extends EngineSession> {
-  private readonly server: net.Server;
+/**
+ * Azure's errors while a failover group's role switch runs (../shared/reference/azure-sql-mi-failover.md, "Timeline of
+ * a user-initiated failover"; numbers and texts from Learn, "Troubleshoot transient connection errors":
+ * https://learn.microsoft.com/en-us/azure/azure-sql/database/troubleshoot-common-connectivity-issues?view=azuresql).
+ */
+export const SwitchErrors = {
+  /** A login to the old primary while the switch runs (its sessions were dropped at the switch). */
+  notAvailable: 40613,
+  /** A request on the new primary's sessions while the switch runs (sessions made after the DNS moved). */
+  serviceError: 40197,
+} as const;
+
+/** A failover group whose role switch is running now for a database of this server, and whether it leaves. */
+export interface Switching {
+  name: string;
+  /** This server is the one leaving the primary role. */
+  leaving: boolean;
+}
+
+type ChangeListener = (kind: string, group?: unknown, failover?: unknown, oldPrimaryId?: unknown) => void;
+
+export abstract class TdsEndpoint<S extends EngineSession> extends TcpListener {
+  private readonly onChange: ChangeListener;
   /** Open connections, with their session once logged in. */
   private readonly sockets = new Map<net.Socket, S | undefined>();
   /** `tlsHandshakes`: connections that started TLS. */
@@ -53,7 +78,13 @@ export abstract class TdsEndpoint<S extends EngineSession> {
     /** The certificates, when the emulator runs with TLS. */
     private readonly tls?: TdsTlsOptions,
   ) {
-    this.server = net.createServer((socket) => this.accept(socket));
+    super();
+    // Sessions on the old primary end at the switch, as Azure's do.
+    this.onChange = (kind, group, _failover, oldPrimaryId) => {
+      if (kind === 'roles-switched' && typeof oldPrimaryId === 'string' && this.isServer(oldPrimaryId))
+        this.dropConnections(this.droppedAtSwitch(group));
+    };
+    world.on('change', this.onChange);
   }
 
   /** The server's name (messages, per-server faults); undefined when it no longer exists. */
@@ -62,28 +93,28 @@ export abstract class TdsEndpoint<S extends EngineSession> {
   /** Whether the server answers now: it exists and its region is not dark. */
   protected abstract answers(): boolean;
 
-  /** Opens the session a LOGIN7 asks for, once the faults and the credentials let it through. */
-  protected abstract openSession(request: Login7Request, login7: Buffer): LoginOutcome<S>;
+  /** Whether `id` (a role switch's old primary) is this server. */
+  protected abstract isServer(id: string): boolean;
 
-  /** A refusal of every login now (a role switch leaving this server), before credentials are looked at. */
-  protected abstract refuseLogin(request: Login7Request): SqlError | undefined;
-
-  /** A refusal of the session's requests now (a role switch arriving on this server). */
-  protected abstract refuseRequest(session: S): SqlError | undefined;
-
-  /** The user the emulator accepts everywhere (named in the refusal of a Microsoft Entra token). */
-  protected abstract rehearsalUser(): string;
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+  /** The connections a role switch away from this server drops (`group`: the group switched); by default every one. */
+  protected droppedAtSwitch(_group: unknown): ((session: S | undefined) => boolean) | undefined {
+    return undefined;
   }
 
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve(this.port));
-    });
-  }
+  /** The failover group whose role switch runs now for `database` on this server, if one does. */
+  protected abstract switching(database: string): Switching | undefined;
+
+  /** The server's own SQL logins (the world's rehearsal login may log in too: ./logins.ts). */
+  protected abstract logins(): readonly LoginSpec[];
+
+  /**
+   * The database a LOGIN7 naming `name` opens, as the server spells it, or SQL's refusal to open it; undefined: the
+   * server has no such database (4060).
+   */
+  protected abstract loginDatabase(name: string): string | SqlError | undefined;
+
+  /** The server's session for a login that got through. */
+  protected abstract newSession(session: EngineSession): S;
 
   /** Drops every open connection (a failover, a region going dark), or those whose session `which` picks. */
   dropConnections(which?: (session: S | undefined) => boolean): void {
@@ -91,11 +122,63 @@ export abstract class TdsEndpoint<S extends EngineSession> {
   }
 
   close(): Promise<void> {
+    this.world.off('change', this.onChange);
     this.dropConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.stopListening();
   }
 
-  private accept(socket: net.Socket): void {
+  /** A refusal of every login now (a role switch leaving this server), before credentials are looked at. */
+  private refuseLogin(request: Login7Request, serverName: string): SqlError | undefined {
+    const database = request.database || 'master';
+    const switching = this.switching(database);
+    if (!switching?.leaving) return undefined;
+    return new SqlError(
+      SwitchErrors.notAvailable,
+      `Database '${database}' on server '${serverName}' is not currently available. Please retry the connection later. (failover group ${switching.name} is switching roles)`,
+      14,
+    );
+  }
+
+  /** A refusal of the session's requests now (a role switch arriving on this server). */
+  private refuseRequest(session: S): SqlError | undefined {
+    const switching = this.switching(session.database);
+    if (!switching || switching.leaving) return undefined;
+    return new SqlError(
+      SwitchErrors.serviceError,
+      `The service has encountered an error processing your request. Please try again. Error code ${SwitchErrors.serviceError}. (failover group ${switching.name} is switching roles)`,
+      20,
+    );
+  }
+
+  /** Opens the session a LOGIN7 asks for, once the faults let it through: the credentials, then the database. */
+  private openSession(request: Login7Request, login7: Buffer): LoginOutcome<S> {
+    if (!acceptsLogin(this.world, { logins: this.logins() }, request.userName, request.password))
+      return { refusal: new SqlError(18456, `Login failed for user '${request.userName}'.`, 14) };
+    let database = 'master';
+    if (request.database) {
+      const found = this.loginDatabase(request.database);
+      if (found instanceof SqlError) return { refusal: found };
+      if (found === undefined)
+        return {
+          refusal: new SqlError(
+            4060,
+            `Cannot open database "${request.database}" requested by the login. The login failed.`,
+            14,
+          ),
+        };
+      database = found;
+    }
+    return {
+      session: this.newSession({
+        database,
+        user: request.userName,
+        transaction: newTransactionState(),
+        readOnlyIntent: readOnlyIntent(login7),
+      }),
+    };
+  }
+
+  protected accept(socket: net.Socket): void {
     this.sockets.set(socket, undefined);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -307,7 +390,7 @@ export abstract class TdsEndpoint<S extends EngineSession> {
         packetSize: 4096,
       };
     };
-    const early = this.refuseLogin(request);
+    const early = this.refuseLogin(request, serverName);
     if (early) return refuse(early.message, early.number);
     const injected = faultFor(this.world.faults.sql.loginFailures, serverName);
     const forApp = injected && this.world.faults.sql.loginFailureApps.get(injected.key);
@@ -318,7 +401,7 @@ export abstract class TdsEndpoint<S extends EngineSession> {
     }
     if (request.federatedAuthentication) {
       return refuse(
-        `Login failed: the emulator accepts its SQL login only (user '${this.rehearsalUser()}'), not Microsoft Entra tokens.`,
+        `Login failed: the emulator accepts its SQL login only (user '${this.world.spec.sqlLogin.user}'), not Microsoft Entra tokens.`,
       );
     }
     const outcome = this.openSession(request, data);
