@@ -31,6 +31,15 @@ import type { WriteTarget } from './transactions';
 import type { CopySyncLink } from './copy-sync';
 import { REHEARSAL_LOGIN_SID, loginsTable, sidBuffer } from './logins';
 import {
+  GEO_REPLICATION_LINKS_COLUMNS,
+  LINK_STATUS_COLUMNS,
+  databasesTable,
+  linkCells,
+  linkStatusRow,
+  replicationState,
+  type LinkSeen,
+} from './system-views';
+import {
   TsqlEngine,
   sameName,
   type EngineSession,
@@ -47,7 +56,7 @@ import {
   partnerView,
   replicationLagSecondsTo,
 } from '../world/sql-replication';
-import type { InstanceState, SqlDatabaseState, SqlGeoReplication, SqlServerState } from '../world';
+import type { InstanceState, SqlDatabaseState, SqlGeoReplication, SqlPartnerLink, SqlServerState } from '../world';
 
 /** A session on a logical server: in `master` or in one of its databases, for its whole life. */
 export interface SqlDatabaseSession extends EngineSession {
@@ -253,26 +262,17 @@ export class SqlDatabaseEngine extends TsqlEngine<SqlDatabaseSession> {
   private databasesView(session: SqlDatabaseSession, inMaster: boolean): Table {
     const { server } = session;
     const shown = server.databases.filter((database) => inMaster || sameName(database.name, session.database));
-    return {
-      columns: [
-        { name: 'name', type: 'nvarchar' },
-        { name: 'database_id', type: 'int' },
-        { name: 'state_desc', type: 'nvarchar' },
-        { name: 'is_read_only', type: 'bit' },
-        { name: 'recovery_model_desc', type: 'nvarchar' },
-      ],
-      rows: [
-        { name: 'master', database_id: 1, state_desc: 'ONLINE', is_read_only: false, recovery_model_desc: 'FULL' },
-        ...shown.map((database) => ({
-          name: database.name,
-          database_id: this.databaseId(server, database.name),
-          // A geo-secondary being seeded is a copy in the making (inferred: COPYING is sys.databases' state for one).
-          state_desc: this.isSeeded(server, database) ? 'ONLINE' : 'COPYING',
-          is_read_only: !this.world.sqlAcceptsWrites(database),
-          recovery_model_desc: 'FULL',
-        })),
-      ],
-    };
+    return databasesTable([
+      { name: 'master', database_id: 1, state_desc: 'ONLINE', is_read_only: false, recovery_model_desc: 'FULL' },
+      ...shown.map((database) => ({
+        name: database.name,
+        database_id: this.databaseId(server, database.name),
+        // A geo-secondary being seeded is a copy in the making (inferred: COPYING is sys.databases' state for one).
+        state_desc: this.isSeeded(server, database) ? 'ONLINE' : 'COPYING',
+        is_read_only: !this.world.sqlAcceptsWrites(database),
+        recovery_model_desc: 'FULL',
+      })),
+    ]);
   }
 
   /** `sys.sql_logins` in master: the server admin, the rehearsal login and the server's own SQL logins. */
@@ -284,55 +284,43 @@ export class SqlDatabaseEngine extends TsqlEngine<SqlDatabaseSession> {
     ]);
   }
 
-  /** The link of `replication` seen from `server`: one row per partner on the primary, one (the primary) on a copy. */
-  private linksSeenFrom(server: SqlServerState, replication: SqlGeoReplication) {
+  /**
+   * The links of `database` seen from `server`: one per partner on the primary, one (to the primary) on a copy, with
+   * the link itself.
+   */
+  private linksSeenFrom(
+    server: SqlServerState,
+    database: SqlDatabaseState,
+    replication: SqlGeoReplication,
+  ): (LinkSeen & { link: SqlPartnerLink })[] {
     const now = this.world.now();
     const isPrimary = sameName(replication.primaryServerId, server.id);
     const links = isPrimary
       ? replication.partners
       : replication.partners.filter((link) => sameName(link.serverId, server.id));
     return links.map((link) => {
-      const state = !isPartnerSeeded(link, now)
-        ? { code: 1, desc: 'SEEDING' }
-        : link.linkLostSince !== undefined
-          ? { code: 4, desc: 'SUSPENDED' }
-          : { code: 2, desc: 'CATCH_UP' };
       const partner = this.serverById(isPrimary ? link.serverId : replication.primaryServerId);
-      return { link, isPrimary, state, partnerName: partner?.name ?? '' };
+      return {
+        link,
+        linkGuid: link.linkId,
+        partnerServer: partner?.name ?? '',
+        partnerDatabase: database.name,
+        isPrimary,
+        state: replicationState(!isPartnerSeeded(link, now), link.linkLostSince !== undefined),
+      };
     });
   }
 
   private geoReplicationLinks(server: SqlServerState): Table {
     return {
-      columns: [
-        { name: 'database_id', type: 'int' },
-        { name: 'start_date', type: 'datetime2' },
-        { name: 'modify_date', type: 'datetime2' },
-        { name: 'link_guid', type: 'nvarchar' },
-        { name: 'partner_server', type: 'nvarchar' },
-        { name: 'partner_database', type: 'nvarchar' },
-        { name: 'replication_state', type: 'tinyint' },
-        { name: 'replication_state_desc', type: 'nvarchar' },
-        { name: 'role', type: 'tinyint' },
-        { name: 'role_desc', type: 'nvarchar' },
-        { name: 'secondary_allow_connections', type: 'tinyint' },
-        { name: 'secondary_allow_connections_desc', type: 'nvarchar' },
-      ],
+      columns: GEO_REPLICATION_LINKS_COLUMNS,
       rows: server.databases.flatMap((database) =>
         database.replication
-          ? this.linksSeenFrom(server, database.replication).map(({ link, isPrimary, state, partnerName }) => ({
+          ? this.linksSeenFrom(server, database, database.replication).map((seen) => ({
               database_id: this.databaseId(server, database.name),
-              start_date: new Date(link.startedAt),
-              modify_date: new Date(link.seeding?.endsAt ?? link.startedAt),
-              link_guid: link.linkId,
-              partner_server: partnerName,
-              partner_database: database.name,
-              replication_state: state.code,
-              replication_state_desc: state.desc,
-              role: isPrimary ? 0 : 1,
-              role_desc: isPrimary ? 'PRIMARY' : 'SECONDARY',
-              secondary_allow_connections: 2,
-              secondary_allow_connections_desc: 'ALL',
+              start_date: new Date(seen.link.startedAt),
+              modify_date: new Date(seen.link.seeding?.endsAt ?? seen.link.startedAt),
+              ...linkCells(seen),
             }))
           : [],
       ),
@@ -345,46 +333,27 @@ export class SqlDatabaseEngine extends TsqlEngine<SqlDatabaseSession> {
    * the copy has hardened.
    */
   private linkStatus(session: SqlDatabaseSession): Table {
-    const columns: Column[] = [
-      { name: 'link_guid', type: 'nvarchar' },
-      { name: 'partner_server', type: 'nvarchar' },
-      { name: 'partner_database', type: 'nvarchar' },
-      { name: 'last_replication', type: 'datetime2' },
-      { name: 'replication_lag_sec', type: 'int' },
-      { name: 'replication_state', type: 'tinyint' },
-      { name: 'replication_state_desc', type: 'nvarchar' },
-      { name: 'role', type: 'tinyint' },
-      { name: 'role_desc', type: 'nvarchar' },
-      { name: 'secondary_allow_connections', type: 'tinyint' },
-      { name: 'secondary_allow_connections_desc', type: 'nvarchar' },
-      { name: 'last_commit', type: 'datetime2' },
-    ];
+    const columns = LINK_STATUS_COLUMNS;
     const database = this.current(session);
     const replication = database?.replication;
     if (!database || !replication) return { columns, rows: [] };
     const now = this.world.now();
     return {
       columns,
-      rows: this.linksSeenFrom(session.server, replication).map(({ link, isPrimary, state, partnerName }) => {
-        const lastCommit = isPrimary
+      rows: this.linksSeenFrom(session.server, database, replication).map((seen) => {
+        const lastCommit = seen.isPrimary
           ? replication.data.commits.at(-1)
-          : state.code === 1
+          : seen.state.code === 1
             ? undefined
             : lastHardenedCommit(partnerView(replication, session.server.id), now);
-        return {
-          link_guid: link.linkId,
-          partner_server: partnerName,
-          partner_database: database.name,
-          last_replication: isPrimary ? new Date(now - currentLagMs(replication.data, now)) : null,
-          replication_lag_sec: isPrimary ? replicationLagSecondsTo(replication, link.serverId, now) : null,
-          replication_state: state.code,
-          replication_state_desc: state.desc,
-          role: isPrimary ? 0 : 1,
-          role_desc: isPrimary ? 'PRIMARY' : 'SECONDARY',
-          secondary_allow_connections: 2,
-          secondary_allow_connections_desc: 'ALL',
-          last_commit: lastCommit ? new Date(lastCommit.committedAt) : null,
-        };
+        return linkStatusRow(
+          seen,
+          {
+            lastReplication: () => new Date(now - currentLagMs(replication.data, now)),
+            lagSeconds: () => replicationLagSecondsTo(replication, seen.link.serverId, now),
+          },
+          lastCommit,
+        );
       }),
     };
   }

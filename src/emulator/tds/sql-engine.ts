@@ -9,12 +9,12 @@
  * 18456). Explicit transactions are ./transactions.ts; logins ./logins.ts; a Standby secondary's refusal ./standby.ts.
  * `sp_wait_for_database_copy_sync` runs as ./copy-sync.ts does on every server, over the group's link.
  */
-import type { Column } from './protocol';
 import { SqlError, type Statement } from './sql-parser';
 import type { WriteTarget } from './transactions';
 import { serverPrincipals } from './logins';
 import { standbyReadRefusal } from './standby';
 import { seedingStats } from './seeding-stats';
+import { LINK_STATUS_COLUMNS, databasesTable, linkStatusRow, replicationState } from './system-views';
 import type { CopySyncLink } from './copy-sync';
 import { TsqlEngine, type EngineSession, type ReadSource, type StatementResult, type Table } from './tsql-engine';
 import { isSeeded } from '../world/seeding';
@@ -198,39 +198,19 @@ export class SqlEngine extends TsqlEngine<Session> {
           ? 'RESTORING'
           : 'ONLINE';
       };
-      return {
-        columns: [
-          { name: 'name', type: 'nvarchar' },
-          { name: 'database_id', type: 'int' },
-          { name: 'state_desc', type: 'nvarchar' },
-          { name: 'is_read_only', type: 'bit' },
-          { name: 'recovery_model_desc', type: 'nvarchar' },
-        ],
-        rows: names.map((databaseName, index) => ({
+      return databasesTable(
+        names.map((databaseName, index) => ({
           name: databaseName,
           database_id: index + 1,
           state_desc: stateOf(databaseName),
           is_read_only: this.updateability(instance, databaseName) === 'READ_ONLY',
           recovery_model_desc: index < 4 ? 'SIMPLE' : 'FULL',
         })),
-      };
+      );
     }
     if (schema === 'sys' && name === 'dm_geo_replication_link_status') {
       const located = this.locate(instance, database);
-      const columns: Column[] = [
-        { name: 'link_guid', type: 'nvarchar' },
-        { name: 'partner_server', type: 'nvarchar' },
-        { name: 'partner_database', type: 'nvarchar' },
-        { name: 'last_replication', type: 'datetime2' },
-        { name: 'replication_lag_sec', type: 'int' },
-        { name: 'replication_state', type: 'tinyint' },
-        { name: 'replication_state_desc', type: 'nvarchar' },
-        { name: 'role', type: 'tinyint' },
-        { name: 'role_desc', type: 'nvarchar' },
-        { name: 'secondary_allow_connections', type: 'tinyint' },
-        { name: 'secondary_allow_connections_desc', type: 'nvarchar' },
-        { name: 'last_commit', type: 'datetime2' },
-      ];
+      const columns = LINK_STATUS_COLUMNS;
       if (!located) return { columns, rows: [] };
       const { group, database: state } = located;
       const isPrimary = group.primaryInstanceId === instance.id;
@@ -238,11 +218,6 @@ export class SqlEngine extends TsqlEngine<Session> {
       // Per database: SEEDING until its own seeding to the secondary has ended (../world/seeding.ts).
       const seeding = state.seeding ? !isSeeded(state, now) : this.world.isSeeding(group);
       const suspended = state.linkLostSince !== undefined;
-      const [replicationState, replicationStateDesc] = seeding
-        ? [1, 'SEEDING']
-        : suspended
-          ? [4, 'SUSPENDED']
-          : [2, 'CATCH_UP'];
       // Each column as Microsoft documents it for this side (learn.microsoft.com/sql/relational-databases/
       // system-dynamic-management-views/sys-dm-geo-replication-link-status-azure-sql-database):
       // - last_replication and replication_lag_sec: "available on the primary database only", so NULL on the secondary;
@@ -258,20 +233,20 @@ export class SqlEngine extends TsqlEngine<Session> {
       return {
         columns,
         rows: [
-          {
-            link_guid: linkGuid(group, state.name),
-            partner_server: partner.name,
-            partner_database: state.name,
-            last_replication: isPrimary ? new Date(now - this.world.currentLagMs(state, now)) : null,
-            replication_lag_sec: isPrimary ? this.world.replicationLagSeconds(state, now) : null,
-            replication_state: replicationState,
-            replication_state_desc: replicationStateDesc,
-            role: isPrimary ? 0 : 1,
-            role_desc: isPrimary ? 'PRIMARY' : 'SECONDARY',
-            secondary_allow_connections: 2,
-            secondary_allow_connections_desc: 'ALL',
-            last_commit: lastCommit ? new Date(lastCommit.committedAt) : null,
-          },
+          linkStatusRow(
+            {
+              linkGuid: linkGuid(group, state.name),
+              partnerServer: partner.name,
+              partnerDatabase: state.name,
+              isPrimary,
+              state: replicationState(seeding, suspended),
+            },
+            {
+              lastReplication: () => new Date(now - this.world.currentLagMs(state, now)),
+              lagSeconds: () => this.world.replicationLagSeconds(state, now),
+            },
+            lastCommit,
+          ),
         ],
       };
     }
