@@ -6,10 +6,31 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
+import net from 'node:net';
 import path from 'node:path';
 import sql from 'mssql';
 import type { StartLine } from '../../src/emulator';
 import { repoRoot } from '../support/temporal';
+
+/**
+ * The first of `count` consecutive ports nothing listens on now, below Linux's ephemeral range (32768 on), where the
+ * kernel hands out the local ports of other tests' connections: a random base there collided with one of them.
+ */
+async function freePortBlock(count: number): Promise<number> {
+  const bindable = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    let free = true;
+    for (let offset = 0; offset < count && free; offset++) free = await bindable(base + offset);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found between 20000 and 32000`);
+}
 
 async function startLineOf(args: string[]): Promise<{ line: StartLine; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'fogpilot.js'), 'emulator', ...args], {
@@ -49,7 +70,7 @@ describe('fogpilot emulator', () => {
         '',
       ].join('\n'),
     );
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePortBlock(8);
     const { line, stop } = await startLineOf(['--world', file, '--port', String(port)]);
     try {
       assert.equal(line.armEndpoint, `http://127.0.0.1:${port}`);
