@@ -58,11 +58,28 @@ export function stoppedBeforeSending(method: string, reason: unknown, cause: unk
   });
 }
 
-/** Codes that mean the target location is the primary, not the secondary. */
+/**
+ * Codes that mean the target location is the primary, not the secondary: Managed Instance's and, for Azure SQL
+ * Database's server failover groups (FailoverGroups.json), the same refusals without the `Instance` prefix.
+ */
 const NOT_SECONDARY_CODES = new Set([
   'InstanceFailoverGroupNotSecondary',
   'InstanceFailoverGroupFailoverRequestOnPrimary',
+  'FailoverGroupNotSecondary',
+  'FailoverGroupFailoverRequestOnPrimary',
 ]);
+
+/**
+ * Codes that say the group does not exist where it was addressed. Azure answers them 400, not 404: a server failover
+ * group's action at a server the group is not on is `FailoverGroupDoesNotExist`.
+ */
+const GROUP_MISSING_CODES = new Set(['InstanceFailoverGroupDoesNotExist', 'FailoverGroupDoesNotExist']);
+
+/**
+ * A server group's member database refused a change because of its replication: a service-tier change in the wrong
+ * order (secondaries first going up, the primary first going down), or a change while a geo-failover runs.
+ */
+const REPLICATION_ORDER_CODES = new Set(['UnableToAlterDatabaseInReplication']);
 
 /** 409s and 400s that mean "busy with something else right now". */
 const BUSY_CODES = new Set([
@@ -75,6 +92,11 @@ const BUSY_CODES = new Set([
   'ManagedInstanceUpdateSloInProgress',
   'ManagedInstanceUpdateSloOngoing',
   'UpdateSloInProgress',
+  // Azure SQL Database: the server failover group, a database or a pool busy with another operation.
+  'FailoverGroupBusy',
+  'ConflictingDatabaseOperation',
+  'SimultaneousSkuChangeNotAllowed',
+  'UpdateNotAllowedIfGeoDrOperationInProgress',
 ]);
 
 const DEFAULT_THROTTLE_DELAY_MS = 10_000;
@@ -133,6 +155,26 @@ export function classifyArmError(error: unknown, context: ClassifyContext): Appl
       type: context.notFoundType ?? FailureTypes.AzureRequestRejected,
       nonRetryable: true,
       message: `${context.doing}: not found (${says}). Check the subscription, resource group, name and region.`,
+      details,
+    });
+  }
+  if (code && GROUP_MISSING_CODES.has(code)) {
+    return ApplicationFailure.create({
+      type: FailureTypes.GroupNotFound,
+      nonRetryable: true,
+      message:
+        `${context.doing}: Azure says the failover group does not exist there (${says}). ` +
+        'Check the group name and, for a SQL Database group, the servers the inventory names.',
+      details,
+    });
+  }
+  if (code && REPLICATION_ORDER_CODES.has(code)) {
+    return ApplicationFailure.create({
+      type: FailureTypes.AzureRequestRejected,
+      nonRetryable: true,
+      message:
+        `${context.doing}: Azure refused to change a geo-replicated database (${says}). A service tier goes up on ` +
+        'the secondaries first and down on the primary first, and nothing changes while a failover runs.',
       details,
     });
   }
