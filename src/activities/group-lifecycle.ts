@@ -24,6 +24,7 @@ import {
 } from '../domain/azure-state';
 import { resolvedGroup, type GroupIdentity, type ResolvedGroup } from '../domain/group-ref';
 import { isManagedInstanceId } from '../domain/inputs';
+import { unsupportedKindReason } from '../domain/kind-support';
 import type { Inventory } from '../config/inventory';
 import { normalizeLocation } from '../domain/locations';
 import type { DataPlane, SqlInstanceTarget } from '../sql/data-plane';
@@ -198,6 +199,9 @@ export function createGroupLifecycleActivities({ controlPlane, dataPlane, invent
       newRegions?: boolean;
     }): Promise<NewGroupResolution> {
       const entry = inventory.get(request.name);
+      // An inventory name of a SQL Database group: establishGroup creates Managed Instance groups only.
+      const refused = entry && unsupportedKindReason('establishGroup', { ...entry, displayName: request.name });
+      if (refused) throw invalidInput(refused, 'name');
       const idOf = (ref: string, field: string): string => {
         if (isManagedInstanceId(ref)) return ref;
         if (!entry)

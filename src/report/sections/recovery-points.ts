@@ -23,6 +23,11 @@ export function recoveryPointsSection(report: RunbookReport): Section | undefine
       kind: 'text',
       text: text(`${group.group}: databases of the primary, backupRpo ${group.backupRpo ?? 'not configured'}`),
     });
+    if (group.unreadable?.startsWith('not applicable to ')) {
+      // A kind without trusted recovery points to read (SQL Database): a fact about the kind, not a failed read.
+      blocks.push({ kind: 'text', text: text(`N${group.unreadable.slice(1)}`, 'muted') });
+      continue;
+    }
     if (group.unreadable !== undefined) {
       blocks.push({ kind: 'text', text: text(`Not read: ${group.unreadable}`, 'warn') });
       continue;

@@ -10,6 +10,8 @@ import { normalizeLocation } from '../../domain/locations';
 import { RunbookTypes } from '../definitions';
 import { FailureTypes, type Outcome, type RunbookReport } from '../definitions';
 import { holdsGroupLock, runUnderGroupLock, type GroupLockOptions } from './group-lock';
+import { refuseUnsupportedKind } from './kind-guard';
+import { groupKindOf } from './group-kind';
 import { resolveGroupStep } from './resolve';
 import type { RunbookRun } from './runbook-run';
 
@@ -66,11 +68,10 @@ export async function openRunbook<S extends z.ZodType, G extends GroupRef | unde
   run.reason = asked.reason;
   const ref = opening.group?.(params);
   if (ref === undefined) return { params, group: undefined as Group, fixed: undefined as F };
-  const group = pairedForTarget(
-    run,
-    await resolveGroupStep(run, ref),
-    (params as { targetLocation?: string }).targetLocation,
-  );
+  const resolved = await resolveGroupStep(run, ref);
+  // A runbook not made for the group's kind refuses it before it reads or changes anything (no command when it is).
+  refuseUnsupportedKind(run.runbook, resolved, 'group');
+  const group = await pairedForTarget(run, resolved, (params as { targetLocation?: string }).targetLocation);
   const fixed = opening.fix?.(params, group) as F;
   if (!holdsGroupLock(group)) {
     const request = opening.lock?.(params, fixed);
@@ -108,20 +109,20 @@ const FAILING_OVER: readonly string[] = [
 
 /**
  * The pair a run acts on. A server failover group may have several secondaries (`partnerServers[]`); a run works on
- * the home primary and the secondary it targets, so a target that is a further secondary takes the home secondary's
- * place for this run. With several secondaries a failing-over run must name its target: Azure makes whichever
- * secondary the failover is sent to primary, and guessing one is not a decision fogpilot makes.
+ * the server that is primary now and the secondary it targets, found by one read at the target (a secondary's answer
+ * names the primary). With several secondaries a failing-over run must name its target: Azure makes whichever
+ * secondary the failover is sent to primary, and guessing one is not a decision fogpilot makes. A failback's target is
+ * the home primary unless named. Groups of two (every Managed Instance group) are as resolved.
  */
-export function pairedForTarget(
+export async function pairedForTarget(
   run: RunbookRun,
   group: ResolvedGroup,
   targetLocation: string | undefined,
-): ResolvedGroup {
+): Promise<ResolvedGroup> {
   if (!isServerGroup(group)) return group;
   const locations = serverLocations(group);
   if (locations.length <= 2) return group;
-  if (targetLocation === undefined) {
-    if (!FAILING_OVER.includes(run.runbook)) return group;
+  if (targetLocation === undefined && FAILING_OVER.includes(run.runbook)) {
     throw ApplicationFailure.create({
       type: FailureTypes.InvalidInput,
       nonRetryable: true,
@@ -131,8 +132,24 @@ export function pairedForTarget(
       details: [{ field: 'targetLocation', locations }],
     });
   }
-  const target = normalizeLocation(targetLocation);
-  if (target === group.primaryLocation || target === group.secondaryLocation || !locations.includes(target))
-    return group;
-  return { ...group, secondaryLocation: target };
+  const target =
+    targetLocation !== undefined
+      ? normalizeLocation(targetLocation)
+      : run.runbook === RunbookTypes.failback
+        ? group.primaryLocation
+        : undefined;
+  if (target === undefined || !locations.includes(target)) return group;
+  const reading = await groupKindOf(group).readRoles(
+    group,
+    [target],
+    `find the primary of ${group.name} from ${target}`,
+  );
+  const view = reading.views[0];
+  if (!view) return group;
+  if (view.replicationRole.toLowerCase() !== 'primary') {
+    return { ...group, primaryLocation: view.partnerLocation, secondaryLocation: target };
+  }
+  // The target is primary already: the run finds its intent met; its pair is the target and its home partner.
+  const partner = target === group.primaryLocation ? group.secondaryLocation : group.primaryLocation;
+  return { ...group, primaryLocation: target, secondaryLocation: partner };
 }

@@ -340,6 +340,11 @@ export function workloadRecoveryPointChecks(part: WorkloadRecoveryPoints): GateR
  * within the group's `backupRpo`).
  */
 export function recoveryPointRefusal(part: GroupRecoveryPoints): string | undefined {
+  if (part.unreadable?.startsWith('not applicable to '))
+    return (
+      `requireRecoveryPoint: ${part.unreadable}. No trusted recovery point can be required of ${part.group}; ` +
+      'nothing was changed. Start the drill without requireRecoveryPoint.'
+    );
   if (part.unreadable !== undefined)
     return `requireRecoveryPoint: the recovery points of ${part.group} could not be read (${part.unreadable}); nothing was changed.`;
   if (part.backupRpo === null)

@@ -5,13 +5,14 @@
  */
 import { ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { ResolvedGroup } from '../../domain/group-ref';
+import { isServerGroup, type ResolvedGroup } from '../../domain/group-ref';
 import type { BackupInfo } from '../../sql/data-plane';
 import { FailureTypes } from '../definitions';
 import type { GroupRecoveryPoints, WorkloadRecoveryPoints } from '../contracts/report-sections';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-presets';
 import { metered } from './arm-meter';
 import type { RetentionPolicyReading } from './drift-readings';
+import { NOT_APPLICABLE_TO_SQL_DATABASE } from './drift-sql-database';
 import { groupKindOf } from './group-kind';
 import { judgeGroupRecoveryPoints, judgeWorkloadRecoveryPoints, recoveryPointRefusal } from './recovery-points-judge';
 import { describeFailure, type RunbookRun } from './runbook-run';
@@ -153,7 +154,26 @@ export function drillRecoveryPointsStep(
   );
 }
 
+/** What `unreadable` starts with for a group whose kind has no trusted recovery points to read (SQL Database). */
+const NOT_APPLICABLE_PREFIX = 'not applicable to SQL Database: ';
+
+/**
+ * A SQL Database group's recovery-points part: nothing to read (they are a managed instance's restore points and LTR
+ * backups), and its `unreadable` says so rather than that a read failed.
+ */
+export function serverGroupRecoveryPoints(group: ResolvedGroup): GroupRecoveryPoints {
+  return judgeGroupRecoveryPoints(
+    group.displayName,
+    `${NOT_APPLICABLE_PREFIX}${NOT_APPLICABLE_TO_SQL_DATABASE['recovery-points']}`,
+    undefined,
+    undefined,
+    Date.now(),
+  );
+}
+
 async function readDrillPart(group: ResolvedGroup): Promise<GroupRecoveryPoints> {
+  // A server group has no managed instance to read them from: nothing is read (no command), the part says why.
+  if (isServerGroup(group)) return serverGroupRecoveryPoints(group);
   const kind = groupKindOf(group);
   const roles = await settle(
     kind.readRoles(group, [group.primaryLocation, group.secondaryLocation], `read ${group.name} at both locations`),

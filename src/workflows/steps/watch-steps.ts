@@ -5,6 +5,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
+  ApplicationFailure,
   ParentClosePolicy,
   TemporalFailure,
   isCancellation,
@@ -16,6 +17,7 @@ import type { OutboundPlan, WatchGroupLook, WatchLookTarget } from '../../activi
 import { homeIsKnown, type GroupRef, type ResolvedGroup } from '../../domain/group-ref';
 import type { NotificationEvent } from '../../notify/events';
 import {
+  FailureTypes,
   RunbookTypes,
   WATCH_CHANGES_KEPT,
   type FailbackInput,
@@ -30,6 +32,7 @@ import {
   type WatchUnresolvedGroup,
   type WatchedGroup,
 } from '../definitions';
+import { unsupportedKindReason } from '../../domain/kind-support';
 import { reads } from './activity-presets';
 import { RunNotifier } from './notifications';
 import { describeFailure, nowIso, type RunbookRun } from './runbook-run';
@@ -193,12 +196,20 @@ export function resolveWatchedGroupsStep(run: RunbookRun, refs: GroupRef[] | und
       );
     const results = new Array<ResolvedEntry>(asked.length);
     let next = 0;
+    let refusedInInput: { field: string; reason: string } | undefined;
     const lane = async (): Promise<void> => {
       while (next < asked.length) {
         const index = next++;
         const ref = asked[index]!;
         try {
           const resolved = await reads.resolveGroup.executeWithOptions({ summary: `resolve ${refLabel(ref)}` }, [ref]);
+          // A kind the watch does not read: refused when the input named it, left unwatched when the inventory did.
+          const refused = unsupportedKindReason(RunbookTypes.watchGroups, resolved.group);
+          if (refused && refs) refusedInInput ??= { field: `groups[${index}]`, reason: refused };
+          if (refused) {
+            results[index] = { name: resolved.group.displayName, error: refused };
+            continue;
+          }
           results[index] = {
             name: resolved.group.displayName,
             group: resolved.group,
@@ -211,6 +222,13 @@ export function resolveWatchedGroupsStep(run: RunbookRun, refs: GroupRef[] | und
       }
     };
     await Promise.all(Array.from({ length: Math.min(RESOLVE_CONCURRENCY, asked.length) }, lane));
+    if (refusedInInput)
+      throw ApplicationFailure.create({
+        type: FailureTypes.InvalidInput,
+        nonRetryable: true,
+        message: `${refusedInInput.field}: ${refusedInInput.reason}. Nothing is watched.`,
+        details: [{ field: refusedInInput.field }],
+      });
     // One group named twice (by name and by coordinates) is watched once.
     const seen = new Set<string>();
     const unique = results.filter((entry) => {
