@@ -8,9 +8,8 @@
  * The procedure has no documented error numbers; the emulator uses 51001 (no link to that partner), 51002 (link
  * connectivity lost) and 51003 (not the primary), which no client should rely on.
  */
-import type { ParameterValue } from './protocol';
+import type { ParameterValue, ProcedureArgs } from './protocol';
 import { SqlError } from './sql-parser';
-import type { ProcedureArgs } from './tsql-engine';
 import type { World } from '../world';
 import type { WorldEvent } from '../world/state';
 

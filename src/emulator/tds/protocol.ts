@@ -436,6 +436,9 @@ export function parseSqlBatch(data: Buffer): string {
 
 export type ParameterValue = string | number | bigint | boolean | Buffer | Date | null;
 
+/** The arguments of an RPC procedure call, named (`@target_server`) or by position. */
+export type ProcedureArgs = { name?: string; value: ParameterValue }[];
+
 export interface RpcRequest {
   /** Procedure name, or the name of a special procedure given by id (10 → sp_executesql). */
   procedure: string;

@@ -5,7 +5,7 @@
  * database is, where its rows live and which system views exist is the server's: a managed instance (./sql-engine.ts)
  * or a logical server of SQL Database (./sql-database-engine.ts) answer the hooks below from the world.
  */
-import type { Column, CellValue, ColumnType, ParameterValue, RpcRequest } from './protocol';
+import type { Column, CellValue, ColumnType, ParameterValue, ProcedureArgs, RpcRequest } from './protocol';
 import { SqlError, parseSql, type Condition, type Expr, type SelectItem, type Statement } from './sql-parser';
 import { bracket, holdWrite, pendingRows, type TransactionState, type WriteTarget } from './transactions';
 import { transactionManagerRequest } from './transaction-manager';
@@ -57,7 +57,7 @@ export interface ReadSource {
 }
 
 /** A procedure's arguments, named or by position. */
-export type ProcedureArgs = { name?: string; value: ParameterValue }[];
+export type { ProcedureArgs } from './protocol';
 
 export abstract class TsqlEngine<S extends EngineSession> {
   constructor(protected readonly world: World) {}
