@@ -164,6 +164,45 @@ describe('runbooks on a SQL Database failover group', { concurrency: 1 }, () => 
     assert.deepEqual(report.rolesAfter, { primary: 'northeurope', secondary: 'eastus' });
   });
 
+  it('forcedFailover estimates the loss from the links on both servers, the primary read as a server', async () => {
+    const s = scenario({}, (_groups, sql) => {
+      sql.lagSeconds.orders = 3;
+    });
+    const { report, failure } = await s.run('forcedFailover', { approval });
+    assert.equal(failure, undefined, failure?.message);
+    const onPrimary = s.sql.calls.filter(
+      (call) => call.method === 'listReplicationLinks' && call.host === `${s.name}-eus.database.windows.net`,
+    );
+    assert.ok(onPrimary.length > 0, 'the primary server was asked for its links');
+    assert.equal(report?.legs[0]!.dataLoss.kind, 'estimated');
+    assert.doesNotMatch(JSON.stringify(report ?? {}), new RegExp(`${s.name} did not answer`));
+  });
+
+  it('from a further secondary, a planned failover home reads the roles from the primary it finds and goes home', async () => {
+    const name = 'fog-sqldb-multi-c';
+    const s = scenario({
+      servers: [
+        { name: `${name}-eus`, location: 'eastus' },
+        { name: `${name}-wus`, location: 'westus' },
+        { name: `${name}-neu`, location: 'northeurope' },
+      ],
+    });
+    const away = await s.run('plannedFailover', { targetLocation: 'northeurope' });
+    assert.equal(away.report?.outcome, 'succeeded', away.failure?.message);
+    const home = await s.run('plannedFailover', { targetLocation: 'eastus' });
+    assert.equal(home.report?.outcome, 'succeeded', home.failure?.message);
+    assert.deepEqual(home.report.rolesBefore, { primary: 'northeurope', secondary: 'eastus' });
+    assert.deepEqual(
+      s.groups.acceptedFailovers.map((entry) => entry.server),
+      [`${name}-neu`, `${name}-eus`],
+    );
+    const homeWaits = s.sql.calls.filter((call) => call.method === 'waitForCopySync').slice(-2);
+    assert.ok(
+      homeWaits.every((call) => call.host === `${name}-neu.database.windows.net`),
+      'the proof runs on the primary it fails over from',
+    );
+  });
+
   it('drDrill fails over and back, writing through <group>.database.windows.net, and loses nothing', async () => {
     // The write probe runs all through the drill, so the test server's clock moves in real time meanwhile: short
     // switches keep the drill to seconds.
