@@ -39,14 +39,14 @@ describe('runbooks on the emulated SQL Database group', { concurrency: 1, timeou
   const requests = () =>
     emulator.world.events.filter((event) => event.kind === 'failover-requested' && event.group === 'fog-orders');
 
-  async function run(type: string, input: Record<string, unknown>) {
+  async function run(type: string, input: Record<string, unknown>, workflowId?: string) {
     const inventory = emulatorInventory(emulator);
     const rig = await emulatorWorker(frame.env, emulator, { queuePrefix: 'sqldb-emulator', inventory });
     try {
       return await rig.worker.runUntil(async () => {
         const handle: WorkflowHandle = await frame.env.client.workflow.start(type, {
           taskQueue: rig.taskQueue,
-          workflowId: lockWorkflowId(inventory.get('fog-orders')!),
+          workflowId: workflowId ?? lockWorkflowId(inventory.get('fog-orders')!),
           args: [input],
         });
         frame.started.add(handle.workflowId);
@@ -95,5 +95,20 @@ describe('runbooks on the emulated SQL Database group', { concurrency: 1, timeou
     } finally {
       emulator.world.faults.darkRegions.clear();
     }
+  });
+
+  it('fleetFailover of eastus fails over both kinds of group there, each through its own plane', async () => {
+    emulator.world.load(world());
+    const { report, failure } = await run('fleetFailover', { region: 'eastus' }, 'fleet/eastus-both-kinds');
+    assert.equal(report?.outcome, 'succeeded', failure?.message);
+    assert.deepEqual(report.fleet!.members.map((member) => [member.group, member.outcome]).sort(), [
+      ['fog-orders', 'succeeded'],
+      ['fog-sales', 'succeeded'],
+    ]);
+    assert.equal(primaryLocation(), 'westus');
+    const sales = emulator.world.findGroup('fog-sales')!;
+    assert.equal(emulator.world.instanceById(sales.primaryInstanceId)!.location, 'westus');
+    assert.deepEqual(failovers(), { received: 1, accepted: 1, refused: 0, acceptedTo: { westus: 1 } });
+    assert.deepEqual(emulator.world.lostCommits, []);
   });
 });
