@@ -51,11 +51,11 @@ describe('readinessCheck on the emulated SQL Database group', { concurrency: 1, 
     }
   }
 
-  const notPassing = (report: RunbookReport) =>
+  const notPassing = (report: RunbookReport): [string, string][] =>
     report
       .readiness!.groups.find((entry) => entry.group === 'fog-orders')!
       .checks.filter((entry) => entry.status !== 'pass')
-      .map((entry) => [entry.name, entry.status]);
+      .map((entry): [string, string] => [entry.name, entry.status]);
 
   it('passes the clean pair: objectives, backup redundancy, membership and logins match', async () => {
     emulator.world.load(world());
@@ -73,7 +73,7 @@ describe('readinessCheck on the emulated SQL Database group', { concurrency: 1, 
         `${name}: ${JSON.stringify(group.checks.find((entry) => entry.name === name))}`,
       );
     assert.deepEqual(
-      notPassing(report).filter(([name]) => /^(config-sku|config-backup|membership|logins)/.test(name!)),
+      notPassing(report).filter(([name]) => /^(config-sku|config-backup|membership|logins)/.test(name)),
       [],
     );
   });
@@ -90,7 +90,7 @@ describe('readinessCheck on the emulated SQL Database group', { concurrency: 1, 
     copy.backupStorageRedundancy = 'Local';
     const before = JSON.stringify(emulator.world.invariants().failovers);
     const report = await check();
-    const drift = Object.fromEntries(notPassing(report));
+    const drift: Record<string, string> = Object.fromEntries(notPassing(report));
     assert.ok(drift['config-sku/orders'], `a smaller objective on the secondary: ${JSON.stringify(drift)}`);
     assert.equal(drift['config-backup-redundancy/orders'], 'warn');
     assert.equal(JSON.stringify(emulator.world.invariants().failovers), before, 'nothing was failed over');
