@@ -195,4 +195,45 @@ describe('runbook inputs', () => {
       );
     }
   });
+
+  it('takes a SQL Database group as coordinates with its servers, or as the ARM id of its server failover group', () => {
+    const sub = '00000000-1111-2222-3333-444444444444';
+    const coordinates = {
+      subscriptionId: sub,
+      resourceGroup: 'rg-orders',
+      name: 'fog-orders',
+      primaryLocation: 'East US',
+      secondaryLocation: 'westus',
+      kind: 'sqlDatabase',
+      servers: { eastus: 'orders-eus', 'West US': 'orders-wus' },
+    };
+    const parsed = PlannedFailoverInputSchema.parse({ group: coordinates });
+    assert.deepEqual(parsed.group, {
+      ...coordinates,
+      primaryLocation: 'eastus',
+      servers: { eastus: 'orders-eus', westus: 'orders-wus' },
+    });
+    const armId = `/subscriptions/${sub}/resourceGroups/rg-orders/providers/Microsoft.Sql/servers/orders-wus/failoverGroups/fog-orders`;
+    assert.equal(PlannedFailoverInputSchema.parse({ group: armId }).group, armId);
+
+    const problems = (group: unknown): string => {
+      const result = parseRunbookInput(PlannedFailoverInputSchema, { group });
+      assert.ok(!result.ok, 'refused');
+      return describeInputProblems('plannedFailover', result.problems);
+    };
+    assert.match(
+      problems({ ...coordinates, servers: { eastus: 'orders-eus' } }),
+      /servers must name the logical server in primaryLocation and in secondaryLocation/,
+    );
+    assert.match(problems({ ...coordinates, kind: 'managedInstance' }), /servers is for kind "sqlDatabase" only/);
+    // A field of the coordinates that fails its type collapses the union into the reference's own help.
+    assert.match(
+      problems({ ...coordinates, kind: 'cosmos' }),
+      /with kind "sqlDatabase" and servers for a server failover group/,
+    );
+    assert.match(
+      problems(`/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Sql/servers/orders-wus/databases/orders`),
+      /not one of a failover group/,
+    );
+  });
 });

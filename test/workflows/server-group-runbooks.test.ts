@@ -6,6 +6,8 @@
 import { describe, it as nodeIt } from 'node:test';
 import assert from 'node:assert/strict';
 import { FailureTypes } from '../../src/workflows/definitions';
+import { serverFailoverGroupId } from '../../src/domain/group-ref';
+import { Inventory } from '../../src/config/inventory';
 import { stepOf, timeSkippingFrame } from '../support/runbook-harness';
 import { serverGroupScenario, type ServerGroupScenarioOptions } from '../support/server-group-harness';
 import type { ScriptedServerGroups } from '../support/scripted-server-groups';
@@ -200,6 +202,23 @@ describe('runbooks on a SQL Database failover group', { concurrency: 1 }, () => 
     assert.ok(
       homeWaits.every((call) => call.host === `${name}-neu.database.windows.net`),
       'the proof runs on the primary it fails over from',
+    );
+  });
+
+  it('takes a group by the ARM id of its server failover group, outside the inventory: servers and roles from Azure', async () => {
+    const s = scenario();
+    (s.deps as { inventory: Inventory }).inventory = new Inventory({});
+    const armId = serverFailoverGroupId(s.coordinates, `${s.name}-wus`);
+    const { report, failure } = await s.run('plannedFailover', { group: armId, targetLocation: 'westus' });
+    assert.equal(failure, undefined, failure?.message);
+    assert.equal(report?.outcome, 'succeeded');
+    const resolved = stepOf(report, 'resolve-group').evidence as Record<string, unknown>;
+    assert.equal(resolved.resolvedFrom, 'arm-id');
+    assert.equal(resolved.kind, 'sqlDatabase');
+    assert.deepEqual(resolved.servers, { eastus: `${s.name}-eus`, westus: `${s.name}-wus` });
+    assert.deepEqual(
+      s.groups.acceptedFailovers.map((entry) => [entry.server, entry.action]),
+      [[`${s.name}-wus`, 'failover']],
     );
   });
 
