@@ -401,15 +401,7 @@ export function createArmActivities({
           );
           if (same) return { status: 'adopted-operation', trackingId: same.name, before };
           if (running.length > 0) {
-            const busy = running[0]!;
-            throw ApplicationFailure.create({
-              type: FailureTypes.GroupBusy,
-              nonRetryable: true,
-              message:
-                `Instance ${instance.name} is busy with "${busy.friendlyName ?? busy.operation}" ` +
-                `(${busy.state}, ${busy.percentComplete ?? 0}%); Azure would refuse a scale now. Wait for it to end.`,
-              details: [{ instance: instance.id, operation: busy }],
-            });
+            throw busyForScale(`Instance ${instance.name}`, running[0]!, { instance: instance.id });
           }
           const { value } = await controlPlane.beginScaleManagedInstance(instanceId, {
             vCores: wantsVCores,
@@ -593,4 +585,20 @@ export async function progressReading(
 ): Promise<FailoverProgressReading> {
   const { result, armCalls } = await withArmMeter(() => classified(doing, undefined, read));
   return { ...result.value, retryAfterMs: result.retryAfterMs, armCalls };
+}
+
+/** `GroupBusy`: a management operation runs on what a scale would change, and Azure refuses a PATCH meanwhile. */
+export function busyForScale(
+  subject: string,
+  busy: ManagementOperationView,
+  detail: Record<string, unknown>,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureTypes.GroupBusy,
+    nonRetryable: true,
+    message:
+      `${subject} is busy with "${busy.friendlyName ?? busy.operation}" ` +
+      `(${busy.state}, ${busy.percentComplete ?? 0}%); Azure would refuse a scale now. Wait for it to end.`,
+    details: [{ ...detail, operation: busy }],
+  });
 }

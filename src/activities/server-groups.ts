@@ -38,6 +38,7 @@ import { normalizeLocation } from '../domain/locations';
 import { sameSqlSize } from '../domain/sql-sku';
 import { FailureTypes } from '../workflows/definitions';
 import {
+  busyForScale,
   classified,
   progressReading,
   rolesReading,
@@ -295,17 +296,8 @@ export function createServerGroupActivities({
             tracked.push({ resourceId: resource.id, operation: running[0]!.name });
             continue;
           }
-          if (running.length > 0) {
-            const busy = running[0]!;
-            throw ApplicationFailure.create({
-              type: FailureTypes.GroupBusy,
-              nonRetryable: true,
-              message:
-                `${item.name} on ${side.server.name} is busy with "${busy.friendlyName ?? busy.operation}" ` +
-                `(${busy.state}, ${busy.percentComplete ?? 0}%); Azure would refuse a scale now. Wait for it to end.`,
-              details: [{ resource: resource.id, operation: busy }],
-            });
-          }
+          if (running.length > 0)
+            throw busyForScale(`${item.name} on ${side.server.name}`, running[0]!, { resource: resource.id });
           toSend.push({ id: resource.id, item });
         }
         const beforeSize = { vCores: 0, storageSizeInGB: 0, members: before };

@@ -310,7 +310,8 @@ function toOperationView(body: ManagedInstanceOperation): ManagementOperationVie
   };
 }
 
-function progressState(state: string | undefined): OperationProgress['state'] {
+/** ARM's state of an operation as the runbooks follow it (an unknown or running state is `InProgress`). */
+export function progressState(state: string | undefined): OperationProgress['state'] {
   switch ((state ?? '').toLowerCase()) {
     case 'succeeded':
       return 'Succeeded';

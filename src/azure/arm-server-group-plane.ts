@@ -26,7 +26,7 @@ import type {
 } from '../domain/azure-state';
 import { locationOfServer, serverFailoverGroupId, serverNameOfId, type GroupIdentity } from '../domain/group-ref';
 import { normalizeLocation } from '../domain/locations';
-import { retryAfterMs, type ArmControlPlane } from './arm-control-plane';
+import { progressState, retryAfterMs, type ArmControlPlane } from './arm-control-plane';
 import type { ArmAnswer, ArmRequestOptions } from './control-plane';
 import { ArmRequestError } from './errors';
 import {
@@ -243,20 +243,6 @@ export function toSqlOperationView(body: DatabaseOperation | ElasticPoolOperatio
     ...(body.estimatedCompletionTime ? { estimatedCompletionTime: body.estimatedCompletionTime.toISOString() } : {}),
     ...(body.errorDescription ? { errorMessage: body.errorDescription } : {}),
   };
-}
-
-function progressState(state: string | undefined): OperationProgress['state'] {
-  switch ((state ?? '').toLowerCase()) {
-    case 'succeeded':
-      return 'Succeeded';
-    case 'failed':
-      return 'Failed';
-    case 'cancelled':
-    case 'canceled':
-      return 'Canceled';
-    default:
-      return 'InProgress';
-  }
 }
 
 /** What an accepted long-running request says to follow: Azure-AsyncOperation first, else Location, else nothing. */

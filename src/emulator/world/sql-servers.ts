@@ -21,6 +21,7 @@ import type { SqlServerSpec, WorldSpec } from '../world-spec';
 import { startAsyncOperation } from './async-operations';
 import type { WorldContext } from './context';
 import { displayLocation } from './regions';
+import { databaseFromSpec } from './replication';
 import { copyOn } from './sql-replication';
 import {
   sameId,
@@ -80,14 +81,7 @@ export function sqlServerFromSpec(server: SqlServerSpec, spec: WorldSpec, now: n
       backupStorageRedundancy: database.backupStorageRedundancy,
       collation: 'SQL_Latin1_General_CP1_CI_AS',
       createdAt: now,
-      data: {
-        name: database.name,
-        sizeGB: database.sizeGB,
-        lagMs: database.lagMs ?? spec.timings.replicationLagMs,
-        nextLsn: 1,
-        commits: [],
-        readOnlyUntil: 0,
-      },
+      data: databaseFromSpec(database, spec),
     };
   });
   return {
