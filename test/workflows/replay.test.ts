@@ -60,6 +60,8 @@ describe('replay of recorded histories', () => {
       'restore-database-swap.json',
       'protect-workload-vm.json',
       'protect-workload-migration.json',
+      'planned-failover-sql-database.json',
+      'forced-failover-sql-database-azure-try-planned.json',
     ]) {
       assert.ok(fixtures.includes(expected), `missing fixture ${expected}`);
     }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { FailureTypes } from '../../src/workflows/definitions';
 import { serverFailoverGroupId } from '../../src/domain/group-ref';
 import { Inventory } from '../../src/config/inventory';
-import { stepOf, timeSkippingFrame } from '../support/runbook-harness';
+import { saveHistory, stepOf, timeSkippingFrame } from '../support/runbook-harness';
 import { serverGroupScenario, type ServerGroupScenarioOptions } from '../support/server-group-harness';
 import type { ScriptedServerGroups } from '../support/scripted-server-groups';
 import type { ScriptedServerData } from '../support/scripted-server-data';
@@ -30,9 +30,10 @@ function scenario(
 describe('runbooks on a SQL Database failover group', { concurrency: 1 }, () => {
   it('plannedFailover proves sync per database against the target server, posts failover at it once, and waits for the roles', async () => {
     const s = scenario();
-    const { report, failure } = await s.run('plannedFailover');
+    const { report, failure, handle } = await s.run('plannedFailover');
     assert.equal(failure, undefined, failure?.message);
     assert.equal(report?.outcome, 'succeeded');
+    await saveHistory(handle, 'planned-failover-sql-database');
     assert.deepEqual(
       report.steps.map((entry) => [entry.name, entry.state]),
       [
@@ -113,8 +114,12 @@ describe('runbooks on a SQL Database failover group', { concurrency: 1 }, () => 
 
   it('forcedFailover with tryPlannedFirst sends Azure’s own tryPlannedBeforeForcedFailover once where the api-version offers it', async () => {
     const s = scenario({}, (groups) => groups.darkServers.add(`${groups.groupNamed().primary}`));
-    const { report, failure } = await s.run('forcedFailover', { approval, tryPlannedFirst: { timeout: '5 minutes' } });
+    const { report, failure, handle } = await s.run('forcedFailover', {
+      approval,
+      tryPlannedFirst: { timeout: '5 minutes' },
+    });
     assert.equal(failure, undefined, failure?.message);
+    await saveHistory(handle, 'forced-failover-sql-database-azure-try-planned');
     assert.equal(report?.outcome, 'succeeded');
     assert.deepEqual(
       s.groups.acceptedFailovers.map((entry) => [entry.action, entry.ranAs]),
